@@ -1,0 +1,1 @@
+//! The live Linux verifier as oracle.

@@ -1,0 +1,1 @@
+//! Interpreter and x86-64 JIT for eBPF programs.
