@@ -44,14 +44,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The flags every object is built with (relative paths only: run from the repo root).
-# -fdebug-prefix-map maps the checkout directory to "." so no absolute path of the
+# -fdebug-prefix-map maps the checkout directory to "" so no absolute path of the
 # building machine ends up in DWARF; BTF line info records corpus/c/<topic>/<file>.
 CFLAGS=(-O2 -g -target bpf -D__TARGET_ARCH_x86 -I corpus/include
 	-idirafter /usr/include/x86_64-linux-gnu
-	"-fdebug-prefix-map=$ROOT=." "-fdebug-compilation-dir=."
+	"-fdebug-prefix-map=$ROOT="
 	-Wall -Wno-unused-variable -Wno-unused-function -Wno-compare-distinct-pointer-types)
 CLANG_VERSION="$("$CLANG" --version | head -n1)"
-CFLAGS_TEXT="-O2 -g -target bpf -D__TARGET_ARCH_x86 -I corpus/include -idirafter /usr/include/x86_64-linux-gnu -fdebug-prefix-map=<repo>=. -fdebug-compilation-dir=. -Wall -Wno-unused-variable -Wno-unused-function -Wno-compare-distinct-pointer-types"
+CFLAGS_TEXT="-O2 -g -target bpf -D__TARGET_ARCH_x86 -I corpus/include -idirafter /usr/include/x86_64-linux-gnu -fdebug-prefix-map=<repo>= -Wall -Wno-unused-variable -Wno-unused-function -Wno-compare-distinct-pointer-types"
 
 mapfile -t SRCS < <(find corpus/c -name '*.bpf.c' | sort)
 

@@ -4,4 +4,11 @@
 //! Architecture invariant: this crate never reads files or executes code; it takes bytes.
 #![forbid(unsafe_code)]
 
+pub mod btf;
+pub mod cfg;
+pub mod elf;
 pub mod isa;
+pub mod prog_type;
+pub mod program;
+pub mod rules;
+pub mod verifier;

@@ -22,6 +22,7 @@ import re
 import struct
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpfelf  # noqa: E402
 
@@ -68,15 +69,26 @@ def _lib():
 
 
 TRAILER = re.compile(r"^(processed \d+ insns|verification time|stack depth|max_states_per_insn|"
-                     r"Live regs before insn|func#\d+ @\d+|-- (BEGIN|END) PROG LOAD LOG)")
+                     r"Live regs before insn|func#\d+ @\d+|-- (BEGIN|END) PROG LOAD LOG|"
+                     r"cur state:|old state:)")
+
+
+def reason_lines(log, n=3):
+    """The verifier log's last n meaningful lines (trailing statistics and
+    state dumps removed). On a failure the last one states the reason; recent
+    kernels often print a specific line followed by a generic summary line,
+    e.g. "invalid access to map value, value_size=8 off=8 size=8" then
+    "R1 min value is outside of the allowed memory range"."""
+    lines = [ln.rstrip() for ln in log.splitlines()]
+    while lines and (not lines[-1].strip() or TRAILER.match(lines[-1].strip())):
+        lines.pop()
+    return [ln.strip() for ln in lines[-n:]]
 
 
 def error_line(log):
     """The verifier log's last meaningful line (the reason, on a failure)."""
-    lines = [ln.rstrip() for ln in log.splitlines()]
-    while lines and (not lines[-1].strip() or TRAILER.match(lines[-1].strip())):
-        lines.pop()
-    return lines[-1].strip() if lines else ""
+    r = reason_lines(log, 1)
+    return r[-1] if r else ""
 
 
 def _result(ok, err, log, loader, extra=None):
@@ -84,6 +96,7 @@ def _result(ok, err, log, loader, extra=None):
         "loaded": ok,
         "errno": None if ok else errno_mod.errorcode.get(err, str(err)),
         "error_line": None if ok else error_line(log),
+        "reason_lines": [] if ok else reason_lines(log),
         "log": log,
         "loader": loader,
     }

@@ -14,6 +14,7 @@ import platform
 import re
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bpfelf  # noqa: E402
 
@@ -120,7 +121,8 @@ def main():
                 if verdict == "accept":
                     ok = r["loaded"]
                 elif verdict == "reject":
-                    ok = (not r["loaded"]) and r["error_line"] and msg in r["error_line"] and msg in r["log"]
+                    ok = ((not r["loaded"]) and bool(r["error_line"]) and msg in r["log"]
+                          and any(msg in ln for ln in r["reason_lines"]))
                 elif verdict == "refused":
                     # refused: the kernel would not even verify it here (EPERM etc.), so
                     # the expectation is not kernel-confirmed; we only check that it fails

@@ -1,1 +1,29 @@
-//! Interpreter and x86-64 JIT for eBPF programs.
+//! Interpreter and x86-64 JIT for eBPF programs, with the memory model, maps and helpers they
+//! share.
+//!
+//! Entry points: [`interp::run`] (any decoded [`Program`], every access checked) and
+//! [`jit::compile`] (a [`VerifiedProgram`], native speed) or [`jit::compile_checked`] (any
+//! program, every access checked, so an unsound verdict shows up as a reported [`Fault`]
+//! instead of a crash). Both run on a [`Machine`], which owns the memory regions
+//! ([`mem::Memory`]), the maps and the helper environment, and both return a [`RunResult`].
+//!
+//! Architecture invariant: `unsafe` appears only in `jit::mem` (executable memory and calls
+//! into generated code), one `// SAFETY:` line per block.
+#![deny(unsafe_code)]
+
+pub mod conformance;
+mod fault;
+pub mod helpers;
+pub mod interp;
+pub mod jit;
+mod machine;
+pub mod maps;
+pub mod mem;
+mod program;
+
+pub use fault::{Fault, FaultKind};
+pub use machine::{
+    CustomHelper, Env, Input, Machine, Redirect, RunResult, FRAME_SIZE, MAX_FRAMES, MAX_TAIL_CALLS,
+    SKB_FIELDS, XDP_FIELDS,
+};
+pub use program::{ctx_loads_of, Program, VerifiedProgram};

@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod check;
+mod disasm;
+mod info;
 mod kernel;
+mod load;
 
 /// bpfvet: an offline eBPF verifier.
 #[derive(Parser, Debug)]
@@ -15,12 +19,21 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Verify programs offline: accept, or every finding with the kernel's message for it.
+    Check(check::Args),
+    /// Print each program's instructions with source lines and symbolic relocations.
+    Disasm(disasm::Args),
+    /// List an object's programs, maps, license and BTF.
+    Info(info::Args),
     /// Load every program of an object into the running kernel and report its verdict.
     Kernel(kernel::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Disasm(args) => disasm::run(args),
+        Command::Info(args) => info::run(args),
         Command::Kernel(args) => kernel::run(args),
     }
 }

@@ -222,7 +222,10 @@ fn decode_mov_special(r: Raw, width: Width, dst: Reg) -> Res<Insn> {
             zero("imm", r.imm.into())?;
             Ok(Insn::MovSx { width, dst, src, from_bits: r.off as u8 })
         }
-        (Width::W64, 1) => {
+        // `addr_space_cast`: Linux accepts only casts between address spaces 0 and 1
+        // (imm 1 or 1 << 16). Anything else, imm 0 included, is a `mov` with a reserved
+        // offset set, which RFC 9669 rejects (conformance `unused-mov64_reg-offset`).
+        (Width::W64, 1) if r.imm == 1 || r.imm == 1 << 16 => {
             let imm = r.imm as u32;
             Ok(Insn::AddrSpaceCast { dst, src, dst_as: (imm >> 16) as u16, src_as: imm as u16 })
         }

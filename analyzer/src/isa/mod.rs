@@ -13,6 +13,7 @@ mod decode;
 mod encode;
 mod insn;
 pub mod opcode;
+pub mod text;
 
 pub use decode::{decode, decode_one, DecodeError, DecodeErrorKind};
 pub use encode::{encode, encode_one};

@@ -1,0 +1,343 @@
+//! The object's map list, in libbpf's order: legacy `maps`, BTF-defined `.maps`, global data
+//! (`.data*`, `.rodata*`, `.bss*` in section order), then `.kconfig`.
+//!
+//! Besides the definitions, [`Maps`] keeps how relocations find them: by (section, symbol
+//! offset) for `maps`/`.maps`, by section for global data, and by extern name for `.kconfig`.
+
+use super::error::{LoadError, LoadErrorKind};
+use super::read::{Elf, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, STT_SECTION};
+use crate::btf::{Btf, BtfKind, TypeId};
+use crate::program::{MapDef, MapIdx, MapKind, MapType, Pinning, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
+use std::collections::{HashMap, HashSet};
+
+/// The maps and the indexes relocations use to find them.
+#[derive(Debug, Default)]
+pub(crate) struct Maps {
+    pub(crate) defs: Vec<MapDef>,
+    /// `(section index, symbol offset)` of a map definition in `maps` or `.maps`.
+    pub(crate) by_sym: HashMap<(u32, u64), MapIdx>,
+    /// Global-data section index to its map.
+    pub(crate) by_section: HashMap<u32, MapIdx>,
+    /// `.kconfig` extern name to `(map, offset in its value)`.
+    pub(crate) kconfig: HashMap<String, (MapIdx, u32)>,
+    /// `__ksym` extern variables with a BTF type (not `void`): libbpf loads them with
+    /// `BPF_PSEUDO_BTF_ID`; untyped ones become plain 64-bit addresses.
+    pub(crate) typed_ksyms: HashSet<String>,
+}
+
+impl Maps {
+    fn push(&mut self, def: MapDef) -> Result<MapIdx, LoadError> {
+        let idx = u32::try_from(self.defs.len()).map_err(|_| LoadErrorKind::TooLarge)?;
+        self.defs.push(def);
+        Ok(MapIdx(idx))
+    }
+}
+
+fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
+    LoadErrorKind::BadMap { map: map.to_string(), what: what.into() }.into()
+}
+
+fn blank(name: &str, kind: MapKind) -> MapDef {
+    MapDef {
+        name: name.to_string(),
+        map_type: MapType(0),
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        map_flags: 0,
+        pinning: Pinning::None,
+        key_type: None,
+        value_type: None,
+        inner: None,
+        init_slots: Vec::new(),
+        kind,
+    }
+}
+
+pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadError> {
+    let mut maps = Maps::default();
+    if let Some(sec) = elf.section_by_name("maps") {
+        legacy(elf, sec.index, &mut maps)?;
+    }
+    if let Some(sec) = elf.section_by_name(".maps") {
+        let btf = btf.ok_or_else(|| bad_map(".maps", "btf-defined maps need a .BTF section"))?;
+        btf_maps(elf, sec.index, btf, &mut maps)?;
+    }
+    for sec in &elf.sections {
+        let is = |base: &str| sec.name == base || sec.name.starts_with(&format!("{base}."));
+        let (read_only, init) = if sec.sh_type == SHT_PROGBITS && (is(".data") || is(".rodata")) {
+            (is(".rodata"), Some(sec.data.to_vec()))
+        } else if sec.sh_type == SHT_NOBITS && is(".bss") {
+            (false, None)
+        } else {
+            continue;
+        };
+        if sec.flags & SHF_ALLOC == 0 || sec.size == 0 {
+            continue;
+        }
+        let value_size = u32::try_from(sec.size).map_err(|_| bad_map(&sec.name, "section too large"))?;
+        let mut def = blank(&sec.name, MapKind::GlobalData { section: sec.name.clone(), init, read_only });
+        def.map_type = MapType::ARRAY;
+        def.key_size = 4;
+        def.value_size = value_size;
+        def.max_entries = 1;
+        def.map_flags = BPF_F_MMAPABLE | if read_only { BPF_F_RDONLY_PROG } else { 0 };
+        let idx = maps.push(def)?;
+        maps.by_section.insert(sec.index, idx);
+    }
+    if let Some(btf) = btf {
+        kconfig(btf, &mut maps)?;
+        maps.typed_ksyms = typed_ksyms(btf);
+    }
+    Ok(maps)
+}
+
+/// `struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }`, one per symbol,
+/// each sized by its symbol (missing trailing fields read as zero, extra ones are ignored).
+fn legacy(elf: &Elf<'_>, sec: u32, maps: &mut Maps) -> Result<(), LoadError> {
+    let data = elf.sections[sec as usize].data;
+    let mut syms: Vec<_> = elf.symbols.iter().filter(|s| s.shndx == sec && s.st_type != STT_SECTION).collect();
+    syms.sort_by_key(|s| s.value);
+    for sym in syms {
+        let start = usize::try_from(sym.value).ok();
+        let end = start.and_then(|s| s.checked_add(usize::try_from(sym.size).ok()?));
+        let bytes = match (start, end) {
+            (Some(s), Some(e)) if e <= data.len() && e > s => &data[s..e],
+            _ => return Err(bad_map(&sym.name, "definition lies outside the maps section")),
+        };
+        let field = |i: usize| {
+            let mut b = [0u8; 4];
+            for (k, byte) in b.iter_mut().enumerate() {
+                *byte = bytes.get(i * 4 + k).copied().unwrap_or(0);
+            }
+            u32::from_le_bytes(b)
+        };
+        let mut def = blank(&sym.name, MapKind::Legacy);
+        def.map_type = MapType(field(0));
+        def.key_size = field(1);
+        def.value_size = field(2);
+        def.max_entries = field(3);
+        def.map_flags = field(4);
+        let idx = maps.push(def)?;
+        maps.by_sym.insert((sec, sym.value), idx);
+    }
+    Ok(())
+}
+
+/// BTF-defined maps: each variable of the `.maps` datasec is a struct whose members encode the
+/// definition (`__uint(name, n)` is `int (*name)[n]`, `__type(name, T)` is `T *name`,
+/// `__array(values, struct inner)` is `struct inner *values[]`).
+fn btf_maps(elf: &Elf<'_>, sec: u32, btf: &Btf, maps: &mut Maps) -> Result<(), LoadError> {
+    let Some(ds) = btf.find_by_name(".maps", "datasec") else {
+        return Err(bad_map(".maps", "no .maps datasec in .BTF"));
+    };
+    let vars = match btf.type_by_id(ds).map(|t| &t.kind) {
+        Some(BtfKind::Datasec { vars, .. }) => vars.clone(),
+        _ => Vec::new(),
+    };
+    for v in vars {
+        let Some(var) = btf.type_by_id(v.ty) else {
+            return Err(bad_map(".maps", format!("datasec refers to missing type {}", v.ty)));
+        };
+        let BtfKind::Var { ty, .. } = var.kind else {
+            return Err(bad_map(".maps", "datasec entry is not a variable"));
+        };
+        let name = btf.name(var).to_string();
+        let sym = elf.symbols.iter().find(|s| s.shndx == sec && s.name == name);
+        let Some(sym) = sym else {
+            return Err(bad_map(&name, "no symbol in .maps"));
+        };
+        let (mut def, values_off) = parse_btf_def(btf, &name, ty, true)?;
+        def.init_slots = init_slots(elf, sec, sym.value, sym.size, values_off);
+        let idx = maps.push(def)?;
+        maps.by_sym.insert((sec, sym.value), idx);
+    }
+    Ok(())
+}
+
+/// Reads a BTF map definition struct. Returns it and the byte offset of its `values` member.
+/// `allow_inner` is false for the inner definition, so nesting stops at one level.
+fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId, allow_inner: bool) -> Result<(MapDef, Option<u64>), LoadError> {
+    let Some(members) = btf.members(ty) else {
+        return Err(bad_map(name, "definition is not a struct"));
+    };
+    let mut def = blank(name, MapKind::Btf);
+    let mut values_off = None;
+    let mut inner_ty = None;
+    for m in members {
+        let mname = btf.member_name(m);
+        let uint = || -> Result<u32, LoadError> {
+            match btf.resolve_type(m.ty).map(|t| &t.kind) {
+                Some(BtfKind::Ptr { ty }) => match btf.resolve_type(*ty).map(|t| &t.kind) {
+                    Some(BtfKind::Array { nelems, .. }) => Ok(*nelems),
+                    _ => Err(bad_map(name, format!("member `{mname}` is not __uint()"))),
+                },
+                _ => Err(bad_map(name, format!("member `{mname}` is not __uint()"))),
+            }
+        };
+        let pointee = || -> Result<TypeId, LoadError> {
+            match btf.resolve_type(m.ty).map(|t| &t.kind) {
+                Some(BtfKind::Ptr { ty }) => Ok(*ty),
+                _ => Err(bad_map(name, format!("member `{mname}` is not __type()"))),
+            }
+        };
+        let sized = |t: TypeId| -> Result<u32, LoadError> {
+            btf.size_of(t)
+                .and_then(|s| u32::try_from(s).ok())
+                .ok_or_else(|| bad_map(name, format!("cannot size the type of `{mname}`")))
+        };
+        match mname {
+            "type" => def.map_type = MapType(uint()?),
+            "max_entries" => def.max_entries = uint()?,
+            "map_flags" => def.map_flags = uint()?,
+            "key_size" => def.key_size = uint()?,
+            "value_size" => def.value_size = uint()?,
+            "pinning" => {
+                def.pinning = match uint()? {
+                    0 => Pinning::None,
+                    1 => Pinning::ByName,
+                    n => Pinning::Other(n),
+                }
+            }
+            "key" => {
+                let t = pointee()?;
+                def.key_size = sized(t)?;
+                def.key_type = Some(t);
+            }
+            "value" => {
+                let t = pointee()?;
+                def.value_size = sized(t)?;
+                def.value_type = Some(t);
+            }
+            "values" => {
+                values_off = Some(u64::from(m.bit_offset / 8));
+                // `struct inner *values[]`: an array of pointers to the inner definition.
+                if let Some(BtfKind::Array { elem, .. }) = btf.resolve_type(m.ty).map(|t| &t.kind) {
+                    if let Some(BtfKind::Ptr { ty }) = btf.resolve_type(*elem).map(|t| &t.kind) {
+                        inner_ty = Some(*ty);
+                    }
+                }
+            }
+            // numa_node, map_extra and members newer than us do not change what we check.
+            _ => {}
+        }
+    }
+    if let Some(t) = inner_ty {
+        if def.map_type.is_map_in_map() {
+            if !allow_inner {
+                return Err(bad_map(name, "inner map definitions nest too deeply"));
+            }
+            let (inner, _) = parse_btf_def(btf, &format!("{name}.inner"), t, false)?;
+            def.inner = Some(Box::new(inner));
+            // The value of a map-in-map is a map id.
+            def.value_size = 4;
+        } else if def.map_type == MapType::PROG_ARRAY {
+            def.value_size = 4;
+        }
+    }
+    Ok((def, values_off))
+}
+
+/// Initial slots of a map-in-map or prog array: `R_BPF_64_ABS64` relocations in `.rel.maps`
+/// that land in this map's `values` array, which runs from the `values` member to the end of
+/// the map's symbol (the array is flexible, so the symbol size includes the initialiser).
+fn init_slots(elf: &Elf<'_>, sec: u32, map_off: u64, map_size: u64, values_off: Option<u64>) -> Vec<(u32, String)> {
+    let (Some(base), Some(end)) = (values_off.and_then(|v| map_off.checked_add(v)), map_off.checked_add(map_size))
+    else {
+        return Vec::new();
+    };
+    let mut res = Vec::new();
+    for r in &elf.sections[sec as usize].rels {
+        if r.offset < base || r.offset >= end || (r.offset - base) % 8 != 0 {
+            continue;
+        }
+        let Some(sym) = elf.symbols.get(r.sym as usize) else { continue };
+        let slot = u32::try_from((r.offset - base) / 8).unwrap_or(u32::MAX);
+        res.push((slot, sym.name.clone()));
+    }
+    res.sort();
+    res
+}
+
+/// `.kconfig`: extern variables the loader fills from the kernel config, laid out as libbpf
+/// does (by alignment descending, then size ascending, then name) in one read-only array.
+fn kconfig(btf: &Btf, maps: &mut Maps) -> Result<(), LoadError> {
+    let Some(ds) = btf.find_by_name(".kconfig", "datasec") else {
+        return Ok(());
+    };
+    let Some(BtfKind::Datasec { vars, .. }) = btf.type_by_id(ds).map(|t| &t.kind) else {
+        return Ok(());
+    };
+    let mut ext = Vec::new();
+    for v in vars {
+        let Some(var) = btf.type_by_id(v.ty) else { continue };
+        let BtfKind::Var { ty, .. } = var.kind else { continue };
+        let name = btf.name(var).to_string();
+        let size = btf.size_of(ty).and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+        let align = align_of(btf, ty);
+        ext.push((align, size, name));
+    }
+    if ext.is_empty() {
+        return Ok(());
+    }
+    ext.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let idx = MapIdx(u32::try_from(maps.defs.len()).map_err(|_| LoadErrorKind::TooLarge)?);
+    let mut off: u32 = 0;
+    for (align, size, name) in ext {
+        off = off.checked_next_multiple_of(align).ok_or_else(|| bad_map(".kconfig", "too large"))?;
+        maps.kconfig.insert(name, (idx, off));
+        off = off.checked_add(size).ok_or_else(|| bad_map(".kconfig", "too large"))?;
+    }
+    let value_size = off.checked_next_multiple_of(8).ok_or_else(|| bad_map(".kconfig", "too large"))?;
+    let mut def = blank(".kconfig", MapKind::GlobalData { section: ".kconfig".into(), init: None, read_only: true });
+    def.map_type = MapType::ARRAY;
+    def.key_size = 4;
+    def.value_size = value_size.max(8);
+    def.max_entries = 1;
+    def.map_flags = BPF_F_MMAPABLE | BPF_F_RDONLY_PROG;
+    maps.push(def)?;
+    Ok(())
+}
+
+/// Natural alignment of a type, approximated as libbpf's `btf__align_of` does for the scalar
+/// and array types `.kconfig` externs use.
+fn align_of(btf: &Btf, ty: TypeId) -> u32 {
+    let mut ty = ty;
+    for _ in 0..crate::btf::MAX_RESOLVE_DEPTH {
+        match btf.resolve_type(ty).map(|t| &t.kind) {
+            Some(BtfKind::Array { elem, .. }) => ty = *elem,
+            Some(
+                BtfKind::Int { size, .. }
+                | BtfKind::Enum { size, .. }
+                | BtfKind::Enum64 { size, .. }
+                | BtfKind::Float { size },
+            ) => return (*size).clamp(1, 8),
+            Some(BtfKind::Ptr { .. }) => return 8,
+            Some(BtfKind::Struct { size, .. } | BtfKind::Union { size, .. }) => {
+                return if size % 8 == 0 { 8 } else { 4.min(*size).max(1) };
+            }
+            _ => return 1,
+        }
+    }
+    1
+}
+
+/// Names of the `.ksyms` datasec variables whose type is not `void`.
+fn typed_ksyms(btf: &Btf) -> HashSet<String> {
+    let mut res = HashSet::new();
+    let Some(ds) = btf.find_by_name(".ksyms", "datasec") else {
+        return res;
+    };
+    let Some(BtfKind::Datasec { vars, .. }) = btf.type_by_id(ds).map(|t| &t.kind) else {
+        return res;
+    };
+    for v in vars {
+        let Some(var) = btf.type_by_id(v.ty) else { continue };
+        if let BtfKind::Var { ty, .. } = var.kind {
+            if btf.resolve(ty).is_some_and(|t| t != TypeId::VOID) {
+                res.insert(btf.name(var).to_string());
+            }
+        }
+    }
+    res
+}

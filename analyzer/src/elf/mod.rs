@@ -1,0 +1,209 @@
+//! ELF object bytes in, linked and relocated [`Program`]s out: [`load`].
+//!
+//! Stages, in order (each one only reads what the previous ones built):
+//! 1. [`read`](self::read): check the header (64-bit, little-endian, `EM_BPF`, `ET_REL`) and copy
+//!    out sections, symbols and relocations into plain structs, so that no `object` type leaves
+//!    this module and every later stage indexes checked `Vec`s;
+//! 2. `license`, `version`, `.BTF`, `.BTF.ext`;
+//! 3. [`maps`]: the object's map list (legacy `maps`, BTF `.maps`, global data, `.kconfig`);
+//! 4. code: decode every executable section, find its functions (`STT_FUNC` symbols), and
+//!    [`link`] each function of a non-`.text` section into a [`Program`], appending the `.text`
+//!    functions it reaches and rewriting map and call references, as libbpf does.
+//!
+//! Limits: every count and size is bounded by the input length before anything is allocated
+//! from it, nothing recurses on input-sized structures, and no input makes this panic (a fuzz
+//! target, `fuzz/fuzz_targets/load.rs`, and the truncation tests check the latter).
+
+mod error;
+mod link;
+mod maps;
+mod read;
+
+pub use error::{LoadError, LoadErrorKind, SectionRef};
+
+use crate::btf::ext::BtfExt;
+use crate::btf::Btf;
+use crate::isa::{self, Insn, InsnIdx};
+use crate::program::{Object, Program};
+use read::{Elf, SHF_EXECINSTR, SHT_PROGBITS};
+
+/// Loads a BPF ELF object: every program, linked and relocated, with its maps and debug info.
+///
+/// Sections whose name follows no libbpf convention still load, with an unknown program type.
+pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
+    let elf = read::read(bytes)?;
+    let license = elf.section_by_name("license").map(|s| c_string(s.data)).unwrap_or_default();
+    let kern_version = elf.section_by_name("version").and_then(|s| {
+        let b = s.data.get(..4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    });
+    let btf = match elf.section_by_name(".BTF") {
+        Some(s) => Some(Btf::parse(s.data).map_err(|err| LoadErrorKind::Btf { err })?),
+        None => None,
+    };
+    let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
+        (Some(btf), Some(s)) => Some(BtfExt::parse(s.data, btf).map_err(|err| LoadErrorKind::BtfExt { err })?),
+        _ => None,
+    };
+    let maps = maps::collect(&elf, btf.as_ref())?;
+    let code = decode_code_sections(&elf)?;
+
+    let mut programs = Vec::new();
+    for cs in &code {
+        let sec = &elf.sections[cs.sec as usize];
+        if sec.name == ".text" {
+            continue;
+        }
+        for (func_idx, func) in cs.funcs.iter().enumerate() {
+            let mut prog = link::link(&elf, &code, &maps, cs.sec, func_idx)?;
+            if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
+                link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
+            }
+            let mut program = prog.program;
+            let def = crate::prog_type::lookup(&sec.name);
+            program.name.clone_from(&func.name);
+            program.section.clone_from(&sec.name);
+            program.prog_type = def.map(|d| d.prog_type);
+            program.attach_type = def.and_then(|d| d.attach_type);
+            program.sleepable = def.is_some_and(|d| d.sleepable);
+            program.xdp_frags = def.is_some_and(|d| d.xdp_frags);
+            program.license.clone_from(&license);
+            programs.push(program);
+        }
+    }
+    Ok(Object {
+        programs,
+        maps: maps.defs,
+        license,
+        kern_version,
+        has_btf_ext: btf_ext.is_some(),
+        n_core_relos: btf_ext.as_ref().map_or(0, BtfExt::n_core_relos),
+        btf,
+    })
+}
+
+/// The string up to the first NUL (lossy UTF-8).
+fn c_string(data: &[u8]) -> String {
+    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+/// A function inside a code section, in slots.
+#[derive(Clone, Debug)]
+pub(crate) struct Func {
+    pub(crate) name: String,
+    pub(crate) start: u32,
+    pub(crate) len: u32,
+}
+
+/// A decoded executable section with its functions sorted by start.
+#[derive(Debug)]
+pub(crate) struct CodeSection {
+    pub(crate) sec: u32,
+    pub(crate) insns: Vec<Insn>,
+    pub(crate) funcs: Vec<Func>,
+}
+
+impl CodeSection {
+    /// The function containing slot `slot`.
+    pub(crate) fn func_at(&self, slot: u32) -> Option<usize> {
+        let i = self.funcs.partition_point(|f| f.start <= slot).checked_sub(1)?;
+        (slot - self.funcs[i].start < self.funcs[i].len).then_some(i)
+    }
+}
+
+fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
+    let mut res = Vec::new();
+    for sec in &elf.sections {
+        if sec.sh_type != SHT_PROGBITS || sec.flags & SHF_EXECINSTR == 0 || sec.data.is_empty() {
+            continue;
+        }
+        let size = sec.data.len() as u64;
+        if size % 8 != 0 {
+            return Err(LoadErrorKind::CodeSizeNotMultipleOf8 { section: elf.sec_ref(sec.index), size }.into());
+        }
+        let n_slots = u32::try_from(size / 8).map_err(|_| LoadErrorKind::TooLarge)?;
+        let funcs = find_funcs(elf, sec.index, n_slots)?;
+        let insns = isa::decode(sec.data).map_err(|mut err| {
+            let offset = u64::from(err.insn.0) * 8;
+            let func = funcs.iter().find(|f| err.insn.0 >= f.start && err.insn.0 - f.start < f.len);
+            let program = func.map_or_else(|| sec.name.clone(), |f| f.name.clone());
+            err.insn = InsnIdx(err.insn.0 - func.map_or(0, |f| f.start));
+            LoadErrorKind::Decode { section: elf.sec_ref(sec.index), program, offset, err }
+        })?;
+        for f in &funcs {
+            if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
+                let what = "starts in the middle of a lddw";
+                return Err(bad_func(elf, sec.index, f, what));
+            }
+        }
+        res.push(CodeSection { sec: sec.index, insns, funcs });
+    }
+    Ok(res)
+}
+
+fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError {
+    LoadErrorKind::BadSymbol {
+        section: elf.sec_ref(sec),
+        symbol: f.name.clone(),
+        offset: u64::from(f.start) * 8,
+        size: u64::from(f.len) * 8,
+        what,
+    }
+    .into()
+}
+
+/// The `STT_FUNC` symbols of a code section, checked and sorted; a section without any
+/// becomes one function named after the section (hand-written assembly).
+fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadError> {
+    let mut funcs = Vec::new();
+    for sym in &elf.symbols {
+        if sym.shndx != sec || sym.st_type != read::STT_FUNC {
+            continue;
+        }
+        let bad = |what| LoadErrorKind::BadSymbol {
+            section: elf.sec_ref(sec),
+            symbol: sym.name.clone(),
+            offset: sym.value,
+            size: sym.size,
+            what,
+        };
+        if sym.value % 8 != 0 || sym.size % 8 != 0 {
+            return Err(bad("not a multiple of 8").into());
+        }
+        let end = sym.value.checked_add(sym.size).filter(|&e| e <= u64::from(n_slots) * 8);
+        if end.is_none() {
+            return Err(bad("extends past the end of the section").into());
+        }
+        if sym.size == 0 {
+            continue;
+        }
+        // Both fit in u32 slots: they are bounded by `n_slots` above.
+        funcs.push(Func { name: sym.name.clone(), start: (sym.value / 8) as u32, len: (sym.size / 8) as u32 });
+    }
+    funcs.sort_by_key(|f| (f.start, f.len));
+    funcs.dedup_by(|b, a| a.start == b.start && a.len == b.len);
+    for w in funcs.windows(2) {
+        if w[1].start < w[0].start + w[0].len {
+            return Err(bad_func(elf, sec, &w[1], "overlaps another function"));
+        }
+    }
+    if funcs.is_empty() && n_slots > 0 {
+        funcs.push(Func { name: elf.sections[sec as usize].name.clone(), start: 0, len: n_slots });
+    }
+    Ok(funcs)
+}
+
+/// `InsnIdx` from a `usize` position in a program, or [`LoadErrorKind::TooLarge`].
+pub(crate) fn insn_idx(i: usize) -> Result<InsnIdx, LoadError> {
+    u32::try_from(i).map(InsnIdx).map_err(|_| LoadErrorKind::TooLarge.into())
+}
+
+/// What `link` hands back: the program and where each of its pieces came from.
+pub(crate) struct Linked {
+    pub(crate) program: Program,
+    pub(crate) chunks: Vec<link::Chunk>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+//! The numeric domain as the verifier uses it: a thin adapter over `bpfvet_lattice::Scalar`
+//! that speaks the ISA's enums, so the transfer functions never see the lattice's generics.
+
+use crate::isa::{AluOp, Cond, EndianOp, Width};
+use bpfvet_lattice as lat;
+use std::fmt;
+
+/// A 64-bit scalar: tnum × u64 × s64 × u32 × s32 ranges, reduced.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scalar(lat::Scalar);
+
+fn width(w: Width) -> lat::Width {
+    match w {
+        Width::W32 => lat::Width::W32,
+        Width::W64 => lat::Width::W64,
+    }
+}
+
+fn cond(c: Cond) -> lat::Cond {
+    match c {
+        Cond::Eq => lat::Cond::Eq,
+        Cond::Ne => lat::Cond::Ne,
+        Cond::Gt => lat::Cond::Gt,
+        Cond::Ge => lat::Cond::Ge,
+        Cond::Lt => lat::Cond::Lt,
+        Cond::Le => lat::Cond::Le,
+        Cond::SGt => lat::Cond::SGt,
+        Cond::SGe => lat::Cond::SGe,
+        Cond::SLt => lat::Cond::SLt,
+        Cond::SLe => lat::Cond::SLe,
+        Cond::Set => lat::Cond::Set,
+    }
+}
+
+impl Scalar {
+    pub fn constant(v: u64) -> Self {
+        Scalar(lat::Scalar::constant(v))
+    }
+
+    pub fn top() -> Self {
+        Scalar(lat::Scalar::top())
+    }
+
+    /// Any value of the given width, zero-extended (the result of an unknown 32-bit op).
+    pub fn top_of(w: Width) -> Self {
+        match w {
+            Width::W64 => Self::top(),
+            Width::W32 => Self::unknown_bytes(4),
+        }
+    }
+
+    /// Any value of `bytes` bytes, zero-extended: what a load of that size yields.
+    pub fn unknown_bytes(bytes: u32) -> Self {
+        Scalar(lat::Scalar::load(bytes))
+    }
+
+    /// Any value in `[lo, hi]` (unsigned); `top` if the range is empty.
+    pub fn from_urange(lo: u64, hi: u64) -> Self {
+        lat::Scalar::from_urange(lo, hi).map_or_else(Self::top, Scalar)
+    }
+
+    pub fn as_const(&self) -> Option<u64> {
+        self.0.is_const()
+    }
+
+    pub fn umin(&self) -> u64 {
+        self.0.umin()
+    }
+
+    pub fn umax(&self) -> u64 {
+        self.0.umax()
+    }
+
+    pub fn smin(&self) -> i64 {
+        self.0.smin()
+    }
+
+    pub fn smax(&self) -> i64 {
+        self.0.smax()
+    }
+
+    /// The tnum as (value, mask).
+    pub fn tnum(&self) -> (u64, u64) {
+        let t = self.0.var_off();
+        (t.value(), t.mask())
+    }
+
+    /// `γ(self) ⊆ γ(other)`.
+    pub fn le(&self, other: &Scalar) -> bool {
+        self.0.le(other.0)
+    }
+
+    pub fn join(&self, other: &Scalar) -> Scalar {
+        Scalar(self.0.join(other.0))
+    }
+
+    /// `a op b` at the given width. `Mov` is not an operation here.
+    pub fn alu(op: AluOp, w: Width, a: &Scalar, b: &Scalar) -> Scalar {
+        let op = match op {
+            AluOp::Add => lat::AluOp::Add,
+            AluOp::Sub => lat::AluOp::Sub,
+            AluOp::Mul => lat::AluOp::Mul,
+            AluOp::Div => lat::AluOp::Div,
+            AluOp::SDiv => lat::AluOp::SDiv,
+            AluOp::Mod => lat::AluOp::Mod,
+            AluOp::SMod => lat::AluOp::SMod,
+            AluOp::Or => lat::AluOp::Or,
+            AluOp::And => lat::AluOp::And,
+            AluOp::Lsh => lat::AluOp::Lsh,
+            AluOp::Rsh => lat::AluOp::Rsh,
+            AluOp::Xor => lat::AluOp::Xor,
+            AluOp::Arsh => lat::AluOp::Arsh,
+            AluOp::Mov => return if w == Width::W64 { *b } else { b.zext32() },
+        };
+        Scalar(lat::Scalar::alu(op, width(w), a.0, b.0))
+    }
+
+    pub fn neg(&self, w: Width) -> Scalar {
+        Scalar(self.0.neg(width(w)))
+    }
+
+    pub fn zext32(&self) -> Scalar {
+        Scalar(self.0.zext32())
+    }
+
+    /// `le`/`be`/`bswap` of the low `bits`.
+    pub fn endian(&self, op: EndianOp, bits: u32) -> Scalar {
+        Scalar(match op {
+            EndianOp::ToLe => self.0.to_le(bits),
+            EndianOp::ToBe => self.0.to_be(bits),
+            EndianOp::Swap => self.0.bswap(bits),
+        })
+    }
+
+    /// Sign extension of the low `from_bits` to the width (`movsx`, sign-extending loads).
+    pub fn sign_extend(&self, w: Width, from_bits: u32) -> Scalar {
+        Scalar(self.0.sign_extend(from_bits, width(w)))
+    }
+
+    /// The outcome of `a cond b` if it is the same for every member.
+    pub fn branch_taken(c: Cond, w: Width, a: &Scalar, b: &Scalar) -> Option<bool> {
+        lat::Scalar::branch_taken(cond(c), width(w), a.0, b.0)
+    }
+
+    /// Both operands refined by the outcome of `a cond b`, or `None` if it cannot happen.
+    pub fn refine(c: Cond, w: Width, a: &Scalar, b: &Scalar, taken: bool) -> Option<(Scalar, Scalar)> {
+        lat::Scalar::refine(cond(c), width(w), a.0, b.0, taken).map(|(x, y)| (Scalar(x), Scalar(y)))
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}

@@ -1,0 +1,217 @@
+//! The exploration engine: depth-first over paths like the kernel's `do_check`, with
+//! checkpoints at prune points, pruning by subsumption, infinite-loop detection and budgets.
+//!
+//! It knows nothing of instruction semantics (that is `transfer`) or of what is checked (the
+//! violations come back from `transfer`); it decides only the order of exploration and when a
+//! path need not be explored further.
+//!
+//! Checkpoints form a tree along the exploration: each has a count of paths still alive below
+//! it. A checkpoint whose count reaches zero is *complete*: every path from it was proven safe,
+//! so a later state it covers can be pruned. A state exactly equal to an incomplete ancestor
+//! checkpoint at the same instruction is an infinite loop.
+
+use super::liveness::RegSet;
+use super::state::AbstractState;
+use super::subsume::covers;
+use super::transfer::{Flow, Vm};
+use super::violation::{Code, Violation};
+use crate::isa::InsnIdx;
+
+/// Counters of one run, with the kernel's meanings.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Stats {
+    /// Instructions executed abstractly, over all paths.
+    pub processed: u64,
+    /// Checkpoints created (`total_states`).
+    pub states: u64,
+    /// Most checkpoints held at once (`peak_states`).
+    pub peak_states: u64,
+}
+
+type CpId = u32;
+
+struct Checkpoint {
+    state: AbstractState,
+    parent: Option<CpId>,
+    /// Paths alive below this checkpoint; zero means complete.
+    live: u32,
+}
+
+struct Pending {
+    pc: InsnIdx,
+    state: AbstractState,
+    cp: Option<CpId>,
+}
+
+/// Most checkpoints kept per instruction: older ones are still used, newer ones not stored, so
+/// a pathological program costs time but not unbounded memory.
+const MAX_CHECKPOINTS_PER_INSN: usize = 64;
+
+/// What the engine found.
+#[derive(Debug)]
+pub struct Exploration {
+    pub violations: Vec<Violation>,
+    pub stats: Stats,
+    /// Deepest stack use seen in each subprogram, in bytes.
+    pub stack_depth: Vec<u32>,
+}
+
+pub(super) struct Engine<'a> {
+    vm: &'a Vm<'a>,
+    live: &'a [RegSet],
+    cps: Vec<Checkpoint>,
+    explored: Vec<Vec<CpId>>,
+    stats: Stats,
+    violations: Vec<Violation>,
+    stack_depth: Vec<u32>,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(vm: &'a Vm<'a>, live: &'a [RegSet]) -> Self {
+        Engine {
+            vm,
+            live,
+            cps: Vec::new(),
+            explored: vec![Vec::new(); vm.input.insns.len()],
+            stats: Stats::default(),
+            violations: Vec::new(),
+            stack_depth: vec![0; vm.cfg.subprogs().len()],
+        }
+    }
+
+    /// Explores every path from `init` at instruction 0.
+    pub fn run(mut self, init: AbstractState) -> Exploration {
+        let mut worklist = vec![Pending { pc: InsnIdx(0), state: init, cp: None }];
+        'paths: while let Some(Pending { mut pc, mut state, mut cp }) = worklist.pop() {
+            loop {
+                self.stats.processed += 1;
+                if self.stats.processed > self.vm.opts.max_processed {
+                    self.violations.push(Violation::new(
+                        Code::ProgramTooComplex,
+                        pc,
+                        format!(
+                            "the verifier gave up after {} instructions: the program has too many paths or too long loops",
+                            self.vm.opts.max_processed
+                        ),
+                        format!("BPF program is too large. Processed {} insn", self.stats.processed),
+                    ));
+                    break 'paths;
+                }
+                if self.vm.cfg.is_prune_point(pc) {
+                    match self.visit(pc, &state, cp) {
+                        Visit::Prune => {
+                            self.end_path(&state, cp);
+                            continue 'paths;
+                        }
+                        Visit::InfiniteLoop => {
+                            self.violations.push(Violation::new(
+                                Code::InfiniteLoop,
+                                pc,
+                                "the loop returns to this instruction in exactly the same state, so it never ends",
+                                format!("infinite loop detected at insn {pc}"),
+                            ));
+                            self.end_path(&state, cp);
+                            continue 'paths;
+                        }
+                        Visit::Checkpoint(id) => cp = Some(id),
+                        Visit::Continue => {}
+                    }
+                }
+                let frame = state.cur();
+                let d = &mut self.stack_depth[frame.subprog as usize];
+                *d = (*d).max(frame.stack_depth());
+                match self.vm.step(&mut state, pc) {
+                    Ok(Flow::Next(next)) => pc = next,
+                    Ok(Flow::Fork { cont, other }) => {
+                        if let Some(c) = cp {
+                            self.cps[c as usize].live += 1;
+                        }
+                        worklist.push(Pending { pc: other.0, state: *other.1, cp });
+                        if worklist.len() > self.vm.opts.max_pending {
+                            self.violations.push(Violation::new(
+                                Code::JumpSequenceTooComplex,
+                                pc,
+                                "too many branches are pending at once",
+                                format!("The sequence of {} jumps is too complex.", worklist.len()),
+                            ));
+                            break 'paths;
+                        }
+                        pc = cont;
+                    }
+                    Ok(Flow::Done) => {
+                        self.end_path(&state, cp);
+                        continue 'paths;
+                    }
+                    Err(v) => {
+                        if !self.violations.iter().any(|o| o.code == v.code && o.insn == v.insn) {
+                            self.violations.push(v);
+                        }
+                        self.end_path(&state, cp);
+                        continue 'paths;
+                    }
+                }
+            }
+        }
+        Exploration { violations: self.violations, stats: self.stats, stack_depth: self.stack_depth }
+    }
+
+    fn visit(&mut self, pc: InsnIdx, state: &AbstractState, cp: Option<CpId>) -> Visit {
+        let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
+        for &id in &self.explored[pc.idx()] {
+            let c = &self.cps[id as usize];
+            if c.live == 0 {
+                if covers(&c.state, state, live, self.vm.opts.privileged) {
+                    return Visit::Prune;
+                }
+            } else if c.state.frames == state.frames
+                && c.state.refs == state.refs
+                && c.state.active_lock == state.active_lock
+                && self.is_ancestor(id, cp)
+            {
+                return Visit::InfiniteLoop;
+            }
+        }
+        if self.explored[pc.idx()].len() >= MAX_CHECKPOINTS_PER_INSN {
+            return Visit::Continue;
+        }
+        let id = self.cps.len() as CpId;
+        self.cps.push(Checkpoint { state: state.clone(), parent: cp, live: 1 });
+        self.explored[pc.idx()].push(id);
+        self.stats.states += 1;
+        self.stats.peak_states = self.stats.peak_states.max(self.cps.len() as u64);
+        Visit::Checkpoint(id)
+    }
+
+    fn is_ancestor(&self, id: CpId, mut cur: Option<CpId>) -> bool {
+        while let Some(c) = cur {
+            if c == id {
+                return true;
+            }
+            cur = self.cps[c as usize].parent;
+        }
+        false
+    }
+
+    /// A path ended (safely, pruned, or by a violation): its checkpoints lose one live path.
+    fn end_path(&mut self, state: &AbstractState, mut cp: Option<CpId>) {
+        for f in &state.frames {
+            let d = &mut self.stack_depth[f.subprog as usize];
+            *d = (*d).max(f.stack_depth());
+        }
+        while let Some(c) = cp {
+            let entry = &mut self.cps[c as usize];
+            entry.live -= 1;
+            if entry.live > 0 {
+                break;
+            }
+            cp = entry.parent;
+        }
+    }
+}
+
+enum Visit {
+    Prune,
+    InfiniteLoop,
+    Checkpoint(CpId),
+    Continue,
+}

@@ -1,0 +1,90 @@
+//! What the verifier is given besides the instructions: the object's maps, the program type's
+//! rules, the license, and the profile (privilege, kernel version, budgets).
+
+use crate::isa::Insn;
+use crate::rules::{HelperTable, ProgTypeRules};
+
+pub use crate::program::MapDef;
+
+/// Whether the program may not write the map's values (`.rodata`, `.kconfig`, or
+/// `BPF_F_RDONLY_PROG`).
+pub fn map_read_only(m: &MapDef) -> bool {
+    matches!(m.kind, crate::program::MapKind::GlobalData { read_only: true, .. })
+        || m.map_flags & crate::program::BPF_F_RDONLY_PROG != 0
+}
+
+/// The initial value of a frozen global-data map, whose contents the program sees as constants.
+pub fn map_frozen_value(m: &MapDef) -> Option<&[u8]> {
+    match &m.kind {
+        crate::program::MapKind::GlobalData { init: Some(init), read_only: true, .. } => Some(init),
+        _ => None,
+    }
+}
+
+/// A kernel version, for profiles.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct KernelVersion {
+    pub major: u16,
+    pub minor: u16,
+}
+
+impl KernelVersion {
+    pub const fn new(major: u16, minor: u16) -> Self {
+        KernelVersion { major, minor }
+    }
+
+    /// The newest version the tables describe.
+    pub const LATEST: KernelVersion = KernelVersion::new(6, 18);
+}
+
+impl std::fmt::Display for KernelVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// The profile a program is checked under.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Root (`CAP_BPF` + `CAP_PERFMON` + `CAP_NET_ADMIN`): bounded loops, pointer comparisons,
+    /// uninitialized stack reads, and a 1M instruction budget. Unprivileged programs get none.
+    pub privileged: bool,
+    pub kernel: KernelVersion,
+    /// The processed-instruction budget (the kernel's `BPF_COMPLEXITY_LIMIT_INSNS`).
+    pub max_processed: u64,
+    /// Most pending branches at once (the kernel's `BPF_COMPLEXITY_LIMIT_JMP_SEQ`).
+    pub max_pending: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { privileged: true, kernel: KernelVersion::LATEST, max_processed: 1_000_000, max_pending: 8192 }
+    }
+}
+
+impl Options {
+    /// Most instructions a program may have under this profile.
+    pub fn max_insns(&self) -> usize {
+        if self.privileged && self.kernel >= KernelVersion::new(5, 2) {
+            1_000_000
+        } else {
+            4096
+        }
+    }
+
+    /// Whether back-edges are allowed (bounded loops, Linux 5.3, privileged only).
+    pub fn bounded_loops(&self) -> bool {
+        self.privileged && self.kernel >= KernelVersion::new(5, 3)
+    }
+}
+
+/// Everything the verifier needs about one program.
+#[derive(Debug)]
+pub struct Input<'a> {
+    pub insns: &'a [Insn],
+    pub maps: &'a [MapDef],
+    pub prog_type: &'a ProgTypeRules,
+    pub helpers: &'a HelperTable,
+    /// Whether the license string is GPL-compatible.
+    pub gpl: bool,
+}

@@ -1,0 +1,20 @@
+//! The abstract interpreter: path-sensitive exploration of every execution, with pruning, as
+//! the kernel's verifier does it, over the `lattice` domains.
+//!
+//! Layout (STYLE.md G): `engine` explores and prunes, `transfer` gives each instruction's
+//! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`
+//! and `liveness` serve pruning, `violation` names what is found.
+
+pub mod domain;
+mod engine;
+pub mod env;
+mod liveness;
+pub mod ptr_kind;
+pub mod state;
+mod subsume;
+mod transfer;
+pub mod verify;
+pub mod violation;
+
+pub use engine::Stats;
+pub use verify::{verify, Verdict, VerifyResult};

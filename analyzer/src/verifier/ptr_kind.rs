@@ -1,0 +1,77 @@
+//! What a pointer points to, independent of the numeric domain.
+
+/// What a pointer points to (the kernel's `enum bpf_reg_type`, without the flags).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum PtrKind {
+    /// The program's context (`PTR_TO_CTX`).
+    Ctx,
+    /// The stack of frame `frame` (`PTR_TO_STACK`).
+    Stack { frame: u8 },
+    /// A map itself (`CONST_PTR_TO_MAP`), by index in the object's map list.
+    MapPtr { map: u32 },
+    /// A map's value (`PTR_TO_MAP_VALUE`).
+    MapValue { map: u32 },
+    /// A map's key, passed to iteration callbacks (`PTR_TO_MAP_KEY`).
+    MapKey { map: u32 },
+    /// Packet data (`PTR_TO_PACKET`).
+    Packet,
+    /// Packet metadata (`PTR_TO_PACKET_META`).
+    PacketMeta,
+    /// One past the packet's last byte (`PTR_TO_PACKET_END`).
+    PacketEnd,
+    /// Memory of a known size (`PTR_TO_MEM`), e.g. a ring buffer reservation.
+    Mem { size: u32, rdonly: bool },
+    /// A socket (`PTR_TO_SOCKET`).
+    Socket,
+    /// The common part of a socket (`PTR_TO_SOCK_COMMON`).
+    SockCommon,
+    /// A TCP socket (`PTR_TO_TCP_SOCK`).
+    TcpSock,
+    /// Flow dissector keys (`PTR_TO_FLOW_KEYS`).
+    FlowKeys,
+    /// A kernel object typed by BTF (`PTR_TO_BTF_ID`), by type id.
+    BtfId { type_id: u32 },
+    /// A subprogram, as a callback argument (`PTR_TO_FUNC`), by its first instruction.
+    Func { subprog: u32 },
+}
+
+impl PtrKind {
+    /// The kernel's name for the type, as its log prints it.
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            PtrKind::Ctx => "ctx",
+            PtrKind::Stack { .. } => "fp",
+            PtrKind::MapPtr { .. } => "map_ptr",
+            PtrKind::MapValue { .. } => "map_value",
+            PtrKind::MapKey { .. } => "map_key",
+            PtrKind::Packet => "pkt",
+            PtrKind::PacketMeta => "pkt_meta",
+            PtrKind::PacketEnd => "pkt_end",
+            PtrKind::Mem { .. } => "mem",
+            PtrKind::Socket => "sock",
+            PtrKind::SockCommon => "sock_common",
+            PtrKind::TcpSock => "tcp_sock",
+            PtrKind::FlowKeys => "flow_keys",
+            PtrKind::BtfId { .. } => "ptr_",
+            PtrKind::Func { .. } => "func",
+        }
+    }
+
+    /// Whether a scalar may be added to or subtracted from this kind of pointer.
+    pub fn allows_arithmetic(self) -> bool {
+        !matches!(
+            self,
+            PtrKind::MapPtr { .. }
+                | PtrKind::PacketEnd
+                | PtrKind::Socket
+                | PtrKind::SockCommon
+                | PtrKind::TcpSock
+                | PtrKind::Func { .. }
+        )
+    }
+
+    pub fn is_packet(self) -> bool {
+        matches!(self, PtrKind::Packet | PtrKind::PacketMeta)
+    }
+}
+

@@ -1,0 +1,281 @@
+//! The abstract machine state: registers, stack slots, frames, and references, as the kernel's
+//! `bpf_reg_state` / `bpf_func_state` / `bpf_verifier_state` describe them.
+//!
+//! γ of an [`AbstractState`]: every concrete machine state whose registers and stack bytes are
+//! each in the concretization of the corresponding abstract element. Pointers stand for
+//! `base(kind) + off + v` for every `v` in `var_off`.
+
+use super::domain::Scalar;
+pub use super::ptr_kind::PtrKind;
+use crate::isa::{InsnIdx, Reg};
+use std::fmt;
+
+/// Bytes of stack per frame.
+pub const STACK_SIZE: i32 = 512;
+/// Slots of 8 bytes per frame.
+pub const STACK_SLOTS: usize = (STACK_SIZE / 8) as usize;
+/// Deepest call chain the kernel allows.
+pub const MAX_CALL_FRAMES: usize = 8;
+
+/// A pointer register: `base + off + var_off`.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Pointer {
+    pub kind: PtrKind,
+    /// The constant part of the offset.
+    pub off: i32,
+    /// The variable part of the offset.
+    pub var_off: Scalar,
+    /// Ties copies together: copies of one NULL-able pointer share it so that one NULL check
+    /// refines all; packet pointers with the same variable offset share it so that one bounds
+    /// check marks all. 0 means "no id".
+    pub id: u32,
+    /// The acquired reference this pointer holds (0: none).
+    pub ref_obj_id: u32,
+    /// For packet pointers: bytes proven accessible from the packet start plus `off`.
+    pub range: i32,
+    /// `PTR_MAYBE_NULL`: must be checked against NULL before use.
+    pub maybe_null: bool,
+}
+
+impl Pointer {
+    pub fn new(kind: PtrKind) -> Pointer {
+        Pointer { kind, off: 0, var_off: Scalar::constant(0), id: 0, ref_obj_id: 0, range: 0, maybe_null: false }
+    }
+
+    /// Whether the variable part is exactly zero.
+    pub fn has_const_off(&self) -> bool {
+        self.var_off.as_const() == Some(0)
+    }
+}
+
+/// The abstract value of one register.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub enum RegState {
+    /// Never written (`NOT_INIT`): reading it is an error.
+    #[default]
+    Uninit,
+    /// A number. Copies of one scalar share a non-zero `id`, so that a bound learnt on one
+    /// (at a branch) holds for all (the kernel's `find_equal_scalars`).
+    Scalar { v: Scalar, id: u32 },
+    Ptr(Pointer),
+}
+
+impl RegState {
+    pub fn scalar(v: Scalar) -> RegState {
+        RegState::Scalar { v, id: 0 }
+    }
+
+    pub fn scalar_const(v: u64) -> RegState {
+        RegState::scalar(Scalar::constant(v))
+    }
+
+    pub fn unknown() -> RegState {
+        RegState::scalar(Scalar::top())
+    }
+
+    pub fn ptr(kind: PtrKind) -> RegState {
+        RegState::Ptr(Pointer::new(kind))
+    }
+
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match self {
+            RegState::Scalar { v, .. } => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_ptr(&self) -> Option<&Pointer> {
+        match self {
+            RegState::Ptr(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn is_init(&self) -> bool {
+        !matches!(self, RegState::Uninit)
+    }
+
+    /// The kernel's name for this register's type.
+    pub fn type_name(&self) -> String {
+        match self {
+            RegState::Uninit => "?".to_string(),
+            RegState::Scalar { .. } => "scalar".to_string(),
+            RegState::Ptr(p) => {
+                let base = p.kind.kernel_name();
+                if p.maybe_null {
+                    format!("{base}_or_null")
+                } else {
+                    base.to_string()
+                }
+            }
+        }
+    }
+}
+
+/// What the kernel knows of one stack byte (`enum bpf_stack_slot_type`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum StackByte {
+    /// Never written: reading it is an error (for unprivileged programs).
+    #[default]
+    Invalid,
+    /// Written with something not tracked.
+    Misc,
+    /// Known to be zero.
+    Zero,
+    /// Part of a spilled register, whose state is in the slot's `spilled`.
+    Spill,
+}
+
+/// Eight bytes of stack, aligned to 8 from the frame pointer.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct StackSlot {
+    pub bytes: [StackByte; 8],
+    /// The register state spilled here when any byte is `Spill`.
+    pub spilled: Option<RegState>,
+}
+
+/// One function's frame: registers and stack.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Frame {
+    pub regs: [RegState; Reg::COUNT],
+    /// `stack[i]` covers bytes `fp - 8*(i+1) .. fp - 8*i`.
+    pub stack: Vec<StackSlot>,
+    /// Index of the subprogram this frame runs.
+    pub subprog: u32,
+    /// Where to return to in the caller (the instruction after the call).
+    pub return_to: InsnIdx,
+    /// For callback frames (`bpf_loop` and friends): the callback's allowed return range.
+    pub callback_ret: Option<(i64, i64)>,
+}
+
+impl Frame {
+    pub fn new(subprog: u32, return_to: InsnIdx) -> Frame {
+        Frame { regs: Default::default(), stack: Vec::new(), subprog, return_to, callback_ret: None }
+    }
+
+    pub fn reg(&self, r: Reg) -> &RegState {
+        &self.regs[r.idx()]
+    }
+
+    pub fn set(&mut self, r: Reg, v: RegState) {
+        self.regs[r.idx()] = v;
+    }
+
+    /// Deepest stack byte used so far, as a positive depth.
+    pub fn stack_depth(&self) -> u32 {
+        (self.stack.len() * 8) as u32
+    }
+
+    pub fn slot_mut(&mut self, i: usize) -> &mut StackSlot {
+        if self.stack.len() <= i {
+            self.stack.resize(i + 1, StackSlot::default());
+        }
+        &mut self.stack[i]
+    }
+
+    pub fn slot(&self, i: usize) -> Option<&StackSlot> {
+        self.stack.get(i)
+    }
+}
+
+/// An acquired reference that must be released before `exit` (`bpf_reference_state`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Reference {
+    pub id: u32,
+    /// The instruction that acquired it.
+    pub acquired_at: InsnIdx,
+    /// What acquired it, for messages (e.g. `bpf_ringbuf_reserve`).
+    pub acquired_by: &'static str,
+}
+
+/// The whole abstract machine: the call stack of frames and the program-wide state.
+#[derive(Clone, PartialEq, Debug)]
+pub struct AbstractState {
+    pub frames: Vec<Frame>,
+    pub refs: Vec<Reference>,
+    /// Held `bpf_spin_lock`, if any: the instruction that took it.
+    pub active_lock: Option<InsnIdx>,
+    /// Source of fresh ids for pointers and references.
+    pub next_id: u32,
+}
+
+impl AbstractState {
+    pub fn cur(&self) -> &Frame {
+        self.frames.last().expect("a state always has a frame")
+    }
+
+    pub fn cur_mut(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("a state always has a frame")
+    }
+
+    pub fn reg(&self, r: Reg) -> &RegState {
+        self.cur().reg(r)
+    }
+
+    pub fn set(&mut self, r: Reg, v: RegState) {
+        self.cur_mut().set(r, v);
+    }
+
+    pub fn fresh_id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The depth of the call stack: 0 in the main program.
+    pub fn frame_no(&self) -> usize {
+        self.frames.len() - 1
+    }
+
+    /// Every register and spilled register of every frame, mutably, for id-wide updates
+    /// (NULL-check marking, packet range marking, invalidation after packet-changing helpers).
+    pub fn for_each_reg_mut(&mut self, mut f: impl FnMut(&mut RegState)) {
+        for frame in &mut self.frames {
+            for r in &mut frame.regs {
+                f(r);
+            }
+            for slot in &mut frame.stack {
+                if let Some(s) = &mut slot.spilled {
+                    f(s);
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for RegState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegState::Uninit => write!(f, "?"),
+            RegState::Scalar { v, id: 0 } => write!(f, "{v}"),
+            RegState::Scalar { v, id } => write!(f, "{v}#{id}"),
+            RegState::Ptr(p) => {
+                write!(f, "{}(", self.type_name())?;
+                let mut sep = "";
+                if p.id != 0 {
+                    write!(f, "id={}", p.id)?;
+                    sep = ",";
+                }
+                if p.ref_obj_id != 0 {
+                    write!(f, "{sep}ref_obj_id={}", p.ref_obj_id)?;
+                    sep = ",";
+                }
+                if p.off != 0 {
+                    write!(f, "{sep}off={}", p.off)?;
+                    sep = ",";
+                }
+                if p.kind.is_packet() {
+                    write!(f, "{sep}r={}", p.range)?;
+                    sep = ",";
+                }
+                if let PtrKind::Mem { size, .. } = p.kind {
+                    write!(f, "{sep}sz={size}")?;
+                    sep = ",";
+                }
+                if !p.has_const_off() {
+                    write!(f, "{sep}var_off={}", p.var_off)?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! ALU and ALU64: scalars through the lattice, pointers by the kernel's pointer-arithmetic rules
+//! (its `check_alu_op`, `adjust_ptr_min_max_vals` and `adjust_scalar_min_max_vals`).
+
+use super::{read, writable, Res, Vm};
+use crate::isa::{AluOp, EndianOp, InsnIdx, Operand, Reg, Width};
+use crate::verifier::domain::Scalar;
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
+use crate::verifier::violation::{Code, Violation};
+
+/// Largest variable or constant offset the kernel lets a pointer carry (`BPF_MAX_VAR_OFF`).
+pub(crate) const MAX_VAR_OFF: i64 = 1 << 29;
+
+/// The kernel's spelling of each operator in messages (`bpf_alu_string`).
+fn op_str(op: AluOp) -> &'static str {
+    match op {
+        AluOp::Add => "+=",
+        AluOp::Sub => "-=",
+        AluOp::Mul => "*=",
+        AluOp::Div | AluOp::SDiv => "/=",
+        AluOp::Or => "|=",
+        AluOp::And => "&=",
+        AluOp::Lsh => "<<=",
+        AluOp::Rsh => ">>=",
+        AluOp::Mod | AluOp::SMod => "%=",
+        AluOp::Xor => "^=",
+        AluOp::Mov => "=",
+        AluOp::Arsh => "s>>=",
+    }
+}
+
+impl Vm<'_> {
+    pub(super) fn alu(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, op: AluOp, dst: Reg, src: Operand) -> Res<()> {
+        if let Operand::Imm(imm) = src {
+            if matches!(op, AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod) && imm == 0 {
+                return Err(Violation::new(Code::DivByZero, pc, "division by the constant zero", "div by zero"));
+            }
+            let bits = if width == Width::W64 { 64 } else { 32 };
+            if matches!(op, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm) {
+                return Err(Violation::new(
+                    Code::InvalidShift,
+                    pc,
+                    format!("shift by {imm} is outside 0..{bits}"),
+                    format!("invalid shift {imm}"),
+                ));
+            }
+        }
+        let src_val = match src {
+            Operand::Reg(r) => read(st, pc, r)?,
+            Operand::Imm(imm) => RegState::scalar(imm_scalar(width, imm)),
+        };
+        if op == AluOp::Mov {
+            writable(pc, dst)?;
+            return self.mov(st, width, dst, src, src_val);
+        }
+        let dst_val = read(st, pc, dst)?;
+        writable(pc, dst)?;
+        let res = match (&dst_val, &src_val) {
+            (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
+                RegState::scalar(Scalar::alu(op, width, a, b))
+            }
+            (RegState::Ptr(p), RegState::Scalar { v: s, .. }) => {
+                self.ptr_arith(st, pc, width, op, dst, p, s, false)?
+            }
+            (RegState::Scalar { v: s, .. }, RegState::Ptr(p)) => {
+                self.ptr_arith(st, pc, width, op, dst, p, s, true)?
+            }
+            (RegState::Ptr(_), RegState::Ptr(_)) => {
+                if op == AluOp::Sub && width == Width::W64 && self.opts.privileged {
+                    RegState::unknown()
+                } else if width == Width::W32 {
+                    return Err(ptr32(pc, dst));
+                } else {
+                    return Err(Violation::new(
+                        Code::PointerPointerArith,
+                        pc,
+                        format!("{dst} {} on two pointers is not allowed", op_str(op)),
+                        format!("R{} pointer {} pointer prohibited", dst.num(), op_str(op)),
+                    ));
+                }
+            }
+            (RegState::Uninit, _) | (_, RegState::Uninit) => unreachable!("read() checked both"),
+        };
+        st.set(dst, res);
+        Ok(())
+    }
+
+    fn mov(&self, st: &mut AbstractState, width: Width, dst: Reg, src: Operand, val: RegState) -> Res<()> {
+        let res = match (width, val) {
+            (Width::W64, RegState::Scalar { v, id }) => {
+                // A register copy links the two scalars, so a later bound on one holds for both.
+                if let Operand::Reg(s) = src {
+                    let id = if id == 0 && v.as_const().is_none() { st.fresh_id() } else { id };
+                    st.set(s, RegState::Scalar { v: v.clone(), id });
+                    RegState::Scalar { v, id }
+                } else {
+                    RegState::scalar(v)
+                }
+            }
+            (Width::W64, v) => v,
+            (Width::W32, RegState::Scalar { v, .. }) => RegState::scalar(v.zext32()),
+            // A 32-bit copy of a pointer leaks half an address: privileged programs get an unknown.
+            (Width::W32, _) => RegState::scalar(Scalar::unknown_bytes(4)),
+        };
+        st.set(dst, res);
+        Ok(())
+    }
+
+    /// `dst op= scalar` where one side is the pointer `p` and the other the scalar `s`.
+    /// `scalar_is_dst`: the scalar was in `dst` (`scalar += ptr`).
+    #[allow(clippy::too_many_arguments)]
+    fn ptr_arith(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        p: &Pointer,
+        s: &Scalar,
+        scalar_is_dst: bool,
+    ) -> Res<RegState> {
+        let n = dst.num();
+        if width == Width::W32 {
+            return Err(ptr32(pc, dst));
+        }
+        let kind_name = RegState::Ptr(p.clone()).type_name();
+        match op {
+            AluOp::Add | AluOp::Sub => {}
+            AluOp::And | AluOp::Or | AluOp::Xor => {
+                return Err(Violation::new(
+                    Code::PointerBitwise,
+                    pc,
+                    format!("bitwise {} on a pointer ({kind_name}) is not allowed", op_str(op)),
+                    format!("R{n} bitwise operator {} on pointer prohibited", op_str(op)),
+                ))
+            }
+            _ => {
+                return Err(Violation::new(
+                    Code::PointerBitwise,
+                    pc,
+                    format!("{} on a pointer ({kind_name}) is not allowed", op_str(op)),
+                    format!("R{n} pointer arithmetic with {} operator prohibited", op_str(op)),
+                ))
+            }
+        }
+        if op == AluOp::Sub && scalar_is_dst {
+            return Err(Violation::new(
+                Code::PointerPointerArith,
+                pc,
+                "subtracting a pointer from a scalar is not allowed",
+                format!("R{n} tried to subtract pointer from scalar"),
+            ));
+        }
+        if p.maybe_null {
+            return Err(Violation::new(
+                Code::NullablePointerArith,
+                pc,
+                format!("arithmetic on {dst}, a {kind_name} pointer that may be NULL"),
+                format!("R{n} pointer arithmetic on {kind_name} prohibited, null-check it first"),
+            )
+            .with_note("check the pointer against NULL before moving it"));
+        }
+        let known = s.as_const();
+        let zero_add = known == Some(0) && op == AluOp::Add;
+        if !p.kind.allows_arithmetic() && !(zero_add && matches!(p.kind, PtrKind::MapPtr { .. })) {
+            return Err(Violation::new(
+                Code::PointerArithProhibited,
+                pc,
+                format!("arithmetic on a {kind_name} pointer is not allowed"),
+                format!("R{n} pointer arithmetic on {kind_name} prohibited"),
+            ));
+        }
+        let base = p.kind.kernel_name();
+        if let Some(c) = known {
+            let c = c as i64;
+            if c >= MAX_VAR_OFF || c <= -MAX_VAR_OFF {
+                return Err(Violation::new(
+                    Code::UnboundedVarOff,
+                    pc,
+                    format!("adding {c} to a {base} pointer moves it out of any object"),
+                    format!("math between {base} pointer and {c} is not allowed"),
+                ));
+            }
+        } else if s.smin() == i64::MIN {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the value added to the {base} pointer has no lower bound"),
+                format!("math between {base} pointer and register with unbounded min value is not allowed"),
+            )
+            .with_note(format!("the offset is {s}"))
+            .with_note("bound it first, e.g. `if (idx >= N) return ...;` with an unsigned index"));
+        } else if s.smin() >= MAX_VAR_OFF || s.smin() <= -MAX_VAR_OFF {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the value added to the {base} pointer may be out of bounds"),
+                format!("value {} makes {base} pointer be out of bounds", s.smin()),
+            ));
+        }
+        let mut res = p.clone();
+        match (known, p.has_const_off()) {
+            (Some(c), _) => {
+                let c = c as i64;
+                let off = if op == AluOp::Add { i64::from(p.off) + c } else { i64::from(p.off) - c };
+                if off >= MAX_VAR_OFF || off <= -MAX_VAR_OFF {
+                    return Err(Violation::new(
+                        Code::UnboundedVarOff,
+                        pc,
+                        format!("the {base} pointer's offset {off} is out of bounds"),
+                        format!("value {off} makes {base} pointer be out of bounds"),
+                    ));
+                }
+                res.off = off as i32;
+            }
+            (None, _) => {
+                res.var_off = Scalar::alu(op, Width::W64, &p.var_off, s);
+                if p.kind.is_packet() {
+                    res.id = st.fresh_id();
+                    res.range = 0;
+                }
+            }
+        }
+        if res.var_off.umax() >= MAX_VAR_OFF as u64 && res.var_off.smin() < -MAX_VAR_OFF {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the {base} pointer's variable offset is unbounded"),
+                format!("math between {base} pointer and register with unbounded min value is not allowed"),
+            ));
+        }
+        Ok(RegState::Ptr(res))
+    }
+
+    pub(super) fn movsx(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, dst: Reg, src: Reg, from_bits: u8) -> Res<()> {
+        let v = read(st, pc, src)?;
+        writable(pc, dst)?;
+        let res = match v {
+            RegState::Scalar { v, .. } => v.sign_extend(width, u32::from(from_bits)),
+            _ => Scalar::top_of(width),
+        };
+        st.set(dst, RegState::scalar(res));
+        Ok(())
+    }
+
+    pub(super) fn neg(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, dst: Reg) -> Res<()> {
+        let v = read(st, pc, dst)?;
+        writable(pc, dst)?;
+        let res = match v {
+            RegState::Scalar { v, .. } => v.neg(width),
+            _ => Scalar::top_of(width),
+        };
+        st.set(dst, RegState::scalar(res));
+        Ok(())
+    }
+
+    pub(super) fn endian(&self, st: &mut AbstractState, pc: InsnIdx, op: EndianOp, dst: Reg, bits: u8) -> Res<()> {
+        let v = read(st, pc, dst)?;
+        writable(pc, dst)?;
+        let res = match v {
+            RegState::Scalar { v, .. } => v.endian(op, u32::from(bits)),
+            _ => Scalar::unknown_bytes(u32::from(bits) / 8),
+        };
+        st.set(dst, RegState::scalar(res));
+        Ok(())
+    }
+}
+
+/// The scalar an immediate operand stands for: sign-extended to 64 bits in ALU64, its 32-bit
+/// pattern in ALU.
+pub(crate) fn imm_scalar(width: Width, imm: i32) -> Scalar {
+    match width {
+        Width::W64 => Scalar::constant(imm as i64 as u64),
+        Width::W32 => Scalar::constant(u64::from(imm as u32)),
+    }
+}
+
+fn ptr32(pc: InsnIdx, dst: Reg) -> Violation {
+    Violation::new(
+        Code::Pointer32BitArith,
+        pc,
+        format!("32-bit arithmetic on the pointer in {dst} is not allowed"),
+        format!("R{} 32-bit pointer arithmetic prohibited", dst.num()),
+    )
+}

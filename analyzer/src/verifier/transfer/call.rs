@@ -1,0 +1,544 @@
+//! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
+//! frame, callbacks, and the checks the kernel makes at `exit`.
+
+use super::mem::Access;
+use super::{read, Flow, Res, Vm};
+use crate::isa::{CallTarget, InsnIdx, Reg};
+use crate::rules::{Arg, HelperSig, Ret};
+use crate::verifier::domain::Scalar;
+use crate::verifier::state::{AbstractState, Frame, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES};
+use crate::verifier::violation::{Code, Related, Violation};
+
+const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
+/// Largest memory size a helper may be given (`BPF_MAX_VAR_SIZ`).
+const MAX_VAR_SIZ: u64 = 1 << 29;
+
+impl Vm<'_> {
+    pub(super) fn call(&self, st: &mut AbstractState, pc: InsnIdx, target: CallTarget) -> Res<Flow> {
+        match target {
+            CallTarget::Helper(id) => self.helper_call(st, pc, id),
+            CallTarget::Local(imm) => {
+                let entry = super::jump_target(pc, i64::from(imm))?;
+                let subprog = self.cfg.subprog_at(entry).ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
+                self.enter_frame(st, pc, subprog as u32, None)?;
+                Ok(Flow::Next(entry))
+            }
+            CallTarget::Kfunc { btf_id, .. } => Err(Violation::new(
+                Code::UnsupportedHelper,
+                pc,
+                format!("calls to kernel functions (kfunc BTF id {btf_id}) are not supported by bpfvet yet"),
+                "",
+            )),
+        }
+    }
+
+    /// Pushes a frame for `subprog`: r1-r5 are passed, everything else starts uninitialized.
+    fn enter_frame(&self, st: &mut AbstractState, pc: InsnIdx, subprog: u32, callback_ret: Option<(i64, i64)>) -> Res<()> {
+        if st.frames.len() >= MAX_CALL_FRAMES {
+            return Err(Violation::new(
+                Code::CallStackTooDeep,
+                pc,
+                format!("this call would nest {} frames; the kernel allows {MAX_CALL_FRAMES}", st.frames.len() + 1),
+                format!("the call stack of {} frames is too deep !", st.frames.len() + 1),
+            ));
+        }
+        let mut callee = Frame::new(subprog, InsnIdx(pc.0 + 1));
+        callee.callback_ret = callback_ret;
+        for r in ARG_REGS {
+            callee.set(r, st.reg(r).clone());
+        }
+        callee.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: st.frames.len() as u8 }));
+        st.frames.push(callee);
+        Ok(())
+    }
+
+    pub(super) fn exit(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
+        let r0 = read(st, pc, Reg::R0)?;
+        if st.frames.len() > 1 {
+            let callee = st.frames.pop().expect("checked above");
+            if let RegState::Ptr(Pointer { kind: PtrKind::Stack { frame }, .. }) = r0 {
+                if frame as usize >= st.frames.len() {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        "a function returns a pointer to its own stack, which dies with it",
+                        "cannot return stack pointer to the caller frame",
+                    ));
+                }
+            }
+            let ret = match callee.callback_ret {
+                Some((lo, hi)) => {
+                    self.check_ret_range(pc, &r0, lo, hi, "At callback return")?;
+                    RegState::unknown()
+                }
+                None => r0,
+            };
+            for r in ARG_REGS {
+                st.set(r, RegState::Uninit);
+            }
+            st.set(Reg::R0, ret);
+            return Ok(Flow::Next(callee.return_to));
+        }
+        if let Some(rf) = st.refs.first() {
+            return Err(Violation {
+                code: Code::ReferenceLeak,
+                insn: pc,
+                message: format!("the reference acquired by {} is not released on this path", rf.acquired_by),
+                kernel_message: format!("Unreleased reference id={} alloc_insn={}", rf.id, rf.acquired_at),
+                notes: vec![format!("release it (e.g. submit or discard a ring buffer record, release a socket) before every exit")],
+                related: vec![Related { insn: rf.acquired_at, note: format!("acquired here by {}", rf.acquired_by) }],
+            });
+        }
+        if let Some(at) = st.active_lock {
+            return Err(Violation {
+                code: Code::SpinLockMisuse,
+                insn: pc,
+                message: "the program exits while holding a spin lock".into(),
+                kernel_message: "bpf_spin_unlock is missing".into(),
+                notes: vec![],
+                related: vec![Related { insn: at, note: "locked here".into() }],
+            });
+        }
+        if let RegState::Ptr(_) = r0 {
+            if !self.opts.privileged || self.input.prog_type.ret.is_some() {
+                return Err(Violation::new(
+                    Code::PointerLeak,
+                    pc,
+                    "the program returns a pointer",
+                    "R0 leaks addr as return value",
+                ));
+            }
+        }
+        if let Some((lo, hi)) = self.input.prog_type.ret {
+            self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
+        }
+        Ok(Flow::Done)
+    }
+
+    fn check_ret_range(&self, pc: InsnIdx, r0: &RegState, lo: i64, hi: i64, ctx: &str) -> Res<()> {
+        let Some(v) = r0.as_scalar() else {
+            return Err(Violation::new(
+                Code::ReturnOutOfRange,
+                pc,
+                "r0 must be a number here",
+                format!("{ctx} the register R0 is not a known value ({})", r0.type_name()),
+            ));
+        };
+        if v.smin() >= lo && v.smax() <= hi {
+            return Ok(());
+        }
+        Err(Violation::new(
+            Code::ReturnOutOfRange,
+            pc,
+            format!("r0 may be outside [{lo}, {hi}], the range {} programs must return", self.input.prog_type.name),
+            format!("{ctx} the register R0 has smin={} smax={} should have been in [{lo}, {hi}]", v.smin(), v.smax()),
+        )
+        .with_note(format!("r0 is {v}")))
+    }
+
+    fn helper_call(&self, st: &mut AbstractState, pc: InsnIdx, id: i32) -> Res<Flow> {
+        let pt = self.input.prog_type;
+        let Some(h) = self.input.helpers.get(id) else {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!("helper #{id} does not exist"),
+                format!("invalid func unknown#{id}"),
+            ));
+        };
+        if !pt.allows(h) || h.since > self.opts.kernel {
+            let why = if h.since > self.opts.kernel {
+                format!("bpf_{} needs Linux {} or newer (profile: {})", h.name, h.since, self.opts.kernel)
+            } else {
+                format!("{} programs may not call bpf_{}", pt.name, h.name)
+            };
+            let kernel = if self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 10) {
+                format!("program of this type cannot use helper bpf_{}#{id}", h.name)
+            } else {
+                format!("unknown func bpf_{}#{id}", h.name)
+            };
+            return Err(Violation::new(Code::HelperNotAllowed, pc, why, kernel));
+        }
+        if h.gpl_only && !self.input.gpl {
+            return Err(Violation::new(
+                Code::GplOnlyHelper,
+                pc,
+                format!("bpf_{} is GPL-only and the program's license is not GPL-compatible", h.name),
+                "cannot call GPL-restricted function from non-GPL compatible program",
+            ));
+        }
+        let Some(args) = h.args else {
+            return Err(Violation::new(
+                Code::UnsupportedHelper,
+                pc,
+                format!("bpfvet does not know the signature of bpf_{}#{id} yet", h.name),
+                "",
+            ));
+        };
+        if st.active_lock.is_some() && h.name != "spin_unlock" {
+            return Err(Violation::new(
+                Code::SpinLockMisuse,
+                pc,
+                format!("bpf_{} is called while a spin lock is held", h.name),
+                "function calls are not allowed while holding a lock",
+            ));
+        }
+        let mut cx = CallCx::default();
+        for (i, arg) in args.iter().enumerate() {
+            self.check_arg(st, pc, h, ARG_REGS[i], *arg, &mut cx)?;
+        }
+        self.helper_effects(st, pc, h, &cx)
+    }
+
+    fn check_arg(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, r: Reg, arg: Arg, cx: &mut CallCx) -> Res<()> {
+        let v = read(st, pc, r)?;
+        let n = r.num();
+        let type_err = |expected: &str| {
+            Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("argument {n} of bpf_{} must be {expected}, but {r} is {}", h.name, v.type_name()),
+                format!("R{n} type={} expected={expected}", v.type_name()),
+            )
+        };
+        match arg {
+            Arg::Anything => {}
+            Arg::Scalar => {
+                if v.as_scalar().is_none() {
+                    return Err(type_err("scalar"));
+                }
+            }
+            Arg::Map { types } => {
+                let Some(Pointer { kind: PtrKind::MapPtr { map }, .. }) = v.as_ptr() else {
+                    return Err(type_err("map_ptr"));
+                };
+                let m = &self.input.maps[*map as usize];
+                if !types.is_empty() && !types.contains(&m.map_type.0) {
+                    return Err(Violation::new(
+                        Code::HelperMapType,
+                        pc,
+                        format!(
+                            "bpf_{} cannot be used with map {} of type {}",
+                            h.name,
+                            m.name,
+                            crate::rules::map_type::name(m.map_type.0)
+                        ),
+                        format!("cannot pass map_type {} into func bpf_{}#{}", m.map_type.0, h.name, h.id),
+                    ));
+                }
+                cx.map = Some(*map);
+            }
+            Arg::MapKey | Arg::MapValue { .. } => {
+                let Some(map) = cx.map else {
+                    return Err(super::internal(pc, "map key argument without a map argument"));
+                };
+                let m = &self.input.maps[map as usize];
+                let (size, uninit) = match arg {
+                    Arg::MapKey => (m.key_size, false),
+                    Arg::MapValue { uninit } => (m.value_size, uninit),
+                    _ => unreachable!(),
+                };
+                self.helper_mem(st, pc, h, r, &v, size, uninit, false)?;
+            }
+            Arg::Ctx => match v.as_ptr() {
+                Some(p) if p.kind == PtrKind::Ctx => {
+                    if p.off != 0 || !p.has_const_off() {
+                        return Err(Violation::new(
+                            Code::CtxModifiedDeref,
+                            pc,
+                            format!("bpf_{} needs the original context pointer, but {r} was moved", h.name),
+                            format!("dereference of modified ctx ptr R{n} off={} disallowed", p.off),
+                        ));
+                    }
+                }
+                _ => return Err(type_err("ctx")),
+            },
+            Arg::Mem { uninit, nullable } => {
+                cx.mem = Some((r, v.clone(), uninit, nullable));
+            }
+            Arg::Size { zero_ok } => {
+                let Some((mr, mv, uninit, nullable)) = cx.mem.take() else {
+                    return Err(super::internal(pc, "size argument without a memory argument"));
+                };
+                let Some(s) = v.as_scalar() else { return Err(type_err("scalar")) };
+                if s.smin() < 0 {
+                    return Err(Violation::new(
+                        Code::HelperInvalidSize,
+                        pc,
+                        format!("the size passed to bpf_{} in {r} may be negative ({s})", h.name),
+                        format!("R{n} min value is negative, either use unsigned or 'var &= const'"),
+                    ));
+                }
+                if s.umax() == 0 && !zero_ok {
+                    return Err(Violation::new(
+                        Code::HelperInvalidSize,
+                        pc,
+                        format!("the size passed to bpf_{} in {r} is zero", h.name),
+                        "invalid zero-sized read",
+                    ));
+                }
+                if s.umax() >= MAX_VAR_SIZ {
+                    return Err(Violation::new(
+                        Code::HelperInvalidSize,
+                        pc,
+                        format!("the size passed to bpf_{} in {r} has no upper bound ({s})", h.name),
+                        format!("R{n} unbounded memory access, use 'var &= const' or 'if (var < const)'"),
+                    )
+                    .with_note("bound it first, e.g. `if (len > sizeof(buf)) return 0;`"));
+                }
+                let is_null = mv.as_scalar().and_then(Scalar::as_const) == Some(0);
+                if is_null && nullable && s.umax() == 0 {
+                    return Ok(());
+                }
+                if s.umax() > 0 {
+                    self.helper_mem(st, pc, h, mr, &mv, s.umax() as u32, uninit, false)?;
+                }
+            }
+            Arg::AllocSize => match v.as_scalar().and_then(Scalar::as_const) {
+                Some(c) => cx.alloc_size = Some(c),
+                None => {
+                    return Err(Violation::new(
+                        Code::HelperInvalidSize,
+                        pc,
+                        format!("the size passed to bpf_{} in {r} must be a constant", h.name),
+                        format!("R{n} is not a known constant'"),
+                    ))
+                }
+            },
+            Arg::RingbufMem => match v.as_ptr() {
+                Some(p) if matches!(p.kind, PtrKind::Mem { .. }) && p.ref_obj_id != 0 && !p.maybe_null => {
+                    if p.off != 0 || !p.has_const_off() {
+                        return Err(Violation::new(
+                            Code::InvalidRelease,
+                            pc,
+                            format!("bpf_{} needs the pointer bpf_ringbuf_reserve returned, not a moved one", h.name),
+                            format!("R{n} must have zero offset when passed to release func"),
+                        ));
+                    }
+                    cx.release = Some(p.ref_obj_id);
+                }
+                _ => return Err(type_err("ringbuf_mem")),
+            },
+            Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
+                Some(p) if matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock) && !p.maybe_null => {
+                    if h.name == "sk_release" {
+                        cx.release = Some(p.ref_obj_id);
+                    }
+                }
+                _ => return Err(type_err(if arg == Arg::Socket { "sock" } else { "sock_common" })),
+            },
+            Arg::Func => match v.as_ptr() {
+                Some(Pointer { kind: PtrKind::Func { subprog }, .. }) => cx.callback = Some(*subprog),
+                _ => return Err(type_err("func")),
+            },
+            Arg::StackOrNull => {
+                let ok = matches!(v.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. }))
+                    || v.as_scalar().and_then(Scalar::as_const) == Some(0);
+                if !ok {
+                    return Err(type_err("fp"));
+                }
+                cx.callback_ctx = Some(v.clone());
+            }
+            Arg::LongOut => {
+                self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
+            }
+            Arg::ConstStr => {
+                let ok = matches!(v.as_ptr(), Some(Pointer { kind: PtrKind::MapValue { map }, .. }) if crate::verifier::env::map_read_only(&self.input.maps[*map as usize]));
+                if !ok {
+                    return Err(type_err("map_value"));
+                }
+            }
+            Arg::SpinLock | Arg::Timer => {
+                if !matches!(v.as_ptr().map(|p| (p.kind, p.maybe_null)), Some((PtrKind::MapValue { .. }, false))) {
+                    return Err(type_err("map_value"));
+                }
+            }
+            Arg::BtfId => {
+                if v.as_ptr().is_none() {
+                    return Err(type_err("ptr_"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `size` bytes at the pointer in `r` that a helper reads (or writes, when `uninit`).
+    #[allow(clippy::too_many_arguments)]
+    fn helper_mem(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, size: u32, uninit: bool, _nullable: bool) -> Res<()> {
+        let n = r.num();
+        let Some(p) = v.as_ptr() else {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("bpf_{} needs a pointer to {size} bytes in {r}, but {r} is a {}", h.name, v.type_name()),
+                format!("R{n} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem", v.type_name()),
+            ));
+        };
+        match p.kind {
+            PtrKind::Stack { frame } => {
+                if !p.has_const_off() {
+                    return Err(Violation::new(
+                        Code::VariableStackAccess,
+                        pc,
+                        format!("bpf_{} gets a stack pointer with a variable offset", h.name),
+                        format!("R{n} variable offset stack access prohibited for !root"),
+                    ));
+                }
+                let off = i64::from(p.off);
+                if off < -512 || off + i64::from(size) > 0 {
+                    return Err(Violation::new(
+                        Code::StackOutOfBounds,
+                        pc,
+                        format!("bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame", h.name),
+                        format!("invalid indirect access to stack R{n} off={off} size={size}"),
+                    ));
+                }
+                if uninit {
+                    self.stack_mark_written(st, frame as usize, off, size);
+                } else {
+                    self.stack_initialized(st, pc, r, frame as usize, off, size)?;
+                }
+                Ok(())
+            }
+            PtrKind::Ctx => Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("bpf_{} cannot take the context as a memory argument", h.name),
+                format!("R{n} type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem"),
+            )),
+            _ => {
+                let access = if uninit { Access::Write } else { Access::Read };
+                // Check the last byte the helper touches; region checks cover the span.
+                let mut probe = p.clone();
+                let _ = &mut probe;
+                let sz = size.max(1);
+                self.access(st, pc, r, v, 0, sz, access, Some(&RegState::unknown())).map(|_| ())
+            }
+        }
+    }
+
+    fn helper_effects(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, cx: &CallCx) -> Res<Flow> {
+        if let Some(ref_id) = cx.release {
+            if !st.refs.iter().any(|r| r.id == ref_id) {
+                return Err(Violation::new(
+                    Code::InvalidRelease,
+                    pc,
+                    format!("bpf_{} releases something that is not an acquired reference", h.name),
+                    "release reference id mismatch",
+                ));
+            }
+            st.refs.retain(|r| r.id != ref_id);
+            st.for_each_reg_mut(|reg| {
+                if matches!(reg, RegState::Ptr(p) if p.ref_obj_id == ref_id) {
+                    *reg = RegState::unknown();
+                }
+            });
+        }
+        match h.name {
+            "spin_lock" => {
+                if st.active_lock.is_some() {
+                    return Err(Violation::new(Code::SpinLockMisuse, pc, "a second spin lock is taken while one is held", "Locking two bpf_spin_locks are not allowed"));
+                }
+                st.active_lock = Some(pc);
+            }
+            "spin_unlock" => {
+                if st.active_lock.take().is_none() {
+                    return Err(Violation::new(Code::SpinLockMisuse, pc, "unlock without a held lock", "bpf_spin_unlock without taking a lock"));
+                }
+            }
+            "tail_call" if !st.refs.is_empty() => {
+                return Err(Violation::new(Code::ReferenceLeak, pc, "a tail call would leak the references held", "tail_call would lead to reference leak"));
+            }
+            _ => {}
+        }
+        if h.changes_pkt_data {
+            st.for_each_reg_mut(|reg| {
+                if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
+                    *reg = RegState::unknown();
+                }
+            });
+        }
+        let ret = match h.ret {
+            Ret::Integer => RegState::unknown(),
+            Ret::Void => RegState::Uninit,
+            Ret::MapValueOrNull | Ret::MapValue => {
+                let map = cx.map.ok_or_else(|| super::internal(pc, "map value return without a map argument"))?;
+                let mut p = Pointer::new(PtrKind::MapValue { map });
+                if h.ret == Ret::MapValueOrNull {
+                    p.maybe_null = true;
+                    p.id = st.fresh_id();
+                }
+                RegState::Ptr(p)
+            }
+            Ret::SocketOrNull | Ret::SockCommonOrNull | Ret::TcpSockOrNull => {
+                let kind = match h.ret {
+                    Ret::SocketOrNull => PtrKind::Socket,
+                    Ret::SockCommonOrNull => PtrKind::SockCommon,
+                    _ => PtrKind::TcpSock,
+                };
+                let mut p = Pointer::new(kind);
+                p.maybe_null = true;
+                p.id = st.fresh_id();
+                RegState::Ptr(p)
+            }
+            Ret::AllocMemOrNull => {
+                let size = cx.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+                let mut p = Pointer::new(PtrKind::Mem { size, rdonly: false });
+                p.maybe_null = true;
+                p.id = st.fresh_id();
+                RegState::Ptr(p)
+            }
+            Ret::BtfId | Ret::BtfIdOrNull => {
+                let mut p = Pointer::new(PtrKind::BtfId { type_id: 0 });
+                if h.ret == Ret::BtfIdOrNull {
+                    p.maybe_null = true;
+                    p.id = st.fresh_id();
+                }
+                RegState::Ptr(p)
+            }
+        };
+        let mut ret = ret;
+        if h.acquire {
+            if let RegState::Ptr(p) = &mut ret {
+                let id = st.fresh_id();
+                p.ref_obj_id = id;
+                st.refs.push(Reference { id, acquired_at: pc, acquired_by: h.name });
+            }
+        }
+        let callback = cx.callback;
+        let callback_ctx = cx.callback_ctx.clone();
+        for r in ARG_REGS {
+            st.set(r, RegState::Uninit);
+        }
+        st.set(Reg::R0, ret);
+        if let Some(subprog) = callback {
+            // The helper may run the callback zero times: that path continues here. The path on
+            // which it runs once enters the callback with (index, ctx) in r1 and r2.
+            let mut once = st.clone();
+            let entry = self.cfg.subprogs()[subprog as usize].start;
+            once.set(Reg::R1, RegState::scalar(Scalar::unknown_bytes(4)));
+            once.set(Reg::R2, callback_ctx.unwrap_or(RegState::scalar_const(0)));
+            if h.name == "for_each_map_elem" {
+                let map = cx.map.unwrap_or(0);
+                once.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
+                once.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
+                once.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
+                once.set(Reg::R4, cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0)));
+            }
+            self.enter_frame(&mut once, pc, subprog, Some((0, 1)))?;
+            return Ok(Flow::Fork { cont: InsnIdx(pc.0 + 1), other: (entry, Box::new(once)) });
+        }
+        Ok(Flow::Next(InsnIdx(pc.0 + 1)))
+    }
+}
+
+/// What earlier arguments of a call told the later ones.
+#[derive(Default)]
+struct CallCx {
+    map: Option<u32>,
+    mem: Option<(Reg, RegState, bool, bool)>,
+    alloc_size: Option<u64>,
+    release: Option<u32>,
+    callback: Option<u32>,
+    callback_ctx: Option<RegState>,
+}

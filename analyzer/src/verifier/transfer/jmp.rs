@@ -1,0 +1,201 @@
+//! Conditional jumps: branch outcomes, refinement of both operands on each edge, NULL checks
+//! and packet range marking (the kernel's `check_cond_jmp_op`, `is_branch_taken`,
+//! `reg_set_min_max`, `mark_ptr_or_null_regs` and `try_match_pkt_pointers`).
+
+use super::alu::imm_scalar;
+use super::{jump_target, read, Flow, Res, Vm};
+use crate::isa::{Cond, InsnIdx, Operand, Reg, Width};
+use crate::verifier::domain::Scalar;
+use crate::verifier::state::{AbstractState, PtrKind, RegState};
+use crate::verifier::violation::{Code, Violation};
+
+/// Largest packet offset range marking considers (`MAX_PACKET_OFF`).
+const MAX_PACKET_OFF: u64 = 0xffff;
+
+impl Vm<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn cond_jmp(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        width: Width,
+        cond: Cond,
+        dst: Reg,
+        src: Operand,
+        off: i16,
+    ) -> Res<Flow> {
+        let a = read(st, pc, dst)?;
+        let b = match src {
+            Operand::Reg(r) => read(st, pc, r)?,
+            // 64-bit compares sign-extend the immediate; 32-bit ones take its pattern.
+            Operand::Imm(imm) => RegState::scalar(imm_scalar(width, imm)),
+        };
+        if !self.opts.privileged && (matches!(a, RegState::Ptr(_)) || matches!(b, RegState::Ptr(_))) {
+            let is_null_check = matches!(src, Operand::Imm(0)) && matches!(cond, Cond::Eq | Cond::Ne);
+            let pkt = matches!((&a, &b), (RegState::Ptr(p), RegState::Ptr(q)) if is_pkt_like(p.kind) && is_pkt_like(q.kind));
+            if !is_null_check && !pkt {
+                let r = match (src, &b) {
+                    (Operand::Reg(r), RegState::Ptr(_)) => r,
+                    _ => dst,
+                };
+                return Err(Violation::new(
+                    Code::PointerLeak,
+                    pc,
+                    format!("unprivileged programs may not compare the pointer in {r}"),
+                    format!("R{} pointer comparison prohibited", r.num()),
+                ));
+            }
+        }
+        let target = jump_target(pc, i64::from(off))?;
+        let fall = InsnIdx(pc.0 + 1);
+
+        let mut taken = st.clone();
+        let taken_ok = refine_edge(&mut taken, width, cond, dst, src, &a, &b, true);
+        let fall_ok = refine_edge(st, width, cond, dst, src, &a, &b, false);
+        match (taken_ok, fall_ok) {
+            (true, true) => Ok(Flow::Fork { cont: fall, other: (target, Box::new(taken)) }),
+            (true, false) => {
+                *st = taken;
+                Ok(Flow::Next(target))
+            }
+            (false, true) => Ok(Flow::Next(fall)),
+            // Both edges impossible means the state itself was empty: nothing to explore.
+            (false, false) => Ok(Flow::Done),
+        }
+    }
+}
+
+fn is_pkt_like(k: PtrKind) -> bool {
+    matches!(k, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)
+}
+
+/// Refines `st` for the edge where `dst cond src` is `outcome`. Returns false when the edge
+/// is impossible.
+#[allow(clippy::too_many_arguments)]
+fn refine_edge(
+    st: &mut AbstractState,
+    width: Width,
+    cond: Cond,
+    dst: Reg,
+    src: Operand,
+    a: &RegState,
+    b: &RegState,
+    outcome: bool,
+) -> bool {
+    match (a, b) {
+        (RegState::Scalar { v: x, id: xid }, RegState::Scalar { v: y, id: yid }) => {
+            let Some((x2, y2)) = Scalar::refine(cond, width, x, y, outcome) else { return false };
+            set_scalar_linked(st, dst, x2, *xid);
+            if let Operand::Reg(s) = src {
+                set_scalar_linked(st, s, y2, *yid);
+            }
+            true
+        }
+        (RegState::Ptr(p), RegState::Scalar { v: y, .. }) | (RegState::Scalar { v: y, .. }, RegState::Ptr(p)) => {
+            let ptr_reg = if matches!(a, RegState::Ptr(_)) { dst } else { src_reg(src).unwrap_or(dst) };
+            let is_zero = y.as_const() == Some(0) && width == Width::W64;
+            if is_zero && matches!(cond, Cond::Eq | Cond::Ne) {
+                let is_null = (cond == Cond::Eq) == outcome;
+                if p.maybe_null {
+                    mark_null_checked(st, ptr_reg, p.id, is_null);
+                    return true;
+                }
+                // A pointer that cannot be NULL is never equal to zero.
+                return !is_null;
+            }
+            true
+        }
+        (RegState::Ptr(p), RegState::Ptr(q)) => {
+            if width == Width::W64 {
+                pkt_ranges(st, cond, p, q, outcome);
+            }
+            true
+        }
+        _ => true,
+    }
+}
+
+fn src_reg(src: Operand) -> Option<Reg> {
+    match src {
+        Operand::Reg(r) => Some(r),
+        Operand::Imm(_) => None,
+    }
+}
+
+/// Writes a refined scalar into `r` and every register and spill that shares its id.
+fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32) {
+    if id == 0 {
+        st.set(r, RegState::Scalar { v, id });
+        return;
+    }
+    st.for_each_reg_mut(|reg| {
+        if let RegState::Scalar { v: old, id: rid } = reg {
+            if *rid == id {
+                *old = v.clone();
+            }
+        }
+    });
+}
+
+/// After `if (p == NULL)`: on the NULL edge every copy of `p` becomes the scalar 0; on the
+/// other edge every copy is known non-NULL.
+fn mark_null_checked(st: &mut AbstractState, r: Reg, id: u32, is_null: bool) {
+    let ref_id = st.reg(r).as_ptr().map_or(0, |p| p.ref_obj_id);
+    let apply = |reg: &mut RegState| {
+        if let RegState::Ptr(q) = reg {
+            if q.maybe_null && q.id == id {
+                if is_null {
+                    *reg = RegState::scalar_const(0);
+                } else {
+                    q.maybe_null = false;
+                }
+            }
+        }
+    };
+    if id == 0 {
+        let mut v = st.reg(r).clone();
+        apply(&mut v);
+        st.set(r, v);
+    } else {
+        st.for_each_reg_mut(apply);
+    }
+    // A NULL result holds no reference: there is nothing to release on that edge.
+    if is_null && ref_id != 0 {
+        st.refs.retain(|rf| rf.id != ref_id);
+    }
+}
+
+/// Packet range marking for `p cond q` where one is a packet pointer and the other the packet
+/// end (or the packet start, for metadata pointers).
+fn pkt_ranges(st: &mut AbstractState, cond: Cond, p: &crate::verifier::state::Pointer, q: &crate::verifier::state::Pointer, outcome: bool) {
+    use PtrKind::{Packet, PacketEnd, PacketMeta};
+    // Normalize to "pkt <cond> end".
+    let (pkt, c) = match (p.kind, q.kind) {
+        (Packet, PacketEnd) | (PacketMeta, Packet) => (p, cond),
+        (PacketEnd, Packet) | (Packet, PacketMeta) => (q, cond.swap()),
+        _ => return,
+    };
+    // `pkt + off <= end` holds on this edge: which comparison and outcome say so, and whether
+    // the bound is exclusive (`pkt + off < end` gives one more byte).
+    let safe = match (c, outcome) {
+        (Cond::Gt, false) | (Cond::Le, true) => Some(false),
+        (Cond::Ge, false) | (Cond::Lt, true) => Some(true),
+        _ => None,
+    };
+    let Some(open) = safe else { return };
+    if pkt.off < 0 || (pkt.off == 0 && open) {
+        return;
+    }
+    if pkt.var_off.umax() > MAX_PACKET_OFF || pkt.var_off.umax() + pkt.off as u64 > MAX_PACKET_OFF {
+        return;
+    }
+    let new_range = pkt.off + i32::from(open);
+    let (kind, id) = (pkt.kind, pkt.id);
+    st.for_each_reg_mut(|reg| {
+        if let RegState::Ptr(r) = reg {
+            if r.kind == kind && r.id == id {
+                r.range = r.range.max(new_range);
+            }
+        }
+    });
+}

@@ -1,0 +1,540 @@
+//! Loads, stores, atomics, `lddw` and legacy packet loads: access checks by pointer kind (the
+//! kernel's `check_mem_access` and its per-kind helpers).
+
+use super::{read, uninit, writable, Res, Vm};
+use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
+use crate::rules::CtxModel;
+use crate::verifier::domain::Scalar;
+use crate::verifier::env::{map_frozen_value, map_read_only};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
+use crate::verifier::violation::{Code, Violation};
+
+/// Read or write.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Access {
+    Read,
+    Write,
+}
+
+impl Vm<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn load(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, sign_extend: bool, dst: Reg, src: Reg, off: i16) -> Res<()> {
+        let base = read(st, pc, src)?;
+        writable(pc, dst)?;
+        let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
+        if sign_extend {
+            if let RegState::Scalar { v: s, .. } = &v {
+                v = RegState::scalar(s.sign_extend(crate::isa::Width::W64, size.bits()));
+            }
+        }
+        st.set(dst, v);
+        Ok(())
+    }
+
+    pub(super) fn store(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, dst: Reg, off: i16, src: Operand) -> Res<()> {
+        let base = read(st, pc, dst)?;
+        let val = match src {
+            Operand::Reg(r) => read(st, pc, r)?,
+            Operand::Imm(imm) => RegState::scalar(Scalar::constant(imm as i64 as u64)),
+        };
+        if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
+            if !matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. })) {
+                let r = match src {
+                    Operand::Reg(r) => r.num(),
+                    Operand::Imm(_) => 0,
+                };
+                return Err(Violation::new(
+                    Code::PointerLeak,
+                    pc,
+                    "unprivileged programs may not store pointers outside the stack",
+                    format!("R{r} leaks addr into mem"),
+                ));
+            }
+        }
+        self.access(st, pc, dst, &base, off, size.bytes(), Access::Write, Some(&val))?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn atomic(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> Res<()> {
+        match op {
+            AtomicOp::LoadAcquire => return self.load(st, pc, size, false, dst, src, off),
+            AtomicOp::StoreRelease => return self.store(st, pc, size, dst, off, Operand::Reg(src)),
+            _ => {}
+        }
+        let val = read(st, pc, src)?;
+        if op == AtomicOp::CmpXchg && !st.reg(Reg::R0).is_init() {
+            return Err(uninit(pc, Reg::R0));
+        }
+        let base = read(st, pc, dst)?;
+        if let RegState::Ptr(p) = &base {
+            let bad = match p.kind {
+                PtrKind::Ctx | PtrKind::Packet | PtrKind::PacketMeta | PtrKind::FlowKeys => true,
+                PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => true,
+                _ => false,
+            };
+            if bad {
+                let name = base.type_name();
+                return Err(Violation::new(
+                    Code::InvalidMemAccess,
+                    pc,
+                    format!("atomic operations on {name} memory are not allowed"),
+                    format!("BPF_ATOMIC stores into R{} {name} is not allowed", dst.num()),
+                ));
+            }
+        }
+        if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
+            return Err(Violation::new(
+                Code::PointerLeak,
+                pc,
+                "unprivileged programs may not store pointers with atomics",
+                format!("R{} leaks addr into mem", src.num()),
+            ));
+        }
+        let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
+        self.access(st, pc, dst, &base, off, size.bytes(), Access::Write, Some(&RegState::unknown()))?;
+        if op.fetches() {
+            let out = if op == AtomicOp::CmpXchg { Reg::R0 } else { src };
+            writable(pc, out)?;
+            let v = match old {
+                RegState::Scalar { .. } => RegState::scalar(Scalar::unknown_bytes(size.bytes())),
+                other => other,
+            };
+            st.set(out, v);
+        }
+        Ok(())
+    }
+
+    pub(super) fn ld_imm64(&self, st: &mut AbstractState, pc: InsnIdx, dst: Reg, src: PseudoSrc, imm: i32, next_imm: i32) -> Res<()> {
+        writable(pc, dst)?;
+        let maps = self.input.maps;
+        let map_of = |idx: i32| -> Res<u32> {
+            usize::try_from(idx).ok().filter(|&i| i < maps.len()).map(|i| i as u32).ok_or_else(|| {
+                Violation::new(
+                    Code::InvalidLdImm64,
+                    pc,
+                    format!("map index {idx} does not name a map of this object"),
+                    format!("fd {idx} is not pointing to valid bpf_map"),
+                )
+            })
+        };
+        let v = match src {
+            PseudoSrc::Imm => RegState::scalar_const(crate::isa::Insn::imm64(imm, next_imm)),
+            PseudoSrc::MapIdx => RegState::ptr(PtrKind::MapPtr { map: map_of(imm)? }),
+            PseudoSrc::MapIdxValue => {
+                let map = map_of(imm)?;
+                let size = maps[map as usize].value_size;
+                if next_imm < 0 || next_imm as u32 >= size {
+                    return Err(Violation::new(
+                        Code::InvalidLdImm64,
+                        pc,
+                        format!("offset {next_imm} is outside the {size}-byte value of map {}", maps[map as usize].name),
+                        format!("invalid access to map value pointer, value_size={size} off={next_imm}"),
+                    ));
+                }
+                let mut p = Pointer::new(PtrKind::MapValue { map });
+                p.off = next_imm;
+                RegState::Ptr(p)
+            }
+            PseudoSrc::Func => {
+                let target = pc.jump(i64::from(imm)).ok_or_else(|| super::internal(pc, "callback target"))?;
+                let subprog = self.cfg.subprog_at(target).ok_or_else(|| super::internal(pc, "callback is not a subprogram"))?;
+                RegState::ptr(PtrKind::Func { subprog: subprog as u32 })
+            }
+            PseudoSrc::MapFd | PseudoSrc::MapValue => {
+                return Err(Violation::new(
+                    Code::InvalidLdImm64,
+                    pc,
+                    format!("lddw refers to map fd {imm}, which only exists in a loaded program"),
+                    format!("fd {imm} is not pointing to valid bpf_map"),
+                ))
+            }
+            PseudoSrc::BtfId => {
+                return Err(Violation::new(
+                    Code::UnsupportedInsn,
+                    pc,
+                    "lddw of a kernel variable (ksym by BTF id) is not supported by bpfvet yet",
+                    "",
+                ))
+            }
+        };
+        st.set(dst, v);
+        Ok(())
+    }
+
+    pub(super) fn ld_abs(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, src: Option<Reg>, _imm: i32) -> Res<()> {
+        if !self.input.prog_type.ld_abs {
+            return Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                format!("legacy packet loads (ld_abs/ld_ind) are not allowed in {} programs", self.input.prog_type.name),
+                "BPF_LD_[ABS|IND] instructions not allowed for this program type",
+            ));
+        }
+        if let Some(r) = src {
+            read(st, pc, r)?;
+        }
+        if !matches!(st.reg(Reg::R6).as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) {
+            return Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                "legacy packet loads need the context pointer in r6",
+                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+            ));
+        }
+        if !st.refs.is_empty() {
+            return Err(Violation::new(
+                Code::ReferenceLeak,
+                pc,
+                "legacy packet loads may exit the program, which would leak the references held",
+                "BPF_LD_[ABS|IND] cannot be mixed with socket references",
+            ));
+        }
+        for r in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
+            st.set(r, RegState::Uninit);
+        }
+        st.set(Reg::R0, RegState::scalar(Scalar::unknown_bytes(size.bytes())));
+        Ok(())
+    }
+
+    /// Checks an access of `size` bytes at `base + off` and performs it: a read returns the
+    /// loaded value, a write stores `val`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn access(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        reg: Reg,
+        base: &RegState,
+        off: i16,
+        size: u32,
+        access: Access,
+        val: Option<&RegState>,
+    ) -> Res<RegState> {
+        let n = reg.num();
+        let p = match base {
+            RegState::Ptr(p) => p,
+            _ => {
+                return Err(Violation::new(
+                    Code::InvalidMemAccess,
+                    pc,
+                    format!("{reg} is a scalar, not a pointer, so it cannot be dereferenced"),
+                    format!("R{n} invalid mem access 'scalar'"),
+                ))
+            }
+        };
+        let name = base.type_name();
+        if p.maybe_null {
+            return Err(Violation::new(
+                Code::NullDeref,
+                pc,
+                format!("{reg} may be NULL here ({name}): check it before the access"),
+                format!("R{n} invalid mem access '{name}'"),
+            ));
+        }
+        if access == Access::Write {
+            if let Some(RegState::Ptr(_)) = val {
+                if !matches!(p.kind, PtrKind::Stack { .. }) && !self.opts.privileged {
+                    return Err(Violation::new(Code::PointerLeak, pc, "pointer stored to memory", format!("R{n} leaks addr into mem")));
+                }
+            }
+        }
+        let off64 = i64::from(p.off) + i64::from(off);
+        match p.kind {
+            PtrKind::Stack { frame } => {
+                self.stack_alignment(pc, p, off, size)?;
+                let frame = frame as usize;
+                if !p.has_const_off() {
+                    return self.stack_var_access(st, pc, reg, p, off, size, access, frame);
+                }
+                self.stack_bounds(pc, reg, off64, size, access == Access::Write)?;
+                match access {
+                    Access::Write => {
+                        self.stack_write(st, pc, frame, off64, size, val)?;
+                        Ok(RegState::Uninit)
+                    }
+                    Access::Read => self.stack_read(st, pc, frame, off64, size),
+                }
+            }
+            PtrKind::Ctx => self.ctx_access(pc, reg, p, off, size, access),
+            PtrKind::MapValue { map } => {
+                let m = &self.input.maps[map as usize];
+                if access == Access::Write && map_read_only(m) {
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        format!("map {} is read-only to the program", m.name),
+                        format!("write into map forbidden, value_size={} off={off64} size={size}", m.value_size),
+                    ));
+                }
+                self.region_access(pc, reg, p, off64, size, m.value_size, "map value")?;
+                if access == Access::Read {
+                    if let (Some(init), true) = (map_frozen_value(m), p.has_const_off()) {
+                        return Ok(RegState::scalar(const_read(init, off64, size)));
+                    }
+                }
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::MapKey { map } => {
+                let m = &self.input.maps[map as usize];
+                if access == Access::Write {
+                    return Err(Violation::new(Code::WriteToReadOnly, pc, "map keys are read-only", format!("R{n} cannot write into map_key")));
+                }
+                self.region_access(pc, reg, p, off64, size, m.key_size, "map key")?;
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::Mem { size: mem_size, rdonly } => {
+                if access == Access::Write && rdonly {
+                    return Err(Violation::new(Code::WriteToReadOnly, pc, "the memory is read-only", format!("R{n} cannot write into {name}")));
+                }
+                self.region_access(pc, reg, p, off64, size, mem_size, "memory")?;
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::Packet | PtrKind::PacketMeta => {
+                if access == Access::Write && !self.input.prog_type.pkt_write {
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        format!("{} programs may not write packet data directly", self.input.prog_type.name),
+                        format!("cannot write into packet"),
+                    ));
+                }
+                self.packet_access(pc, reg, p, off64, size)?;
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::FlowKeys => {
+                self.region_access(pc, reg, p, off64, size, 56, "flow keys")?;
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
+                if access == Access::Write || !p.has_const_off() || off64 < 0 || off64 % i64::from(size) != 0 || off64 + i64::from(size) > 120 {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{size}-byte {} at offset {off64} of a {name} is not allowed", if access == Access::Write { "write" } else { "read" }),
+                        format!("R{n} invalid {name} access off={off64} size={size}"),
+                    ));
+                }
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::BtfId { .. } => {
+                if access == Access::Write {
+                    return Err(Violation::new(Code::WriteToReadOnly, pc, "writes through BTF-typed kernel pointers are not allowed", "only read is supported"));
+                }
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            PtrKind::MapPtr { .. } | PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                format!("{reg} is a {name} pointer, which cannot be dereferenced"),
+                format!("R{n} invalid mem access '{name}'"),
+            )),
+        }
+    }
+
+    /// Bounds of an access to a fixed-size region through a pointer with a variable offset
+    /// (`check_mem_region_access`).
+    #[allow(clippy::too_many_arguments)]
+    fn region_access(&self, pc: InsnIdx, reg: Reg, p: &Pointer, off: i64, size: u32, region: u32, what: &str) -> Res<()> {
+        let n = reg.num();
+        let smin = p.var_off.smin();
+        let umax = p.var_off.umax();
+        let kernel_oob = |o: i64| match what {
+            "map value" => format!("invalid access to map value, value_size={region} off={o} size={size}"),
+            "memory" => format!("invalid access to memory, mem_size={region} off={o} size={size}"),
+            _ => format!("invalid access to {what}, size={region} off={o} size={size}"),
+        };
+        if smin < 0 && (smin == i64::MIN || off + smin < 0 || i64::from((off + smin) as i32) != off + smin) {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the offset into the {what} through {reg} may be negative"),
+                format!("R{n} min value is negative, either use unsigned index or do a if (index >=0) check."),
+            )
+            .with_note(format!("the variable offset is {}", p.var_off))
+            .with_note("use an unsigned index, or check `if (idx < 0) return ...;` first"));
+        }
+        let lo = off + smin.max(0);
+        if lo < 0 || lo + i64::from(size) > i64::from(region) {
+            return Err(oob(pc, reg, what, region, lo, size, kernel_oob(lo)));
+        }
+        if umax >= super::alu::MAX_VAR_OFF as u64 {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the offset into the {what} through {reg} has no upper bound"),
+                format!("R{n} unbounded memory access, make sure to bounds check any such access"),
+            )
+            .with_note(format!("the variable offset is {}", p.var_off)));
+        }
+        let hi = off + umax as i64;
+        if hi + i64::from(size) > i64::from(region) {
+            return Err(oob(pc, reg, what, region, hi, size, kernel_oob(hi)).with_note(format!(
+                "the variable offset is {}, so {reg} + {} may reach byte {} of {region}",
+                p.var_off,
+                off,
+                hi + i64::from(size)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Packet accesses must be inside the range proven by a comparison with `data_end`.
+    fn packet_access(&self, pc: InsnIdx, reg: Reg, p: &Pointer, off: i64, size: u32) -> Res<()> {
+        let n = reg.num();
+        if p.var_off.smin() < 0 {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the packet offset in {reg} may be negative"),
+                format!("R{n} min value is negative, either use unsigned index or do a if (index >=0) check."),
+            ));
+        }
+        if off >= 0 && off + i64::from(size) <= i64::from(p.range) {
+            return Ok(());
+        }
+        Err(Violation::new(
+            Code::PacketOutOfBounds,
+            pc,
+            format!("{size}-byte packet access at offset {off} through {reg} is not proven to be before data_end"),
+            format!("invalid access to packet, off={off} size={size}, R{n}(id={},off={off},r={})", p.id, p.range),
+        )
+        .with_note(format!("bytes [0, {}) after this pointer are proven in bounds; the access needs [{off}, {})", p.range, off + i64::from(size)))
+        .with_note("compare the pointer plus the access size against data_end first, e.g. `if (data + off + size > data_end) return ...;`"))
+    }
+
+    fn ctx_access(&self, pc: InsnIdx, reg: Reg, p: &Pointer, off: i16, size: u32, access: Access) -> Res<RegState> {
+        let n = reg.num();
+        if !p.has_const_off() {
+            return Err(Violation::new(
+                Code::CtxModifiedDeref,
+                pc,
+                format!("{reg} points into the context at a variable offset"),
+                format!("variable ctx access var_off={} disallowed", p.var_off),
+            ));
+        }
+        if p.off != 0 {
+            return Err(Violation::new(
+                Code::CtxModifiedDeref,
+                pc,
+                format!("{reg} is the context pointer moved by {}; the kernel only allows accesses through the original pointer", p.off),
+                format!("dereference of modified ctx ptr R{n} off={} disallowed", p.off),
+            )
+            .with_note("use the constant offset in the load itself, e.g. `*(u32 *)(ctx + 16)`"));
+        }
+        let bad = || {
+            Violation::new(
+                if access == Access::Write { Code::CtxReadOnly } else { Code::CtxBadAccess },
+                pc,
+                format!(
+                    "{size}-byte {} at context offset {off} is not allowed for {} programs",
+                    if access == Access::Write { "write" } else { "read" },
+                    self.input.prog_type.name
+                ),
+                format!("invalid bpf_context access off={off} size={size}"),
+            )
+        };
+        if off < 0 {
+            return Err(bad());
+        }
+        let uoff = off as u32;
+        match self.input.prog_type.ctx {
+            CtxModel::Fields(_) => {
+                let f = self.input.prog_type.ctx_field(uoff).ok_or_else(bad)?;
+                let inside = uoff + size <= f.off + f.size;
+                match access {
+                    Access::Write => {
+                        if !f.write || uoff != f.off || size != f.size {
+                            return Err(bad());
+                        }
+                        Ok(RegState::Uninit)
+                    }
+                    Access::Read => {
+                        if uoff == f.off && size == f.size {
+                            Ok(match f.yields {
+                                Some(kind) => {
+                                    let mut ptr = Pointer::new(kind);
+                                    if matches!(kind, PtrKind::SockCommon | PtrKind::Socket) {
+                                        ptr.maybe_null = true;
+                                    }
+                                    RegState::Ptr(ptr)
+                                }
+                                None => RegState::scalar(Scalar::unknown_bytes(size)),
+                            })
+                        } else if f.narrow_read && f.yields.is_none() && inside && uoff % size == 0 {
+                            Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                        } else {
+                            Err(bad())
+                        }
+                    }
+                }
+            }
+            CtxModel::ReadOnly { size: limit } => {
+                if access == Access::Write || uoff + size > limit || uoff % size != 0 {
+                    return Err(bad());
+                }
+                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+            }
+            CtxModel::U64Args { count } => {
+                if access == Access::Write || size != 8 || uoff % 8 != 0 || uoff / 8 >= count {
+                    return Err(bad());
+                }
+                Ok(RegState::unknown())
+            }
+        }
+    }
+
+    /// A stack access through a pointer with a variable offset (privileged programs only).
+    #[allow(clippy::too_many_arguments)]
+    fn stack_var_access(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        reg: Reg,
+        p: &Pointer,
+        off: i16,
+        size: u32,
+        access: Access,
+        frame: usize,
+    ) -> Res<RegState> {
+        let lo = i64::from(p.off) + i64::from(off) + p.var_off.smin();
+        let hi = i64::from(p.off) + i64::from(off) + p.var_off.smax();
+        if !self.opts.privileged || p.var_off.smin() == i64::MIN || p.var_off.smax() == i64::MAX {
+            return Err(Violation::new(
+                Code::VariableStackAccess,
+                pc,
+                format!("stack access through {reg} at a variable offset {}", p.var_off),
+                format!("R{} variable stack access prohibited for !root, var_off={}", reg.num(), p.var_off),
+            ));
+        }
+        self.stack_bounds(pc, reg, lo, size, access == Access::Write)?;
+        self.stack_bounds(pc, reg, hi, size, access == Access::Write)?;
+        match access {
+            Access::Write => {
+                self.stack_mark_written(st, frame, lo, (hi - lo) as u32 + size);
+                Ok(RegState::Uninit)
+            }
+            Access::Read => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
+        }
+    }
+}
+
+fn oob(pc: InsnIdx, reg: Reg, what: &str, region: u32, off: i64, size: u32, kernel: String) -> Violation {
+    let code = if what == "map value" { Code::MapValueOutOfBounds } else { Code::InvalidMemAccess };
+    Violation::new(
+        code,
+        pc,
+        format!("{size}-byte access at offset {off} through {reg} is outside the {region}-byte {what}"),
+        kernel,
+    )
+}
+
+/// The little-endian value of `size` bytes at `off` of read-only initial data.
+fn const_read(init: &[u8], off: i64, size: u32) -> Scalar {
+    let mut v = 0u64;
+    for i in 0..size as usize {
+        let b = usize::try_from(off).ok().and_then(|o| init.get(o + i)).copied().unwrap_or(0);
+        v |= u64::from(b) << (8 * i);
+    }
+    Scalar::constant(v)
+}

@@ -1,0 +1,131 @@
+//! Transfer functions: what one instruction does to an abstract state, one module per class.
+//!
+//! Contract: `step` either updates the state in place and says where control goes, or returns
+//! the violation that makes the instruction unsafe in this state. It never explores: forks are
+//! returned to the engine, which decides the order and prunes.
+
+mod alu;
+mod call;
+mod jmp;
+mod mem;
+mod stack;
+
+use super::env::{Input, Options};
+use super::state::{AbstractState, RegState};
+use super::violation::{Code, Violation};
+use crate::cfg::Cfg;
+use crate::isa::{Insn, InsnIdx, Reg};
+
+pub(super) type Res<T> = Result<T, Violation>;
+
+/// Where control goes after an instruction.
+#[derive(Debug)]
+pub(super) enum Flow {
+    /// Continue at this instruction with the updated state.
+    Next(InsnIdx),
+    /// Two successors: continue with the updated state at `cont`, and explore `other` later.
+    Fork { cont: InsnIdx, other: (InsnIdx, Box<AbstractState>) },
+    /// The path ended safely (exit from the main program).
+    Done,
+}
+
+/// The read-only context of one verification.
+#[derive(Debug)]
+pub(super) struct Vm<'a> {
+    pub input: &'a Input<'a>,
+    pub opts: &'a Options,
+    pub cfg: &'a Cfg,
+}
+
+impl Vm<'_> {
+    /// Executes the instruction at `pc` on `st`.
+    pub fn step(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
+        let Some(insn) = self.input.insns.get(pc.idx()) else {
+            return Err(internal(pc, "control reached past the end of the program"));
+        };
+        let next = InsnIdx(pc.0 + insn.slots() as u32);
+        match *insn {
+            Insn::Alu { width, op, dst, src } => self.alu(st, pc, width, op, dst, src).map(|()| Flow::Next(next)),
+            Insn::MovSx { width, dst, src, from_bits } => {
+                self.movsx(st, pc, width, dst, src, from_bits).map(|()| Flow::Next(next))
+            }
+            Insn::Neg { width, dst } => self.neg(st, pc, width, dst).map(|()| Flow::Next(next)),
+            Insn::Endian { op, dst, bits } => self.endian(st, pc, op, dst, bits).map(|()| Flow::Next(next)),
+            Insn::AddrSpaceCast { .. } => Err(Violation::new(
+                Code::UnsupportedInsn,
+                pc,
+                "addr_space_cast (BPF arena) is not supported by bpfvet yet",
+                "",
+            )),
+            Insn::Ja { off, .. } => Ok(Flow::Next(jump_target(pc, i64::from(off))?)),
+            Insn::Jmp { width, cond, dst, src, off } => self.cond_jmp(st, pc, width, cond, dst, src, off),
+            Insn::MayGoto { off } => {
+                // The kernel may take the jump at any time; both successors are possible.
+                let other = Box::new(st.clone());
+                Ok(Flow::Fork { cont: next, other: (jump_target(pc, i64::from(off))?, other) })
+            }
+            Insn::Call(target) => self.call(st, pc, target),
+            Insn::Callx { .. } => Err(Violation::new(
+                Code::UnsupportedInsn,
+                pc,
+                "indirect calls (callx) are not supported by the kernel verifier",
+                "unknown opcode 8d",
+            )),
+            Insn::Exit => self.exit(st, pc),
+            Insn::Load { size, sign_extend, dst, src, off } => {
+                self.load(st, pc, size, sign_extend, dst, src, off).map(|()| Flow::Next(next))
+            }
+            Insn::Store { size, dst, off, src } => self.store(st, pc, size, dst, off, src).map(|()| Flow::Next(next)),
+            Insn::Atomic { size, op, dst, src, off } => {
+                self.atomic(st, pc, size, op, dst, src, off).map(|()| Flow::Next(next))
+            }
+            Insn::LdImm64 { dst, src, imm, next_imm } => {
+                self.ld_imm64(st, pc, dst, src, imm, next_imm).map(|()| Flow::Next(next))
+            }
+            Insn::LdImm64Tail => Err(internal(pc, "control reached the second half of a lddw")),
+            Insn::LdAbs { size, imm } => self.ld_abs(st, pc, size, None, imm).map(|()| Flow::Next(next)),
+            Insn::LdInd { size, src, imm } => self.ld_abs(st, pc, size, Some(src), imm).map(|()| Flow::Next(next)),
+        }
+    }
+}
+
+pub(super) fn jump_target(pc: InsnIdx, off: i64) -> Res<InsnIdx> {
+    pc.jump(off).ok_or_else(|| internal(pc, "jump target overflows"))
+}
+
+pub(super) fn internal(pc: InsnIdx, what: &str) -> Violation {
+    Violation::new(Code::InternalError, pc, format!("internal error: {what}"), "")
+}
+
+/// Reads a register that must be initialized (the kernel's `check_reg_arg(SRC_OP)`).
+pub(super) fn read(st: &AbstractState, pc: InsnIdx, r: Reg) -> Res<RegState> {
+    let v = st.reg(r);
+    if v.is_init() {
+        Ok(v.clone())
+    } else {
+        Err(uninit(pc, r))
+    }
+}
+
+pub(super) fn uninit(pc: InsnIdx, r: Reg) -> Violation {
+    Violation::new(
+        Code::UninitRegRead,
+        pc,
+        format!("{r} is read before it is written on this path"),
+        format!("R{} !read_ok", r.num()),
+    )
+}
+
+/// Checks that `r` may be written (the kernel's `check_reg_arg(DST_OP)`).
+pub(super) fn writable(pc: InsnIdx, r: Reg) -> Res<()> {
+    if r == Reg::FP {
+        Err(Violation::new(
+            Code::FramePointerWrite,
+            pc,
+            "r10 is the frame pointer and is read-only",
+            "frame pointer is read only",
+        ))
+    } else {
+        Ok(())
+    }
+}

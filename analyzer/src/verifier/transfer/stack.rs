@@ -1,0 +1,177 @@
+//! Stack accesses: spills and fills of whole registers, byte-wise initialization tracking, and
+//! the kernel's bounds and alignment rules for the 512-byte frame.
+
+use super::{Res, Vm};
+use crate::isa::{InsnIdx, Reg};
+use crate::verifier::domain::Scalar;
+use crate::verifier::state::{AbstractState, Pointer, RegState, StackByte, STACK_SIZE};
+use crate::verifier::violation::{Code, Violation};
+
+impl Vm<'_> {
+    /// Checks that `[off, off + size)` lies inside the frame (`check_stack_access_within_bounds`).
+    pub(super) fn stack_bounds(&self, pc: InsnIdx, reg: Reg, off: i64, size: u32, write: bool) -> Res<()> {
+        if off >= -i64::from(STACK_SIZE) && off + i64::from(size) <= 0 {
+            return Ok(());
+        }
+        let what = if write { "write to" } else { "read from" };
+        Err(Violation::new(
+            Code::StackOutOfBounds,
+            pc,
+            format!("{size}-byte {} the stack at fp{off:+} is outside the 512-byte frame", if write { "write to" } else { "read from" }),
+            format!("invalid {what} stack R{} off={off} size={size}", reg.num()),
+        )
+        .with_note("the frame spans fp-512 to fp-1"))
+    }
+
+    /// Stack accesses must be aligned to their size.
+    pub(super) fn stack_alignment(&self, pc: InsnIdx, p: &Pointer, insn_off: i16, size: u32) -> Res<()> {
+        let off = i64::from(p.off) + i64::from(insn_off);
+        if off.rem_euclid(i64::from(size)) == 0 {
+            return Ok(());
+        }
+        let (v, m) = p.var_off.tnum();
+        Err(Violation::new(
+            Code::MisalignedAccess,
+            pc,
+            format!("{size}-byte stack access at fp{off:+} is not aligned to {size} bytes"),
+            format!("misaligned stack access off ({v:#x}; {m:#x})+{}+{insn_off} size {size}", p.off),
+        ))
+    }
+
+    /// Writes `val` (or an unknown value when `None`) to `size` bytes at `fp + off` of `frame`.
+    pub(super) fn stack_write(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        frame: usize,
+        off: i64,
+        size: u32,
+        val: Option<&RegState>,
+    ) -> Res<()> {
+        if let Some(RegState::Ptr(_)) = val {
+            if size != 8 {
+                return Err(Violation::new(
+                    Code::InvalidSpill,
+                    pc,
+                    format!("a pointer can only be spilled to the stack with an 8-byte store, not {size} bytes"),
+                    "invalid size of register spill",
+                ));
+            }
+        }
+        let frame = &mut st.frames[frame];
+        let first = (-off - 1) as usize / 8;
+        if size == 8 && off % 8 == 0 {
+            if let Some(v) = val {
+                let slot = frame.slot_mut(first);
+                slot.bytes = [StackByte::Spill; 8];
+                slot.spilled = Some(v.clone());
+                return Ok(());
+            }
+        }
+        let zero = val.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
+        let byte = if zero { StackByte::Zero } else { StackByte::Misc };
+        for b in off..off + i64::from(size) {
+            let i = (-b - 1) as usize;
+            let slot = frame.slot_mut(i / 8);
+            if slot.spilled.is_some() {
+                // Overwriting part of a spill turns the rest of it into plain bytes.
+                for x in &mut slot.bytes {
+                    if *x == StackByte::Spill {
+                        *x = if slot.spilled.as_ref().and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0) {
+                            StackByte::Zero
+                        } else {
+                            StackByte::Misc
+                        };
+                    }
+                }
+                slot.spilled = None;
+            }
+            slot.bytes[7 - i % 8] = byte;
+        }
+        Ok(())
+    }
+
+    /// Reads `size` bytes at `fp + off` of `frame` into a register state.
+    pub(super) fn stack_read(&self, st: &AbstractState, pc: InsnIdx, frame: usize, off: i64, size: u32) -> Res<RegState> {
+        let f = &st.frames[frame];
+        let first = (-off - 1) as usize / 8;
+        if size == 8 && off % 8 == 0 {
+            if let Some(slot) = f.slot(first) {
+                if let (Some(v), true) = (&slot.spilled, slot.bytes.iter().all(|b| *b == StackByte::Spill)) {
+                    return Ok(v.clone());
+                }
+            }
+        }
+        let mut all_zero = true;
+        for b in off..off + i64::from(size) {
+            let i = (-b - 1) as usize;
+            let byte = f.slot(i / 8).map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
+            match byte {
+                StackByte::Zero => {}
+                StackByte::Misc => all_zero = false,
+                StackByte::Spill => {
+                    let spilled = f.slot(i / 8).and_then(|s| s.spilled.as_ref());
+                    if let Some(RegState::Ptr(_)) = spilled {
+                        return Err(Violation::new(
+                            Code::InvalidSpill,
+                            pc,
+                            format!("a {size}-byte read at fp{off:+} takes part of a spilled pointer"),
+                            "invalid size of register fill",
+                        ));
+                    }
+                    all_zero &= spilled.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
+                }
+                StackByte::Invalid => {
+                    if !self.opts.privileged {
+                        return Err(Violation::new(
+                            Code::UninitStackRead,
+                            pc,
+                            format!("{size}-byte read at fp{off:+} includes bytes never written on this path"),
+                            format!("invalid read from stack off {off}+{} size {size}", b - off),
+                        ));
+                    }
+                    all_zero = false;
+                }
+            }
+        }
+        Ok(if all_zero { RegState::scalar_const(0) } else { RegState::scalar(Scalar::unknown_bytes(size)) })
+    }
+
+    /// Checks that every byte of `[off, off+size)` is initialized, for helper arguments that
+    /// the helper reads.
+    pub(super) fn stack_initialized(&self, st: &AbstractState, pc: InsnIdx, reg: Reg, frame: usize, off: i64, size: u32) -> Res<()> {
+        if self.opts.privileged {
+            return Ok(());
+        }
+        let f = &st.frames[frame];
+        for b in off..off + i64::from(size) {
+            let i = (-b - 1) as usize;
+            let byte = f.slot(i / 8).map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
+            if byte == StackByte::Invalid {
+                return Err(Violation::new(
+                    Code::UninitStackRead,
+                    pc,
+                    format!("the helper reads {size} bytes at fp{off:+} through {reg}, but fp{b:+} was never written"),
+                    format!("invalid indirect read from stack R{} off {off}+{} size {size}", reg.num(), b - off),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks `[off, off+size)` as written by a helper (unknown contents).
+    pub(super) fn stack_mark_written(&self, st: &mut AbstractState, frame: usize, off: i64, size: u32) {
+        let f = &mut st.frames[frame];
+        for b in off..off + i64::from(size) {
+            let i = (-b - 1) as usize;
+            let slot = f.slot_mut(i / 8);
+            slot.spilled = None;
+            for x in &mut slot.bytes {
+                if *x == StackByte::Spill {
+                    *x = StackByte::Misc;
+                }
+            }
+            slot.bytes[7 - i % 8] = StackByte::Misc;
+        }
+    }
+}

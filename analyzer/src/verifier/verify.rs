@@ -1,0 +1,137 @@
+//! The verifier's entry point: structural checks, then exploration, then whole-program limits.
+
+use super::engine::{Engine, Stats};
+use super::env::{Input, Options};
+use super::liveness;
+use super::state::{AbstractState, Frame, PtrKind, RegState, STACK_SIZE};
+use super::transfer::Vm;
+use super::violation::{Code, Violation};
+use crate::cfg::{self, StructuralViolation};
+use crate::isa::{CallTarget, Insn, InsnIdx, Reg};
+
+/// Accept or reject.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    Accept,
+    Reject,
+}
+
+/// The verdict with every finding and the counters.
+#[derive(Debug)]
+pub struct VerifyResult {
+    pub verdict: Verdict,
+    /// All independent findings, the one the kernel would report first at the front.
+    pub violations: Vec<Violation>,
+    pub stats: Stats,
+    /// Deepest stack use of each subprogram, in bytes.
+    pub stack_depth: Vec<u32>,
+}
+
+impl VerifyResult {
+    fn reject(violations: Vec<Violation>) -> Self {
+        VerifyResult { verdict: Verdict::Reject, violations, stats: Stats::default(), stack_depth: Vec::new() }
+    }
+}
+
+/// Verifies one linked program under `opts`.
+pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
+    let n = input.insns.len();
+    if n > opts.max_insns() {
+        return VerifyResult::reject(vec![Violation::new(
+            Code::ProgramTooLarge,
+            InsnIdx(0),
+            format!("the program has {n} instructions; the profile allows {}", opts.max_insns()),
+            "",
+        )
+        .with_note("the kernel refuses the load with E2BIG before the verifier runs")]);
+    }
+    let (cfg, structural) = cfg::build(input.insns);
+    let structural: Vec<Violation> = structural
+        .into_iter()
+        .filter(|v| !(matches!(v, StructuralViolation::BackEdge { .. }) && opts.bounded_loops()))
+        .map(structural_violation)
+        .collect();
+    if !structural.is_empty() {
+        return VerifyResult::reject(structural);
+    }
+    let live = liveness::live_in(input.insns);
+    let vm = Vm { input, opts, cfg: &cfg };
+    let mut main = Frame::new(0, InsnIdx(0));
+    main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
+    main.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
+    let init = AbstractState { frames: vec![main], refs: Vec::new(), active_lock: None, next_id: 0 };
+    let exploration = Engine::new(&vm, &live).run(init);
+    let mut violations = exploration.violations;
+    if violations.is_empty() {
+        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth) {
+            violations.push(v);
+        }
+    }
+    VerifyResult {
+        verdict: if violations.is_empty() { Verdict::Accept } else { Verdict::Reject },
+        violations,
+        stats: exploration.stats,
+        stack_depth: exploration.stack_depth,
+    }
+}
+
+fn structural_violation(v: StructuralViolation) -> Violation {
+    let (code, message) = match &v {
+        StructuralViolation::JumpOutOfRange { to, .. } => {
+            (Code::JumpOutOfRange, format!("the jump lands on instruction {to}, outside its function"))
+        }
+        StructuralViolation::JumpIntoLdImm64 { to, .. } => {
+            (Code::JumpIntoLdImm64, format!("the jump lands on instruction {to}, the second half of a lddw"))
+        }
+        StructuralViolation::CallOutOfRange { to, .. } => {
+            (Code::CallOutOfRange, format!("the call targets instruction {to}, outside the program"))
+        }
+        StructuralViolation::FallsOffEnd { .. } => {
+            (Code::FallsOffEnd, "the function can run past its last instruction".to_string())
+        }
+        StructuralViolation::Unreachable { .. } => (Code::UnreachableInsn, "no path reaches this instruction".to_string()),
+        StructuralViolation::BackEdge { to, .. } => {
+            (Code::BackEdge, format!("a loop back to instruction {to}, and this profile has no bounded loops"))
+        }
+        StructuralViolation::Empty => (Code::EmptyProgram, "the program is empty".to_string()),
+    };
+    Violation::new(code, v.insn(), message, v.kernel_message())
+}
+
+/// The kernel's stack limit across a chain of bpf-to-bpf calls: the rounded frame sizes along
+/// any call path must add up to at most 512 bytes.
+fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32]) -> Option<Violation> {
+    let subprogs = cfg.subprogs();
+    let round = |d: u32| d.div_ceil(16) * 16;
+    // Call edges: (caller subprogram, call instruction, callee subprogram).
+    let mut calls: Vec<Vec<(InsnIdx, usize)>> = vec![Vec::new(); subprogs.len()];
+    for (at, insn) in insns.iter().enumerate() {
+        if let Insn::Call(CallTarget::Local(imm)) = insn {
+            let pc = InsnIdx(at as u32);
+            if let (Some(from), Some(to)) = (cfg.subprog_of(pc), pc.jump(i64::from(*imm)).and_then(|t| cfg.subprog_at(t))) {
+                calls[from].push((pc, to));
+            }
+        }
+    }
+    // Depth-first over call paths with an explicit stack; paths are at most 8 frames deep,
+    // deeper ones were already rejected by the exploration.
+    let mut stack = vec![(0usize, round(depth.first().copied().unwrap_or(0)), 1usize)];
+    while let Some((sp, total, frames)) = stack.pop() {
+        if frames > 8 {
+            continue;
+        }
+        for &(pc, callee) in &calls[sp] {
+            let t = total + round(depth.get(callee).copied().unwrap_or(0));
+            if t > STACK_SIZE as u32 {
+                return Some(Violation::new(
+                    Code::CombinedStackTooLarge,
+                    pc,
+                    format!("the stacks of the {} functions on this call chain add up to {t} bytes, over 512", frames + 1),
+                    format!("combined stack size of {} calls is {t}. Too large", frames + 1),
+                ));
+            }
+            stack.push((callee, t, frames + 1));
+        }
+    }
+    None
+}

@@ -1,0 +1,735 @@
+//! The interpreter: RFC 9669 semantics, every memory access checked against the regions.
+//!
+//! Programs are first pre-decoded ([`Prepared`]) into a flat array of 16-byte [`Op`]s: one per
+//! slot, with the operation and operand kind folded into one dense tag (so dispatch is a
+//! single jump table), immediates pre-extended, jump targets absolute, and invalid targets
+//! turned into trap ops. The run loop then allocates nothing per instruction.
+//!
+//! Semantics that RFC 9669 fixes and that are easy to get wrong, all implemented here:
+//! division by zero yields 0 and modulo by zero leaves `dst` unchanged (32-bit forms still
+//! zero the upper half); `INT_MIN / -1` is `INT_MIN` and `INT_MIN % -1` is 0; shift counts are
+//! masked to 5 or 6 bits; every 32-bit result is zero-extended; 64-bit compare and ALU
+//! immediates are sign-extended.
+
+use crate::helpers::{self, func_of_ptr, Callbacks, HelperRet, FUNC_PTR_TAG, MAP_PTR_TAG};
+use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, MAX_FRAMES};
+use crate::program::Program;
+use crate::{Fault, FaultKind};
+use bpfvet_analyzer::isa::{
+    AluOp, AtomicOp, CallTarget, Cond, EndianOp, Insn, InsnIdx, Operand, PseudoSrc, Size, Width,
+};
+
+/// Operation tags. `I`/`R` suffix: immediate or register source; `32`/`64`: width.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum K {
+    Add32I, Add32R, Add64I, Add64R, Sub32I, Sub32R, Sub64I, Sub64R,
+    Mul32I, Mul32R, Mul64I, Mul64R, Div32I, Div32R, Div64I, Div64R,
+    SDiv32I, SDiv32R, SDiv64I, SDiv64R, Mod32I, Mod32R, Mod64I, Mod64R,
+    SMod32I, SMod32R, SMod64I, SMod64R, Or32I, Or32R, Or64I, Or64R,
+    And32I, And32R, And64I, And64R, Lsh32I, Lsh32R, Lsh64I, Lsh64R,
+    Rsh32I, Rsh32R, Rsh64I, Rsh64R, Arsh32I, Arsh32R, Arsh64I, Arsh64R,
+    Xor32I, Xor32R, Xor64I, Xor64R, Mov32I, Mov32R, Mov64I, Mov64R,
+    Neg32, Neg64,
+    MovSx32B, MovSx32H, MovSx64B, MovSx64H, MovSx64W,
+    Le16, Le32, Le64, Be16, Be32, Be64,
+    /// `dst = imm` (a resolved `lddw`); skips the tail slot.
+    LdImm64,
+    /// `dst = address of value of map table entry `imm` + `off``; skips the tail slot.
+    LdMapValue,
+    LdxB, LdxH, LdxW, LdxDW, LdxSB, LdxSH, LdxSW,
+    StB, StH, StW, StDW, StxB, StxH, StxW, StxDW,
+    Atomic32, Atomic64, LoadAcq, StoreRel,
+    Ja,
+    Jeq64I, Jeq64R, Jne64I, Jne64R, Jgt64I, Jgt64R, Jge64I, Jge64R,
+    Jlt64I, Jlt64R, Jle64I, Jle64R, Jset64I, Jset64R,
+    Jsgt64I, Jsgt64R, Jsge64I, Jsge64R, Jslt64I, Jslt64R, Jsle64I, Jsle64R,
+    Jeq32I, Jeq32R, Jne32I, Jne32R, Jgt32I, Jgt32R, Jge32I, Jge32R,
+    Jlt32I, Jlt32R, Jle32I, Jle32R, Jset32I, Jset32R,
+    Jsgt32I, Jsgt32R, Jsge32I, Jsge32R, Jslt32I, Jslt32R, Jsle32I, Jsle32R,
+    MayGoto,
+    CallHelper, CallLocal, Callx, Exit,
+    LdAbs, LdInd,
+    /// Executing this faults: `imm` holds the payload (see [`Trap`]).
+    Trap,
+}
+
+/// Why a trap op faults.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+enum Trap {
+    /// A jump (or fall-through) to slot `imm`, which is outside the program or a `lddw` tail.
+    BadJump,
+    /// A `lddw` naming map table entry `imm`, which does not exist.
+    BadMap,
+    Kfunc,
+    AddrSpaceCast,
+    BtfId,
+}
+
+/// One pre-decoded slot (16 bytes).
+#[derive(Clone, Copy, Debug)]
+struct Op {
+    k: K,
+    dst: u8,
+    src: u8,
+    /// Memory ops: `off`; atomics: the atomic op code; traps: the [`Trap`] kind.
+    aux: u8,
+    /// Memory ops: the offset; jumps and local calls: the absolute target slot.
+    off: i32,
+    /// Immediate, sign-extended to 64 bits (the `lddw` value, the helper id, ...).
+    imm: u64,
+}
+
+const _: () = assert!(std::mem::size_of::<Op>() == 16);
+
+/// A program pre-decoded for the interpreter.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    ops: Vec<Op>,
+    maps: Vec<crate::maps::MapId>,
+}
+
+fn alu_k(op: AluOp, width: Width, reg: bool) -> K {
+    use K::*;
+    let four = match op {
+        AluOp::Add => [Add32I, Add32R, Add64I, Add64R],
+        AluOp::Sub => [Sub32I, Sub32R, Sub64I, Sub64R],
+        AluOp::Mul => [Mul32I, Mul32R, Mul64I, Mul64R],
+        AluOp::Div => [Div32I, Div32R, Div64I, Div64R],
+        AluOp::SDiv => [SDiv32I, SDiv32R, SDiv64I, SDiv64R],
+        AluOp::Mod => [Mod32I, Mod32R, Mod64I, Mod64R],
+        AluOp::SMod => [SMod32I, SMod32R, SMod64I, SMod64R],
+        AluOp::Or => [Or32I, Or32R, Or64I, Or64R],
+        AluOp::And => [And32I, And32R, And64I, And64R],
+        AluOp::Lsh => [Lsh32I, Lsh32R, Lsh64I, Lsh64R],
+        AluOp::Rsh => [Rsh32I, Rsh32R, Rsh64I, Rsh64R],
+        AluOp::Arsh => [Arsh32I, Arsh32R, Arsh64I, Arsh64R],
+        AluOp::Xor => [Xor32I, Xor32R, Xor64I, Xor64R],
+        AluOp::Mov => [Mov32I, Mov32R, Mov64I, Mov64R],
+    };
+    four[usize::from(width == Width::W64) * 2 + usize::from(reg)]
+}
+
+fn jmp_k(cond: Cond, width: Width, reg: bool) -> K {
+    use K::*;
+    let four = match cond {
+        Cond::Eq => [Jeq32I, Jeq32R, Jeq64I, Jeq64R],
+        Cond::Ne => [Jne32I, Jne32R, Jne64I, Jne64R],
+        Cond::Gt => [Jgt32I, Jgt32R, Jgt64I, Jgt64R],
+        Cond::Ge => [Jge32I, Jge32R, Jge64I, Jge64R],
+        Cond::Lt => [Jlt32I, Jlt32R, Jlt64I, Jlt64R],
+        Cond::Le => [Jle32I, Jle32R, Jle64I, Jle64R],
+        Cond::Set => [Jset32I, Jset32R, Jset64I, Jset64R],
+        Cond::SGt => [Jsgt32I, Jsgt32R, Jsgt64I, Jsgt64R],
+        Cond::SGe => [Jsge32I, Jsge32R, Jsge64I, Jsge64R],
+        Cond::SLt => [Jslt32I, Jslt32R, Jslt64I, Jslt64R],
+        Cond::SLe => [Jsle32I, Jsle32R, Jsle64I, Jsle64R],
+    };
+    four[usize::from(width == Width::W64) * 2 + usize::from(reg)]
+}
+
+/// Atomic op codes in `Op::aux`.
+const AT_ADD: u8 = 0;
+const AT_OR: u8 = 1;
+const AT_AND: u8 = 2;
+const AT_XOR: u8 = 3;
+const AT_XCHG: u8 = 4;
+const AT_CMPXCHG: u8 = 5;
+const AT_FETCH: u8 = 0x80;
+
+fn op(k: K) -> Op {
+    Op { k, dst: 0, src: 0, aux: 0, off: 0, imm: 0 }
+}
+
+fn trap(t: Trap, payload: u64) -> Op {
+    Op { aux: t as u8, imm: payload, ..op(K::Trap) }
+}
+
+impl Prepared {
+    /// Pre-decodes a program. Never fails: anything invalid becomes a trap that faults if
+    /// executed, so the interpreter can run (and report on) any decoded program.
+    pub fn new(prog: &Program) -> Prepared {
+        let insns = prog.insns();
+        let n = insns.len();
+        let valid = |t: i64| t >= 0 && (t as usize) < n && insns[t as usize] != Insn::LdImm64Tail;
+        let mut ops = Vec::with_capacity(n + 1);
+        for (i, insn) in insns.iter().enumerate() {
+            let target = |off: i64| -> Result<i32, Op> {
+                let t = i as i64 + 1 + off;
+                if valid(t) {
+                    Ok(t as i32)
+                } else {
+                    Err(trap(Trap::BadJump, t as u64))
+                }
+            };
+            let o = match *insn {
+                Insn::Alu { width, op: aop, dst, src } => match src {
+                    Operand::Imm(imm) => Op { dst: dst.num(), imm: imm as i64 as u64, ..op(alu_k(aop, width, false)) },
+                    Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), ..op(alu_k(aop, width, true)) },
+                },
+                Insn::Neg { width, dst } => {
+                    Op { dst: dst.num(), ..op(if width == Width::W64 { K::Neg64 } else { K::Neg32 }) }
+                }
+                Insn::MovSx { width, dst, src, from_bits } => {
+                    let k = match (width, from_bits) {
+                        (Width::W32, 8) => K::MovSx32B,
+                        (Width::W32, _) => K::MovSx32H,
+                        (Width::W64, 8) => K::MovSx64B,
+                        (Width::W64, 16) => K::MovSx64H,
+                        (Width::W64, _) => K::MovSx64W,
+                    };
+                    Op { dst: dst.num(), src: src.num(), ..op(k) }
+                }
+                Insn::Endian { op: eop, dst, bits } => {
+                    let k = match (eop, bits) {
+                        (EndianOp::ToLe, 16) => K::Le16,
+                        (EndianOp::ToLe, 32) => K::Le32,
+                        (EndianOp::ToLe, _) => K::Le64,
+                        (_, 16) => K::Be16,
+                        (_, 32) => K::Be32,
+                        (_, _) => K::Be64,
+                    };
+                    Op { dst: dst.num(), ..op(k) }
+                }
+                Insn::AddrSpaceCast { .. } => trap(Trap::AddrSpaceCast, 0),
+                Insn::Ja { off, .. } => match target(off.into()) {
+                    Ok(t) => Op { off: t, ..op(K::Ja) },
+                    Err(e) => e,
+                },
+                Insn::Jmp { width, cond, dst, src, off } => match target(off.into()) {
+                    Ok(t) => match src {
+                        Operand::Imm(imm) => {
+                            Op { dst: dst.num(), off: t, imm: imm as i64 as u64, ..op(jmp_k(cond, width, false)) }
+                        }
+                        Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), off: t, ..op(jmp_k(cond, width, true)) },
+                    },
+                    Err(e) => e,
+                },
+                Insn::MayGoto { off } => match target(off.into()) {
+                    Ok(t) => Op { off: t, ..op(K::MayGoto) },
+                    Err(e) => e,
+                },
+                Insn::Call(CallTarget::Helper(id)) => Op { imm: id as i64 as u64, ..op(K::CallHelper) },
+                Insn::Call(CallTarget::Local(rel)) => match target(rel.into()) {
+                    Ok(t) => Op { off: t, ..op(K::CallLocal) },
+                    Err(e) => e,
+                },
+                Insn::Call(CallTarget::Kfunc { btf_id, .. }) => trap(Trap::Kfunc, btf_id as u64),
+                Insn::Callx { reg } => Op { dst: reg.num(), ..op(K::Callx) },
+                Insn::Exit => op(K::Exit),
+                Insn::Load { size, sign_extend, dst, src, off } => {
+                    let k = match (size, sign_extend) {
+                        (Size::B, false) => K::LdxB,
+                        (Size::H, false) => K::LdxH,
+                        (Size::W, false) => K::LdxW,
+                        (Size::DW, _) => K::LdxDW,
+                        (Size::B, true) => K::LdxSB,
+                        (Size::H, true) => K::LdxSH,
+                        (Size::W, true) => K::LdxSW,
+                    };
+                    Op { dst: dst.num(), src: src.num(), off: off.into(), ..op(k) }
+                }
+                Insn::Store { size, dst, off, src } => {
+                    let (ki, kr) = match size {
+                        Size::B => (K::StB, K::StxB),
+                        Size::H => (K::StH, K::StxH),
+                        Size::W => (K::StW, K::StxW),
+                        Size::DW => (K::StDW, K::StxDW),
+                    };
+                    match src {
+                        Operand::Imm(imm) => Op { dst: dst.num(), off: off.into(), imm: imm as i64 as u64, ..op(ki) },
+                        Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), off: off.into(), ..op(kr) },
+                    }
+                }
+                Insn::Atomic { size, op: aop, dst, src, off } => {
+                    let base = Op { dst: dst.num(), src: src.num(), off: off.into(), imm: size.bytes().into(), ..op(K::Atomic64) };
+                    let (code, fetch) = match aop {
+                        AtomicOp::Add { fetch } => (AT_ADD, fetch),
+                        AtomicOp::Or { fetch } => (AT_OR, fetch),
+                        AtomicOp::And { fetch } => (AT_AND, fetch),
+                        AtomicOp::Xor { fetch } => (AT_XOR, fetch),
+                        AtomicOp::Xchg => (AT_XCHG, true),
+                        AtomicOp::CmpXchg => (AT_CMPXCHG, true),
+                        AtomicOp::LoadAcquire => {
+                            ops.push(Op { k: K::LoadAcq, ..base });
+                            continue;
+                        }
+                        AtomicOp::StoreRelease => {
+                            ops.push(Op { k: K::StoreRel, ..base });
+                            continue;
+                        }
+                    };
+                    let k = if size == Size::W { K::Atomic32 } else { K::Atomic64 };
+                    Op { k, aux: code | if fetch { AT_FETCH } else { 0 }, ..base }
+                }
+                Insn::LdImm64 { dst, src, imm, next_imm } => {
+                    let d = dst.num();
+                    match src {
+                        PseudoSrc::Imm => Op { dst: d, imm: Insn::imm64(imm, next_imm), ..op(K::LdImm64) },
+                        PseudoSrc::MapIdx | PseudoSrc::MapFd => match prog.maps().get(imm as u32 as usize) {
+                            Some(m) => Op { dst: d, imm: MAP_PTR_TAG | u64::from(m.0), ..op(K::LdImm64) },
+                            None => trap(Trap::BadMap, imm as u64),
+                        },
+                        PseudoSrc::MapIdxValue | PseudoSrc::MapValue => {
+                            if prog.maps().get(imm as u32 as usize).is_some() {
+                                Op { dst: d, off: next_imm, imm: u64::from(imm as u32), ..op(K::LdMapValue) }
+                            } else {
+                                trap(Trap::BadMap, imm as u64)
+                            }
+                        }
+                        PseudoSrc::Func => match target(imm.into()) {
+                            Ok(t) => Op { dst: d, imm: FUNC_PTR_TAG | t as u64, ..op(K::LdImm64) },
+                            Err(e) => e,
+                        },
+                        PseudoSrc::BtfId => trap(Trap::BtfId, imm as u64),
+                    }
+                }
+                Insn::LdImm64Tail => trap(Trap::BadJump, i as u64),
+                Insn::LdAbs { size, imm } => Op { imm: imm as i64 as u64, aux: size.bytes() as u8, ..op(K::LdAbs) },
+                Insn::LdInd { size, src, imm } => {
+                    Op { src: src.num(), imm: imm as i64 as u64, aux: size.bytes() as u8, ..op(K::LdInd) }
+                }
+            };
+            ops.push(o);
+        }
+        // Falling off the end lands here.
+        ops.push(trap(Trap::BadJump, n as u64));
+        Prepared { ops, maps: prog.maps().to_vec() }
+    }
+}
+
+/// Runs a program once on the interpreter.
+pub fn run(m: &mut Machine, prog: &Program, input: &Input) -> Result<RunResult, Fault> {
+    run_prepared(m, &Prepared::new(prog), input)
+}
+
+/// Runs a pre-decoded program once (prepare once, run many times, as in benchmarks).
+pub fn run_prepared(m: &mut Machine, prog: &Prepared, input: &Input) -> Result<RunResult, Fault> {
+    let setup = m.begin_run(input);
+    let mut it = Interp { prog, n_insns: 0, limit: m.env.insn_limit, may_goto: 1 << 23, depth: 0, tail: None, stack_top: setup.stack_top };
+    let mut regs = [0u64; 11];
+    regs[1] = setup.r1;
+    regs[2] = setup.r2;
+    regs[10] = setup.stack_top;
+    match it.exec(m, 0, regs) {
+        Ok(r0) => {
+            let n = it.n_insns;
+            Ok(m.end_run(setup, r0, n, it.tail))
+        }
+        Err(e) => {
+            m.abort_run();
+            Err(e)
+        }
+    }
+}
+
+/// Runs `programs[entry]` and follows tail calls (program-array values index `programs`).
+pub fn run_chain(m: &mut Machine, programs: &[Prepared], entry: usize, input: &Input) -> Result<RunResult, Fault> {
+    // The context survives a tail call; re-running on the same input models that, as the
+    // tail-called program starts with the same `r1` (packet changes made before the tail call
+    // are lost in this model, a documented simplification).
+    let mut cur = entry;
+    let mut n_total = 0;
+    for _ in 0..=crate::machine::MAX_TAIL_CALLS {
+        let prog = programs.get(cur).ok_or(Fault { insn: InsnIdx(0), kind: FaultKind::BadCallTarget { target: cur as u64 } })?;
+        let mut r = run_prepared(m, prog, input)?;
+        n_total += r.n_insns;
+        match r.tail_call {
+            Some(next) => cur = next as usize,
+            None => {
+                r.n_insns = n_total;
+                return Ok(r);
+            }
+        }
+    }
+    Err(Fault { insn: InsnIdx(0), kind: FaultKind::InsnLimit { limit: u64::from(crate::machine::MAX_TAIL_CALLS) } })
+}
+
+struct Interp<'p> {
+    prog: &'p Prepared,
+    n_insns: u64,
+    limit: u64,
+    may_goto: u64,
+    /// Frame depth of the code currently running (0 = main program).
+    depth: usize,
+    tail: Option<u32>,
+    stack_top: u64,
+}
+
+struct Frame {
+    ret: usize,
+    saved: [u64; 5],
+}
+
+impl Callbacks for Interp<'_> {
+    fn call(&mut self, m: &mut Machine, func: u32, args: [u64; 5]) -> Result<u64, FaultKind> {
+        if self.depth + 1 >= MAX_FRAMES {
+            return Err(FaultKind::CallDepth { limit: MAX_FRAMES as u32 });
+        }
+        let mut regs = [0u64; 11];
+        regs[1..6].copy_from_slice(&args);
+        // The callback's frame sits below the caller's.
+        let saved_depth = self.depth;
+        regs[10] = self.fp_at(saved_depth + 1);
+        self.depth += 1;
+        let r = self.exec(m, func as usize, regs);
+        self.depth = saved_depth;
+        r.map_err(|f| f.kind)
+    }
+}
+
+#[inline(always)]
+fn sx(v: u64, bits: u32) -> u64 {
+    (((v << (64 - bits)) as i64) >> (64 - bits)) as u64
+}
+
+impl Interp<'_> {
+    fn fp_at(&self, depth: usize) -> u64 {
+        self.stack_top - (depth * FRAME_SIZE) as u64
+    }
+}
+
+impl Interp<'_> {
+    /// Runs from `pc` with `regs` until the `exit` of the frame it starts in.
+    #[allow(clippy::too_many_lines)]
+    fn exec(&mut self, m: &mut Machine, mut pc: usize, mut r: [u64; 11]) -> Result<u64, Fault> {
+        let ops = &self.prog.ops[..];
+        let mut frames: Vec<Frame> = Vec::new();
+        loop {
+            let o = ops[pc];
+            let d = usize::from(o.dst);
+            let s = usize::from(o.src);
+            self.n_insns += 1;
+            if self.n_insns > self.limit {
+                return Err(fault(pc, FaultKind::InsnLimit { limit: self.limit }));
+            }
+            pc += 1;
+            macro_rules! a32 {
+                ($e:expr) => {
+                    r[d] = u64::from($e)
+                };
+            }
+            macro_rules! jmp {
+                ($c:expr) => {
+                    if $c {
+                        pc = o.off as usize;
+                    }
+                };
+            }
+            let imm = o.imm;
+            let (d32, i32_) = (r[d] as u32, imm as u32);
+            match o.k {
+                K::Add32I => a32!(d32.wrapping_add(i32_)),
+                K::Add32R => a32!(d32.wrapping_add(r[s] as u32)),
+                K::Add64I => r[d] = r[d].wrapping_add(imm),
+                K::Add64R => r[d] = r[d].wrapping_add(r[s]),
+                K::Sub32I => a32!(d32.wrapping_sub(i32_)),
+                K::Sub32R => a32!(d32.wrapping_sub(r[s] as u32)),
+                K::Sub64I => r[d] = r[d].wrapping_sub(imm),
+                K::Sub64R => r[d] = r[d].wrapping_sub(r[s]),
+                K::Mul32I => a32!(d32.wrapping_mul(i32_)),
+                K::Mul32R => a32!(d32.wrapping_mul(r[s] as u32)),
+                K::Mul64I => r[d] = r[d].wrapping_mul(imm),
+                K::Mul64R => r[d] = r[d].wrapping_mul(r[s]),
+                K::Div32I => a32!(d32.checked_div(i32_).unwrap_or(0)),
+                K::Div32R => a32!(d32.checked_div(r[s] as u32).unwrap_or(0)),
+                K::Div64I => r[d] = r[d].checked_div(imm).unwrap_or(0),
+                K::Div64R => r[d] = r[d].checked_div(r[s]).unwrap_or(0),
+                K::SDiv32I => a32!(sdiv32(d32, i32_)),
+                K::SDiv32R => a32!(sdiv32(d32, r[s] as u32)),
+                K::SDiv64I => r[d] = sdiv64(r[d], imm),
+                K::SDiv64R => r[d] = sdiv64(r[d], r[s]),
+                K::Mod32I => a32!(d32.checked_rem(i32_).unwrap_or(d32)),
+                K::Mod32R => a32!(d32.checked_rem(r[s] as u32).unwrap_or(d32)),
+                K::Mod64I => r[d] = r[d].checked_rem(imm).unwrap_or(r[d]),
+                K::Mod64R => r[d] = r[d].checked_rem(r[s]).unwrap_or(r[d]),
+                K::SMod32I => a32!(smod32(d32, i32_)),
+                K::SMod32R => a32!(smod32(d32, r[s] as u32)),
+                K::SMod64I => r[d] = smod64(r[d], imm),
+                K::SMod64R => r[d] = smod64(r[d], r[s]),
+                K::Or32I => a32!(d32 | i32_),
+                K::Or32R => a32!(d32 | r[s] as u32),
+                K::Or64I => r[d] |= imm,
+                K::Or64R => r[d] |= r[s],
+                K::And32I => a32!(d32 & i32_),
+                K::And32R => a32!(d32 & r[s] as u32),
+                K::And64I => r[d] &= imm,
+                K::And64R => r[d] &= r[s],
+                K::Lsh32I => a32!(d32.wrapping_shl(i32_)),
+                K::Lsh32R => a32!(d32.wrapping_shl(r[s] as u32)),
+                K::Lsh64I => r[d] = r[d].wrapping_shl(i32_),
+                K::Lsh64R => r[d] = r[d].wrapping_shl(r[s] as u32),
+                K::Rsh32I => a32!(d32.wrapping_shr(i32_)),
+                K::Rsh32R => a32!(d32.wrapping_shr(r[s] as u32)),
+                K::Rsh64I => r[d] = r[d].wrapping_shr(i32_),
+                K::Rsh64R => r[d] = r[d].wrapping_shr(r[s] as u32),
+                K::Arsh32I => a32!((d32 as i32).wrapping_shr(i32_) as u32),
+                K::Arsh32R => a32!((d32 as i32).wrapping_shr(r[s] as u32) as u32),
+                K::Arsh64I => r[d] = (r[d] as i64).wrapping_shr(i32_) as u64,
+                K::Arsh64R => r[d] = (r[d] as i64).wrapping_shr(r[s] as u32) as u64,
+                K::Xor32I => a32!(d32 ^ i32_),
+                K::Xor32R => a32!(d32 ^ r[s] as u32),
+                K::Xor64I => r[d] ^= imm,
+                K::Xor64R => r[d] ^= r[s],
+                K::Mov32I => a32!(i32_),
+                K::Mov32R => a32!(r[s] as u32),
+                K::Mov64I => r[d] = imm,
+                K::Mov64R => r[d] = r[s],
+                K::Neg32 => a32!(d32.wrapping_neg()),
+                K::Neg64 => r[d] = r[d].wrapping_neg(),
+                K::MovSx32B => a32!(sx(r[s], 8) as u32),
+                K::MovSx32H => a32!(sx(r[s], 16) as u32),
+                K::MovSx64B => r[d] = sx(r[s], 8),
+                K::MovSx64H => r[d] = sx(r[s], 16),
+                K::MovSx64W => r[d] = sx(r[s], 32),
+                K::Le16 => r[d] = u64::from(r[d] as u16),
+                K::Le32 => r[d] = u64::from(d32),
+                K::Le64 => {}
+                K::Be16 => r[d] = u64::from((r[d] as u16).swap_bytes()),
+                K::Be32 => r[d] = u64::from(d32.swap_bytes()),
+                K::Be64 => r[d] = r[d].swap_bytes(),
+                K::LdImm64 => {
+                    r[d] = imm;
+                    pc += 1;
+                }
+                K::LdMapValue => {
+                    let mid = self.prog.maps[imm as usize];
+                    let base = m.map_mut(mid).and_then(|map| map.lookup(&[0; 4]));
+                    match base {
+                        Some(a) => r[d] = a.wrapping_add(o.off as u32 as u64),
+                        None => return Err(fault(pc - 1, FaultKind::BadMapRef { imm: imm as i32 })),
+                    }
+                    pc += 1;
+                }
+                K::LdxB => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 1).map_err(|e| fault(pc - 1, e))?,
+                K::LdxH => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 2).map_err(|e| fault(pc - 1, e))?,
+                K::LdxW => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 4).map_err(|e| fault(pc - 1, e))?,
+                K::LdxDW => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 8).map_err(|e| fault(pc - 1, e))?,
+                K::LdxSB => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 1).map_err(|e| fault(pc - 1, e))?, 8),
+                K::LdxSH => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 2).map_err(|e| fault(pc - 1, e))?, 16),
+                K::LdxSW => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 4).map_err(|e| fault(pc - 1, e))?, 32),
+                K::StB => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 1, imm).map_err(|e| fault(pc - 1, e))?,
+                K::StH => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 2, imm).map_err(|e| fault(pc - 1, e))?,
+                K::StW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 4, imm).map_err(|e| fault(pc - 1, e))?,
+                K::StDW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 8, imm).map_err(|e| fault(pc - 1, e))?,
+                K::StxB => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 1, r[s]).map_err(|e| fault(pc - 1, e))?,
+                K::StxH => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 2, r[s]).map_err(|e| fault(pc - 1, e))?,
+                K::StxW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 4, r[s]).map_err(|e| fault(pc - 1, e))?,
+                K::StxDW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 8, r[s]).map_err(|e| fault(pc - 1, e))?,
+                K::Atomic32 | K::Atomic64 => {
+                    let addr = r[d].wrapping_add(o.off as i64 as u64);
+                    let (size, mask) = if o.k == K::Atomic32 { (4, 0xffff_ffff) } else { (8, u64::MAX) };
+                    m.mem.check(addr, size.into(), crate::mem::Access::Write).map_err(|e| fault(pc - 1, e))?;
+                    let old = m.mem.load(addr, size).map_err(|e| fault(pc - 1, e))?;
+                    let v = r[s] & mask;
+                    let new = match o.aux & !AT_FETCH {
+                        AT_ADD => old.wrapping_add(v) & mask,
+                        AT_OR => old | v,
+                        AT_AND => old & v,
+                        AT_XOR => old ^ v,
+                        AT_XCHG => v,
+                        _ => {
+                            // cmpxchg: compare with r0 (of the same width).
+                            if r[0] & mask == old {
+                                v
+                            } else {
+                                old
+                            }
+                        }
+                    };
+                    m.mem.store(addr, size, new).map_err(|e| fault(pc - 1, e))?;
+                    if o.aux & !AT_FETCH == AT_CMPXCHG {
+                        r[0] = old;
+                    } else if o.aux & AT_FETCH != 0 {
+                        r[s] = old;
+                    }
+                }
+                K::LoadAcq => {
+                    let v = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), imm as u32).map_err(|e| fault(pc - 1, e))?;
+                    r[d] = v;
+                }
+                K::StoreRel => {
+                    m.mem.store(r[d].wrapping_add(o.off as i64 as u64), imm as u32, r[s]).map_err(|e| fault(pc - 1, e))?;
+                }
+                K::Ja => pc = o.off as usize,
+                K::Jeq64I => jmp!(r[d] == imm),
+                K::Jeq64R => jmp!(r[d] == r[s]),
+                K::Jne64I => jmp!(r[d] != imm),
+                K::Jne64R => jmp!(r[d] != r[s]),
+                K::Jgt64I => jmp!(r[d] > imm),
+                K::Jgt64R => jmp!(r[d] > r[s]),
+                K::Jge64I => jmp!(r[d] >= imm),
+                K::Jge64R => jmp!(r[d] >= r[s]),
+                K::Jlt64I => jmp!(r[d] < imm),
+                K::Jlt64R => jmp!(r[d] < r[s]),
+                K::Jle64I => jmp!(r[d] <= imm),
+                K::Jle64R => jmp!(r[d] <= r[s]),
+                K::Jset64I => jmp!(r[d] & imm != 0),
+                K::Jset64R => jmp!(r[d] & r[s] != 0),
+                K::Jsgt64I => jmp!((r[d] as i64) > imm as i64),
+                K::Jsgt64R => jmp!((r[d] as i64) > r[s] as i64),
+                K::Jsge64I => jmp!((r[d] as i64) >= imm as i64),
+                K::Jsge64R => jmp!((r[d] as i64) >= r[s] as i64),
+                K::Jslt64I => jmp!((r[d] as i64) < imm as i64),
+                K::Jslt64R => jmp!((r[d] as i64) < r[s] as i64),
+                K::Jsle64I => jmp!((r[d] as i64) <= imm as i64),
+                K::Jsle64R => jmp!((r[d] as i64) <= r[s] as i64),
+                K::Jeq32I => jmp!(d32 == i32_),
+                K::Jeq32R => jmp!(d32 == r[s] as u32),
+                K::Jne32I => jmp!(d32 != i32_),
+                K::Jne32R => jmp!(d32 != r[s] as u32),
+                K::Jgt32I => jmp!(d32 > i32_),
+                K::Jgt32R => jmp!(d32 > r[s] as u32),
+                K::Jge32I => jmp!(d32 >= i32_),
+                K::Jge32R => jmp!(d32 >= r[s] as u32),
+                K::Jlt32I => jmp!(d32 < i32_),
+                K::Jlt32R => jmp!(d32 < r[s] as u32),
+                K::Jle32I => jmp!(d32 <= i32_),
+                K::Jle32R => jmp!(d32 <= r[s] as u32),
+                K::Jset32I => jmp!(d32 & i32_ != 0),
+                K::Jset32R => jmp!(d32 & r[s] as u32 != 0),
+                K::Jsgt32I => jmp!((d32 as i32) > i32_ as i32),
+                K::Jsgt32R => jmp!((d32 as i32) > r[s] as i32),
+                K::Jsge32I => jmp!((d32 as i32) >= i32_ as i32),
+                K::Jsge32R => jmp!((d32 as i32) >= r[s] as i32),
+                K::Jslt32I => jmp!((d32 as i32) < (i32_ as i32)),
+                K::Jslt32R => jmp!((d32 as i32) < (r[s] as i32)),
+                K::Jsle32I => jmp!((d32 as i32) <= i32_ as i32),
+                K::Jsle32R => jmp!((d32 as i32) <= r[s] as i32),
+                K::MayGoto => {
+                    if self.may_goto == 0 {
+                        pc = o.off as usize;
+                    } else {
+                        self.may_goto -= 1;
+                    }
+                }
+                K::CallHelper => {
+                    r[0] = self.helper(m, pc - 1, imm as i32, &r)?;
+                    if self.tail.is_some() {
+                        return Ok(r[0]);
+                    }
+                }
+                K::CallLocal => {
+                    self.local_call(&mut frames, &mut r, pc, pc - 1)?;
+                    pc = o.off as usize;
+                }
+                K::Callx => {
+                    let t = r[d];
+                    if let Some(func) = func_of_ptr(t).filter(|&f| (f as usize) < ops.len() - 1) {
+                        self.local_call(&mut frames, &mut r, pc, pc - 1)?;
+                        pc = func as usize;
+                    } else if let Ok(id) = i32::try_from(t) {
+                        // uBPF's convention: a plain number is a helper id.
+                        r[0] = self.helper(m, pc - 1, id, &r)?;
+                        if self.tail.is_some() {
+                            return Ok(r[0]);
+                        }
+                    } else {
+                        return Err(fault(pc - 1, FaultKind::BadCallTarget { target: t }));
+                    }
+                }
+                K::Exit => match frames.pop() {
+                    None => return Ok(r[0]),
+                    Some(f) => {
+                        r[6..10].copy_from_slice(&f.saved[..4]);
+                        r[10] = f.saved[4];
+                        self.depth -= 1;
+                        pc = f.ret;
+                    }
+                },
+                K::LdAbs | K::LdInd => {
+                    let base = if o.k == K::LdInd { r[s] } else { 0 };
+                    let size = u32::from(o.aux);
+                    let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
+                        let off = base.wrapping_add(imm) as u32 as u64;
+                        (data + off + u64::from(size) <= end).then(|| m.mem.load(data + off, size).ok()).flatten()
+                    });
+                    match v {
+                        // Network byte order.
+                        Some(v) => {
+                            r[0] = match size {
+                                1 => v,
+                                2 => u64::from((v as u16).swap_bytes()),
+                                _ => u64::from((v as u32).swap_bytes()),
+                            };
+                        }
+                        // An out-of-bounds legacy load ends the program with 0.
+                        None => return Ok(0),
+                    }
+                }
+                K::Trap => return Err(fault(pc - 1, trap_kind(o))),
+            }
+        }
+    }
+
+    fn local_call(&mut self, frames: &mut Vec<Frame>, r: &mut [u64; 11], ret: usize, at: usize) -> Result<(), Fault> {
+        if self.depth + 1 >= MAX_FRAMES {
+            return Err(fault(at, FaultKind::CallDepth { limit: MAX_FRAMES as u32 }));
+        }
+        let mut saved = [0u64; 5];
+        saved[..4].copy_from_slice(&r[6..10]);
+        saved[4] = r[10];
+        frames.push(Frame { ret, saved });
+        self.depth += 1;
+        r[10] -= FRAME_SIZE as u64;
+        Ok(())
+    }
+
+    fn helper(&mut self, m: &mut Machine, at: usize, id: i32, r: &[u64; 11]) -> Result<u64, Fault> {
+        let args = [r[1], r[2], r[3], r[4], r[5]];
+        match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
+            HelperRet::Value(v) => Ok(v),
+            HelperRet::TailCall(p) => {
+                self.tail = Some(p);
+                Ok(0)
+            }
+        }
+    }
+}
+
+fn trap_kind(o: Op) -> FaultKind {
+    match o.aux {
+        x if x == Trap::BadJump as u8 => FaultKind::BadJump { target: o.imm as i64 },
+        x if x == Trap::BadMap as u8 => FaultKind::BadMapRef { imm: o.imm as i32 },
+        x if x == Trap::Kfunc as u8 => FaultKind::UnsupportedInsn { what: "kfunc call" },
+        x if x == Trap::AddrSpaceCast as u8 => FaultKind::UnsupportedInsn { what: "addr_space_cast" },
+        _ => FaultKind::UnsupportedInsn { what: "lddw of a BTF id" },
+    }
+}
+
+fn fault(pc: usize, kind: FaultKind) -> Fault {
+    Fault { insn: InsnIdx(pc as u32), kind }
+}
+
+fn sdiv32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        0
+    } else {
+        (a as i32).wrapping_div(b as i32) as u32
+    }
+}
+
+fn smod32(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        (a as i32).wrapping_rem(b as i32) as u32
+    }
+}
+
+fn sdiv64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        0
+    } else {
+        (a as i64).wrapping_div(b as i64) as u64
+    }
+}
+
+fn smod64(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        (a as i64).wrapping_rem(b as i64) as u64
+    }
+}

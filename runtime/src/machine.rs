@@ -1,0 +1,256 @@
+//! The machine: memory, maps and helper environment that runs share, plus the run input and
+//! result types common to both engines.
+
+use crate::maps::{Map, MapDef, MapError, MapId};
+use crate::mem::{BlockId, CtxField, Memory, RegionKind};
+use std::collections::BTreeMap;
+
+/// Size of one stack frame, as in Linux.
+pub const FRAME_SIZE: usize = 512;
+/// Maximum call depth (main program plus nested local calls and callbacks), as in Linux.
+pub const MAX_FRAMES: usize = 8;
+/// Maximum chained tail calls, as the kernel's `MAX_TAIL_CALL_CNT`.
+pub const MAX_TAIL_CALLS: u32 = 33;
+
+/// Configuration and captured output of the helpers. Every source of non-determinism is
+/// here, with a fixed default, so two runs of the same input agree.
+#[derive(Clone, Debug)]
+pub struct Env {
+    /// `ktime_get_ns` returns this, then advances it by `clock_step_ns`.
+    pub clock_ns: u64,
+    pub clock_step_ns: u64,
+    /// State of the xorshift generator behind `get_prandom_u32` (never 0).
+    pub prng_state: u64,
+    /// `get_current_pid_tgid`: `tgid << 32 | pid`.
+    pub pid_tgid: u64,
+    /// `get_current_uid_gid`: `gid << 32 | uid`.
+    pub uid_gid: u64,
+    /// `get_current_comm`, NUL-padded.
+    pub comm: [u8; 16],
+    /// `get_smp_processor_id`.
+    pub cpu: u32,
+    /// Kernel or user memory that `probe_read_*` can read, by (fake) address.
+    pub probe_memory: BTreeMap<u64, Vec<u8>>,
+    /// Lines written by `trace_printk`, formatted.
+    pub trace: Vec<String>,
+    /// Redirects recorded by `redirect` / `redirect_map`.
+    pub redirects: Vec<Redirect>,
+    /// What `redirect`/`redirect_map` return on success: `XDP_REDIRECT` (4) by default, set
+    /// to `TC_ACT_REDIRECT` (7) for an `Input::skb` run.
+    pub redirect_return: u64,
+    /// Instruction budget per run for the interpreter and the checked JIT (counts backward
+    /// jumps and calls in the JIT, instructions in the interpreter).
+    pub insn_limit: u64,
+}
+
+impl Default for Env {
+    fn default() -> Env {
+        let mut comm = [0u8; 16];
+        comm[..6].copy_from_slice(b"bpfvet");
+        Env {
+            clock_ns: 1_000_000_000,
+            clock_step_ns: 1000,
+            prng_state: 0x2545_f491_4f6c_dd1d,
+            pid_tgid: (4242 << 32) | 4243,
+            uid_gid: (1000 << 32) | 1000,
+            comm,
+            cpu: 0,
+            probe_memory: BTreeMap::new(),
+            trace: Vec::new(),
+            redirects: Vec::new(),
+            redirect_return: 4,
+            insn_limit: 1 << 24,
+        }
+    }
+}
+
+/// A helper supplied by the embedder: gets the helper environment and `r1`..`r5`, returns
+/// `r0`.
+pub type CustomHelper = fn(&mut Env, [u64; 5]) -> u64;
+
+/// A recorded redirect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    /// `Some` for `redirect_map`.
+    pub map: Option<MapId>,
+    /// The interface index, or the map key.
+    pub target: u64,
+    pub flags: u64,
+}
+
+/// What a run gets in `r1` (and `r2`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Input {
+    /// `r1` = `r2` = 0.
+    #[default]
+    None,
+    /// A plain buffer: `r1` = its address, `r2` = its length (the conformance convention).
+    Buffer(Vec<u8>),
+    /// A context struct in `r1`, optionally with a packet whose pointers the context's
+    /// `fields` yield.
+    Context { ctx: Vec<u8>, packet: Option<Vec<u8>>, fields: Vec<(u32, CtxField)> },
+}
+
+/// `struct xdp_md` pointer fields.
+pub const XDP_FIELDS: [(u32, CtxField); 3] = [(0, CtxField::Data), (4, CtxField::DataEnd), (8, CtxField::DataMeta)];
+/// `struct __sk_buff` pointer fields.
+pub const SKB_FIELDS: [(u32, CtxField); 3] = [(76, CtxField::Data), (80, CtxField::DataEnd), (140, CtxField::DataMeta)];
+
+impl Input {
+    /// An XDP program's input: a zeroed `struct xdp_md` over `packet`.
+    pub fn xdp(packet: &[u8]) -> Input {
+        Input::Context { ctx: vec![0; 24], packet: Some(packet.to_vec()), fields: XDP_FIELDS.to_vec() }
+    }
+
+    /// A TC/socket-filter input: a `struct __sk_buff` with `len` set, over `packet`.
+    pub fn skb(packet: &[u8]) -> Input {
+        let mut ctx = vec![0; 192];
+        ctx[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
+        Input::Context { ctx, packet: Some(packet.to_vec()), fields: SKB_FIELDS.to_vec() }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunResult {
+    /// `r0` at the outermost `exit`.
+    pub r0: u64,
+    /// Instructions executed (interpreter; the JIT reports 0).
+    pub n_insns: u64,
+    /// The packet at the end (after any `xdp_adjust_*` and stores), when there was one.
+    pub packet: Option<Vec<u8>>,
+    /// The input buffer at the end, for `Input::Buffer`.
+    pub buffer: Option<Vec<u8>>,
+    /// `Some(prog)` when the run ended in a successful tail call to that program-array value.
+    pub tail_call: Option<u32>,
+}
+
+/// Maps, memory and helper environment, shared by the runs of one or more programs.
+#[derive(Debug)]
+pub struct Machine {
+    pub mem: Memory,
+    maps: Vec<Map>,
+    pub env: Env,
+    stack: BlockId,
+    /// Helpers registered by the embedder; they take precedence over the built-in ones.
+    pub(crate) custom_helpers: BTreeMap<i32, CustomHelper>,
+    /// Chained tail calls in the current run.
+    pub(crate) tail_calls: u32,
+}
+
+impl Default for Machine {
+    fn default() -> Machine {
+        Machine::new()
+    }
+}
+
+/// Where a run's regions are, once [`Machine::begin_run`] installed them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunSetup {
+    pub r1: u64,
+    pub r2: u64,
+    /// One past the end of the stack: frame 0's `r10`.
+    pub stack_top: u64,
+    pub input_addr: Option<(u64, usize)>,
+}
+
+impl Machine {
+    pub fn new() -> Machine {
+        let mut mem = Memory::default();
+        let stack = mem.alloc(FRAME_SIZE * MAX_FRAMES, false);
+        mem.add_region(stack, 0, FRAME_SIZE * MAX_FRAMES, RegionKind::Stack, true);
+        Machine { mem, maps: Vec::new(), env: Env::default(), stack, custom_helpers: BTreeMap::new(), tail_calls: 0 }
+    }
+
+    /// Registers a helper under `id`, replacing the built-in one (the conformance suite's
+    /// helper 5 returns its first argument, where Linux's 5 is `ktime_get_ns`).
+    pub fn register_helper(&mut self, id: i32, f: CustomHelper) {
+        self.custom_helpers.insert(id, f);
+    }
+
+    /// Creates a map; its id is its index in creation order.
+    pub fn create_map(&mut self, def: MapDef) -> Result<MapId, MapError> {
+        let id = MapId(u32::try_from(self.maps.len()).map_err(|_| MapError::BadDef("too many maps"))?);
+        let m = Map::new(id, def, &mut self.mem)?;
+        self.maps.push(m);
+        Ok(id)
+    }
+
+    pub fn map(&self, id: MapId) -> Option<&Map> {
+        self.maps.get(id.0 as usize)
+    }
+
+    /// Number of maps created.
+    pub fn maps_len(&self) -> u32 {
+        self.maps.len() as u32
+    }
+
+    pub fn map_mut(&mut self, id: MapId) -> Option<&mut Map> {
+        self.maps.get_mut(id.0 as usize)
+    }
+
+    pub(crate) fn map_and_mem(&mut self, id: MapId) -> Option<(&mut Map, &mut Memory)> {
+        self.maps.get_mut(id.0 as usize).map(|m| (m, &mut self.mem))
+    }
+
+    /// User-space `BPF_MAP_UPDATE_ELEM`: 0 or a negative errno.
+    pub fn map_update(&mut self, id: MapId, key: &[u8], value: &[u8], flags: u64) -> i64 {
+        let Some((m, mem)) = self.map_and_mem(id) else { return -crate::maps::errno::EINVAL };
+        if key.len() != m.def.key_size as usize || value.len() != m.def.value_size as usize {
+            return -crate::maps::errno::EINVAL;
+        }
+        m.update(id, mem, key, value, flags)
+    }
+
+    /// User-space `BPF_MAP_LOOKUP_ELEM`: a copy of the value.
+    pub fn map_lookup(&mut self, id: MapId, key: &[u8]) -> Option<Vec<u8>> {
+        let m = self.maps.get_mut(id.0 as usize)?;
+        let vs = m.def.value_size as usize;
+        let addr = m.lookup(key)?;
+        self.mem.read_bytes(addr, vs).ok()
+    }
+
+    /// User-space `BPF_MAP_DELETE_ELEM`.
+    pub fn map_delete(&mut self, id: MapId, key: &[u8]) -> i64 {
+        let Some((m, mem)) = self.map_and_mem(id) else { return -crate::maps::errno::EINVAL };
+        m.delete(mem, key)
+    }
+
+    /// Installs the input's regions and zeroes the stack.
+    pub(crate) fn begin_run(&mut self, input: &Input) -> RunSetup {
+        self.mem.zero(self.stack);
+        self.tail_calls = 0;
+        let stack_top = self.mem.block_addr(self.stack) + (FRAME_SIZE * MAX_FRAMES) as u64;
+        let (r1, r2, input_addr) = match input {
+            Input::None => (0, 0, None),
+            Input::Buffer(b) if b.is_empty() => (0, 0, None),
+            Input::Buffer(b) => {
+                let blk = self.mem.alloc(b.len(), true);
+                self.mem.fill(blk, 0, b);
+                let a = self.mem.add_region(blk, 0, b.len(), RegionKind::Input, true);
+                (a, b.len() as u64, Some((a, b.len())))
+            }
+            Input::Context { ctx, packet, fields } => {
+                self.env.redirect_return = if fields[..] == SKB_FIELDS[..] { 7 } else { 4 };
+                if let Some(p) = packet {
+                    self.mem.set_packet(p);
+                }
+                (self.mem.set_context(ctx, fields), 0, None)
+            }
+        };
+        RunSetup { r1, r2, stack_top, input_addr }
+    }
+
+    /// Collects the result and frees the run's regions.
+    pub(crate) fn end_run(&mut self, setup: RunSetup, r0: u64, n_insns: u64, tail_call: Option<u32>) -> RunResult {
+        let packet = self.mem.packet_bytes();
+        let buffer = setup.input_addr.and_then(|(a, n)| self.mem.read_bytes(a, n).ok());
+        self.mem.end_run();
+        RunResult { r0, n_insns, packet, buffer, tail_call }
+    }
+
+    /// Frees a run's regions after a fault.
+    pub(crate) fn abort_run(&mut self) {
+        self.mem.end_run();
+    }
+}

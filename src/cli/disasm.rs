@@ -1,0 +1,100 @@
+//! `bpfvet disasm`: each program's instructions in llvm-objdump's syntax, with the C source
+//! line above the instructions it produced and relocations shown by name.
+
+use super::load::{load_object, select};
+use bpfvet_analyzer::isa::text::{Printer, Syntax};
+use bpfvet_analyzer::isa::{Insn, InsnIdx};
+use bpfvet_analyzer::program::{Object, Program, RelocTarget};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A BPF ELF object file.
+    file: PathBuf,
+    /// Show only the program with this name.
+    #[arg(long)]
+    program: Option<String>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let obj = load_object(&args.file)?;
+    let mut out = String::new();
+    for prog in select(&obj, &args.file, args.program.as_deref())? {
+        render(&mut out, &obj, prog);
+    }
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Labels for jump targets: `LBB<n>` in instruction order, as a reader wants to follow them.
+fn jump_labels(insns: &[Insn]) -> Vec<Option<String>> {
+    let mut labels = vec![None; insns.len()];
+    for (at, insn) in insns.iter().enumerate() {
+        if let Some(off) = insn.jump_offset() {
+            if let Some(t) = InsnIdx(at as u32).jump(off) {
+                if let Some(l) = labels.get_mut(t.idx()) {
+                    *l = Some(String::new());
+                }
+            }
+        }
+    }
+    let mut n = 0;
+    for l in labels.iter_mut().flatten() {
+        *l = format!("L{n}");
+        n += 1;
+    }
+    labels
+}
+
+fn render(out: &mut String, obj: &Object, prog: &Program) {
+    let ty = prog.prog_type().map_or("unknown", |t| t.name());
+    let _ = writeln!(out, "{} (section {}, type {ty}, {} insns):", prog.name(), prog.section(), prog.insns().len());
+    let insns = prog.insns();
+    let labels = jump_labels(insns);
+    let lookup = |t: i64| usize::try_from(t).ok().and_then(|t| labels.get(t).cloned().flatten());
+    let printer = Printer::new(Syntax::Bpfvet).with_labels(&lookup);
+    let mut last_line = None;
+    for (at, insn) in insns.iter().enumerate() {
+        if matches!(insn, Insn::LdImm64Tail) {
+            continue;
+        }
+        let idx = InsnIdx(at as u32);
+        if let Some(sp) = prog.subprogs().iter().find(|s| s.start == idx) {
+            let _ = writeln!(out, "{}:", sp.name);
+        }
+        if let Some(li) = prog.line_for(idx) {
+            let key = (li.file.clone(), li.line);
+            if last_line.as_ref() != Some(&key) {
+                let text = li.text.trim();
+                if !text.is_empty() {
+                    let _ = writeln!(out, "; {text}   [{}:{}]", li.file, li.line);
+                }
+                last_line = Some(key);
+            }
+        }
+        if let Some(l) = &labels[at] {
+            let _ = writeln!(out, "{l}:");
+        }
+        let text = printer.insn(insn, idx);
+        let note = prog.reloc_at(idx).map(|r| reloc_note(obj, r)).unwrap_or_default();
+        let _ = writeln!(out, "{at:>6}: {text}{note}");
+    }
+    let _ = writeln!(out);
+}
+
+fn reloc_note(obj: &Object, r: &RelocTarget) -> String {
+    match r {
+        RelocTarget::Map { name, .. } => format!("  ; map {name}"),
+        RelocTarget::GlobalData { section, var, offset, map } => {
+            let map_name = obj.map(*map).map_or(section.as_str(), |m| m.name.as_str());
+            match var {
+                Some(v) => format!("  ; &{v} ({map_name} + {offset})"),
+                None => format!("  ; {map_name} + {offset}"),
+            }
+        }
+        RelocTarget::Subprog { name, .. } => format!("  ; {name}"),
+        RelocTarget::Extern { name } => format!("  ; extern {name}"),
+    }
+}

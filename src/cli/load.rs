@@ -1,0 +1,33 @@
+//! Reading an object file and loading it, with errors that name the file.
+
+use anyhow::Context;
+use bpfvet_analyzer::elf;
+use bpfvet_analyzer::program::{Object, Program};
+use std::path::Path;
+
+/// Largest object we read: a bigger file is almost certainly not a BPF object.
+const MAX_OBJECT_BYTES: u64 = 512 << 20;
+
+pub fn load_object(path: &Path) -> anyhow::Result<Object> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_OBJECT_BYTES {
+        anyhow::bail!("{}: file is {} bytes, larger than any BPF object bpfvet accepts", path.display(), meta.len());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    elf::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The programs of `obj` selected by `--program` (all when `None`), or an error naming the
+/// programs there are.
+pub fn select<'a>(obj: &'a Object, path: &Path, name: Option<&str>) -> anyhow::Result<Vec<&'a Program>> {
+    match name {
+        None => Ok(obj.programs().iter().collect()),
+        Some(n) => match obj.program(n) {
+            Some(p) => Ok(vec![p]),
+            None => {
+                let names: Vec<&str> = obj.programs().iter().map(Program::name).collect();
+                anyhow::bail!("{}: no program named {n:?} (programs: {})", path.display(), names.join(", "))
+            }
+        },
+    }
+}
