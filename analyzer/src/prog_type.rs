@@ -232,7 +232,16 @@ const fn def(
         }
         i += 1;
     }
-    SectionDef { prefix, matching, prog_type, attach_type, sleepable, xdp_frags, attach_btf, doc }
+    SectionDef {
+        prefix,
+        matching,
+        prog_type,
+        attach_type,
+        sleepable,
+        xdp_frags,
+        attach_btf,
+        doc,
+    }
 }
 
 use AttachType as A;
@@ -240,6 +249,8 @@ use ProgType as P;
 use SecMatch::{Exact, Plus};
 
 /// The section-name table, in match order (first match wins).
+// Rationale for `rustfmt::skip`: one row per line keeps the table readable and diffable.
+#[rustfmt::skip]
 pub static SECTION_DEFS: &[SectionDef] = &[
     def("socket", Exact, P::SocketFilter, None, "", "Socket filter attached with SO_ATTACH_BPF."),
     def("sk_reuseport/migrate", Exact, P::SkReuseport, Some(A::SkReuseportSelectOrMigrate), "", "SO_REUSEPORT selection that may also migrate requests."),
@@ -367,33 +378,72 @@ mod tests {
         assert_eq!(ty("kretprobe/do_unlinkat"), Some((P::Kprobe, None)));
         assert_eq!(ty("uprobe//bin/bash:readline"), Some((P::Kprobe, None)));
         assert_eq!(ty("ksyscall/openat"), Some((P::Kprobe, None)));
-        assert_eq!(ty("tracepoint/syscalls/sys_enter_openat"), Some((P::Tracepoint, None)));
+        assert_eq!(
+            ty("tracepoint/syscalls/sys_enter_openat"),
+            Some((P::Tracepoint, None))
+        );
         assert_eq!(ty("tp/sched/sched_switch"), Some((P::Tracepoint, None)));
-        assert_eq!(ty("tp_btf/sched_switch"), Some((P::Tracing, Some(A::TraceRawTp))));
+        assert_eq!(
+            ty("tp_btf/sched_switch"),
+            Some((P::Tracing, Some(A::TraceRawTp)))
+        );
         assert_eq!(ty("raw_tp/sched_switch"), Some((P::RawTracepoint, None)));
-        assert_eq!(ty("raw_tracepoint.w/foo"), Some((P::RawTracepointWritable, None)));
-        assert_eq!(ty("fentry/do_unlinkat"), Some((P::Tracing, Some(A::TraceFentry))));
-        assert_eq!(ty("fexit/do_unlinkat"), Some((P::Tracing, Some(A::TraceFexit))));
+        assert_eq!(
+            ty("raw_tracepoint.w/foo"),
+            Some((P::RawTracepointWritable, None))
+        );
+        assert_eq!(
+            ty("fentry/do_unlinkat"),
+            Some((P::Tracing, Some(A::TraceFentry)))
+        );
+        assert_eq!(
+            ty("fexit/do_unlinkat"),
+            Some((P::Tracing, Some(A::TraceFexit)))
+        );
         assert_eq!(ty("fmod_ret/x"), Some((P::Tracing, Some(A::ModifyReturn))));
         assert_eq!(ty("lsm/file_open"), Some((P::Lsm, Some(A::LsmMac))));
         assert!(lookup("lsm.s/file_open").unwrap().sleepable);
         assert_eq!(ty("iter/task"), Some((P::Tracing, Some(A::TraceIter))));
         assert_eq!(ty("struct_ops/init"), Some((P::StructOps, None)));
-        assert_eq!(ty("cgroup_skb/ingress"), Some((P::CgroupSkb, Some(A::CgroupInetIngress))));
+        assert_eq!(
+            ty("cgroup_skb/ingress"),
+            Some((P::CgroupSkb, Some(A::CgroupInetIngress)))
+        );
         assert_eq!(ty("cgroup/skb"), Some((P::CgroupSkb, None)));
-        assert_eq!(ty("cgroup/sock"), Some((P::CgroupSock, Some(A::CgroupInetSockCreate))));
-        assert_eq!(ty("cgroup/connect6"), Some((P::CgroupSockAddr, Some(A::CgroupInet6Connect))));
-        assert_eq!(ty("cgroup/sysctl"), Some((P::CgroupSysctl, Some(A::CgroupSysctl))));
-        assert_eq!(ty("cgroup/dev"), Some((P::CgroupDevice, Some(A::CgroupDevice))));
+        assert_eq!(
+            ty("cgroup/sock"),
+            Some((P::CgroupSock, Some(A::CgroupInetSockCreate)))
+        );
+        assert_eq!(
+            ty("cgroup/connect6"),
+            Some((P::CgroupSockAddr, Some(A::CgroupInet6Connect)))
+        );
+        assert_eq!(
+            ty("cgroup/sysctl"),
+            Some((P::CgroupSysctl, Some(A::CgroupSysctl)))
+        );
+        assert_eq!(
+            ty("cgroup/dev"),
+            Some((P::CgroupDevice, Some(A::CgroupDevice)))
+        );
         assert_eq!(ty("sk_msg"), Some((P::SkMsg, Some(A::SkMsgVerdict))));
-        assert_eq!(ty("sk_skb/stream_parser"), Some((P::SkSkb, Some(A::SkSkbStreamParser))));
+        assert_eq!(
+            ty("sk_skb/stream_parser"),
+            Some((P::SkSkb, Some(A::SkSkbStreamParser)))
+        );
         assert_eq!(ty("sk_skb"), Some((P::SkSkb, None)));
         assert_eq!(ty("sockops"), Some((P::SockOps, Some(A::CgroupSockOps))));
         assert_eq!(ty("perf_event"), Some((P::PerfEvent, None)));
-        assert_eq!(ty("flow_dissector"), Some((P::FlowDissector, Some(A::FlowDissector))));
+        assert_eq!(
+            ty("flow_dissector"),
+            Some((P::FlowDissector, Some(A::FlowDissector)))
+        );
         assert_eq!(ty("sk_lookup"), Some((P::SkLookup, Some(A::SkLookup))));
         assert_eq!(ty("lwt_seg6local"), Some((P::LwtSeg6local, None)));
-        assert_eq!(ty("sk_reuseport"), Some((P::SkReuseport, Some(A::SkReuseportSelect))));
+        assert_eq!(
+            ty("sk_reuseport"),
+            Some((P::SkReuseport, Some(A::SkReuseportSelect)))
+        );
         assert_eq!(ty("syscall"), Some((P::Syscall, None)));
         assert_eq!(ty("netfilter"), Some((P::Netfilter, Some(A::Netfilter))));
     }
@@ -425,8 +475,17 @@ mod tests {
     #[test]
     fn every_entry_matches_its_own_prefix_first_or_is_shadowed_on_purpose() {
         for d in SECTION_DEFS {
-            let probe = if d.matching == SecMatch::Slash { format!("{}x", d.prefix) } else { d.prefix.to_string() };
-            assert_eq!(lookup(&probe).map(|it| it.prefix), Some(d.prefix), "{}", d.prefix);
+            let probe = if d.matching == SecMatch::Slash {
+                format!("{}x", d.prefix)
+            } else {
+                d.prefix.to_string()
+            };
+            assert_eq!(
+                lookup(&probe).map(|it| it.prefix),
+                Some(d.prefix),
+                "{}",
+                d.prefix
+            );
         }
     }
 }

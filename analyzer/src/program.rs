@@ -91,7 +91,10 @@ impl MapType {
 
     /// The map type with this name.
     pub fn from_name(name: &str) -> Option<MapType> {
-        Self::NAMES.iter().position(|n| *n == name).map(|i| MapType(i as u32))
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| MapType(i as u32))
     }
 
     /// Whether the values of this map type are themselves maps.
@@ -124,7 +127,11 @@ pub enum MapKind {
     /// A global-data section turned into a one-entry array (`.data`, `.rodata*`, `.bss`,
     /// `.kconfig`). `init` is the initial value (`None` for all-zero `.bss`/`.kconfig`);
     /// `read_only` for `.rodata*` and `.kconfig`, which the loader freezes.
-    GlobalData { section: String, init: Option<Vec<u8>>, read_only: bool },
+    GlobalData {
+        section: String,
+        init: Option<Vec<u8>>,
+        read_only: bool,
+    },
 }
 
 /// `LIBBPF_PIN_*`.
@@ -164,7 +171,12 @@ pub enum RelocTarget {
     /// `lddw rX, &var`: a pointer into a global-data map. `var` is the symbol named by the
     /// relocation when it is a variable (not a section symbol); `offset` is the byte offset
     /// within the map value (the `next_imm` of the instruction).
-    GlobalData { map: MapIdx, section: String, var: Option<String>, offset: u32 },
+    GlobalData {
+        map: MapIdx,
+        section: String,
+        var: Option<String>,
+        offset: u32,
+    },
     /// A BPF-to-BPF call, or a `lddw` of a function address (a callback).
     Subprog { name: String, target: InsnIdx },
     /// A reference to an extern symbol that only the kernel's BTF can resolve. A kfunc call
@@ -255,7 +267,11 @@ impl Program {
             n_insns_own: insns.len(),
             insns,
             relocs: Vec::new(),
-            subprogs: vec![Subprog { name: name.to_string(), start: InsnIdx(0), len }],
+            subprogs: vec![Subprog {
+                name: name.to_string(),
+                start: InsnIdx(0),
+                len,
+            }],
             line_info: Vec::new(),
             func_info: Vec::new(),
             core_relos: Vec::new(),
@@ -328,7 +344,10 @@ impl Program {
 
     /// The function containing `insn`.
     pub fn subprog_of(&self, insn: InsnIdx) -> Option<&Subprog> {
-        let i = self.subprogs.partition_point(|s| s.start <= insn).checked_sub(1)?;
+        let i = self
+            .subprogs
+            .partition_point(|s| s.start <= insn)
+            .checked_sub(1)?;
         let s = &self.subprogs[i];
         (insn.0 - s.start.0 < s.len).then_some(s)
     }
@@ -341,7 +360,10 @@ impl Program {
     /// The source line an instruction belongs to: the last line_info record at or before it
     /// within the same subprogram (the kernel's rule for printing source lines).
     pub fn line_for(&self, insn: InsnIdx) -> Option<&LineInfo> {
-        let i = self.line_info.partition_point(|l| l.insn <= insn).checked_sub(1)?;
+        let i = self
+            .line_info
+            .partition_point(|l| l.insn <= insn)
+            .checked_sub(1)?;
         let l = &self.line_info[i];
         let sub = self.subprog_of(insn)?;
         (l.insn >= sub.start).then_some(l)

@@ -3,14 +3,17 @@
 
 use bpfvet_analyzer::prog_type::AttachType;
 use bpfvet_analyzer::rules::{
-    map_allows_helper, map_type, sizes, Arg, CtxLoad, CtxModel, Groups, HelperSig, ProgTypeRules, Ret,
-    HELPERS, HELPER_ATTACH_LIMITS, MAP_ALLOWED_HELPERS, PROG_TYPES,
+    map_allows_helper, map_type, sizes, Arg, CtxLoad, CtxModel, Groups, HelperSig, ProgTypeRules,
+    Ret, HELPERS, HELPER_ATTACH_LIMITS, MAP_ALLOWED_HELPERS, PROG_TYPES,
 };
 use bpfvet_analyzer::verifier::env::KernelVersion;
 use bpfvet_analyzer::verifier::ptr_kind::PtrKind;
 
 fn helper(name: &str) -> &'static HelperSig {
-    HELPERS.iter().find(|h| h.name == name).unwrap_or_else(|| panic!("no helper {name}"))
+    HELPERS
+        .iter()
+        .find(|h| h.name == name)
+        .unwrap_or_else(|| panic!("no helper {name}"))
 }
 
 fn prog(name: &str) -> &'static ProgTypeRules {
@@ -30,7 +33,11 @@ fn helper_names_are_unique_lowercase_without_prefix() {
     let mut names: Vec<&str> = HELPERS.iter().map(|h| h.name).collect();
     for n in &names {
         assert!(!n.is_empty() && !n.starts_with("bpf_"), "bad name {n}");
-        assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'), "bad name {n}");
+        assert!(
+            n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+            "bad name {n}"
+        );
     }
     names.sort_unstable();
     let before = names.len();
@@ -42,8 +49,17 @@ fn helper_names_are_unique_lowercase_without_prefix() {
 fn helper_signatures_are_well_formed() {
     for h in HELPERS {
         assert!(!h.doc.is_empty(), "{} has no doc", h.name);
-        assert!(h.since >= KernelVersion::new(3, 18) && h.since <= KernelVersion::LATEST, "{} since", h.name);
-        assert_ne!(h.groups, Groups::NONE, "{} is offered to no program type", h.name);
+        assert!(
+            h.since >= KernelVersion::new(3, 18) && h.since <= KernelVersion::LATEST,
+            "{} since",
+            h.name
+        );
+        assert_ne!(
+            h.groups,
+            Groups::NONE,
+            "{} is offered to no program type",
+            h.name
+        );
         let Some(args) = h.args else { continue };
         assert!(args.len() <= 5, "{} has {} arguments", h.name, args.len());
         for (i, a) in args.iter().enumerate() {
@@ -72,22 +88,41 @@ fn helper_signatures_are_well_formed() {
             }
         }
         let uses_alloc = matches!(h.ret, Ret::AllocMemOrNull | Ret::DynptrMemOrNull);
-        assert_eq!(uses_alloc, args.contains(&Arg::AllocSize), "{}: alloc size and return disagree", h.name);
+        assert_eq!(
+            uses_alloc,
+            args.contains(&Arg::AllocSize),
+            "{}: alloc size and return disagree",
+            h.name
+        );
         if matches!(h.ret, Ret::MapValueOrNull | Ret::MapValue) {
-            assert!(args.iter().any(|a| matches!(a, Arg::Map { .. })), "{}: map value without a map", h.name);
+            assert!(
+                args.iter().any(|a| matches!(a, Arg::Map { .. })),
+                "{}: map value without a map",
+                h.name
+            );
         }
     }
 }
 
 #[test]
 fn every_helper_group_is_offered_by_some_program_type() {
-    let offered = PROG_TYPES.iter().fold(Groups::NONE, |acc, p| acc.union(p.helpers));
+    let offered = PROG_TYPES
+        .iter()
+        .fold(Groups::NONE, |acc, p| acc.union(p.helpers));
     for h in HELPERS {
-        assert!(offered.intersects(h.groups), "{} is callable from no program type", h.name);
+        assert!(
+            offered.intersects(h.groups),
+            "{} is callable from no program type",
+            h.name
+        );
         let mut bit = 1u64;
         while bit != 0 {
             if h.groups.0 & bit != 0 {
-                assert!(offered.0 & bit != 0, "{}: group bit {bit:#x} is given to no program type", h.name);
+                assert!(
+                    offered.0 & bit != 0,
+                    "{}: group bit {bit:#x} is given to no program type",
+                    h.name
+                );
             }
             bit <<= 1;
         }
@@ -103,22 +138,55 @@ fn program_type_ids_and_names_are_unique() {
     let mut names: Vec<&str> = PROG_TYPES.iter().map(|p| p.name).collect();
     names.sort_unstable();
     names.dedup();
-    assert_eq!(names.len(), PROG_TYPES.len(), "duplicate program type names");
+    assert_eq!(
+        names.len(),
+        PROG_TYPES.len(),
+        "duplicate program type names"
+    );
     for p in PROG_TYPES {
         let known = bpfvet_analyzer::prog_type::ProgType::from_raw(p.kernel_id)
             .unwrap_or_else(|| panic!("{} has unknown id {}", p.name, p.kernel_id));
         assert_eq!(known.name(), p.name, "name and id disagree");
-        assert!(p.helpers.intersects(Groups::BASE), "{} lacks the base helpers", p.name);
+        assert!(
+            p.helpers.intersects(Groups::BASE),
+            "{} lacks the base helpers",
+            p.name
+        );
     }
 }
 
 #[test]
 fn every_expected_program_type_is_present() {
     for name in [
-        "socket_filter", "kprobe", "tracepoint", "raw_tracepoint", "raw_tracepoint_writable", "perf_event", "xdp",
-        "sched_cls", "sched_act", "cgroup_skb", "cgroup_sock", "cgroup_sock_addr", "cgroup_sockopt",
-        "cgroup_sysctl", "cgroup_device", "sock_ops", "sk_skb", "sk_msg", "sk_lookup", "flow_dissector", "lwt_in",
-        "lwt_out", "lwt_xmit", "lwt_seg6local", "sk_reuseport", "tracing", "lsm", "struct_ops", "syscall",
+        "socket_filter",
+        "kprobe",
+        "tracepoint",
+        "raw_tracepoint",
+        "raw_tracepoint_writable",
+        "perf_event",
+        "xdp",
+        "sched_cls",
+        "sched_act",
+        "cgroup_skb",
+        "cgroup_sock",
+        "cgroup_sock_addr",
+        "cgroup_sockopt",
+        "cgroup_sysctl",
+        "cgroup_device",
+        "sock_ops",
+        "sk_skb",
+        "sk_msg",
+        "sk_lookup",
+        "flow_dissector",
+        "lwt_in",
+        "lwt_out",
+        "lwt_xmit",
+        "lwt_seg6local",
+        "sk_reuseport",
+        "tracing",
+        "lsm",
+        "struct_ops",
+        "syscall",
         "netfilter",
     ] {
         prog(name);
@@ -128,15 +196,45 @@ fn every_expected_program_type_is_present() {
 #[test]
 fn ctx_fields_are_sorted_non_overlapping_and_consistent() {
     for p in PROG_TYPES {
-        let CtxModel::Fields(fields) = p.ctx else { continue };
+        let CtxModel::Fields(fields) = p.ctx else {
+            continue;
+        };
         for w in fields.windows(2) {
-            assert!(w[0].off + w[0].size <= w[1].off, "{}: {} overlaps {}", p.name, w[0].name, w[1].name);
+            assert!(
+                w[0].off + w[0].size <= w[1].off,
+                "{}: {} overlaps {}",
+                p.name,
+                w[0].name,
+                w[1].name
+            );
         }
         for f in fields {
-            assert!(f.size > 0 && f.read_sizes != 0, "{}.{} unreadable", p.name, f.name);
-            assert_eq!(f.write, f.write_sizes != 0, "{}.{} write flag", p.name, f.name);
-            assert!(f.write || f.write_attach.is_none(), "{}.{} write_attach without write", p.name, f.name);
-            assert_eq!(f.read_sizes & !sizes::ANY, 0, "{}.{} read sizes", p.name, f.name);
+            assert!(
+                f.size > 0 && f.read_sizes != 0,
+                "{}.{} unreadable",
+                p.name,
+                f.name
+            );
+            assert_eq!(
+                f.write,
+                f.write_sizes != 0,
+                "{}.{} write flag",
+                p.name,
+                f.name
+            );
+            assert!(
+                f.write || f.write_attach.is_none(),
+                "{}.{} write_attach without write",
+                p.name,
+                f.name
+            );
+            assert_eq!(
+                f.read_sizes & !sizes::ANY,
+                0,
+                "{}.{} read sizes",
+                p.name,
+                f.name
+            );
             if f.yields.is_some() {
                 assert!(!f.write, "{}.{} pointer field is writable", p.name, f.name);
                 assert!(
@@ -147,8 +245,16 @@ fn ctx_fields_are_sorted_non_overlapping_and_consistent() {
                 );
             }
             // Every field must be reachable with at least one allowed size.
-            let smallest = (0..4).map(|b| 1u32 << b).find(|s| u32::from(f.read_sizes) & s != 0).unwrap();
-            assert!(smallest <= f.size, "{}.{} smallest load exceeds the field", p.name, f.name);
+            let smallest = (0..4)
+                .map(|b| 1u32 << b)
+                .find(|s| u32::from(f.read_sizes) & s != 0)
+                .unwrap();
+            assert!(
+                smallest <= f.size,
+                "{}.{} smallest load exceeds the field",
+                p.name,
+                f.name
+            );
         }
     }
 }
@@ -158,16 +264,29 @@ fn attach_dimensions_are_consistent() {
     for p in PROG_TYPES {
         for r in p.ret_by_attach {
             for a in r.attach {
-                assert!(p.attach_types.contains(a), "{}: exit range for foreign attach type {a}", p.name);
+                assert!(
+                    p.attach_types.contains(a),
+                    "{}: exit range for foreign attach type {a}",
+                    p.name
+                );
             }
         }
     }
     for l in HELPER_ATTACH_LIMITS {
         let p = ProgTypeRules::by_id(l.prog_type).expect("limit for unknown program type");
         let h = &HELPERS[l.helper as usize - 1];
-        assert!(p.allows(h), "limit on {} for {}, which never offers it", h.name, p.name);
+        assert!(
+            p.allows(h),
+            "limit on {} for {}, which never offers it",
+            h.name,
+            p.name
+        );
         for a in l.only {
-            assert!(p.attach_types.contains(a), "{}: limit names foreign attach type {a}", p.name);
+            assert!(
+                p.attach_types.contains(a),
+                "{}: limit names foreign attach type {a}",
+                p.name
+            );
         }
     }
 }
@@ -187,12 +306,20 @@ fn map_compatibility_table_is_consistent() {
         for a in h.args.unwrap_or(&[]) {
             if let Arg::Map { types } = a {
                 for t in *types {
-                    assert!(map_allows_helper(*t, h.id), "{} takes {} but the map side refuses", h.name, map_type::name(*t));
+                    assert!(
+                        map_allows_helper(*t, h.id),
+                        "{} takes {} but the map side refuses",
+                        h.name,
+                        map_type::name(*t)
+                    );
                 }
             }
         }
     }
-    assert!(!map_allows_helper(map_type::PROG_ARRAY, 1), "prog arrays cannot be looked up");
+    assert!(
+        !map_allows_helper(map_type::PROG_ARRAY, 1),
+        "prog arrays cannot be looked up"
+    );
     assert!(map_allows_helper(map_type::HASH, 1));
 }
 
@@ -210,7 +337,17 @@ fn spot_check_helper_signatures() {
     assert_eq!(h.id, 26);
     assert_eq!(
         h.args,
-        Some(&[Arg::Ctx, Arg::Anything, Arg::Mem { uninit: true, nullable: false }, Arg::Size { zero_ok: false }][..])
+        Some(
+            &[
+                Arg::Ctx,
+                Arg::Anything,
+                Arg::Mem {
+                    uninit: true,
+                    nullable: false
+                },
+                Arg::Size { zero_ok: false }
+            ][..]
+        )
     );
 
     let h = helper("probe_read_kernel");
@@ -223,21 +360,51 @@ fn spot_check_helper_signatures() {
     assert!(helper("sk_release").release);
     assert!(helper("ringbuf_reserve").acquire);
     assert!(helper("ringbuf_submit").release && helper("ringbuf_submit").ret == Ret::Void);
-    assert_eq!(helper("tail_call").args.unwrap()[1], Arg::Map { types: &[map_type::PROG_ARRAY] });
+    assert_eq!(
+        helper("tail_call").args.unwrap()[1],
+        Arg::Map {
+            types: &[map_type::PROG_ARRAY]
+        }
+    );
     assert_eq!(helper("cgrp_storage_delete").id, 211);
-    assert_eq!(helper("fib_lookup").args.unwrap()[1], Arg::WritableMem { nullable: false });
+    assert_eq!(
+        helper("fib_lookup").args.unwrap()[1],
+        Arg::WritableMem { nullable: false }
+    );
 }
 
 #[test]
 fn spot_check_changes_pkt_data_list() {
     let expected = [
-        "clone_redirect", "l3_csum_replace", "l4_csum_replace", "lwt_push_encap", "lwt_seg6_action",
-        "lwt_seg6_adjust_srh", "lwt_seg6_store_bytes", "msg_pop_data", "msg_pull_data", "msg_push_data",
-        "skb_adjust_room", "skb_change_head", "skb_change_proto", "skb_change_tail", "skb_pull_data",
-        "skb_store_bytes", "skb_vlan_pop", "skb_vlan_push", "store_hdr_opt", "xdp_adjust_head", "xdp_adjust_meta",
-        "xdp_adjust_tail", "tail_call",
+        "clone_redirect",
+        "l3_csum_replace",
+        "l4_csum_replace",
+        "lwt_push_encap",
+        "lwt_seg6_action",
+        "lwt_seg6_adjust_srh",
+        "lwt_seg6_store_bytes",
+        "msg_pop_data",
+        "msg_pull_data",
+        "msg_push_data",
+        "skb_adjust_room",
+        "skb_change_head",
+        "skb_change_proto",
+        "skb_change_tail",
+        "skb_pull_data",
+        "skb_store_bytes",
+        "skb_vlan_pop",
+        "skb_vlan_push",
+        "store_hdr_opt",
+        "xdp_adjust_head",
+        "xdp_adjust_meta",
+        "xdp_adjust_tail",
+        "tail_call",
     ];
-    let mut got: Vec<&str> = HELPERS.iter().filter(|h| h.changes_pkt_data).map(|h| h.name).collect();
+    let mut got: Vec<&str> = HELPERS
+        .iter()
+        .filter(|h| h.changes_pkt_data)
+        .map(|h| h.name)
+        .collect();
     let mut want = expected.to_vec();
     got.sort_unstable();
     want.sort_unstable();
@@ -279,22 +446,56 @@ fn spot_check_program_types() {
     assert_eq!(prog("sched_cls").kernel_id, 3);
     assert_eq!(prog("netfilter").kernel_id, 32);
     assert!(prog("socket_filter").ld_abs && prog("sched_act").ld_abs && !prog("xdp").ld_abs);
-    for (name, w) in [("sched_cls", true), ("xdp", true), ("lwt_xmit", true), ("sk_skb", true), ("sk_msg", true)] {
+    for (name, w) in [
+        ("sched_cls", true),
+        ("xdp", true),
+        ("lwt_xmit", true),
+        ("sk_skb", true),
+        ("sk_msg", true),
+    ] {
         assert_eq!(prog(name).pkt_write, w, "{name}");
     }
-    for name in ["socket_filter", "cgroup_skb", "lwt_in", "lwt_out", "flow_dissector", "sk_reuseport"] {
+    for name in [
+        "socket_filter",
+        "cgroup_skb",
+        "lwt_in",
+        "lwt_out",
+        "flow_dissector",
+        "sk_reuseport",
+    ] {
         assert!(!prog(name).pkt_write, "{name}");
     }
     let cg = prog("cgroup_skb");
-    assert_eq!(cg.ret_range(Some(AttachType::CgroupInetIngress)), Some((0, 1)));
-    assert_eq!(cg.ret_range(Some(AttachType::CgroupInetEgress)), Some((0, 3)));
+    assert_eq!(
+        cg.ret_range(Some(AttachType::CgroupInetIngress)),
+        Some((0, 1))
+    );
+    assert_eq!(
+        cg.ret_range(Some(AttachType::CgroupInetEgress)),
+        Some((0, 3))
+    );
     assert_eq!(cg.ret_range(None), Some((0, 1)));
     let sa = prog("cgroup_sock_addr");
-    assert_eq!(sa.ret_range(Some(AttachType::CgroupUdp4Recvmsg)), Some((1, 1)));
-    assert_eq!(sa.ret_range(Some(AttachType::CgroupInet6Bind)), Some((0, 3)));
-    assert_eq!(sa.ret_range(Some(AttachType::CgroupInet4Connect)), Some((0, 1)));
-    assert_eq!(prog("tracing").ret_range(Some(AttachType::TraceFentry)), Some((0, 0)));
-    assert_eq!(prog("tracing").ret_range(Some(AttachType::ModifyReturn)), None);
+    assert_eq!(
+        sa.ret_range(Some(AttachType::CgroupUdp4Recvmsg)),
+        Some((1, 1))
+    );
+    assert_eq!(
+        sa.ret_range(Some(AttachType::CgroupInet6Bind)),
+        Some((0, 3))
+    );
+    assert_eq!(
+        sa.ret_range(Some(AttachType::CgroupInet4Connect)),
+        Some((0, 1))
+    );
+    assert_eq!(
+        prog("tracing").ret_range(Some(AttachType::TraceFentry)),
+        Some((0, 0))
+    );
+    assert_eq!(
+        prog("tracing").ret_range(Some(AttachType::ModifyReturn)),
+        None
+    );
     assert_eq!(prog("sk_lookup").ret_range(None), Some((0, 1)));
     assert_eq!(prog("xdp").ret_range(None), None);
 }
@@ -304,7 +505,10 @@ fn spot_check_sk_buff_layout_and_permissions() {
     let tc = prog("sched_cls");
     let sf = prog("socket_filter");
     let data = tc.ctx_field(76).unwrap();
-    assert_eq!((data.name, data.off, data.size, data.yields), ("data", 76, 4, Some(PtrKind::Packet)));
+    assert_eq!(
+        (data.name, data.off, data.size, data.yields),
+        ("data", 76, 4, Some(PtrKind::Packet))
+    );
     assert_eq!(tc.ctx_field(80).unwrap().yields, Some(PtrKind::PacketEnd));
     assert_eq!(tc.ctx_field(140).unwrap().yields, Some(PtrKind::PacketMeta));
     assert_eq!(tc.ctx_field(8).unwrap().name, "mark");
@@ -320,45 +524,116 @@ fn spot_check_sk_buff_layout_and_permissions() {
     assert_eq!(store(sf, 64, 8), None, "runs past cb[4]");
     // Socket filters have no packet pointers; tc does.
     assert_eq!(load(sf, 76, 4), None);
-    assert_eq!(load(tc, 76, 4), Some(CtxLoad::Ptr { kind: PtrKind::Packet, nullable: false }));
+    assert_eq!(
+        load(tc, 76, 4),
+        Some(CtxLoad::Ptr {
+            kind: PtrKind::Packet,
+            nullable: false
+        })
+    );
     assert_eq!(load(tc, 76, 2), None);
     // sk is an 8-byte sock_common-or-NULL pointer.
-    assert_eq!(load(tc, 168, 8), Some(CtxLoad::Ptr { kind: PtrKind::SockCommon, nullable: true }));
+    assert_eq!(
+        load(tc, 168, 8),
+        Some(CtxLoad::Ptr {
+            kind: PtrKind::SockCommon,
+            nullable: true
+        })
+    );
     // data_meta: tc only. cgroup_skb packet pointers need CAP_BPF.
     assert_eq!(load(prog("cgroup_skb"), 140, 4), None);
-    assert!(prog("cgroup_skb").ctx_access(76, 4, false, None, false).is_none());
-    assert!(prog("cgroup_skb").ctx_access(76, 4, false, None, true).is_some());
+    assert!(prog("cgroup_skb")
+        .ctx_access(76, 4, false, None, false)
+        .is_none());
+    assert!(prog("cgroup_skb")
+        .ctx_access(76, 4, false, None, true)
+        .is_some());
     // The flow dissector sees only data, data_end and flow_keys.
     let fd = prog("flow_dissector");
     assert_eq!(load(fd, 0, 4), None);
-    assert_eq!(load(fd, 144, 8), Some(CtxLoad::Ptr { kind: PtrKind::FlowKeys, nullable: false }));
+    assert_eq!(
+        load(fd, 144, 8),
+        Some(CtxLoad::Ptr {
+            kind: PtrKind::FlowKeys,
+            nullable: false
+        })
+    );
 }
 
 #[test]
 fn spot_check_other_contexts() {
     let xdp = prog("xdp");
-    assert_eq!(xdp.ctx_access(0, 4, false, None, true), Some(CtxLoad::Ptr { kind: PtrKind::Packet, nullable: false }));
-    assert_eq!(xdp.ctx_access(12, 4, true, None, true), None, "xdp_md is read only");
-    assert_eq!(xdp.ctx_access(20, 4, false, Some(AttachType::Xdp), true), None, "egress_ifindex: devmap only");
-    assert!(xdp.ctx_access(20, 4, false, Some(AttachType::XdpDevmap), true).is_some());
+    assert_eq!(
+        xdp.ctx_access(0, 4, false, None, true),
+        Some(CtxLoad::Ptr {
+            kind: PtrKind::Packet,
+            nullable: false
+        })
+    );
+    assert_eq!(
+        xdp.ctx_access(12, 4, true, None, true),
+        None,
+        "xdp_md is read only"
+    );
+    assert_eq!(
+        xdp.ctx_access(20, 4, false, Some(AttachType::Xdp), true),
+        None,
+        "egress_ifindex: devmap only"
+    );
+    assert!(xdp
+        .ctx_access(20, 4, false, Some(AttachType::XdpDevmap), true)
+        .is_some());
     let kp = prog("kprobe");
     assert!(kp.ctx_access(160, 8, false, None, true).is_some());
-    assert!(kp.ctx_access(168, 1, false, None, true).is_none(), "sizeof(pt_regs) is 168");
+    assert!(
+        kp.ctx_access(168, 1, false, None, true).is_none(),
+        "sizeof(pt_regs) is 168"
+    );
     let tp = prog("tracepoint");
-    assert!(tp.ctx_access(0, 8, false, None, true).is_none(), "first 8 bytes hidden");
+    assert!(
+        tp.ctx_access(0, 8, false, None, true).is_none(),
+        "first 8 bytes hidden"
+    );
     assert!(tp.ctx_access(8, 4, false, None, true).is_some());
     let sock = prog("cgroup_sock");
-    assert!(sock.ctx_access(16, 4, true, Some(AttachType::CgroupInetSockCreate), true).is_some());
-    assert!(sock.ctx_access(16, 4, false, Some(AttachType::CgroupInet4PostBind), true).is_none());
+    assert!(sock
+        .ctx_access(16, 4, true, Some(AttachType::CgroupInetSockCreate), true)
+        .is_some());
+    assert!(sock
+        .ctx_access(16, 4, false, Some(AttachType::CgroupInet4PostBind), true)
+        .is_none());
     let sa = prog("cgroup_sock_addr");
-    assert!(sa.ctx_access(8, 8, true, Some(AttachType::CgroupInet6Connect), true).is_some(), "wide store");
-    assert!(sa.ctx_access(4, 4, false, Some(AttachType::CgroupInet6Connect), true).is_none(), "user_ip4 on v6");
+    assert!(
+        sa.ctx_access(8, 8, true, Some(AttachType::CgroupInet6Connect), true)
+            .is_some(),
+        "wide store"
+    );
+    assert!(
+        sa.ctx_access(4, 4, false, Some(AttachType::CgroupInet6Connect), true)
+            .is_none(),
+        "user_ip4 on v6"
+    );
     let ops = prog("sock_ops");
-    assert_eq!(ops.ctx_access(184, 8, false, None, true), Some(CtxLoad::Ptr { kind: PtrKind::Socket, nullable: true }));
-    assert!(ops.ctx_access(4, 4, true, None, true).is_some(), "reply is writable");
+    assert_eq!(
+        ops.ctx_access(184, 8, false, None, true),
+        Some(CtxLoad::Ptr {
+            kind: PtrKind::Socket,
+            nullable: true
+        })
+    );
+    assert!(
+        ops.ctx_access(4, 4, true, None, true).is_some(),
+        "reply is writable"
+    );
     assert!(ops.ctx_access(8, 4, true, None, true).is_none());
     let so = prog("cgroup_sockopt");
-    assert!(so.ctx_access(24, 4, true, Some(AttachType::CgroupSetsockopt), true).is_some());
-    assert!(so.ctx_access(24, 4, true, Some(AttachType::CgroupGetsockopt), true).is_none());
-    assert!(so.ctx_access(36, 4, false, Some(AttachType::CgroupSetsockopt), true).is_none());
+    assert!(so
+        .ctx_access(24, 4, true, Some(AttachType::CgroupSetsockopt), true)
+        .is_some());
+    assert!(so
+        .ctx_access(24, 4, true, Some(AttachType::CgroupGetsockopt), true)
+        .is_none());
+    assert!(so
+        .ctx_access(36, 4, false, Some(AttachType::CgroupSetsockopt), true)
+        .is_none());
 }

@@ -16,11 +16,20 @@ fuzz_target!(|data: &[u8]| {
             let n = p.insns().len() as i64;
             for (i, insn) in p.insns().iter().enumerate() {
                 match *insn {
-                    Insn::Call(CallTarget::Local(imm)) | Insn::LdImm64 { src: PseudoSrc::Func, imm, .. } => {
+                    Insn::Call(CallTarget::Local(imm))
+                    | Insn::LdImm64 {
+                        src: PseudoSrc::Func,
+                        imm,
+                        ..
+                    } => {
                         let t = i as i64 + i64::from(imm) + 1;
                         assert!((0..n).contains(&t), "call target out of range");
                     }
-                    Insn::LdImm64 { src: PseudoSrc::MapIdx | PseudoSrc::MapIdxValue, imm, .. } => {
+                    Insn::LdImm64 {
+                        src: PseudoSrc::MapIdx | PseudoSrc::MapIdxValue,
+                        imm,
+                        ..
+                    } => {
                         assert!((imm as usize) < obj.maps().len(), "bad map index");
                     }
                     _ => {}

@@ -29,8 +29,8 @@ pub use load::{verify_file, verify_object, LogLevel, VerifyOptions};
 pub use probe::{kernel_available, KernelInfo, Unavailable};
 pub use testrun::{run_mode, test_run, RunMode, TestRunInput, TestRunOutput};
 pub use verdict::{
-    parse_stats, reason_line, Errno, KernelVerdict, Outcome, RefusalStage, RejectKind,
-    VerifierStats,
+    parse_stats, reason_line, reason_lines, Errno, KernelVerdict, Outcome, RefusalStage,
+    RejectKind, VerifierStats,
 };
 
 /// Why the oracle could not produce verdicts (a rejected program is a verdict, not an error).

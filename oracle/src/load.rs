@@ -202,7 +202,10 @@ fn reject_kind(reason: &str) -> RejectKind {
     if POISONED.iter().any(|p| reason.starts_with(p)) {
         RejectKind::UnresolvedRelocation
     } else if HELPER.iter().any(|p| reason.starts_with(p))
-        || (reason.starts_with("invalid func ") && !reason.contains("unknown#"))
+        // An unknown helper id is a helper this kernel does not have (a newer kernel's helper);
+        // the ids libbpf uses to poison instructions (195896080, 2001000000+, 2002000000+) are not.
+        || (reason.starts_with("invalid func ")
+            && !["#195896080", "#2001", "#2002"].iter().any(|p| reason.contains(p)))
     {
         RejectKind::HelperUnavailable
     } else {
@@ -463,6 +466,10 @@ mod tests {
         assert_eq!(
             reject_kind("invalid func unknown#195896080"),
             RejectKind::Verifier
+        );
+        assert_eq!(
+            reject_kind("invalid func unknown#999999"),
+            RejectKind::HelperUnavailable
         );
     }
 }

@@ -103,7 +103,7 @@ pub fn kernel_available() -> Result<KernelInfo, Unavailable> {
     let caps = cap_eff().unwrap_or(0);
     let who = match euid {
         Some(0) => "root".to_owned(),
-        Some(n) => format!("euid {n}, not root"),
+        Some(n) => format!("euid {n}"),
         None => "unknown user".to_owned(),
     };
     let privileged = has_cap(caps, CAP_SYS_ADMIN)

@@ -156,7 +156,8 @@ pub enum RejectKind {
     Verifier,
     /// A helper or kfunc the program type (or license) may not call: `program of this type
     /// cannot use helper`, `unknown func`, `cannot call GPL-restricted function`,
-    /// `calling kernel function ... is not allowed`.
+    /// `calling kernel function ... is not allowed`, `invalid func unknown#N` (a helper id this
+    /// kernel does not have).
     HelperUnavailable,
     /// A CO-RE relocation, map or kfunc reference libbpf could not resolve and poisoned
     /// (libbpf rewrites the log line to `failed to resolve CO-RE relocation ...`).
@@ -376,13 +377,31 @@ fn is_trailer(line: &str) -> bool {
 /// The verifier's reason: the last line of the log that is not part of its trailer.
 #[must_use]
 pub fn reason_line(log: &str) -> String {
+    reason_lines(log, 1).pop().unwrap_or_default()
+}
+
+/// The last `n` lines of the log that are not part of its trailer, oldest first.
+///
+/// Recent kernels often print a specific line and then a generic one, as in
+/// `invalid access to map value, value_size=8 off=8 size=8` followed by
+/// `R1 min value is outside of the allowed memory range`; [`reason_line`] is the last of them,
+/// and the corpus matches its `kernel_message` against the last three.
+#[must_use]
+pub fn reason_lines(log: &str, n: usize) -> Vec<String> {
     let lines: Vec<&str> = log_lines(log).collect();
-    lines
-        .into_iter()
-        .rev()
-        .find(|it| !is_trailer(it))
-        .unwrap_or_default()
-        .to_owned()
+    let end = lines
+        .iter()
+        .rposition(|it| !is_trailer(it))
+        .map_or(0, |at| at + 1);
+    let lines: Vec<&str> = lines[..end]
+        .iter()
+        .copied()
+        .filter(|it| !it.is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|it| (*it).to_owned())
+        .collect()
 }
 
 /// The kernel's verdict on one program of an object, with everything needed to explain it.
@@ -429,6 +448,10 @@ processed 2 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_stat
     fn reason_is_last_line_before_trailer() {
         assert_eq!(reason_line(REJECT_LOG), "R2 !read_ok");
         assert_eq!(reason_line(""), "");
+        assert_eq!(
+            reason_lines(REJECT_LOG, 2),
+            ["1: (61) r0 = *(u32 *)(r2 +0)", "R2 !read_ok"]
+        );
     }
 
     #[test]

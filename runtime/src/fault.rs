@@ -21,9 +21,18 @@ pub struct Fault {
 pub enum FaultKind {
     /// An access touches bytes outside every region. `near` names the closest region below the
     /// address and the access's offset from its start, to help read the report.
-    OutOfBounds { addr: u64, size: u32, access: Access, near: Option<(RegionKind, i64)> },
+    OutOfBounds {
+        addr: u64,
+        size: u32,
+        access: Access,
+        near: Option<(RegionKind, i64)>,
+    },
     /// A write to a read-only region (global `.rodata`, a frozen map, a context field).
-    ReadOnly { addr: u64, size: u32, region: RegionKind },
+    ReadOnly {
+        addr: u64,
+        size: u32,
+        region: RegionKind,
+    },
     /// A context access the program type does not allow (a store to a packet-pointer field,
     /// or a partial read of one).
     BadCtxAccess { off: u32, size: u32 },
@@ -31,7 +40,11 @@ pub enum FaultKind {
     UnsupportedHelper { id: i32, name: Option<&'static str> },
     /// A helper rejected its arguments in a way the kernel would not survive (for example a
     /// buffer argument pointing outside every region).
-    HelperFault { id: i32, name: &'static str, reason: String },
+    HelperFault {
+        id: i32,
+        name: &'static str,
+        reason: String,
+    },
     /// An instruction this runtime does not execute (kfunc call, `addr_space_cast`, ...).
     UnsupportedInsn { what: &'static str },
     /// A `lddw` names a map index or a map fd not in the program's map table.
@@ -50,15 +63,26 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "insn {}: ", self.insn)?;
         match &self.kind {
-            FaultKind::OutOfBounds { addr, size, access, near } => {
-                write!(f, "{access} of {size} bytes at {addr:#x} is outside every region")?;
+            FaultKind::OutOfBounds {
+                addr,
+                size,
+                access,
+                near,
+            } => {
+                write!(
+                    f,
+                    "{access} of {size} bytes at {addr:#x} is outside every region"
+                )?;
                 if let Some((kind, off)) = near {
                     write!(f, " (offset {off} from {kind})")?;
                 }
                 Ok(())
             }
             FaultKind::ReadOnly { addr, size, region } => {
-                write!(f, "write of {size} bytes at {addr:#x} to read-only {region}")
+                write!(
+                    f,
+                    "write of {size} bytes at {addr:#x} to read-only {region}"
+                )
             }
             FaultKind::BadCtxAccess { off, size } => {
                 write!(f, "invalid context access of {size} bytes at offset {off}")

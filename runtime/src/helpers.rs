@@ -24,7 +24,7 @@ const TAG_MASK: u64 = 0xffff_f000_0000_0000;
 
 /// The map a map-pointer value names.
 pub fn map_of_ptr(v: u64) -> Option<MapId> {
-    (v & TAG_MASK == MAP_PTR_TAG).then(|| MapId((v & 0xffff_ffff) as u32))
+    (v & TAG_MASK == MAP_PTR_TAG).then_some(MapId((v & 0xffff_ffff) as u32))
 }
 
 /// The instruction index a subprogram-address value names.
@@ -72,7 +72,10 @@ tcp_raw_check_syncookie_ipv6 ktime_get_tai_ns user_ringbuf_drain cgrp_storage_ge
 
 /// The kernel name of helper `id` (without `bpf_`), if it has one.
 pub fn helper_name(id: i32) -> Option<&'static str> {
-    usize::try_from(id).ok().filter(|&i| i > 0).and_then(|i| NAMES.split_whitespace().nth(i))
+    usize::try_from(id)
+        .ok()
+        .filter(|&i| i > 0)
+        .and_then(|i| NAMES.split_whitespace().nth(i))
 }
 
 /// Helper ids we implement (the kernel's numbers).
@@ -143,11 +146,20 @@ fn map_arg(id: i32, v: u64) -> Result<MapId, FaultKind> {
 }
 
 fn helper_fault(id: i32, reason: String) -> FaultKind {
-    FaultKind::HelperFault { id, name: helper_name(id).unwrap_or("?"), reason }
+    FaultKind::HelperFault {
+        id,
+        name: helper_name(id).unwrap_or("?"),
+        reason,
+    }
 }
 
 /// Calls helper `id` with `r1`..`r5`.
-pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Result<HelperRet, FaultKind> {
+pub fn call(
+    m: &mut Machine,
+    id: i32,
+    a: [u64; 5],
+    cb: &mut dyn Callbacks,
+) -> Result<HelperRet, FaultKind> {
     use HelperRet::Value;
     if let Some(f) = m.custom_helpers.get(&id) {
         return Ok(Value(f(&mut m.env, a)));
@@ -155,32 +167,42 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
     let r = match id {
         id::MAP_LOOKUP_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             let key = mem.read_bytes(a[1], map.def.key_size as usize)?;
             map.lookup(&key).unwrap_or(0)
         }
         id::MAP_UPDATE_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             let key = mem.read_bytes(a[1], map.def.key_size as usize)?;
             let value = mem.read_bytes(a[2], map.def.value_size as usize)?;
             map.update(mid, mem, &key, &value, a[3]) as u64
         }
         id::MAP_DELETE_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             let key = mem.read_bytes(a[1], map.def.key_size as usize)?;
             map.delete(mem, &key) as u64
         }
         id::MAP_PUSH_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             let value = mem.read_bytes(a[1], map.def.value_size as usize)?;
             map.push(&value, a[2]) as u64
         }
         id::MAP_POP_ELEM | id::MAP_PEEK_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             mem.check(a[1], u64::from(map.def.value_size), Access::Write)?;
             match map.pop(id == id::MAP_POP_ELEM) {
                 Some(v) => {
@@ -258,19 +280,29 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
             let mid = map_arg(id, a[1])?;
             let data = m.mem.read_bytes(a[3], a[4] as usize)?;
             let idx = a[2] & 0xffff_ffff;
-            let idx = if idx == 0xffff_ffff { m.env.cpu } else { idx as u32 };
-            let map = m.map_mut(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let idx = if idx == 0xffff_ffff {
+                m.env.cpu
+            } else {
+                idx as u32
+            };
+            let map = m
+                .map_mut(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             map.perf_output(idx, data) as u64
         }
         id::RINGBUF_OUTPUT => {
             let mid = map_arg(id, a[0])?;
             let data = m.mem.read_bytes(a[1], a[2] as usize)?;
-            let map = m.map_mut(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let map = m
+                .map_mut(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             map.ringbuf_output(data) as u64
         }
         id::RINGBUF_RESERVE => {
             let mid = map_arg(id, a[0])?;
-            let (map, mem) = m.map_and_mem(mid).ok_or_else(|| helper_fault(id, "no such map".into()))?;
+            let (map, mem) = m
+                .map_and_mem(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
             let size = u32::try_from(a[1]).unwrap_or(u32::MAX);
             map.ringbuf_reserve(mid, mem, size)
         }
@@ -285,12 +317,18 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
                 }
             }
             if !done {
-                return Err(helper_fault(id, format!("{:#x} is not a reserved record", a[0])));
+                return Err(helper_fault(
+                    id,
+                    format!("{:#x} is not a reserved record", a[0]),
+                ));
             }
             0
         }
         id::SKB_LOAD_BYTES | id::SKB_STORE_BYTES => {
-            let (_, data, end) = m.mem.packet_bounds().ok_or_else(|| helper_fault(id, "no packet".into()))?;
+            let (_, data, end) = m
+                .mem
+                .packet_bounds()
+                .ok_or_else(|| helper_fault(id, "no packet".into()))?;
             let (off, len) = (a[1], a[3]);
             let ok = off.checked_add(len).is_some_and(|e| e <= end - data) && len > 0;
             if !ok {
@@ -309,7 +347,10 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
             }
         }
         id::XDP_ADJUST_HEAD => {
-            let (meta, data, end) = m.mem.packet_bounds().ok_or_else(|| helper_fault(id, "no packet".into()))?;
+            let (meta, data, end) = m
+                .mem
+                .packet_bounds()
+                .ok_or_else(|| helper_fault(id, "no packet".into()))?;
             let delta = a[1] as i32 as i64;
             let new_data = data.wrapping_add(delta as u64);
             let new_meta = meta.wrapping_add(delta as u64);
@@ -328,17 +369,27 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
             }
         }
         id::XDP_ADJUST_META => {
-            let (meta, data, end) = m.mem.packet_bounds().ok_or_else(|| helper_fault(id, "no packet".into()))?;
+            let (meta, data, end) = m
+                .mem
+                .packet_bounds()
+                .ok_or_else(|| helper_fault(id, "no packet".into()))?;
             let new_meta = meta.wrapping_add(a[1] as i32 as i64 as u64);
             let metalen = data.wrapping_sub(new_meta);
-            if new_meta > data || metalen > 32 || metalen % 4 != 0 || !m.mem.adjust_packet(new_meta, data, end) {
+            if new_meta > data
+                || metalen > 32
+                || metalen % 4 != 0
+                || !m.mem.adjust_packet(new_meta, data, end)
+            {
                 neg(errno::EINVAL)
             } else {
                 0
             }
         }
         id::XDP_ADJUST_TAIL => {
-            let (meta, data, end) = m.mem.packet_bounds().ok_or_else(|| helper_fault(id, "no packet".into()))?;
+            let (meta, data, end) = m
+                .mem
+                .packet_bounds()
+                .ok_or_else(|| helper_fault(id, "no packet".into()))?;
             let new_end = end.wrapping_add(a[1] as i32 as i64 as u64);
             if new_end < data + 14 || !m.mem.adjust_packet(meta, data, new_end) {
                 neg(errno::EINVAL)
@@ -350,12 +401,20 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
             }
         }
         id::REDIRECT => {
-            m.env.redirects.push(Redirect { map: None, target: a[0], flags: a[1] });
+            m.env.redirects.push(Redirect {
+                map: None,
+                target: a[0],
+                flags: a[1],
+            });
             m.env.redirect_return
         }
         id::REDIRECT_MAP => {
             let mid = map_arg(id, a[0])?;
-            m.env.redirects.push(Redirect { map: Some(mid), target: a[1], flags: a[2] });
+            m.env.redirects.push(Redirect {
+                map: Some(mid),
+                target: a[1],
+                flags: a[2],
+            });
             m.env.redirect_return
         }
         id::CSUM_DIFF => {
@@ -397,7 +456,8 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
         }
         id::LOOP => {
             let (n, func, ctx, flags) = (a[0], a[1], a[2], a[3]);
-            let func = func_of_ptr(func).ok_or_else(|| helper_fault(id, "callback is not a function".into()))?;
+            let func = func_of_ptr(func)
+                .ok_or_else(|| helper_fault(id, "callback is not a function".into()))?;
             if flags != 0 {
                 neg(errno::EINVAL)
             } else if n > 1 << 23 {
@@ -416,7 +476,8 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
         }
         id::FOR_EACH_MAP_ELEM => {
             let mid = map_arg(id, a[0])?;
-            let func = func_of_ptr(a[1]).ok_or_else(|| helper_fault(id, "callback is not a function".into()))?;
+            let func = func_of_ptr(a[1])
+                .ok_or_else(|| helper_fault(id, "callback is not a function".into()))?;
             if a[3] != 0 {
                 neg(errno::EINVAL)
             } else {
@@ -426,7 +487,13 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
                     // The key is passed by pointer to a read-only copy.
                     let kb = m.mem.alloc(key.len(), true);
                     m.mem.fill(kb, 0, &key);
-                    let kaddr = m.mem.add_region(kb, 0, key.len(), crate::mem::RegionKind::MapValue { map: mid }, false);
+                    let kaddr = m.mem.add_region(
+                        kb,
+                        0,
+                        key.len(),
+                        crate::mem::RegionKind::MapValue { map: mid },
+                        false,
+                    );
                     let r = cb.call(m, func, [a[0], kaddr, value, a[2], 0])?;
                     n += 1;
                     if r != 0 {
@@ -436,7 +503,12 @@ pub fn call(m: &mut Machine, id: i32, a: [u64; 5], cb: &mut dyn Callbacks) -> Re
                 n
             }
         }
-        _ => return Err(FaultKind::UnsupportedHelper { id, name: helper_name(id) }),
+        _ => {
+            return Err(FaultKind::UnsupportedHelper {
+                id,
+                name: helper_name(id),
+            })
+        }
     };
     Ok(Value(r))
 }
@@ -489,10 +561,18 @@ fn format_printk(m: &mut Machine, fmt: &[u8], args: [u64; 3]) -> Result<String, 
             continue;
         }
         let v = next.next().copied().unwrap_or(0);
-        let v = if long == 0 && conv != b'p' && conv != b's' { v & 0xffff_ffff } else { v };
+        let v = if long == 0 && conv != b'p' && conv != b's' {
+            v & 0xffff_ffff
+        } else {
+            v
+        };
         match conv {
             b'd' | b'i' => {
-                let s = if long == 0 { i64::from(v as u32 as i32) } else { v as i64 };
+                let s = if long == 0 {
+                    i64::from(v as u32 as i32)
+                } else {
+                    v as i64
+                };
                 out.push_str(&s.to_string());
             }
             b'u' => out.push_str(&v.to_string()),
@@ -522,9 +602,15 @@ mod tests {
         assert_eq!(helper_name(1), Some("map_lookup_elem"));
         assert_eq!(helper_name(id::TAIL_CALL), Some("tail_call"));
         assert_eq!(helper_name(id::XDP_ADJUST_TAIL), Some("xdp_adjust_tail"));
-        assert_eq!(helper_name(id::PROBE_READ_KERNEL_STR), Some("probe_read_kernel_str"));
+        assert_eq!(
+            helper_name(id::PROBE_READ_KERNEL_STR),
+            Some("probe_read_kernel_str")
+        );
         assert_eq!(helper_name(id::RINGBUF_OUTPUT), Some("ringbuf_output"));
-        assert_eq!(helper_name(id::FOR_EACH_MAP_ELEM), Some("for_each_map_elem"));
+        assert_eq!(
+            helper_name(id::FOR_EACH_MAP_ELEM),
+            Some("for_each_map_elem")
+        );
         assert_eq!(helper_name(id::LOOP), Some("loop"));
         assert_eq!(helper_name(211), Some("cgrp_storage_delete"));
         assert_eq!(helper_name(212), None);

@@ -23,33 +23,150 @@ use bpfvet_analyzer::isa::{
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 enum K {
-    Add32I, Add32R, Add64I, Add64R, Sub32I, Sub32R, Sub64I, Sub64R,
-    Mul32I, Mul32R, Mul64I, Mul64R, Div32I, Div32R, Div64I, Div64R,
-    SDiv32I, SDiv32R, SDiv64I, SDiv64R, Mod32I, Mod32R, Mod64I, Mod64R,
-    SMod32I, SMod32R, SMod64I, SMod64R, Or32I, Or32R, Or64I, Or64R,
-    And32I, And32R, And64I, And64R, Lsh32I, Lsh32R, Lsh64I, Lsh64R,
-    Rsh32I, Rsh32R, Rsh64I, Rsh64R, Arsh32I, Arsh32R, Arsh64I, Arsh64R,
-    Xor32I, Xor32R, Xor64I, Xor64R, Mov32I, Mov32R, Mov64I, Mov64R,
-    Neg32, Neg64,
-    MovSx32B, MovSx32H, MovSx64B, MovSx64H, MovSx64W,
-    Le16, Le32, Le64, Be16, Be32, Be64,
+    Add32I,
+    Add32R,
+    Add64I,
+    Add64R,
+    Sub32I,
+    Sub32R,
+    Sub64I,
+    Sub64R,
+    Mul32I,
+    Mul32R,
+    Mul64I,
+    Mul64R,
+    Div32I,
+    Div32R,
+    Div64I,
+    Div64R,
+    SDiv32I,
+    SDiv32R,
+    SDiv64I,
+    SDiv64R,
+    Mod32I,
+    Mod32R,
+    Mod64I,
+    Mod64R,
+    SMod32I,
+    SMod32R,
+    SMod64I,
+    SMod64R,
+    Or32I,
+    Or32R,
+    Or64I,
+    Or64R,
+    And32I,
+    And32R,
+    And64I,
+    And64R,
+    Lsh32I,
+    Lsh32R,
+    Lsh64I,
+    Lsh64R,
+    Rsh32I,
+    Rsh32R,
+    Rsh64I,
+    Rsh64R,
+    Arsh32I,
+    Arsh32R,
+    Arsh64I,
+    Arsh64R,
+    Xor32I,
+    Xor32R,
+    Xor64I,
+    Xor64R,
+    Mov32I,
+    Mov32R,
+    Mov64I,
+    Mov64R,
+    Neg32,
+    Neg64,
+    MovSx32B,
+    MovSx32H,
+    MovSx64B,
+    MovSx64H,
+    MovSx64W,
+    Le16,
+    Le32,
+    Le64,
+    Be16,
+    Be32,
+    Be64,
     /// `dst = imm` (a resolved `lddw`); skips the tail slot.
     LdImm64,
     /// `dst = address of value of map table entry `imm` + `off``; skips the tail slot.
     LdMapValue,
-    LdxB, LdxH, LdxW, LdxDW, LdxSB, LdxSH, LdxSW,
-    StB, StH, StW, StDW, StxB, StxH, StxW, StxDW,
-    Atomic32, Atomic64, LoadAcq, StoreRel,
+    LdxB,
+    LdxH,
+    LdxW,
+    LdxDW,
+    LdxSB,
+    LdxSH,
+    LdxSW,
+    StB,
+    StH,
+    StW,
+    StDW,
+    StxB,
+    StxH,
+    StxW,
+    StxDW,
+    Atomic32,
+    Atomic64,
+    LoadAcq,
+    StoreRel,
     Ja,
-    Jeq64I, Jeq64R, Jne64I, Jne64R, Jgt64I, Jgt64R, Jge64I, Jge64R,
-    Jlt64I, Jlt64R, Jle64I, Jle64R, Jset64I, Jset64R,
-    Jsgt64I, Jsgt64R, Jsge64I, Jsge64R, Jslt64I, Jslt64R, Jsle64I, Jsle64R,
-    Jeq32I, Jeq32R, Jne32I, Jne32R, Jgt32I, Jgt32R, Jge32I, Jge32R,
-    Jlt32I, Jlt32R, Jle32I, Jle32R, Jset32I, Jset32R,
-    Jsgt32I, Jsgt32R, Jsge32I, Jsge32R, Jslt32I, Jslt32R, Jsle32I, Jsle32R,
+    Jeq64I,
+    Jeq64R,
+    Jne64I,
+    Jne64R,
+    Jgt64I,
+    Jgt64R,
+    Jge64I,
+    Jge64R,
+    Jlt64I,
+    Jlt64R,
+    Jle64I,
+    Jle64R,
+    Jset64I,
+    Jset64R,
+    Jsgt64I,
+    Jsgt64R,
+    Jsge64I,
+    Jsge64R,
+    Jslt64I,
+    Jslt64R,
+    Jsle64I,
+    Jsle64R,
+    Jeq32I,
+    Jeq32R,
+    Jne32I,
+    Jne32R,
+    Jgt32I,
+    Jgt32R,
+    Jge32I,
+    Jge32R,
+    Jlt32I,
+    Jlt32R,
+    Jle32I,
+    Jle32R,
+    Jset32I,
+    Jset32R,
+    Jsgt32I,
+    Jsgt32R,
+    Jsge32I,
+    Jsge32R,
+    Jslt32I,
+    Jslt32R,
+    Jsle32I,
+    Jsle32R,
     MayGoto,
-    CallHelper, CallLocal, Callx, Exit,
-    LdAbs, LdInd,
+    CallHelper,
+    CallLocal,
+    Callx,
+    Exit,
+    LdAbs,
+    LdInd,
     /// Executing this faults: `imm` holds the payload (see [`Trap`]).
     Trap,
 }
@@ -139,11 +256,22 @@ const AT_CMPXCHG: u8 = 5;
 const AT_FETCH: u8 = 0x80;
 
 fn op(k: K) -> Op {
-    Op { k, dst: 0, src: 0, aux: 0, off: 0, imm: 0 }
+    Op {
+        k,
+        dst: 0,
+        src: 0,
+        aux: 0,
+        off: 0,
+        imm: 0,
+    }
 }
 
 fn trap(t: Trap, payload: u64) -> Op {
-    Op { aux: t as u8, imm: payload, ..op(K::Trap) }
+    Op {
+        aux: t as u8,
+        imm: payload,
+        ..op(K::Trap)
+    }
 }
 
 impl Prepared {
@@ -164,14 +292,37 @@ impl Prepared {
                 }
             };
             let o = match *insn {
-                Insn::Alu { width, op: aop, dst, src } => match src {
-                    Operand::Imm(imm) => Op { dst: dst.num(), imm: imm as i64 as u64, ..op(alu_k(aop, width, false)) },
-                    Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), ..op(alu_k(aop, width, true)) },
+                Insn::Alu {
+                    width,
+                    op: aop,
+                    dst,
+                    src,
+                } => match src {
+                    Operand::Imm(imm) => Op {
+                        dst: dst.num(),
+                        imm: imm as i64 as u64,
+                        ..op(alu_k(aop, width, false))
+                    },
+                    Operand::Reg(s) => Op {
+                        dst: dst.num(),
+                        src: s.num(),
+                        ..op(alu_k(aop, width, true))
+                    },
                 },
-                Insn::Neg { width, dst } => {
-                    Op { dst: dst.num(), ..op(if width == Width::W64 { K::Neg64 } else { K::Neg32 }) }
-                }
-                Insn::MovSx { width, dst, src, from_bits } => {
+                Insn::Neg { width, dst } => Op {
+                    dst: dst.num(),
+                    ..op(if width == Width::W64 {
+                        K::Neg64
+                    } else {
+                        K::Neg32
+                    })
+                },
+                Insn::MovSx {
+                    width,
+                    dst,
+                    src,
+                    from_bits,
+                } => {
                     let k = match (width, from_bits) {
                         (Width::W32, 8) => K::MovSx32B,
                         (Width::W32, _) => K::MovSx32H,
@@ -179,7 +330,11 @@ impl Prepared {
                         (Width::W64, 16) => K::MovSx64H,
                         (Width::W64, _) => K::MovSx64W,
                     };
-                    Op { dst: dst.num(), src: src.num(), ..op(k) }
+                    Op {
+                        dst: dst.num(),
+                        src: src.num(),
+                        ..op(k)
+                    }
                 }
                 Insn::Endian { op: eop, dst, bits } => {
                     let k = match (eop, bits) {
@@ -190,35 +345,73 @@ impl Prepared {
                         (_, 32) => K::Be32,
                         (_, _) => K::Be64,
                     };
-                    Op { dst: dst.num(), ..op(k) }
+                    Op {
+                        dst: dst.num(),
+                        ..op(k)
+                    }
                 }
                 Insn::AddrSpaceCast { .. } => trap(Trap::AddrSpaceCast, 0),
                 Insn::Ja { off, .. } => match target(off.into()) {
-                    Ok(t) => Op { off: t, ..op(K::Ja) },
+                    Ok(t) => Op {
+                        off: t,
+                        ..op(K::Ja)
+                    },
                     Err(e) => e,
                 },
-                Insn::Jmp { width, cond, dst, src, off } => match target(off.into()) {
+                Insn::Jmp {
+                    width,
+                    cond,
+                    dst,
+                    src,
+                    off,
+                } => match target(off.into()) {
                     Ok(t) => match src {
-                        Operand::Imm(imm) => {
-                            Op { dst: dst.num(), off: t, imm: imm as i64 as u64, ..op(jmp_k(cond, width, false)) }
-                        }
-                        Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), off: t, ..op(jmp_k(cond, width, true)) },
+                        Operand::Imm(imm) => Op {
+                            dst: dst.num(),
+                            off: t,
+                            imm: imm as i64 as u64,
+                            ..op(jmp_k(cond, width, false))
+                        },
+                        Operand::Reg(s) => Op {
+                            dst: dst.num(),
+                            src: s.num(),
+                            off: t,
+                            ..op(jmp_k(cond, width, true))
+                        },
                     },
                     Err(e) => e,
                 },
                 Insn::MayGoto { off } => match target(off.into()) {
-                    Ok(t) => Op { off: t, ..op(K::MayGoto) },
+                    Ok(t) => Op {
+                        off: t,
+                        ..op(K::MayGoto)
+                    },
                     Err(e) => e,
                 },
-                Insn::Call(CallTarget::Helper(id)) => Op { imm: id as i64 as u64, ..op(K::CallHelper) },
+                Insn::Call(CallTarget::Helper(id)) => Op {
+                    imm: id as i64 as u64,
+                    ..op(K::CallHelper)
+                },
                 Insn::Call(CallTarget::Local(rel)) => match target(rel.into()) {
-                    Ok(t) => Op { off: t, ..op(K::CallLocal) },
+                    Ok(t) => Op {
+                        off: t,
+                        ..op(K::CallLocal)
+                    },
                     Err(e) => e,
                 },
                 Insn::Call(CallTarget::Kfunc { btf_id, .. }) => trap(Trap::Kfunc, btf_id as u64),
-                Insn::Callx { reg } => Op { dst: reg.num(), ..op(K::Callx) },
+                Insn::Callx { reg } => Op {
+                    dst: reg.num(),
+                    ..op(K::Callx)
+                },
                 Insn::Exit => op(K::Exit),
-                Insn::Load { size, sign_extend, dst, src, off } => {
+                Insn::Load {
+                    size,
+                    sign_extend,
+                    dst,
+                    src,
+                    off,
+                } => {
                     let k = match (size, sign_extend) {
                         (Size::B, false) => K::LdxB,
                         (Size::H, false) => K::LdxH,
@@ -228,9 +421,19 @@ impl Prepared {
                         (Size::H, true) => K::LdxSH,
                         (Size::W, true) => K::LdxSW,
                     };
-                    Op { dst: dst.num(), src: src.num(), off: off.into(), ..op(k) }
+                    Op {
+                        dst: dst.num(),
+                        src: src.num(),
+                        off: off.into(),
+                        ..op(k)
+                    }
                 }
-                Insn::Store { size, dst, off, src } => {
+                Insn::Store {
+                    size,
+                    dst,
+                    off,
+                    src,
+                } => {
                     let (ki, kr) = match size {
                         Size::B => (K::StB, K::StxB),
                         Size::H => (K::StH, K::StxH),
@@ -238,12 +441,34 @@ impl Prepared {
                         Size::DW => (K::StDW, K::StxDW),
                     };
                     match src {
-                        Operand::Imm(imm) => Op { dst: dst.num(), off: off.into(), imm: imm as i64 as u64, ..op(ki) },
-                        Operand::Reg(s) => Op { dst: dst.num(), src: s.num(), off: off.into(), ..op(kr) },
+                        Operand::Imm(imm) => Op {
+                            dst: dst.num(),
+                            off: off.into(),
+                            imm: imm as i64 as u64,
+                            ..op(ki)
+                        },
+                        Operand::Reg(s) => Op {
+                            dst: dst.num(),
+                            src: s.num(),
+                            off: off.into(),
+                            ..op(kr)
+                        },
                     }
                 }
-                Insn::Atomic { size, op: aop, dst, src, off } => {
-                    let base = Op { dst: dst.num(), src: src.num(), off: off.into(), imm: size.bytes().into(), ..op(K::Atomic64) };
+                Insn::Atomic {
+                    size,
+                    op: aop,
+                    dst,
+                    src,
+                    off,
+                } => {
+                    let base = Op {
+                        dst: dst.num(),
+                        src: src.num(),
+                        off: off.into(),
+                        imm: size.bytes().into(),
+                        ..op(K::Atomic64)
+                    };
                     let (code, fetch) = match aop {
                         AtomicOp::Add { fetch } => (AT_ADD, fetch),
                         AtomicOp::Or { fetch } => (AT_OR, fetch),
@@ -252,50 +477,98 @@ impl Prepared {
                         AtomicOp::Xchg => (AT_XCHG, true),
                         AtomicOp::CmpXchg => (AT_CMPXCHG, true),
                         AtomicOp::LoadAcquire => {
-                            ops.push(Op { k: K::LoadAcq, ..base });
+                            ops.push(Op {
+                                k: K::LoadAcq,
+                                ..base
+                            });
                             continue;
                         }
                         AtomicOp::StoreRelease => {
-                            ops.push(Op { k: K::StoreRel, ..base });
+                            ops.push(Op {
+                                k: K::StoreRel,
+                                ..base
+                            });
                             continue;
                         }
                     };
-                    let k = if size == Size::W { K::Atomic32 } else { K::Atomic64 };
-                    Op { k, aux: code | if fetch { AT_FETCH } else { 0 }, ..base }
+                    let k = if size == Size::W {
+                        K::Atomic32
+                    } else {
+                        K::Atomic64
+                    };
+                    Op {
+                        k,
+                        aux: code | if fetch { AT_FETCH } else { 0 },
+                        ..base
+                    }
                 }
-                Insn::LdImm64 { dst, src, imm, next_imm } => {
+                Insn::LdImm64 {
+                    dst,
+                    src,
+                    imm,
+                    next_imm,
+                } => {
                     let d = dst.num();
                     match src {
-                        PseudoSrc::Imm => Op { dst: d, imm: Insn::imm64(imm, next_imm), ..op(K::LdImm64) },
-                        PseudoSrc::MapIdx | PseudoSrc::MapFd => match prog.maps().get(imm as u32 as usize) {
-                            Some(m) => Op { dst: d, imm: MAP_PTR_TAG | u64::from(m.0), ..op(K::LdImm64) },
-                            None => trap(Trap::BadMap, imm as u64),
+                        PseudoSrc::Imm => Op {
+                            dst: d,
+                            imm: Insn::imm64(imm, next_imm),
+                            ..op(K::LdImm64)
                         },
+                        PseudoSrc::MapIdx | PseudoSrc::MapFd => {
+                            match prog.maps().get(imm as u32 as usize) {
+                                Some(m) => Op {
+                                    dst: d,
+                                    imm: MAP_PTR_TAG | u64::from(m.0),
+                                    ..op(K::LdImm64)
+                                },
+                                None => trap(Trap::BadMap, imm as u64),
+                            }
+                        }
                         PseudoSrc::MapIdxValue | PseudoSrc::MapValue => {
                             if prog.maps().get(imm as u32 as usize).is_some() {
-                                Op { dst: d, off: next_imm, imm: u64::from(imm as u32), ..op(K::LdMapValue) }
+                                Op {
+                                    dst: d,
+                                    off: next_imm,
+                                    imm: u64::from(imm as u32),
+                                    ..op(K::LdMapValue)
+                                }
                             } else {
                                 trap(Trap::BadMap, imm as u64)
                             }
                         }
                         PseudoSrc::Func => match target(imm.into()) {
-                            Ok(t) => Op { dst: d, imm: FUNC_PTR_TAG | t as u64, ..op(K::LdImm64) },
+                            Ok(t) => Op {
+                                dst: d,
+                                imm: FUNC_PTR_TAG | t as u64,
+                                ..op(K::LdImm64)
+                            },
                             Err(e) => e,
                         },
                         PseudoSrc::BtfId => trap(Trap::BtfId, imm as u64),
                     }
                 }
                 Insn::LdImm64Tail => trap(Trap::BadJump, i as u64),
-                Insn::LdAbs { size, imm } => Op { imm: imm as i64 as u64, aux: size.bytes() as u8, ..op(K::LdAbs) },
-                Insn::LdInd { size, src, imm } => {
-                    Op { src: src.num(), imm: imm as i64 as u64, aux: size.bytes() as u8, ..op(K::LdInd) }
-                }
+                Insn::LdAbs { size, imm } => Op {
+                    imm: imm as i64 as u64,
+                    aux: size.bytes() as u8,
+                    ..op(K::LdAbs)
+                },
+                Insn::LdInd { size, src, imm } => Op {
+                    src: src.num(),
+                    imm: imm as i64 as u64,
+                    aux: size.bytes() as u8,
+                    ..op(K::LdInd)
+                },
             };
             ops.push(o);
         }
         // Falling off the end lands here.
         ops.push(trap(Trap::BadJump, n as u64));
-        Prepared { ops, maps: prog.maps().to_vec() }
+        Prepared {
+            ops,
+            maps: prog.maps().to_vec(),
+        }
     }
 }
 
@@ -307,7 +580,15 @@ pub fn run(m: &mut Machine, prog: &Program, input: &Input) -> Result<RunResult, 
 /// Runs a pre-decoded program once (prepare once, run many times, as in benchmarks).
 pub fn run_prepared(m: &mut Machine, prog: &Prepared, input: &Input) -> Result<RunResult, Fault> {
     let setup = m.begin_run(input);
-    let mut it = Interp { prog, n_insns: 0, limit: m.env.insn_limit, may_goto: 1 << 23, depth: 0, tail: None, stack_top: setup.stack_top };
+    let mut it = Interp {
+        prog,
+        n_insns: 0,
+        limit: m.env.insn_limit,
+        may_goto: 1 << 23,
+        depth: 0,
+        tail: None,
+        stack_top: setup.stack_top,
+    };
     let mut regs = [0u64; 11];
     regs[1] = setup.r1;
     regs[2] = setup.r2;
@@ -325,14 +606,22 @@ pub fn run_prepared(m: &mut Machine, prog: &Prepared, input: &Input) -> Result<R
 }
 
 /// Runs `programs[entry]` and follows tail calls (program-array values index `programs`).
-pub fn run_chain(m: &mut Machine, programs: &[Prepared], entry: usize, input: &Input) -> Result<RunResult, Fault> {
+pub fn run_chain(
+    m: &mut Machine,
+    programs: &[Prepared],
+    entry: usize,
+    input: &Input,
+) -> Result<RunResult, Fault> {
     // The context survives a tail call; re-running on the same input models that, as the
     // tail-called program starts with the same `r1` (packet changes made before the tail call
     // are lost in this model, a documented simplification).
     let mut cur = entry;
     let mut n_total = 0;
     for _ in 0..=crate::machine::MAX_TAIL_CALLS {
-        let prog = programs.get(cur).ok_or(Fault { insn: InsnIdx(0), kind: FaultKind::BadCallTarget { target: cur as u64 } })?;
+        let prog = programs.get(cur).ok_or(Fault {
+            insn: InsnIdx(0),
+            kind: FaultKind::BadCallTarget { target: cur as u64 },
+        })?;
         let mut r = run_prepared(m, prog, input)?;
         n_total += r.n_insns;
         match r.tail_call {
@@ -343,7 +632,12 @@ pub fn run_chain(m: &mut Machine, programs: &[Prepared], entry: usize, input: &I
             }
         }
     }
-    Err(Fault { insn: InsnIdx(0), kind: FaultKind::InsnLimit { limit: u64::from(crate::machine::MAX_TAIL_CALLS) } })
+    Err(Fault {
+        insn: InsnIdx(0),
+        kind: FaultKind::InsnLimit {
+            limit: u64::from(crate::machine::MAX_TAIL_CALLS),
+        },
+    })
 }
 
 struct Interp<'p> {
@@ -365,7 +659,9 @@ struct Frame {
 impl Callbacks for Interp<'_> {
     fn call(&mut self, m: &mut Machine, func: u32, args: [u64; 5]) -> Result<u64, FaultKind> {
         if self.depth + 1 >= MAX_FRAMES {
-            return Err(FaultKind::CallDepth { limit: MAX_FRAMES as u32 });
+            return Err(FaultKind::CallDepth {
+                limit: MAX_FRAMES as u32,
+            });
         }
         let mut regs = [0u64; 11];
         regs[1..6].copy_from_slice(&args);
@@ -498,29 +794,102 @@ impl Interp<'_> {
                     let base = m.map_mut(mid).and_then(|map| map.lookup(&[0; 4]));
                     match base {
                         Some(a) => r[d] = a.wrapping_add(o.off as u32 as u64),
-                        None => return Err(fault(pc - 1, FaultKind::BadMapRef { imm: imm as i32 })),
+                        None => {
+                            return Err(fault(pc - 1, FaultKind::BadMapRef { imm: imm as i32 }))
+                        }
                     }
                     pc += 1;
                 }
-                K::LdxB => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 1).map_err(|e| fault(pc - 1, e))?,
-                K::LdxH => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 2).map_err(|e| fault(pc - 1, e))?,
-                K::LdxW => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 4).map_err(|e| fault(pc - 1, e))?,
-                K::LdxDW => r[d] = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 8).map_err(|e| fault(pc - 1, e))?,
-                K::LdxSB => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 1).map_err(|e| fault(pc - 1, e))?, 8),
-                K::LdxSH => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 2).map_err(|e| fault(pc - 1, e))?, 16),
-                K::LdxSW => r[d] = sx(m.mem.load(r[s].wrapping_add(o.off as i64 as u64), 4).map_err(|e| fault(pc - 1, e))?, 32),
-                K::StB => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 1, imm).map_err(|e| fault(pc - 1, e))?,
-                K::StH => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 2, imm).map_err(|e| fault(pc - 1, e))?,
-                K::StW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 4, imm).map_err(|e| fault(pc - 1, e))?,
-                K::StDW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 8, imm).map_err(|e| fault(pc - 1, e))?,
-                K::StxB => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 1, r[s]).map_err(|e| fault(pc - 1, e))?,
-                K::StxH => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 2, r[s]).map_err(|e| fault(pc - 1, e))?,
-                K::StxW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 4, r[s]).map_err(|e| fault(pc - 1, e))?,
-                K::StxDW => m.mem.store(r[d].wrapping_add(o.off as i64 as u64), 8, r[s]).map_err(|e| fault(pc - 1, e))?,
+                K::LdxB => {
+                    r[d] = m
+                        .mem
+                        .load(r[s].wrapping_add(o.off as i64 as u64), 1)
+                        .map_err(|e| fault(pc - 1, e))?
+                }
+                K::LdxH => {
+                    r[d] = m
+                        .mem
+                        .load(r[s].wrapping_add(o.off as i64 as u64), 2)
+                        .map_err(|e| fault(pc - 1, e))?
+                }
+                K::LdxW => {
+                    r[d] = m
+                        .mem
+                        .load(r[s].wrapping_add(o.off as i64 as u64), 4)
+                        .map_err(|e| fault(pc - 1, e))?
+                }
+                K::LdxDW => {
+                    r[d] = m
+                        .mem
+                        .load(r[s].wrapping_add(o.off as i64 as u64), 8)
+                        .map_err(|e| fault(pc - 1, e))?
+                }
+                K::LdxSB => {
+                    r[d] = sx(
+                        m.mem
+                            .load(r[s].wrapping_add(o.off as i64 as u64), 1)
+                            .map_err(|e| fault(pc - 1, e))?,
+                        8,
+                    )
+                }
+                K::LdxSH => {
+                    r[d] = sx(
+                        m.mem
+                            .load(r[s].wrapping_add(o.off as i64 as u64), 2)
+                            .map_err(|e| fault(pc - 1, e))?,
+                        16,
+                    )
+                }
+                K::LdxSW => {
+                    r[d] = sx(
+                        m.mem
+                            .load(r[s].wrapping_add(o.off as i64 as u64), 4)
+                            .map_err(|e| fault(pc - 1, e))?,
+                        32,
+                    )
+                }
+                K::StB => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 1, imm)
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StH => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 2, imm)
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StW => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 4, imm)
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StDW => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 8, imm)
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StxB => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 1, r[s])
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StxH => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 2, r[s])
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StxW => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 4, r[s])
+                    .map_err(|e| fault(pc - 1, e))?,
+                K::StxDW => m
+                    .mem
+                    .store(r[d].wrapping_add(o.off as i64 as u64), 8, r[s])
+                    .map_err(|e| fault(pc - 1, e))?,
                 K::Atomic32 | K::Atomic64 => {
                     let addr = r[d].wrapping_add(o.off as i64 as u64);
-                    let (size, mask) = if o.k == K::Atomic32 { (4, 0xffff_ffff) } else { (8, u64::MAX) };
-                    m.mem.check(addr, size.into(), crate::mem::Access::Write).map_err(|e| fault(pc - 1, e))?;
+                    let (size, mask) = if o.k == K::Atomic32 {
+                        (4, 0xffff_ffff)
+                    } else {
+                        (8, u64::MAX)
+                    };
+                    m.mem
+                        .check(addr, size.into(), crate::mem::Access::Write)
+                        .map_err(|e| fault(pc - 1, e))?;
                     let old = m.mem.load(addr, size).map_err(|e| fault(pc - 1, e))?;
                     let v = r[s] & mask;
                     let new = match o.aux & !AT_FETCH {
@@ -546,11 +915,16 @@ impl Interp<'_> {
                     }
                 }
                 K::LoadAcq => {
-                    let v = m.mem.load(r[s].wrapping_add(o.off as i64 as u64), imm as u32).map_err(|e| fault(pc - 1, e))?;
+                    let v = m
+                        .mem
+                        .load(r[s].wrapping_add(o.off as i64 as u64), imm as u32)
+                        .map_err(|e| fault(pc - 1, e))?;
                     r[d] = v;
                 }
                 K::StoreRel => {
-                    m.mem.store(r[d].wrapping_add(o.off as i64 as u64), imm as u32, r[s]).map_err(|e| fault(pc - 1, e))?;
+                    m.mem
+                        .store(r[d].wrapping_add(o.off as i64 as u64), imm as u32, r[s])
+                        .map_err(|e| fault(pc - 1, e))?;
                 }
                 K::Ja => pc = o.off as usize,
                 K::Jeq64I => jmp!(r[d] == imm),
@@ -643,7 +1017,9 @@ impl Interp<'_> {
                     let size = u32::from(o.aux);
                     let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
                         let off = base.wrapping_add(imm) as u32 as u64;
-                        (data + off + u64::from(size) <= end).then(|| m.mem.load(data + off, size).ok()).flatten()
+                        (data + off + u64::from(size) <= end)
+                            .then(|| m.mem.load(data + off, size).ok())
+                            .flatten()
                     });
                     match v {
                         // Network byte order.
@@ -663,9 +1039,20 @@ impl Interp<'_> {
         }
     }
 
-    fn local_call(&mut self, frames: &mut Vec<Frame>, r: &mut [u64; 11], ret: usize, at: usize) -> Result<(), Fault> {
+    fn local_call(
+        &mut self,
+        frames: &mut Vec<Frame>,
+        r: &mut [u64; 11],
+        ret: usize,
+        at: usize,
+    ) -> Result<(), Fault> {
         if self.depth + 1 >= MAX_FRAMES {
-            return Err(fault(at, FaultKind::CallDepth { limit: MAX_FRAMES as u32 }));
+            return Err(fault(
+                at,
+                FaultKind::CallDepth {
+                    limit: MAX_FRAMES as u32,
+                },
+            ));
         }
         let mut saved = [0u64; 5];
         saved[..4].copy_from_slice(&r[6..10]);
@@ -690,16 +1077,25 @@ impl Interp<'_> {
 
 fn trap_kind(o: Op) -> FaultKind {
     match o.aux {
-        x if x == Trap::BadJump as u8 => FaultKind::BadJump { target: o.imm as i64 },
+        x if x == Trap::BadJump as u8 => FaultKind::BadJump {
+            target: o.imm as i64,
+        },
         x if x == Trap::BadMap as u8 => FaultKind::BadMapRef { imm: o.imm as i32 },
         x if x == Trap::Kfunc as u8 => FaultKind::UnsupportedInsn { what: "kfunc call" },
-        x if x == Trap::AddrSpaceCast as u8 => FaultKind::UnsupportedInsn { what: "addr_space_cast" },
-        _ => FaultKind::UnsupportedInsn { what: "lddw of a BTF id" },
+        x if x == Trap::AddrSpaceCast as u8 => FaultKind::UnsupportedInsn {
+            what: "addr_space_cast",
+        },
+        _ => FaultKind::UnsupportedInsn {
+            what: "lddw of a BTF id",
+        },
     }
 }
 
 fn fault(pc: usize, kind: FaultKind) -> Fault {
-    Fault { insn: InsnIdx(pc as u32), kind }
+    Fault {
+        insn: InsnIdx(pc as u32),
+        kind,
+    }
 }
 
 fn sdiv32(a: u32, b: u32) -> u32 {

@@ -88,25 +88,45 @@ pub enum Input {
     Buffer(Vec<u8>),
     /// A context struct in `r1`, optionally with a packet whose pointers the context's
     /// `fields` yield.
-    Context { ctx: Vec<u8>, packet: Option<Vec<u8>>, fields: Vec<(u32, CtxField)> },
+    Context {
+        ctx: Vec<u8>,
+        packet: Option<Vec<u8>>,
+        fields: Vec<(u32, CtxField)>,
+    },
 }
 
 /// `struct xdp_md` pointer fields.
-pub const XDP_FIELDS: [(u32, CtxField); 3] = [(0, CtxField::Data), (4, CtxField::DataEnd), (8, CtxField::DataMeta)];
+pub const XDP_FIELDS: [(u32, CtxField); 3] = [
+    (0, CtxField::Data),
+    (4, CtxField::DataEnd),
+    (8, CtxField::DataMeta),
+];
 /// `struct __sk_buff` pointer fields.
-pub const SKB_FIELDS: [(u32, CtxField); 3] = [(76, CtxField::Data), (80, CtxField::DataEnd), (140, CtxField::DataMeta)];
+pub const SKB_FIELDS: [(u32, CtxField); 3] = [
+    (76, CtxField::Data),
+    (80, CtxField::DataEnd),
+    (140, CtxField::DataMeta),
+];
 
 impl Input {
     /// An XDP program's input: a zeroed `struct xdp_md` over `packet`.
     pub fn xdp(packet: &[u8]) -> Input {
-        Input::Context { ctx: vec![0; 24], packet: Some(packet.to_vec()), fields: XDP_FIELDS.to_vec() }
+        Input::Context {
+            ctx: vec![0; 24],
+            packet: Some(packet.to_vec()),
+            fields: XDP_FIELDS.to_vec(),
+        }
     }
 
     /// A TC/socket-filter input: a `struct __sk_buff` with `len` set, over `packet`.
     pub fn skb(packet: &[u8]) -> Input {
         let mut ctx = vec![0; 192];
         ctx[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
-        Input::Context { ctx, packet: Some(packet.to_vec()), fields: SKB_FIELDS.to_vec() }
+        Input::Context {
+            ctx,
+            packet: Some(packet.to_vec()),
+            fields: SKB_FIELDS.to_vec(),
+        }
     }
 }
 
@@ -159,7 +179,14 @@ impl Machine {
         let mut mem = Memory::default();
         let stack = mem.alloc(FRAME_SIZE * MAX_FRAMES, false);
         mem.add_region(stack, 0, FRAME_SIZE * MAX_FRAMES, RegionKind::Stack, true);
-        Machine { mem, maps: Vec::new(), env: Env::default(), stack, custom_helpers: BTreeMap::new(), tail_calls: 0 }
+        Machine {
+            mem,
+            maps: Vec::new(),
+            env: Env::default(),
+            stack,
+            custom_helpers: BTreeMap::new(),
+            tail_calls: 0,
+        }
     }
 
     /// Registers a helper under `id`, replacing the built-in one (the conformance suite's
@@ -170,7 +197,8 @@ impl Machine {
 
     /// Creates a map; its id is its index in creation order.
     pub fn create_map(&mut self, def: MapDef) -> Result<MapId, MapError> {
-        let id = MapId(u32::try_from(self.maps.len()).map_err(|_| MapError::BadDef("too many maps"))?);
+        let id =
+            MapId(u32::try_from(self.maps.len()).map_err(|_| MapError::BadDef("too many maps"))?);
         let m = Map::new(id, def, &mut self.mem)?;
         self.maps.push(m);
         Ok(id)
@@ -195,7 +223,9 @@ impl Machine {
 
     /// User-space `BPF_MAP_UPDATE_ELEM`: 0 or a negative errno.
     pub fn map_update(&mut self, id: MapId, key: &[u8], value: &[u8], flags: u64) -> i64 {
-        let Some((m, mem)) = self.map_and_mem(id) else { return -crate::maps::errno::EINVAL };
+        let Some((m, mem)) = self.map_and_mem(id) else {
+            return -crate::maps::errno::EINVAL;
+        };
         if key.len() != m.def.key_size as usize || value.len() != m.def.value_size as usize {
             return -crate::maps::errno::EINVAL;
         }
@@ -212,7 +242,9 @@ impl Machine {
 
     /// User-space `BPF_MAP_DELETE_ELEM`.
     pub fn map_delete(&mut self, id: MapId, key: &[u8]) -> i64 {
-        let Some((m, mem)) = self.map_and_mem(id) else { return -crate::maps::errno::EINVAL };
+        let Some((m, mem)) = self.map_and_mem(id) else {
+            return -crate::maps::errno::EINVAL;
+        };
         m.delete(mem, key)
     }
 
@@ -227,10 +259,16 @@ impl Machine {
             Input::Buffer(b) => {
                 let blk = self.mem.alloc(b.len(), true);
                 self.mem.fill(blk, 0, b);
-                let a = self.mem.add_region(blk, 0, b.len(), RegionKind::Input, true);
+                let a = self
+                    .mem
+                    .add_region(blk, 0, b.len(), RegionKind::Input, true);
                 (a, b.len() as u64, Some((a, b.len())))
             }
-            Input::Context { ctx, packet, fields } => {
+            Input::Context {
+                ctx,
+                packet,
+                fields,
+            } => {
                 self.env.redirect_return = if fields[..] == SKB_FIELDS[..] { 7 } else { 4 };
                 if let Some(p) = packet {
                     self.mem.set_packet(p);
@@ -238,15 +276,34 @@ impl Machine {
                 (self.mem.set_context(ctx, fields), 0, None)
             }
         };
-        RunSetup { r1, r2, stack_top, input_addr }
+        RunSetup {
+            r1,
+            r2,
+            stack_top,
+            input_addr,
+        }
     }
 
     /// Collects the result and frees the run's regions.
-    pub(crate) fn end_run(&mut self, setup: RunSetup, r0: u64, n_insns: u64, tail_call: Option<u32>) -> RunResult {
+    pub(crate) fn end_run(
+        &mut self,
+        setup: RunSetup,
+        r0: u64,
+        n_insns: u64,
+        tail_call: Option<u32>,
+    ) -> RunResult {
         let packet = self.mem.packet_bytes();
-        let buffer = setup.input_addr.and_then(|(a, n)| self.mem.read_bytes(a, n).ok());
+        let buffer = setup
+            .input_addr
+            .and_then(|(a, n)| self.mem.read_bytes(a, n).ok());
         self.mem.end_run();
-        RunResult { r0, n_insns, packet, buffer, tail_call }
+        RunResult {
+            r0,
+            n_insns,
+            packet,
+            buffer,
+            tail_call,
+        }
     }
 
     /// Frees a run's regions after a fault.

@@ -69,7 +69,14 @@ pub struct MapDef {
 
 impl MapDef {
     pub fn new(map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-        MapDef { map_type, key_size, value_size, max_entries, flags: 0, read_only: false }
+        MapDef {
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+            read_only: false,
+        }
     }
 }
 
@@ -106,16 +113,35 @@ struct Elem {
 
 #[derive(Debug)]
 enum Storage {
-    Array { block: BlockId, addr: u64 },
-    Hash { elems: BTreeMap<Vec<u8>, Elem>, lru: bool },
+    Array {
+        block: BlockId,
+        addr: u64,
+    },
+    Hash {
+        elems: BTreeMap<Vec<u8>, Elem>,
+        lru: bool,
+    },
     /// Entries `(prefix_len, data)` → element.
-    Lpm { elems: BTreeMap<(u32, Vec<u8>), Elem> },
-    Queue { items: VecDeque<Vec<u8>>, lifo: bool },
-    ProgArray { progs: Vec<Option<u32>> },
+    Lpm {
+        elems: BTreeMap<(u32, Vec<u8>), Elem>,
+    },
+    Queue {
+        items: VecDeque<Vec<u8>>,
+        lifo: bool,
+    },
+    ProgArray {
+        progs: Vec<Option<u32>>,
+    },
     /// Events written by `perf_event_output`: (index, bytes).
-    PerfEvents { events: Vec<(u32, Vec<u8>)> },
+    PerfEvents {
+        events: Vec<(u32, Vec<u8>)>,
+    },
     /// Submitted records, and reserved ones by address.
-    Ringbuf { records: Vec<Vec<u8>>, reserved: BTreeMap<u64, (BlockId, u32)>, used: u64 },
+    Ringbuf {
+        records: Vec<Vec<u8>>,
+        reserved: BTreeMap<u64, (BlockId, u32)>,
+        used: u64,
+    },
 }
 
 /// One map.
@@ -142,40 +168,66 @@ impl Map {
                 let len = round8(def.value_size) * u64::from(def.max_entries);
                 let len = usize::try_from(len).map_err(|_| MapError::BadDef("array too large"))?;
                 let block = mem.alloc(len, false);
-                let addr = mem.add_region(block, 0, len, RegionKind::MapValue { map: id }, !def.read_only);
+                let addr = mem.add_region(
+                    block,
+                    0,
+                    len,
+                    RegionKind::MapValue { map: id },
+                    !def.read_only,
+                );
                 Storage::Array { block, addr }
             }
             Hash | PercpuHash | LruHash | LruPercpuHash => {
                 if def.key_size == 0 || def.value_size == 0 {
                     return Err(MapError::BadDef("hash maps need a key and a value"));
                 }
-                Storage::Hash { elems: BTreeMap::new(), lru: matches!(def.map_type, LruHash | LruPercpuHash) }
+                Storage::Hash {
+                    elems: BTreeMap::new(),
+                    lru: matches!(def.map_type, LruHash | LruPercpuHash),
+                }
             }
             LpmTrie => {
                 if def.key_size <= 4 {
-                    return Err(MapError::BadDef("lpm trie keys are a u32 prefix length and data"));
+                    return Err(MapError::BadDef(
+                        "lpm trie keys are a u32 prefix length and data",
+                    ));
                 }
-                Storage::Lpm { elems: BTreeMap::new() }
+                Storage::Lpm {
+                    elems: BTreeMap::new(),
+                }
             }
             Queue | Stack => {
                 if def.key_size != 0 {
                     return Err(MapError::BadDef("queue and stack maps have no key"));
                 }
-                Storage::Queue { items: VecDeque::new(), lifo: def.map_type == Stack }
+                Storage::Queue {
+                    items: VecDeque::new(),
+                    lifo: def.map_type == Stack,
+                }
             }
-            ProgArray => Storage::ProgArray { progs: vec![None; def.max_entries as usize] },
+            ProgArray => Storage::ProgArray {
+                progs: vec![None; def.max_entries as usize],
+            },
             PerfEventArray => Storage::PerfEvents { events: Vec::new() },
             Ringbuf => {
                 if !def.max_entries.is_power_of_two() {
                     return Err(MapError::BadDef("ring buffer size must be a power of two"));
                 }
-                Storage::Ringbuf { records: Vec::new(), reserved: BTreeMap::new(), used: 0 }
+                Storage::Ringbuf {
+                    records: Vec::new(),
+                    reserved: BTreeMap::new(),
+                    used: 0,
+                }
             }
         };
         if def.max_entries == 0 && !matches!(def.map_type, PerfEventArray) {
             return Err(MapError::BadDef("max_entries is 0"));
         }
-        Ok(Map { def, storage, clock: 0 })
+        Ok(Map {
+            def,
+            storage,
+            clock: 0,
+        })
     }
 
     fn tick(&mut self) -> u64 {
@@ -203,7 +255,14 @@ impl Map {
     }
 
     /// `map_update_elem`: 0 or a negative errno. `value` has `value_size` bytes.
-    pub fn update(&mut self, id: MapId, mem: &mut Memory, key: &[u8], value: &[u8], flags: u64) -> i64 {
+    pub fn update(
+        &mut self,
+        id: MapId,
+        mem: &mut Memory,
+        key: &[u8],
+        value: &[u8],
+        flags: u64,
+    ) -> i64 {
         let now = self.tick();
         let def = self.def;
         if flags & !3 != 0 || flags == 3 {
@@ -218,7 +277,11 @@ impl Map {
                 if flags == BPF_NOEXIST {
                     return -errno::EEXIST;
                 }
-                mem.fill(*block, (u64::from(idx) * round8(def.value_size)) as usize, value);
+                mem.fill(
+                    *block,
+                    (u64::from(idx) * round8(def.value_size)) as usize,
+                    value,
+                );
                 0
             }
             Storage::Hash { elems, lru } => {
@@ -237,7 +300,10 @@ impl Map {
                     if !*lru {
                         return -errno::E2BIG;
                     }
-                    let victim = elems.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone());
+                    let victim = elems
+                        .iter()
+                        .min_by_key(|(_, e)| e.last_used)
+                        .map(|(k, _)| k.clone());
                     if let Some(k) = victim {
                         let e = elems.remove(&k).expect("victim exists");
                         mem.free_later(e.block);
@@ -248,7 +314,9 @@ impl Map {
                 0
             }
             Storage::Lpm { elems } => {
-                let Some(k) = lpm_key(def, key) else { return -errno::EINVAL };
+                let Some(k) = lpm_key(def, key) else {
+                    return -errno::EINVAL;
+                };
                 if let Some(e) = elems.get(&k) {
                     if flags == BPF_NOEXIST {
                         return -errno::EEXIST;
@@ -294,7 +362,9 @@ impl Map {
                 None => -errno::ENOENT,
             },
             Storage::Lpm { elems } => {
-                let Some(k) = lpm_key(def, key) else { return -errno::EINVAL };
+                let Some(k) = lpm_key(def, key) else {
+                    return -errno::EINVAL;
+                };
                 match elems.remove(&k) {
                     Some(e) => {
                         mem.free_later(e.block);
@@ -320,7 +390,9 @@ impl Map {
     /// `map_push_elem` (queue/stack): 0 or a negative errno.
     pub fn push(&mut self, value: &[u8], flags: u64) -> i64 {
         let max = self.def.max_entries as usize;
-        let Storage::Queue { items, .. } = &mut self.storage else { return -errno::EINVAL };
+        let Storage::Queue { items, .. } = &mut self.storage else {
+            return -errno::EINVAL;
+        };
         if items.len() >= max {
             if flags & BPF_EXIST == 0 {
                 return -errno::E2BIG;
@@ -334,7 +406,9 @@ impl Map {
 
     /// `map_pop_elem` / `map_peek_elem`: the value, or `None` when empty.
     pub fn pop(&mut self, remove: bool) -> Option<Vec<u8>> {
-        let Storage::Queue { items, lifo } = &mut self.storage else { return None };
+        let Storage::Queue { items, lifo } = &mut self.storage else {
+            return None;
+        };
         match (remove, *lifo) {
             (true, true) => items.pop_back(),
             (true, false) => items.pop_front(),
@@ -373,7 +447,9 @@ impl Map {
     /// `ringbuf_output`: appends a record. 0 or a negative errno.
     pub fn ringbuf_output(&mut self, bytes: Vec<u8>) -> i64 {
         let cap = u64::from(self.def.max_entries);
-        let Storage::Ringbuf { records, used, .. } = &mut self.storage else { return -errno::EINVAL };
+        let Storage::Ringbuf { records, used, .. } = &mut self.storage else {
+            return -errno::EINVAL;
+        };
         let need = round8(bytes.len() as u32 + 8);
         if *used + need > cap {
             return -errno::EAGAIN;
@@ -386,22 +462,39 @@ impl Map {
     /// `ringbuf_reserve`: a transient record region, or 0 when full.
     pub fn ringbuf_reserve(&mut self, id: MapId, mem: &mut Memory, size: u32) -> u64 {
         let cap = u64::from(self.def.max_entries);
-        let Storage::Ringbuf { reserved, used, .. } = &mut self.storage else { return 0 };
+        let Storage::Ringbuf { reserved, used, .. } = &mut self.storage else {
+            return 0;
+        };
         let need = round8(size + 8);
         if size == 0 || *used + need > cap {
             return 0;
         }
         *used += need;
         let b = mem.alloc(size as usize, true);
-        let addr = mem.add_region(b, 0, size as usize, RegionKind::RingbufRecord { map: id }, true);
+        let addr = mem.add_region(
+            b,
+            0,
+            size as usize,
+            RegionKind::RingbufRecord { map: id },
+            true,
+        );
         reserved.insert(addr, (b, size));
         addr
     }
 
     /// `ringbuf_submit` / `ringbuf_discard`. Returns false if `addr` is no reserved record.
     pub fn ringbuf_commit(&mut self, mem: &mut Memory, addr: u64, submit: bool) -> bool {
-        let Storage::Ringbuf { records, reserved, used } = &mut self.storage else { return false };
-        let Some((b, size)) = reserved.remove(&addr) else { return false };
+        let Storage::Ringbuf {
+            records,
+            reserved,
+            used,
+        } = &mut self.storage
+        else {
+            return false;
+        };
+        let Some((b, size)) = reserved.remove(&addr) else {
+            return false;
+        };
         if submit {
             records.push(mem.block_bytes(b, 0, size as usize));
         } else {
@@ -439,9 +532,9 @@ impl Map {
     pub fn entries(&self) -> Vec<(Vec<u8>, u64)> {
         let vs = round8(self.def.value_size);
         match &self.storage {
-            Storage::Array { addr, .. } => {
-                (0..self.def.max_entries).map(|i| (i.to_le_bytes().to_vec(), addr + u64::from(i) * vs)).collect()
-            }
+            Storage::Array { addr, .. } => (0..self.def.max_entries)
+                .map(|i| (i.to_le_bytes().to_vec(), addr + u64::from(i) * vs))
+                .collect(),
             Storage::Hash { elems, .. } => elems.iter().map(|(k, e)| (k.clone(), e.addr)).collect(),
             Storage::Lpm { elems } => elems
                 .iter()
@@ -460,8 +553,18 @@ fn new_elem(id: MapId, mem: &mut Memory, def: MapDef, value: &[u8], now: u64) ->
     let len = def.value_size as usize;
     let block = mem.alloc(len, false);
     mem.fill(block, 0, &value[..len.min(value.len())]);
-    let addr = mem.add_region(block, 0, len, RegionKind::MapValue { map: id }, !def.read_only);
-    Elem { block, addr, last_used: now }
+    let addr = mem.add_region(
+        block,
+        0,
+        len,
+        RegionKind::MapValue { map: id },
+        !def.read_only,
+    );
+    Elem {
+        block,
+        addr,
+        last_used: now,
+    }
 }
 
 /// An LPM key `(prefix_len, data)` with bits past the prefix cleared, or `None` when the
@@ -491,7 +594,10 @@ fn mask_prefix(data: &[u8], len: u32) -> Vec<u8> {
         .collect()
 }
 
-fn lpm_match<'a>(elems: &'a mut BTreeMap<(u32, Vec<u8>), Elem>, key: &[u8]) -> Option<&'a mut Elem> {
+fn lpm_match<'a>(
+    elems: &'a mut BTreeMap<(u32, Vec<u8>), Elem>,
+    key: &[u8],
+) -> Option<&'a mut Elem> {
     let max = u32::from_le_bytes(key.get(..4)?.try_into().ok()?);
     let data = &key[4..];
     let best = elems
@@ -511,9 +617,15 @@ mod tests {
         let mut mem = Memory::default();
         let id = MapId(0);
         let mut m = Map::new(id, MapDef::new(MapType::LruHash, 4, 8, 2), &mut mem).unwrap();
-        assert_eq!(m.update(id, &mut mem, &[1, 0, 0, 0], &[1; 8], BPF_EXIST), -errno::ENOENT);
+        assert_eq!(
+            m.update(id, &mut mem, &[1, 0, 0, 0], &[1; 8], BPF_EXIST),
+            -errno::ENOENT
+        );
         assert_eq!(m.update(id, &mut mem, &[1, 0, 0, 0], &[1; 8], BPF_ANY), 0);
-        assert_eq!(m.update(id, &mut mem, &[1, 0, 0, 0], &[1; 8], BPF_NOEXIST), -errno::EEXIST);
+        assert_eq!(
+            m.update(id, &mut mem, &[1, 0, 0, 0], &[1; 8], BPF_NOEXIST),
+            -errno::EEXIST
+        );
         assert_eq!(m.update(id, &mut mem, &[2, 0, 0, 0], &[2; 8], BPF_ANY), 0);
         assert!(m.lookup(&[1, 0, 0, 0]).is_some());
         // Key 2 is now the least recently used and is evicted.
@@ -529,9 +641,23 @@ mod tests {
         let id = MapId(0);
         let mut m = Map::new(id, MapDef::new(MapType::LpmTrie, 8, 4, 16), &mut mem).unwrap();
         let key = |len: u32, ip: [u8; 4]| [len.to_le_bytes().as_slice(), &ip].concat();
-        assert_eq!(m.update(id, &mut mem, &key(8, [10, 0, 0, 0]), &[8, 0, 0, 0], BPF_ANY), 0);
-        assert_eq!(m.update(id, &mut mem, &key(24, [10, 1, 2, 0]), &[24, 0, 0, 0], BPF_ANY), 0);
-        let hit = |m: &mut Map, mem: &mut Memory, ip| m.lookup(&key(32, ip)).map(|a| mem.load(a, 4).unwrap());
+        assert_eq!(
+            m.update(id, &mut mem, &key(8, [10, 0, 0, 0]), &[8, 0, 0, 0], BPF_ANY),
+            0
+        );
+        assert_eq!(
+            m.update(
+                id,
+                &mut mem,
+                &key(24, [10, 1, 2, 0]),
+                &[24, 0, 0, 0],
+                BPF_ANY
+            ),
+            0
+        );
+        let hit = |m: &mut Map, mem: &mut Memory, ip| {
+            m.lookup(&key(32, ip)).map(|a| mem.load(a, 4).unwrap())
+        };
         assert_eq!(hit(&mut m, &mut mem, [10, 1, 2, 3]), Some(24));
         assert_eq!(hit(&mut m, &mut mem, [10, 9, 2, 3]), Some(8));
         assert_eq!(hit(&mut m, &mut mem, [11, 1, 2, 3]), None);

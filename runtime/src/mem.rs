@@ -157,7 +157,12 @@ impl Memory {
     pub fn alloc(&mut self, len: usize, transient: bool) -> BlockId {
         let bytes: Box<[Cell<u8>]> = (0..len + 7).map(|_| Cell::new(0)).collect();
         let skew = (8 - (bytes.as_ptr() as usize) % 8) % 8;
-        let block = Block { bytes, skew, len, transient };
+        let block = Block {
+            bytes,
+            skew,
+            len,
+            transient,
+        };
         let id = match self.free_ids.pop() {
             Some(i) => {
                 self.blocks[i as usize] = Some(block);
@@ -184,11 +189,28 @@ impl Memory {
     }
 
     /// Adds a region over `block[off..off + len]` and returns its start address.
-    pub fn add_region(&mut self, block: BlockId, off: usize, len: usize, kind: RegionKind, writable: bool) -> u64 {
+    pub fn add_region(
+        &mut self,
+        block: BlockId,
+        off: usize,
+        len: usize,
+        kind: RegionKind,
+        writable: bool,
+    ) -> u64 {
         let b = self.block(block);
         assert!(off + len <= b.len, "region inside its block");
         let start = b.addr() + off as u64;
-        self.regions.insert(start, Region { start, len: len as u64, kind, writable, block, block_off: off });
+        self.regions.insert(
+            start,
+            Region {
+                start,
+                len: len as u64,
+                kind,
+                writable,
+                block,
+                block_off: off,
+            },
+        );
         start
     }
 
@@ -210,9 +232,15 @@ impl Memory {
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
-            let Some(b) = self.blocks[id.0 as usize].take() else { continue };
+            let Some(b) = self.blocks[id.0 as usize].take() else {
+                continue;
+            };
             let (addr, len) = (b.addr(), b.len as u64);
-            let starts: Vec<u64> = self.regions.range(addr..addr + len.max(1)).map(|(k, _)| *k).collect();
+            let starts: Vec<u64> = self
+                .regions
+                .range(addr..addr + len.max(1))
+                .map(|(k, _)| *k)
+                .collect();
             for s in starts {
                 if self.regions[&s].block == id {
                     self.regions.remove(&s);
@@ -271,7 +299,12 @@ impl Memory {
         let p = self.packet?;
         let off = (p.data - p.cap_start) as usize;
         let len = (p.end - p.data) as usize;
-        Some(self.block(p.block).cells()[off..off + len].iter().map(Cell::get).collect())
+        Some(
+            self.block(p.block).cells()[off..off + len]
+                .iter()
+                .map(Cell::get)
+                .collect(),
+        )
     }
 
     /// `(meta, data, end)` host addresses of the packet.
@@ -282,7 +315,9 @@ impl Memory {
     /// Moves the packet's `meta`/`data`/`end`, keeping them within the block and ordered.
     /// Returns false (changing nothing) when that is impossible.
     pub fn adjust_packet(&mut self, meta: u64, data: u64, end: u64) -> bool {
-        let Some(mut p) = self.packet else { return false };
+        let Some(mut p) = self.packet else {
+            return false;
+        };
         if !(p.cap_start <= meta && meta <= data && data <= end && end <= p.cap_end) {
             return false;
         }
@@ -292,7 +327,13 @@ impl Memory {
         p.end = end;
         self.packet = Some(p);
         let off = (meta - p.cap_start) as usize;
-        self.add_region(p.block, off, (end - meta) as usize, RegionKind::Packet, true);
+        self.add_region(
+            p.block,
+            off,
+            (end - meta) as usize,
+            RegionKind::Packet,
+            true,
+        );
         true
     }
 
@@ -306,7 +347,11 @@ impl Memory {
             _ => self.lookup_slow(addr, size, access)?,
         };
         if access == Access::Write && !r.writable {
-            return Err(crate::FaultKind::ReadOnly { addr, size: size as u32, region: r.kind });
+            return Err(crate::FaultKind::ReadOnly {
+                addr,
+                size: size as u32,
+                region: r.kind,
+            });
         }
         Ok(r)
     }
@@ -338,7 +383,10 @@ impl Memory {
             }
         }
         let b = self.block(r.block);
-        Ok(read_cells(&b.cells()[r.block_off + (addr - r.start) as usize..], size))
+        Ok(read_cells(
+            &b.cells()[r.block_off + (addr - r.start) as usize..],
+            size,
+        ))
     }
 
     /// Stores the low `size` bytes of `v`.
@@ -347,12 +395,20 @@ impl Memory {
         let r = self.lookup(addr, u64::from(size), Access::Write)?;
         if r.kind == RegionKind::Context {
             let off = (addr - self.ctx_start) as u32;
-            if self.ctx_fields.iter().any(|&(f, _)| off < f + 4 && f < off + size) {
+            if self
+                .ctx_fields
+                .iter()
+                .any(|&(f, _)| off < f + 4 && f < off + size)
+            {
                 return Err(crate::FaultKind::BadCtxAccess { off, size });
             }
         }
         let b = self.block(r.block);
-        write_cells(&b.cells()[r.block_off + (addr - r.start) as usize..], size, v);
+        write_cells(
+            &b.cells()[r.block_off + (addr - r.start) as usize..],
+            size,
+            v,
+        );
         Ok(())
     }
 
@@ -360,7 +416,9 @@ impl Memory {
         let off = (addr - self.ctx_start) as u32;
         for &(f, field) in &self.ctx_fields {
             if off == f && size >= 4 {
-                let p = self.packet.ok_or(crate::FaultKind::BadCtxAccess { off, size })?;
+                let p = self
+                    .packet
+                    .ok_or(crate::FaultKind::BadCtxAccess { off, size })?;
                 return Ok(Some(match field {
                     CtxField::Data => p.data,
                     CtxField::DataEnd => p.end,
@@ -395,7 +453,10 @@ impl Memory {
         }
         let r = self.lookup(addr, len as u64, Access::Read)?;
         let off = r.block_off + (addr - r.start) as usize;
-        Ok(self.block(r.block).cells()[off..off + len].iter().map(Cell::get).collect())
+        Ok(self.block(r.block).cells()[off..off + len]
+            .iter()
+            .map(Cell::get)
+            .collect())
     }
 
     /// Copies bytes in (checked).
@@ -405,7 +466,10 @@ impl Memory {
         }
         let r = self.lookup(addr, bytes.len() as u64, Access::Write)?;
         let off = r.block_off + (addr - r.start) as usize;
-        for (c, &v) in self.block(r.block).cells()[off..off + bytes.len()].iter().zip(bytes) {
+        for (c, &v) in self.block(r.block).cells()[off..off + bytes.len()]
+            .iter()
+            .zip(bytes)
+        {
             c.set(v);
         }
         Ok(())
@@ -429,14 +493,20 @@ impl Memory {
 
     /// Writes `bytes` at `off` of a block.
     pub fn fill(&self, block: BlockId, off: usize, bytes: &[u8]) {
-        for (c, &v) in self.block(block).cells()[off..off + bytes.len()].iter().zip(bytes) {
+        for (c, &v) in self.block(block).cells()[off..off + bytes.len()]
+            .iter()
+            .zip(bytes)
+        {
             c.set(v);
         }
     }
 
     /// Copies `len` bytes from `off` of a block.
     pub fn block_bytes(&self, block: BlockId, off: usize, len: usize) -> Vec<u8> {
-        self.block(block).cells()[off..off + len].iter().map(Cell::get).collect()
+        self.block(block).cells()[off..off + len]
+            .iter()
+            .map(Cell::get)
+            .collect()
     }
 
     /// Zeroes a whole block.
@@ -457,7 +527,12 @@ fn read_cells(s: &[Cell<u8>], size: u32) -> u64 {
     match size {
         1 => u64::from(s[0].get()),
         2 => u64::from(u16::from_le_bytes([s[0].get(), s[1].get()])),
-        4 => u64::from(u32::from_le_bytes([s[0].get(), s[1].get(), s[2].get(), s[3].get()])),
+        4 => u64::from(u32::from_le_bytes([
+            s[0].get(),
+            s[1].get(),
+            s[2].get(),
+            s[3].get(),
+        ])),
         _ => u64::from_le_bytes([
             s[0].get(),
             s[1].get(),
@@ -493,7 +568,18 @@ mod tests {
         assert_eq!(m.load(a + 8, 4).unwrap(), 0x5566_7788);
         assert_eq!(m.load(a + 15, 1).unwrap(), 0x11);
         let e = m.load(a + 12, 8).unwrap_err();
-        assert!(matches!(e, FaultKind::OutOfBounds { size: 8, access: Access::Read, near: Some((RegionKind::Input, 12)), .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                FaultKind::OutOfBounds {
+                    size: 8,
+                    access: Access::Read,
+                    near: Some((RegionKind::Input, 12)),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         m.end_run();
         assert!(m.load(a, 1).is_err());
     }
@@ -502,7 +588,14 @@ mod tests {
     fn ctx_pointer_fields_read_as_packet_pointers() {
         let mut m = Memory::default();
         let data = m.set_packet(&[1, 2, 3, 4]);
-        let ctx = m.set_context(&[0; 24], &[(0, CtxField::Data), (4, CtxField::DataEnd), (8, CtxField::DataMeta)]);
+        let ctx = m.set_context(
+            &[0; 24],
+            &[
+                (0, CtxField::Data),
+                (4, CtxField::DataEnd),
+                (8, CtxField::DataMeta),
+            ],
+        );
         assert_eq!(m.load(ctx, 4).unwrap(), data);
         assert_eq!(m.load(ctx + 4, 4).unwrap(), data + 4);
         assert!(m.store(ctx, 4, 0).is_err());

@@ -21,7 +21,10 @@ pub struct Program {
 impl Program {
     /// A program that references no maps.
     pub fn new(insns: Vec<Insn>) -> Program {
-        Program { insns, maps: Vec::new() }
+        Program {
+            insns,
+            maps: Vec::new(),
+        }
     }
 
     /// A program whose map references index `maps`.
@@ -60,7 +63,10 @@ impl VerifiedProgram {
     ///
     /// `ctx_loads` lists the loads from context pointer fields (`xdp_md.data` and the like),
     /// which the analyzer will compute; [`crate::ctx_loads_of`] finds them for simple programs.
-    pub fn assume_verified_unchecked(prog: Program, ctx_loads: Vec<(InsnIdx, CtxField)>) -> VerifiedProgram {
+    pub fn assume_verified_unchecked(
+        prog: Program,
+        ctx_loads: Vec<(InsnIdx, CtxField)>,
+    ) -> VerifiedProgram {
         VerifiedProgram { prog, ctx_loads }
     }
 
@@ -96,7 +102,12 @@ pub fn ctx_loads_of(insns: &[Insn], fields: &[(u32, CtxField)]) -> Vec<(InsnIdx,
             let insn = insns[i];
             let mut out = inn;
             match insn {
-                Insn::Alu { width: Width::W64, op: AluOp::Mov, dst, src: Operand::Reg(s) } => {
+                Insn::Alu {
+                    width: Width::W64,
+                    op: AluOp::Mov,
+                    dst,
+                    src: Operand::Reg(s),
+                } => {
                     out &= !(1 << dst.num());
                     if inn & (1 << s.num()) != 0 {
                         out |= 1 << dst.num();
@@ -140,7 +151,10 @@ pub fn ctx_loads_of(insns: &[Insn], fields: &[(u32, CtxField)]) -> Vec<(InsnIdx,
     for (i, insn) in insns.iter().enumerate() {
         if let (Insn::Load { src, off, .. }, Some(st)) = (insn, state[i]) {
             if st & (1 << src.num()) != 0 {
-                if let Some(&(_, f)) = fields.iter().find(|(fo, _)| i64::from(*fo) == i64::from(*off)) {
+                if let Some(&(_, f)) = fields
+                    .iter()
+                    .find(|(fo, _)| i64::from(*fo) == i64::from(*off))
+                {
                     res.push((InsnIdx(i as u32), f));
                 }
             }
@@ -160,8 +174,17 @@ fn written_reg(insn: &Insn) -> Option<u8> {
         | Insn::AddrSpaceCast { dst, .. }
         | Insn::Load { dst, .. }
         | Insn::LdImm64 { dst, .. } => Some(dst.num()),
-        Insn::Atomic { op: AtomicOp::CmpXchg, .. } | Insn::LdAbs { .. } | Insn::LdInd { .. } => Some(0),
-        Insn::Atomic { op: AtomicOp::LoadAcquire, dst, .. } => Some(dst.num()),
+        Insn::Atomic {
+            op: AtomicOp::CmpXchg,
+            ..
+        }
+        | Insn::LdAbs { .. }
+        | Insn::LdInd { .. } => Some(0),
+        Insn::Atomic {
+            op: AtomicOp::LoadAcquire,
+            dst,
+            ..
+        } => Some(dst.num()),
         Insn::Atomic { op, src, .. } if op.fetches() => Some(src.num()),
         _ => None,
     }

@@ -11,7 +11,9 @@ use bpfvet_runtime::{interp, Input, Machine, Program, VerifiedProgram};
 use std::path::PathBuf;
 
 fn suite_dir(sub: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance").join(sub)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance")
+        .join(sub)
 }
 
 fn load_dir(sub: &str) -> Vec<(String, Vec<u8>)> {
@@ -20,7 +22,12 @@ fn load_dir(sub: &str) -> Vec<(String, Vec<u8>)> {
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "data"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     res.sort();
     res
@@ -122,7 +129,10 @@ fn checked_jit_passes_conformance() {
 fn decoder_rejects_reserved_fields() {
     let mut passed = 0;
     let mut failed = Vec::new();
-    for (file, bytes) in load_dir("negative").into_iter().filter(|(f, _)| f.starts_with("unused-")) {
+    for (file, bytes) in load_dir("negative")
+        .into_iter()
+        .filter(|(f, _)| f.starts_with("unused-"))
+    {
         let t = parse(&bytes).expect("parses");
         assert!(t.error.is_some(), "{file}: negatives have an error section");
         match t.program() {
@@ -143,15 +153,26 @@ fn decoder_rejects_reserved_fields() {
 /// `r0`) and `incorrect_return_value_high_bits.data` (which runs, to a different result).
 #[test]
 fn parser_and_assembler_reject_bad_sources() {
-    for (file, bytes) in load_dir("negative").into_iter().filter(|(f, _)| !f.starts_with("unused-")) {
+    for (file, bytes) in load_dir("negative")
+        .into_iter()
+        .filter(|(f, _)| !f.starts_with("unused-"))
+    {
         let res = parse(&bytes).and_then(|t| t.program().map(|p| (t, p)));
         match file.as_str() {
             "error.data" => assert!(res.is_ok(), "{file}"),
             "incorrect_return_value_high_bits.data" => {
                 let (t, p) = res.expect("valid program");
                 let got = run_one(Engine::Interp, &t, p).expect("runs");
-                assert_ne!(Some(got), t.result, "{file}: the expected value is wrong on purpose");
-                assert_eq!(got as u32, t.result.unwrap() as u32, "{file}: only the high bits differ");
+                assert_ne!(
+                    Some(got),
+                    t.result,
+                    "{file}: the expected value is wrong on purpose"
+                );
+                assert_eq!(
+                    got as u32,
+                    t.result.unwrap() as u32,
+                    "{file}: only the high bits differ"
+                );
             }
             _ => assert!(res.is_err(), "{file}: accepted"),
         }

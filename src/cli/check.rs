@@ -145,7 +145,7 @@ fn check_program(obj: &Object, prog: &Program, override_type: Option<&'static Pr
             )
         })?,
     };
-    let input = Input { insns: prog.insns(), maps: obj.maps(), prog_type: rules, helpers: HelperTable::standard(), gpl: prog.is_gpl_compatible() };
+    let input = Input { insns: prog.insns(), maps: obj.maps(), prog_type: rules, helpers: HelperTable::standard(), gpl: prog.is_gpl_compatible(), sleepable: prog.sleepable(), attach: prog.attach_type() };
     let start = Instant::now();
     let res: VerifyResult = verify(&input, opts);
     let duration_us = start.elapsed().as_micros() as u64;

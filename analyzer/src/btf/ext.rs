@@ -7,6 +7,7 @@
 //! (forward compatibility, as libbpf does), shorter ones are an error.
 
 use super::{parse_preamble, str_in, sub, BtfError, Cursor, TypeId};
+use std::collections::HashMap;
 
 /// A `bpf_func_info` record: the function whose code starts at `insn_off`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -98,7 +99,7 @@ pub struct CoreReloRec {
     pub kind: CoreReloKind,
 }
 
-/// The records of one ELF section.
+/// The records of one ELF section, each list sorted by `insn_off`.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ExtSection {
     pub func_info: Vec<FuncInfoRec>,
@@ -109,8 +110,11 @@ pub struct ExtSection {
 /// A parsed `.BTF.ext`, with sections named by strings of the accompanying `.BTF`.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct BtfExt {
-    /// `(section name, records)`, in the order sections first appear in the blob.
-    pub sections: Vec<(String, ExtSection)>,
+    /// `(section name, records)`, in the order sections first appear in the blob; the records
+    /// of each section sorted by `insn_off` (stably).
+    sections: Vec<(String, ExtSection)>,
+    /// Section name to its position in `sections`.
+    by_name: HashMap<String, usize>,
 }
 
 impl BtfExt {
@@ -120,19 +124,28 @@ impl BtfExt {
         let mut c = Cursor::new(bytes, "btf.ext header");
         let hdr_len = parse_preamble(&mut c)?;
         if hdr_len < 24 {
-            return Err(BtfError::BadHeader { what: "btf.ext header length" });
+            return Err(BtfError::BadHeader {
+                what: "btf.ext header length",
+            });
         }
         let func_off = c.u32()?;
         let func_len = c.u32()?;
         let line_off = c.u32()?;
         let line_len = c.u32()?;
-        let (core_off, core_len) = if hdr_len >= 32 { (c.u32()?, c.u32()?) } else { (0, 0) };
+        let (core_off, core_len) = if hdr_len >= 32 {
+            (c.u32()?, c.u32()?)
+        } else {
+            (0, 0)
+        };
         let body = &bytes[hdr_len as usize..];
         let mut res = BtfExt::default();
         let strings = &btf.strings;
         let func = sub(body, func_off, func_len, "func_info out of bounds")?;
         for_each_record(func, "func_info", 8, strings, |sec, c| {
-            let rec = FuncInfoRec { insn_off: c.u32()?, type_id: TypeId(c.u32()?) };
+            let rec = FuncInfoRec {
+                insn_off: c.u32()?,
+                type_id: TypeId(c.u32()?),
+            };
             res.section_mut(sec).func_info.push(rec);
             Ok(())
         })?;
@@ -142,7 +155,13 @@ impl BtfExt {
             let file_name_off = c.u32()?;
             let line_off = c.u32()?;
             let line_col = c.u32()?;
-            let rec = LineInfoRec { insn_off, file_name_off, line_off, line: line_col >> 10, col: line_col & 0x3ff };
+            let rec = LineInfoRec {
+                insn_off,
+                file_name_off,
+                line_off,
+                line: line_col >> 10,
+                col: line_col & 0x3ff,
+            };
             res.section_mut(sec).line_info.push(rec);
             Ok(())
         })?;
@@ -157,6 +176,11 @@ impl BtfExt {
             res.section_mut(sec).core_relos.push(rec);
             Ok(())
         })?;
+        for (_, s) in &mut res.sections {
+            s.func_info.sort_by_key(|r| r.insn_off);
+            s.line_info.sort_by_key(|r| r.insn_off);
+            s.core_relos.sort_by_key(|r| r.insn_off);
+        }
         Ok(res)
     }
 
@@ -164,7 +188,8 @@ impl BtfExt {
         let idx = match self.sections.iter().position(|(n, _)| n == name) {
             Some(idx) => idx,
             None => {
-                self.sections.push((name.to_string(), ExtSection::default()));
+                self.sections
+                    .push((name.to_string(), ExtSection::default()));
                 self.sections.len() - 1
             }
         };
@@ -173,7 +198,10 @@ impl BtfExt {
 
     /// The records of the ELF section named `name`, if any.
     pub fn section(&self, name: &str) -> Option<&ExtSection> {
-        self.sections.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s)
     }
 
     /// Total number of CO-RE relocation records.
@@ -197,7 +225,10 @@ fn for_each_record<'a>(
     let mut c = Cursor::new(block, what);
     let rec_size = c.u32()?;
     if rec_size < min_rec {
-        return Err(BtfError::BadRecordSize { what, size: rec_size });
+        return Err(BtfError::BadRecordSize {
+            what,
+            size: rec_size,
+        });
     }
     while c.remaining() > 0 {
         let name_off = c.u32()?;
@@ -205,7 +236,10 @@ fn for_each_record<'a>(
         let name = str_in(strings, name_off).ok_or(BtfError::BadString { offset: name_off })?;
         let total = (n as usize).checked_mul(rec_size as usize);
         if !matches!(total, Some(t) if t <= c.remaining()) {
-            return Err(BtfError::Truncated { what, offset: c.pos });
+            return Err(BtfError::Truncated {
+                what,
+                offset: c.pos,
+            });
         }
         for _ in 0..n {
             let rec = c.take(rec_size as usize)?;

@@ -42,18 +42,35 @@ impl fmt::Display for TypeId {
 #[non_exhaustive]
 pub enum BtfError {
     /// The blob ends before the structure at `offset` does.
-    Truncated { what: &'static str, offset: usize },
+    Truncated {
+        what: &'static str,
+        offset: usize,
+    },
     /// The magic number is not `0xeb9f` (a big-endian blob reads as `0x9feb`).
-    BadMagic { magic: u16 },
-    BadVersion { version: u8 },
+    BadMagic {
+        magic: u16,
+    },
+    BadVersion {
+        version: u8,
+    },
     /// A header field is inconsistent (overlapping or out-of-bounds sections).
-    BadHeader { what: &'static str },
+    BadHeader {
+        what: &'static str,
+    },
     /// The type at `id` has an unknown kind number.
-    UnknownKind { id: u32, kind: u32 },
+    UnknownKind {
+        id: u32,
+        kind: u32,
+    },
     /// A name offset points outside the string table, or at bytes that are not UTF-8.
-    BadString { offset: u32 },
+    BadString {
+        offset: u32,
+    },
     /// A record size in `.BTF.ext` is smaller than the record it must hold.
-    BadRecordSize { what: &'static str, size: u32 },
+    BadRecordSize {
+        what: &'static str,
+        size: u32,
+    },
     /// More types than ids exist.
     TooManyTypes,
 }
@@ -61,13 +78,17 @@ pub enum BtfError {
 impl fmt::Display for BtfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BtfError::Truncated { what, offset } => write!(f, "{what} truncated at offset {offset}"),
+            BtfError::Truncated { what, offset } => {
+                write!(f, "{what} truncated at offset {offset}")
+            }
             BtfError::BadMagic { magic } => write!(f, "bad magic {magic:#06x}, expected 0xeb9f"),
             BtfError::BadVersion { version } => write!(f, "unsupported version {version}"),
             BtfError::BadHeader { what } => write!(f, "bad header: {what}"),
             BtfError::UnknownKind { id, kind } => write!(f, "type {id}: unknown kind {kind}"),
             BtfError::BadString { offset } => write!(f, "bad string offset {offset}"),
-            BtfError::BadRecordSize { what, size } => write!(f, "{what} record size {size} is too small"),
+            BtfError::BadRecordSize { what, size } => {
+                write!(f, "{what} record size {size} is too small")
+            }
             BtfError::TooManyTypes => write!(f, "too many types"),
         }
     }
@@ -140,28 +161,82 @@ impl Linkage {
 /// What a type is, with its kind-specific data (`BTF_KIND_*`).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum BtfKind {
-    Int { size: u32, encoding: IntEncoding, bit_offset: u8, bits: u8 },
-    Ptr { ty: TypeId },
-    Array { elem: TypeId, index: TypeId, nelems: u32 },
-    Struct { size: u32, members: Vec<Member> },
-    Union { size: u32, members: Vec<Member> },
-    Enum { size: u32, signed: bool, values: Vec<EnumValue> },
+    Int {
+        size: u32,
+        encoding: IntEncoding,
+        bit_offset: u8,
+        bits: u8,
+    },
+    Ptr {
+        ty: TypeId,
+    },
+    Array {
+        elem: TypeId,
+        index: TypeId,
+        nelems: u32,
+    },
+    Struct {
+        size: u32,
+        members: Vec<Member>,
+    },
+    Union {
+        size: u32,
+        members: Vec<Member>,
+    },
+    Enum {
+        size: u32,
+        signed: bool,
+        values: Vec<EnumValue>,
+    },
     /// A forward declaration of a struct, or of a union when `is_union`.
-    Fwd { is_union: bool },
-    Typedef { ty: TypeId },
-    Volatile { ty: TypeId },
-    Const { ty: TypeId },
-    Restrict { ty: TypeId },
-    Func { proto: TypeId, linkage: Linkage },
-    FuncProto { ret: TypeId, params: Vec<Param> },
-    Var { ty: TypeId, linkage: Linkage },
-    Datasec { size: u32, vars: Vec<VarSecInfo> },
-    Float { size: u32 },
+    Fwd {
+        is_union: bool,
+    },
+    Typedef {
+        ty: TypeId,
+    },
+    Volatile {
+        ty: TypeId,
+    },
+    Const {
+        ty: TypeId,
+    },
+    Restrict {
+        ty: TypeId,
+    },
+    Func {
+        proto: TypeId,
+        linkage: Linkage,
+    },
+    FuncProto {
+        ret: TypeId,
+        params: Vec<Param>,
+    },
+    Var {
+        ty: TypeId,
+        linkage: Linkage,
+    },
+    Datasec {
+        size: u32,
+        vars: Vec<VarSecInfo>,
+    },
+    Float {
+        size: u32,
+    },
     /// A `btf_decl_tag` on `ty`: on the type itself when `component_idx` is -1, otherwise on
     /// that member or parameter.
-    DeclTag { ty: TypeId, component_idx: i32 },
-    TypeTag { ty: TypeId },
-    Enum64 { size: u32, signed: bool, values: Vec<EnumValue> },
+    DeclTag {
+        ty: TypeId,
+        component_idx: i32,
+    },
+    TypeTag {
+        ty: TypeId,
+    },
+    Enum64 {
+        size: u32,
+        signed: bool,
+        values: Vec<EnumValue>,
+    },
 }
 
 /// One BTF type: its name and its kind.
@@ -249,7 +324,11 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(bytes: &'a [u8], what: &'static str) -> Cursor<'a> {
-        Cursor { bytes, pos: 0, what }
+        Cursor {
+            bytes,
+            pos: 0,
+            what,
+        }
     }
 
     pub(crate) fn remaining(&self) -> usize {
@@ -258,7 +337,10 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], BtfError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or(BtfError::Truncated { what: self.what, offset: self.pos })?;
+        let end = end.ok_or(BtfError::Truncated {
+            what: self.what,
+            offset: self.pos,
+        })?;
         let res = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(res)
@@ -280,10 +362,18 @@ impl<'a> Cursor<'a> {
 }
 
 /// The sub-slice `[off, off + len)` of `bytes`, or a header error.
-pub(crate) fn sub<'a>(bytes: &'a [u8], off: u32, len: u32, what: &'static str) -> Result<&'a [u8], BtfError> {
+pub(crate) fn sub<'a>(
+    bytes: &'a [u8],
+    off: u32,
+    len: u32,
+    what: &'static str,
+) -> Result<&'a [u8], BtfError> {
     let start = off as usize;
-    let end = start.checked_add(len as usize).filter(|&e| e <= bytes.len());
-    end.map(|e| &bytes[start..e]).ok_or(BtfError::BadHeader { what })
+    let end = start
+        .checked_add(len as usize)
+        .filter(|&e| e <= bytes.len());
+    end.map(|e| &bytes[start..e])
+        .ok_or(BtfError::BadHeader { what })
 }
 
 /// The NUL-terminated string at `off` in a string table.
@@ -306,7 +396,9 @@ pub(crate) fn parse_preamble(c: &mut Cursor<'_>) -> Result<u32, BtfError> {
     let _flags = c.u8()?;
     let hdr_len = c.u32()?;
     if (hdr_len as usize) < 8 || hdr_len as usize > c.bytes.len() {
-        return Err(BtfError::BadHeader { what: "header length" });
+        return Err(BtfError::BadHeader {
+            what: "header length",
+        });
     }
     Ok(hdr_len)
 }
@@ -319,7 +411,9 @@ impl Btf {
         let mut c = Cursor::new(bytes, "btf header");
         let hdr_len = parse_preamble(&mut c)?;
         if hdr_len < 24 {
-            return Err(BtfError::BadHeader { what: "header length" });
+            return Err(BtfError::BadHeader {
+                what: "header length",
+            });
         }
         let type_off = c.u32()?;
         let type_len = c.u32()?;
@@ -329,12 +423,19 @@ impl Btf {
         let type_sec = sub(body, type_off, type_len, "type section out of bounds")?;
         let str_sec = sub(body, str_off, str_len, "string section out of bounds")?;
         if !str_sec.is_empty() && str_sec[0] != 0 {
-            return Err(BtfError::BadHeader { what: "string section does not start with NUL" });
+            return Err(BtfError::BadHeader {
+                what: "string section does not start with NUL",
+            });
         }
         if !str_sec.is_empty() && str_sec[str_sec.len() - 1] != 0 {
-            return Err(BtfError::BadHeader { what: "string section not NUL-terminated" });
+            return Err(BtfError::BadHeader {
+                what: "string section not NUL-terminated",
+            });
         }
-        let mut btf = Btf { strings: str_sec.to_vec(), types: Vec::new() };
+        let mut btf = Btf {
+            strings: str_sec.to_vec(),
+            types: Vec::new(),
+        };
         let mut c = Cursor::new(type_sec, "btf type");
         while c.remaining() > 0 {
             let id = u32::try_from(btf.types.len() + 1).map_err(|_| BtfError::TooManyTypes)?;
@@ -352,7 +453,9 @@ impl Btf {
         if off == 0 && self.strings.is_empty() {
             return Ok(());
         }
-        str_in(&self.strings, off).map(|_| ()).ok_or(BtfError::BadString { offset: off })
+        str_in(&self.strings, off)
+            .map(|_| ())
+            .ok_or(BtfError::BadString { offset: off })
     }
 
     /// Number of types, not counting `void`; valid ids are `1..=n_types()`.
@@ -368,7 +471,10 @@ impl Btf {
 
     /// All types with their ids, in id order.
     pub fn types(&self) -> impl Iterator<Item = (TypeId, &BtfType)> {
-        self.types.iter().enumerate().map(|(i, t)| (TypeId(i as u32 + 1), t))
+        self.types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (TypeId(i as u32 + 1), t))
     }
 
     /// The string at `off` in the string table (`""` for offset 0).
@@ -391,7 +497,9 @@ impl Btf {
 
     /// The first type with this name and kind name (`"struct"`, `"func"`, ...), by linear scan.
     pub fn find_by_name(&self, name: &str, kind: &str) -> Option<TypeId> {
-        self.types().find(|(_, t)| t.kind_name() == kind && self.name(t) == name).map(|(id, _)| id)
+        self.types()
+            .find(|(_, t)| t.kind_name() == kind && self.name(t) == name)
+            .map(|(id, _)| id)
     }
 
     /// Follows typedefs, `const`, `volatile`, `restrict` and type tags to the underlying type.
@@ -473,7 +581,9 @@ impl Btf {
 
     /// The member named `name` of the struct or union `id` resolves to (direct members only).
     pub fn member(&self, id: TypeId, name: &str) -> Option<&Member> {
-        self.members(id)?.iter().find(|m| self.str_at(m.name_off) == Some(name))
+        self.members(id)?
+            .iter()
+            .find(|m| self.str_at(m.name_off) == Some(name))
     }
 
     /// The name of a member, parameter or enumerator (`""` when anonymous).
@@ -524,7 +634,10 @@ fn records<'a, T>(
 ) -> Result<Vec<T>, BtfError> {
     let need = (vlen as usize).checked_mul(rec);
     if !matches!(need, Some(n) if n <= c.remaining()) {
-        return Err(BtfError::Truncated { what: c.what, offset: c.pos });
+        return Err(BtfError::Truncated {
+            what: c.what,
+            offset: c.pos,
+        });
     }
     let mut res = Vec::with_capacity(vlen as usize);
     for _ in 0..vlen {
@@ -548,7 +661,11 @@ fn parse_type(c: &mut Cursor<'_>, id: u32) -> Result<BtfType, BtfError> {
             let enc = (data >> 24) & 0x0f;
             BtfKind::Int {
                 size,
-                encoding: IntEncoding { signed: enc & 1 != 0, char: enc & 2 != 0, bool: enc & 4 != 0 },
+                encoding: IntEncoding {
+                    signed: enc & 1 != 0,
+                    char: enc & 2 != 0,
+                    bool: enc & 4 != 0,
+                },
                 bit_offset: ((data >> 16) & 0xff) as u8,
                 bits: (data & 0xff) as u8,
             }
@@ -558,16 +675,28 @@ fn parse_type(c: &mut Cursor<'_>, id: u32) -> Result<BtfType, BtfError> {
             let elem = TypeId(c.u32()?);
             let index = TypeId(c.u32()?);
             let nelems = c.u32()?;
-            BtfKind::Array { elem, index, nelems }
+            BtfKind::Array {
+                elem,
+                index,
+                nelems,
+            }
         }
         4 | 5 => {
             let members = records(c, vlen, 12, |c| {
                 let name_off = c.u32()?;
                 let ty = TypeId(c.u32()?);
                 let off = c.u32()?;
-                let (bit_offset, bitfield_size) =
-                    if kind_flag { (off & 0x00ff_ffff, (off >> 24) as u8) } else { (off, 0) };
-                Ok(Member { name_off, ty, bit_offset, bitfield_size })
+                let (bit_offset, bitfield_size) = if kind_flag {
+                    (off & 0x00ff_ffff, (off >> 24) as u8)
+                } else {
+                    (off, 0)
+                };
+                Ok(Member {
+                    name_off,
+                    ty,
+                    bit_offset,
+                    bitfield_size,
+                })
             })?;
             if kind_num == 4 {
                 BtfKind::Struct { size, members }
@@ -579,39 +708,74 @@ fn parse_type(c: &mut Cursor<'_>, id: u32) -> Result<BtfType, BtfError> {
             let values = records(c, vlen, 8, |c| {
                 let name_off = c.u32()?;
                 let raw = c.u32()?;
-                let val = if kind_flag { i64::from(raw as i32) } else { i64::from(raw) };
+                let val = if kind_flag {
+                    i64::from(raw as i32)
+                } else {
+                    i64::from(raw)
+                };
                 Ok(EnumValue { name_off, val })
             })?;
-            BtfKind::Enum { size, signed: kind_flag, values }
+            BtfKind::Enum {
+                size,
+                signed: kind_flag,
+                values,
+            }
         }
-        7 => BtfKind::Fwd { is_union: kind_flag },
+        7 => BtfKind::Fwd {
+            is_union: kind_flag,
+        },
         8 => BtfKind::Typedef { ty },
         9 => BtfKind::Volatile { ty },
         10 => BtfKind::Const { ty },
         11 => BtfKind::Restrict { ty },
-        12 => BtfKind::Func { proto: ty, linkage: Linkage::from_raw(vlen) },
+        12 => BtfKind::Func {
+            proto: ty,
+            linkage: Linkage::from_raw(vlen),
+        },
         13 => {
-            let params = records(c, vlen, 8, |c| Ok(Param { name_off: c.u32()?, ty: TypeId(c.u32()?) }))?;
+            let params = records(c, vlen, 8, |c| {
+                Ok(Param {
+                    name_off: c.u32()?,
+                    ty: TypeId(c.u32()?),
+                })
+            })?;
             BtfKind::FuncProto { ret: ty, params }
         }
-        14 => BtfKind::Var { ty, linkage: Linkage::from_raw(c.u32()?) },
+        14 => BtfKind::Var {
+            ty,
+            linkage: Linkage::from_raw(c.u32()?),
+        },
         15 => {
             let vars = records(c, vlen, 12, |c| {
-                Ok(VarSecInfo { ty: TypeId(c.u32()?), offset: c.u32()?, size: c.u32()? })
+                Ok(VarSecInfo {
+                    ty: TypeId(c.u32()?),
+                    offset: c.u32()?,
+                    size: c.u32()?,
+                })
             })?;
             BtfKind::Datasec { size, vars }
         }
         16 => BtfKind::Float { size },
-        17 => BtfKind::DeclTag { ty, component_idx: c.u32()? as i32 },
+        17 => BtfKind::DeclTag {
+            ty,
+            component_idx: c.u32()? as i32,
+        },
         18 => BtfKind::TypeTag { ty },
         19 => {
             let values = records(c, vlen, 12, |c| {
                 let name_off = c.u32()?;
                 let lo = u64::from(c.u32()?);
                 let hi = u64::from(c.u32()?);
-                Ok(EnumValue { name_off, val: ((hi << 32) | lo) as i64 })
+                Ok(EnumValue {
+                    name_off,
+                    val: ((hi << 32) | lo) as i64,
+                })
             })?;
-            BtfKind::Enum64 { size, signed: kind_flag, values }
+            BtfKind::Enum64 {
+                size,
+                signed: kind_flag,
+                values,
+            }
         }
         kind => return Err(BtfError::UnknownKind { id, kind }),
     };

@@ -12,7 +12,10 @@ struct Builder {
 
 impl Builder {
     fn new() -> Builder {
-        Builder { words: Vec::new(), strings: vec![0] }
+        Builder {
+            words: Vec::new(),
+            strings: vec![0],
+        }
     }
 
     fn s(&mut self, text: &str) -> u32 {
@@ -23,9 +26,18 @@ impl Builder {
     }
 
     /// Appends a type header and its extra words.
-    fn ty(&mut self, name: u32, kind: u32, kflag: bool, vlen: u32, size_or_type: u32, extra: &[u32]) {
+    fn ty(
+        &mut self,
+        name: u32,
+        kind: u32,
+        kflag: bool,
+        vlen: u32,
+        size_or_type: u32,
+        extra: &[u32],
+    ) {
         self.words.push(name);
-        self.words.push((u32::from(kflag) << 31) | (kind << 24) | vlen);
+        self.words
+            .push((u32::from(kflag) << 31) | (kind << 24) | vlen);
         self.words.push(size_or_type);
         self.words.extend_from_slice(extra);
     }
@@ -36,7 +48,13 @@ impl Builder {
         res.extend_from_slice(&0xeb9fu16.to_le_bytes());
         res.push(1);
         res.push(0);
-        for w in [24u32, 0, types.len() as u32, types.len() as u32, self.strings.len() as u32] {
+        for w in [
+            24u32,
+            0,
+            types.len() as u32,
+            types.len() as u32,
+            self.strings.len() as u32,
+        ] {
             res.extend_from_slice(&w.to_le_bytes());
         }
         res.extend_from_slice(&types);
@@ -94,24 +112,72 @@ fn parses_every_kind() {
     assert_eq!(
         kinds,
         [
-            "int", "ptr", "array", "struct", "union", "enum", "fwd", "typedef", "volatile", "const", "restrict",
-            "func_proto", "func", "var", "datasec", "float", "decl_tag", "type_tag", "enum64", "decl_tag"
+            "int",
+            "ptr",
+            "array",
+            "struct",
+            "union",
+            "enum",
+            "fwd",
+            "typedef",
+            "volatile",
+            "const",
+            "restrict",
+            "func_proto",
+            "func",
+            "var",
+            "datasec",
+            "float",
+            "decl_tag",
+            "type_tag",
+            "enum64",
+            "decl_tag"
         ]
     );
-    let Some(BtfKind::Int { size: 4, encoding, bits: 32, bit_offset: 0 }) = btf.type_by_id(TypeId(1)).map(|t| &t.kind) else {
+    let Some(BtfKind::Int {
+        size: 4,
+        encoding,
+        bits: 32,
+        bit_offset: 0,
+    }) = btf.type_by_id(TypeId(1)).map(|t| &t.kind)
+    else {
         panic!()
     };
     assert!(encoding.signed && !encoding.char && !encoding.bool);
     let m = btf.members(TypeId(4)).unwrap();
-    assert_eq!((btf.member_name(&m[1]), m[1].bit_offset, m[1].bitfield_size), ("bits", 32, 3));
-    let Some(BtfKind::Enum { values, signed: true, .. }) = btf.type_by_id(TypeId(6)).map(|t| &t.kind) else { panic!() };
+    assert_eq!(
+        (btf.member_name(&m[1]), m[1].bit_offset, m[1].bitfield_size),
+        ("bits", 32, 3)
+    );
+    let Some(BtfKind::Enum {
+        values,
+        signed: true,
+        ..
+    }) = btf.type_by_id(TypeId(6)).map(|t| &t.kind)
+    else {
+        panic!()
+    };
     assert_eq!(values[0].val, -5);
-    let Some(BtfKind::Enum64 { values, signed: false, .. }) = btf.type_by_id(TypeId(19)).map(|t| &t.kind) else {
+    let Some(BtfKind::Enum64 {
+        values,
+        signed: false,
+        ..
+    }) = btf.type_by_id(TypeId(19)).map(|t| &t.kind)
+    else {
         panic!()
     };
     assert_eq!(values[0].val as u64, 1 << 63);
-    assert!(matches!(btf.type_by_id(TypeId(7)).unwrap().kind, BtfKind::Fwd { is_union: true }));
-    assert!(matches!(btf.type_by_id(TypeId(13)).unwrap().kind, BtfKind::Func { linkage: Linkage::Global, .. }));
+    assert!(matches!(
+        btf.type_by_id(TypeId(7)).unwrap().kind,
+        BtfKind::Fwd { is_union: true }
+    ));
+    assert!(matches!(
+        btf.type_by_id(TypeId(13)).unwrap().kind,
+        BtfKind::Func {
+            linkage: Linkage::Global,
+            ..
+        }
+    ));
     assert_eq!(btf.name_of(TypeId(13)), "f");
     assert_eq!(btf.find_by_name("pair", "struct"), Some(TypeId(4)));
     assert_eq!(btf.type_by_id(TypeId(0)), None);
@@ -128,20 +194,35 @@ fn resolves_sizes_through_modifiers() {
     assert_eq!(btf.size_of(TypeId(2)), Some(8));
     assert_eq!(btf.size_of(TypeId(3)), Some(40));
     assert_eq!(btf.size_of(TypeId(10)), Some(8));
-    assert_eq!(btf.size_of(TypeId(14)), Some(8), "a var has its type's size");
+    assert_eq!(
+        btf.size_of(TypeId(14)),
+        Some(8),
+        "a var has its type's size"
+    );
     assert_eq!(btf.size_of(TypeId(16)), Some(8));
-    assert_eq!(btf.size_of(TypeId(7)), None, "forward declarations are unsized");
+    assert_eq!(
+        btf.size_of(TypeId(7)),
+        None,
+        "forward declarations are unsized"
+    );
     assert_eq!(btf.size_of(TypeId(13)), None, "functions are unsized");
     assert_eq!(btf.size_of(TypeId(0)), None);
     assert_eq!(btf.size_of(TypeId(999)), None);
-    assert_eq!(btf.member(TypeId(8), "a").map(|m| m.ty), Some(TypeId(1)), "members through a typedef");
+    assert_eq!(
+        btf.member(TypeId(8), "a").map(|m| m.ty),
+        Some(TypeId(1)),
+        "members through a typedef"
+    );
 }
 
 #[test]
 fn lists_decl_tags_of_functions() {
     let (blob, _) = every_kind();
     let btf = Btf::parse(&blob).unwrap();
-    assert_eq!(btf.decl_tags_of(TypeId(13)), [(-1, "comment:adds two numbers"), (0, "arg_tag")]);
+    assert_eq!(
+        btf.decl_tags_of(TypeId(13)),
+        [(-1, "comment:adds two numbers"), (0, "arg_tag")]
+    );
     let comments: Vec<_> = btf
         .decl_tags()
         .filter(|(t, idx, s)| *idx == -1 && s.starts_with("comment:") && btf.name_of(*t) == "f")
@@ -180,12 +261,20 @@ fn array_size_overflow_is_none() {
 fn header_errors() {
     let (blob, _) = every_kind();
     assert!(matches!(Btf::parse(&[]), Err(BtfError::Truncated { .. })));
-    assert!(matches!(Btf::parse(&blob[..10]), Err(BtfError::BadHeader { .. } | BtfError::Truncated { .. })));
+    assert!(matches!(
+        Btf::parse(&blob[..10]),
+        Err(BtfError::BadHeader { .. } | BtfError::Truncated { .. })
+    ));
     let mut be = blob.clone();
     // A big-endian blob starts with the bytes eb 9f.
     be[0] = 0xeb;
     be[1] = 0x9f;
-    assert_eq!(Btf::parse(&be), Err(BtfError::BadMagic { magic: 0xeb9f_u16.swap_bytes() }));
+    assert_eq!(
+        Btf::parse(&be),
+        Err(BtfError::BadMagic {
+            magic: 0xeb9f_u16.swap_bytes()
+        })
+    );
     let mut v = blob.clone();
     v[2] = 2;
     assert_eq!(Btf::parse(&v), Err(BtfError::BadVersion { version: 2 }));
@@ -201,25 +290,43 @@ fn header_errors() {
 fn type_errors() {
     // A truncated type section: cut the last word off the types.
     let (_, b) = every_kind();
-    let mut short = Builder { words: b.words.clone(), strings: b.strings.clone() };
+    let mut short = Builder {
+        words: b.words.clone(),
+        strings: b.strings.clone(),
+    };
     short.words.pop();
-    assert!(matches!(Btf::parse(&short.build()), Err(BtfError::Truncated { .. })));
+    assert!(matches!(
+        Btf::parse(&short.build()),
+        Err(BtfError::Truncated { .. })
+    ));
     // Unknown kind.
     let mut b = Builder::new();
     b.ty(0, 31, false, 0, 0, &[]);
-    assert_eq!(Btf::parse(&b.build()), Err(BtfError::UnknownKind { id: 1, kind: 31 }));
+    assert_eq!(
+        Btf::parse(&b.build()),
+        Err(BtfError::UnknownKind { id: 1, kind: 31 })
+    );
     // A name outside the string table.
     let mut b = Builder::new();
     b.ty(1000, 2, false, 0, 0, &[]);
-    assert_eq!(Btf::parse(&b.build()), Err(BtfError::BadString { offset: 1000 }));
+    assert_eq!(
+        Btf::parse(&b.build()),
+        Err(BtfError::BadString { offset: 1000 })
+    );
     // A member name outside the string table.
     let mut b = Builder::new();
     b.ty(0, 4, false, 1, 4, &[77, 0, 0]);
-    assert_eq!(Btf::parse(&b.build()), Err(BtfError::BadString { offset: 77 }));
+    assert_eq!(
+        Btf::parse(&b.build()),
+        Err(BtfError::BadString { offset: 77 })
+    );
     // A huge vlen is refused before anything is allocated for it.
     let mut b = Builder::new();
     b.ty(0, 4, false, 0xffff, 4, &[0, 0, 0]);
-    assert!(matches!(Btf::parse(&b.build()), Err(BtfError::Truncated { .. })));
+    assert!(matches!(
+        Btf::parse(&b.build()),
+        Err(BtfError::Truncated { .. })
+    ));
 }
 
 /// Builds a `.BTF.ext` with one section's records; `core` adds a CO-RE block.
@@ -240,7 +347,9 @@ fn ext_blob(sec_name: u32, func: &[[u32; 2]], line: &[[u32; 4]], core: &[[u32; 4
     let mut res = Vec::new();
     res.extend_from_slice(&0xeb9fu16.to_le_bytes());
     res.extend_from_slice(&[1, 0]);
-    for w in [32u32, func_off, func_len, line_off, line_len, core_off, core_len] {
+    for w in [
+        32u32, func_off, func_len, line_off, line_len, core_off, core_len,
+    ] {
         res.extend_from_slice(&w.to_le_bytes());
     }
     res.extend(body.iter().flat_map(|w| w.to_le_bytes()));
@@ -255,7 +364,12 @@ fn parses_btf_ext() {
     let text = b.s("return 0;");
     let access = b.s("0:1");
     let btf = Btf::parse(&b.build()).unwrap();
-    let blob = ext_blob(sec, &[[0, 13]], &[[0, file, text, (7 << 10) | 5], [16, file, text, 8 << 10]], &[[8, 4, access, 0], [16, 4, access, 2]]);
+    let blob = ext_blob(
+        sec,
+        &[[0, 13]],
+        &[[0, file, text, (7 << 10) | 5], [16, file, text, 8 << 10]],
+        &[[8, 4, access, 0], [16, 4, access, 2]],
+    );
     let ext = BtfExt::parse(&blob, &btf).unwrap();
     let s = ext.section("xdp").unwrap();
     assert_eq!(s.func_info.len(), 1);
@@ -277,19 +391,31 @@ fn btf_ext_errors() {
     // A record count past the end of the block.
     let mut bad = good.clone();
     bad[32 + 8..32 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(matches!(BtfExt::parse(&bad, &btf), Err(BtfError::Truncated { .. })));
+    assert!(matches!(
+        BtfExt::parse(&bad, &btf),
+        Err(BtfError::Truncated { .. })
+    ));
     // A record size smaller than the record.
     let mut bad = good.clone();
     bad[32..36].copy_from_slice(&4u32.to_le_bytes());
-    assert!(matches!(BtfExt::parse(&bad, &btf), Err(BtfError::BadRecordSize { .. })));
+    assert!(matches!(
+        BtfExt::parse(&bad, &btf),
+        Err(BtfError::BadRecordSize { .. })
+    ));
     // A section name outside the string table.
     let mut bad = good.clone();
     bad[36..40].copy_from_slice(&9999u32.to_le_bytes());
-    assert!(matches!(BtfExt::parse(&bad, &btf), Err(BtfError::BadString { offset: 9999 })));
+    assert!(matches!(
+        BtfExt::parse(&bad, &btf),
+        Err(BtfError::BadString { offset: 9999 })
+    ));
     // Block offsets outside the blob.
     let mut bad = good;
     bad[8..12].copy_from_slice(&0xffff_fff0u32.to_le_bytes());
-    assert!(matches!(BtfExt::parse(&bad, &btf), Err(BtfError::BadHeader { .. })));
+    assert!(matches!(
+        BtfExt::parse(&bad, &btf),
+        Err(BtfError::BadHeader { .. })
+    ));
 }
 
 #[test]

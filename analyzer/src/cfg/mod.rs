@@ -60,8 +60,8 @@ impl StructuralViolation {
             StructuralViolation::JumpOutOfRange { from, to } => {
                 format!("jump out of range from insn {from} to {to}")
             }
-            StructuralViolation::JumpIntoLdImm64 { from, to } => {
-                format!("jump out of range from insn {from} to {to}")
+            StructuralViolation::JumpIntoLdImm64 { to, .. } => {
+                format!("jump into the middle of ldimm64 insn {}", to.0 - 1)
             }
             StructuralViolation::CallOutOfRange { .. } => "call to invalid destination".to_string(),
             StructuralViolation::FallsOffEnd { .. } => "last insn is not an exit or jmp".to_string(),

@@ -36,26 +36,54 @@ pub enum LoadErrorKind {
     /// The section or symbol tables are malformed (`what` says how).
     Malformed { what: String },
     /// A section's contents lie outside the file.
-    SectionOutOfBounds { section: SectionRef, offset: u64, size: u64 },
+    SectionOutOfBounds {
+        section: SectionRef,
+        offset: u64,
+        size: u64,
+    },
     /// A section or link index points at no section.
     BadSectionIndex { section: SectionRef, index: u32 },
     /// A symbol's range is outside its section, misaligned, or overlaps another program.
-    BadSymbol { section: SectionRef, symbol: String, offset: u64, size: u64, what: &'static str },
+    BadSymbol {
+        section: SectionRef,
+        symbol: String,
+        offset: u64,
+        size: u64,
+        what: &'static str,
+    },
     /// Code size is not a multiple of 8.
     CodeSizeNotMultipleOf8 { section: SectionRef, size: u64 },
     /// An instruction could not be decoded. `err.insn` counts slots from the start of
     /// `program`; `offset` is the slot's byte offset in the section (as `llvm-objdump` shows).
     /// The kernel would reject such a program at verification, so a caller predicting a
     /// verdict may turn this into a rejection of `program`.
-    Decode { section: SectionRef, program: String, offset: u64, err: DecodeError },
+    Decode {
+        section: SectionRef,
+        program: String,
+        offset: u64,
+        err: DecodeError,
+    },
     /// A relocation names a symbol index past the end of the symbol table.
-    MissingSymbol { section: SectionRef, offset: u64, symbol_index: u32 },
+    MissingSymbol {
+        section: SectionRef,
+        offset: u64,
+        symbol_index: u32,
+    },
     /// A relocation's offset is outside its section or not at an instruction boundary.
     RelocOutOfRange { section: SectionRef, offset: u64 },
     /// A relocation whose type we do not handle, or on an instruction it cannot apply to.
-    BadReloc { section: SectionRef, offset: u64, symbol: String, what: String },
+    BadReloc {
+        section: SectionRef,
+        offset: u64,
+        symbol: String,
+        what: String,
+    },
     /// A call or function-address load whose target is not inside any function.
-    BadCallTarget { section: SectionRef, offset: u64, target: i64 },
+    BadCallTarget {
+        section: SectionRef,
+        offset: u64,
+        target: i64,
+    },
     /// A map definition we cannot read.
     BadMap { map: String, what: String },
     /// `.BTF` could not be parsed.
@@ -88,38 +116,91 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use LoadErrorKind as K;
         match &self.kind {
-            K::Truncated { len } => write!(f, "file is truncated ({len} bytes, shorter than an elf header)"),
+            K::Truncated { len } => write!(
+                f,
+                "file is truncated ({len} bytes, shorter than an elf header)"
+            ),
             K::NotElf => write!(f, "not an elf file"),
             K::Not64Bit => write!(f, "32-bit elf file, bpf objects are 64-bit"),
-            K::BigEndian => write!(f, "big-endian bpf object, only little-endian objects are supported"),
-            K::NotBpf { machine } => write!(f, "not a bpf object: machine is {}", machine_name(*machine)),
+            K::BigEndian => write!(
+                f,
+                "big-endian bpf object, only little-endian objects are supported"
+            ),
+            K::NotBpf { machine } => {
+                write!(f, "not a bpf object: machine is {}", machine_name(*machine))
+            }
             K::NotRelocatable { e_type } => {
                 write!(f, "elf type {e_type} is not a relocatable object (ET_REL)")
             }
             K::Malformed { what } => write!(f, "malformed elf: {}", what.to_lowercase()),
-            K::SectionOutOfBounds { section, offset, size } => {
-                write!(f, "{section}: contents at offset {offset} size {size} lie outside the file")
+            K::SectionOutOfBounds {
+                section,
+                offset,
+                size,
+            } => {
+                write!(
+                    f,
+                    "{section}: contents at offset {offset} size {size} lie outside the file"
+                )
             }
-            K::BadSectionIndex { section, index } => write!(f, "{section}: refers to missing section {index}"),
-            K::BadSymbol { section, symbol, offset, size, what } => {
-                write!(f, "{section}: symbol `{symbol}` at offset {offset} size {size}: {what}")
+            K::BadSectionIndex { section, index } => {
+                write!(f, "{section}: refers to missing section {index}")
+            }
+            K::BadSymbol {
+                section,
+                symbol,
+                offset,
+                size,
+                what,
+            } => {
+                write!(
+                    f,
+                    "{section}: symbol `{symbol}` at offset {offset} size {size}: {what}"
+                )
             }
             K::CodeSizeNotMultipleOf8 { section, size } => {
                 write!(f, "{section}: code size {size} is not a multiple of 8")
             }
-            K::Decode { section, program, offset, err } => {
-                write!(f, "{section}: program `{program}`: {err} (section offset {offset})")
+            K::Decode {
+                section,
+                program,
+                offset,
+                err,
+            } => {
+                write!(
+                    f,
+                    "{section}: program `{program}`: {err} (section offset {offset})"
+                )
             }
-            K::MissingSymbol { section, offset, symbol_index } => {
+            K::MissingSymbol {
+                section,
+                offset,
+                symbol_index,
+            } => {
                 write!(f, "{section}: relocation at offset {offset} refers to missing symbol {symbol_index}")
             }
             K::RelocOutOfRange { section, offset } => {
-                write!(f, "{section}: relocation offset {offset} is out of range or misaligned")
+                write!(
+                    f,
+                    "{section}: relocation offset {offset} is out of range or misaligned"
+                )
             }
-            K::BadReloc { section, offset, symbol, what } => {
-                write!(f, "{section}: relocation at offset {offset} against `{symbol}`: {what}")
+            K::BadReloc {
+                section,
+                offset,
+                symbol,
+                what,
+            } => {
+                write!(
+                    f,
+                    "{section}: relocation at offset {offset} against `{symbol}`: {what}"
+                )
             }
-            K::BadCallTarget { section, offset, target } => {
+            K::BadCallTarget {
+                section,
+                offset,
+                target,
+            } => {
                 write!(f, "{section}: call at offset {offset} targets insn {target}, outside any function")
             }
             K::BadMap { map, what } => write!(f, "map `{map}`: {what}"),

@@ -51,50 +51,100 @@ struct Linker<'e, 'a> {
     relocs: Vec<InsnReloc>,
     subprogs: Vec<Subprog>,
     chunks: Vec<Chunk>,
+    index: &'e Index,
     /// `(code-section index, function index)` to the slot the function was placed at.
     placed: HashMap<(usize, usize), u32>,
-    /// Relocations of each code section by offset, built once per program.
+    /// Most slots this program may have (see [`MAX_PROGRAM_SLOTS`]).
+    limit: usize,
+}
+
+/// Largest linked program, in slots: the kernel's `BPF_COMPLEXITY_LIMIT_INSNS`.
+pub(crate) const MAX_PROGRAM_SLOTS: usize = 1_000_000;
+
+/// Look-up tables built once per object and shared by every program's linking, so that
+/// linking all programs stays linear in the object's size (apart from the copies).
+pub(crate) struct Index {
+    /// Per code section (same order as the code-section list), its relocations by offset.
     rels: Vec<HashMap<u64, Rel>>,
+    /// ELF section index to code-section list index.
+    code_by_sec: HashMap<u32, usize>,
+    /// Per data section, its `STT_OBJECT` symbols as `(start, end, symbol index)`, sorted.
+    vars: HashMap<u32, Vec<(u64, u64, usize)>>,
+}
+
+impl Index {
+    pub(crate) fn new(elf: &Elf<'_>, code: &[CodeSection]) -> Result<Index, LoadError> {
+        let mut rels = Vec::with_capacity(code.len());
+        for cs in code {
+            let s = &elf.sections[cs.sec as usize];
+            let mut by_off = HashMap::with_capacity(s.rels.len());
+            for r in &s.rels {
+                if r.r_type == R_BPF_NONE {
+                    continue;
+                }
+                if r.offset % 8 != 0 || r.offset >= s.data.len() as u64 {
+                    let section = elf.sec_ref(cs.sec);
+                    return Err(LoadErrorKind::RelocOutOfRange {
+                        section,
+                        offset: r.offset,
+                    }
+                    .into());
+                }
+                if r.sym as usize >= elf.symbols.len() {
+                    let section = elf.sec_ref(cs.sec);
+                    let offset = r.offset;
+                    return Err(LoadErrorKind::MissingSymbol {
+                        section,
+                        offset,
+                        symbol_index: r.sym,
+                    }
+                    .into());
+                }
+                by_off.insert(r.offset, *r);
+            }
+            rels.push(by_off);
+        }
+        let code_by_sec = code.iter().enumerate().map(|(i, c)| (c.sec, i)).collect();
+        let mut vars: HashMap<u32, Vec<(u64, u64, usize)>> = HashMap::new();
+        for (i, s) in elf.symbols.iter().enumerate() {
+            if s.st_type == STT_OBJECT && s.shndx != 0 && s.shndx < SHN_LORESERVE {
+                let end = s.value.saturating_add(s.size.max(1));
+                vars.entry(s.shndx).or_default().push((s.value, end, i));
+            }
+        }
+        for v in vars.values_mut() {
+            v.sort_unstable();
+        }
+        Ok(Index {
+            rels,
+            code_by_sec,
+            vars,
+        })
+    }
 }
 
 /// Links function `func` of code section `sec` (an ELF section index) into a program.
+/// `budget` is how many more slots all programs of the object may still use in total.
 pub(crate) fn link(
     elf: &Elf<'_>,
     code: &[CodeSection],
     maps: &Maps,
-    sec: u32,
-    func: usize,
+    index: &Index,
+    (sec, func): (u32, usize),
+    budget: &mut usize,
 ) -> Result<Linked, LoadError> {
-    let mut rels = Vec::with_capacity(code.len());
-    for cs in code {
-        let s = &elf.sections[cs.sec as usize];
-        let mut by_off = HashMap::with_capacity(s.rels.len());
-        for r in &s.rels {
-            if r.r_type == R_BPF_NONE {
-                continue;
-            }
-            if r.offset % 8 != 0 || r.offset >= s.data.len() as u64 {
-                return Err(LoadErrorKind::RelocOutOfRange { section: elf.sec_ref(cs.sec), offset: r.offset }.into());
-            }
-            if r.sym as usize >= elf.symbols.len() {
-                let section = elf.sec_ref(cs.sec);
-                return Err(LoadErrorKind::MissingSymbol { section, offset: r.offset, symbol_index: r.sym }.into());
-            }
-            by_off.insert(r.offset, *r);
-        }
-        rels.push(by_off);
-    }
-    let code_idx = code.iter().position(|c| c.sec == sec).ok_or(LoadErrorKind::TooLarge)?;
+    let code_idx = *index.code_by_sec.get(&sec).ok_or(LoadErrorKind::TooLarge)?;
     let mut l = Linker {
         elf,
         code,
         maps,
+        index,
         insns: Vec::new(),
         relocs: Vec::new(),
         subprogs: Vec::new(),
         chunks: Vec::new(),
         placed: HashMap::new(),
-        rels,
+        limit: MAX_PROGRAM_SLOTS.min(*budget),
     };
     l.place(code_idx, func)?;
     let mut i = 0;
@@ -106,13 +156,17 @@ pub(crate) fn link(
         i += 1;
     }
     l.relocs.sort_by_key(|r| r.insn);
+    *budget -= l.insns.len();
     let own = code[code_idx].funcs[func].len as usize;
     let mut program = Program::from_insns("", None, Vec::new());
     program.insns = l.insns;
     program.n_insns_own = own;
     program.relocs = l.relocs;
     program.subprogs = l.subprogs;
-    Ok(Linked { program, chunks: l.chunks })
+    Ok(Linked {
+        program,
+        chunks: l.chunks,
+    })
 }
 
 impl Linker<'_, '_> {
@@ -124,17 +178,41 @@ impl Linker<'_, '_> {
         let f = &self.code[code].funcs[func];
         let out_start = insn_idx(self.insns.len())?.0;
         let (s, e) = (f.start as usize, f.start as usize + f.len as usize);
+        if self.insns.len() + (e - s) > self.limit {
+            return Err(LoadErrorKind::TooLarge.into());
+        }
         self.insns.extend_from_slice(&self.code[code].insns[s..e]);
-        insn_idx(self.insns.len())?;
-        self.chunks.push(Chunk { code, sec: self.code[code].sec, sec_start: f.start, len: f.len, out_start });
-        self.subprogs.push(Subprog { name: f.name.clone(), start: InsnIdx(out_start), len: f.len });
+        self.chunks.push(Chunk {
+            code,
+            sec: self.code[code].sec,
+            sec_start: f.start,
+            len: f.len,
+            out_start,
+        });
+        self.subprogs.push(Subprog {
+            name: f.name.clone(),
+            start: InsnIdx(out_start),
+            len: f.len,
+        });
         self.placed.insert((code, func), out_start);
         Ok(out_start)
     }
 
-    fn bad_reloc(&self, code: usize, offset: u64, sym: &Symbol, what: impl Into<String>) -> LoadError {
+    fn bad_reloc(
+        &self,
+        code: usize,
+        offset: u64,
+        sym: &Symbol,
+        what: impl Into<String>,
+    ) -> LoadError {
         let section = self.elf.sec_ref(self.code[code].sec);
-        LoadErrorKind::BadReloc { section, offset, symbol: sym.name.clone(), what: what.into() }.into()
+        LoadErrorKind::BadReloc {
+            section,
+            offset,
+            symbol: sym.name.clone(),
+            what: what.into(),
+        }
+        .into()
     }
 
     /// Applies whatever slot `k` of chunk `c` needs: a relocation, or a call fix-up.
@@ -143,98 +221,183 @@ impl Linker<'_, '_> {
         let out = (c.out_start + k) as usize;
         let offset = u64::from(slot) * 8;
         let insn = self.insns[out];
-        let Some(rel) = self.rels[c.code].get(&offset).copied() else {
+        let Some(rel) = self.index.rels[c.code].get(&offset).copied() else {
             return self.process_unrelocated(c, slot, out, insn);
         };
         let sym = &self.elf.symbols[rel.sym as usize];
         match (rel.r_type, insn) {
-            (R_BPF_64_64, Insn::LdImm64 { dst, imm, next_imm, .. }) => {
+            (
+                R_BPF_64_64,
+                Insn::LdImm64 {
+                    dst, imm, next_imm, ..
+                },
+            ) => {
                 let _ = next_imm;
                 self.reloc_lddw(c.code, offset, out, sym, dst, imm)
             }
             (R_BPF_64_32, Insn::Call(CallTarget::Local(imm))) => {
                 if sym.shndx == 0 {
-                    self.insns[out] = Insn::Call(CallTarget::Kfunc { btf_id: 0, module: 0 });
+                    self.insns[out] = Insn::Call(CallTarget::Kfunc {
+                        btf_id: 0,
+                        module: 0,
+                    });
                     return self.record_extern(out, sym);
                 }
                 let base = i64::try_from(sym.value / 8).unwrap_or(i64::MAX);
-                let target = self.code_target(c.code, offset, sym, base.saturating_add(i64::from(imm) + 1))?;
+                let target =
+                    self.code_target(c.code, offset, sym, base.saturating_add(i64::from(imm) + 1))?;
                 self.link_call(out, target, true)
             }
             (R_BPF_64_32, Insn::Call(_)) if sym.shndx == 0 => {
-                self.insns[out] = Insn::Call(CallTarget::Kfunc { btf_id: 0, module: 0 });
+                self.insns[out] = Insn::Call(CallTarget::Kfunc {
+                    btf_id: 0,
+                    module: 0,
+                });
                 self.record_extern(out, sym)
             }
-            (R_BPF_64_64 | R_BPF_64_32, _) => Err(self.bad_reloc(c.code, offset, sym, "does not apply to this instruction")),
-            (t, _) => Err(self.bad_reloc(c.code, offset, sym, format!("unsupported relocation type {t} in code"))),
+            (R_BPF_64_64 | R_BPF_64_32, _) => {
+                Err(self.bad_reloc(c.code, offset, sym, "does not apply to this instruction"))
+            }
+            (t, _) => Err(self.bad_reloc(
+                c.code,
+                offset,
+                sym,
+                format!("unsupported relocation type {t} in code"),
+            )),
         }
     }
 
     fn record_extern(&mut self, out: usize, sym: &Symbol) -> Result<(), LoadError> {
-        let target = RelocTarget::Extern { name: sym.name.clone() };
-        self.relocs.push(InsnReloc { insn: insn_idx(out)?, target });
+        let target = RelocTarget::Extern {
+            name: sym.name.clone(),
+        };
+        self.relocs.push(InsnReloc {
+            insn: insn_idx(out)?,
+            target,
+        });
         Ok(())
     }
 
     /// A slot without a relocation: only pseudo calls and function-address loads need work.
-    fn process_unrelocated(&mut self, c: Chunk, slot: u32, out: usize, insn: Insn) -> Result<(), LoadError> {
+    fn process_unrelocated(
+        &mut self,
+        c: Chunk,
+        slot: u32,
+        out: usize,
+        insn: Insn,
+    ) -> Result<(), LoadError> {
         let (imm, is_call) = match insn {
             Insn::Call(CallTarget::Local(imm)) => (imm, true),
-            Insn::LdImm64 { src: PseudoSrc::Func, imm, .. } => (imm, false),
+            Insn::LdImm64 {
+                src: PseudoSrc::Func,
+                imm,
+                ..
+            } => (imm, false),
             _ => return Ok(()),
         };
         let target = i64::from(slot) + i64::from(imm) + 1;
         let cs = &self.code[c.code];
-        let func = u32::try_from(target).ok().and_then(|t| Some((t, cs.func_at(t)?)));
+        let func = u32::try_from(target)
+            .ok()
+            .and_then(|t| Some((t, cs.func_at(t)?)));
         let Some((t, func)) = func else {
             let section = self.elf.sec_ref(cs.sec);
-            return Err(LoadErrorKind::BadCallTarget { section, offset: u64::from(slot) * 8, target }.into());
+            return Err(LoadErrorKind::BadCallTarget {
+                section,
+                offset: u64::from(slot) * 8,
+                target,
+            }
+            .into());
         };
         self.link_call(out, (c.code, func, t), is_call)
     }
 
     /// The `(code section, function, slot)` of slot `target` in the section of `sym` (see the
     /// module doc for how callers compute `target`).
-    fn code_target(&self, code: usize, offset: u64, sym: &Symbol, target: i64) -> Result<(usize, usize, u32), LoadError> {
-        let Some(tcode) = self.code.iter().position(|cs| cs.sec == sym.shndx) else {
+    fn code_target(
+        &self,
+        code: usize,
+        offset: u64,
+        sym: &Symbol,
+        target: i64,
+    ) -> Result<(usize, usize, u32), LoadError> {
+        let Some(&tcode) = self.index.code_by_sec.get(&sym.shndx) else {
             return Err(self.bad_reloc(code, offset, sym, "call target is not in a code section"));
         };
-        let found = u32::try_from(target).ok().and_then(|t| Some((t, self.code[tcode].func_at(t)?)));
+        let found = u32::try_from(target)
+            .ok()
+            .and_then(|t| Some((t, self.code[tcode].func_at(t)?)));
         let Some((t, func)) = found else {
             let section = self.elf.sec_ref(self.code[code].sec);
-            return Err(LoadErrorKind::BadCallTarget { section, offset, target }.into());
+            return Err(LoadErrorKind::BadCallTarget {
+                section,
+                offset,
+                target,
+            }
+            .into());
         };
         Ok((tcode, func, t))
     }
 
     /// Places the target function if needed and rewrites the call or `lddw` at `out` to point
     /// at the target slot, relative to the next slot.
-    fn link_call(&mut self, out: usize, (code, func, slot): (usize, usize, u32), is_call: bool) -> Result<(), LoadError> {
+    fn link_call(
+        &mut self,
+        out: usize,
+        (code, func, slot): (usize, usize, u32),
+        is_call: bool,
+    ) -> Result<(), LoadError> {
         let start = self.place(code, func)?;
         let f = &self.code[code].funcs[func];
         let target = start + (slot - f.start);
         let rel = i64::from(target) - (out as i64 + 1);
         let rel = i32::try_from(rel).map_err(|_| LoadErrorKind::TooLarge)?;
-        let name = if slot == f.start { f.name.clone() } else { format!("{}+{}", f.name, slot - f.start) };
+        let name = if slot == f.start {
+            f.name.clone()
+        } else {
+            format!("{}+{}", f.name, slot - f.start)
+        };
         self.insns[out] = match self.insns[out] {
-            Insn::LdImm64 { dst, next_imm, .. } if !is_call => {
-                Insn::LdImm64 { dst, src: PseudoSrc::Func, imm: rel, next_imm }
-            }
+            Insn::LdImm64 { dst, next_imm, .. } if !is_call => Insn::LdImm64 {
+                dst,
+                src: PseudoSrc::Func,
+                imm: rel,
+                next_imm,
+            },
             _ => Insn::Call(CallTarget::Local(rel)),
         };
-        let target = RelocTarget::Subprog { name, target: InsnIdx(target) };
-        self.relocs.push(InsnReloc { insn: insn_idx(out)?, target });
+        let target = RelocTarget::Subprog {
+            name,
+            target: InsnIdx(target),
+        };
+        self.relocs.push(InsnReloc {
+            insn: insn_idx(out)?,
+            target,
+        });
         Ok(())
     }
 
     /// A `R_BPF_64_64` on `lddw dst, imm`: a map, global data, a kconfig extern, another
     /// extern, or a function address, depending on where `sym` lives.
-    fn reloc_lddw(&mut self, code: usize, offset: u64, out: usize, sym: &Symbol, dst: Reg, imm: i32) -> Result<(), LoadError> {
+    fn reloc_lddw(
+        &mut self,
+        code: usize,
+        offset: u64,
+        out: usize,
+        sym: &Symbol,
+        dst: Reg,
+        imm: i32,
+    ) -> Result<(), LoadError> {
         let at = insn_idx(out)?;
         if sym.shndx == 0 {
             if let Some(&(map, off)) = self.maps.kconfig.get(&sym.name) {
                 let def = &self.maps.defs[map.idx()];
-                self.insns[out] = Insn::LdImm64 { dst, src: PseudoSrc::MapIdxValue, imm: map.0 as i32, next_imm: off as i32 };
+                self.insns[out] = Insn::LdImm64 {
+                    dst,
+                    src: PseudoSrc::MapIdxValue,
+                    imm: map.0 as i32,
+                    next_imm: off as i32,
+                };
                 let target = RelocTarget::GlobalData {
                     map,
                     section: def.name.clone(),
@@ -245,7 +408,12 @@ impl Linker<'_, '_> {
                 return Ok(());
             }
             if self.maps.typed_ksyms.contains(&sym.name) {
-                self.insns[out] = Insn::LdImm64 { dst, src: PseudoSrc::BtfId, imm: 0, next_imm: 0 };
+                self.insns[out] = Insn::LdImm64 {
+                    dst,
+                    src: PseudoSrc::BtfId,
+                    imm: 0,
+                    next_imm: 0,
+                };
             }
             return self.record_extern(out, sym);
         }
@@ -253,66 +421,139 @@ impl Linker<'_, '_> {
             return Err(self.bad_reloc(code, offset, sym, "symbol is not in a section"));
         }
         if let Some(&map) = self.maps.by_sym.get(&(sym.shndx, sym.value)) {
-            self.insns[out] = Insn::LdImm64 { dst, src: PseudoSrc::MapIdx, imm: map.0 as i32, next_imm: 0 };
+            self.insns[out] = Insn::LdImm64 {
+                dst,
+                src: PseudoSrc::MapIdx,
+                imm: map.0 as i32,
+                next_imm: 0,
+            };
             let name = self.maps.defs[map.idx()].name.clone();
-            self.relocs.push(InsnReloc { insn: at, target: RelocTarget::Map { map, name } });
+            self.relocs.push(InsnReloc {
+                insn: at,
+                target: RelocTarget::Map { map, name },
+            });
             return Ok(());
         }
         if let Some(&map) = self.maps.by_section.get(&sym.shndx) {
             let def = &self.maps.defs[map.idx()];
-            let off = i64::try_from(sym.value).unwrap_or(i64::MAX).saturating_add(i64::from(imm));
+            let off = i64::try_from(sym.value)
+                .unwrap_or(i64::MAX)
+                .saturating_add(i64::from(imm));
             let off = match u32::try_from(off) {
                 Ok(o) if o <= def.value_size => o,
-                _ => return Err(self.bad_reloc(code, offset, sym, format!("offset {off} is outside the data section"))),
+                _ => {
+                    return Err(self.bad_reloc(
+                        code,
+                        offset,
+                        sym,
+                        format!("offset {off} is outside the data section"),
+                    ))
+                }
             };
-            let var = if sym.st_type == STT_SECTION { self.var_at(sym.shndx, u64::from(off)) } else { Some(sym.name.clone()) };
+            let var = if sym.st_type == STT_SECTION {
+                self.var_at(sym.shndx, u64::from(off))
+            } else {
+                Some(sym.name.clone())
+            };
             let section = def.name.clone();
-            self.insns[out] = Insn::LdImm64 { dst, src: PseudoSrc::MapIdxValue, imm: map.0 as i32, next_imm: off as i32 };
-            self.relocs.push(InsnReloc { insn: at, target: RelocTarget::GlobalData { map, section, var, offset: off } });
+            self.insns[out] = Insn::LdImm64 {
+                dst,
+                src: PseudoSrc::MapIdxValue,
+                imm: map.0 as i32,
+                next_imm: off as i32,
+            };
+            self.relocs.push(InsnReloc {
+                insn: at,
+                target: RelocTarget::GlobalData {
+                    map,
+                    section,
+                    var,
+                    offset: off,
+                },
+            });
             return Ok(());
         }
-        if self.code.iter().any(|cs| cs.sec == sym.shndx) {
-            let byte = i64::try_from(sym.value).unwrap_or(i64::MAX).saturating_add(i64::from(imm));
+        if self.index.code_by_sec.contains_key(&sym.shndx) {
+            let byte = i64::try_from(sym.value)
+                .unwrap_or(i64::MAX)
+                .saturating_add(i64::from(imm));
             if byte % 8 != 0 {
-                return Err(self.bad_reloc(code, offset, sym, "function address is not insn-aligned"));
+                return Err(self.bad_reloc(
+                    code,
+                    offset,
+                    sym,
+                    "function address is not insn-aligned",
+                ));
             }
             let target = self.code_target(code, offset, sym, byte / 8)?;
             return self.link_call(out, target, false);
         }
         let name = self.elf.sec_ref(sym.shndx).name;
-        Err(self.bad_reloc(code, offset, sym, format!("refers to section `{name}`, which holds no map, data or code")))
+        Err(self.bad_reloc(
+            code,
+            offset,
+            sym,
+            format!("refers to section `{name}`, which holds no map, data or code"),
+        ))
     }
 
     /// The name of the variable covering `off` in a data section, for printing.
+    /// (The variable starting last at or before `off`, if `off` is inside it.)
     fn var_at(&self, shndx: u32, off: u64) -> Option<String> {
-        self.elf
-            .symbols
-            .iter()
-            .filter(|s| s.shndx == shndx && s.st_type == STT_OBJECT)
-            .find(|s| off >= s.value && off < s.value.saturating_add(s.size.max(1)))
-            .map(|s| s.name.clone())
+        let vars = self.index.vars.get(&shndx)?;
+        let i = vars.partition_point(|v| v.0 <= off).checked_sub(1)?;
+        let (_, end, sym) = vars[i];
+        (off < end).then(|| self.elf.symbols[sym].name.clone())
     }
 }
 
 /// Maps `.BTF.ext` records (byte offsets within ELF sections) onto the linked program's slots,
 /// chunk by chunk, so that appended `.text` functions keep their debug info.
-pub(crate) fn attach_btf_ext(program: &mut Program, chunks: &[Chunk], elf: &Elf<'_>, btf: &Btf, ext: &BtfExt) {
+pub(crate) fn attach_btf_ext(
+    program: &mut Program,
+    chunks: &[Chunk],
+    elf: &Elf<'_>,
+    btf: &Btf,
+    ext: &BtfExt,
+) {
     for c in chunks {
-        let Some(sec) = elf.sections.get(c.sec as usize) else { continue };
-        let Some(recs) = ext.section(&sec.name) else { continue };
-        let map = |off: u32| -> Option<InsnIdx> {
-            if off % 8 != 0 {
-                return None;
-            }
-            let slot = off / 8;
-            (slot >= c.sec_start && slot - c.sec_start < c.len).then(|| InsnIdx(c.out_start + (slot - c.sec_start)))
+        let Some(sec) = elf.sections.get(c.sec as usize) else {
+            continue;
         };
-        for r in &recs.func_info {
+        let Some(recs) = ext.section(&sec.name) else {
+            continue;
+        };
+        // Records are sorted by byte offset: visit only those inside this chunk.
+        let (lo, hi) = (
+            u64::from(c.sec_start) * 8,
+            u64::from(c.sec_start + c.len) * 8,
+        );
+        let map = |off: u32| -> Option<InsnIdx> {
+            (off % 8 == 0).then(|| InsnIdx(c.out_start + (off / 8 - c.sec_start)))
+        };
+        let first = recs
+            .func_info
+            .partition_point(|r| u64::from(r.insn_off) < lo);
+        for r in recs.func_info[first..]
+            .iter()
+            .take_while(|r| u64::from(r.insn_off) < hi)
+        {
             if let Some(insn) = map(r.insn_off) {
-                program.func_info.push(FuncInfo { insn, type_id: r.type_id, name: btf.name_of(r.type_id).to_string() });
+                let name = btf.name_of(r.type_id).to_string();
+                program.func_info.push(FuncInfo {
+                    insn,
+                    type_id: r.type_id,
+                    name,
+                });
             }
         }
-        for r in &recs.line_info {
+        let first = recs
+            .line_info
+            .partition_point(|r| u64::from(r.insn_off) < lo);
+        for r in recs.line_info[first..]
+            .iter()
+            .take_while(|r| u64::from(r.insn_off) < hi)
+        {
             if let Some(insn) = map(r.insn_off) {
                 program.line_info.push(LineInfo {
                     insn,
@@ -323,7 +564,13 @@ pub(crate) fn attach_btf_ext(program: &mut Program, chunks: &[Chunk], elf: &Elf<
                 });
             }
         }
-        for r in &recs.core_relos {
+        let first = recs
+            .core_relos
+            .partition_point(|r| u64::from(r.insn_off) < lo);
+        for r in recs.core_relos[first..]
+            .iter()
+            .take_while(|r| u64::from(r.insn_off) < hi)
+        {
             if let Some(insn) = map(r.insn_off) {
                 program.core_relos.push(CoreRelo {
                     insn,

@@ -5,9 +5,11 @@
 //! offset) for `maps`/`.maps`, by section for global data, and by extern name for `.kconfig`.
 
 use super::error::{LoadError, LoadErrorKind};
-use super::read::{Elf, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, STT_SECTION};
+use super::read::{Elf, Symbol, SHF_ALLOC, SHT_NOBITS, SHT_PROGBITS, STT_SECTION};
 use crate::btf::{Btf, BtfKind, TypeId};
-use crate::program::{MapDef, MapIdx, MapKind, MapType, Pinning, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
+use crate::program::{
+    MapDef, MapIdx, MapKind, MapType, Pinning, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG,
+};
 use std::collections::{HashMap, HashSet};
 
 /// The maps and the indexes relocations use to find them.
@@ -34,7 +36,11 @@ impl Maps {
 }
 
 fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
-    LoadErrorKind::BadMap { map: map.to_string(), what: what.into() }.into()
+    LoadErrorKind::BadMap {
+        map: map.to_string(),
+        what: what.into(),
+    }
+    .into()
 }
 
 fn blank(name: &str, kind: MapKind) -> MapDef {
@@ -75,8 +81,16 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
         if sec.flags & SHF_ALLOC == 0 || sec.size == 0 {
             continue;
         }
-        let value_size = u32::try_from(sec.size).map_err(|_| bad_map(&sec.name, "section too large"))?;
-        let mut def = blank(&sec.name, MapKind::GlobalData { section: sec.name.clone(), init, read_only });
+        let value_size =
+            u32::try_from(sec.size).map_err(|_| bad_map(&sec.name, "section too large"))?;
+        let mut def = blank(
+            &sec.name,
+            MapKind::GlobalData {
+                section: sec.name.clone(),
+                init,
+                read_only,
+            },
+        );
         def.map_type = MapType::ARRAY;
         def.key_size = 4;
         def.value_size = value_size;
@@ -96,14 +110,23 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
 /// each sized by its symbol (missing trailing fields read as zero, extra ones are ignored).
 fn legacy(elf: &Elf<'_>, sec: u32, maps: &mut Maps) -> Result<(), LoadError> {
     let data = elf.sections[sec as usize].data;
-    let mut syms: Vec<_> = elf.symbols.iter().filter(|s| s.shndx == sec && s.st_type != STT_SECTION).collect();
+    let mut syms: Vec<_> = elf
+        .symbols_in(sec)
+        .filter(|s| s.st_type != STT_SECTION)
+        .collect();
     syms.sort_by_key(|s| s.value);
+    check_disjoint(&syms)?;
     for sym in syms {
         let start = usize::try_from(sym.value).ok();
         let end = start.and_then(|s| s.checked_add(usize::try_from(sym.size).ok()?));
         let bytes = match (start, end) {
             (Some(s), Some(e)) if e <= data.len() && e > s => &data[s..e],
-            _ => return Err(bad_map(&sym.name, "definition lies outside the maps section")),
+            _ => {
+                return Err(bad_map(
+                    &sym.name,
+                    "definition lies outside the maps section",
+                ))
+            }
         };
         let field = |i: usize| {
             let mut b = [0u8; 4];
@@ -135,19 +158,42 @@ fn btf_maps(elf: &Elf<'_>, sec: u32, btf: &Btf, maps: &mut Maps) -> Result<(), L
         Some(BtfKind::Datasec { vars, .. }) => vars.clone(),
         _ => Vec::new(),
     };
+    let mut syms: Vec<_> = elf
+        .symbols_in(sec)
+        .filter(|s| s.st_type != STT_SECTION)
+        .collect();
+    syms.sort_by_key(|s| s.value);
+    check_disjoint(&syms)?;
+    let by_name: HashMap<&str, &Symbol> = syms.iter().map(|s| (s.name.as_str(), *s)).collect();
+    // Definitions by struct type: many maps may share one definition type, and re-reading a
+    // large struct for each would be quadratic.
+    let mut parsed: HashMap<TypeId, (MapDef, Option<u64>)> = HashMap::new();
     for v in vars {
         let Some(var) = btf.type_by_id(v.ty) else {
-            return Err(bad_map(".maps", format!("datasec refers to missing type {}", v.ty)));
+            return Err(bad_map(
+                ".maps",
+                format!("datasec refers to missing type {}", v.ty),
+            ));
         };
         let BtfKind::Var { ty, .. } = var.kind else {
             return Err(bad_map(".maps", "datasec entry is not a variable"));
         };
         let name = btf.name(var).to_string();
-        let sym = elf.symbols.iter().find(|s| s.shndx == sec && s.name == name);
-        let Some(sym) = sym else {
+        let Some(&sym) = by_name.get(name.as_str()) else {
             return Err(bad_map(&name, "no symbol in .maps"));
         };
-        let (mut def, values_off) = parse_btf_def(btf, &name, ty, true)?;
+        let (mut def, values_off) = match parsed.get(&ty) {
+            Some(it) => it.clone(),
+            None => {
+                let it = parse_btf_def(btf, &name, ty, true)?;
+                parsed.insert(ty, it.clone());
+                it
+            }
+        };
+        if let Some(inner) = &mut def.inner {
+            inner.name = format!("{name}.inner");
+        }
+        def.name.clone_from(&name);
         def.init_slots = init_slots(elf, sec, sym.value, sym.size, values_off);
         let idx = maps.push(def)?;
         maps.by_sym.insert((sec, sym.value), idx);
@@ -155,9 +201,28 @@ fn btf_maps(elf: &Elf<'_>, sec: u32, btf: &Btf, maps: &mut Maps) -> Result<(), L
     Ok(())
 }
 
+/// Map definitions must not overlap (sorted by offset on entry): each map's bytes, and the
+/// relocations inside them, belong to it alone.
+fn check_disjoint(syms: &[&Symbol]) -> Result<(), LoadError> {
+    for w in syms.windows(2) {
+        if w[0].value.saturating_add(w[0].size) > w[1].value {
+            return Err(bad_map(
+                &w[1].name,
+                format!("definition overlaps map `{}`", w[0].name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a BTF map definition struct. Returns it and the byte offset of its `values` member.
 /// `allow_inner` is false for the inner definition, so nesting stops at one level.
-fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId, allow_inner: bool) -> Result<(MapDef, Option<u64>), LoadError> {
+fn parse_btf_def(
+    btf: &Btf,
+    name: &str,
+    ty: TypeId,
+    allow_inner: bool,
+) -> Result<(MapDef, Option<u64>), LoadError> {
     let Some(members) = btf.members(ty) else {
         return Err(bad_map(name, "definition is not a struct"));
     };
@@ -241,17 +306,30 @@ fn parse_btf_def(btf: &Btf, name: &str, ty: TypeId, allow_inner: bool) -> Result
 /// Initial slots of a map-in-map or prog array: `R_BPF_64_ABS64` relocations in `.rel.maps`
 /// that land in this map's `values` array, which runs from the `values` member to the end of
 /// the map's symbol (the array is flexible, so the symbol size includes the initialiser).
-fn init_slots(elf: &Elf<'_>, sec: u32, map_off: u64, map_size: u64, values_off: Option<u64>) -> Vec<(u32, String)> {
-    let (Some(base), Some(end)) = (values_off.and_then(|v| map_off.checked_add(v)), map_off.checked_add(map_size))
-    else {
+fn init_slots(
+    elf: &Elf<'_>,
+    sec: u32,
+    map_off: u64,
+    map_size: u64,
+    values_off: Option<u64>,
+) -> Vec<(u32, String)> {
+    let (Some(base), Some(end)) = (
+        values_off.and_then(|v| map_off.checked_add(v)),
+        map_off.checked_add(map_size),
+    ) else {
         return Vec::new();
     };
     let mut res = Vec::new();
-    for r in &elf.sections[sec as usize].rels {
-        if r.offset < base || r.offset >= end || (r.offset - base) % 8 != 0 {
+    // Relocations are sorted by offset: only look at this map's range.
+    let rels = &elf.sections[sec as usize].rels;
+    let first = rels.partition_point(|r| r.offset < base);
+    for r in rels[first..].iter().take_while(|r| r.offset < end) {
+        if (r.offset - base) % 8 != 0 {
             continue;
         }
-        let Some(sym) = elf.symbols.get(r.sym as usize) else { continue };
+        let Some(sym) = elf.symbols.get(r.sym as usize) else {
+            continue;
+        };
         let slot = u32::try_from((r.offset - base) / 8).unwrap_or(u32::MAX);
         res.push((slot, sym.name.clone()));
     }
@@ -270,10 +348,17 @@ fn kconfig(btf: &Btf, maps: &mut Maps) -> Result<(), LoadError> {
     };
     let mut ext = Vec::new();
     for v in vars {
-        let Some(var) = btf.type_by_id(v.ty) else { continue };
-        let BtfKind::Var { ty, .. } = var.kind else { continue };
+        let Some(var) = btf.type_by_id(v.ty) else {
+            continue;
+        };
+        let BtfKind::Var { ty, .. } = var.kind else {
+            continue;
+        };
         let name = btf.name(var).to_string();
-        let size = btf.size_of(ty).and_then(|s| u32::try_from(s).ok()).unwrap_or(0);
+        let size = btf
+            .size_of(ty)
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
         let align = align_of(btf, ty);
         ext.push((align, size, name));
     }
@@ -284,12 +369,25 @@ fn kconfig(btf: &Btf, maps: &mut Maps) -> Result<(), LoadError> {
     let idx = MapIdx(u32::try_from(maps.defs.len()).map_err(|_| LoadErrorKind::TooLarge)?);
     let mut off: u32 = 0;
     for (align, size, name) in ext {
-        off = off.checked_next_multiple_of(align).ok_or_else(|| bad_map(".kconfig", "too large"))?;
+        off = off
+            .checked_next_multiple_of(align)
+            .ok_or_else(|| bad_map(".kconfig", "too large"))?;
         maps.kconfig.insert(name, (idx, off));
-        off = off.checked_add(size).ok_or_else(|| bad_map(".kconfig", "too large"))?;
+        off = off
+            .checked_add(size)
+            .ok_or_else(|| bad_map(".kconfig", "too large"))?;
     }
-    let value_size = off.checked_next_multiple_of(8).ok_or_else(|| bad_map(".kconfig", "too large"))?;
-    let mut def = blank(".kconfig", MapKind::GlobalData { section: ".kconfig".into(), init: None, read_only: true });
+    let value_size = off
+        .checked_next_multiple_of(8)
+        .ok_or_else(|| bad_map(".kconfig", "too large"))?;
+    let mut def = blank(
+        ".kconfig",
+        MapKind::GlobalData {
+            section: ".kconfig".into(),
+            init: None,
+            read_only: true,
+        },
+    );
     def.map_type = MapType::ARRAY;
     def.key_size = 4;
     def.value_size = value_size.max(8);
@@ -314,7 +412,11 @@ fn align_of(btf: &Btf, ty: TypeId) -> u32 {
             ) => return (*size).clamp(1, 8),
             Some(BtfKind::Ptr { .. }) => return 8,
             Some(BtfKind::Struct { size, .. } | BtfKind::Union { size, .. }) => {
-                return if size % 8 == 0 { 8 } else { 4.min(*size).max(1) };
+                return if size % 8 == 0 {
+                    8
+                } else {
+                    4.min(*size).max(1)
+                };
             }
             _ => return 1,
         }
@@ -332,7 +434,9 @@ fn typed_ksyms(btf: &Btf) -> HashSet<String> {
         return res;
     };
     for v in vars {
-        let Some(var) = btf.type_by_id(v.ty) else { continue };
+        let Some(var) = btf.type_by_id(v.ty) else {
+            continue;
+        };
         if let BtfKind::Var { ty, .. } = var.kind {
             if btf.resolve(ty).is_some_and(|t| t != TypeId::VOID) {
                 res.insert(btf.name(var).to_string());

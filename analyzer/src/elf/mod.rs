@@ -12,7 +12,12 @@
 //!
 //! Limits: every count and size is bounded by the input length before anything is allocated
 //! from it, nothing recurses on input-sized structures, and no input makes this panic (a fuzz
-//! target, `fuzz/fuzz_targets/load.rs`, and the truncation tests check the latter).
+//! target, `fuzz/fuzz_targets/load.rs`, and the truncation tests check the latter). Linking
+//! copies shared `.text` functions into every program that uses them, so output can exceed
+//! the input: one program is capped at the kernel's 1M instructions, and all programs together
+//! at `max(16 × code slots, 4M)` slots ([`LoadErrorKind::TooLarge`] past either). Look-ups that
+//! would otherwise be quadratic in the symbol or relocation count go through per-object
+//! indexes (`read::Elf::symbols_in`, `link::Index`).
 
 mod error;
 mod link;
@@ -32,7 +37,10 @@ use read::{Elf, SHF_EXECINSTR, SHT_PROGBITS};
 /// Sections whose name follows no libbpf convention still load, with an unknown program type.
 pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
     let elf = read::read(bytes)?;
-    let license = elf.section_by_name("license").map(|s| c_string(s.data)).unwrap_or_default();
+    let license = elf
+        .section_by_name("license")
+        .map(|s| c_string(s.data))
+        .unwrap_or_default();
     let kern_version = elf.section_by_name("version").and_then(|s| {
         let b = s.data.get(..4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -42,12 +50,22 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
         None => None,
     };
     let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
-        (Some(btf), Some(s)) => Some(BtfExt::parse(s.data, btf).map_err(|err| LoadErrorKind::BtfExt { err })?),
+        (Some(btf), Some(s)) => {
+            Some(BtfExt::parse(s.data, btf).map_err(|err| LoadErrorKind::BtfExt { err })?)
+        }
         _ => None,
     };
     let maps = maps::collect(&elf, btf.as_ref())?;
     let code = decode_code_sections(&elf)?;
 
+    let index = link::Index::new(&elf, &code)?;
+    // All programs together may use this many slots: generous for real objects (which share
+    // a `.text` library between a few programs), and a bound on what a crafted object with
+    // thousands of programs calling one large function can make us allocate.
+    let total_code: usize = code.iter().map(|c| c.insns.len()).sum();
+    let mut budget = total_code
+        .saturating_mul(16)
+        .max(4 * link::MAX_PROGRAM_SLOTS);
     let mut programs = Vec::new();
     for cs in &code {
         let sec = &elf.sections[cs.sec as usize];
@@ -55,7 +73,7 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
             continue;
         }
         for (func_idx, func) in cs.funcs.iter().enumerate() {
-            let mut prog = link::link(&elf, &code, &maps, cs.sec, func_idx)?;
+            let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), &mut budget)?;
             if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
                 link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
             }
@@ -107,7 +125,10 @@ pub(crate) struct CodeSection {
 impl CodeSection {
     /// The function containing slot `slot`.
     pub(crate) fn func_at(&self, slot: u32) -> Option<usize> {
-        let i = self.funcs.partition_point(|f| f.start <= slot).checked_sub(1)?;
+        let i = self
+            .funcs
+            .partition_point(|f| f.start <= slot)
+            .checked_sub(1)?;
         (slot - self.funcs[i].start < self.funcs[i].len).then_some(i)
     }
 }
@@ -120,16 +141,27 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
         }
         let size = sec.data.len() as u64;
         if size % 8 != 0 {
-            return Err(LoadErrorKind::CodeSizeNotMultipleOf8 { section: elf.sec_ref(sec.index), size }.into());
+            return Err(LoadErrorKind::CodeSizeNotMultipleOf8 {
+                section: elf.sec_ref(sec.index),
+                size,
+            }
+            .into());
         }
         let n_slots = u32::try_from(size / 8).map_err(|_| LoadErrorKind::TooLarge)?;
         let funcs = find_funcs(elf, sec.index, n_slots)?;
         let insns = isa::decode(sec.data).map_err(|mut err| {
             let offset = u64::from(err.insn.0) * 8;
-            let func = funcs.iter().find(|f| err.insn.0 >= f.start && err.insn.0 - f.start < f.len);
+            let func = funcs
+                .iter()
+                .find(|f| err.insn.0 >= f.start && err.insn.0 - f.start < f.len);
             let program = func.map_or_else(|| sec.name.clone(), |f| f.name.clone());
             err.insn = InsnIdx(err.insn.0 - func.map_or(0, |f| f.start));
-            LoadErrorKind::Decode { section: elf.sec_ref(sec.index), program, offset, err }
+            LoadErrorKind::Decode {
+                section: elf.sec_ref(sec.index),
+                program,
+                offset,
+                err,
+            }
         })?;
         for f in &funcs {
             if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
@@ -137,7 +169,11 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
                 return Err(bad_func(elf, sec.index, f, what));
             }
         }
-        res.push(CodeSection { sec: sec.index, insns, funcs });
+        res.push(CodeSection {
+            sec: sec.index,
+            insns,
+            funcs,
+        });
     }
     Ok(res)
 }
@@ -157,8 +193,8 @@ fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError 
 /// becomes one function named after the section (hand-written assembly).
 fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadError> {
     let mut funcs = Vec::new();
-    for sym in &elf.symbols {
-        if sym.shndx != sec || sym.st_type != read::STT_FUNC {
+    for sym in elf.symbols_in(sec) {
+        if sym.st_type != read::STT_FUNC {
             continue;
         }
         let bad = |what| LoadErrorKind::BadSymbol {
@@ -171,7 +207,10 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
         if sym.value % 8 != 0 || sym.size % 8 != 0 {
             return Err(bad("not a multiple of 8").into());
         }
-        let end = sym.value.checked_add(sym.size).filter(|&e| e <= u64::from(n_slots) * 8);
+        let end = sym
+            .value
+            .checked_add(sym.size)
+            .filter(|&e| e <= u64::from(n_slots) * 8);
         if end.is_none() {
             return Err(bad("extends past the end of the section").into());
         }
@@ -179,7 +218,11 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
             continue;
         }
         // Both fit in u32 slots: they are bounded by `n_slots` above.
-        funcs.push(Func { name: sym.name.clone(), start: (sym.value / 8) as u32, len: (sym.size / 8) as u32 });
+        funcs.push(Func {
+            name: sym.name.clone(),
+            start: (sym.value / 8) as u32,
+            len: (sym.size / 8) as u32,
+        });
     }
     funcs.sort_by_key(|f| (f.start, f.len));
     funcs.dedup_by(|b, a| a.start == b.start && a.len == b.len);
@@ -189,14 +232,20 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
         }
     }
     if funcs.is_empty() && n_slots > 0 {
-        funcs.push(Func { name: elf.sections[sec as usize].name.clone(), start: 0, len: n_slots });
+        funcs.push(Func {
+            name: elf.sections[sec as usize].name.clone(),
+            start: 0,
+            len: n_slots,
+        });
     }
     Ok(funcs)
 }
 
 /// `InsnIdx` from a `usize` position in a program, or [`LoadErrorKind::TooLarge`].
 pub(crate) fn insn_idx(i: usize) -> Result<InsnIdx, LoadError> {
-    u32::try_from(i).map(InsnIdx).map_err(|_| LoadErrorKind::TooLarge.into())
+    u32::try_from(i)
+        .map(InsnIdx)
+        .map_err(|_| LoadErrorKind::TooLarge.into())
 }
 
 /// What `link` hands back: the program and where each of its pieces came from.

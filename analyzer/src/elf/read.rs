@@ -59,6 +59,9 @@ pub(crate) struct Rel {
 pub(crate) struct Elf<'a> {
     pub(crate) sections: Vec<Section<'a>>,
     pub(crate) symbols: Vec<Symbol>,
+    /// Per section index, the indices of the symbols defined in it (so that per-section
+    /// look-ups stay linear overall).
+    syms_in: Vec<Vec<u32>>,
 }
 
 impl<'a> Elf<'a> {
@@ -66,14 +69,29 @@ impl<'a> Elf<'a> {
         self.sections.iter().find(|s| s.name == name)
     }
 
+    /// The symbols defined in section `sec`, in symbol-table order.
+    pub(crate) fn symbols_in(&self, sec: u32) -> impl Iterator<Item = &Symbol> {
+        let idx = self
+            .syms_in
+            .get(sec as usize)
+            .map_or(&[][..], Vec::as_slice);
+        idx.iter().map(|&i| &self.symbols[i as usize])
+    }
+
     pub(crate) fn sec_ref(&self, index: u32) -> SectionRef {
-        let name = self.sections.get(index as usize).map_or_else(String::new, |s| s.name.clone());
+        let name = self
+            .sections
+            .get(index as usize)
+            .map_or_else(String::new, |s| s.name.clone());
         SectionRef { index, name }
     }
 }
 
 fn malformed(e: object::read::Error) -> LoadError {
-    LoadErrorKind::Malformed { what: e.to_string() }.into()
+    LoadErrorKind::Malformed {
+        what: e.to_string(),
+    }
+    .into()
 }
 
 pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
@@ -109,24 +127,42 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
     let mut sections = Vec::with_capacity(table.len());
     for (i, sh) in table.iter().enumerate() {
         let index = u32::try_from(i).map_err(|_| LoadErrorKind::TooLarge)?;
-        let name = table.section_name(e, sh).map_or_else(|_| String::new(), |n| String::from_utf8_lossy(n).into_owned());
+        let name = table.section_name(e, sh).map_or_else(
+            |_| String::new(),
+            |n| String::from_utf8_lossy(n).into_owned(),
+        );
         let sh_type = sh.sh_type(e);
         let data = if sh_type == SHT_NOBITS {
             &[][..]
         } else {
-            sh.data(e, bytes).map_err(|_| LoadErrorKind::SectionOutOfBounds {
-                section: SectionRef { index, name: name.clone() },
-                offset: sh.sh_offset(e),
-                size: sh.sh_size(e),
-            })?
+            sh.data(e, bytes)
+                .map_err(|_| LoadErrorKind::SectionOutOfBounds {
+                    section: SectionRef {
+                        index,
+                        name: name.clone(),
+                    },
+                    offset: sh.sh_offset(e),
+                    size: sh.sh_size(e),
+                })?
         };
-        sections.push(Section { index, name, sh_type, flags: sh.sh_flags(e), size: sh.sh_size(e), data, rels: Vec::new() });
+        sections.push(Section {
+            index,
+            name,
+            sh_type,
+            flags: sh.sh_flags(e),
+            size: sh.sh_size(e),
+            data,
+            rels: Vec::new(),
+        });
     }
 
     let symtab = table.symbols(e, bytes, SHT_SYMTAB).map_err(malformed)?;
     let mut symbols = Vec::with_capacity(symtab.len());
     for (i, sym) in symtab.enumerate() {
-        let name = symtab.symbol_name(e, sym).map_or_else(|_| String::new(), |n| String::from_utf8_lossy(n).into_owned());
+        let name = symtab.symbol_name(e, sym).map_or_else(
+            |_| String::new(),
+            |n| String::from_utf8_lossy(n).into_owned(),
+        );
         let shndx = match symtab.symbol_section(e, sym, i) {
             Ok(Some(idx)) => u32::try_from(idx.0).unwrap_or(u32::MAX),
             Ok(None) => u32::from(sym.st_shndx(e)),
@@ -134,7 +170,10 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
         };
         if shndx != 0 && shndx < SHN_LORESERVE && shndx as usize >= sections.len() {
             return Err(LoadErrorKind::BadSymbol {
-                section: SectionRef { index: shndx, name: String::new() },
+                section: SectionRef {
+                    index: shndx,
+                    name: String::new(),
+                },
                 symbol: name,
                 offset: sym.st_value(e),
                 size: sym.st_size(e),
@@ -142,7 +181,13 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             }
             .into());
         }
-        symbols.push(Symbol { name, shndx, value: sym.st_value(e), size: sym.st_size(e), st_type: sym.st_type() });
+        symbols.push(Symbol {
+            name,
+            shndx,
+            value: sym.st_value(e),
+            size: sym.st_size(e),
+            st_type: sym.st_type(),
+        });
     }
 
     for (i, sh) in table.iter().enumerate() {
@@ -153,7 +198,11 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
         let index = i as u32;
         let target = sh.sh_info(e);
         if target as usize >= sections.len() || target == 0 {
-            return Err(LoadErrorKind::BadSectionIndex { section: sec_ref(&sections, index), index: target }.into());
+            return Err(LoadErrorKind::BadSectionIndex {
+                section: sec_ref(&sections, index),
+                index: target,
+            }
+            .into());
         }
         if sh_type == SHT_RELA {
             // BPF objects never carry RELA; libbpf rejects them against code. Against anything
@@ -169,24 +218,45 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             }
             continue;
         }
-        let Some((rels, _link)) = sh.rel(e, bytes).map_err(|_| LoadErrorKind::SectionOutOfBounds {
-            section: sec_ref(&sections, index),
-            offset: sh.sh_offset(e),
-            size: sh.sh_size(e),
-        })?
+        let Some((rels, _link)) =
+            sh.rel(e, bytes)
+                .map_err(|_| LoadErrorKind::SectionOutOfBounds {
+                    section: sec_ref(&sections, index),
+                    offset: sh.sh_offset(e),
+                    size: sh.sh_size(e),
+                })?
         else {
             continue;
         };
         let out = &mut sections[target as usize].rels;
         out.reserve(rels.len());
         for r in rels {
-            out.push(Rel { offset: r.r_offset(e), sym: r.r_sym(e), r_type: r.r_type(e) });
+            out.push(Rel {
+                offset: r.r_offset(e),
+                sym: r.r_sym(e),
+                r_type: r.r_type(e),
+            });
         }
     }
-    Ok(Elf { sections, symbols })
+    for s in &mut sections {
+        s.rels.sort_by_key(|r| r.offset);
+    }
+    let mut syms_in = vec![Vec::new(); sections.len()];
+    for (i, sym) in symbols.iter().enumerate() {
+        if let Some(v) = syms_in.get_mut(sym.shndx as usize) {
+            v.push(i as u32);
+        }
+    }
+    Ok(Elf {
+        sections,
+        symbols,
+        syms_in,
+    })
 }
 
 fn sec_ref(sections: &[Section<'_>], index: u32) -> SectionRef {
-    let name = sections.get(index as usize).map_or_else(String::new, |s| s.name.clone());
+    let name = sections
+        .get(index as usize)
+        .map_or_else(String::new, |s| s.name.clone());
     SectionRef { index, name }
 }

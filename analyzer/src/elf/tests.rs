@@ -31,25 +31,58 @@ struct Sym {
     global: bool,
 }
 
+/// `(offset, symbol index, type)`.
+type RelEntry = (u64, u32, u32);
+
+/// A section header to write, with the contents it points at.
+struct Shdr {
+    name: u32,
+    sh_type: u32,
+    flags: u64,
+    data: Vec<u8>,
+    link: u32,
+    info: u32,
+    entsize: u64,
+    size: u64,
+}
+
 /// A minimal ELF writer: user sections first (indices 1..), then `.rel*`, `.strtab`,
 /// `.symtab`, `.shstrtab`.
 struct ElfBuilder {
     secs: Vec<Sec>,
     syms: Vec<Sym>,
-    /// (target user-section index, [(offset, symbol index, type)])
-    rels: Vec<(u16, Vec<(u64, u32, u32)>)>,
+    /// Per target user-section index, its relocations.
+    rels: Vec<(u16, Vec<RelEntry>)>,
     machine: u16,
 }
 
 impl ElfBuilder {
     fn new() -> ElfBuilder {
-        let null = Sym { name: String::new(), shndx: 0, value: 0, size: 0, st_type: 0, global: false };
-        ElfBuilder { secs: Vec::new(), syms: vec![null], rels: Vec::new(), machine: 247 }
+        let null = Sym {
+            name: String::new(),
+            shndx: 0,
+            value: 0,
+            size: 0,
+            st_type: 0,
+            global: false,
+        };
+        ElfBuilder {
+            secs: Vec::new(),
+            syms: vec![null],
+            rels: Vec::new(),
+            machine: 247,
+        }
     }
 
     /// Adds a section and its section symbol; returns the section index.
     fn sec(&mut self, name: &str, sh_type: u32, flags: u64, data: Vec<u8>) -> u16 {
-        self.secs.push(Sec { name: name.into(), sh_type, flags, data, nobits_size: 0 });
+        self.secs.push(Sec {
+            name: name.into(),
+            sh_type,
+            flags,
+            data,
+            nobits_size: 0,
+        });
         let idx = self.secs.len() as u16;
         self.sym(name, idx, 0, 0, STT_SECTION, false);
         idx
@@ -59,8 +92,23 @@ impl ElfBuilder {
         self.sec(name, 1, 2 | 4, encode(insns))
     }
 
-    fn sym(&mut self, name: &str, shndx: u16, value: u64, size: u64, st_type: u8, global: bool) -> u32 {
-        self.syms.push(Sym { name: name.into(), shndx, value, size, st_type, global });
+    fn sym(
+        &mut self,
+        name: &str,
+        shndx: u16,
+        value: u64,
+        size: u64,
+        st_type: u8,
+        global: bool,
+    ) -> u32 {
+        self.syms.push(Sym {
+            name: name.into(),
+            shndx,
+            value,
+            size,
+            st_type,
+            global,
+        });
         self.syms.len() as u32 - 1
     }
 
@@ -69,7 +117,10 @@ impl ElfBuilder {
     }
 
     fn sec_sym(&self, shndx: u16) -> u32 {
-        self.syms.iter().position(|s| s.st_type == STT_SECTION && s.shndx == shndx).unwrap() as u32
+        self.syms
+            .iter()
+            .position(|s| s.st_type == STT_SECTION && s.shndx == shndx)
+            .unwrap() as u32
     }
 
     fn rel(&mut self, target: u16, offset: u64, sym: u32, r_type: u32) {
@@ -87,11 +138,34 @@ impl ElfBuilder {
             shstr.push(0);
             off
         };
-        // (name, type, flags, data, link, info, entsize, size)
-        let mut all: Vec<(u32, u32, u64, Vec<u8>, u32, u32, u64, u64)> = Vec::new();
+        let shdr = |name, sh_type, flags, data: Vec<u8>, link, info, entsize| {
+            let size = data.len() as u64;
+            Shdr {
+                name,
+                sh_type,
+                flags,
+                data,
+                link,
+                info,
+                entsize,
+                size,
+            }
+        };
+        let mut all: Vec<Shdr> = Vec::new();
         for s in &self.secs {
-            let size = if s.sh_type == 8 { s.nobits_size } else { s.data.len() as u64 };
-            all.push((name_of(&s.name), s.sh_type, s.flags, s.data.clone(), 0, 0, 0, size));
+            let mut h = shdr(
+                name_of(&s.name),
+                s.sh_type,
+                s.flags,
+                s.data.clone(),
+                0,
+                0,
+                0,
+            );
+            if s.sh_type == 8 {
+                h.size = s.nobits_size;
+            }
+            all.push(h);
         }
         let n_user = self.secs.len() as u32;
         let symtab_idx = n_user + self.rels.len() as u32 + 2;
@@ -101,9 +175,20 @@ impl ElfBuilder {
                 data.extend_from_slice(&off.to_le_bytes());
                 data.extend_from_slice(&((u64::from(sym) << 32) | u64::from(ty)).to_le_bytes());
             }
-            let name = format!(".rel{}", self.secs[*target as usize - 1].name);
-            let size = data.len() as u64;
-            all.push((name_of(&name), 9, 0, data, symtab_idx, u32::from(*target), 16, size));
+            let target_name = self
+                .secs
+                .get(*target as usize - 1)
+                .map_or("bogus", |s| s.name.as_str());
+            let name = format!(".rel{target_name}");
+            all.push(shdr(
+                name_of(&name),
+                9,
+                0,
+                data,
+                symtab_idx,
+                u32::from(*target),
+                16,
+            ));
         }
         let mut strtab = vec![0u8];
         let mut symtab = Vec::new();
@@ -128,13 +213,18 @@ impl ElfBuilder {
             symtab.extend_from_slice(&s.size.to_le_bytes());
         }
         let strtab_idx = symtab_idx - 1;
-        let len = strtab.len() as u64;
-        all.push((name_of(".strtab"), 3, 0, strtab, 0, 0, 0, len));
-        let len = symtab.len() as u64;
-        all.push((name_of(".symtab"), 2, 0, symtab, strtab_idx, n_local, 24, len));
+        all.push(shdr(name_of(".strtab"), 3, 0, strtab, 0, 0, 0));
+        all.push(shdr(
+            name_of(".symtab"),
+            2,
+            0,
+            symtab,
+            strtab_idx,
+            n_local,
+            24,
+        ));
         let shstr_name = name_of(".shstrtab");
-        let len = shstr.len() as u64;
-        all.push((shstr_name, 3, 0, shstr.clone(), 0, 0, 0, len));
+        all.push(shdr(shstr_name, 3, 0, shstr.clone(), 0, 0, 0));
 
         let mut out = vec![0u8; 64];
         let mut offsets = Vec::new();
@@ -143,7 +233,7 @@ impl ElfBuilder {
                 out.push(0);
             }
             offsets.push(out.len() as u64);
-            out.extend_from_slice(&s.3);
+            out.extend_from_slice(&s.data);
         }
         while out.len() % 8 != 0 {
             out.push(0);
@@ -151,16 +241,16 @@ impl ElfBuilder {
         let shoff = out.len() as u64;
         out.extend_from_slice(&[0u8; 64]);
         for (s, off) in all.iter().zip(offsets) {
-            out.extend_from_slice(&s.0.to_le_bytes());
-            out.extend_from_slice(&s.1.to_le_bytes());
-            out.extend_from_slice(&s.2.to_le_bytes());
+            out.extend_from_slice(&s.name.to_le_bytes());
+            out.extend_from_slice(&s.sh_type.to_le_bytes());
+            out.extend_from_slice(&s.flags.to_le_bytes());
             out.extend_from_slice(&0u64.to_le_bytes());
             out.extend_from_slice(&off.to_le_bytes());
-            out.extend_from_slice(&s.7.to_le_bytes());
-            out.extend_from_slice(&s.4.to_le_bytes());
-            out.extend_from_slice(&s.5.to_le_bytes());
+            out.extend_from_slice(&s.size.to_le_bytes());
+            out.extend_from_slice(&s.link.to_le_bytes());
+            out.extend_from_slice(&s.info.to_le_bytes());
             out.extend_from_slice(&8u64.to_le_bytes());
-            out.extend_from_slice(&s.6.to_le_bytes());
+            out.extend_from_slice(&s.entsize.to_le_bytes());
         }
         let shnum = all.len() as u16 + 1;
         let h = &mut out[..64];
@@ -181,11 +271,21 @@ impl ElfBuilder {
 }
 
 fn mov(dst: Reg, imm: i32) -> Insn {
-    Insn::Alu { width: Width::W64, op: AluOp::Mov, dst, src: Operand::Imm(imm) }
+    Insn::Alu {
+        width: Width::W64,
+        op: AluOp::Mov,
+        dst,
+        src: Operand::Imm(imm),
+    }
 }
 
 fn lddw(dst: Reg, imm: i32) -> Insn {
-    Insn::LdImm64 { dst, src: PseudoSrc::Imm, imm, next_imm: 0 }
+    Insn::LdImm64 {
+        dst,
+        src: PseudoSrc::Imm,
+        imm,
+        next_imm: 0,
+    }
 }
 
 fn local_call(imm: i32) -> Insn {
@@ -234,11 +334,24 @@ fn unknown_sections_and_missing_symbols_still_load() {
 #[test]
 fn splits_sections_into_programs_by_symbol() {
     let mut b = ElfBuilder::new();
-    let x = b.code("tc", &[mov(Reg::R0, 0), Insn::Exit, mov(Reg::R0, 1), mov(Reg::R0, 2), Insn::Exit]);
+    let x = b.code(
+        "tc",
+        &[
+            mov(Reg::R0, 0),
+            Insn::Exit,
+            mov(Reg::R0, 1),
+            mov(Reg::R0, 2),
+            Insn::Exit,
+        ],
+    );
     b.func("first", x, 0, 2);
     b.func("second", x, 2, 3);
     let obj = load(&b.build()).unwrap();
-    let names: Vec<_> = obj.programs().iter().map(|p| (p.name(), p.insns().len())).collect();
+    let names: Vec<_> = obj
+        .programs()
+        .iter()
+        .map(|p| (p.name(), p.insns().len()))
+        .collect();
     assert_eq!(names, [("first", 2), ("second", 3)]);
 }
 
@@ -248,12 +361,14 @@ fn splits_sections_into_programs_by_symbol() {
 #[test]
 fn links_text_functions_transitively() {
     let mut bld = ElfBuilder::new();
-    let x = bld.code("xdp", &[local_call(2), local_call(-1), Insn::Exit]);
+    // Both calls have `imm == -1`: static `a` sits at `.text` offset 0 (0/8 - 1 + 1 = 0),
+    // global `b` is reached through its own symbol (32/8 - 1 + 1 = 4).
+    let x = bld.code("xdp", &[local_call(-1), local_call(-1), Insn::Exit]);
     let text = bld.code(
         ".text",
         &[
             // a: slots 0..5
-            local_call(3), // -> slot 4 (b), no relocation
+            local_call(3),     // -> slot 4 (b), no relocation
             lddw(Reg::R2, 32), // &b via section symbol + 32 bytes
             Insn::LdImm64Tail,
             Insn::Exit,
@@ -266,31 +381,41 @@ fn links_text_functions_transitively() {
     bld.sym("a", text, 0, 32, STT_FUNC, false);
     let b_sym = bld.func("b", text, 4, 2);
     let text_sym = bld.sec_sym(text);
-    // call 2 against .text: target 0/8 + 2 + 1 = 3? No: static `a` is at 0, so imm must be -1.
     bld.rel(x, 0, text_sym, R_64_32);
     bld.rel(x, 8, b_sym, R_64_32);
     bld.rel(text, 8, text_sym, R_64_64);
-    let mut bytes = bld.build();
-    // Patch the first call's imm to -1 (static callee at .text offset 0).
-    let xoff = find(&bytes, &encode(&[local_call(2)]));
-    bytes[xoff + 4..xoff + 8].copy_from_slice(&(-1i32).to_le_bytes());
+    let bytes = bld.build();
     let obj = load(&bytes).unwrap();
     let p = &obj.programs()[0];
-    let subs: Vec<_> = p.subprogs().iter().map(|s| (s.name.as_str(), s.start.0, s.len)).collect();
+    let subs: Vec<_> = p
+        .subprogs()
+        .iter()
+        .map(|s| (s.name.as_str(), s.start.0, s.len))
+        .collect();
     assert_eq!(subs, [("prog", 0, 3), ("a", 3, 4), ("b", 7, 2)]);
     // prog: call a (at 3) from 0: imm 2; call b (at 7) from 1: imm 5.
     assert_eq!(p.insns()[0], local_call(2));
     assert_eq!(p.insns()[1], local_call(5));
     // a: call b (at 7) from 3: imm 3; lddw &b from 4: imm 2, src Func.
     assert_eq!(p.insns()[3], local_call(3));
-    assert_eq!(p.insns()[4], Insn::LdImm64 { dst: Reg::R2, src: PseudoSrc::Func, imm: 2, next_imm: 0 });
-    assert_eq!(p.reloc_at(InsnIdx(1)), Some(&RelocTarget::Subprog { name: "b".into(), target: InsnIdx(7) }));
+    assert_eq!(
+        p.insns()[4],
+        Insn::LdImm64 {
+            dst: Reg::R2,
+            src: PseudoSrc::Func,
+            imm: 2,
+            next_imm: 0
+        }
+    );
+    assert_eq!(
+        p.reloc_at(InsnIdx(1)),
+        Some(&RelocTarget::Subprog {
+            name: "b".into(),
+            target: InsnIdx(7)
+        })
+    );
     assert_eq!(p.subprog_of(InsnIdx(8)).map(|s| s.name.as_str()), Some("b"));
     assert_eq!(p.subprog_of(InsnIdx(9)), None);
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len()).position(|w| w == needle).unwrap()
 }
 
 #[test]
@@ -306,7 +431,18 @@ fn recursion_and_intra_program_calls_stay_relative() {
 #[test]
 fn relocates_maps_and_global_data() {
     let mut b = ElfBuilder::new();
-    let x = b.code("socket", &[lddw(Reg::R1, 0), Insn::LdImm64Tail, lddw(Reg::R2, 4), Insn::LdImm64Tail, lddw(Reg::R3, 0), Insn::LdImm64Tail, Insn::Exit]);
+    let x = b.code(
+        "socket",
+        &[
+            lddw(Reg::R1, 0),
+            Insn::LdImm64Tail,
+            lddw(Reg::R2, 4),
+            Insn::LdImm64Tail,
+            lddw(Reg::R3, 0),
+            Insn::LdImm64Tail,
+            Insn::Exit,
+        ],
+    );
     b.func("prog", x, 0, 7);
     let mut def = Vec::new();
     for w in [1u32, 4, 8, 16, 0, /* second map */ 2, 4, 4, 1, 0] {
@@ -317,7 +453,13 @@ fn relocates_maps_and_global_data() {
     let m1 = b.sym("m1", maps, 20, 20, STT_OBJECT, true);
     let data = b.sec(".data", 1, 3, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     b.sym("counter", data, 4, 4, STT_OBJECT, true);
-    b.secs.push(Sec { name: ".bss".into(), sh_type: 8, flags: 3, data: Vec::new(), nobits_size: 16 });
+    b.secs.push(Sec {
+        name: ".bss".into(),
+        sh_type: 8,
+        flags: 3,
+        data: Vec::new(),
+        nobits_size: 16,
+    });
     let bss = b.secs.len() as u16;
     let zero = b.sym("zero", bss, 8, 8, STT_OBJECT, true);
     let data_sym = b.sec_sym(data);
@@ -325,20 +467,71 @@ fn relocates_maps_and_global_data() {
     b.rel(x, 16, data_sym, R_64_64);
     b.rel(x, 32, zero, R_64_64);
     let obj = load(&b.build()).unwrap();
-    let names: Vec<_> = obj.maps().iter().map(|m| (m.name.as_str(), m.map_type, m.value_size)).collect();
-    assert_eq!(names, [("m0", MapType::HASH, 8), ("m1", MapType::ARRAY, 4), (".data", MapType::ARRAY, 8), (".bss", MapType::ARRAY, 16)]);
-    assert!(matches!(&obj.maps()[2].kind, MapKind::GlobalData { init: Some(v), read_only: false, .. } if v.len() == 8));
-    assert!(matches!(&obj.maps()[3].kind, MapKind::GlobalData { init: None, .. }));
+    let names: Vec<_> = obj
+        .maps()
+        .iter()
+        .map(|m| (m.name.as_str(), m.map_type, m.value_size))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("m0", MapType::HASH, 8),
+            ("m1", MapType::ARRAY, 4),
+            (".data", MapType::ARRAY, 8),
+            (".bss", MapType::ARRAY, 16)
+        ]
+    );
+    assert!(
+        matches!(&obj.maps()[2].kind, MapKind::GlobalData { init: Some(v), read_only: false, .. } if v.len() == 8)
+    );
+    assert!(matches!(
+        &obj.maps()[3].kind,
+        MapKind::GlobalData { init: None, .. }
+    ));
     let p = &obj.programs()[0];
-    assert_eq!(p.insns()[0], Insn::LdImm64 { dst: Reg::R1, src: PseudoSrc::MapIdx, imm: 1, next_imm: 0 });
-    assert_eq!(p.insns()[2], Insn::LdImm64 { dst: Reg::R2, src: PseudoSrc::MapIdxValue, imm: 2, next_imm: 4 });
-    assert_eq!(p.insns()[4], Insn::LdImm64 { dst: Reg::R3, src: PseudoSrc::MapIdxValue, imm: 3, next_imm: 8 });
-    assert_eq!(p.reloc_at(InsnIdx(0)), Some(&RelocTarget::Map { map: MapIdx(1), name: "m1".into() }));
+    assert_eq!(
+        p.insns()[0],
+        Insn::LdImm64 {
+            dst: Reg::R1,
+            src: PseudoSrc::MapIdx,
+            imm: 1,
+            next_imm: 0
+        }
+    );
+    assert_eq!(
+        p.insns()[2],
+        Insn::LdImm64 {
+            dst: Reg::R2,
+            src: PseudoSrc::MapIdxValue,
+            imm: 2,
+            next_imm: 4
+        }
+    );
+    assert_eq!(
+        p.insns()[4],
+        Insn::LdImm64 {
+            dst: Reg::R3,
+            src: PseudoSrc::MapIdxValue,
+            imm: 3,
+            next_imm: 8
+        }
+    );
+    assert_eq!(
+        p.reloc_at(InsnIdx(0)),
+        Some(&RelocTarget::Map {
+            map: MapIdx(1),
+            name: "m1".into()
+        })
+    );
     let var = |i| match p.reloc_at(InsnIdx(i)) {
         Some(RelocTarget::GlobalData { var, offset, .. }) => (var.clone(), *offset),
         other => panic!("{other:?}"),
     };
-    assert_eq!(var(2), (Some("counter".into()), 4), "section symbol + imm names the variable");
+    assert_eq!(
+        var(2),
+        (Some("counter".into()), 4),
+        "section symbol + imm names the variable"
+    );
     assert_eq!(var(4), (Some("zero".into()), 8));
 }
 
@@ -351,16 +544,33 @@ fn extern_calls_become_kfunc_calls() {
     b.rel(x, 0, ext, R_64_32);
     let obj = load(&b.build()).unwrap();
     let p = obj.program("kp").unwrap();
-    assert_eq!(p.insns()[0], Insn::Call(CallTarget::Kfunc { btf_id: 0, module: 0 }));
-    assert_eq!(p.reloc_at(InsnIdx(0)), Some(&RelocTarget::Extern { name: "bpf_task_acquire".into() }));
+    assert_eq!(
+        p.insns()[0],
+        Insn::Call(CallTarget::Kfunc {
+            btf_id: 0,
+            module: 0
+        })
+    );
+    assert_eq!(
+        p.reloc_at(InsnIdx(0)),
+        Some(&RelocTarget::Extern {
+            name: "bpf_task_acquire".into()
+        })
+    );
 }
 
 #[test]
 fn header_errors() {
     assert_eq!(kind(b"\x7fEL"), LoadErrorKind::Truncated { len: 3 });
     assert_eq!(kind(b""), LoadErrorKind::Truncated { len: 0 });
-    assert_eq!(kind(&minimal().build()[..40]), LoadErrorKind::Truncated { len: 40 });
-    assert_eq!(kind(b"hello, world, this is not an elf file at all......................"), LoadErrorKind::NotElf);
+    assert_eq!(
+        kind(&minimal().build()[..40]),
+        LoadErrorKind::Truncated { len: 40 }
+    );
+    assert_eq!(
+        kind(b"hello, world, this is not an elf file at all......................"),
+        LoadErrorKind::NotElf
+    );
     let good = minimal().build();
     let mut b32 = good.clone();
     b32[4] = 1;
@@ -372,7 +582,10 @@ fn header_errors() {
     x86.machine = 62;
     let e = load(&x86.build()).unwrap_err();
     assert_eq!(e.kind(), &LoadErrorKind::NotBpf { machine: 62 });
-    assert_eq!(e.to_string(), "not a bpf object: machine is x86-64 (EM_X86_64)");
+    assert_eq!(
+        e.to_string(),
+        "not a bpf object: machine is x86-64 (EM_X86_64)"
+    );
     let mut exec = good.clone();
     exec[16] = 2;
     assert_eq!(kind(&exec), LoadErrorKind::NotRelocatable { e_type: 2 });
@@ -389,38 +602,72 @@ fn section_errors() {
     let mut big = good.clone();
     let size_at = shoff + 64 + 32;
     big[size_at..size_at + 8].copy_from_slice(&(1u64 << 40).to_le_bytes());
-    assert!(matches!(kind(&big), LoadErrorKind::SectionOutOfBounds { section, .. } if section.index == 1 && section.name == "xdp"));
+    assert!(
+        matches!(kind(&big), LoadErrorKind::SectionOutOfBounds { section, .. } if section.index == 1 && section.name == "xdp")
+    );
     // Code that is not a multiple of 8 bytes.
     let mut b = ElfBuilder::new();
     b.sec("xdp", 1, 6, vec![0x95, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::CodeSizeNotMultipleOf8 { size: 12, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::CodeSizeNotMultipleOf8 { size: 12, .. }
+    ));
     // A relocation section whose target does not exist.
     let mut b = minimal();
     b.rel(40, 0, 1, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSectionIndex { index: 40, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadSectionIndex { index: 40, .. }
+    ));
 }
 
 #[test]
 fn symbol_errors() {
     let mut b = minimal();
     b.sym("ghost", 77, 0, 0, STT_OBJECT, true);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSymbol { symbol, .. } if symbol == "ghost"));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadSymbol { symbol, .. } if symbol == "ghost")
+    );
     let mut b = minimal();
     b.func("long", 1, 1, 5);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSymbol { what: "extends past the end of the section", .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadSymbol {
+            what: "extends past the end of the section",
+            ..
+        }
+    ));
     let mut b = minimal();
     b.sym("odd", 1, 3, 8, STT_FUNC, true);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSymbol { what: "not a multiple of 8", .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadSymbol {
+            what: "not a multiple of 8",
+            ..
+        }
+    ));
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[mov(Reg::R0, 0), mov(Reg::R0, 0), Insn::Exit]);
     b.func("one", x, 0, 2);
     b.func("two", x, 1, 2);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSymbol { what: "overlaps another function", .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadSymbol {
+            what: "overlaps another function",
+            ..
+        }
+    ));
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[lddw(Reg::R0, 0), Insn::LdImm64Tail, Insn::Exit]);
     b.func("one", x, 0, 1);
     b.func("two", x, 1, 2);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadSymbol { what: "starts in the middle of a lddw", .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadSymbol {
+            what: "starts in the middle of a lddw",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -432,9 +679,23 @@ fn decode_errors_name_the_program_and_insn() {
     b.func("ok", x, 0, 2);
     b.func("bad", x, 2, 2);
     let e = load(&b.build()).unwrap_err();
-    let LoadErrorKind::Decode { section, program, offset, err } = e.kind() else { panic!("{e}") };
-    assert_eq!((section.name.as_str(), program.as_str(), *offset, err.insn), ("xdp", "bad", 24, InsnIdx(1)));
-    assert_eq!(e.to_string(), "section 1 `xdp`: program `bad`: insn 1: unknown opcode 0xff (section offset 24)");
+    let LoadErrorKind::Decode {
+        section,
+        program,
+        offset,
+        err,
+    } = e.kind()
+    else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        (section.name.as_str(), program.as_str(), *offset, err.insn),
+        ("xdp", "bad", 24, InsnIdx(1))
+    );
+    assert_eq!(
+        e.to_string(),
+        "section 1 `xdp`: program `bad`: insn 1: unknown opcode 0xff (section offset 24)"
+    );
 }
 
 #[test]
@@ -442,36 +703,57 @@ fn relocation_errors() {
     // A symbol index past the symbol table.
     let mut b = minimal();
     b.rel(1, 0, 999, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::MissingSymbol { symbol_index: 999, offset: 0, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::MissingSymbol {
+            symbol_index: 999,
+            offset: 0,
+            ..
+        }
+    ));
     // Offsets past the section or between slots.
     let mut b = minimal();
     b.rel(1, 64, 1, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::RelocOutOfRange { offset: 64, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::RelocOutOfRange { offset: 64, .. }
+    ));
     let mut b = minimal();
     b.rel(1, 3, 1, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::RelocOutOfRange { offset: 3, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::RelocOutOfRange { offset: 3, .. }
+    ));
     // R_BPF_64_64 on an instruction that is not a lddw.
     let mut b = minimal();
     b.rel(1, 0, 1, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("does not apply")));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("does not apply"))
+    );
     // A data relocation type in code.
     let mut b = minimal();
     b.rel(1, 0, 1, R_ABS64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("unsupported relocation type 2")));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("unsupported relocation type 2"))
+    );
     // A lddw against a section that is neither map, data nor code.
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[lddw(Reg::R0, 0), Insn::LdImm64Tail, Insn::Exit]);
     let odd = b.sec(".comment", 1, 0, vec![0; 8]);
     let odd_sym = b.sec_sym(odd);
     b.rel(x, 0, odd_sym, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("`.comment`")));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("`.comment`"))
+    );
     // A data offset past the end of the data section.
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[lddw(Reg::R0, 100), Insn::LdImm64Tail, Insn::Exit]);
     let d = b.sec(".data", 1, 3, vec![0; 8]);
     let d_sym = b.sec_sym(d);
     b.rel(x, 0, d_sym, R_64_64);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("outside the data section")));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadReloc { what, .. } if what.contains("outside the data section"))
+    );
 }
 
 #[test]
@@ -479,11 +761,21 @@ fn call_target_errors() {
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(10), Insn::Exit]);
     b.func("prog", x, 0, 2);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadCallTarget { target: 11, offset: 0, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadCallTarget {
+            target: 11,
+            offset: 0,
+            ..
+        }
+    ));
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(-5), Insn::Exit]);
     b.func("prog", x, 0, 2);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadCallTarget { target: -4, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadCallTarget { target: -4, .. }
+    ));
     // A relocated call into `.text` past its end.
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(7), Insn::Exit]);
@@ -491,18 +783,30 @@ fn call_target_errors() {
     b.func("prog", x, 0, 2);
     let t_sym = b.sec_sym(t);
     b.rel(x, 0, t_sym, R_64_32);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadCallTarget { target: 8, .. }));
+    assert!(matches!(
+        kind(&b.build()),
+        LoadErrorKind::BadCallTarget { target: 8, .. }
+    ));
 }
 
 #[test]
 fn map_and_btf_errors() {
     let mut b = minimal();
     b.sec(".maps", 1, 3, vec![0; 32]);
-    assert!(matches!(kind(&b.build()), LoadErrorKind::BadMap { what, .. } if what.contains("need a .BTF")));
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadMap { what, .. } if what.contains("need a .BTF"))
+    );
     let mut b = minimal();
     let m = b.sec("maps", 1, 3, vec![0; 8]);
     b.sym("m", m, 4, 20, STT_OBJECT, true);
     assert!(matches!(kind(&b.build()), LoadErrorKind::BadMap { map, .. } if map == "m"));
+    let mut b = minimal();
+    let m = b.sec("maps", 1, 3, vec![0; 40]);
+    b.sym("a", m, 0, 20, STT_OBJECT, true);
+    b.sym("b", m, 16, 20, STT_OBJECT, true);
+    assert!(
+        matches!(kind(&b.build()), LoadErrorKind::BadMap { map, what } if map == "b" && what.contains("overlaps map `a`"))
+    );
     let mut b = minimal();
     b.sec(".BTF", 1, 0, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let e = load(&b.build()).unwrap_err();
@@ -512,10 +816,121 @@ fn map_and_btf_errors() {
 
 #[test]
 fn errors_display_as_one_lowercase_line() {
-    let cases: Vec<Vec<u8>> = vec![b"\x7fEL".to_vec(), b"nope nope nope nope nope nope nope nope nope nope nope nope nope".to_vec()];
+    let cases: Vec<Vec<u8>> = vec![
+        b"\x7fEL".to_vec(),
+        b"nope nope nope nope nope nope nope nope nope nope nope nope nope".to_vec(),
+    ];
     for bytes in cases {
         let msg = load(&bytes).unwrap_err().to_string();
         assert!(!msg.contains('\n') && !msg.ends_with('.'), "{msg}");
-        assert_eq!(msg.chars().next().map(char::is_lowercase), Some(true), "{msg}");
+        assert_eq!(
+            msg.chars().next().map(char::is_lowercase),
+            Some(true),
+            "{msg}"
+        );
     }
+}
+
+/// A `.BTF` blob from `(name, info, size_or_type, extra words)` records.
+fn btf_blob(types: &[(&str, u32, u32, &[u32])]) -> Vec<u8> {
+    let mut strings = vec![0u8];
+    let mut words = Vec::new();
+    for (name, info, st, extra) in types {
+        let off = if name.is_empty() {
+            0
+        } else {
+            strings.extend_from_slice(name.as_bytes());
+            strings.push(0);
+            (strings.len() - name.len() - 1) as u32
+        };
+        words.extend_from_slice(&[off, *info, *st]);
+        words.extend_from_slice(extra);
+    }
+    let ty: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut res = vec![0x9f, 0xeb, 1, 0];
+    for w in [
+        24u32,
+        0,
+        ty.len() as u32,
+        ty.len() as u32,
+        strings.len() as u32,
+    ] {
+        res.extend_from_slice(&w.to_le_bytes());
+    }
+    res.extend_from_slice(&ty);
+    res.extend_from_slice(&strings);
+    res
+}
+
+#[test]
+fn kconfig_and_ksym_externs() {
+    let kind = |k: u32, vlen: u32| (k << 24) | vlen;
+    let btf = btf_blob(&[
+        ("int", kind(1, 0), 4, &[(1 << 24) | 32]),         // 1
+        ("LINUX_KERNEL_VERSION", kind(14, 0), 1, &[2]),    // 2
+        ("CONFIG_HZ", kind(14, 0), 4, &[2]),               // 3
+        ("unsigned long long", kind(1, 0), 8, &[64]),      // 4
+        (".kconfig", kind(15, 2), 0, &[2, 0, 4, 3, 0, 8]), // 5
+        ("bpf_prog_active", kind(14, 0), 1, &[2]),         // 6
+        (".ksyms", kind(15, 1), 0, &[6, 0, 4]),            // 7
+    ]);
+    let mut b = minimal();
+    let x = b.code(
+        "tp/x/y",
+        &[
+            lddw(Reg::R1, 0),
+            Insn::LdImm64Tail,
+            lddw(Reg::R2, 0),
+            Insn::LdImm64Tail,
+            Insn::Exit,
+        ],
+    );
+    b.func("tp", x, 0, 5);
+    b.sec(".BTF", 1, 0, btf);
+    let lkv = b.sym("LINUX_KERNEL_VERSION", 0, 0, 0, STT_NOTYPE, true);
+    let active = b.sym("bpf_prog_active", 0, 0, 0, STT_NOTYPE, true);
+    b.rel(x, 0, lkv, R_64_64);
+    b.rel(x, 16, active, R_64_64);
+    let obj = load(&b.build()).unwrap();
+    let kc = obj
+        .maps()
+        .iter()
+        .position(|m| m.name == ".kconfig")
+        .expect(".kconfig map");
+    assert_eq!(obj.maps()[kc].value_size, 16);
+    assert!(matches!(
+        obj.maps()[kc].kind,
+        MapKind::GlobalData {
+            read_only: true,
+            init: None,
+            ..
+        }
+    ));
+    let p = obj.program("tp").unwrap();
+    let (dst, src, imm, next_imm) = (Reg::R1, PseudoSrc::MapIdxValue, kc as i32, 8);
+    assert_eq!(
+        p.insns()[0],
+        Insn::LdImm64 {
+            dst,
+            src,
+            imm,
+            next_imm
+        },
+        "u64 CONFIG_HZ first, then the int"
+    );
+    assert_eq!(
+        p.insns()[2],
+        Insn::LdImm64 {
+            dst: Reg::R2,
+            src: PseudoSrc::BtfId,
+            imm: 0,
+            next_imm: 0
+        }
+    );
+    assert_eq!(
+        p.reloc_at(InsnIdx(2)),
+        Some(&RelocTarget::Extern {
+            name: "bpf_prog_active".into()
+        })
+    );
 }

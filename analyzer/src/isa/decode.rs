@@ -28,6 +28,8 @@ pub enum DecodeErrorKind {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct DecodeError {
     pub insn: InsnIdx,
+    /// The opcode byte of the slot, for messages that name the instruction class.
+    pub code: u8,
     pub kind: DecodeErrorKind,
 }
 
@@ -55,6 +57,41 @@ impl fmt::Display for DecodeError {
 }
 
 impl std::error::Error for DecodeError {}
+
+impl DecodeError {
+    /// The kernel verifier's log line for the same defect.
+    pub fn kernel_message(&self) -> String {
+        let class = match self.code & 0x07 {
+            CLASS_LD => "BPF_LD",
+            CLASS_LDX => "BPF_LDX",
+            CLASS_ST => "BPF_ST",
+            CLASS_STX => "BPF_STX",
+            CLASS_ALU | CLASS_ALU64 => match self.code & 0xf0 {
+                ALU_NEG => "BPF_NEG",
+                ALU_END => "BPF_END",
+                ALU_MOV => "BPF_MOV",
+                _ => "BPF_ALU",
+            },
+            _ => match self.code & 0xf0 {
+                JMP_JA => "BPF_JA",
+                JMP_CALL => "BPF_CALL",
+                JMP_EXIT => "BPF_EXIT",
+                _ => "BPF_JMP/JMP32",
+            },
+        };
+        match self.kind {
+            DecodeErrorKind::TrailingBytes { .. } => "invalid bpf_insn size".to_string(),
+            DecodeErrorKind::UnknownOpcode { code } => format!("unknown opcode {code:02x}"),
+            DecodeErrorKind::BadRegister { reg } => format!("R{reg} is invalid"),
+            DecodeErrorKind::ReservedField { .. } | DecodeErrorKind::BadField { .. } => {
+                format!("{class} uses reserved fields")
+            }
+            DecodeErrorKind::TruncatedLdImm64 | DecodeErrorKind::BadLdImm64Tail => {
+                "invalid bpf_ld_imm64 insn".to_string()
+            }
+        }
+    }
+}
 
 /// One slot's raw fields.
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +144,7 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
     if bytes.len() % 8 != 0 {
         return Err(DecodeError {
             insn: InsnIdx(u32::try_from(n_slots).unwrap_or(u32::MAX)),
+            code: 0,
             kind: DecodeErrorKind::TrailingBytes { len: bytes.len() },
         });
     }
@@ -119,14 +157,14 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
     let mut idx = 0u32;
     while let Some(slot) = slots.next() {
         let at = InsnIdx(idx);
-        let err = |kind| DecodeError { insn: at, kind };
+        let err = |kind| DecodeError { insn: at, code: slot[0], kind };
         let insn = decode_one(&slot).map_err(err)?;
         res.push(insn);
         if let Insn::LdImm64 { dst, src, imm, .. } = insn {
             let tail = slots.next().ok_or(err(DecodeErrorKind::TruncatedLdImm64))?;
             let t = Raw::from_bytes(&tail);
             if t.code != 0 || t.dst != 0 || t.src != 0 || t.off != 0 {
-                return Err(DecodeError { insn: InsnIdx(idx + 1), kind: DecodeErrorKind::BadLdImm64Tail });
+                return Err(DecodeError { insn: InsnIdx(idx), code: LDDW, kind: DecodeErrorKind::BadLdImm64Tail });
             }
             res[idx as usize] = Insn::LdImm64 { dst, src, imm, next_imm: t.imm };
             res.push(Insn::LdImm64Tail);

@@ -470,7 +470,9 @@ impl ProgTypeRules {
     /// The context field containing `off`, if the model lists fields.
     pub fn ctx_field(&self, off: u32) -> Option<&'static CtxField> {
         match self.ctx {
-            CtxModel::Fields(fields) => fields.iter().find(|f| f.off <= off && off < f.off + f.size),
+            CtxModel::Fields(fields) => {
+                fields.iter().find(|f| f.off <= off && off < f.off + f.size)
+            }
             _ => None,
         }
     }
@@ -496,26 +498,57 @@ impl ProgTypeRules {
                 let f = self.ctx_field(off)?;
                 let allowed = if write { f.write_sizes } else { f.read_sizes };
                 let size_ok = u32::from(allowed) & size != 0;
-                let in_set = |set: Option<&[AttachType]>| set.map_or(true, |only| attach.is_some_and(|a| only.contains(&a)));
+                let in_set = |set: Option<&[AttachType]>| {
+                    set.map_or(true, |only| attach.is_some_and(|a| only.contains(&a)))
+                };
                 let attach_ok = in_set(f.attach) && (!write || in_set(f.write_attach));
                 if !size_ok || end > f.off + f.size || !attach_ok || (f.cap_bpf && !privileged) {
                     return None;
                 }
                 match (write, f.yields) {
-                    (false, Some(kind)) => Some(CtxLoad::Ptr { kind, nullable: f.yields_null }),
+                    (false, Some(kind)) => Some(CtxLoad::Ptr {
+                        kind,
+                        nullable: f.yields_null,
+                    }),
                     _ => Some(CtxLoad::Scalar),
                 }
             }
-            CtxModel::ReadOnly { size: total } => (!write && end <= total).then_some(CtxLoad::Scalar),
+            CtxModel::ReadOnly { size: total } => {
+                (!write && end <= total).then_some(CtxLoad::Scalar)
+            }
             CtxModel::ReadOnlyRange { start, end: limit } => {
                 (!write && off >= start && end <= limit).then_some(CtxLoad::Scalar)
             }
-            CtxModel::U64Args { count } => (!write && size == 8 && end <= count * 8).then_some(CtxLoad::Scalar),
+            CtxModel::U64Args { count } => {
+                (!write && size == 8 && end <= count * 8).then_some(CtxLoad::Scalar)
+            }
             CtxModel::BtfArgs => None,
             CtxModel::UserBuffer => Some(CtxLoad::Scalar),
         }
     }
 }
+
+/// Helpers that may sleep (`might_sleep` in their prototypes): only sleepable programs may call
+/// them. `copy_from_user`, `ima_inode_hash`, `copy_from_user_task`, `ima_file_hash`.
+pub const MIGHT_SLEEP: &[u32] = &[148, 161, 191, 193];
+
+/// Map types whose `bpf_map_lookup_elem` cannot fail for an in-bounds constant key, so the
+/// kernel types the result as a plain map value (array and per-CPU array).
+pub fn map_lookup_never_fails(map_type: u32) -> bool {
+    matches!(map_type, map_type::ARRAY | map_type::PERCPU_ARRAY)
+}
+
+/// Map types whose `bpf_map_lookup_elem` returns a referenced socket (sockmap, sockhash).
+pub fn map_lookup_yields_socket(map_type: u32) -> bool {
+    matches!(map_type, map_type::SOCKMAP | map_type::SOCKHASH)
+}
+
+/// Program types that get a private stack on JITs that support it (x86-64 since Linux 6.13):
+/// their subprograms using at least [`PRIV_STACK_MIN`] bytes do not count toward the combined
+/// 512-byte limit. kprobe, tracepoint, perf_event, raw_tracepoint, tracing (not iterators).
+pub const PRIVATE_STACK_PROG_TYPES: &[u32] = &[2, 5, 7, 17, 26];
+/// Smallest subprogram stack that gets a private stack.
+pub const PRIV_STACK_MIN: u32 = 64;
 
 /// Whether a map of type `map_type` may be passed to helper `helper_id`, from the map's side
 /// (the kernel's first switch in `check_map_func_compatibility`). Map types with no row accept
@@ -576,12 +609,40 @@ pub mod map_type {
     /// The kernel's name of a map type, as bpftool prints it.
     pub fn name(t: u32) -> &'static str {
         const NAMES: [&str; 34] = [
-            "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash",
-            "percpu_array", "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash",
-            "lpm_trie", "array_of_maps", "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap",
-            "sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage", "queue",
-            "stack", "sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage",
-            "task_storage", "bloom_filter", "user_ringbuf", "cgrp_storage", "arena",
+            "unspec",
+            "hash",
+            "array",
+            "prog_array",
+            "perf_event_array",
+            "percpu_hash",
+            "percpu_array",
+            "stack_trace",
+            "cgroup_array",
+            "lru_hash",
+            "lru_percpu_hash",
+            "lpm_trie",
+            "array_of_maps",
+            "hash_of_maps",
+            "devmap",
+            "sockmap",
+            "cpumap",
+            "xskmap",
+            "sockhash",
+            "cgroup_storage",
+            "reuseport_sockarray",
+            "percpu_cgroup_storage",
+            "queue",
+            "stack",
+            "sk_storage",
+            "devmap_hash",
+            "struct_ops",
+            "ringbuf",
+            "inode_storage",
+            "task_storage",
+            "bloom_filter",
+            "user_ringbuf",
+            "cgrp_storage",
+            "arena",
         ];
         NAMES.get(t as usize).copied().unwrap_or("unknown")
     }

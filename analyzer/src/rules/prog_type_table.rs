@@ -23,7 +23,13 @@ use super::{AttachRet, CtxModel, Groups as G, HelperAttachLimit, ProgTypeRules};
 use crate::prog_type::AttachType as A;
 
 /// A program type with no exit check, no ld_abs, no packet writes and no attach types.
-const fn p(name: &'static str, kernel_id: u32, ctx: CtxModel, helpers: G, doc: &'static str) -> ProgTypeRules {
+const fn p(
+    name: &'static str,
+    kernel_id: u32,
+    ctx: CtxModel,
+    helpers: G,
+    doc: &'static str,
+) -> ProgTypeRules {
     ProgTypeRules {
         name,
         kernel_id,
@@ -119,7 +125,13 @@ const SOCK_ADDR_RETVAL: &[A] = &[
     A::CgroupUnixSendmsg,
 ];
 const TRAMPOLINE: &[A] = &[A::TraceFentry, A::TraceFexit, A::ModifyReturn];
-const TRACING_TYPES: &[A] = &[A::TraceRawTp, A::TraceFentry, A::TraceFexit, A::ModifyReturn, A::TraceIter];
+const TRACING_TYPES: &[A] = &[
+    A::TraceRawTp,
+    A::TraceFentry,
+    A::TraceFexit,
+    A::ModifyReturn,
+    A::TraceIter,
+];
 
 #[rustfmt::skip]
 pub static PROG_TYPES: &[ProgTypeRules] = &[

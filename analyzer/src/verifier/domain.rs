@@ -85,6 +85,23 @@ impl Scalar {
         (t.value(), t.mask())
     }
 
+    /// The offset as the kernel's alignment and context messages print it: the value when
+    /// known, else the tnum `(value; mask)`.
+    pub fn kernel_off_str(&self) -> String {
+        match self.as_const() {
+            Some(v) => format!("{}", v as i64),
+            None => {
+                let (v, m) = self.tnum();
+                format!("({v:#x}; {m:#x})")
+            }
+        }
+    }
+
+    /// Whether nothing at all is known (every bit unknown).
+    pub fn is_top(&self) -> bool {
+        self.0.is_top()
+    }
+
     /// `γ(self) ⊆ γ(other)`.
     pub fn le(&self, other: &Scalar) -> bool {
         self.0.le(other.0)

@@ -87,4 +87,8 @@ pub struct Input<'a> {
     pub helpers: &'a HelperTable,
     /// Whether the license string is GPL-compatible.
     pub gpl: bool,
+    /// Whether the program may sleep (a `.s` section: `lsm.s/`, `fentry.s/`, `uprobe.s`...).
+    pub sleepable: bool,
+    /// The expected attach type, where the program type's rules depend on it.
+    pub attach: Option<crate::prog_type::AttachType>,
 }

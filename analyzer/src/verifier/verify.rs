@@ -3,7 +3,7 @@
 use super::engine::{Engine, Stats};
 use super::env::{Input, Options};
 use super::liveness;
-use super::state::{AbstractState, Frame, PtrKind, RegState, STACK_SIZE};
+use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
 use super::transfer::Vm;
 use super::violation::{Code, Violation};
 use crate::cfg::{self, StructuralViolation};
@@ -63,7 +63,8 @@ pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     let exploration = Engine::new(&vm, &live).run(init);
     let mut violations = exploration.violations;
     if violations.is_empty() {
-        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth) {
+        let private = crate::rules::PRIVATE_STACK_PROG_TYPES.contains(&input.prog_type.kernel_id);
+        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth, private) {
             violations.push(v);
         }
     }
@@ -100,9 +101,20 @@ fn structural_violation(v: StructuralViolation) -> Violation {
 
 /// The kernel's stack limit across a chain of bpf-to-bpf calls: the rounded frame sizes along
 /// any call path must add up to at most 512 bytes.
-fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32]) -> Option<Violation> {
+///
+/// Program types with a private stack do not count subprograms of at least
+/// [`crate::rules::PRIV_STACK_MIN`] bytes toward the total. A call chain deeper than 8 frames
+/// (recursion, above all) is rejected here whatever the values, as the kernel's walk of the call
+/// graph does.
+fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) -> Option<Violation> {
     let subprogs = cfg.subprogs();
-    let round = |d: u32| d.div_ceil(16) * 16;
+    let round = |d: u32| {
+        if private && d >= crate::rules::PRIV_STACK_MIN {
+            0
+        } else {
+            d.div_ceil(16) * 16
+        }
+    };
     // Call edges: (caller subprogram, call instruction, callee subprogram).
     let mut calls: Vec<Vec<(InsnIdx, usize)>> = vec![Vec::new(); subprogs.len()];
     for (at, insn) in insns.iter().enumerate() {
@@ -117,10 +129,15 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32]) -> Option<Viola
     // deeper ones were already rejected by the exploration.
     let mut stack = vec![(0usize, round(depth.first().copied().unwrap_or(0)), 1usize)];
     while let Some((sp, total, frames)) = stack.pop() {
-        if frames > 8 {
-            continue;
-        }
         for &(pc, callee) in &calls[sp] {
+            if frames >= MAX_CALL_FRAMES {
+                return Some(Violation::new(
+                    Code::CallStackTooDeep,
+                    pc,
+                    format!("calls nest deeper than {MAX_CALL_FRAMES} frames on some path (recursion is never allowed)"),
+                    format!("the call stack of {frames} frames is too deep !"),
+                ));
+            }
             let t = total + round(depth.get(callee).copied().unwrap_or(0));
             if t > STACK_SIZE as u32 {
                 return Some(Violation::new(

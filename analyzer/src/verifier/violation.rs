@@ -130,6 +130,12 @@ codes! {
     PointerLeak = "pointer-leak",
     /// A helper bpfvet does not yet know the signature of.
     UnsupportedHelper = "unsupported-helper",
+    /// A context bpfvet does not model yet (BTF-typed program arguments).
+    UnsupportedCtx = "unsupported-ctx",
+    /// An instruction that does not decode: unknown opcode, bad register, reserved bits set.
+    InvalidInsn = "invalid-insn",
+    /// A helper that may sleep, called from a program that may not.
+    SleepableHelper = "sleepable-helper",
     /// An instruction form bpfvet does not support.
     UnsupportedInsn = "unsupported-insn",
     /// A `lddw` pseudo source referring to no map, or to something of the wrong kind.

@@ -230,7 +230,21 @@ impl<W: WideWord> ScalarOf<W> {
                     return a;
                 }
                 let amounts = Self::shift_amounts(fb, W::BITS);
-                let full = Self::parts_op(op, fa, fb, amounts);
+                let full = if op == AluOp::Lsh {
+                    // For `k >= 32` only sub-register bits survive: use the sub-register views too.
+                    let ha = a.half();
+                    fa.shift_by(amounts, |p, k| {
+                        let r = p.shl_const(k);
+                        let nb = W::BITS - k;
+                        if (1..=W::Half::BITS).contains(&nb) {
+                            r.with_low_bits(k, ha.low_hulls(nb))
+                        } else {
+                            r
+                        }
+                    })
+                } else {
+                    Self::parts_op(op, fa, fb, amounts)
+                };
                 let half = if op.low_half_closed() {
                     Self::parts_op(op, a.half(), b.half(), amounts)
                 } else {

@@ -177,18 +177,38 @@ impl<V: Word> Parts<V> {
     }
 
     /// `a << k` for a known `k` (`k >= BITS` gives 0).
+    ///
+    /// Only the low `BITS - k` bits survive, so besides the shifted arcs we also shift the hulls of
+    /// those low bits; for `k = 32` this is the kernel's "`<<32` keeps the s32 bounds" special case.
     pub fn shl_const(self, k: u32) -> Self {
         if k >= V::BITS {
             let z = V::ZERO;
-            return Parts {
-                t: Tnum::constant(z),
-                u: URange::constant(z),
-                s: SRange::constant(z),
-            };
+            return Parts { t: Tnum::constant(z), u: URange::constant(z), s: SRange::constant(z) };
         }
         let au = arc_hulls(self.u.lo().shl(k), uspan(self.u) << k);
         let as_ = arc_hulls(self.s.lo().shl(k), sspan(self.s) << k);
-        Self::from_arcs(self.t.shl(k), au, as_)
+        Self::from_arcs(self.t.shl(k), au, as_).with_low_bits(k, self.low_hulls(V::BITS - k))
+    }
+
+    /// Meets the ranges with `lows << k`, where `lows` are the hulls of the bits that survive.
+    pub fn with_low_bits(mut self, k: u32, lows: ((u128, u128), (i128, i128))) -> Self {
+        let ((ul, uh), (sl, sh)) = lows;
+        if let Some(u) = URange::new(V::from_u128(ul << k), V::from_u128(uh << k)) {
+            self.u = meet_u(self.u, u);
+        }
+        if let Some(s) = SRange::new(V::from_i128(sl << k), V::from_i128(sh << k)) {
+            self.s = meet_s(self.s, s);
+        }
+        self
+    }
+
+    /// Unsigned and signed hulls of the low `bits` bits (`1 <= bits <= BITS`), from both ranges.
+    pub fn low_hulls(self, bits: u32) -> ((u128, u128), (i128, i128)) {
+        let (u1, s1) = low_bits_hulls(self.u.lo(), uspan(self.u), bits);
+        let (u2, s2) = low_bits_hulls(self.s.lo(), sspan(self.s), bits);
+        let u = (u1.0.max(u2.0), u1.1.min(u2.1));
+        let s = (s1.0.max(s2.0), s1.1.min(s2.1));
+        (if u.0 <= u.1 { u } else { u1 }, if s.0 <= s.1 { s } else { s1 })
     }
 
     /// Logical `a >> k` for a known `k < BITS`.

@@ -82,10 +82,16 @@ pub fn assemble(src: &str) -> Result<Vec<Insn>, AsmError> {
         if let Some(label) = text.strip_suffix(':') {
             let label = label.trim();
             if label.is_empty() || label.contains(char::is_whitespace) {
-                return Err(AsmError { line: line_no, msg: format!("bad label `{text}`") });
+                return Err(AsmError {
+                    line: line_no,
+                    msg: format!("bad label `{text}`"),
+                });
             }
             if labels.insert(label, slot).is_some() {
-                return Err(AsmError { line: line_no, msg: format!("duplicate label `{label}`") });
+                return Err(AsmError {
+                    line: line_no,
+                    msg: format!("duplicate label `{label}`"),
+                });
             }
             continue;
         }
@@ -95,7 +101,12 @@ pub fn assemble(src: &str) -> Result<Vec<Insn>, AsmError> {
             first_exit = Some(slot);
         }
         let n_slots = if mnemonic == "lddw" { 2 } else { 1 };
-        lines.push(Line { line_no, mnemonic, operands, slot });
+        lines.push(Line {
+            line_no,
+            mnemonic,
+            operands,
+            slot,
+        });
         slot += n_slots;
     }
     if let Some(s) = first_exit {
@@ -103,7 +114,10 @@ pub fn assemble(src: &str) -> Result<Vec<Insn>, AsmError> {
     }
     let mut res = Vec::with_capacity(slot as usize);
     for l in &lines {
-        let insn = assemble_one(l, &labels).map_err(|msg| AsmError { line: l.line_no, msg })?;
+        let insn = assemble_one(l, &labels).map_err(|msg| AsmError {
+            line: l.line_no,
+            msg,
+        })?;
         res.push(insn);
         if matches!(insn, Insn::LdImm64 { .. }) {
             res.push(Insn::LdImm64Tail);
@@ -184,7 +198,10 @@ fn expect(ops: &[&str], n: usize, m: &str) -> Res<()> {
     if ops.len() == n {
         Ok(())
     } else {
-        Err(format!("invalid number of operands for {m}: expected {n}, found {}", ops.len()))
+        Err(format!(
+            "invalid number of operands for {m}: expected {n}, found {}",
+            ops.len()
+        ))
     }
 }
 
@@ -267,7 +284,10 @@ fn assemble_one(l: &Line<'_>, labels: &HashMap<&str, u32>) -> Res<Insn> {
         }
         "ja" => {
             expect(ops, 1, m)?;
-            return Ok(Insn::Ja { off: jmp16(ops[0], l.slot, labels)?.into(), long: false });
+            return Ok(Insn::Ja {
+                off: jmp16(ops[0], l.slot, labels)?.into(),
+                long: false,
+            });
         }
         "ja32" => {
             expect(ops, 1, m)?;
@@ -300,15 +320,31 @@ fn assemble_one(l: &Line<'_>, labels: &HashMap<&str, u32>) -> Res<Insn> {
     if let Some(rest) = m.strip_prefix("movsx") {
         // movsx{8,16,32}{32,64}: source width, then class width.
         let (from, width) = width_suffix(rest);
-        let from_bits: u8 = from.parse().map_err(|_| format!("unknown mnemonic `{m}`"))?;
+        let from_bits: u8 = from
+            .parse()
+            .map_err(|_| format!("unknown mnemonic `{m}`"))?;
         expect(ops, 2, m)?;
-        return Ok(Insn::MovSx { width, dst: reg(ops[0])?, src: reg(ops[1])?, from_bits });
+        return Ok(Insn::MovSx {
+            width,
+            dst: reg(ops[0])?,
+            src: reg(ops[1])?,
+            from_bits,
+        });
     }
-    for (prefix, op) in [("le", EndianOp::ToLe), ("be", EndianOp::ToBe), ("bswap", EndianOp::Swap), ("swap", EndianOp::Swap)] {
+    for (prefix, op) in [
+        ("le", EndianOp::ToLe),
+        ("be", EndianOp::ToBe),
+        ("bswap", EndianOp::Swap),
+        ("swap", EndianOp::Swap),
+    ] {
         if let Some(bits) = m.strip_prefix(prefix).and_then(|b| b.parse::<u8>().ok()) {
             if matches!(bits, 16 | 32 | 64) {
                 expect(ops, 1, m)?;
-                return Ok(Insn::Endian { op, dst: reg(ops[0])?, bits });
+                return Ok(Insn::Endian {
+                    op,
+                    dst: reg(ops[0])?,
+                    bits,
+                });
             }
         }
     }
@@ -320,21 +356,37 @@ fn assemble_one(l: &Line<'_>, labels: &HashMap<&str, u32>) -> Res<Insn> {
         if let Some(size) = size_suffix(sz) {
             expect(ops, 2, m)?;
             let (src, off) = mem(ops[1])?;
-            return Ok(Insn::Load { size, sign_extend, dst: reg(ops[0])?, src, off });
+            return Ok(Insn::Load {
+                size,
+                sign_extend,
+                dst: reg(ops[0])?,
+                src,
+                off,
+            });
         }
     }
     if let Some(rest) = m.strip_prefix("stx") {
         if let Some(size) = size_suffix(rest) {
             expect(ops, 2, m)?;
             let (dst, off) = mem(ops[0])?;
-            return Ok(Insn::Store { size, dst, off, src: Operand::Reg(reg(ops[1])?) });
+            return Ok(Insn::Store {
+                size,
+                dst,
+                off,
+                src: Operand::Reg(reg(ops[1])?),
+            });
         }
     }
     if let Some(rest) = m.strip_prefix("st") {
         if let Some(size) = size_suffix(rest) {
             expect(ops, 2, m)?;
             let (dst, off) = mem(ops[0])?;
-            return Ok(Insn::Store { size, dst, off, src: Operand::Imm(imm32(ops[1])?) });
+            return Ok(Insn::Store {
+                size,
+                dst,
+                off,
+                src: Operand::Imm(imm32(ops[1])?),
+            });
         }
     }
     let (base, width) = width_suffix(m);
@@ -350,11 +402,19 @@ fn assemble_one(l: &Line<'_>, labels: &HashMap<&str, u32>) -> Res<Insn> {
     }
     if base == "neg" {
         expect(ops, 1, m)?;
-        return Ok(Insn::Neg { width, dst: reg(ops[0])? });
+        return Ok(Insn::Neg {
+            width,
+            dst: reg(ops[0])?,
+        });
     }
     if let Some(op) = alu_op(base) {
         expect(ops, 2, m)?;
-        return Ok(Insn::Alu { width, op, dst: reg(ops[0])?, src: operand(ops[1])? });
+        return Ok(Insn::Alu {
+            width,
+            op,
+            dst: reg(ops[0])?,
+            src: operand(ops[1])?,
+        });
     }
     Err(format!("unknown mnemonic `{m}`"))
 }
@@ -368,7 +428,10 @@ fn call(ops: &[&str], at: u32, labels: &HashMap<&str, u32>) -> Res<Insn> {
                 .map_err(|_| "call target out of range".to_string())?;
             Ok(Insn::Call(CallTarget::Local(off)))
         }
-        ["runtime", n] => Ok(Insn::Call(CallTarget::Kfunc { btf_id: imm32(n)?, module: 0 })),
+        ["runtime", n] => Ok(Insn::Call(CallTarget::Kfunc {
+            btf_id: imm32(n)?,
+            module: 0,
+        })),
         _ => Err("invalid number of operands for call".to_string()),
     }
 }
@@ -383,7 +446,11 @@ fn lock(ops: &[&str]) -> Res<Insn> {
         return Err("invalid number of operands for lock".to_string());
     };
     let (base, width) = width_suffix(op);
-    let size = if width == Width::W32 { Size::W } else { Size::DW };
+    let size = if width == Width::W32 {
+        Size::W
+    } else {
+        Size::DW
+    };
     let op = match (base, fetch) {
         ("add", _) => AtomicOp::Add { fetch },
         ("or", _) => AtomicOp::Or { fetch },
@@ -394,7 +461,13 @@ fn lock(ops: &[&str]) -> Res<Insn> {
         _ => return Err(format!("unknown atomic operation `{op}`")),
     };
     let (dst, off) = mem(dst)?;
-    Ok(Insn::Atomic { size, op, dst, src: reg(src)?, off })
+    Ok(Insn::Atomic {
+        size,
+        op,
+        dst,
+        src: reg(src)?,
+        off,
+    })
 }
 
 #[cfg(test)]
@@ -410,11 +483,22 @@ mod tests {
     fn operands_and_widths() {
         assert_eq!(
             one("add32 %r1, 0xffffffff"),
-            Insn::Alu { width: Width::W32, op: AluOp::Add, dst: Reg::R1, src: Operand::Imm(-1) }
+            Insn::Alu {
+                width: Width::W32,
+                op: AluOp::Add,
+                dst: Reg::R1,
+                src: Operand::Imm(-1)
+            }
         );
         assert_eq!(
             one("ldxsh %r0, [%r10-8]"),
-            Insn::Load { size: Size::H, sign_extend: true, dst: Reg::R0, src: Reg::R10, off: -8 }
+            Insn::Load {
+                size: Size::H,
+                sign_extend: true,
+                dst: Reg::R0,
+                src: Reg::R10,
+                off: -8
+            }
         );
         assert_eq!(
             one("lock fetch xor32 [%r10-4], %r1"),
@@ -426,16 +510,53 @@ mod tests {
                 off: -4
             }
         );
-        assert_eq!(one("movsx1632 %r0, %r1"), Insn::MovSx { width: Width::W32, dst: Reg::R0, src: Reg::R1, from_bits: 16 });
-        assert_eq!(one("be16 %r0"), Insn::Endian { op: EndianOp::ToBe, dst: Reg::R0, bits: 16 });
-        assert_eq!(one("bswap64 %r0"), Insn::Endian { op: EndianOp::Swap, dst: Reg::R0, bits: 64 });
+        assert_eq!(
+            one("movsx1632 %r0, %r1"),
+            Insn::MovSx {
+                width: Width::W32,
+                dst: Reg::R0,
+                src: Reg::R1,
+                from_bits: 16
+            }
+        );
+        assert_eq!(
+            one("be16 %r0"),
+            Insn::Endian {
+                op: EndianOp::ToBe,
+                dst: Reg::R0,
+                bits: 16
+            }
+        );
+        assert_eq!(
+            one("bswap64 %r0"),
+            Insn::Endian {
+                op: EndianOp::Swap,
+                dst: Reg::R0,
+                bits: 64
+            }
+        );
     }
 
     #[test]
     fn labels_count_lddw_as_two_slots() {
         let p = assemble("ja l\nlddw %r0, 0x1\nl:\nexit\njeq %r0, 1, exit\n").unwrap();
-        assert_eq!(p[0], Insn::Ja { off: 2, long: false });
-        assert_eq!(p[5], Insn::Jmp { width: Width::W64, cond: Cond::Eq, dst: Reg::R0, src: Operand::Imm(1), off: -2 });
+        assert_eq!(
+            p[0],
+            Insn::Ja {
+                off: 2,
+                long: false
+            }
+        );
+        assert_eq!(
+            p[4],
+            Insn::Jmp {
+                width: Width::W64,
+                cond: Cond::Eq,
+                dst: Reg::R0,
+                src: Operand::Imm(1),
+                off: -2
+            }
+        );
         // The result encodes and decodes back to itself.
         assert_eq!(decode(&encode(&p)).unwrap(), p);
     }

@@ -101,7 +101,10 @@ pub fn parse(bytes: &[u8]) -> Result<TestCase, ParseError> {
                 res.error.get_or_insert_with(String::new);
                 Section::Error
             } else {
-                return Err(ParseError::UnknownSection { line: line_no, header: line.to_string() });
+                return Err(ParseError::UnknownSection {
+                    line: line_no,
+                    header: line.to_string(),
+                });
             };
             continue;
         }
@@ -126,7 +129,9 @@ pub fn parse(bytes: &[u8]) -> Result<TestCase, ParseError> {
                 let raw = res.raw.get_or_insert_with(Vec::new);
                 let toks: Vec<&str> = line.split_whitespace().collect();
                 let per_byte = toks.len() == 8
-                    && toks.iter().all(|t| t.len() == 2 && t.chars().all(|c| c.is_ascii_hexdigit()));
+                    && toks
+                        .iter()
+                        .all(|t| t.len() == 2 && t.chars().all(|c| c.is_ascii_hexdigit()));
                 if per_byte {
                     let mut slot = [0u8; 8];
                     for (b, tok) in slot.iter_mut().zip(&toks) {
@@ -155,7 +160,10 @@ pub fn parse(bytes: &[u8]) -> Result<TestCase, ParseError> {
 }
 
 fn bad(line: usize, token: &str) -> ParseError {
-    ParseError::BadNumber { line, token: token.to_string() }
+    ParseError::BadNumber {
+        line,
+        token: token.to_string(),
+    }
 }
 
 /// A `result`/`raw` number: hex when it has `0x`, decimal otherwise (negative allowed).
@@ -217,6 +225,9 @@ mod tests {
 
     #[test]
     fn rejects_unknown_section() {
-        assert!(matches!(parse(b"-- bogus\n"), Err(ParseError::UnknownSection { line: 1, .. })));
+        assert!(matches!(
+            parse(b"-- bogus\n"),
+            Err(ParseError::UnknownSection { line: 1, .. })
+        ));
     }
 }

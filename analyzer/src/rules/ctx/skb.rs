@@ -45,11 +45,21 @@ struct Row {
 }
 
 const fn row(field: CtxField, read: u8, write: u8) -> Row {
-    Row { field, read, write, cap: 0 }
+    Row {
+        field,
+        read,
+        write,
+        cap: 0,
+    }
 }
 
 const fn row_cap(field: CtxField, read: u8, write: u8, cap: u8) -> Row {
-    Row { field, read, write, cap }
+    Row {
+        field,
+        read,
+        write,
+        cap,
+    }
 }
 
 /// Families that lose the socket fields `family`..`local_port`.
@@ -151,4 +161,3 @@ pub(in super::super) const LWT_SKB: &[CtxField] = &LWT_FIELDS;
 pub(in super::super) const SK_SKB: &[CtxField] = &SKSKB_FIELDS;
 /// `__sk_buff` for the flow dissector: only data, data_end and flow_keys, read only.
 pub(in super::super) const FLOW_DISSECTOR: &[CtxField] = &FD_FIELDS;
-

@@ -4,7 +4,9 @@
 
 use super::super::map_type::*;
 use super::super::{Arg, Groups as G, HelperSig, Ret};
-use super::{any, d, v, ANY, B, BC, BP, BT, CTX, KEY, MAP, MEM, MEM_NULL, OUT, RW, SIZE, SIZE0, TR};
+use super::{
+    any, d, v, ANY, B, BC, BP, BT, CTX, KEY, MAP, MEM, MEM_NULL, OUT, RW, SIZE, SIZE0, TR,
+};
 
 const RINGBUF_ARG: Arg = Arg::Map { types: &[RINGBUF] };
 const DYNPTR: Arg = Arg::Dynptr { uninit: false };

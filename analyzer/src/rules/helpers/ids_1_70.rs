@@ -9,7 +9,9 @@ use super::super::map_type::*;
 use super::super::{Arg, Groups as G, HelperSig, Ret};
 use super::{any, d, v, ANY, B, BP, BT, CTX, KEY, MAP, MEM, MEM_NULL, OUT, RW, SIZE, SIZE0, TR};
 
-const PEA: Arg = Arg::Map { types: &[PERF_EVENT_ARRAY] };
+const PEA: Arg = Arg::Map {
+    types: &[PERF_EVENT_ARRAY],
+};
 const SOCKMAP_ARG: Arg = Arg::Map { types: &[SOCKMAP] };
 const SOCKHASH_ARG: Arg = Arg::Map { types: &[SOCKHASH] };
 
@@ -34,7 +36,7 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(3, "map_delete_elem", &[MAP, KEY], Ret::Integer, B, v(3, 18), "delete an element"),
     d(4, "probe_read", &[OUT, SIZE0, ANY], Ret::Integer, TR, v(4, 1), "read kernel or user memory (legacy, x86-64 only)").gpl(),
     d(5, "ktime_get_ns", &[], Ret::Integer, B, v(4, 1), "monotonic time in ns"),
-    d(6, "trace_printk", &[MEM, SIZE, ANY, ANY, ANY], Ret::Integer, any(&[BP, TR]), v(4, 1), "print to the trace pipe").gpl(),
+    d(6, "trace_printk", &[MEM, SIZE], Ret::Integer, any(&[BP, TR]), v(4, 1), "print to the trace pipe").gpl(),
     d(7, "get_prandom_u32", &[], Ret::Integer, B, v(4, 1), "a pseudo-random u32"),
     d(8, "get_smp_processor_id", &[], Ret::Integer, B, v(4, 1), "the current CPU"),
     d(9, "skb_store_bytes", &[CTX, ANY, MEM, SIZE, ANY], Ret::Integer, any(&[TC_XMIT, G::SK_SKB]), v(4, 1), "write bytes into the packet").pkt(),
@@ -100,4 +102,3 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(69, "fib_lookup", &[CTX, RW, SIZE, ANY], Ret::Integer, any(&[G::TC, G::XDP]), v(4, 18), "FIB lookup; results written into params").gpl(),
     d(70, "sock_hash_update", &[CTX, SOCKHASH_ARG, KEY, ANY], Ret::Integer, G::SOCK_OPS, v(4, 18), "add the socket to a sockhash"),
 ];
-

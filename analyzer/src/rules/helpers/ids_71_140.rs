@@ -6,10 +6,14 @@ use super::super::map_type::*;
 use super::super::{Arg, Groups as G, HelperSig, Ret};
 use super::{any, d, v, ANY, B, BC, BP, BT, CTX, KEY, MEM, MEM_NULL, OUT, SIZE, SIZE0, TR};
 
-const PEA: Arg = Arg::Map { types: &[PERF_EVENT_ARRAY] };
+const PEA: Arg = Arg::Map {
+    types: &[PERF_EVENT_ARRAY],
+};
 const SOCKHASH_ARG: Arg = Arg::Map { types: &[SOCKHASH] };
 const RINGBUF_ARG: Arg = Arg::Map { types: &[RINGBUF] };
-const SK_STORAGE_ARG: Arg = Arg::Map { types: &[SK_STORAGE] };
+const SK_STORAGE_ARG: Arg = Arg::Map {
+    types: &[SK_STORAGE],
+};
 const SOCK: Arg = Arg::BtfSock;
 
 /// The program types offering the socket-lookup helpers.

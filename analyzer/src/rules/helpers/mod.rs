@@ -45,7 +45,13 @@ const fn d(
 }
 
 /// A helper whose signature is not described: calls to it are reported as unsupported.
-const fn u(id: u32, name: &'static str, groups: Groups, since: KernelVersion, doc: &'static str) -> HelperSig {
+const fn u(
+    id: u32,
+    name: &'static str,
+    groups: Groups,
+    since: KernelVersion,
+    doc: &'static str,
+) -> HelperSig {
     HelperSig {
         id,
         name,
@@ -93,11 +99,20 @@ const CTX: Arg = Arg::Ctx;
 const MAP: Arg = Arg::Map { types: &[] };
 const KEY: Arg = Arg::MapKey;
 /// `ARG_PTR_TO_MEM | MEM_RDONLY`.
-const MEM: Arg = Arg::Mem { uninit: false, nullable: false };
+const MEM: Arg = Arg::Mem {
+    uninit: false,
+    nullable: false,
+};
 /// `ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY`.
-const MEM_NULL: Arg = Arg::Mem { uninit: false, nullable: true };
+const MEM_NULL: Arg = Arg::Mem {
+    uninit: false,
+    nullable: true,
+};
 /// `ARG_PTR_TO_UNINIT_MEM`.
-const OUT: Arg = Arg::Mem { uninit: true, nullable: false };
+const OUT: Arg = Arg::Mem {
+    uninit: true,
+    nullable: false,
+};
 /// `ARG_PTR_TO_MEM` without `MEM_RDONLY`: read and written.
 const RW: Arg = Arg::WritableMem { nullable: false };
 const SIZE: Arg = Arg::Size { zero_ok: false };

@@ -84,7 +84,10 @@ impl Vm<'_> {
                 code: Code::ReferenceLeak,
                 insn: pc,
                 message: format!("the reference acquired by {} is not released on this path", rf.acquired_by),
-                kernel_message: format!("Unreleased reference id={} alloc_insn={}", rf.id, rf.acquired_at),
+                kernel_message: format!(
+                    "Unreleased reference id={} alloc_insn={}\nBPF_EXIT instruction in main prog would lead to reference leak",
+                    rf.id, rf.acquired_at
+                ),
                 notes: vec![format!("release it (e.g. submit or discard a ring buffer record, release a socket) before every exit")],
                 related: vec![Related { insn: rf.acquired_at, note: format!("acquired here by {}", rf.acquired_by) }],
             });
@@ -94,13 +97,16 @@ impl Vm<'_> {
                 code: Code::SpinLockMisuse,
                 insn: pc,
                 message: "the program exits while holding a spin lock".into(),
-                kernel_message: "bpf_spin_unlock is missing".into(),
+                kernel_message: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region".into(),
                 notes: vec![],
                 related: vec![Related { insn: at, note: "locked here".into() }],
             });
         }
+        if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
+            self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
+        }
         if let RegState::Ptr(_) = r0 {
-            if !self.opts.privileged || self.input.prog_type.ret.is_some() {
+            if !self.opts.privileged {
                 return Err(Violation::new(
                     Code::PointerLeak,
                     pc,
@@ -108,9 +114,6 @@ impl Vm<'_> {
                     "R0 leaks addr as return value",
                 ));
             }
-        }
-        if let Some((lo, hi)) = self.input.prog_type.ret {
-            self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
         }
         Ok(Flow::Done)
     }
@@ -131,7 +134,11 @@ impl Vm<'_> {
             Code::ReturnOutOfRange,
             pc,
             format!("r0 may be outside [{lo}, {hi}], the range {} programs must return", self.input.prog_type.name),
-            format!("{ctx} the register R0 has smin={} smax={} should have been in [{lo}, {hi}]", v.smin(), v.smax()),
+            if v.is_top() {
+                format!("{ctx} the register R0 has unknown scalar value should have been in [{lo}, {hi}]")
+            } else {
+                format!("{ctx} the register R0 has smin={} smax={} should have been in [{lo}, {hi}]", v.smin(), v.smax())
+            },
         )
         .with_note(format!("r0 is {v}")))
     }
@@ -146,7 +153,7 @@ impl Vm<'_> {
                 format!("invalid func unknown#{id}"),
             ));
         };
-        if !pt.allows(h) || h.since > self.opts.kernel {
+        if !pt.allows_for(h, self.input.attach, self.opts.privileged) || h.since > self.opts.kernel {
             let why = if h.since > self.opts.kernel {
                 format!("bpf_{} needs Linux {} or newer (profile: {})", h.name, h.since, self.opts.kernel)
             } else {
@@ -158,6 +165,14 @@ impl Vm<'_> {
                 format!("unknown func bpf_{}#{id}", h.name)
             };
             return Err(Violation::new(Code::HelperNotAllowed, pc, why, kernel));
+        }
+        if crate::rules::MIGHT_SLEEP.contains(&h.id) && !self.input.sleepable {
+            return Err(Violation::new(
+                Code::SleepableHelper,
+                pc,
+                format!("bpf_{} may sleep, and this program is not sleepable (use a `.s` section, e.g. SEC(\"lsm.s/...\"))", h.name),
+                "helper call might sleep in a non-sleepable prog",
+            ));
         }
         if h.gpl_only && !self.input.gpl {
             return Err(Violation::new(
@@ -203,6 +218,48 @@ impl Vm<'_> {
         };
         match arg {
             Arg::Anything => {}
+            Arg::MapValueOrNull => {
+                if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
+                    let Some(map) = cx.map else {
+                        return Err(super::internal(pc, "map value argument without a map argument"));
+                    };
+                    let size = self.map(map).value_size;
+                    self.helper_mem(st, pc, h, r, &v, size, false, false)?;
+                }
+            }
+            Arg::CtxOrNull => {
+                let ok = matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0)
+                    || v.as_scalar().and_then(Scalar::as_const) == Some(0);
+                if !ok {
+                    return Err(type_err("ctx"));
+                }
+            }
+            Arg::WritableMem { nullable } => {
+                cx.mem = Some((r, v.clone(), false, nullable));
+            }
+            Arg::FixedMem { size, write } => {
+                self.helper_mem(st, pc, h, r, &v, size, write, false)?;
+            }
+            Arg::SocketOrNull => {
+                let ok = v.as_scalar().and_then(Scalar::as_const) == Some(0)
+                    || matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock));
+                if !ok {
+                    return Err(type_err("sock_or_null"));
+                }
+            }
+            Arg::BtfIdOrNull => {
+                if v.as_ptr().is_none() && v.as_scalar().and_then(Scalar::as_const) != Some(0) {
+                    return Err(type_err("ptr_"));
+                }
+            }
+            Arg::PercpuBtfId | Arg::KptrXchgDest | Arg::Dynptr { .. } => {
+                return Err(Violation::new(
+                    Code::UnsupportedHelper,
+                    pc,
+                    format!("bpfvet does not model the {arg:?} argument of bpf_{} yet", h.name),
+                    "",
+                ))
+            }
             Arg::Scalar => {
                 if v.as_scalar().is_none() {
                     return Err(type_err("scalar"));
@@ -212,8 +269,17 @@ impl Vm<'_> {
                 let Some(Pointer { kind: PtrKind::MapPtr { map }, .. }) = v.as_ptr() else {
                     return Err(type_err("map_ptr"));
                 };
-                let m = &self.input.maps[*map as usize];
-                if !types.is_empty() && !types.contains(&m.map_type.0) {
+                let m = self.map(*map);
+                let helper_ok = types.is_empty() || types.contains(&m.map_type.0);
+                if h.id == 12 && !helper_ok {
+                    return Err(Violation::new(
+                        Code::HelperMapType,
+                        pc,
+                        format!("bpf_tail_call needs a prog array map, but {} is a {}", m.name, crate::rules::map_type::name(m.map_type.0)),
+                        "expected prog array map for tail call",
+                    ));
+                }
+                if !helper_ok || !crate::rules::map_allows_helper(m.map_type.0, h.id) {
                     return Err(Violation::new(
                         Code::HelperMapType,
                         pc,
@@ -228,11 +294,18 @@ impl Vm<'_> {
                 }
                 cx.map = Some(*map);
             }
+            Arg::MapKey if cx.map.is_some_and(|m| crate::rules::map_lookup_never_fails(self.map(m).map_type.0)) => {
+                let Some(map) = cx.map else { unreachable!() };
+                let m = self.map(map);
+                self.helper_mem(st, pc, h, r, &v, m.key_size, false, false)?;
+                cx.const_array_key = m.key_size == 4
+                    && self.stack_const(st, &v, 4).is_some_and(|k| k < u64::from(m.max_entries));
+            }
             Arg::MapKey | Arg::MapValue { .. } => {
                 let Some(map) = cx.map else {
                     return Err(super::internal(pc, "map key argument without a map argument"));
                 };
-                let m = &self.input.maps[map as usize];
+                let m = self.map(map);
                 let (size, uninit) = match arg {
                     Arg::MapKey => (m.key_size, false),
                     Arg::MapValue { uninit } => (m.value_size, uninit),
@@ -274,7 +347,7 @@ impl Vm<'_> {
                         Code::HelperInvalidSize,
                         pc,
                         format!("the size passed to bpf_{} in {r} is zero", h.name),
-                        "invalid zero-sized read",
+                        format!("R{n} invalid zero-sized read"),
                     ));
                 }
                 if s.umax() >= MAX_VAR_SIZ {
@@ -321,7 +394,7 @@ impl Vm<'_> {
             },
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
                 Some(p) if matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock) && !p.maybe_null => {
-                    if h.name == "sk_release" {
+                    if h.release {
                         cx.release = Some(p.ref_obj_id);
                     }
                 }
@@ -343,7 +416,7 @@ impl Vm<'_> {
                 self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
             }
             Arg::ConstStr => {
-                let ok = matches!(v.as_ptr(), Some(Pointer { kind: PtrKind::MapValue { map }, .. }) if crate::verifier::env::map_read_only(&self.input.maps[*map as usize]));
+                let ok = matches!(v.as_ptr(), Some(Pointer { kind: PtrKind::MapValue { map }, .. }) if crate::verifier::env::map_read_only(self.map(*map)));
                 if !ok {
                     return Err(type_err("map_value"));
                 }
@@ -360,6 +433,21 @@ impl Vm<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The constant a stack pointer points at, if the bytes there hold one.
+    fn stack_const(&self, st: &AbstractState, v: &RegState, size: u32) -> Option<u64> {
+        let p = v.as_ptr()?;
+        let PtrKind::Stack { frame } = p.kind else { return None };
+        if !p.has_const_off() {
+            return None;
+        }
+        let off = i64::from(p.off);
+        if off < -512 || off + i64::from(size) > 0 {
+            return None;
+        }
+        let got = self.stack_read(st, InsnIdx(0), frame as usize, off, size).ok()?;
+        got.as_scalar().and_then(Scalar::as_const)
     }
 
     /// `size` bytes at the pointer in `r` that a helper reads (or writes, when `uninit`).
@@ -385,14 +473,12 @@ impl Vm<'_> {
                     ));
                 }
                 let off = i64::from(p.off);
-                if off < -512 || off + i64::from(size) > 0 {
-                    return Err(Violation::new(
-                        Code::StackOutOfBounds,
-                        pc,
-                        format!("bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame", h.name),
-                        format!("invalid indirect access to stack R{n} off={off} size={size}"),
-                    ));
-                }
+                self.stack_bounds(pc, r, off, size, uninit).map_err(|v| {
+                    let mut v = v;
+                    v.message = format!("bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame", h.name);
+                    v
+                })?;
+                let _ = n;
                 if uninit {
                     self.stack_mark_written(st, frame as usize, off, size);
                 } else {
@@ -459,12 +545,33 @@ impl Vm<'_> {
             });
         }
         let ret = match h.ret {
+            // The kernel treats r0 after a failed tail call as a number (its return type is
+            // void, but programs read it and the kernel accepts them).
+            Ret::Void if h.id == 12 => RegState::unknown(),
             Ret::Integer => RegState::unknown(),
             Ret::Void => RegState::Uninit,
+            Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
+                // A lookup in a map of maps yields the inner map, or NULL.
+                let outer = cx.map.unwrap_or(0);
+                let mut p = Pointer::new(PtrKind::MapPtr { map: outer | super::INNER_MAP });
+                p.maybe_null = true;
+                p.id = st.fresh_id();
+                RegState::Ptr(p)
+            }
+            Ret::MapValueOrNull if cx.map.is_some_and(|m| crate::rules::map_lookup_yields_socket(self.map(m).map_type.0)) => {
+                // A lookup in a sockmap or sockhash yields a referenced socket, or NULL.
+                let mut p = Pointer::new(PtrKind::Socket);
+                p.maybe_null = true;
+                p.id = st.fresh_id();
+                let ref_id = st.fresh_id();
+                p.ref_obj_id = ref_id;
+                st.refs.push(Reference { id: ref_id, acquired_at: pc, acquired_by: "map_lookup_elem" });
+                RegState::Ptr(p)
+            }
             Ret::MapValueOrNull | Ret::MapValue => {
                 let map = cx.map.ok_or_else(|| super::internal(pc, "map value return without a map argument"))?;
                 let mut p = Pointer::new(PtrKind::MapValue { map });
-                if h.ret == Ret::MapValueOrNull {
+                if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
                 }
@@ -487,6 +594,14 @@ impl Vm<'_> {
                 p.maybe_null = true;
                 p.id = st.fresh_id();
                 RegState::Ptr(p)
+            }
+            Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull | Ret::DynptrMemOrNull => {
+                return Err(Violation::new(
+                    Code::UnsupportedHelper,
+                    pc,
+                    format!("bpfvet does not model what bpf_{} returns yet", h.name),
+                    "",
+                ))
             }
             Ret::BtfId | Ret::BtfIdOrNull => {
                 let mut p = Pointer::new(PtrKind::BtfId { type_id: 0 });
@@ -541,4 +656,6 @@ struct CallCx {
     release: Option<u32>,
     callback: Option<u32>,
     callback_ctx: Option<RegState>,
+    /// The key is a constant index inside an array map, so the lookup cannot fail.
+    const_array_key: bool,
 }

@@ -3,7 +3,7 @@
 
 use super::{read, uninit, writable, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
-use crate::rules::CtxModel;
+use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::{map_frozen_value, map_read_only};
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
@@ -90,6 +90,9 @@ impl Vm<'_> {
                 "unprivileged programs may not store pointers with atomics",
                 format!("R{} leaks addr into mem", src.num()),
             ));
+        }
+        if let RegState::Ptr(p) = &base {
+            self.strict_alignment(pc, p, off, size.bytes())?;
         }
         let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
         self.access(st, pc, dst, &base, off, size.bytes(), Access::Write, Some(&RegState::unknown()))?;
@@ -240,6 +243,8 @@ impl Vm<'_> {
             }
         }
         let off64 = i64::from(p.off) + i64::from(off);
+        // Helpers check spans longer than a register; those yield no value.
+        let loaded = |size: u32| if size <= 8 { Scalar::unknown_bytes(size) } else { Scalar::top() };
         match p.kind {
             PtrKind::Stack { frame } => {
                 self.stack_alignment(pc, p, off, size)?;
@@ -256,9 +261,9 @@ impl Vm<'_> {
                     Access::Read => self.stack_read(st, pc, frame, off64, size),
                 }
             }
-            PtrKind::Ctx => self.ctx_access(pc, reg, p, off, size, access),
+            PtrKind::Ctx => self.ctx_access(st, pc, reg, p, off, size, access),
             PtrKind::MapValue { map } => {
-                let m = &self.input.maps[map as usize];
+                let m = self.map(map);
                 if access == Access::Write && map_read_only(m) {
                     return Err(Violation::new(
                         Code::WriteToReadOnly,
@@ -269,26 +274,26 @@ impl Vm<'_> {
                 }
                 self.region_access(pc, reg, p, off64, size, m.value_size, "map value")?;
                 if access == Access::Read {
-                    if let (Some(init), true) = (map_frozen_value(m), p.has_const_off()) {
+                    if let (Some(init), true, true) = (map_frozen_value(m), p.has_const_off(), size <= 8) {
                         return Ok(RegState::scalar(const_read(init, off64, size)));
                     }
                 }
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::MapKey { map } => {
-                let m = &self.input.maps[map as usize];
+                let m = self.map(map);
                 if access == Access::Write {
                     return Err(Violation::new(Code::WriteToReadOnly, pc, "map keys are read-only", format!("R{n} cannot write into map_key")));
                 }
                 self.region_access(pc, reg, p, off64, size, m.key_size, "map key")?;
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Mem { size: mem_size, rdonly } => {
                 if access == Access::Write && rdonly {
                     return Err(Violation::new(Code::WriteToReadOnly, pc, "the memory is read-only", format!("R{n} cannot write into {name}")));
                 }
                 self.region_access(pc, reg, p, off64, size, mem_size, "memory")?;
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Packet | PtrKind::PacketMeta => {
                 if access == Access::Write && !self.input.prog_type.pkt_write {
@@ -300,11 +305,11 @@ impl Vm<'_> {
                     ));
                 }
                 self.packet_access(pc, reg, p, off64, size)?;
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::FlowKeys => {
                 self.region_access(pc, reg, p, off64, size, 56, "flow keys")?;
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
                 if access == Access::Write || !p.has_const_off() || off64 < 0 || off64 % i64::from(size) != 0 || off64 + i64::from(size) > 120 {
@@ -315,21 +320,60 @@ impl Vm<'_> {
                         format!("R{n} invalid {name} access off={off64} size={size}"),
                     ));
                 }
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::BtfId { .. } => {
                 if access == Access::Write {
                     return Err(Violation::new(Code::WriteToReadOnly, pc, "writes through BTF-typed kernel pointers are not allowed", "only read is supported"));
                 }
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
+                Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::MapPtr { .. } | PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
+            PtrKind::MapPtr { .. } => {
+                // Programs may read `struct bpf_map` fields through BTF, never write them.
+                if access == Access::Write {
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        format!("{reg} points to a map's kernel structure, which programs may only read"),
+                        "only read from bpf_array is supported",
+                    ));
+                }
+                Ok(RegState::scalar(loaded(size)))
+            }
+            PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
                 format!("{reg} is a {name} pointer, which cannot be dereferenced"),
                 format!("R{n} invalid mem access '{name}'"),
             )),
         }
+    }
+
+    /// Atomics must be aligned to their size whatever the pointer (`strict_alignment_once`).
+    fn strict_alignment(&self, pc: InsnIdx, p: &Pointer, off: i16, size: u32) -> Res<()> {
+        let (v, m) = p.var_off.tnum();
+        let fixed = i64::from(p.off) + i64::from(off);
+        let mask = u64::from(size) - 1;
+        if fixed.rem_euclid(i64::from(size)) == 0 && (v | m) & mask == 0 {
+            return Ok(());
+        }
+        let desc = match p.kind {
+            PtrKind::MapValue { .. } => "value ",
+            PtrKind::MapKey { .. } => "key ",
+            PtrKind::Ctx => "context ",
+            PtrKind::Stack { .. } => "stack ",
+            PtrKind::FlowKeys => "flow keys ",
+            PtrKind::Socket => "sock ",
+            PtrKind::SockCommon => "sock_common ",
+            PtrKind::TcpSock => "tcp_sock ",
+            _ => "",
+        };
+        Err(Violation::new(
+            Code::MisalignedAccess,
+            pc,
+            format!("the {size}-byte atomic operation at offset {fixed} is not aligned to {size} bytes"),
+            format!("misaligned {desc}access off {}+{}+{off} size {size}", p.var_off.kernel_off_str(), p.off),
+        ))
     }
 
     /// Bounds of an access to a fixed-size region through a pointer with a variable offset
@@ -397,20 +441,23 @@ impl Vm<'_> {
             Code::PacketOutOfBounds,
             pc,
             format!("{size}-byte packet access at offset {off} through {reg} is not proven to be before data_end"),
-            format!("invalid access to packet, off={off} size={size}, R{n}(id={},off={off},r={})", p.id, p.range),
+            format!(
+                "invalid access to packet, off={off} size={size}, R{n}(id={},off={off},r={})\nR{n} offset is outside of the packet",
+                p.id, p.range
+            ),
         )
         .with_note(format!("bytes [0, {}) after this pointer are proven in bounds; the access needs [{off}, {})", p.range, off + i64::from(size)))
         .with_note("compare the pointer plus the access size against data_end first, e.g. `if (data + off + size > data_end) return ...;`"))
     }
 
-    fn ctx_access(&self, pc: InsnIdx, reg: Reg, p: &Pointer, off: i16, size: u32, access: Access) -> Res<RegState> {
+    fn ctx_access(&self, st: &mut AbstractState, pc: InsnIdx, reg: Reg, p: &Pointer, off: i16, size: u32, access: Access) -> Res<RegState> {
         let n = reg.num();
         if !p.has_const_off() {
             return Err(Violation::new(
                 Code::CtxModifiedDeref,
                 pc,
                 format!("{reg} points into the context at a variable offset"),
-                format!("variable ctx access var_off={} disallowed", p.var_off),
+                format!("variable ctx access var_off={} disallowed", p.var_off.kernel_off_str()),
             ));
         }
         if p.off != 0 {
@@ -437,49 +484,26 @@ impl Vm<'_> {
         if off < 0 {
             return Err(bad());
         }
-        let uoff = off as u32;
-        match self.input.prog_type.ctx {
-            CtxModel::Fields(_) => {
-                let f = self.input.prog_type.ctx_field(uoff).ok_or_else(bad)?;
-                let inside = uoff + size <= f.off + f.size;
-                match access {
-                    Access::Write => {
-                        if !f.write || uoff != f.off || size != f.size {
-                            return Err(bad());
-                        }
-                        Ok(RegState::Uninit)
-                    }
-                    Access::Read => {
-                        if uoff == f.off && size == f.size {
-                            Ok(match f.yields {
-                                Some(kind) => {
-                                    let mut ptr = Pointer::new(kind);
-                                    if matches!(kind, PtrKind::SockCommon | PtrKind::Socket) {
-                                        ptr.maybe_null = true;
-                                    }
-                                    RegState::Ptr(ptr)
-                                }
-                                None => RegState::scalar(Scalar::unknown_bytes(size)),
-                            })
-                        } else if f.narrow_read && f.yields.is_none() && inside && uoff % size == 0 {
-                            Ok(RegState::scalar(Scalar::unknown_bytes(size)))
-                        } else {
-                            Err(bad())
-                        }
-                    }
+        if self.input.prog_type.ctx == CtxModel::BtfArgs {
+            return Err(Violation::new(
+                Code::UnsupportedCtx,
+                pc,
+                format!("{} programs read BTF-typed arguments, which bpfvet does not model yet", self.input.prog_type.name),
+                "",
+            ));
+        }
+        let write = access == Access::Write;
+        match self.input.prog_type.ctx_access(i64::from(off), size, write, self.input.attach, self.opts.privileged) {
+            None => Err(bad()),
+            Some(_) if write => Ok(RegState::Uninit),
+            Some(CtxLoad::Scalar) => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
+            Some(CtxLoad::Ptr { kind, nullable }) => {
+                let mut ptr = Pointer::new(kind);
+                if nullable {
+                    ptr.maybe_null = true;
+                    ptr.id = st.fresh_id();
                 }
-            }
-            CtxModel::ReadOnly { size: limit } => {
-                if access == Access::Write || uoff + size > limit || uoff % size != 0 {
-                    return Err(bad());
-                }
-                Ok(RegState::scalar(Scalar::unknown_bytes(size)))
-            }
-            CtxModel::U64Args { count } => {
-                if access == Access::Write || size != 8 || uoff % 8 != 0 || uoff / 8 >= count {
-                    return Err(bad());
-                }
-                Ok(RegState::unknown())
+                Ok(RegState::Ptr(ptr))
             }
         }
     }

@@ -37,7 +37,19 @@ pub(super) struct Vm<'a> {
     pub cfg: &'a Cfg,
 }
 
+/// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).
+pub(crate) const INNER_MAP: u32 = 1 << 31;
+
 impl Vm<'_> {
+    /// The map a pointer's map index names; inner maps of map-in-maps carry [`INNER_MAP`].
+    pub fn map(&self, idx: u32) -> &crate::verifier::env::MapDef {
+        let outer = &self.input.maps[(idx & !INNER_MAP) as usize];
+        match (&outer.inner, idx & INNER_MAP != 0) {
+            (Some(inner), true) => inner,
+            _ => outer,
+        }
+    }
+
     /// Executes the instruction at `pc` on `st`.
     pub fn step(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
         let Some(insn) = self.input.insns.get(pc.idx()) else {

@@ -29,12 +29,11 @@ impl Vm<'_> {
         if off.rem_euclid(i64::from(size)) == 0 {
             return Ok(());
         }
-        let (v, m) = p.var_off.tnum();
         Err(Violation::new(
             Code::MisalignedAccess,
             pc,
             format!("{size}-byte stack access at fp{off:+} is not aligned to {size} bytes"),
-            format!("misaligned stack access off ({v:#x}; {m:#x})+{}+{insn_off} size {size}", p.off),
+            format!("misaligned stack access off {}+{}+{insn_off} size {size}", p.var_off.kernel_off_str(), p.off),
         ))
     }
 

@@ -1,0 +1,179 @@
+//! Run-time support for generated code, in safe Rust: helper dispatch, callbacks, the slow
+//! paths of checked memory access, and turning the env's status into a result.
+
+use super::{mem, JitEnv, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH};
+use crate::helpers::{self, Callbacks, HelperRet};
+use crate::machine::{Machine, FRAME_SIZE, MAX_FRAMES};
+use crate::mem::{Access, CtxField};
+use crate::{Fault, FaultKind};
+use bpfvet_analyzer::isa::InsnIdx;
+
+/// Slow-path kinds (low byte of `packed`); the access size is the next byte and the
+/// instruction index the high half.
+pub(crate) const SLOW_LOAD: u64 = 1;
+pub(crate) const SLOW_LOAD_SX: u64 = 2;
+pub(crate) const SLOW_STORE: u64 = 3;
+pub(crate) const SLOW_CHECK_WRITE: u64 = 4;
+pub(crate) const SLOW_CTX_FIELD: u64 = 5;
+pub(crate) const SLOW_MAP_VALUE: u64 = 6;
+pub(crate) const SLOW_LD_ABS: u64 = 7;
+
+pub(crate) const STATUS_FAULT: u64 = 1;
+pub(crate) const STATUS_TAIL_CALL: u64 = 2;
+pub(crate) const STATUS_RETURN_ZERO: u64 = 3;
+
+fn raise(env: &mut JitEnv, pc: u32, kind: FaultKind) {
+    if env.fault.is_none() {
+        env.fault = Some(Fault {
+            insn: InsnIdx(pc),
+            kind,
+        });
+    }
+    env.status = STATUS_FAULT;
+}
+
+pub(crate) fn helper(env: &mut JitEnv, m: &mut Machine, args: [u64; 5]) -> u64 {
+    let (id, pc) = (env.helper_id as i32, env.pc);
+    let mut cb = JitCallbacks { env };
+    let res = helpers::call(m, id, args, &mut cb);
+    let env = cb.env;
+    match res {
+        Ok(HelperRet::Value(v)) => v,
+        Ok(HelperRet::TailCall(p)) => {
+            env.tail = Some(p);
+            env.status = STATUS_TAIL_CALL;
+            0
+        }
+        Err(kind) => {
+            raise(env, pc, kind);
+            0
+        }
+    }
+}
+
+struct JitCallbacks<'a> {
+    env: &'a mut JitEnv,
+}
+
+impl Callbacks for JitCallbacks<'_> {
+    fn call(&mut self, m: &mut Machine, func: u32, args: [u64; 5]) -> Result<u64, FaultKind> {
+        let env = &mut *self.env;
+        let fp = env.fp - FRAME_SIZE as u64;
+        if fp < env.stack_floor {
+            return Err(FaultKind::CallDepth {
+                limit: MAX_FRAMES as u32,
+            });
+        }
+        let prog = mem::program(env);
+        let target = prog.func_addr(func).ok_or(FaultKind::BadCallTarget {
+            target: u64::from(func),
+        })?;
+        let code = &prog.code;
+        mem::set_machine(env, m);
+        let saved = (env.fp, env.helper_id, env.pc);
+        let r = code.call(env, &args, target, fp);
+        (env.fp, env.helper_id, env.pc) = saved;
+        match env.status {
+            0 => Ok(r),
+            STATUS_FAULT => {
+                let f = take_fault(env);
+                let kind = f.kind.clone();
+                env.fault = Some(f);
+                Err(kind)
+            }
+            // A tail call or a failed legacy load inside a callback ends the whole program.
+            _ => Ok(0),
+        }
+    }
+}
+
+pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u64) -> u64 {
+    let kind = packed & 0xff;
+    let size = ((packed >> 8) & 0xff) as u32;
+    let pc = (packed >> 32) as u32;
+    let res = match kind {
+        SLOW_LOAD => m.mem.load(a, size),
+        SLOW_LOAD_SX => m.mem.load(a, size).map(|v| {
+            let bits = 64 - size * 8;
+            (((v << bits) as i64) >> bits) as u64
+        }),
+        SLOW_STORE => m.mem.store(a, size, b).map(|()| 0),
+        SLOW_CHECK_WRITE => m.mem.check(a, size.into(), Access::Write).map(|_| 0),
+        SLOW_CTX_FIELD => Ok(m.mem.ctx_field_value(match a {
+            0 => CtxField::Data,
+            1 => CtxField::DataEnd,
+            _ => CtxField::DataMeta,
+        })),
+        SLOW_MAP_VALUE => {
+            let mid = mem::program(env).maps[a as usize];
+            match m.map_mut(mid).and_then(|map| map.lookup(&[0; 4])) {
+                Some(base) => Ok(base.wrapping_add(b as u32 as u64)),
+                None => Err(FaultKind::BadMapRef { imm: a as i32 }),
+            }
+        }
+        SLOW_LD_ABS => {
+            let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
+                let off = a as u32 as u64;
+                (data + off + u64::from(size) <= end)
+                    .then(|| m.mem.load(data + off, size).ok())
+                    .flatten()
+            });
+            match v {
+                Some(v) => Ok(match size {
+                    1 => v,
+                    2 => u64::from((v as u16).swap_bytes()),
+                    _ => u64::from((v as u32).swap_bytes()),
+                }),
+                None => {
+                    env.status = STATUS_RETURN_ZERO;
+                    return 0;
+                }
+            }
+        }
+        _ => Err(FaultKind::UnsupportedInsn {
+            what: "unknown JIT slow path",
+        }),
+    };
+    match res {
+        Ok(v) => v,
+        Err(k) => {
+            raise(env, pc, k);
+            0
+        }
+    }
+}
+
+fn take_fault(env: &mut JitEnv) -> Fault {
+    if let Some(f) = env.fault.take() {
+        return f;
+    }
+    let insn = InsnIdx(env.pc);
+    let kind = match env.raw_kind {
+        RAW_CALL_DEPTH => FaultKind::CallDepth {
+            limit: MAX_FRAMES as u32,
+        },
+        RAW_BUDGET => FaultKind::InsnLimit { limit: 0 },
+        RAW_BAD_CALLX => FaultKind::BadCallTarget {
+            target: env.raw_arg,
+        },
+        _ => FaultKind::UnsupportedInsn {
+            what: "unknown JIT fault",
+        },
+    };
+    Fault { insn, kind }
+}
+
+/// The result of a run from the env's final status.
+pub(crate) fn outcome(env: &mut JitEnv, r0: u64) -> Result<u64, Fault> {
+    match env.status {
+        0 => Ok(r0),
+        STATUS_FAULT => {
+            let mut f = take_fault(env);
+            if let FaultKind::InsnLimit { limit } = &mut f.kind {
+                *limit = env.limit;
+            }
+            Err(f)
+        }
+        _ => Ok(0),
+    }
+}

@@ -1,0 +1,351 @@
+//! Maps, helpers, packets and faults, run on every engine, which must agree.
+
+use bpfvet_analyzer::isa::{Insn, InsnIdx, PseudoSrc};
+use bpfvet_runtime::conformance::asm::assemble;
+use bpfvet_runtime::jit::{self, JitMode};
+use bpfvet_runtime::maps::{MapDef, MapType};
+use bpfvet_runtime::mem::{Access, RegionKind};
+use bpfvet_runtime::{
+    ctx_loads_of, interp, Fault, FaultKind, Input, Machine, Program, RunResult, VerifiedProgram,
+    XDP_FIELDS,
+};
+
+/// Assembles `src`, turning every `lddw rN, 0xMAP0000+i` into a map reference to table
+/// entry `i`, and `lddw rN, 0xF00C0000+k` into the address of slot `k`.
+fn program(src: &str, maps: Vec<bpfvet_runtime::maps::MapId>) -> Program {
+    let mut insns = assemble(src).expect("assembles");
+    let n = insns.len() as i64;
+    for (i, insn) in insns.iter_mut().enumerate() {
+        if let Insn::LdImm64 {
+            dst,
+            imm,
+            next_imm: 0,
+            ..
+        } = *insn
+        {
+            let v = imm as u32;
+            if v & 0xffff_0000 == 0x0ead_0000 {
+                *insn = Insn::LdImm64 {
+                    dst,
+                    src: PseudoSrc::MapIdx,
+                    imm: (v & 0xffff) as i32,
+                    next_imm: 0,
+                };
+            } else if v & 0xffff_0000 == 0xf00c_0000 {
+                let rel = i64::from(v & 0xffff) - i as i64 - 1;
+                assert!(rel + (i as i64) < n);
+                *insn = Insn::LdImm64 {
+                    dst,
+                    src: PseudoSrc::Func,
+                    imm: rel as i32,
+                    next_imm: 0,
+                };
+            }
+        }
+    }
+    Program::with_maps(insns, maps)
+}
+
+/// Runs on the interpreter, the checked JIT and the unchecked JIT, each on its own machine
+/// built by `setup`, and checks that all three agree; returns the interpreter's result and
+/// machine.
+fn run_all(
+    prog: &Program,
+    input: &Input,
+    setup: impl Fn(&mut Machine),
+) -> (Result<RunResult, Fault>, Machine) {
+    let mut mi = Machine::new();
+    setup(&mut mi);
+    let ri = interp::run(&mut mi, prog, input);
+    let mut mc = Machine::new();
+    setup(&mut mc);
+    let rc = jit::compile_checked(prog)
+        .expect("compiles")
+        .run(&mut mc, input);
+    let mut mu = Machine::new();
+    setup(&mut mu);
+    let v = VerifiedProgram::assume_verified_unchecked(
+        prog.clone(),
+        ctx_loads_of(prog.insns(), &XDP_FIELDS),
+    );
+    // Engines run on different machines, so host addresses differ: compare everything else.
+    let strip = |r: &Result<RunResult, Fault>| {
+        r.clone()
+            .map(|mut x| {
+                x.n_insns = 0;
+                x
+            })
+            .map_err(|mut f| {
+                if let FaultKind::OutOfBounds { addr, .. } | FaultKind::ReadOnly { addr, .. } =
+                    &mut f.kind
+                {
+                    *addr = 0;
+                }
+                f
+            })
+    };
+    assert_eq!(strip(&ri), strip(&rc), "interp vs checked jit");
+    if ri.is_ok() {
+        let ru = jit::compile(&v, JitMode::Unchecked)
+            .expect("compiles")
+            .run(&mut mu, input);
+        assert_eq!(strip(&ri), strip(&ru), "interp vs unchecked jit");
+    }
+    (ri, mi)
+}
+
+const COUNTER: &str = "
+    mov %r6, 0
+loop:
+    stxw [%r10-4], %r6
+    lddw %r1, 0x0ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    jne %r0, 0, found
+    stdw [%r10-16], 0
+    lddw %r1, 0x0ead0000
+    mov %r2, %r10
+    add %r2, -4
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 0
+    call 2
+    ja loop
+found:
+    ldxdw %r1, [%r0]
+    add %r1, %r6
+    stxdw [%r0], %r1
+    add %r6, 1
+    jlt %r6, 8, loop
+    mov %r0, %r6
+    exit
+";
+
+#[test]
+fn hash_map_counters() {
+    let setup = |m: &mut Machine| {
+        m.create_map(MapDef::new(MapType::Hash, 4, 8, 16)).unwrap();
+    };
+    let mut probe = Machine::new();
+    setup(&mut probe);
+    let prog = program(COUNTER, vec![bpfvet_runtime::maps::MapId(0)]);
+    let (r, mut m) = run_all(&prog, &Input::None, setup);
+    assert_eq!(r.unwrap().r0, 8);
+    for k in 0u32..8 {
+        let v = m
+            .map_lookup(bpfvet_runtime::maps::MapId(0), &k.to_le_bytes())
+            .expect("present");
+        assert_eq!(u64::from_le_bytes(v.try_into().unwrap()), u64::from(k));
+    }
+}
+
+/// XDP: read the EtherType after a bounds check; drop IPv4, pass the rest.
+const XDP_ETHERTYPE: &str = "
+    ldxw %r2, [%r1+0]
+    ldxw %r3, [%r1+4]
+    mov %r4, %r2
+    add %r4, 14
+    jgt %r4, %r3, short
+    ldxh %r5, [%r2+12]
+    be16 %r5
+    jne %r5, 0x0800, pass
+    mov %r0, 1
+    exit
+pass:
+    mov %r0, 2
+    exit
+short:
+    mov %r0, 0
+    exit
+";
+
+#[test]
+fn xdp_packet_parsing() {
+    let prog = program(XDP_ETHERTYPE, vec![]);
+    assert_eq!(ctx_loads_of(prog.insns(), &XDP_FIELDS).len(), 2);
+    let mut pkt = vec![0u8; 64];
+    pkt[12] = 0x08;
+    let (r, _) = run_all(&prog, &Input::xdp(&pkt), |_| {});
+    assert_eq!(r.unwrap().r0, 1);
+    pkt[13] = 0x06;
+    let (r, _) = run_all(&prog, &Input::xdp(&pkt), |_| {});
+    assert_eq!(r.unwrap().r0, 2);
+    let (r, _) = run_all(&prog, &Input::xdp(&pkt[..10]), |_| {});
+    assert_eq!(r.unwrap().r0, 0);
+}
+
+#[test]
+fn out_of_bounds_is_a_typed_fault_at_the_insn() {
+    // Reads one byte past an 8-byte input buffer.
+    let prog = program("mov %r0, 0\nldxb %r0, [%r1+8]\nexit\n", vec![]);
+    let mut m = Machine::new();
+    let e = interp::run(&mut m, &prog, &Input::Buffer(vec![0; 8])).unwrap_err();
+    assert_eq!(e.insn, InsnIdx(1));
+    assert!(
+        matches!(
+            e.kind,
+            FaultKind::OutOfBounds {
+                size: 1,
+                access: Access::Read,
+                near: Some((RegionKind::Input, 8)),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let ec = jit::compile_checked(&prog)
+        .unwrap()
+        .run(&mut Machine::new(), &Input::Buffer(vec![0; 8]))
+        .unwrap_err();
+    assert_eq!(e.insn, ec.insn);
+    assert!(matches!(
+        ec.kind,
+        FaultKind::OutOfBounds {
+            size: 1,
+            near: Some((RegionKind::Input, 8)),
+            ..
+        }
+    ));
+    // A write to the stack above r10 faults too.
+    let prog = program("stdw [%r10+0], 1\nmov %r0, 0\nexit\n", vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |_| {});
+    assert!(matches!(
+        r.unwrap_err().kind,
+        FaultKind::OutOfBounds {
+            access: Access::Write,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn unsupported_helper_is_named() {
+    let prog = program("call 35\nexit\n", vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |_| {});
+    let e = r.unwrap_err();
+    assert_eq!(
+        e.kind,
+        FaultKind::UnsupportedHelper {
+            id: 35,
+            name: Some("get_current_task")
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "insn 0: unsupported helper bpf_get_current_task (id 35)"
+    );
+}
+
+/// `bpf_loop(10, cb, &sum, 0)`: the callback adds its index to a stack slot of the caller.
+const LOOP: &str = "
+    stdw [%r10-8], 0
+    mov %r1, 10
+    lddw %r2, 0xf00c000c
+    mov %r3, %r10
+    add %r3, -8
+    mov %r4, 0
+    call 181
+    ldxdw %r1, [%r10-8]
+    lsh %r0, 32
+    or %r0, %r1
+    exit
+    ldxdw %r3, [%r2]
+    add %r3, %r1
+    stxdw [%r2], %r3
+    mov %r0, 0
+    exit
+";
+
+#[test]
+fn bpf_loop_runs_callbacks() {
+    let prog = program(LOOP, vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |_| {});
+    assert_eq!(r.unwrap().r0, (10 << 32) | 45);
+}
+
+const RINGBUF: &str = "
+    lddw %r1, 0x0ead0000
+    mov %r2, 8
+    mov %r3, 0
+    call 131
+    jeq %r0, 0, out
+    stdw [%r0], 0x1234
+    mov %r1, %r0
+    mov %r2, 0
+    call 132
+    call 5
+    call 7
+    stxw [%r10-4], %r0
+    stb [%r10-8], 0x25
+    stb [%r10-7], 0x75
+    stb [%r10-6], 0
+    mov %r1, %r10
+    add %r1, -8
+    mov %r2, 3
+    ldxw %r3, [%r10-4]
+    call 6
+out:
+    exit
+";
+
+#[test]
+fn ringbuf_and_trace_printk_are_captured() {
+    let prog = program(RINGBUF, vec![bpfvet_runtime::maps::MapId(0)]);
+    let setup = |m: &mut Machine| {
+        m.create_map(MapDef::new(MapType::Ringbuf, 0, 0, 4096))
+            .unwrap();
+    };
+    let (r, m) = run_all(&prog, &Input::None, setup);
+    r.unwrap();
+    let map = m.map(bpfvet_runtime::maps::MapId(0)).unwrap();
+    assert_eq!(map.ringbuf_records(), &[0x1234u64.to_le_bytes().to_vec()]);
+    assert_eq!(m.env.trace.len(), 1);
+    assert!(m.env.trace[0].parse::<u32>().is_ok(), "{:?}", m.env.trace);
+}
+
+#[test]
+fn local_calls_keep_callee_saved_registers_and_bound_depth() {
+    let prog = program(
+        "mov %r6, 7\ncall local f\nadd %r0, %r6\nexit\nf:\nmov %r6, 1\nmov %r0, 35\nexit\n",
+        vec![],
+    );
+    let (r, _) = run_all(&prog, &Input::None, |_| {});
+    assert_eq!(r.unwrap().r0, 42);
+    // Unbounded recursion hits the frame limit.
+    let prog = program("f:\ncall local f\nexit\n", vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |_| {});
+    assert!(matches!(r.unwrap_err().kind, FaultKind::CallDepth { .. }));
+}
+
+#[test]
+fn tail_call_ends_the_program() {
+    let prog = program(
+        "mov %r6, %r1\nlddw %r2, 0x0ead0000\nmov %r3, 0\ncall 12\nmov %r0, 99\nexit\n",
+        vec![bpfvet_runtime::maps::MapId(0)],
+    );
+    let setup = |m: &mut Machine| {
+        let id = m
+            .create_map(MapDef::new(MapType::ProgArray, 4, 4, 4))
+            .unwrap();
+        assert_eq!(
+            m.map_update(id, &0u32.to_le_bytes(), &3u32.to_le_bytes(), 0),
+            0
+        );
+    };
+    let (r, _) = run_all(&prog, &Input::None, setup);
+    assert_eq!(r.unwrap().tail_call, Some(3));
+    // An empty slot: the call fails and the program goes on.
+    let (r, _) = run_all(&prog, &Input::None, |m| {
+        m.create_map(MapDef::new(MapType::ProgArray, 4, 4, 4))
+            .unwrap();
+    });
+    assert_eq!(r.unwrap().r0, 99);
+}
+
+#[test]
+fn infinite_loop_hits_the_budget() {
+    let prog = program("l:\nja l\n", vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |m| m.env.insn_limit = 1000);
+    assert!(matches!(r.unwrap_err().kind, FaultKind::InsnLimit { .. }));
+}
