@@ -69,17 +69,17 @@ fn run_refine<W: bpfvet_lattice::WideWord>(n: usize) {
 
 #[test]
 fn alu_at_least_as_precise_as_kernel() {
-    run_alu::<U4>(if slow() { 100_000 } else { 1_200 });
+    run_alu::<U4>(if slow() { 50_000 } else { 1_200 });
     if slow() {
-        run_alu::<u8>(20_000);
+        run_alu::<u8>(5_000);
     }
 }
 
 #[test]
 fn refine_at_least_as_precise_as_kernel() {
-    run_refine::<U4>(if slow() { 50_000 } else { 600 });
+    run_refine::<U4>(if slow() { 25_000 } else { 600 });
     if slow() {
-        run_refine::<u8>(10_000);
+        run_refine::<u8>(3_000);
     }
 }
 

@@ -41,7 +41,40 @@ struct Pending {
     pc: InsnIdx,
     state: AbstractState,
     cp: Option<CpId>,
+    /// The last branch decision on this path, in `Engine::trail`.
+    trail: u32,
 }
+
+/// One branch decision; decisions form a tree shared by all paths (`u32::MAX`: the root).
+struct TrailNode {
+    parent: u32,
+    at: InsnIdx,
+    taken: bool,
+}
+
+const NO_TRAIL: u32 = u32::MAX;
+
+/// Watches the exploration, for `explain` and `--trace`. Every method has an empty default, and
+/// the engine pays for the state copies only when an observer asks for them.
+pub trait Observer {
+    /// Whether `step` wants the states (cloning them costs).
+    fn wants_states(&self) -> bool {
+        false
+    }
+    /// The instruction at `pc` turned `before` into `after` (`None` when it was unsafe or ended
+    /// the path).
+    fn step(&mut self, _pc: InsnIdx, _before: &AbstractState, _after: Option<&AbstractState>) {}
+    /// A path starts (the entry, or a pending branch) at `pc`.
+    fn path_start(&mut self, _pc: InsnIdx) {}
+    /// The path was pruned at `pc`: an explored state there covers it.
+    fn pruned(&mut self, _pc: InsnIdx) {}
+}
+
+/// The observer that watches nothing.
+#[derive(Debug)]
+pub struct NoObserver;
+
+impl Observer for NoObserver {}
 
 /// Most checkpoints kept per instruction: older ones are still used, newer ones not stored, so
 /// a pathological program costs time but not unbounded memory.
@@ -56,7 +89,9 @@ pub struct Exploration {
     pub stack_depth: Vec<u32>,
 }
 
-pub(super) struct Engine<'a> {
+pub(super) struct Engine<'a, O: Observer> {
+    obs: &'a mut O,
+    trail: Vec<TrailNode>,
     vm: &'a Vm<'a>,
     live: &'a [RegSet],
     cps: Vec<Checkpoint>,
@@ -66,9 +101,11 @@ pub(super) struct Engine<'a> {
     stack_depth: Vec<u32>,
 }
 
-impl<'a> Engine<'a> {
-    pub fn new(vm: &'a Vm<'a>, live: &'a [RegSet]) -> Self {
+impl<'a, O: Observer> Engine<'a, O> {
+    pub fn new(vm: &'a Vm<'a>, live: &'a [RegSet], obs: &'a mut O) -> Self {
         Engine {
+            obs,
+            trail: Vec::new(),
             vm,
             live,
             cps: Vec::new(),
@@ -81,8 +118,9 @@ impl<'a> Engine<'a> {
 
     /// Explores every path from `init` at instruction 0.
     pub fn run(mut self, init: AbstractState) -> Exploration {
-        let mut worklist = vec![Pending { pc: InsnIdx(0), state: init, cp: None }];
-        'paths: while let Some(Pending { mut pc, mut state, mut cp }) = worklist.pop() {
+        let mut worklist = vec![Pending { pc: InsnIdx(0), state: init, cp: None, trail: NO_TRAIL }];
+        'paths: while let Some(Pending { mut pc, mut state, mut cp, mut trail }) = worklist.pop() {
+            self.obs.path_start(pc);
             loop {
                 self.stats.processed += 1;
                 if self.stats.processed > self.vm.opts.max_processed {
@@ -100,6 +138,7 @@ impl<'a> Engine<'a> {
                 if self.vm.cfg.is_prune_point(pc) {
                     match self.visit(pc, &state, cp) {
                         Visit::Prune => {
+                            self.obs.pruned(pc);
                             self.end_path(&state, cp);
                             continue 'paths;
                         }
@@ -120,13 +159,21 @@ impl<'a> Engine<'a> {
                 let frame = state.cur();
                 let d = &mut self.stack_depth[frame.subprog as usize];
                 *d = (*d).max(frame.stack_depth());
-                match self.vm.step(&mut state, pc) {
+                let before = self.obs.wants_states().then(|| state.clone());
+                let res = self.vm.step(&mut state, pc);
+                if let Some(before) = &before {
+                    let after = matches!(res, Ok(Flow::Next(_) | Flow::Fork { .. })).then_some(&state);
+                    self.obs.step(pc, before, after);
+                }
+                match res {
                     Ok(Flow::Next(next)) => pc = next,
                     Ok(Flow::Fork { cont, other }) => {
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
                         }
-                        worklist.push(Pending { pc: other.0, state: *other.1, cp });
+                        let taken = self.trail_push(trail, pc, true);
+                        trail = self.trail_push(trail, pc, false);
+                        worklist.push(Pending { pc: other.0, state: *other.1, cp, trail: taken });
                         if worklist.len() > self.vm.opts.max_pending {
                             self.violations.push(Violation::new(
                                 Code::JumpSequenceTooComplex,
@@ -142,8 +189,9 @@ impl<'a> Engine<'a> {
                         self.end_path(&state, cp);
                         continue 'paths;
                     }
-                    Err(v) => {
+                    Err(mut v) => {
                         if !self.violations.iter().any(|o| o.code == v.code && o.insn == v.insn) {
+                            v.path = self.trail_path(trail);
                             self.violations.push(v);
                         }
                         self.end_path(&state, cp);
@@ -180,6 +228,22 @@ impl<'a> Engine<'a> {
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.cps.len() as u64);
         Visit::Checkpoint(id)
+    }
+
+    fn trail_push(&mut self, parent: u32, at: InsnIdx, taken: bool) -> u32 {
+        self.trail.push(TrailNode { parent, at, taken });
+        (self.trail.len() - 1) as u32
+    }
+
+    fn trail_path(&self, mut node: u32) -> Vec<(InsnIdx, bool)> {
+        let mut res = Vec::new();
+        while node != NO_TRAIL {
+            let n = &self.trail[node as usize];
+            res.push((n.at, n.taken));
+            node = n.parent;
+        }
+        res.reverse();
+        res
     }
 
     fn is_ancestor(&self, id: CpId, mut cur: Option<CpId>) -> bool {

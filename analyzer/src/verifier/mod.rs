@@ -16,5 +16,5 @@ mod transfer;
 pub mod verify;
 pub mod violation;
 
-pub use engine::Stats;
-pub use verify::{verify, Verdict, VerifyResult};
+pub use engine::{NoObserver, Observer, Stats};
+pub use verify::{verify, verify_observed, Verdict, VerifyResult};

@@ -1,6 +1,6 @@
 //! The verifier's entry point: structural checks, then exploration, then whole-program limits.
 
-use super::engine::{Engine, Stats};
+use super::engine::{Engine, NoObserver, Observer, Stats};
 use super::env::{Input, Options};
 use super::liveness;
 use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
@@ -35,6 +35,11 @@ impl VerifyResult {
 
 /// Verifies one linked program under `opts`.
 pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
+    verify_observed(input, opts, &mut NoObserver)
+}
+
+/// [`verify`], reporting every step of the exploration to `obs`.
+pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut O) -> VerifyResult {
     let n = input.insns.len();
     if n > opts.max_insns() {
         return VerifyResult::reject(vec![Violation::new(
@@ -60,7 +65,7 @@ pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
     main.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
     let init = AbstractState { frames: vec![main], refs: Vec::new(), active_lock: None, next_id: 0 };
-    let exploration = Engine::new(&vm, &live).run(init);
+    let exploration = Engine::new(&vm, &live, obs).run(init);
     let mut violations = exploration.violations;
     if violations.is_empty() {
         let private = crate::rules::PRIVATE_STACK_PROG_TYPES.contains(&input.prog_type.kernel_id);

@@ -171,6 +171,9 @@ pub struct Violation {
     pub notes: Vec<String>,
     /// Where the offending value came from.
     pub related: Vec<Related>,
+    /// The branches taken on the explored path that reached the violation, in order:
+    /// (the jump instruction, whether its jump was taken).
+    pub path: Vec<(InsnIdx, bool)>,
 }
 
 impl Violation {
@@ -182,6 +185,7 @@ impl Violation {
             kernel_message: kernel_message.into(),
             notes: Vec::new(),
             related: Vec::new(),
+            path: Vec::new(),
         }
     }
 

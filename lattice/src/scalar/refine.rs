@@ -304,7 +304,7 @@ mod tests {
     fn sweep<W: WideWord>(cond: Cond) {
         let fam = family::<W>();
         for width in [Width::W64, Width::W32] {
-            for (a, b) in pairs(&fam, budget(), cond as u64 + 11) {
+            for (a, b) in pairs(&fam, budget::<W>(), cond as u64 + 11) {
                 for taken in [true, false] {
                     let r = ScalarOf::refine(cond, width, a, b, taken);
                     for x in members(&a) {

@@ -137,11 +137,11 @@ pub fn pairs<W: WideWord>(
 }
 
 /// Number of pairs per binary operator: small by default, large with `SLOW_TESTS=1`.
-pub fn budget() -> usize {
-    if slow() {
-        400_000
-    } else {
-        2_500
+pub fn budget<W: Word>() -> usize {
+    match (slow(), W::BITS <= 4) {
+        (false, _) => 2_500,
+        (true, true) => 200_000,
+        (true, false) => 15_000,
     }
 }
 
@@ -185,7 +185,7 @@ pub fn sweep_binary<W: WideWord>(
     conc: impl Fn(W, W) -> W,
 ) {
     let fam = family::<W>();
-    for (a, b) in pairs(&fam, budget(), name.len() as u64) {
+    for (a, b) in pairs(&fam, budget::<W>(), name.len() as u64) {
         let r = abs(a, b);
         for x in members(&a) {
             for y in members(&b) {

@@ -90,6 +90,7 @@ impl Vm<'_> {
                 ),
                 notes: vec![format!("release it (e.g. submit or discard a ring buffer record, release a socket) before every exit")],
                 related: vec![Related { insn: rf.acquired_at, note: format!("acquired here by {}", rf.acquired_by) }],
+                path: Vec::new(),
             });
         }
         if let Some(at) = st.active_lock {
@@ -100,6 +101,7 @@ impl Vm<'_> {
                 kernel_message: "BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region".into(),
                 notes: vec![],
                 related: vec![Related { insn: at, note: "locked here".into() }],
+                path: Vec::new(),
             });
         }
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
