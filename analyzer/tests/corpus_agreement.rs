@@ -9,7 +9,7 @@
 //! rejects and bpfvet accepts are marked UNSAFE-ACCEPT: the disagreements that matter most.
 
 use bpfvet_analyzer::elf;
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_analyzer::verifier::{verify, Verdict};
 use std::fmt::Write as _;
@@ -75,15 +75,7 @@ fn corpus_verdicts_match_the_kernel() {
             let _ = writeln!(table, "{object} {name}: kernel={expect} bpfvet=no-rules-for-type MISMATCH");
             continue;
         };
-        let input = Input {
-            insns: prog.insns(),
-            maps: obj.maps(),
-            prog_type: rules,
-            helpers: HelperTable::standard(),
-            gpl: prog.is_gpl_compatible(),
-            sleepable: prog.sleepable(),
-            attach: prog.attach_type(),
-        };
+        let input = Input::new(&obj, prog, rules);
         let res = verify(&input, &Options::default());
         let ours = if res.verdict == Verdict::Accept { "accept" } else { "reject" };
         let first = res.violations.first();

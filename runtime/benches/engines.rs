@@ -98,8 +98,19 @@ next:
 fn program(src: &str) -> Vec<Insn> {
     let mut insns = assemble(src).expect("assembles");
     for insn in &mut insns {
-        if let Insn::LdImm64 { dst, imm: 0x0ead_0000, next_imm: 0, .. } = *insn {
-            *insn = Insn::LdImm64 { dst, src: PseudoSrc::MapIdx, imm: 0, next_imm: 0 };
+        if let Insn::LdImm64 {
+            dst,
+            imm: 0x0ead_0000,
+            next_imm: 0,
+            ..
+        } = *insn
+        {
+            *insn = Insn::LdImm64 {
+                dst,
+                src: PseudoSrc::MapIdx,
+                imm: 0,
+                next_imm: 0,
+            };
         }
     }
     insns
@@ -119,7 +130,14 @@ fn packet() -> Vec<u8> {
     p
 }
 
-fn bench_program(c: &mut Criterion, name: &str, src: &str, buf: Vec<u8>, with_map: bool, with_rbpf: bool) {
+fn bench_program(
+    c: &mut Criterion,
+    name: &str,
+    src: &str,
+    buf: Vec<u8>,
+    with_map: bool,
+    with_rbpf: bool,
+) {
     let insns = program(src);
     let maps = if with_map { vec![MapId(0)] } else { vec![] };
     let prog = Program::with_maps(insns.clone(), maps);
@@ -129,28 +147,51 @@ fn bench_program(c: &mut Criterion, name: &str, src: &str, buf: Vec<u8>, with_ma
     }
     let input = Input::Buffer(buf.clone());
     let prepared = Prepared::new(&prog);
-    let n_insns = interp::run_prepared(&mut m, &prepared, &input).expect("runs").n_insns;
+    let n_insns = interp::run_prepared(&mut m, &prepared, &input)
+        .expect("runs")
+        .n_insns;
     let expected = interp::run_prepared(&mut m, &prepared, &input).unwrap().r0;
-    let jitted = jit::compile(&VerifiedProgram::assume_verified_unchecked(prog.clone(), vec![]), JitMode::Unchecked).unwrap();
+    let jitted = jit::compile(
+        &VerifiedProgram::assume_verified_unchecked(prog.clone(), vec![]),
+        JitMode::Unchecked,
+    )
+    .unwrap();
     assert_eq!(jitted.run(&mut m, &input).unwrap().r0, expected);
     let checked = jit::compile_checked(&prog).unwrap();
 
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(n_insns));
-    g.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    g.bench_function("bpfvet-interp", |b| b.iter(|| interp::run_prepared(&mut m, &prepared, &input).unwrap().r0));
-    g.bench_function("bpfvet-jit", |b| b.iter(|| jitted.run(&mut m, &input).unwrap().r0));
-    g.bench_function("bpfvet-jit-checked", |b| b.iter(|| checked.run(&mut m, &input).unwrap().r0));
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function("bpfvet-interp", |b| {
+        b.iter(|| interp::run_prepared(&mut m, &prepared, &input).unwrap().r0)
+    });
+    g.bench_function("bpfvet-jit", |b| {
+        b.iter(|| jitted.run(&mut m, &input).unwrap().r0)
+    });
+    g.bench_function("bpfvet-jit-checked", |b| {
+        b.iter(|| checked.run(&mut m, &input).unwrap().r0)
+    });
     if with_rbpf {
         let bytes = encode(&insns);
         let mut vm = rbpf::EbpfVmRaw::new(Some(&bytes)).expect("rbpf loads");
         let mut mem = buf.clone();
-        assert_eq!(vm.execute_program(&mut mem).unwrap(), expected, "rbpf agrees");
-        g.bench_function("rbpf-interp", |b| b.iter(|| vm.execute_program(&mut mem).unwrap()));
+        assert_eq!(
+            vm.execute_program(&mut mem).unwrap(),
+            expected,
+            "rbpf agrees"
+        );
+        g.bench_function("rbpf-interp", |b| {
+            b.iter(|| vm.execute_program(&mut mem).unwrap())
+        });
         vm.jit_compile().expect("rbpf jit");
         // SAFETY: the program was just run successfully by rbpf's checked interpreter on the
         // same buffer, and it only reads within that buffer.
-        assert_eq!(unsafe { vm.execute_program_jit(&mut mem) }.unwrap(), expected);
+        assert_eq!(
+            unsafe { vm.execute_program_jit(&mut mem) }.unwrap(),
+            expected
+        );
         g.bench_function("rbpf-jit", |b| {
             // SAFETY: as above.
             b.iter(|| unsafe { vm.execute_program_jit(&mut mem) }.unwrap());

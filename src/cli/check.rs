@@ -2,7 +2,7 @@
 
 use super::load::{load_object, select};
 use bpfvet_analyzer::program::{Object, Program};
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, KernelVersion, Options};
 use bpfvet_analyzer::verifier::{verify, Verdict, VerifyResult};
 use serde::Serialize;
@@ -145,7 +145,7 @@ fn check_program(obj: &Object, prog: &Program, override_type: Option<&'static Pr
             )
         })?,
     };
-    let input = Input { insns: prog.insns(), maps: obj.maps(), prog_type: rules, helpers: HelperTable::standard(), gpl: prog.is_gpl_compatible(), sleepable: prog.sleepable(), attach: prog.attach_type() };
+    let input = Input::new(obj, prog, rules);
     let start = Instant::now();
     let res: VerifyResult = verify(&input, opts);
     let duration_us = start.elapsed().as_micros() as u64;

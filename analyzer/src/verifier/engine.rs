@@ -117,8 +117,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Explores every path from `init` at instruction 0.
-    pub fn run(mut self, init: AbstractState) -> Exploration {
-        let mut worklist = vec![Pending { pc: InsnIdx(0), state: init, cp: None, trail: NO_TRAIL }];
+    pub fn run(mut self, init: AbstractState, entry: InsnIdx) -> Exploration {
+        let mut worklist = vec![Pending { pc: entry, state: init, cp: None, trail: NO_TRAIL }];
         'paths: while let Some(Pending { mut pc, mut state, mut cp, mut trail }) = worklist.pop() {
             self.obs.path_start(pc);
             loop {

@@ -91,4 +91,25 @@ pub struct Input<'a> {
     pub sleepable: bool,
     /// The expected attach type, where the program type's rules depend on it.
     pub attach: Option<crate::prog_type::AttachType>,
+    /// The object's BTF: global function signatures and map value layouts.
+    pub btf: Option<&'a crate::btf::Btf>,
+    /// Which BTF function each subprogram is.
+    pub func_info: &'a [crate::program::FuncInfo],
+}
+
+impl<'a> Input<'a> {
+    /// Everything about `prog` of `obj`, checked as a `rules` program.
+    pub fn new(obj: &'a crate::program::Object, prog: &'a crate::program::Program, rules: &'a ProgTypeRules) -> Self {
+        Input {
+            insns: prog.insns(),
+            maps: obj.maps(),
+            prog_type: rules,
+            helpers: HelperTable::standard(),
+            gpl: prog.is_gpl_compatible(),
+            sleepable: prog.sleepable(),
+            attach: prog.attach_type(),
+            btf: obj.btf(),
+            func_info: prog.func_info(),
+        }
+    }
 }

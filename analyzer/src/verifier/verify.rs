@@ -2,6 +2,7 @@
 
 use super::engine::{Engine, NoObserver, Observer, Stats};
 use super::env::{Input, Options};
+use super::btf_info;
 use super::liveness;
 use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
 use super::transfer::Vm;
@@ -60,12 +61,51 @@ pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut
         return VerifyResult::reject(structural);
     }
     let live = liveness::live_in(input.insns);
-    let vm = Vm { input, opts, cfg: &cfg };
+    let special = input.maps.iter().map(|m| btf_info::special_fields(input.btf, m.value_type)).collect();
+    let globals: Vec<_> = cfg
+        .subprogs()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| if i == 0 { None } else { btf_info::global_sig(input.btf, input.func_info, s.start) })
+        .collect();
+    let vm = Vm { input, opts, cfg: &cfg, special, globals };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
     main.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
     let init = AbstractState { frames: vec![main], refs: Vec::new(), active_lock: None, next_id: 0 };
-    let exploration = Engine::new(&vm, &live, obs).run(init);
+    let mut exploration = Engine::new(&vm, &live, &mut *obs).run(init, InsnIdx(0));
+    // Global functions are verified once each, on their own, from their declared argument
+    // types; callers only check the arguments they pass (the kernel's `btf_check_subprog_call`).
+    for (i, sig) in vm.globals.iter().enumerate() {
+        let Some(sig) = sig else { continue };
+        let entry = cfg.subprogs()[i].start;
+        let mut frame = Frame::new(i as u32, entry);
+        let mut next_id = 0;
+        for (n, p) in sig.params.iter().enumerate().take(5) {
+            let r = Reg::new(n as u8 + 1).expect("r1-r5");
+            frame.set(r, match p {
+                btf_info::ParamKind::Scalar | btf_info::ParamKind::Unsupported(_) => RegState::unknown(),
+                btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
+                btf_info::ParamKind::Mem { size } => {
+                    next_id += 1;
+                    let mut ptr = super::state::Pointer::new(PtrKind::Mem { size: *size, rdonly: false });
+                    ptr.maybe_null = true;
+                    ptr.id = next_id;
+                    RegState::Ptr(ptr)
+                }
+            });
+        }
+        frame.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
+        let init = AbstractState { frames: vec![frame], refs: Vec::new(), active_lock: None, next_id };
+        let sub = Engine::new(&vm, &live, &mut *obs).run(init, entry);
+        exploration.violations.extend(sub.violations);
+        exploration.stats.processed += sub.stats.processed;
+        exploration.stats.states += sub.stats.states;
+        exploration.stats.peak_states = exploration.stats.peak_states.max(sub.stats.peak_states);
+        for (d, s) in exploration.stack_depth.iter_mut().zip(&sub.stack_depth) {
+            *d = (*d).max(*s);
+        }
+    }
     let mut violations = exploration.violations;
     if violations.is_empty() {
         let private = crate::rules::PRIVATE_STACK_PROG_TYPES.contains(&input.prog_type.kernel_id);
@@ -141,6 +181,18 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) 
                     pc,
                     format!("calls nest deeper than {MAX_CALL_FRAMES} frames on some path (recursion is never allowed)"),
                     format!("the call stack of {frames} frames is too deep !"),
+                ));
+            }
+            let callee_sp = &subprogs[callee];
+            let has_tail_call = insns[callee_sp.start.idx()..callee_sp.end.idx()]
+                .iter()
+                .any(|i| matches!(i, Insn::Call(CallTarget::Helper(12))));
+            if has_tail_call && total >= 256 {
+                return Some(Violation::new(
+                    Code::TailCallMisuse,
+                    pc,
+                    format!("a function that tail-calls is reached with {total} bytes of stack in use by its callers; the kernel allows under 256"),
+                    format!("tail_calls are not allowed when call stack of previous frames is {total} bytes. Too large"),
                 ));
             }
             let t = total + round(depth.get(callee).copied().unwrap_or(0));

@@ -254,6 +254,11 @@ impl<W: WideWord> ScalarOf<W> {
         let (rel, swapped) = cond.rel(taken);
         let (a, b) = if swapped { (b, a) } else { (a, b) };
         let (ra, rb) = match width {
+            // Equality of full registers: both become the exact meet, sub-register views included.
+            Width::W64 if rel == Rel::Eq => {
+                let m = a.meet(b)?;
+                (m, m)
+            }
             Width::W64 => {
                 let (pa, pb) = refine_parts(rel, a.full(), b.full())?;
                 (

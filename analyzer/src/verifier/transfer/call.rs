@@ -20,6 +20,10 @@ impl Vm<'_> {
             CallTarget::Local(imm) => {
                 let entry = super::jump_target(pc, i64::from(imm))?;
                 let subprog = self.cfg.subprog_at(entry).ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
+                if let Some(sig) = &self.globals[subprog] {
+                    self.global_call(st, pc, sig)?;
+                    return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
+                }
                 self.enter_frame(st, pc, subprog as u32, None)?;
                 Ok(Flow::Next(entry))
             }
@@ -30,6 +34,63 @@ impl Vm<'_> {
                 "",
             )),
         }
+    }
+
+    /// A call to a global function: the arguments must match its BTF prototype; the callee is
+    /// verified on its own, so here it returns an unknown number.
+    fn global_call(&self, st: &mut AbstractState, pc: InsnIdx, sig: &crate::verifier::btf_info::GlobalSig) -> Res<()> {
+        use crate::verifier::btf_info::ParamKind;
+        for (i, p) in sig.params.iter().enumerate().take(5) {
+            let r = ARG_REGS[i];
+            let v = read(st, pc, r)?;
+            let n = r.num();
+            let bad = |what: &str| {
+                Violation::new(
+                    Code::HelperArgType,
+                    pc,
+                    format!("argument {} of {} must be {what}, but {r} is {}", i + 1, sig.name, v.type_name()),
+                    format!("arg#{i} expected {what}, but R{n} is {}", v.type_name()),
+                )
+            };
+            match p {
+                ParamKind::Scalar => {
+                    if v.as_scalar().is_none() {
+                        return Err(Violation::new(
+                            Code::HelperArgType,
+                            pc,
+                            format!("argument {} of {} is a number, but {r} holds a pointer", i + 1, sig.name),
+                            format!("R{n} is not a scalar"),
+                        ));
+                    }
+                }
+                ParamKind::Ctx => {
+                    if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0) {
+                        return Err(bad("pointer to ctx"));
+                    }
+                }
+                ParamKind::Mem { size } => {
+                    if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
+                        if v.as_ptr().is_none() {
+                            return Err(bad("pointer to memory"));
+                        }
+                        self.access(st, pc, r, &v, 0, *size, Access::Read, None)?;
+                    }
+                }
+                ParamKind::Unsupported(what) => {
+                    return Err(Violation::new(
+                        Code::UnsupportedHelper,
+                        pc,
+                        format!("argument {} of global function {} is {what}, which bpfvet does not model", i + 1, sig.name),
+                        "",
+                    ))
+                }
+            }
+        }
+        for r in ARG_REGS {
+            st.set(r, RegState::Uninit);
+        }
+        st.set(Reg::R0, RegState::unknown());
+        Ok(())
     }
 
     /// Pushes a frame for `subprog`: r1-r5 are passed, everything else starts uninitialized.
@@ -78,6 +139,17 @@ impl Vm<'_> {
             }
             st.set(Reg::R0, ret);
             return Ok(Flow::Next(callee.return_to));
+        }
+        if st.cur().subprog != 0 {
+            // The exit of a global function verified on its own.
+            if r0.as_scalar().is_none() {
+                return Err(Violation::new(
+                    Code::ReturnOutOfRange,
+                    pc,
+                    "a global function must return a number",
+                    format!("At subprogram exit the register R0 is not a scalar value ({})", r0.type_name()),
+                ));
+            }
         }
         if let Some(rf) = st.refs.first() {
             return Err(Violation {
@@ -506,6 +578,7 @@ impl Vm<'_> {
     }
 
     fn helper_effects(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, cx: &CallCx) -> Res<Flow> {
+        let _ = &self.special;
         if let Some(ref_id) = cx.release {
             if !st.refs.iter().any(|r| r.id == ref_id) {
                 return Err(Violation::new(

@@ -273,6 +273,7 @@ impl Vm<'_> {
                     ));
                 }
                 self.region_access(pc, reg, p, off64, size, m.value_size, "map value")?;
+                self.special_field_access(pc, p, map, off64, size)?;
                 if access == Access::Read {
                     if let (Some(init), true, true) = (map_frozen_value(m), p.has_const_off(), size <= 8) {
                         return Ok(RegState::scalar(const_read(init, off64, size)));
@@ -312,7 +313,7 @@ impl Vm<'_> {
                 Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
-                if access == Access::Write || !p.has_const_off() || off64 < 0 || off64 % i64::from(size) != 0 || off64 + i64::from(size) > 120 {
+                if access == Access::Write || !p.has_const_off() || !crate::rules::sock_ptr_read_ok(p.kind, off64, size) {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,
                         pc,
@@ -347,6 +348,24 @@ impl Vm<'_> {
                 format!("R{n} invalid mem access '{name}'"),
             )),
         }
+    }
+
+    /// Loads and stores may not touch a map value's lock or timer.
+    fn special_field_access(&self, pc: InsnIdx, p: &Pointer, map: u32, off: i64, size: u32) -> Res<()> {
+        let Some(fields) = self.special.get((map & !super::INNER_MAP) as usize) else { return Ok(()) };
+        let lo = off + p.var_off.smin().max(0);
+        let hi = off + p.var_off.umax().min(1 << 32) as i64 + i64::from(size);
+        for f in fields {
+            if lo < i64::from(f.off + f.size) && hi > i64::from(f.off) {
+                return Err(Violation::new(
+                    Code::SpinLockMisuse,
+                    pc,
+                    format!("the access touches the {} at offset {} of the map value; only its helpers may", f.kind, f.off),
+                    format!("{} cannot be accessed directly by load/store", f.kind),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Atomics must be aligned to their size whatever the pointer (`strict_alignment_once`).

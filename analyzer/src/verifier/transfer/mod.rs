@@ -35,6 +35,10 @@ pub(super) struct Vm<'a> {
     pub input: &'a Input<'a>,
     pub opts: &'a Options,
     pub cfg: &'a Cfg,
+    /// Per map: fields of its value only helpers may touch.
+    pub special: Vec<Vec<crate::verifier::btf_info::SpecialField>>,
+    /// Per subprogram: its signature when it is a global function.
+    pub globals: Vec<Option<crate::verifier::btf_info::GlobalSig>>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).

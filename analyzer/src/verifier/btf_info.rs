@@ -1,0 +1,119 @@
+//! What the object's BTF tells the verifier: the signatures of global functions (verified on
+//! their own, against their declared argument types) and the special fields inside map values
+//! (`struct bpf_spin_lock`, `struct bpf_timer`) that programs may not touch directly.
+
+use crate::btf::{Btf, BtfKind, Linkage, TypeId};
+use crate::program::FuncInfo;
+
+/// How a global function's argument is typed, from its BTF prototype (the kernel's
+/// `btf_prepare_func_args`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// An integer or enum: any scalar.
+    Scalar,
+    /// A pointer to the program's context struct.
+    Ctx,
+    /// A pointer to `size` bytes, or NULL: the callee must check it.
+    Mem { size: u32 },
+    /// A type the kernel rejects or bpfvet does not model; the text says which.
+    Unsupported(String),
+}
+
+/// A global (non-static) function's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalSig {
+    pub name: String,
+    pub params: Vec<ParamKind>,
+}
+
+/// Context struct names, whose pointers in a global function's arguments mean "the context".
+const CTX_STRUCTS: &[&str] = &[
+    "__sk_buff",
+    "xdp_md",
+    "bpf_sock",
+    "bpf_sock_addr",
+    "bpf_sock_ops",
+    "sk_msg_md",
+    "bpf_sk_lookup",
+    "bpf_sysctl",
+    "bpf_sockopt",
+    "bpf_cgroup_dev_ctx",
+    "pt_regs",
+    "bpf_perf_event_data",
+    "bpf_raw_tracepoint_args",
+    "sk_reuseport_md",
+    "bpf_nf_ctx",
+];
+
+/// Most nested struct levels searched for special fields.
+const MAX_NESTING: usize = 4;
+
+/// The signature of the function starting at a subprogram entry, if BTF says it is global.
+pub fn global_sig(btf: Option<&Btf>, func_info: &[FuncInfo], entry: crate::isa::InsnIdx) -> Option<GlobalSig> {
+    let btf = btf?;
+    let fi = func_info.iter().find(|f| f.insn == entry)?;
+    let BtfKind::Func { proto, linkage: Linkage::Global } = &btf.type_by_id(fi.type_id)?.kind else {
+        return None;
+    };
+    let BtfKind::FuncProto { params, .. } = &btf.resolve_type(*proto)?.kind else {
+        return None;
+    };
+    let params = params.iter().map(|p| param_kind(btf, p.ty)).collect();
+    Some(GlobalSig { name: fi.name.clone(), params })
+}
+
+fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
+    let Some(t) = btf.resolve_type(ty) else { return ParamKind::Unsupported("unknown type".into()) };
+    match &t.kind {
+        BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. } => ParamKind::Scalar,
+        BtfKind::Ptr { ty } => {
+            let target = btf.resolve(*ty).unwrap_or(*ty);
+            let name = btf.name_of(target);
+            if CTX_STRUCTS.contains(&name) {
+                return ParamKind::Ctx;
+            }
+            match btf.size_of(target) {
+                Some(size) if size > 0 && size <= u64::from(u32::MAX) => ParamKind::Mem { size: size as u32 },
+                _ => ParamKind::Unsupported(format!("a pointer to {} whose size BTF does not give", if name.is_empty() { "void" } else { name })),
+            }
+        }
+        other => ParamKind::Unsupported(format!("an argument of BTF kind {other:?}")),
+    }
+}
+
+/// A field of a map value that only helpers may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpecialField {
+    pub off: u32,
+    pub size: u32,
+    /// `bpf_spin_lock` or `bpf_timer`.
+    pub kind: &'static str,
+}
+
+/// The special fields of a map value type, found by walking its (nested) struct members.
+pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<SpecialField> {
+    let (Some(btf), Some(ty)) = (btf, value_type) else { return Vec::new() };
+    let mut res = Vec::new();
+    let mut work = vec![(ty, 0u32, 0usize)];
+    while let Some((ty, base, depth)) = work.pop() {
+        let Some(id) = btf.resolve(ty) else { continue };
+        let Some(t) = btf.type_by_id(id) else { continue };
+        let name = btf.name(t);
+        for kind in ["bpf_spin_lock", "bpf_timer"] {
+            if name == kind {
+                let size = btf.size_of(id).unwrap_or(4) as u32;
+                res.push(SpecialField { off: base, size, kind });
+            }
+        }
+        if depth >= MAX_NESTING {
+            continue;
+        }
+        if let BtfKind::Struct { members, .. } = &t.kind {
+            for m in members {
+                work.push((m.ty, base + m.bit_offset / 8, depth + 1));
+            }
+        }
+    }
+    res.sort_by_key(|f| f.off);
+    res
+}
