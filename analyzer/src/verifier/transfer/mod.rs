@@ -6,6 +6,7 @@
 
 mod alu;
 mod call;
+mod format;
 mod jmp;
 mod mem;
 mod stack;
