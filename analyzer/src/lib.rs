@@ -6,9 +6,11 @@
 
 pub mod btf;
 pub mod cfg;
+pub mod diagnostics;
 pub mod elf;
 pub mod isa;
 pub mod prog_type;
 pub mod program;
+pub mod report;
 pub mod rules;
 pub mod verifier;

@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 #[derive(Debug, Default)]
@@ -31,11 +34,16 @@ struct Tally {
 #[test]
 fn corpus_verdicts_match_the_kernel() {
     let root = root();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("corpus/manifest.json")).expect("corpus/manifest.json"))
-            .expect("manifest is JSON");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("corpus/manifest.json")).expect("corpus/manifest.json"),
+    )
+    .expect("manifest is JSON");
     let programs = manifest["programs"].as_array().expect("programs list");
-    assert!(programs.len() >= 150, "the corpus shrank to {} programs", programs.len());
+    assert!(
+        programs.len() >= 150,
+        "the corpus shrank to {} programs",
+        programs.len()
+    );
     let mut table = String::new();
     let mut tally = Tally::default();
     let mut false_accepts = Vec::new();
@@ -46,7 +54,10 @@ fn corpus_verdicts_match_the_kernel() {
         let kmsg = p["kernel_message"].as_str().unwrap_or("");
         if expect == "refused" {
             tally.skipped += 1;
-            let _ = writeln!(table, "{object} {name}: refused by the kernel before verification (not compared)");
+            let _ = writeln!(
+                table,
+                "{object} {name}: refused by the kernel before verification (not compared)"
+            );
             continue;
         }
         let bytes = std::fs::read(root.join(object)).expect("corpus object");
@@ -54,32 +65,54 @@ fn corpus_verdicts_match_the_kernel() {
             Ok(o) => o,
             Err(e) if matches!(e.kind(), elf::LoadErrorKind::Decode { .. }) => {
                 // An instruction that does not decode: bpfvet rejects the program as the kernel does.
-                let elf::LoadErrorKind::Decode { err, .. } = e.kind() else { unreachable!() };
+                let elf::LoadErrorKind::Decode { err, .. } = e.kind() else {
+                    unreachable!()
+                };
                 let msg = err.kernel_message();
                 let ok = expect == "reject";
                 tally.agree += usize::from(ok);
                 tally.agree_msg += usize::from(ok && msg.contains(kmsg));
                 tally.false_reject += usize::from(!ok);
-                let status = if !ok { "MISMATCH" } else if msg.contains(kmsg) { "ok" } else { "ok (other message)" };
+                let status = if !ok {
+                    "MISMATCH"
+                } else if msg.contains(kmsg) {
+                    "ok"
+                } else {
+                    "ok (other message)"
+                };
                 let _ = writeln!(table, "{object} {name}: kernel={expect} bpfvet=reject [invalid-insn at insn {}: {msg}] {status}", err.insn);
                 continue;
             }
             Err(e) => {
-                let _ = writeln!(table, "{object} {name}: kernel={expect} bpfvet=load-error ({e}) MISMATCH");
+                let _ = writeln!(
+                    table,
+                    "{object} {name}: kernel={expect} bpfvet=load-error ({e}) MISMATCH"
+                );
                 tally.false_reject += usize::from(expect == "accept");
                 continue;
             }
         };
-        let prog = obj.program(name).unwrap_or_else(|| panic!("{object}: no program {name}"));
+        let prog = obj
+            .program(name)
+            .unwrap_or_else(|| panic!("{object}: no program {name}"));
         let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else {
-            let _ = writeln!(table, "{object} {name}: kernel={expect} bpfvet=no-rules-for-type MISMATCH");
+            let _ = writeln!(
+                table,
+                "{object} {name}: kernel={expect} bpfvet=no-rules-for-type MISMATCH"
+            );
             continue;
         };
         let input = Input::new(&obj, prog, rules);
         let res = verify(&input, &Options::default());
-        let ours = if res.verdict == Verdict::Accept { "accept" } else { "reject" };
+        let ours = if res.verdict == Verdict::Accept {
+            "accept"
+        } else {
+            "reject"
+        };
         let first = res.violations.first();
-        let detail = first.map(|v| format!(" [{} at insn {}: {}]", v.code, v.insn, v.kernel_message)).unwrap_or_default();
+        let detail = first
+            .map(|v| format!(" [{} at insn {}: {}]", v.code, v.insn, v.kernel_message))
+            .unwrap_or_default();
         let status = if ours != expect {
             if expect == "reject" {
                 tally.false_accept += 1;
@@ -101,7 +134,10 @@ fn corpus_verdicts_match_the_kernel() {
             tally.agree += 1;
             "ok"
         };
-        let _ = writeln!(table, "{object} {name}: kernel={expect} bpfvet={ours}{detail} {status}");
+        let _ = writeln!(
+            table,
+            "{object} {name}: kernel={expect} bpfvet={ours}{detail} {status}"
+        );
     }
     let summary = format!(
         "agree {} of {} compared ({} rejections with the kernel's message); bpfvet rejects {} the kernel accepts; bpfvet accepts {} the kernel rejects; {} not compared\n",

@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use bpfvet_lattice::{AluOp, Cond, Scalar, SRange, Tnum, URange, Width};
+use bpfvet_lattice::{AluOp, Cond, SRange, Scalar, Tnum, URange, Width};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn inputs() -> [(Scalar, Scalar); 4] {
@@ -12,8 +12,14 @@ fn inputs() -> [(Scalar, Scalar); 4] {
     [
         (r(0, 255), Scalar::constant(8)),
         (r(0x1000, 0x1fff), r(0, 64)),
-        (Scalar::from_tnum(Tnum::unwrap_new(0x10, 0xff00)), r(1, u64::from(u32::MAX))),
-        (Scalar::from_srange(-5i64 as u64, 100).expect("ordered"), Scalar::top()),
+        (
+            Scalar::from_tnum(Tnum::unwrap_new(0x10, 0xff00)),
+            r(1, u64::from(u32::MAX)),
+        ),
+        (
+            Scalar::from_srange(-5i64 as u64, 100).expect("ordered"),
+            Scalar::top(),
+        ),
     ]
 }
 
@@ -36,21 +42,38 @@ fn bench(c: &mut Criterion) {
     c.bench_function("scalar_add32", |b| {
         b.iter(|| {
             for &(x, y) in &ins {
-                black_box(Scalar::alu(AluOp::Add, Width::W32, black_box(x), black_box(y)));
+                black_box(Scalar::alu(
+                    AluOp::Add,
+                    Width::W32,
+                    black_box(x),
+                    black_box(y),
+                ));
             }
         })
     });
     c.bench_function("refine_gt64", |b| {
         b.iter(|| {
             for &(x, y) in &ins {
-                black_box(Scalar::refine(Cond::Gt, Width::W64, black_box(x), black_box(y), true));
+                black_box(Scalar::refine(
+                    Cond::Gt,
+                    Width::W64,
+                    black_box(x),
+                    black_box(y),
+                    true,
+                ));
             }
         })
     });
     c.bench_function("refine_eq32", |b| {
         b.iter(|| {
             for &(x, y) in &ins {
-                black_box(Scalar::refine(Cond::Eq, Width::W32, black_box(x), black_box(y), false));
+                black_box(Scalar::refine(
+                    Cond::Eq,
+                    Width::W32,
+                    black_box(x),
+                    black_box(y),
+                    false,
+                ));
             }
         })
     });
@@ -62,7 +85,13 @@ fn bench(c: &mut Criterion) {
         let s32 = SRange::new(-7i32 as u32, 0x6fff_ffff).expect("ordered");
         b.iter(|| {
             for _ in 0..4 {
-                black_box(Scalar::from_parts(black_box(t), black_box(u), black_box(s), black_box(u32), black_box(s32)));
+                black_box(Scalar::from_parts(
+                    black_box(t),
+                    black_box(u),
+                    black_box(s),
+                    black_box(u32),
+                    black_box(s32),
+                ));
             }
         })
     });

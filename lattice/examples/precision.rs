@@ -31,12 +31,22 @@ fn row(name: &str, st: &Stats) {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
     let fam = harness::family::<u8>(1);
-    println!("8-bit words, 4-bit sub-register; {} family values; {n} input pairs per operator.", fam.len());
+    println!(
+        "8-bit words, 4-bit sub-register; {} family values; {n} input pairs per operator.",
+        fam.len()
+    );
     println!();
-    println!("| operator   |  cases |  bpfvet  |  kernel  |   best   |  exact   | better   | worse |");
-    println!("|------------|-------:|---------:|---------:|---------:|---------:|---------:|------:|");
+    println!(
+        "| operator   |  cases |  bpfvet  |  kernel  |   best   |  exact   | better   | worse |"
+    );
+    println!(
+        "|------------|-------:|---------:|---------:|---------:|---------:|---------:|------:|"
+    );
     for op in AluOp::ALL {
         for width in [Width::W64, Width::W32] {
             let mut st = Stats::default();

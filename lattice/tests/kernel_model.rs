@@ -34,8 +34,16 @@ fn report(name: &str, st: &Stats) {
         st.mean(st.sum_kernel),
         st.mean(st.sum_best)
     );
-    assert!(st.model_unsound.is_empty(), "{name}: kernel model unsound: {:#?}", st.model_unsound);
-    assert!(st.worse.is_empty(), "{name}: bpfvet less precise than the kernel model: {:#?}", st.worse);
+    assert!(
+        st.model_unsound.is_empty(),
+        "{name}: kernel model unsound: {:#?}",
+        st.model_unsound
+    );
+    assert!(
+        st.worse.is_empty(),
+        "{name}: bpfvet less precise than the kernel model: {:#?}",
+        st.worse
+    );
 }
 
 fn run_alu<W: bpfvet_lattice::WideWord>(n: usize) {
@@ -114,7 +122,10 @@ fn divergence_fork_scalars() {
     let m = S::from_srange(u64::MAX, 0).unwrap();
     let r = m.and(S::constant(0b101));
     assert!(r.contains(0) && r.contains(0b101));
-    assert!(r.contains(0b100), "the tnum of {{0, 5}} also holds 1 and 4: {r}");
+    assert!(
+        r.contains(0b100),
+        "the tnum of {{0, 5}} also holds 1 and 4: {r}"
+    );
 }
 
 /// The model agrees with a few facts from the kernel sources' comments.

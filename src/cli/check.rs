@@ -1,16 +1,29 @@
-//! `bpfvet check`: the verdict on every program of one or more objects.
+//! `bpfvet check`: the verdict on every program of one or more objects, with every finding as
+//! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0 or GitHub annotations.
+//!
+//! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
+//! some warning), 2 an input or usage error.
 
 use super::load::{load_object, select};
+use super::sources;
+use bpfvet_analyzer::diagnostics::{self, explain, render};
+use bpfvet_analyzer::elf;
 use bpfvet_analyzer::program::{Object, Program};
+use bpfvet_analyzer::report::{self, ObjectReport, ProgramReport, Report};
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, KernelVersion, Options};
-use bpfvet_analyzer::verifier::{verify, Verdict, VerifyResult};
-use serde::Serialize;
+use bpfvet_analyzer::verifier::violation::{Code, Violation};
+use bpfvet_analyzer::verifier::{verify, verify_observed, VerifyResult};
+use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 all accepted, 1 some program rejected (or a warning with --deny warnings), 2 input or usage error."
+)]
 pub struct Args {
     /// BPF ELF object files.
     #[arg(required = true)]
@@ -30,176 +43,313 @@ pub struct Args {
     unprivileged: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
+    #[arg(long, value_name = "DIR")]
+    source_dir: Option<PathBuf>,
+    /// After each finding, print the explored path that reaches it with the registers it changes.
+    #[arg(long)]
+    trace: bool,
+    /// Turn warnings into errors for the exit status (`--deny warnings`).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Option<Deny>,
+    /// Colour the human output: auto (when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
+    /// Diagnostics on the C source (or a disassembly listing), for people.
     Human,
+    /// The versioned JSON report (docs/json.md).
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow-command annotations.
+    Github,
 }
 
-/// The JSON report (schema version 1, documented in docs/json.md).
-#[derive(Serialize)]
-struct Report {
-    version: u32,
-    objects: Vec<ObjectReport>,
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Deny {
+    Warnings,
 }
 
-#[derive(Serialize)]
-struct ObjectReport {
-    path: String,
-    programs: Vec<ProgramReport>,
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
 }
 
-#[derive(Serialize)]
-struct ProgramReport {
-    name: String,
-    section: String,
-    #[serde(rename = "type")]
-    prog_type: String,
-    verdict: &'static str,
-    findings: Vec<Finding>,
-    stats: StatsReport,
-}
-
-#[derive(Serialize)]
-struct Finding {
-    code: &'static str,
-    message: String,
-    kernel_message: String,
-    insn: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    notes: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct StatsReport {
-    insns: usize,
-    processed: u64,
-    states: u64,
-    peak_states: u64,
-    duration_us: u64,
+/// One object's outcome: its report and its human text.
+struct Checked {
+    report: ObjectReport,
+    human: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let opts = options(&args)?;
-    let override_type = match &args.prog_type {
-        None => None,
-        Some(t) => Some(ProgTypeRules::by_name(t).ok_or_else(|| {
-            anyhow::anyhow!("unknown program type {t:?} (known: {})", known_types())
-        })?),
+    let opts = options(args.kernel.as_deref(), args.unprivileged)?;
+    let override_type = override_type(args.prog_type.as_deref())?;
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => args.format == Format::Human && std::io::stdout().is_terminal(),
     };
-    // Objects are independent: load and check them on all cores, then print in order.
-    let results: Vec<anyhow::Result<ObjectReport>> = std::thread::scope(|s| {
+    // Objects are independent: check them on all cores, then print in order.
+    let results: Vec<anyhow::Result<Checked>> = std::thread::scope(|s| {
         let handles: Vec<_> = args
             .files
             .iter()
-            .map(|path| s.spawn(|| check_object(path, args.program.as_deref(), override_type, &opts)))
+            .map(|path| s.spawn(|| check_object(path, &args, override_type, &opts, color)))
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: checker panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: checker panicked")))
+            })
+            .collect()
     });
-    let mut objects = Vec::new();
+    let mut checked = Vec::new();
     for r in results {
-        objects.push(r?);
+        checked.push(r?);
     }
-    let rejected = objects.iter().flat_map(|o| &o.programs).any(|p| p.verdict == "reject");
+    let programs = || checked.iter().flat_map(|c| &c.report.programs);
+    let rejected = programs().any(|p| p.verdict == "reject");
+    let warned = programs().any(|p| !p.warnings.is_empty());
+    let mut out = String::new();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&Report { version: 1, objects })?),
-        Format::Human => print_human(&objects),
+        Format::Human => {
+            for c in &checked {
+                out.push_str(&c.human);
+            }
+            summary(&mut out, &checked);
+        }
+        Format::Json | Format::Sarif | Format::Github => {
+            let report = Report {
+                version: report::VERSION,
+                objects: checked.into_iter().map(|c| c.report).collect(),
+            };
+            match args.format {
+                Format::Json => out = report::to_json(&report) + "\n",
+                Format::Sarif => out = report::sarif::to_json(&report) + "\n",
+                _ => out = report::github::annotations(&report),
+            }
+        }
     }
-    Ok(if rejected { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::SUCCESS);
+        }
+        return Err(e.into());
+    }
+    let failed = rejected || (warned && args.deny == Some(Deny::Warnings));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn options(args: &Args) -> anyhow::Result<Options> {
-    let mut opts = Options { privileged: !args.unprivileged, ..Options::default() };
-    if let Some(k) = &args.kernel {
-        let (maj, min) = k.split_once('.').ok_or_else(|| anyhow::anyhow!("--kernel wants X.Y, got {k:?}"))?;
+fn summary(out: &mut String, checked: &[Checked]) {
+    let progs: Vec<&ProgramReport> = checked.iter().flat_map(|c| &c.report.programs).collect();
+    let rejected = progs.iter().filter(|p| p.verdict == "reject").count();
+    let errors: usize = progs.iter().map(|p| p.findings.len()).sum();
+    let warnings: usize = progs.iter().map(|p| p.warnings.len()).sum();
+    let _ = writeln!(
+        out,
+        "{} programs: {} accepted, {rejected} rejected ({errors} errors, {warnings} warnings)",
+        progs.len(),
+        progs.len() - rejected
+    );
+}
+
+/// The profile from `--kernel` and `--unprivileged`.
+pub(super) fn options(kernel: Option<&str>, unprivileged: bool) -> anyhow::Result<Options> {
+    let mut opts = Options {
+        privileged: !unprivileged,
+        ..Options::default()
+    };
+    if let Some(k) = kernel {
+        let (maj, min) = k
+            .split_once('.')
+            .ok_or_else(|| anyhow::anyhow!("--kernel wants X.Y, got {k:?}"))?;
         opts.kernel = KernelVersion::new(maj.parse()?, min.parse()?);
     }
     Ok(opts)
 }
 
-fn known_types() -> String {
-    bpfvet_analyzer::rules::PROG_TYPES.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+/// The `--type` override, checked.
+pub(super) fn override_type(name: Option<&str>) -> anyhow::Result<Option<&'static ProgTypeRules>> {
+    let Some(t) = name else { return Ok(None) };
+    let known = || {
+        bpfvet_analyzer::rules::PROG_TYPES
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    ProgTypeRules::by_name(t)
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("unknown program type {t:?} (known: {})", known()))
 }
 
-fn check_object(path: &Path, program: Option<&str>, override_type: Option<&'static ProgTypeRules>, opts: &Options) -> anyhow::Result<ObjectReport> {
-    let obj = load_object(path)?;
-    let mut programs = Vec::new();
-    for prog in select(&obj, path, program)? {
-        programs.push(check_program(&obj, prog, override_type, opts)?);
-    }
-    Ok(ObjectReport { path: path.display().to_string(), programs })
-}
-
-fn check_program(obj: &Object, prog: &Program, override_type: Option<&'static ProgTypeRules>, opts: &Options) -> anyhow::Result<ProgramReport> {
-    let rules = match override_type {
-        Some(r) => r,
+/// The rules for `prog`: the override, or its type from the section name.
+pub(super) fn rules_for(
+    prog: &Program,
+    override_type: Option<&'static ProgTypeRules>,
+) -> anyhow::Result<&'static ProgTypeRules> {
+    match override_type {
+        Some(r) => Ok(r),
         None => prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())).ok_or_else(|| {
             anyhow::anyhow!(
                 "program {} in section {:?}: cannot tell its program type from the section name; pass --type (e.g. --type xdp)",
                 prog.name(),
                 prog.section()
             )
-        })?,
-    };
-    let input = Input::new(obj, prog, rules);
-    let start = Instant::now();
-    let res: VerifyResult = verify(&input, opts);
-    let duration_us = start.elapsed().as_micros() as u64;
-    let findings = res
-        .violations
-        .iter()
-        .map(|v| Finding {
-            code: v.code.name(),
-            message: v.message.clone(),
-            kernel_message: v.kernel_message.clone(),
-            insn: v.insn.0,
-            line: prog.line_for(v.insn).map(|l| format!("{}:{}", l.file, l.line)),
-            notes: v.notes.clone(),
-        })
-        .collect();
-    Ok(ProgramReport {
-        name: prog.name().to_string(),
-        section: prog.section().to_string(),
-        prog_type: rules.name.to_string(),
-        verdict: if res.verdict == Verdict::Accept { "accept" } else { "reject" },
-        findings,
-        stats: StatsReport {
-            insns: prog.insns().len(),
-            processed: res.stats.processed,
-            states: res.stats.states,
-            peak_states: res.stats.peak_states,
-            duration_us,
+        }),
+    }
+}
+
+/// Loads `path`; an instruction that does not decode is a finding of its program, not an
+/// input error, so it is returned as `Err((program, violation))`.
+fn load(path: &Path) -> anyhow::Result<Result<Object, (String, Violation)>> {
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    match elf::load(&bytes) {
+        Ok(o) => Ok(Ok(o)),
+        Err(e) => match e.kind() {
+            elf::LoadErrorKind::Decode { program, err, .. } => {
+                let what = err.to_string();
+                let what = what.split_once(": ").map_or(what.as_str(), |(_, w)| w);
+                let v = Violation::new(
+                    Code::InvalidInsn,
+                    err.insn,
+                    format!("instruction {} does not decode: {what}", err.insn),
+                    err.kernel_message(),
+                );
+                Ok(Err((program.clone(), *v)))
+            }
+            _ => load_object(path).map(Ok),
         },
+    }
+}
+
+fn check_object(
+    path: &Path,
+    args: &Args,
+    override_type: Option<&'static ProgTypeRules>,
+    opts: &Options,
+    color: bool,
+) -> anyhow::Result<Checked> {
+    let display = path.display().to_string();
+    let render_opts = render::Options {
+        color,
+        object: display.clone(),
+    };
+    let mut human = format!("{display}\n");
+    let mut programs = Vec::new();
+    match load(path)? {
+        Ok(obj) => {
+            let selected = select(&obj, path, args.program.as_deref())?;
+            let srcs = sources::find(selected.iter().copied(), path, args.source_dir.as_deref());
+            for prog in selected {
+                let rules = rules_for(prog, override_type)?;
+                let input = Input::new(&obj, prog, rules);
+                let start = Instant::now();
+                let res = verify(&input, opts);
+                let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                let mut diags = diagnostics::build(prog, &res.violations);
+                diags.extend(diagnostics::warnings::warnings(prog, &res));
+                let rep = report::program(prog, rules.name, &res, &diags, Some(duration));
+                human.push_str(&header(&rep));
+                human.push_str(&render::human(prog, &diags, &srcs, &render_opts));
+                if args.trace {
+                    human.push_str(&traces(prog, &input, opts, &res));
+                }
+                programs.push(rep);
+            }
+        }
+        Err((name, v)) => {
+            if args.program.as_deref().is_some_and(|p| p != name) {
+                anyhow::bail!(
+                    "{display}: program {name} does not decode, so no other program can be checked"
+                );
+            }
+            let prog = Program::from_insns(&name, None, Vec::new());
+            let diags = diagnostics::build(&prog, std::slice::from_ref(&v));
+            let res = VerifyResult {
+                verdict: bpfvet_analyzer::verifier::Verdict::Reject,
+                violations: vec![v],
+                stats: Default::default(),
+                stack_depth: Vec::new(),
+            };
+            let rep = report::program(&prog, "unknown", &res, &diags, None);
+            human.push_str(&header(&rep));
+            human.push_str(&render::human(
+                &prog,
+                &diags,
+                &sources::find([], path, None),
+                &render_opts,
+            ));
+            programs.push(rep);
+        }
+    }
+    Ok(Checked {
+        report: ObjectReport {
+            path: display,
+            programs,
+        },
+        human,
     })
 }
 
-fn print_human(objects: &[ObjectReport]) {
-    for o in objects {
-        println!("{}", o.path);
-        for p in &o.programs {
-            let s = &p.stats;
-            if p.verdict == "accept" {
-                println!(
-                    "  {} ({}, section {}): accepted — {} insns, {} processed, {} states",
-                    p.name, p.prog_type, p.section, s.insns, s.processed, s.states
+/// The one-line verdict above a program's diagnostics (deterministic: no timings).
+pub(super) fn header(p: &ProgramReport) -> String {
+    let s = &p.stats;
+    let stack = s.stack_depth.iter().max().copied().unwrap_or(0);
+    if p.verdict == "accept" {
+        let w = match p.warnings.len() {
+            0 => String::new(),
+            n => format!(", {n} warning{}", if n == 1 { "" } else { "s" }),
+        };
+        format!(
+            "  {} ({}, section {}): accepted: {} insns, {} processed, {} states, stack {stack} bytes{w}\n",
+            p.name, p.prog_type, p.section, s.insns, s.processed, s.states
+        )
+    } else {
+        let n = p.findings.len();
+        format!(
+            "  {} ({}, section {}): REJECTED, {n} finding{}\n",
+            p.name,
+            p.prog_type,
+            p.section,
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// For each finding, the explored path reaching it with what each step changed.
+fn traces(prog: &Program, input: &Input<'_>, opts: &Options, res: &VerifyResult) -> String {
+    let mut out = String::new();
+    for v in &res.violations {
+        let mut rec = explain::PathRecorder::new(prog.insns(), v.insn, &v.path);
+        let _ = verify_observed(input, opts, &mut rec);
+        let _ = writeln!(out, "trace of {} at insn {}:", v.code, v.insn);
+        match rec.finish() {
+            Some(steps) => out.push_str(&explain::render_path(prog, &steps)),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  (the path is too long to record, or was not found again)"
                 );
-                continue;
-            }
-            println!("  {} ({}, section {}): REJECTED", p.name, p.prog_type, p.section);
-            for f in &p.findings {
-                let at = f.line.as_ref().map(|l| format!(" ({l})")).unwrap_or_default();
-                println!("    error[{}] at insn {}{at}: {}", f.code, f.insn, f.message);
-                for n in &f.notes {
-                    println!("      note: {n}");
-                }
-                if !f.kernel_message.is_empty() {
-                    println!("      kernel: {}", f.kernel_message);
-                }
             }
         }
+        out.push('\n');
     }
+    out
 }

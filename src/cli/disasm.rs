@@ -50,10 +50,20 @@ fn jump_labels(insns: &[Insn]) -> Vec<Option<String>> {
 
 fn render(out: &mut String, obj: &Object, prog: &Program) {
     let ty = prog.prog_type().map_or("unknown", |t| t.name());
-    let _ = writeln!(out, "{} (section {}, type {ty}, {} insns):", prog.name(), prog.section(), prog.insns().len());
+    let _ = writeln!(
+        out,
+        "{} (section {}, type {ty}, {} insns):",
+        prog.name(),
+        prog.section(),
+        prog.insns().len()
+    );
     let insns = prog.insns();
     let labels = jump_labels(insns);
-    let lookup = |t: i64| usize::try_from(t).ok().and_then(|t| labels.get(t).cloned().flatten());
+    let lookup = |t: i64| {
+        usize::try_from(t)
+            .ok()
+            .and_then(|t| labels.get(t).cloned().flatten())
+    };
     let printer = Printer::new(Syntax::Bpfvet).with_labels(&lookup);
     let mut last_line = None;
     for (at, insn) in insns.iter().enumerate() {
@@ -78,7 +88,10 @@ fn render(out: &mut String, obj: &Object, prog: &Program) {
             let _ = writeln!(out, "{l}:");
         }
         let text = printer.insn(insn, idx);
-        let note = prog.reloc_at(idx).map(|r| reloc_note(obj, r)).unwrap_or_default();
+        let note = prog
+            .reloc_at(idx)
+            .map(|r| reloc_note(obj, r))
+            .unwrap_or_default();
         let _ = writeln!(out, "{at:>6}: {text}{note}");
     }
     let _ = writeln!(out);
@@ -87,7 +100,12 @@ fn render(out: &mut String, obj: &Object, prog: &Program) {
 fn reloc_note(obj: &Object, r: &RelocTarget) -> String {
     match r {
         RelocTarget::Map { name, .. } => format!("  ; map {name}"),
-        RelocTarget::GlobalData { section, var, offset, map } => {
+        RelocTarget::GlobalData {
+            section,
+            var,
+            offset,
+            map,
+        } => {
             let map_name = obj.map(*map).map_or(section.as_str(), |m| m.name.as_str());
             match var {
                 Some(v) => format!("  ; &{v} ({map_name} + {offset})"),

@@ -67,7 +67,12 @@ fn info(obj: &Object) -> Info {
                 attach_type: p.attach_type().map(|t| t.name()),
                 insns: p.n_insns_own(),
                 linked_insns: p.insns().len(),
-                subprograms: p.subprogs().iter().skip(1).map(|s| s.name.clone()).collect(),
+                subprograms: p
+                    .subprogs()
+                    .iter()
+                    .skip(1)
+                    .map(|s| s.name.clone())
+                    .collect(),
             })
             .collect(),
         maps: obj
@@ -75,7 +80,10 @@ fn info(obj: &Object) -> Info {
             .iter()
             .map(|m| MapInfo {
                 name: m.name.clone(),
-                map_type: m.map_type.name().map_or_else(|| format!("unknown({})", m.map_type.0), str::to_string),
+                map_type: m
+                    .map_type
+                    .name()
+                    .map_or_else(|| format!("unknown({})", m.map_type.0), str::to_string),
                 key_size: m.key_size,
                 value_size: m.value_size,
                 max_entries: m.max_entries,
@@ -96,11 +104,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&it)?),
         Format::Human => {
             println!("{}", args.file.display());
-            println!("  license: {}", if it.license.is_empty() { "(none)" } else { &it.license });
-            println!("  btf: {}, btf.ext: {}, CO-RE relocations: {}", it.btf, it.btf_ext, it.core_relocations);
+            println!(
+                "  license: {}",
+                if it.license.is_empty() {
+                    "(none)"
+                } else {
+                    &it.license
+                }
+            );
+            println!(
+                "  btf: {}, btf.ext: {}, CO-RE relocations: {}",
+                it.btf, it.btf_ext, it.core_relocations
+            );
             println!("  programs:");
             for p in &it.programs {
-                let sub = if p.subprograms.is_empty() { String::new() } else { format!(", calls {}", p.subprograms.join(", ")) };
+                let sub = if p.subprograms.is_empty() {
+                    String::new()
+                } else {
+                    format!(", calls {}", p.subprograms.join(", "))
+                };
                 println!(
                     "    {} (section {}, type {}): {} insns ({} linked){sub}",
                     p.name,
@@ -119,7 +141,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     m.key_size,
                     m.value_size,
                     m.max_entries,
-                    if m.flags != 0 { format!(", flags {:#x}", m.flags) } else { String::new() }
+                    if m.flags != 0 {
+                        format!(", flags {:#x}", m.flags)
+                    } else {
+                        String::new()
+                    }
                 );
             }
         }

@@ -9,9 +9,14 @@ use std::path::Path;
 const MAX_OBJECT_BYTES: u64 = 512 << 20;
 
 pub fn load_object(path: &Path) -> anyhow::Result<Object> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > MAX_OBJECT_BYTES {
-        anyhow::bail!("{}: file is {} bytes, larger than any BPF object bpfvet accepts", path.display(), meta.len());
+        anyhow::bail!(
+            "{}: file is {} bytes, larger than any BPF object bpfvet accepts",
+            path.display(),
+            meta.len()
+        );
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     elf::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
@@ -19,14 +24,22 @@ pub fn load_object(path: &Path) -> anyhow::Result<Object> {
 
 /// The programs of `obj` selected by `--program` (all when `None`), or an error naming the
 /// programs there are.
-pub fn select<'a>(obj: &'a Object, path: &Path, name: Option<&str>) -> anyhow::Result<Vec<&'a Program>> {
+pub fn select<'a>(
+    obj: &'a Object,
+    path: &Path,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<&'a Program>> {
     match name {
         None => Ok(obj.programs().iter().collect()),
         Some(n) => match obj.program(n) {
             Some(p) => Ok(vec![p]),
             None => {
                 let names: Vec<&str> = obj.programs().iter().map(Program::name).collect();
-                anyhow::bail!("{}: no program named {n:?} (programs: {})", path.display(), names.join(", "))
+                anyhow::bail!(
+                    "{}: no program named {n:?} (programs: {})",
+                    path.display(),
+                    names.join(", ")
+                )
             }
         },
     }

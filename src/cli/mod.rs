@@ -8,6 +8,7 @@ mod disasm;
 mod info;
 mod kernel;
 mod load;
+mod sources;
 
 /// bpfvet: an offline eBPF verifier.
 #[derive(Parser, Debug)]

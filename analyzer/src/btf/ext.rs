@@ -118,8 +118,8 @@ pub struct BtfExt {
 }
 
 impl BtfExt {
-    /// Parses `.BTF.ext` bytes; `strings` is the string table of the matching `.BTF`, which
-    /// names the sections.
+    /// Parses `.BTF.ext` bytes; `btf` is the matching `.BTF`, whose string table names the
+    /// sections (record strings stay offsets into it).
     pub fn parse(bytes: &[u8], btf: &super::Btf) -> Result<BtfExt, BtfError> {
         let mut c = Cursor::new(bytes, "btf.ext header");
         let hdr_len = parse_preamble(&mut c)?;

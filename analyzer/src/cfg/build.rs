@@ -11,7 +11,11 @@ const NO_BLOCK: u32 = u32::MAX;
 fn callee_target(at: usize, insn: &Insn) -> Option<i64> {
     match *insn {
         Insn::Call(CallTarget::Local(imm)) => Some(at as i64 + 1 + i64::from(imm)),
-        Insn::LdImm64 { src: PseudoSrc::Func, imm, .. } => Some(at as i64 + 1 + i64::from(imm)),
+        Insn::LdImm64 {
+            src: PseudoSrc::Func,
+            imm,
+            ..
+        } => Some(at as i64 + 1 + i64::from(imm)),
         _ => None,
     }
 }
@@ -37,7 +41,10 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
         if let Some(t) = callee_target(at, insn) {
             match in_range(insns, t) {
                 Some(t) if insns[t] != Insn::LdImm64Tail => starts.push(t),
-                _ => violations.push(StructuralViolation::CallOutOfRange { from: idx(at), to: t }),
+                _ => violations.push(StructuralViolation::CallOutOfRange {
+                    from: idx(at),
+                    to: t,
+                }),
             }
         }
     }
@@ -46,7 +53,10 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
     let subprogs: Vec<Subprog> = starts
         .iter()
         .enumerate()
-        .map(|(i, &s)| Subprog { start: idx(s), end: idx(starts.get(i + 1).copied().unwrap_or(n)) })
+        .map(|(i, &s)| Subprog {
+            start: idx(s),
+            end: idx(starts.get(i + 1).copied().unwrap_or(n)),
+        })
         .collect();
     let subprog_of = |at: usize| starts.partition_point(|&s| s <= at).saturating_sub(1);
 
@@ -58,13 +68,18 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
     }
     let mut jump_ok = vec![true; n];
     for (at, insn) in insns.iter().enumerate() {
-        let Some(off) = insn.jump_offset() else { continue };
+        let Some(off) = insn.jump_offset() else {
+            continue;
+        };
         let t = at as i64 + 1 + off;
         let sp = subprogs[subprog_of(at)];
         match in_range(insns, t) {
             Some(t) if t >= sp.start.idx() && t < sp.end.idx() => {
                 if insns[t] == Insn::LdImm64Tail {
-                    violations.push(StructuralViolation::JumpIntoLdImm64 { from: idx(at), to: idx(t) });
+                    violations.push(StructuralViolation::JumpIntoLdImm64 {
+                        from: idx(at),
+                        to: idx(t),
+                    });
                     jump_ok[at] = false;
                 } else {
                     is_leader[t] = true;
@@ -72,7 +87,10 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
                 }
             }
             _ => {
-                violations.push(StructuralViolation::JumpOutOfRange { from: idx(at), to: t });
+                violations.push(StructuralViolation::JumpOutOfRange {
+                    from: idx(at),
+                    to: t,
+                });
                 jump_ok[at] = false;
             }
         }
@@ -111,9 +129,16 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
             let insn = &insns[at];
             block_of[at] = graph.node_count() as u32;
             let next = at + insn.slots();
-            let ends = insn.jump_offset().is_some() || matches!(insn, Insn::Exit) || next >= n || is_leader[next];
+            let ends = insn.jump_offset().is_some()
+                || matches!(insn, Insn::Exit)
+                || next >= n
+                || is_leader[next];
             if ends {
-                graph.add_node(BasicBlock { start: idx(start), last: idx(at), subprog });
+                graph.add_node(BasicBlock {
+                    start: idx(start),
+                    last: idx(at),
+                    subprog,
+                });
                 at = next;
                 break;
             }
@@ -140,7 +165,13 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
         }
     }
 
-    let mut cfg = Cfg { graph, block_of, subprogs, loop_heads: Vec::new(), prune_points };
+    let mut cfg = Cfg {
+        graph,
+        block_of,
+        subprogs,
+        loop_heads: Vec::new(),
+        prune_points,
+    };
     explore(&mut cfg, insns, &mut violations);
     (cfg, violations)
 }
@@ -162,8 +193,10 @@ fn explore(cfg: &mut Cfg, insns: &[Insn], violations: &mut Vec<StructuralViolati
     let succs: Vec<Vec<(u32, bool)>> = (0..n_blocks as u32)
         .map(|b| {
             let blk = cfg.graph[NodeIndex::new(b as usize)];
-            let mut res: Vec<(u32, bool)> =
-                cfg.succs(super::BlockId(b)).map(|(s, _)| (s.0, true)).collect();
+            let mut res: Vec<(u32, bool)> = cfg
+                .succs(super::BlockId(b))
+                .map(|(s, _)| (s.0, true))
+                .collect();
             res.reverse();
             for at in blk.start.idx()..=blk.last.idx() {
                 if let Some(t) = callee_target(at, &insns[at]) {
@@ -204,8 +237,8 @@ fn explore(cfg: &mut Cfg, insns: &[Insn], violations: &mut Vec<StructuralViolati
     }
     // One finding per maximal run of unreachable blocks, at its first instruction.
     let mut prev_unreached = false;
-    for b in 0..n_blocks {
-        let unreached = color[b] == Color::White;
+    for (b, c) in color.iter().enumerate() {
+        let unreached = *c == Color::White;
         if unreached && !prev_unreached {
             let insn = cfg.graph[NodeIndex::new(b)].start;
             violations.push(StructuralViolation::Unreachable { insn });

@@ -58,7 +58,9 @@ pub struct Cfg {
 impl Cfg {
     /// All blocks, in instruction order.
     pub fn blocks(&self) -> impl Iterator<Item = (BlockId, &BasicBlock)> + '_ {
-        self.graph.node_indices().map(|n| (BlockId(n.index() as u32), &self.graph[n]))
+        self.graph
+            .node_indices()
+            .map(|n| (BlockId(n.index() as u32), &self.graph[n]))
     }
 
     pub fn n_blocks(&self) -> usize {
@@ -102,7 +104,9 @@ impl Cfg {
 
     /// The subprogram containing `insn`.
     pub fn subprog_of(&self, insn: InsnIdx) -> Option<usize> {
-        self.subprogs.iter().position(|s| s.start <= insn && insn < s.end)
+        self.subprogs
+            .iter()
+            .position(|s| s.start <= insn && insn < s.end)
     }
 
     /// Instructions that are the target of a back-edge.

@@ -38,7 +38,10 @@ pub enum StructuralViolation {
 impl StructuralViolation {
     /// Whether the graph is too broken for the abstract interpreter to run at all.
     pub fn is_fatal(&self) -> bool {
-        !matches!(self, StructuralViolation::Unreachable { .. } | StructuralViolation::BackEdge { .. })
+        !matches!(
+            self,
+            StructuralViolation::Unreachable { .. } | StructuralViolation::BackEdge { .. }
+        )
     }
 
     /// The instruction the violation is reported at.
@@ -64,9 +67,13 @@ impl StructuralViolation {
                 format!("jump into the middle of ldimm64 insn {}", to.0 - 1)
             }
             StructuralViolation::CallOutOfRange { .. } => "call to invalid destination".to_string(),
-            StructuralViolation::FallsOffEnd { .. } => "last insn is not an exit or jmp".to_string(),
+            StructuralViolation::FallsOffEnd { .. } => {
+                "last insn is not an exit or jmp".to_string()
+            }
             StructuralViolation::Unreachable { insn } => format!("unreachable insn {insn}"),
-            StructuralViolation::BackEdge { from, to } => format!("back-edge from insn {from} to {to}"),
+            StructuralViolation::BackEdge { from, to } => {
+                format!("back-edge from insn {from} to {to}")
+            }
             StructuralViolation::Empty => "empty program".to_string(),
         }
     }

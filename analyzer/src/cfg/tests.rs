@@ -4,11 +4,22 @@ use super::*;
 use crate::isa::{AluOp, Cond, Insn, Operand, Reg, Width};
 
 fn mov(imm: i32) -> Insn {
-    Insn::Alu { width: Width::W64, op: AluOp::Mov, dst: Reg::R0, src: Operand::Imm(imm) }
+    Insn::Alu {
+        width: Width::W64,
+        op: AluOp::Mov,
+        dst: Reg::R0,
+        src: Operand::Imm(imm),
+    }
 }
 
 fn jeq(off: i16) -> Insn {
-    Insn::Jmp { width: Width::W64, cond: Cond::Eq, dst: Reg::R0, src: Operand::Imm(0), off }
+    Insn::Jmp {
+        width: Width::W64,
+        cond: Cond::Eq,
+        dst: Reg::R0,
+        src: Operand::Imm(0),
+        off,
+    }
 }
 
 #[test]
@@ -30,35 +41,64 @@ fn diamond_has_four_blocks() {
 #[test]
 fn reports_jump_out_of_range() {
     let (_, v) = build(&[jeq(5), Insn::Exit]);
-    assert_eq!(v, vec![StructuralViolation::JumpOutOfRange { from: InsnIdx(0), to: 6 }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::JumpOutOfRange {
+            from: InsnIdx(0),
+            to: 6
+        }]
+    );
     assert_eq!(v[0].kernel_message(), "jump out of range from insn 0 to 6");
 }
 
 #[test]
 fn reports_unreachable_once_per_run() {
     let (_, v) = build(&[mov(0), Insn::Exit, mov(1), mov(2), Insn::Exit]);
-    assert_eq!(v, vec![StructuralViolation::Unreachable { insn: InsnIdx(2) }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::Unreachable { insn: InsnIdx(2) }]
+    );
 }
 
 #[test]
 fn reports_back_edge_and_loop_head() {
     // 0: r0 = 0; 1: if r0 == 0 goto -2 (to 0); 2: exit
     let (cfg, v) = build(&[mov(0), jeq(-2), Insn::Exit]);
-    assert_eq!(v, vec![StructuralViolation::BackEdge { from: InsnIdx(1), to: InsnIdx(0) }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::BackEdge {
+            from: InsnIdx(1),
+            to: InsnIdx(0)
+        }]
+    );
     assert_eq!(cfg.loop_heads(), &[InsnIdx(0)]);
 }
 
 #[test]
 fn reports_fall_off_end() {
     let (_, v) = build(&[mov(0)]);
-    assert_eq!(v, vec![StructuralViolation::FallsOffEnd { last: InsnIdx(0) }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::FallsOffEnd { last: InsnIdx(0) }]
+    );
 }
 
 #[test]
 fn reports_jump_into_lddw_tail() {
-    let lddw = Insn::LdImm64 { dst: Reg::R0, src: crate::isa::PseudoSrc::Imm, imm: 1, next_imm: 0 };
+    let lddw = Insn::LdImm64 {
+        dst: Reg::R0,
+        src: crate::isa::PseudoSrc::Imm,
+        imm: 1,
+        next_imm: 0,
+    };
     let (_, v) = build(&[jeq(1), lddw, Insn::LdImm64Tail, Insn::Exit]);
-    assert_eq!(v, vec![StructuralViolation::JumpIntoLdImm64 { from: InsnIdx(0), to: InsnIdx(2) }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::JumpIntoLdImm64 {
+            from: InsnIdx(0),
+            to: InsnIdx(2)
+        }]
+    );
 }
 
 #[test]
@@ -76,5 +116,11 @@ fn jump_across_subprograms_is_out_of_range() {
     // 0: call +2 (to 3); 1: if r0 == 0 goto +1 (to 3, another subprogram); 2: exit; 3: exit
     let call = Insn::Call(crate::isa::CallTarget::Local(2));
     let (_, v) = build(&[call, jeq(1), Insn::Exit, Insn::Exit]);
-    assert_eq!(v, vec![StructuralViolation::JumpOutOfRange { from: InsnIdx(1), to: 3 }]);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::JumpOutOfRange {
+            from: InsnIdx(1),
+            to: 3
+        }]
+    );
 }

@@ -50,7 +50,10 @@ impl fmt::Display for DecodeError {
             }
             DecodeErrorKind::TruncatedLdImm64 => write!(f, "lddw is missing its second slot"),
             DecodeErrorKind::BadLdImm64Tail => {
-                write!(f, "second slot of lddw has non-zero opcode, registers or offset")
+                write!(
+                    f,
+                    "second slot of lddw has non-zero opcode, registers or offset"
+                )
             }
         }
     }
@@ -157,16 +160,29 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Insn>, DecodeError> {
     let mut idx = 0u32;
     while let Some(slot) = slots.next() {
         let at = InsnIdx(idx);
-        let err = |kind| DecodeError { insn: at, code: slot[0], kind };
+        let err = |kind| DecodeError {
+            insn: at,
+            code: slot[0],
+            kind,
+        };
         let insn = decode_one(&slot).map_err(err)?;
         res.push(insn);
         if let Insn::LdImm64 { dst, src, imm, .. } = insn {
             let tail = slots.next().ok_or(err(DecodeErrorKind::TruncatedLdImm64))?;
             let t = Raw::from_bytes(&tail);
             if t.code != 0 || t.dst != 0 || t.src != 0 || t.off != 0 {
-                return Err(DecodeError { insn: InsnIdx(idx), code: LDDW, kind: DecodeErrorKind::BadLdImm64Tail });
+                return Err(DecodeError {
+                    insn: InsnIdx(idx),
+                    code: LDDW,
+                    kind: DecodeErrorKind::BadLdImm64Tail,
+                });
             }
-            res[idx as usize] = Insn::LdImm64 { dst, src, imm, next_imm: t.imm };
+            res[idx as usize] = Insn::LdImm64 {
+                dst,
+                src,
+                imm,
+                next_imm: t.imm,
+            };
             res.push(Insn::LdImm64Tail);
             idx += 1;
         }
@@ -190,7 +206,11 @@ pub fn decode_one(bytes: &[u8; 8]) -> Result<Insn, DecodeErrorKind> {
 }
 
 fn decode_alu(r: Raw) -> Res<Insn> {
-    let width = if r.code & 0x07 == CLASS_ALU64 { Width::W64 } else { Width::W32 };
+    let width = if r.code & 0x07 == CLASS_ALU64 {
+        Width::W64
+    } else {
+        Width::W32
+    };
     let is_x = r.code & SRC_X != 0;
     let dst = reg(r.dst)?;
     let unknown = DecodeErrorKind::UnknownOpcode { code: r.code };
@@ -202,14 +222,25 @@ fn decode_alu(r: Raw) -> Res<Insn> {
             let signed = match r.off {
                 0 => false,
                 1 => true,
-                v => return Err(DecodeErrorKind::BadField { field: "off", value: v.into() }),
+                v => {
+                    return Err(DecodeErrorKind::BadField {
+                        field: "off",
+                        value: v.into(),
+                    })
+                }
             };
-            return operand_insn(r, is_x, width, dst, match (r.code & 0xf0 == ALU_DIV, signed) {
-                (true, false) => AluOp::Div,
-                (true, true) => AluOp::SDiv,
-                (false, false) => AluOp::Mod,
-                (false, true) => AluOp::SMod,
-            });
+            return operand_insn(
+                r,
+                is_x,
+                width,
+                dst,
+                match (r.code & 0xf0 == ALU_DIV, signed) {
+                    (true, false) => AluOp::Div,
+                    (true, true) => AluOp::SDiv,
+                    (false, false) => AluOp::Mod,
+                    (false, true) => AluOp::SMod,
+                },
+            );
         }
         ALU_OR => AluOp::Or,
         ALU_AND => AluOp::And,
@@ -249,7 +280,12 @@ fn operand_insn(r: Raw, is_x: bool, width: Width, dst: Reg, op: AluOp) -> Res<In
         zero("src", r.src.into())?;
         Operand::Imm(r.imm)
     };
-    Ok(Insn::Alu { width, op, dst, src })
+    Ok(Insn::Alu {
+        width,
+        op,
+        dst,
+        src,
+    })
 }
 
 /// `mov` with a register source and a non-zero offset: `movsx` or `addr_space_cast`.
@@ -258,16 +294,29 @@ fn decode_mov_special(r: Raw, width: Width, dst: Reg) -> Res<Insn> {
     match (width, r.off) {
         (Width::W64, 8 | 16 | 32) | (Width::W32, 8 | 16) => {
             zero("imm", r.imm.into())?;
-            Ok(Insn::MovSx { width, dst, src, from_bits: r.off as u8 })
+            Ok(Insn::MovSx {
+                width,
+                dst,
+                src,
+                from_bits: r.off as u8,
+            })
         }
         // `addr_space_cast`: Linux accepts only casts between address spaces 0 and 1
         // (imm 1 or 1 << 16). Anything else, imm 0 included, is a `mov` with a reserved
         // offset set, which RFC 9669 rejects (conformance `unused-mov64_reg-offset`).
         (Width::W64, 1) if r.imm == 1 || r.imm == 1 << 16 => {
             let imm = r.imm as u32;
-            Ok(Insn::AddrSpaceCast { dst, src, dst_as: (imm >> 16) as u16, src_as: imm as u16 })
+            Ok(Insn::AddrSpaceCast {
+                dst,
+                src,
+                dst_as: (imm >> 16) as u16,
+                src_as: imm as u16,
+            })
         }
-        (_, v) => Err(DecodeErrorKind::BadField { field: "off", value: v.into() }),
+        (_, v) => Err(DecodeErrorKind::BadField {
+            field: "off",
+            value: v.into(),
+        }),
     }
 }
 
@@ -281,13 +330,24 @@ fn decode_end(r: Raw, width: Width, is_x: bool, dst: Reg) -> Res<Insn> {
     zero("src", r.src.into())?;
     zero("off", r.off.into())?;
     match r.imm {
-        16 | 32 | 64 => Ok(Insn::Endian { op, dst, bits: r.imm as u8 }),
-        v => Err(DecodeErrorKind::BadField { field: "imm", value: v.into() }),
+        16 | 32 | 64 => Ok(Insn::Endian {
+            op,
+            dst,
+            bits: r.imm as u8,
+        }),
+        v => Err(DecodeErrorKind::BadField {
+            field: "imm",
+            value: v.into(),
+        }),
     }
 }
 
 fn decode_jmp(r: Raw) -> Res<Insn> {
-    let width = if r.code & 0x07 == CLASS_JMP { Width::W64 } else { Width::W32 };
+    let width = if r.code & 0x07 == CLASS_JMP {
+        Width::W64
+    } else {
+        Width::W32
+    };
     let is_x = r.code & SRC_X != 0;
     let unknown = DecodeErrorKind::UnknownOpcode { code: r.code };
     let cond = match r.code & 0xf0 {
@@ -300,11 +360,17 @@ fn decode_jmp(r: Raw) -> Res<Insn> {
             return match width {
                 Width::W64 => {
                     zero("imm", r.imm.into())?;
-                    Ok(Insn::Ja { off: r.off.into(), long: false })
+                    Ok(Insn::Ja {
+                        off: r.off.into(),
+                        long: false,
+                    })
                 }
                 Width::W32 => {
                     zero("off", r.off.into())?;
-                    Ok(Insn::Ja { off: r.imm, long: true })
+                    Ok(Insn::Ja {
+                        off: r.imm,
+                        long: true,
+                    })
                 }
             };
         }
@@ -351,7 +417,13 @@ fn decode_jmp(r: Raw) -> Res<Insn> {
         zero("src", r.src.into())?;
         Operand::Imm(r.imm)
     };
-    Ok(Insn::Jmp { width, cond, dst, src, off: r.off })
+    Ok(Insn::Jmp {
+        width,
+        cond,
+        dst,
+        src,
+        off: r.off,
+    })
 }
 
 fn decode_call(r: Raw, is_x: bool) -> Res<Insn> {
@@ -372,8 +444,14 @@ fn decode_call(r: Raw, is_x: bool) -> Res<Insn> {
             zero("off", r.off.into())?;
             Ok(Insn::Call(CallTarget::Local(r.imm)))
         }
-        PSEUDO_KFUNC_CALL => Ok(Insn::Call(CallTarget::Kfunc { btf_id: r.imm, module: r.off })),
-        v => Err(DecodeErrorKind::BadField { field: "src", value: v.into() }),
+        PSEUDO_KFUNC_CALL => Ok(Insn::Call(CallTarget::Kfunc {
+            btf_id: r.imm,
+            module: r.off,
+        })),
+        v => Err(DecodeErrorKind::BadField {
+            field: "src",
+            value: v.into(),
+        }),
     }
 }
 
@@ -391,9 +469,19 @@ fn decode_ld(r: Raw) -> Res<Insn> {
                 PSEUDO_FUNC => PseudoSrc::Func,
                 PSEUDO_MAP_IDX => PseudoSrc::MapIdx,
                 PSEUDO_MAP_IDX_VALUE => PseudoSrc::MapIdxValue,
-                v => return Err(DecodeErrorKind::BadField { field: "src", value: v.into() }),
+                v => {
+                    return Err(DecodeErrorKind::BadField {
+                        field: "src",
+                        value: v.into(),
+                    })
+                }
             };
-            Ok(Insn::LdImm64 { dst, src, imm: r.imm, next_imm: 0 })
+            Ok(Insn::LdImm64 {
+                dst,
+                src,
+                imm: r.imm,
+                next_imm: 0,
+            })
         }
         MODE_ABS | MODE_IND if size != Size::DW => {
             zero("dst", r.dst.into())?;
@@ -402,7 +490,11 @@ fn decode_ld(r: Raw) -> Res<Insn> {
                 zero("src", r.src.into())?;
                 Ok(Insn::LdAbs { size, imm: r.imm })
             } else {
-                Ok(Insn::LdInd { size, src: reg(r.src)?, imm: r.imm })
+                Ok(Insn::LdInd {
+                    size,
+                    src: reg(r.src)?,
+                    imm: r.imm,
+                })
             }
         }
         _ => Err(DecodeErrorKind::UnknownOpcode { code: r.code }),
@@ -417,7 +509,13 @@ fn decode_ldx(r: Raw) -> Res<Insn> {
         _ => return Err(DecodeErrorKind::UnknownOpcode { code: r.code }),
     };
     zero("imm", r.imm.into())?;
-    Ok(Insn::Load { size, sign_extend, dst: reg(r.dst)?, src: reg(r.src)?, off: r.off })
+    Ok(Insn::Load {
+        size,
+        sign_extend,
+        dst: reg(r.dst)?,
+        src: reg(r.src)?,
+        off: r.off,
+    })
 }
 
 fn decode_st(r: Raw) -> Res<Insn> {
@@ -425,7 +523,12 @@ fn decode_st(r: Raw) -> Res<Insn> {
         return Err(DecodeErrorKind::UnknownOpcode { code: r.code });
     }
     zero("src", r.src.into())?;
-    Ok(Insn::Store { size: size_of(r.code), dst: reg(r.dst)?, off: r.off, src: Operand::Imm(r.imm) })
+    Ok(Insn::Store {
+        size: size_of(r.code),
+        dst: reg(r.dst)?,
+        off: r.off,
+        src: Operand::Imm(r.imm),
+    })
 }
 
 fn decode_stx(r: Raw) -> Res<Insn> {
@@ -435,14 +538,22 @@ fn decode_stx(r: Raw) -> Res<Insn> {
     match r.code & 0xe0 {
         MODE_MEM => {
             zero("imm", r.imm.into())?;
-            Ok(Insn::Store { size, dst, off: r.off, src: Operand::Reg(src) })
+            Ok(Insn::Store {
+                size,
+                dst,
+                off: r.off,
+                src: Operand::Reg(src),
+            })
         }
         MODE_ATOMIC => {
             let op = match r.imm {
                 ATOMIC_LOAD_ACQ => AtomicOp::LoadAcquire,
                 ATOMIC_STORE_REL => AtomicOp::StoreRelease,
                 _ if !matches!(size, Size::W | Size::DW) => {
-                    return Err(DecodeErrorKind::BadField { field: "imm", value: r.imm.into() })
+                    return Err(DecodeErrorKind::BadField {
+                        field: "imm",
+                        value: r.imm.into(),
+                    })
                 }
                 imm => {
                     let fetch = imm & ATOMIC_FETCH != 0;
@@ -454,12 +565,21 @@ fn decode_stx(r: Raw) -> Res<Insn> {
                         0xe0 if fetch => AtomicOp::Xchg,
                         0xf0 if fetch => AtomicOp::CmpXchg,
                         _ => {
-                            return Err(DecodeErrorKind::BadField { field: "imm", value: imm.into() })
+                            return Err(DecodeErrorKind::BadField {
+                                field: "imm",
+                                value: imm.into(),
+                            })
                         }
                     }
                 }
             };
-            Ok(Insn::Atomic { size, op, dst, src, off: r.off })
+            Ok(Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off: r.off,
+            })
         }
         _ => Err(DecodeErrorKind::UnknownOpcode { code: r.code }),
     }

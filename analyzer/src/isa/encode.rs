@@ -55,7 +55,12 @@ pub fn encode(insns: &[Insn]) -> Vec<u8> {
 /// Encodes one instruction: 16 bytes for `lddw`, none for its tail, 8 for everything else.
 pub fn encode_one(insn: &Insn) -> Vec<u8> {
     let one = match *insn {
-        Insn::Alu { width, op, dst, src } => {
+        Insn::Alu {
+            width,
+            op,
+            dst,
+            src,
+        } => {
             let (code_op, off) = match op {
                 AluOp::Add => (ALU_ADD, 0),
                 AluOp::Sub => (ALU_SUB, 0),
@@ -75,9 +80,18 @@ pub fn encode_one(insn: &Insn) -> Vec<u8> {
             let (x, s, imm) = operand(src);
             slot(alu_class(width) | code_op | x, dst.num(), s, off, imm)
         }
-        Insn::MovSx { width, dst, src, from_bits } => {
-            slot(alu_class(width) | ALU_MOV | SRC_X, dst.num(), src.num(), from_bits.into(), 0)
-        }
+        Insn::MovSx {
+            width,
+            dst,
+            src,
+            from_bits,
+        } => slot(
+            alu_class(width) | ALU_MOV | SRC_X,
+            dst.num(),
+            src.num(),
+            from_bits.into(),
+            0,
+        ),
         Insn::Neg { width, dst } => slot(alu_class(width) | ALU_NEG, dst.num(), 0, 0, 0),
         Insn::Endian { op, dst, bits } => {
             let code = match op {
@@ -87,13 +101,24 @@ pub fn encode_one(insn: &Insn) -> Vec<u8> {
             };
             slot(code, dst.num(), 0, 0, bits.into())
         }
-        Insn::AddrSpaceCast { dst, src, dst_as, src_as } => {
+        Insn::AddrSpaceCast {
+            dst,
+            src,
+            dst_as,
+            src_as,
+        } => {
             let imm = ((u32::from(dst_as) << 16) | u32::from(src_as)) as i32;
             slot(CLASS_ALU64 | ALU_MOV | SRC_X, dst.num(), src.num(), 1, imm)
         }
         Insn::Ja { off, long: false } => slot(CLASS_JMP | JMP_JA, 0, 0, off as i16, 0),
         Insn::Ja { off, long: true } => slot(CLASS_JMP32 | JMP_JA, 0, 0, 0, off),
-        Insn::Jmp { width, cond, dst, src, off } => {
+        Insn::Jmp {
+            width,
+            cond,
+            dst,
+            src,
+            off,
+        } => {
             let op = match cond {
                 Cond::Eq => JMP_JEQ,
                 Cond::Gt => JMP_JGT,
@@ -118,17 +143,53 @@ pub fn encode_one(insn: &Insn) -> Vec<u8> {
         }
         Insn::Callx { reg } => slot(CLASS_JMP | JMP_CALL | SRC_X, reg.num(), 0, 0, 0),
         Insn::Exit => slot(CLASS_JMP | JMP_EXIT, 0, 0, 0, 0),
-        Insn::Load { size, sign_extend, dst, src, off } => {
+        Insn::Load {
+            size,
+            sign_extend,
+            dst,
+            src,
+            off,
+        } => {
             let mode = if sign_extend { MODE_MEMSX } else { MODE_MEM };
-            slot(CLASS_LDX | mode | size_bits(size), dst.num(), src.num(), off, 0)
+            slot(
+                CLASS_LDX | mode | size_bits(size),
+                dst.num(),
+                src.num(),
+                off,
+                0,
+            )
         }
-        Insn::Store { size, dst, off, src: Operand::Imm(imm) } => {
-            slot(CLASS_ST | MODE_MEM | size_bits(size), dst.num(), 0, off, imm)
-        }
-        Insn::Store { size, dst, off, src: Operand::Reg(src) } => {
-            slot(CLASS_STX | MODE_MEM | size_bits(size), dst.num(), src.num(), off, 0)
-        }
-        Insn::Atomic { size, op, dst, src, off } => {
+        Insn::Store {
+            size,
+            dst,
+            off,
+            src: Operand::Imm(imm),
+        } => slot(
+            CLASS_ST | MODE_MEM | size_bits(size),
+            dst.num(),
+            0,
+            off,
+            imm,
+        ),
+        Insn::Store {
+            size,
+            dst,
+            off,
+            src: Operand::Reg(src),
+        } => slot(
+            CLASS_STX | MODE_MEM | size_bits(size),
+            dst.num(),
+            src.num(),
+            off,
+            0,
+        ),
+        Insn::Atomic {
+            size,
+            op,
+            dst,
+            src,
+            off,
+        } => {
             let imm = match op {
                 AtomicOp::Add { fetch } => ATOMIC_ADD | fetch_bit(fetch),
                 AtomicOp::Or { fetch } => ATOMIC_OR | fetch_bit(fetch),
@@ -139,9 +200,20 @@ pub fn encode_one(insn: &Insn) -> Vec<u8> {
                 AtomicOp::LoadAcquire => ATOMIC_LOAD_ACQ,
                 AtomicOp::StoreRelease => ATOMIC_STORE_REL,
             };
-            slot(CLASS_STX | MODE_ATOMIC | size_bits(size), dst.num(), src.num(), off, imm)
+            slot(
+                CLASS_STX | MODE_ATOMIC | size_bits(size),
+                dst.num(),
+                src.num(),
+                off,
+                imm,
+            )
         }
-        Insn::LdImm64 { dst, src, imm, next_imm } => {
+        Insn::LdImm64 {
+            dst,
+            src,
+            imm,
+            next_imm,
+        } => {
             let s = match src {
                 PseudoSrc::Imm => 0,
                 PseudoSrc::MapFd => PSEUDO_MAP_FD,

@@ -204,10 +204,18 @@ impl Size {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum AtomicOp {
     /// `add`/`or`/`and`/`xor`; with `fetch` the old value lands in `src`.
-    Add { fetch: bool },
-    Or { fetch: bool },
-    And { fetch: bool },
-    Xor { fetch: bool },
+    Add {
+        fetch: bool,
+    },
+    Or {
+        fetch: bool,
+    },
+    And {
+        fetch: bool,
+    },
+    Xor {
+        fetch: bool,
+    },
     /// Exchange: the old value lands in `src`.
     Xchg,
     /// Compare `r0` with memory; if equal store `src`; the old value lands in `r0`.
@@ -265,41 +273,105 @@ pub enum CallTarget {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Insn {
     /// `dst = dst op src`, or `dst = src` for `Mov`.
-    Alu { width: Width, op: AluOp, dst: Reg, src: Operand },
+    Alu {
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Operand,
+    },
     /// `dst = (sN) src`: move with sign extension from `from_bits` (8, 16 or 32).
-    MovSx { width: Width, dst: Reg, src: Reg, from_bits: u8 },
+    MovSx {
+        width: Width,
+        dst: Reg,
+        src: Reg,
+        from_bits: u8,
+    },
     /// `dst = -dst`.
-    Neg { width: Width, dst: Reg },
+    Neg {
+        width: Width,
+        dst: Reg,
+    },
     /// Byte-order conversion of the low `bits` (16, 32 or 64) of `dst`.
-    Endian { op: EndianOp, dst: Reg, bits: u8 },
+    Endian {
+        op: EndianOp,
+        dst: Reg,
+        bits: u8,
+    },
     /// `dst = addr_space_cast(src, dst_as, src_as)` (arena pointers, Linux 6.9).
-    AddrSpaceCast { dst: Reg, src: Reg, dst_as: u16, src_as: u16 },
+    AddrSpaceCast {
+        dst: Reg,
+        src: Reg,
+        dst_as: u16,
+        src_as: u16,
+    },
     /// `goto +off`. `long` is the JMP32-class `gotol`, whose offset lives in `imm`.
-    Ja { off: i32, long: bool },
+    Ja {
+        off: i32,
+        long: bool,
+    },
     /// `if dst cond src goto +off`.
-    Jmp { width: JmpWidth, cond: Cond, dst: Reg, src: Operand, off: i16 },
+    Jmp {
+        width: JmpWidth,
+        cond: Cond,
+        dst: Reg,
+        src: Operand,
+        off: i16,
+    },
     /// `may_goto +off` (Linux 6.9): the kernel may take the jump to bound a loop.
-    MayGoto { off: i16 },
+    MayGoto {
+        off: i16,
+    },
     Call(CallTarget),
     /// `callx dst`: call through a register holding a subprogram address.
-    Callx { reg: Reg },
+    Callx {
+        reg: Reg,
+    },
     Exit,
     /// `dst = *(size *)(src + off)`, sign-extended to 64 bits when `sign_extend`.
-    Load { size: Size, sign_extend: bool, dst: Reg, src: Reg, off: i16 },
+    Load {
+        size: Size,
+        sign_extend: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// `*(size *)(dst + off) = src`.
-    Store { size: Size, dst: Reg, off: i16, src: Operand },
+    Store {
+        size: Size,
+        dst: Reg,
+        off: i16,
+        src: Operand,
+    },
     /// Atomic operation on `*(size *)(dst + off)` (see [`AtomicOp`] for register roles).
-    Atomic { size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16 },
+    Atomic {
+        size: Size,
+        op: AtomicOp,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
     /// `dst = imm64`, where `src` says what the immediate names. `imm` is the first slot's
     /// immediate and `next_imm` the second's, kept apart because pseudo sources give them
     /// different meanings.
-    LdImm64 { dst: Reg, src: PseudoSrc, imm: i32, next_imm: i32 },
+    LdImm64 {
+        dst: Reg,
+        src: PseudoSrc,
+        imm: i32,
+        next_imm: i32,
+    },
     /// The second slot of a `lddw`; never executed, never a jump target.
     LdImm64Tail,
     /// Legacy packet load: `r0 = ntoh(*(size *)(skb->data + imm))`.
-    LdAbs { size: Size, imm: i32 },
+    LdAbs {
+        size: Size,
+        imm: i32,
+    },
     /// Legacy packet load: `r0 = ntoh(*(size *)(skb->data + src + imm))`.
-    LdInd { size: Size, src: Reg, imm: i32 },
+    LdInd {
+        size: Size,
+        src: Reg,
+        imm: i32,
+    },
 }
 
 impl Insn {

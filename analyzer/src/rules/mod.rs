@@ -556,14 +556,30 @@ pub const PRIV_STACK_MIN: u32 = 64;
 /// full socket's `type`, `protocol`, `mark` and `priority`.
 pub fn sock_ptr_read_ok(kind: PtrKind, off: i64, size: u32) -> bool {
     // struct bpf_sock: offsets of the fields whose loads may be narrower than 4 bytes.
-    const NARROW: &[(i64, i64)] = &[(4, 8), (8, 12), (12, 16), (24, 28), (28, 44), (44, 48), (52, 56), (56, 72), (72, 76), (76, 80)];
+    const NARROW: &[(i64, i64)] = &[
+        (4, 8),
+        (8, 12),
+        (12, 16),
+        (24, 28),
+        (28, 44),
+        (44, 48),
+        (52, 56),
+        (56, 72),
+        (72, 76),
+        (76, 80),
+    ];
     if off < 0 || !matches!(size, 1 | 2 | 4 | 8) || off % i64::from(size) != 0 {
         return false;
     }
     match kind {
         PtrKind::TcpSock => {
             // struct bpf_tcp_sock: u32 fields, but bytes_received and bytes_acked are u64.
-            off + i64::from(size) <= 112 && if off == 80 || off == 88 { size == 8 } else { size == 4 }
+            off + i64::from(size) <= 112
+                && if off == 80 || off == 88 {
+                    size == 8
+                } else {
+                    size == 4
+                }
         }
         PtrKind::Socket | PtrKind::SockCommon => {
             if off + i64::from(size) > 80 {
@@ -574,12 +590,15 @@ pub fn sock_ptr_read_ok(kind: PtrKind, off: i64, size: u32) -> bool {
             }
             if (48..52).contains(&off) {
                 // dst_port: a be16 with padding, read as 2 bytes at its start or as 4.
-                return (off == 48 && (size == 2 || size == 4)) || (off == 48 && size == 1) || (off == 49 && size == 1);
+                return (off == 48 && size <= 4) || (off == 49 && size == 1);
             }
             if size == 4 {
                 return true;
             }
-            size < 4 && NARROW.iter().any(|&(lo, hi)| lo <= off && off + i64::from(size) <= hi)
+            size < 4
+                && NARROW
+                    .iter()
+                    .any(|&(lo, hi)| lo <= off && off + i64::from(size) <= hi)
         }
         _ => false,
     }

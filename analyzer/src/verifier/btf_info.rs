@@ -49,21 +49,34 @@ const CTX_STRUCTS: &[&str] = &[
 const MAX_NESTING: usize = 4;
 
 /// The signature of the function starting at a subprogram entry, if BTF says it is global.
-pub fn global_sig(btf: Option<&Btf>, func_info: &[FuncInfo], entry: crate::isa::InsnIdx) -> Option<GlobalSig> {
+pub fn global_sig(
+    btf: Option<&Btf>,
+    func_info: &[FuncInfo],
+    entry: crate::isa::InsnIdx,
+) -> Option<GlobalSig> {
     let btf = btf?;
     let fi = func_info.iter().find(|f| f.insn == entry)?;
-    let BtfKind::Func { proto, linkage: Linkage::Global } = &btf.type_by_id(fi.type_id)?.kind else {
+    let BtfKind::Func {
+        proto,
+        linkage: Linkage::Global,
+    } = &btf.type_by_id(fi.type_id)?.kind
+    else {
         return None;
     };
     let BtfKind::FuncProto { params, .. } = &btf.resolve_type(*proto)?.kind else {
         return None;
     };
     let params = params.iter().map(|p| param_kind(btf, p.ty)).collect();
-    Some(GlobalSig { name: fi.name.clone(), params })
+    Some(GlobalSig {
+        name: fi.name.clone(),
+        params,
+    })
 }
 
 fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
-    let Some(t) = btf.resolve_type(ty) else { return ParamKind::Unsupported("unknown type".into()) };
+    let Some(t) = btf.resolve_type(ty) else {
+        return ParamKind::Unsupported("unknown type".into());
+    };
     match &t.kind {
         BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. } => ParamKind::Scalar,
         BtfKind::Ptr { ty } => {
@@ -73,8 +86,13 @@ fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
                 return ParamKind::Ctx;
             }
             match btf.size_of(target) {
-                Some(size) if size > 0 && size <= u64::from(u32::MAX) => ParamKind::Mem { size: size as u32 },
-                _ => ParamKind::Unsupported(format!("a pointer to {} whose size BTF does not give", if name.is_empty() { "void" } else { name })),
+                Some(size) if size > 0 && size <= u64::from(u32::MAX) => {
+                    ParamKind::Mem { size: size as u32 }
+                }
+                _ => ParamKind::Unsupported(format!(
+                    "a pointer to {} whose size BTF does not give",
+                    if name.is_empty() { "void" } else { name }
+                )),
             }
         }
         other => ParamKind::Unsupported(format!("an argument of BTF kind {other:?}")),
@@ -92,17 +110,25 @@ pub struct SpecialField {
 
 /// The special fields of a map value type, found by walking its (nested) struct members.
 pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<SpecialField> {
-    let (Some(btf), Some(ty)) = (btf, value_type) else { return Vec::new() };
+    let (Some(btf), Some(ty)) = (btf, value_type) else {
+        return Vec::new();
+    };
     let mut res = Vec::new();
     let mut work = vec![(ty, 0u32, 0usize)];
     while let Some((ty, base, depth)) = work.pop() {
         let Some(id) = btf.resolve(ty) else { continue };
-        let Some(t) = btf.type_by_id(id) else { continue };
+        let Some(t) = btf.type_by_id(id) else {
+            continue;
+        };
         let name = btf.name(t);
         for kind in ["bpf_spin_lock", "bpf_timer"] {
             if name == kind {
                 let size = btf.size_of(id).unwrap_or(4) as u32;
-                res.push(SpecialField { off: base, size, kind });
+                res.push(SpecialField {
+                    off: base,
+                    size,
+                    kind,
+                });
             }
         }
         if depth >= MAX_NESTING {

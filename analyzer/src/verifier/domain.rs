@@ -160,7 +160,13 @@ impl Scalar {
     }
 
     /// Both operands refined by the outcome of `a cond b`, or `None` if it cannot happen.
-    pub fn refine(c: Cond, w: Width, a: &Scalar, b: &Scalar, taken: bool) -> Option<(Scalar, Scalar)> {
+    pub fn refine(
+        c: Cond,
+        w: Width,
+        a: &Scalar,
+        b: &Scalar,
+        taken: bool,
+    ) -> Option<(Scalar, Scalar)> {
         lat::Scalar::refine(cond(c), width(w), a.0, b.0, taken).map(|(x, y)| (Scalar(x), Scalar(y)))
     }
 }

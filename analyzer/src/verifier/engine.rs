@@ -118,13 +118,24 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Explores every path from `init` at instruction 0.
     pub fn run(mut self, init: AbstractState, entry: InsnIdx) -> Exploration {
-        let mut worklist = vec![Pending { pc: entry, state: init, cp: None, trail: NO_TRAIL }];
-        'paths: while let Some(Pending { mut pc, mut state, mut cp, mut trail }) = worklist.pop() {
+        let mut worklist = vec![Pending {
+            pc: entry,
+            state: init,
+            cp: None,
+            trail: NO_TRAIL,
+        }];
+        'paths: while let Some(Pending {
+            mut pc,
+            mut state,
+            mut cp,
+            mut trail,
+        }) = worklist.pop()
+        {
             self.obs.path_start(pc);
             loop {
                 self.stats.processed += 1;
                 if self.stats.processed > self.vm.opts.max_processed {
-                    self.violations.push(Violation::new(
+                    self.violations.push(*Violation::new(
                         Code::ProgramTooComplex,
                         pc,
                         format!(
@@ -143,7 +154,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             continue 'paths;
                         }
                         Visit::InfiniteLoop => {
-                            self.violations.push(Violation::new(
+                            self.violations.push(*Violation::new(
                                 Code::InfiniteLoop,
                                 pc,
                                 "the loop returns to this instruction in exactly the same state, so it never ends",
@@ -162,7 +173,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let before = self.obs.wants_states().then(|| state.clone());
                 let res = self.vm.step(&mut state, pc);
                 if let Some(before) = &before {
-                    let after = matches!(res, Ok(Flow::Next(_) | Flow::Fork { .. })).then_some(&state);
+                    let after =
+                        matches!(res, Ok(Flow::Next(_) | Flow::Fork { .. })).then_some(&state);
                     self.obs.step(pc, before, after);
                 }
                 match res {
@@ -173,9 +185,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                         }
                         let taken = self.trail_push(trail, pc, true);
                         trail = self.trail_push(trail, pc, false);
-                        worklist.push(Pending { pc: other.0, state: *other.1, cp, trail: taken });
+                        worklist.push(Pending {
+                            pc: other.0,
+                            state: *other.1,
+                            cp,
+                            trail: taken,
+                        });
                         if worklist.len() > self.vm.opts.max_pending {
-                            self.violations.push(Violation::new(
+                            self.violations.push(*Violation::new(
                                 Code::JumpSequenceTooComplex,
                                 pc,
                                 "too many branches are pending at once",
@@ -190,9 +207,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                         continue 'paths;
                     }
                     Err(mut v) => {
-                        if !self.violations.iter().any(|o| o.code == v.code && o.insn == v.insn) {
+                        if !self
+                            .violations
+                            .iter()
+                            .any(|o| o.code == v.code && o.insn == v.insn)
+                        {
                             v.path = self.trail_path(trail);
-                            self.violations.push(v);
+                            self.violations.push(*v);
                         }
                         self.end_path(&state, cp);
                         continue 'paths;
@@ -200,7 +221,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
             }
         }
-        Exploration { violations: self.violations, stats: self.stats, stack_depth: self.stack_depth }
+        Exploration {
+            violations: self.violations,
+            stats: self.stats,
+            stack_depth: self.stack_depth,
+        }
     }
 
     fn visit(&mut self, pc: InsnIdx, state: &AbstractState, cp: Option<CpId>) -> Visit {
@@ -223,7 +248,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             return Visit::Continue;
         }
         let id = self.cps.len() as CpId;
-        self.cps.push(Checkpoint { state: state.clone(), parent: cp, live: 1 });
+        self.cps.push(Checkpoint {
+            state: state.clone(),
+            parent: cp,
+            live: 1,
+        });
         self.explored[pc.idx()].push(id);
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.cps.len() as u64);

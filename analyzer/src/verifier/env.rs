@@ -9,14 +9,23 @@ pub use crate::program::MapDef;
 /// Whether the program may not write the map's values (`.rodata`, `.kconfig`, or
 /// `BPF_F_RDONLY_PROG`).
 pub fn map_read_only(m: &MapDef) -> bool {
-    matches!(m.kind, crate::program::MapKind::GlobalData { read_only: true, .. })
-        || m.map_flags & crate::program::BPF_F_RDONLY_PROG != 0
+    matches!(
+        m.kind,
+        crate::program::MapKind::GlobalData {
+            read_only: true,
+            ..
+        }
+    ) || m.map_flags & crate::program::BPF_F_RDONLY_PROG != 0
 }
 
 /// The initial value of a frozen global-data map, whose contents the program sees as constants.
 pub fn map_frozen_value(m: &MapDef) -> Option<&[u8]> {
     match &m.kind {
-        crate::program::MapKind::GlobalData { init: Some(init), read_only: true, .. } => Some(init),
+        crate::program::MapKind::GlobalData {
+            init: Some(init),
+            read_only: true,
+            ..
+        } => Some(init),
         _ => None,
     }
 }
@@ -58,7 +67,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { privileged: true, kernel: KernelVersion::LATEST, max_processed: 1_000_000, max_pending: 8192 }
+        Options {
+            privileged: true,
+            kernel: KernelVersion::LATEST,
+            max_processed: 1_000_000,
+            max_pending: 8192,
+        }
     }
 }
 
@@ -99,7 +113,11 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     /// Everything about `prog` of `obj`, checked as a `rules` program.
-    pub fn new(obj: &'a crate::program::Object, prog: &'a crate::program::Program, rules: &'a ProgTypeRules) -> Self {
+    pub fn new(
+        obj: &'a crate::program::Object,
+        prog: &'a crate::program::Program,
+        rules: &'a ProgTypeRules,
+    ) -> Self {
         Input {
             insns: prog.insns(),
             maps: obj.maps(),

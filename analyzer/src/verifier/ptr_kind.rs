@@ -74,4 +74,3 @@ impl PtrKind {
         matches!(self, PtrKind::Packet | PtrKind::PacketMeta)
     }
 }
-

@@ -39,7 +39,15 @@ pub struct Pointer {
 
 impl Pointer {
     pub fn new(kind: PtrKind) -> Pointer {
-        Pointer { kind, off: 0, var_off: Scalar::constant(0), id: 0, ref_obj_id: 0, range: 0, maybe_null: false }
+        Pointer {
+            kind,
+            off: 0,
+            var_off: Scalar::constant(0),
+            id: 0,
+            ref_obj_id: 0,
+            range: 0,
+            maybe_null: false,
+        }
     }
 
     /// Whether the variable part is exactly zero.
@@ -56,7 +64,10 @@ pub enum RegState {
     Uninit,
     /// A number. Copies of one scalar share a non-zero `id`, so that a bound learnt on one
     /// (at a branch) holds for all (the kernel's `find_equal_scalars`).
-    Scalar { v: Scalar, id: u32 },
+    Scalar {
+        v: Scalar,
+        id: u32,
+    },
     Ptr(Pointer),
 }
 
@@ -150,7 +161,13 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(subprog: u32, return_to: InsnIdx) -> Frame {
-        Frame { regs: Default::default(), stack: Vec::new(), subprog, return_to, callback_ret: None }
+        Frame {
+            regs: Default::default(),
+            stack: Vec::new(),
+            subprog,
+            return_to,
+            callback_ret: None,
+        }
     }
 
     pub fn reg(&self, r: Reg) -> &RegState {

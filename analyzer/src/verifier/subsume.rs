@@ -63,7 +63,10 @@ pub fn covers(old: &AbstractState, cur: &AbstractState, live: RegSet, privileged
 }
 
 fn frame_covers(old: &Frame, cur: &Frame, mask: RegSet, privileged: bool, ids: &mut IdMap) -> bool {
-    if old.subprog != cur.subprog || old.return_to != cur.return_to || old.callback_ret != cur.callback_ret {
+    if old.subprog != cur.subprog
+        || old.return_to != cur.return_to
+        || old.callback_ret != cur.callback_ret
+    {
         return false;
     }
     for (n, (ro, rc)) in old.regs.iter().zip(&cur.regs).enumerate() {
@@ -85,7 +88,9 @@ fn reg_covers(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
     match (old, cur) {
         (RegState::Uninit, _) => true,
         (_, RegState::Uninit) => false,
-        (RegState::Scalar { v: vo, id: io }, RegState::Scalar { v: vc, id: ic }) => vc.le(vo) && ids.check(*io, *ic),
+        (RegState::Scalar { v: vo, id: io }, RegState::Scalar { v: vc, id: ic }) => {
+            vc.le(vo) && ids.check(*io, *ic)
+        }
         (RegState::Ptr(po), RegState::Ptr(pc)) => {
             po.kind == pc.kind
                 && po.off == pc.off
@@ -101,14 +106,23 @@ fn reg_covers(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
 
 fn slot_covers(old: &StackSlot, cur: &StackSlot, privileged: bool, ids: &mut IdMap) -> bool {
     if old.bytes.iter().all(|b| *b == StackByte::Spill) {
-        if let (Some(o), Some(c), true) = (&old.spilled, &cur.spilled, cur.bytes.iter().all(|b| *b == StackByte::Spill)) {
+        if let (Some(o), Some(c), true) = (
+            &old.spilled,
+            &cur.spilled,
+            cur.bytes.iter().all(|b| *b == StackByte::Spill),
+        ) {
             return reg_covers(o, c, ids);
         }
         // An old spilled scalar that cur holds as plain bytes: only an unconstrained one covers.
         return matches!(&old.spilled, Some(RegState::Uninit));
     }
     let cur_spill_scalar = matches!(cur.spilled, Some(RegState::Scalar { .. }));
-    let cur_spill_zero = cur.spilled.as_ref().and_then(RegState::as_scalar).and_then(|s| s.as_const()) == Some(0);
+    let cur_spill_zero = cur
+        .spilled
+        .as_ref()
+        .and_then(RegState::as_scalar)
+        .and_then(|s| s.as_const())
+        == Some(0);
     for (bo, bc) in old.bytes.iter().zip(&cur.bytes) {
         let ok = match (bo, bc) {
             (StackByte::Invalid, _) => true,

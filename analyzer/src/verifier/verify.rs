@@ -1,8 +1,8 @@
 //! The verifier's entry point: structural checks, then exploration, then whole-program limits.
 
+use super::btf_info;
 use super::engine::{Engine, NoObserver, Observer, Stats};
 use super::env::{Input, Options};
-use super::btf_info;
 use super::liveness;
 use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
 use super::transfer::Vm;
@@ -30,7 +30,12 @@ pub struct VerifyResult {
 
 impl VerifyResult {
     fn reject(violations: Vec<Violation>) -> Self {
-        VerifyResult { verdict: Verdict::Reject, violations, stats: Stats::default(), stack_depth: Vec::new() }
+        VerifyResult {
+            verdict: Verdict::Reject,
+            violations,
+            stats: Stats::default(),
+            stack_depth: Vec::new(),
+        }
     }
 }
 
@@ -40,13 +45,20 @@ pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
 }
 
 /// [`verify`], reporting every step of the exploration to `obs`.
-pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut O) -> VerifyResult {
+pub fn verify_observed<O: Observer>(
+    input: &Input<'_>,
+    opts: &Options,
+    obs: &mut O,
+) -> VerifyResult {
     let n = input.insns.len();
     if n > opts.max_insns() {
-        return VerifyResult::reject(vec![Violation::new(
+        return VerifyResult::reject(vec![*Violation::new(
             Code::ProgramTooLarge,
             InsnIdx(0),
-            format!("the program has {n} instructions; the profile allows {}", opts.max_insns()),
+            format!(
+                "the program has {n} instructions; the profile allows {}",
+                opts.max_insns()
+            ),
             "",
         )
         .with_note("the kernel refuses the load with E2BIG before the verifier runs")]);
@@ -61,18 +73,39 @@ pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut
         return VerifyResult::reject(structural);
     }
     let live = liveness::live_in(input.insns);
-    let special = input.maps.iter().map(|m| btf_info::special_fields(input.btf, m.value_type)).collect();
+    let special = input
+        .maps
+        .iter()
+        .map(|m| btf_info::special_fields(input.btf, m.value_type))
+        .collect();
     let globals: Vec<_> = cfg
         .subprogs()
         .iter()
         .enumerate()
-        .map(|(i, s)| if i == 0 { None } else { btf_info::global_sig(input.btf, input.func_info, s.start) })
+        .map(|(i, s)| {
+            if i == 0 {
+                None
+            } else {
+                btf_info::global_sig(input.btf, input.func_info, s.start)
+            }
+        })
         .collect();
-    let vm = Vm { input, opts, cfg: &cfg, special, globals };
+    let vm = Vm {
+        input,
+        opts,
+        cfg: &cfg,
+        special,
+        globals,
+    };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
     main.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
-    let init = AbstractState { frames: vec![main], refs: Vec::new(), active_lock: None, next_id: 0 };
+    let init = AbstractState {
+        frames: vec![main],
+        refs: Vec::new(),
+        active_lock: None,
+        next_id: 0,
+    };
     let mut exploration = Engine::new(&vm, &live, &mut *obs).run(init, InsnIdx(0));
     // Global functions are verified once each, on their own, from their declared argument
     // types; callers only check the arguments they pass (the kernel's `btf_check_subprog_call`).
@@ -83,20 +116,33 @@ pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut
         let mut next_id = 0;
         for (n, p) in sig.params.iter().enumerate().take(5) {
             let r = Reg::new(n as u8 + 1).expect("r1-r5");
-            frame.set(r, match p {
-                btf_info::ParamKind::Scalar | btf_info::ParamKind::Unsupported(_) => RegState::unknown(),
-                btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
-                btf_info::ParamKind::Mem { size } => {
-                    next_id += 1;
-                    let mut ptr = super::state::Pointer::new(PtrKind::Mem { size: *size, rdonly: false });
-                    ptr.maybe_null = true;
-                    ptr.id = next_id;
-                    RegState::Ptr(ptr)
-                }
-            });
+            frame.set(
+                r,
+                match p {
+                    btf_info::ParamKind::Scalar | btf_info::ParamKind::Unsupported(_) => {
+                        RegState::unknown()
+                    }
+                    btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
+                    btf_info::ParamKind::Mem { size } => {
+                        next_id += 1;
+                        let mut ptr = super::state::Pointer::new(PtrKind::Mem {
+                            size: *size,
+                            rdonly: false,
+                        });
+                        ptr.maybe_null = true;
+                        ptr.id = next_id;
+                        RegState::Ptr(ptr)
+                    }
+                },
+            );
         }
         frame.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
-        let init = AbstractState { frames: vec![frame], refs: Vec::new(), active_lock: None, next_id };
+        let init = AbstractState {
+            frames: vec![frame],
+            refs: Vec::new(),
+            active_lock: None,
+            next_id,
+        };
         let sub = Engine::new(&vm, &live, &mut *obs).run(init, entry);
         exploration.violations.extend(sub.violations);
         exploration.stats.processed += sub.stats.processed;
@@ -114,7 +160,11 @@ pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut
         }
     }
     VerifyResult {
-        verdict: if violations.is_empty() { Verdict::Accept } else { Verdict::Reject },
+        verdict: if violations.is_empty() {
+            Verdict::Accept
+        } else {
+            Verdict::Reject
+        },
         violations,
         stats: exploration.stats,
         stack_depth: exploration.stack_depth,
@@ -123,25 +173,33 @@ pub fn verify_observed<O: Observer>(input: &Input<'_>, opts: &Options, obs: &mut
 
 fn structural_violation(v: StructuralViolation) -> Violation {
     let (code, message) = match &v {
-        StructuralViolation::JumpOutOfRange { to, .. } => {
-            (Code::JumpOutOfRange, format!("the jump lands on instruction {to}, outside its function"))
-        }
-        StructuralViolation::JumpIntoLdImm64 { to, .. } => {
-            (Code::JumpIntoLdImm64, format!("the jump lands on instruction {to}, the second half of a lddw"))
-        }
-        StructuralViolation::CallOutOfRange { to, .. } => {
-            (Code::CallOutOfRange, format!("the call targets instruction {to}, outside the program"))
-        }
-        StructuralViolation::FallsOffEnd { .. } => {
-            (Code::FallsOffEnd, "the function can run past its last instruction".to_string())
-        }
-        StructuralViolation::Unreachable { .. } => (Code::UnreachableInsn, "no path reaches this instruction".to_string()),
-        StructuralViolation::BackEdge { to, .. } => {
-            (Code::BackEdge, format!("a loop back to instruction {to}, and this profile has no bounded loops"))
-        }
+        StructuralViolation::JumpOutOfRange { to, .. } => (
+            Code::JumpOutOfRange,
+            format!("the jump lands on instruction {to}, outside its function"),
+        ),
+        StructuralViolation::JumpIntoLdImm64 { to, .. } => (
+            Code::JumpIntoLdImm64,
+            format!("the jump lands on instruction {to}, the second half of a lddw"),
+        ),
+        StructuralViolation::CallOutOfRange { to, .. } => (
+            Code::CallOutOfRange,
+            format!("the call targets instruction {to}, outside the program"),
+        ),
+        StructuralViolation::FallsOffEnd { .. } => (
+            Code::FallsOffEnd,
+            "the function can run past its last instruction".to_string(),
+        ),
+        StructuralViolation::Unreachable { .. } => (
+            Code::UnreachableInsn,
+            "no path reaches this instruction".to_string(),
+        ),
+        StructuralViolation::BackEdge { to, .. } => (
+            Code::BackEdge,
+            format!("a loop back to instruction {to}, and this profile has no bounded loops"),
+        ),
         StructuralViolation::Empty => (Code::EmptyProgram, "the program is empty".to_string()),
     };
-    Violation::new(code, v.insn(), message, v.kernel_message())
+    *Violation::new(code, v.insn(), message, v.kernel_message())
 }
 
 /// The kernel's stack limit across a chain of bpf-to-bpf calls: the rounded frame sizes along
@@ -151,7 +209,12 @@ fn structural_violation(v: StructuralViolation) -> Violation {
 /// [`crate::rules::PRIV_STACK_MIN`] bytes toward the total. A call chain deeper than 8 frames
 /// (recursion, above all) is rejected here whatever the values, as the kernel's walk of the call
 /// graph does.
-fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) -> Option<Violation> {
+fn combined_stack(
+    insns: &[Insn],
+    cfg: &cfg::Cfg,
+    depth: &[u32],
+    private: bool,
+) -> Option<Violation> {
     let subprogs = cfg.subprogs();
     let round = |d: u32| {
         if private && d >= crate::rules::PRIV_STACK_MIN {
@@ -165,7 +228,10 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) 
     for (at, insn) in insns.iter().enumerate() {
         if let Insn::Call(CallTarget::Local(imm)) = insn {
             let pc = InsnIdx(at as u32);
-            if let (Some(from), Some(to)) = (cfg.subprog_of(pc), pc.jump(i64::from(*imm)).and_then(|t| cfg.subprog_at(t))) {
+            if let (Some(from), Some(to)) = (
+                cfg.subprog_of(pc),
+                pc.jump(i64::from(*imm)).and_then(|t| cfg.subprog_at(t)),
+            ) {
                 calls[from].push((pc, to));
             }
         }
@@ -176,7 +242,7 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) 
     while let Some((sp, total, frames)) = stack.pop() {
         for &(pc, callee) in &calls[sp] {
             if frames >= MAX_CALL_FRAMES {
-                return Some(Violation::new(
+                return Some(*Violation::new(
                     Code::CallStackTooDeep,
                     pc,
                     format!("calls nest deeper than {MAX_CALL_FRAMES} frames on some path (recursion is never allowed)"),
@@ -188,7 +254,7 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) 
                 .iter()
                 .any(|i| matches!(i, Insn::Call(CallTarget::Helper(12))));
             if has_tail_call && total >= 256 {
-                return Some(Violation::new(
+                return Some(*Violation::new(
                     Code::TailCallMisuse,
                     pc,
                     format!("a function that tail-calls is reached with {total} bytes of stack in use by its callers; the kernel allows under 256"),
@@ -197,7 +263,7 @@ fn combined_stack(insns: &[Insn], cfg: &cfg::Cfg, depth: &[u32], private: bool) 
             }
             let t = total + round(depth.get(callee).copied().unwrap_or(0));
             if t > STACK_SIZE as u32 {
-                return Some(Violation::new(
+                return Some(*Violation::new(
                     Code::CombinedStackTooLarge,
                     pc,
                     format!("the stacks of the {} functions on this call chain add up to {t} bytes, over 512", frames + 1),

@@ -177,8 +177,15 @@ pub struct Violation {
 }
 
 impl Violation {
-    pub fn new(code: Code, insn: InsnIdx, message: impl Into<String>, kernel_message: impl Into<String>) -> Self {
-        Violation {
+    pub fn new(
+        code: Code,
+        insn: InsnIdx,
+        message: impl Into<String>,
+        kernel_message: impl Into<String>,
+    ) -> Box<Self> {
+        // Boxed: findings travel in the cold `Err` path of every transfer function, which should
+        // stay one pointer wide.
+        Box::new(Violation {
             code,
             insn,
             message: message.into(),
@@ -186,10 +193,10 @@ impl Violation {
             notes: Vec::new(),
             related: Vec::new(),
             path: Vec::new(),
-        }
+        })
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub fn with_note(mut self: Box<Self>, note: impl Into<String>) -> Box<Self> {
         self.notes.push(note.into());
         self
     }

@@ -183,7 +183,11 @@ impl<V: Word> Parts<V> {
     pub fn shl_const(self, k: u32) -> Self {
         if k >= V::BITS {
             let z = V::ZERO;
-            return Parts { t: Tnum::constant(z), u: URange::constant(z), s: SRange::constant(z) };
+            return Parts {
+                t: Tnum::constant(z),
+                u: URange::constant(z),
+                s: SRange::constant(z),
+            };
         }
         let au = arc_hulls(self.u.lo().shl(k), uspan(self.u) << k);
         let as_ = arc_hulls(self.s.lo().shl(k), sspan(self.s) << k);
@@ -208,7 +212,10 @@ impl<V: Word> Parts<V> {
         let (u2, s2) = low_bits_hulls(self.s.lo(), sspan(self.s), bits);
         let u = (u1.0.max(u2.0), u1.1.min(u2.1));
         let s = (s1.0.max(s2.0), s1.1.min(s2.1));
-        (if u.0 <= u.1 { u } else { u1 }, if s.0 <= s.1 { s } else { s1 })
+        (
+            if u.0 <= u.1 { u } else { u1 },
+            if s.0 <= s.1 { s } else { s1 },
+        )
     }
 
     /// Logical `a >> k` for a known `k < BITS`.

@@ -1,5 +1,8 @@
 //! Runs bpfvet's operators and the kernel model on the same inputs and compares concretizations.
-#![allow(dead_code, reason = "shared between the tests and the precision example")]
+#![allow(
+    dead_code,
+    reason = "shared between the tests and the precision example"
+)]
 
 use std::collections::HashSet;
 
@@ -14,7 +17,10 @@ pub fn to_kreg<W: WideWord>(a: &ScalarOf<W>) -> KReg {
     let t = a.var_off();
     KReg {
         b,
-        var_off: KTnum { v: t.value().to_u128(), m: t.mask().to_u128() },
+        var_off: KTnum {
+            v: t.value().to_u128(),
+            m: t.mask().to_u128(),
+        },
         umin: a.umin().to_u128(),
         umax: a.umax().to_u128(),
         smin: a.srange().lo().to_i128(),
@@ -87,7 +93,13 @@ fn all<W: Word>() -> impl Iterator<Item = W> {
 }
 
 /// Compares one result: `ours` (None = bottom) against `kern` (None = pruned), given the exact set.
-fn compare<W: WideWord>(st: &mut Stats, what: &str, ours: Option<&ScalarOf<W>>, kern: Option<&KReg>, exact: &HashSet<W>) {
+fn compare<W: WideWord>(
+    st: &mut Stats,
+    what: &str,
+    ours: Option<&ScalarOf<W>>,
+    kern: Option<&KReg>,
+    exact: &HashSet<W>,
+) {
     st.cases += 1;
     let in_ours = |x: W| ours.is_some_and(|o| o.contains(x));
     let in_kern = |x: W| kern.is_some_and(|k| k.contains(x.to_u128()));
@@ -103,20 +115,25 @@ fn compare<W: WideWord>(st: &mut Stats, what: &str, ours: Option<&ScalarOf<W>>, 
     }
     if let Some(x) = worse {
         if st.worse.len() < 5 {
-            st.worse.push(format!("{what}: ours={ours:?} kernel={kern:?} has {x}"));
+            st.worse
+                .push(format!("{what}: ours={ours:?} kernel={kern:?} has {x}"));
         }
     } else if n_ours < n_kern {
         st.strictly_better += 1;
     }
     if let Some(x) = exact.iter().find(|&&x| !in_kern(x)) {
         if st.model_unsound.len() < 5 {
-            st.model_unsound.push(format!("{what}: kernel={kern:?} misses {x}"));
+            st.model_unsound
+                .push(format!("{what}: kernel={kern:?} misses {x}"));
         }
     }
     st.sum_ours += n_ours;
     st.sum_kernel += n_kern;
     st.sum_exact += exact.len() as u128;
-    let best = exact.iter().map(|&x| ScalarOf::<W>::constant(x)).reduce(ScalarOf::join);
+    let best = exact
+        .iter()
+        .map(|&x| ScalarOf::<W>::constant(x))
+        .reduce(ScalarOf::join);
     st.sum_best += best.map_or(0, |b| all::<W>().filter(|&x| b.contains(x)).count() as u128);
 }
 
@@ -137,26 +154,63 @@ pub fn alu<W: WideWord>(st: &mut Stats, op: AluOp, width: Width, a: ScalarOf<W>,
             });
         }
     }
-    compare(st, &format!("{op:?}/{width:?} {a} {b}"), Some(&ours), Some(&kern), &exact);
+    compare(
+        st,
+        &format!("{op:?}/{width:?} {a} {b}"),
+        Some(&ours),
+        Some(&kern),
+        &exact,
+    );
 }
+
+/// A boxed concrete operation.
+type ConcreteFn<W> = Box<dyn Fn(W) -> W>;
 
 /// Unary operators: `neg` at both widths and 64-bit sign extension from `bits`.
 pub fn unary<W: WideWord>(st: &mut Stats, which: &str, a: ScalarOf<W>) {
     let k = to_kreg(&a);
-    let (ours, kern, f): (ScalarOf<W>, KReg, Box<dyn Fn(W) -> W>) = match which {
-        "neg64" => (a.neg(Width::W64), k.neg(false), Box::new(|x: W| x.wrapping_neg())),
-        "neg32" => (a.neg(Width::W32), k.neg(true), Box::new(|x: W| W::zext(x.lo().wrapping_neg()))),
+    let (ours, kern, f): (ScalarOf<W>, KReg, ConcreteFn<W>) = match which {
+        "neg64" => (
+            a.neg(Width::W64),
+            k.neg(false),
+            Box::new(|x: W| x.wrapping_neg()),
+        ),
+        "neg32" => (
+            a.neg(Width::W32),
+            k.neg(true),
+            Box::new(|x: W| W::zext(x.lo().wrapping_neg())),
+        ),
         _ => {
-            let bits: u32 = which.trim_start_matches("sext").parse().expect("sext<bits>");
-            (a.sign_extend(bits, Width::W64), k.sext64(bits), Box::new(move |x: W| x.sext_from(bits)))
+            let bits: u32 = which
+                .trim_start_matches("sext")
+                .parse()
+                .expect("sext<bits>");
+            (
+                a.sign_extend(bits, Width::W64),
+                k.sext64(bits),
+                Box::new(move |x: W| x.sext_from(bits)),
+            )
         }
     };
     let exact: HashSet<W> = members(&a).into_iter().map(f).collect();
-    compare(st, &format!("{which} {a}"), Some(&ours), Some(&kern), &exact);
+    compare(
+        st,
+        &format!("{which} {a}"),
+        Some(&ours),
+        Some(&kern),
+        &exact,
+    );
 }
 
 /// Branch refinement, both operands of one edge counted as two cases.
-pub fn refine<W: WideWord>(st: &mut Stats, cond: Cond, width: Width, a: ScalarOf<W>, b: ScalarOf<W>, taken: bool) {
+pub fn refine<W: WideWord>(
+    st: &mut Stats,
+    cond: Cond,
+    width: Width,
+    a: ScalarOf<W>,
+    b: ScalarOf<W>,
+    taken: bool,
+) {
     let jmp32 = width == Width::W32;
     let ours = ScalarOf::refine(cond, width, a, b, taken);
     let kern = krefine(to_kreg(&a), to_kreg(&b), kjmp(cond), jmp32, taken);
@@ -174,8 +228,20 @@ pub fn refine<W: WideWord>(st: &mut Stats, cond: Cond, width: Width, a: ScalarOf
         }
     }
     let what = format!("{cond:?}/{width:?}/{taken} {a} {b}");
-    compare(st, &what, ours.as_ref().map(|r| &r.0), kern.as_ref().map(|k| &k.0), &ea);
-    compare(st, &what, ours.as_ref().map(|r| &r.1), kern.as_ref().map(|k| &k.1), &eb);
+    compare(
+        st,
+        &what,
+        ours.as_ref().map(|r| &r.0),
+        kern.as_ref().map(|k| &k.0),
+        &ea,
+    );
+    compare(
+        st,
+        &what,
+        ours.as_ref().map(|r| &r.1),
+        kern.as_ref().map(|k| &k.1),
+        &eb,
+    );
 }
 
 /// The sweep family: α of every subset of words (4 bits) or a deterministic sample (8 bits).
@@ -217,7 +283,9 @@ pub fn family<W: WideWord>(seed: u64) -> Vec<ScalarOf<W>> {
                 let b = vals[rnd(vals.len())];
                 ScalarOf::from_srange(a.smin_of(b), a.smax_of(b)).expect("ordered")
             }
-            _ => (0..1 + rnd(5)).map(|_| ScalarOf::constant(vals[rnd(vals.len())])).fold(ScalarOf::constant(a), ScalarOf::join),
+            _ => (0..1 + rnd(5))
+                .map(|_| ScalarOf::constant(vals[rnd(vals.len())]))
+                .fold(ScalarOf::constant(a), ScalarOf::join),
         };
         if seen.insert(s) {
             res.push(s);
@@ -227,7 +295,11 @@ pub fn family<W: WideWord>(seed: u64) -> Vec<ScalarOf<W>> {
 }
 
 /// Deterministic sample of pairs.
-pub fn pairs<W: WideWord>(fam: &[ScalarOf<W>], n: usize, seed: u64) -> Vec<(ScalarOf<W>, ScalarOf<W>)> {
+pub fn pairs<W: WideWord>(
+    fam: &[ScalarOf<W>],
+    n: usize,
+    seed: u64,
+) -> Vec<(ScalarOf<W>, ScalarOf<W>)> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut rnd = move || {
         x ^= x << 13;
@@ -235,5 +307,12 @@ pub fn pairs<W: WideWord>(fam: &[ScalarOf<W>], n: usize, seed: u64) -> Vec<(Scal
         x ^= x << 17;
         x
     };
-    (0..n).map(|_| (fam[(rnd() % fam.len() as u64) as usize], fam[(rnd() % fam.len() as u64) as usize])).collect()
+    (0..n)
+        .map(|_| {
+            (
+                fam[(rnd() % fam.len() as u64) as usize],
+                fam[(rnd() % fam.len() as u64) as usize],
+            )
+        })
+        .collect()
 }

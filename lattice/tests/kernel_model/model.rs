@@ -12,7 +12,10 @@
 //! comparison is stricter): registers are never pointers, scalar ids and precision marks are
 //! ignored, and a branch whose refined bounds are inconsistent is treated as dead (empty) rather than
 //! reset to unbounded as `reg_bounds_sanity_check` does.
-#![allow(dead_code, reason = "shared between the tests and the precision example")]
+#![allow(
+    dead_code,
+    reason = "shared between the tests and the precision example"
+)]
 
 /// Width parameters: full bits and half (sub-register) bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +26,10 @@ pub struct Bits {
 
 impl Bits {
     pub fn new(full: u32) -> Self {
-        Bits { full, half: full / 2 }
+        Bits {
+            full,
+            half: full / 2,
+        }
     }
     fn umax(self) -> u128 {
         mask(self.full)
@@ -89,7 +95,10 @@ impl KTnum {
             return Self::unknown(b);
         }
         let delta = mask(bits);
-        KTnum { v: min & !delta, m: delta }
+        KTnum {
+            v: min & !delta,
+            m: delta,
+        }
     }
     pub fn is_const(self) -> bool {
         self.m == 0
@@ -100,7 +109,10 @@ impl KTnum {
         let sigma = sm + sv;
         let chi = (sigma ^ sv) & mask(b);
         let mu = chi | self.m | o.m;
-        KTnum { v: sv & !mu & mask(b), m: mu }
+        KTnum {
+            v: sv & !mu & mask(b),
+            m: mu,
+        }
     }
     pub fn sub(self, o: Self, b: u32) -> Self {
         let dv = self.v.wrapping_sub(o.v) & mask(b);
@@ -116,19 +128,31 @@ impl KTnum {
         let alpha = self.v | self.m;
         let beta = o.v | o.m;
         let v = self.v & o.v;
-        KTnum { v, m: alpha & beta & !v }
+        KTnum {
+            v,
+            m: alpha & beta & !v,
+        }
     }
     pub fn or(self, o: Self) -> Self {
         let v = self.v | o.v;
-        KTnum { v, m: (self.m | o.m) & !v }
+        KTnum {
+            v,
+            m: (self.m | o.m) & !v,
+        }
     }
     pub fn xor(self, o: Self) -> Self {
         let mu = self.m | o.m;
-        KTnum { v: (self.v ^ o.v) & !mu, m: mu }
+        KTnum {
+            v: (self.v ^ o.v) & !mu,
+            m: mu,
+        }
     }
     pub fn union(self, o: Self) -> Self {
         let mu = (self.v ^ o.v) | self.m | o.m;
-        KTnum { v: self.v & o.v & !mu, m: mu }
+        KTnum {
+            v: self.v & o.v & !mu,
+            m: mu,
+        }
     }
     /// Long multiplication with a union for unknown multiplier bits (current `tnum_mul`).
     pub fn mul(self, o: Self, b: u32) -> Self {
@@ -146,14 +170,23 @@ impl KTnum {
         acc
     }
     pub fn lshift(self, k: u32, b: u32) -> Self {
-        KTnum { v: (self.v << k) & mask(b), m: (self.m << k) & mask(b) }
+        KTnum {
+            v: (self.v << k) & mask(b),
+            m: (self.m << k) & mask(b),
+        }
     }
     pub fn rshift(self, k: u32) -> Self {
-        KTnum { v: self.v >> k, m: self.m >> k }
+        KTnum {
+            v: self.v >> k,
+            m: self.m >> k,
+        }
     }
     /// Arithmetic shift within `b` bits.
     pub fn arshift(self, k: u32, b: u32) -> Self {
-        KTnum { v: ux(sx(self.v, b) >> k, b), m: ux(sx(self.m, b) >> k, b) }
+        KTnum {
+            v: ux(sx(self.v, b) >> k, b),
+            m: ux(sx(self.m, b) >> k, b),
+        }
     }
     pub fn intersect(self, o: Self) -> Self {
         let v = self.v | o.v;
@@ -161,7 +194,10 @@ impl KTnum {
         KTnum { v: v & !mu, m: mu }
     }
     pub fn cast(self, bits: u32) -> Self {
-        KTnum { v: self.v & mask(bits), m: self.m & mask(bits) }
+        KTnum {
+            v: self.v & mask(bits),
+            m: self.m & mask(bits),
+        }
     }
     pub fn overlap(self, o: Self) -> bool {
         let mu = !self.m & !o.m;
@@ -171,8 +207,15 @@ impl KTnum {
         x & !self.m == self.v
     }
     pub fn bswap(self, bytes: u32) -> Self {
-        let sw = |x: u128| (0..bytes).fold(0u128, |acc, i| acc | ((x >> (8 * i)) & 0xff) << (8 * (bytes - 1 - i)));
-        KTnum { v: sw(self.v), m: sw(self.m) }
+        let sw = |x: u128| {
+            (0..bytes).fold(0u128, |acc, i| {
+                acc | ((x >> (8 * i)) & 0xff) << (8 * (bytes - 1 - i))
+            })
+        };
+        KTnum {
+            v: sw(self.v),
+            m: sw(self.m),
+        }
     }
 }
 
@@ -309,7 +352,10 @@ impl KReg {
             }
         }
         let hi32 = |x: u128| (x >> h) & mask(h);
-        if (hi32(self.umin) + 1) & mask(h) == hi32(self.umax) && slo(self.umin) < 0 && slo(self.umax) >= 0 {
+        if (hi32(self.umin) + 1) & mask(h) == hi32(self.umax)
+            && slo(self.umin) < 0
+            && slo(self.umax) >= 0
+        {
             self.s32_min = self.s32_min.max(slo(self.umin));
             self.s32_max = self.s32_max.min(slo(self.umax));
         }
@@ -362,14 +408,20 @@ impl KReg {
             self.smax = self.s32_max;
             self.umin = ux(self.s32_min, b);
             self.umax = ux(self.s32_max, b);
-            self.var_off = self.var_off.intersect(KTnum::range(ux(self.smin, b), ux(self.smax, b), b));
+            self.var_off =
+                self.var_off
+                    .intersect(KTnum::range(ux(self.smin, b), ux(self.smax, b), b));
         }
     }
 
     fn bound_offset(&mut self) {
         let (b, h) = (self.b.full, self.b.half);
-        let v64 = self.var_off.intersect(KTnum::range(self.umin, self.umax, b));
-        let v32 = v64.cast(h).intersect(KTnum::range(self.u32_min, self.u32_max, h));
+        let v64 = self
+            .var_off
+            .intersect(KTnum::range(self.umin, self.umax, b));
+        let v32 = v64
+            .cast(h)
+            .intersect(KTnum::range(self.u32_min, self.u32_max, h));
         self.var_off = Self::clear_subreg(v64, self.b).or(v32);
     }
 
@@ -387,6 +439,9 @@ impl KReg {
 
     /// Whether the state is a valid kernel state (no crossed bounds).
     pub fn is_valid(&self) -> bool {
-        self.umin <= self.umax && self.smin <= self.smax && self.u32_min <= self.u32_max && self.s32_min <= self.s32_max
+        self.umin <= self.umax
+            && self.smin <= self.smax
+            && self.u32_min <= self.u32_max
+            && self.s32_min <= self.s32_max
     }
 }

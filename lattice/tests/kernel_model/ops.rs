@@ -1,7 +1,10 @@
 //! The kernel model's ALU (`adjust_scalar_min_max_vals` and the `scalar*_min_max_*` helpers) and
 //! branch logic (`is_scalar_branch_taken`, `regs_refine_cond_op`, `reg_set_min_max`).
 //! Own code from the documented behaviour; see `model.rs` for the scope.
-#![allow(dead_code, reason = "shared between the tests and the precision example")]
+#![allow(
+    dead_code,
+    reason = "shared between the tests and the precision example"
+)]
 
 use super::model::{mask, sx, ux, Bits, KReg, KTnum};
 
@@ -62,9 +65,21 @@ struct View {
 
 fn view(r: &KReg, w32: bool) -> View {
     if w32 {
-        View { bits: r.b.half, umin: r.u32_min, umax: r.u32_max, smin: r.s32_min, smax: r.s32_max }
+        View {
+            bits: r.b.half,
+            umin: r.u32_min,
+            umax: r.u32_max,
+            smin: r.s32_min,
+            smax: r.s32_max,
+        }
     } else {
-        View { bits: r.b.full, umin: r.umin, umax: r.umax, smin: r.smin, smax: r.smax }
+        View {
+            bits: r.b.full,
+            umin: r.umin,
+            umax: r.umax,
+            smin: r.smin,
+            smax: r.smax,
+        }
     }
 }
 
@@ -124,7 +139,12 @@ fn minmax_mul(d: &mut View, s: &View) {
     } else {
         (d.umin, d.umax) = (pl, ph);
     }
-    let ps = [d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax];
+    let ps = [
+        d.smin * s.smin,
+        d.smin * s.smax,
+        d.smax * s.smin,
+        d.smax * s.smax,
+    ];
     if ps.iter().all(|&p| s_fits(p, b)) {
         d.smin = *ps.iter().min().unwrap();
         d.smax = *ps.iter().max().unwrap();
@@ -134,7 +154,14 @@ fn minmax_mul(d: &mut View, s: &View) {
 }
 
 /// `scalar*_min_max_and/or/xor`: bounds from the (already updated) tnum of that width.
-fn minmax_bitwise(op: KOp, d: &mut View, s: &View, t: KTnum, src_known: bool, dst_known: bool) -> bool {
+fn minmax_bitwise(
+    op: KOp,
+    d: &mut View,
+    s: &View,
+    t: KTnum,
+    src_known: bool,
+    dst_known: bool,
+) -> bool {
     let b = d.bits;
     if src_known && dst_known {
         return true; // caller marks known
@@ -214,7 +241,9 @@ impl KReg {
         let b = self.b;
         let bits = if alu32 { b.half } else { b.full };
         let src_const = if alu32 {
-            src.var_off.cast(b.half).is_const() && src.s32_min == src.s32_max && src.u32_min == src.u32_max
+            src.var_off.cast(b.half).is_const()
+                && src.s32_min == src.s32_max
+                && src.u32_min == src.u32_max
         } else {
             src.var_off.is_const() && src.smin == src.smax && src.umin == src.umax
         };
@@ -254,7 +283,11 @@ impl KReg {
                 }
             }
             KOp::Div | KOp::Mod | KOp::SDiv | KOp::SMod => {
-                let zero = if alu32 { src.u32_min == 0 } else { src.umin == 0 };
+                let zero = if alu32 {
+                    src.u32_min == 0
+                } else {
+                    src.umin == 0
+                };
                 if zero {
                     if op == KOp::Div || op == KOp::SDiv {
                         self = KReg::known(b, 0);
@@ -270,7 +303,11 @@ impl KReg {
                     _ => self.var_off.xor(src.var_off),
                 };
                 for w32 in [true, false] {
-                    let t = if w32 { self.var_off.cast(b.half) } else { self.var_off };
+                    let t = if w32 {
+                        self.var_off.cast(b.half)
+                    } else {
+                        self.var_off
+                    };
                     // Like the kernel, "dst known" is read after the tnum update.
                     let (sk, dk) = if w32 {
                         (src.var_off.cast(b.half).is_const(), t.is_const())
@@ -558,7 +595,11 @@ impl KReg {
     /// `is_scalar_branch_taken`: `Some(outcome)` or `None` (`-1`).
     pub fn branch_taken(&self, other: &KReg, op: KJmp, jmp32: bool) -> Option<bool> {
         let b = self.b;
-        let (t1, t2) = if jmp32 { (self.var_off.cast(b.half), other.var_off.cast(b.half)) } else { (self.var_off, other.var_off) };
+        let (t1, t2) = if jmp32 {
+            (self.var_off.cast(b.half), other.var_off.cast(b.half))
+        } else {
+            (self.var_off, other.var_off)
+        };
         let (v1, v2) = (view(self, jmp32), view(other, jmp32));
         match op {
             KJmp::Eq | KJmp::Ne => {
@@ -582,7 +623,13 @@ impl KReg {
                 None
             }
             KJmp::Set | KJmp::SetRev => {
-                let (t1, t2) = if t2.is_const() { (t1, t2) } else if t1.is_const() { (t2, t1) } else { return None };
+                let (t1, t2) = if t2.is_const() {
+                    (t1, t2)
+                } else if t1.is_const() {
+                    (t2, t1)
+                } else {
+                    return None;
+                };
                 let r = if t1.v & t2.v != 0 {
                     Some(true)
                 } else if (t1.m | t1.v) & t2.v == 0 {
@@ -651,7 +698,11 @@ pub fn rev(op: KJmp) -> KJmp {
 }
 
 fn is_const(r: &KReg, jmp32: bool) -> Option<u128> {
-    let t = if jmp32 { r.var_off.cast(r.b.half) } else { r.var_off };
+    let t = if jmp32 {
+        r.var_off.cast(r.b.half)
+    } else {
+        r.var_off
+    };
     t.is_const().then_some(t.v)
 }
 
@@ -671,7 +722,8 @@ fn refine_cond(r1: &mut KReg, r2: &mut KReg, op: KJmp, jmp32: bool) {
                 r1.u32_max = r1.u32_max.min(r2.u32_max);
                 r1.s32_min = r1.s32_min.max(r2.s32_min);
                 r1.s32_max = r1.s32_max.min(r2.s32_max);
-                (r2.u32_min, r2.u32_max, r2.s32_min, r2.s32_max) = (r1.u32_min, r1.u32_max, r1.s32_min, r1.s32_max);
+                (r2.u32_min, r2.u32_max, r2.s32_min, r2.s32_max) =
+                    (r1.u32_min, r1.u32_max, r1.s32_min, r1.s32_max);
                 let t = r1.var_off.cast(h).intersect(r2.var_off.cast(h));
                 r1.var_off = with_sub(r1.var_off, t, b);
                 r2.var_off = with_sub(r2.var_off, t, b);
@@ -689,7 +741,9 @@ fn refine_cond(r1: &mut KReg, r2: &mut KReg, op: KJmp, jmp32: bool) {
             if is_const(r2, jmp32).is_none() {
                 std::mem::swap(&mut r1, &mut r2);
             }
-            let Some(val) = is_const(r2, jmp32) else { return };
+            let Some(val) = is_const(r2, jmp32) else {
+                return;
+            };
             if jmp32 {
                 let v = val & mask(h);
                 if r1.u32_min == v {
@@ -723,7 +777,9 @@ fn refine_cond(r1: &mut KReg, r2: &mut KReg, op: KJmp, jmp32: bool) {
             if is_const(r2, jmp32).is_none() {
                 std::mem::swap(&mut r1, &mut r2);
             }
-            let Some(val) = is_const(r2, jmp32) else { return };
+            let Some(val) = is_const(r2, jmp32) else {
+                return;
+            };
             if op == KJmp::Set {
                 if val.count_ones() != 1 {
                     return;

@@ -29,10 +29,23 @@ fn op_str(op: AluOp) -> &'static str {
 }
 
 impl Vm<'_> {
-    pub(super) fn alu(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, op: AluOp, dst: Reg, src: Operand) -> Res<()> {
+    pub(super) fn alu(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        width: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Operand,
+    ) -> Res<()> {
         if let Operand::Imm(imm) = src {
             if matches!(op, AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod) && imm == 0 {
-                return Err(Violation::new(Code::DivByZero, pc, "division by the constant zero", "div by zero"));
+                return Err(Violation::new(
+                    Code::DivByZero,
+                    pc,
+                    "division by the constant zero",
+                    "div by zero",
+                ));
             }
             let bits = if width == Width::W64 { 64 } else { 32 };
             if matches!(op, AluOp::Lsh | AluOp::Rsh | AluOp::Arsh) && !(0..bits).contains(&imm) {
@@ -84,13 +97,24 @@ impl Vm<'_> {
         Ok(())
     }
 
-    fn mov(&self, st: &mut AbstractState, width: Width, dst: Reg, src: Operand, val: RegState) -> Res<()> {
+    fn mov(
+        &self,
+        st: &mut AbstractState,
+        width: Width,
+        dst: Reg,
+        src: Operand,
+        val: RegState,
+    ) -> Res<()> {
         let res = match (width, val) {
             (Width::W64, RegState::Scalar { v, id }) => {
                 // A register copy links the two scalars, so a later bound on one holds for both.
                 if let Operand::Reg(s) = src {
-                    let id = if id == 0 && v.as_const().is_none() { st.fresh_id() } else { id };
-                    st.set(s, RegState::Scalar { v: v.clone(), id });
+                    let id = if id == 0 && v.as_const().is_none() {
+                        st.fresh_id()
+                    } else {
+                        id
+                    };
+                    st.set(s, RegState::Scalar { v, id });
                     RegState::Scalar { v, id }
                 } else {
                     RegState::scalar(v)
@@ -130,7 +154,10 @@ impl Vm<'_> {
                 return Err(Violation::new(
                     Code::PointerBitwise,
                     pc,
-                    format!("bitwise {} on a pointer ({kind_name}) is not allowed", op_str(op)),
+                    format!(
+                        "bitwise {} on a pointer ({kind_name}) is not allowed",
+                        op_str(op)
+                    ),
                     format!("R{n} bitwise operator {} on pointer prohibited", op_str(op)),
                 ))
             }
@@ -139,7 +166,10 @@ impl Vm<'_> {
                     Code::PointerBitwise,
                     pc,
                     format!("{} on a pointer ({kind_name}) is not allowed", op_str(op)),
-                    format!("R{n} pointer arithmetic with {} operator prohibited", op_str(op)),
+                    format!(
+                        "R{n} pointer arithmetic with {} operator prohibited",
+                        op_str(op)
+                    ),
                 ))
             }
         }
@@ -162,7 +192,7 @@ impl Vm<'_> {
         }
         let known = s.as_const();
         let zero_add = known == Some(0) && op == AluOp::Add;
-        if !p.kind.allows_arithmetic() && !(zero_add && matches!(p.kind, PtrKind::MapPtr { .. })) {
+        if !(p.kind.allows_arithmetic() || zero_add && matches!(p.kind, PtrKind::MapPtr { .. })) {
             return Err(Violation::new(
                 Code::PointerArithProhibited,
                 pc,
@@ -202,7 +232,11 @@ impl Vm<'_> {
         match (known, p.has_const_off()) {
             (Some(c), _) => {
                 let c = c as i64;
-                let off = if op == AluOp::Add { i64::from(p.off) + c } else { i64::from(p.off) - c };
+                let off = if op == AluOp::Add {
+                    i64::from(p.off) + c
+                } else {
+                    i64::from(p.off) - c
+                };
                 if off >= MAX_VAR_OFF || off <= -MAX_VAR_OFF {
                     return Err(Violation::new(
                         Code::UnboundedVarOff,
@@ -232,7 +266,15 @@ impl Vm<'_> {
         Ok(RegState::Ptr(res))
     }
 
-    pub(super) fn movsx(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, dst: Reg, src: Reg, from_bits: u8) -> Res<()> {
+    pub(super) fn movsx(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        width: Width,
+        dst: Reg,
+        src: Reg,
+        from_bits: u8,
+    ) -> Res<()> {
         let v = read(st, pc, src)?;
         writable(pc, dst)?;
         let res = match v {
@@ -243,7 +285,13 @@ impl Vm<'_> {
         Ok(())
     }
 
-    pub(super) fn neg(&self, st: &mut AbstractState, pc: InsnIdx, width: Width, dst: Reg) -> Res<()> {
+    pub(super) fn neg(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        width: Width,
+        dst: Reg,
+    ) -> Res<()> {
         let v = read(st, pc, dst)?;
         writable(pc, dst)?;
         let res = match v {
@@ -254,7 +302,14 @@ impl Vm<'_> {
         Ok(())
     }
 
-    pub(super) fn endian(&self, st: &mut AbstractState, pc: InsnIdx, op: EndianOp, dst: Reg, bits: u8) -> Res<()> {
+    pub(super) fn endian(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        op: EndianOp,
+        dst: Reg,
+        bits: u8,
+    ) -> Res<()> {
         let v = read(st, pc, dst)?;
         writable(pc, dst)?;
         let res = match v {
@@ -275,7 +330,7 @@ pub(crate) fn imm_scalar(width: Width, imm: i32) -> Scalar {
     }
 }
 
-fn ptr32(pc: InsnIdx, dst: Reg) -> Violation {
+fn ptr32(pc: InsnIdx, dst: Reg) -> Box<Violation> {
     Violation::new(
         Code::Pointer32BitArith,
         pc,

@@ -6,7 +6,9 @@ use super::{read, Flow, Res, Vm};
 use crate::isa::{CallTarget, InsnIdx, Reg};
 use crate::rules::{Arg, HelperSig, Ret};
 use crate::verifier::domain::Scalar;
-use crate::verifier::state::{AbstractState, Frame, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES};
+use crate::verifier::state::{
+    AbstractState, Frame, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
+};
 use crate::verifier::violation::{Code, Related, Violation};
 
 const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
@@ -14,7 +16,12 @@ const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
 const MAX_VAR_SIZ: u64 = 1 << 29;
 
 impl Vm<'_> {
-    pub(super) fn call(&self, st: &mut AbstractState, pc: InsnIdx, target: CallTarget) -> Res<Flow> {
+    pub(super) fn call(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        target: CallTarget,
+    ) -> Res<Flow> {
         match target {
             CallTarget::Helper(id) => self.helper_call(st, pc, id),
             CallTarget::Local(imm) => {
@@ -38,7 +45,12 @@ impl Vm<'_> {
 
     /// A call to a global function: the arguments must match its BTF prototype; the callee is
     /// verified on its own, so here it returns an unknown number.
-    fn global_call(&self, st: &mut AbstractState, pc: InsnIdx, sig: &crate::verifier::btf_info::GlobalSig) -> Res<()> {
+    fn global_call(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        sig: &crate::verifier::btf_info::GlobalSig,
+    ) -> Res<()> {
         use crate::verifier::btf_info::ParamKind;
         for (i, p) in sig.params.iter().enumerate().take(5) {
             let r = ARG_REGS[i];
@@ -48,7 +60,12 @@ impl Vm<'_> {
                 Violation::new(
                     Code::HelperArgType,
                     pc,
-                    format!("argument {} of {} must be {what}, but {r} is {}", i + 1, sig.name, v.type_name()),
+                    format!(
+                        "argument {} of {} must be {what}, but {r} is {}",
+                        i + 1,
+                        sig.name,
+                        v.type_name()
+                    ),
                     format!("arg#{i} expected {what}, but R{n} is {}", v.type_name()),
                 )
             };
@@ -58,13 +75,18 @@ impl Vm<'_> {
                         return Err(Violation::new(
                             Code::HelperArgType,
                             pc,
-                            format!("argument {} of {} is a number, but {r} holds a pointer", i + 1, sig.name),
+                            format!(
+                                "argument {} of {} is a number, but {r} holds a pointer",
+                                i + 1,
+                                sig.name
+                            ),
                             format!("R{n} is not a scalar"),
                         ));
                     }
                 }
                 ParamKind::Ctx => {
-                    if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0) {
+                    if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0)
+                    {
                         return Err(bad("pointer to ctx"));
                     }
                 }
@@ -80,7 +102,11 @@ impl Vm<'_> {
                     return Err(Violation::new(
                         Code::UnsupportedHelper,
                         pc,
-                        format!("argument {} of global function {} is {what}, which bpfvet does not model", i + 1, sig.name),
+                        format!(
+                        "argument {} of global function {} is {what}, which bpfvet does not model",
+                        i + 1,
+                        sig.name
+                    ),
                         "",
                     ))
                 }
@@ -94,13 +120,25 @@ impl Vm<'_> {
     }
 
     /// Pushes a frame for `subprog`: r1-r5 are passed, everything else starts uninitialized.
-    fn enter_frame(&self, st: &mut AbstractState, pc: InsnIdx, subprog: u32, callback_ret: Option<(i64, i64)>) -> Res<()> {
+    fn enter_frame(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        subprog: u32,
+        callback_ret: Option<(i64, i64)>,
+    ) -> Res<()> {
         if st.frames.len() >= MAX_CALL_FRAMES {
             return Err(Violation::new(
                 Code::CallStackTooDeep,
                 pc,
-                format!("this call would nest {} frames; the kernel allows {MAX_CALL_FRAMES}", st.frames.len() + 1),
-                format!("the call stack of {} frames is too deep !", st.frames.len() + 1),
+                format!(
+                    "this call would nest {} frames; the kernel allows {MAX_CALL_FRAMES}",
+                    st.frames.len() + 1
+                ),
+                format!(
+                    "the call stack of {} frames is too deep !",
+                    st.frames.len() + 1
+                ),
             ));
         }
         let mut callee = Frame::new(subprog, InsnIdx(pc.0 + 1));
@@ -108,7 +146,12 @@ impl Vm<'_> {
         for r in ARG_REGS {
             callee.set(r, st.reg(r).clone());
         }
-        callee.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: st.frames.len() as u8 }));
+        callee.set(
+            Reg::FP,
+            RegState::ptr(PtrKind::Stack {
+                frame: st.frames.len() as u8,
+            }),
+        );
         st.frames.push(callee);
         Ok(())
     }
@@ -117,7 +160,11 @@ impl Vm<'_> {
         let r0 = read(st, pc, Reg::R0)?;
         if st.frames.len() > 1 {
             let callee = st.frames.pop().expect("checked above");
-            if let RegState::Ptr(Pointer { kind: PtrKind::Stack { frame }, .. }) = r0 {
+            if let RegState::Ptr(Pointer {
+                kind: PtrKind::Stack { frame },
+                ..
+            }) = r0
+            {
                 if frame as usize >= st.frames.len() {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,
@@ -147,12 +194,15 @@ impl Vm<'_> {
                     Code::ReturnOutOfRange,
                     pc,
                     "a global function must return a number",
-                    format!("At subprogram exit the register R0 is not a scalar value ({})", r0.type_name()),
+                    format!(
+                        "At subprogram exit the register R0 is not a scalar value ({})",
+                        r0.type_name()
+                    ),
                 ));
             }
         }
         if let Some(rf) = st.refs.first() {
-            return Err(Violation {
+            return Err(Box::new(Violation {
                 code: Code::ReferenceLeak,
                 insn: pc,
                 message: format!("the reference acquired by {} is not released on this path", rf.acquired_by),
@@ -163,10 +213,10 @@ impl Vm<'_> {
                 notes: vec![format!("release it (e.g. submit or discard a ring buffer record, release a socket) before every exit")],
                 related: vec![Related { insn: rf.acquired_at, note: format!("acquired here by {}", rf.acquired_by) }],
                 path: Vec::new(),
-            });
+            }));
         }
         if let Some(at) = st.active_lock {
-            return Err(Violation {
+            return Err(Box::new(Violation {
                 code: Code::SpinLockMisuse,
                 insn: pc,
                 message: "the program exits while holding a spin lock".into(),
@@ -174,7 +224,7 @@ impl Vm<'_> {
                 notes: vec![],
                 related: vec![Related { insn: at, note: "locked here".into() }],
                 path: Vec::new(),
-            });
+            }));
         }
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
             self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
@@ -198,7 +248,10 @@ impl Vm<'_> {
                 Code::ReturnOutOfRange,
                 pc,
                 "r0 must be a number here",
-                format!("{ctx} the register R0 is not a known value ({})", r0.type_name()),
+                format!(
+                    "{ctx} the register R0 is not a known value ({})",
+                    r0.type_name()
+                ),
             ));
         };
         if v.smin() >= lo && v.smax() <= hi {
@@ -227,9 +280,13 @@ impl Vm<'_> {
                 format!("invalid func unknown#{id}"),
             ));
         };
-        if !pt.allows_for(h, self.input.attach, self.opts.privileged) || h.since > self.opts.kernel {
+        if !pt.allows_for(h, self.input.attach, self.opts.privileged) || h.since > self.opts.kernel
+        {
             let why = if h.since > self.opts.kernel {
-                format!("bpf_{} needs Linux {} or newer (profile: {})", h.name, h.since, self.opts.kernel)
+                format!(
+                    "bpf_{} needs Linux {} or newer (profile: {})",
+                    h.name, h.since, self.opts.kernel
+                )
             } else {
                 format!("{} programs may not call bpf_{}", pt.name, h.name)
             };
@@ -252,7 +309,10 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::GplOnlyHelper,
                 pc,
-                format!("bpf_{} is GPL-only and the program's license is not GPL-compatible", h.name),
+                format!(
+                    "bpf_{} is GPL-only and the program's license is not GPL-compatible",
+                    h.name
+                ),
                 "cannot call GPL-restricted function from non-GPL compatible program",
             ));
         }
@@ -260,7 +320,10 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::UnsupportedHelper,
                 pc,
-                format!("bpfvet does not know the signature of bpf_{}#{id} yet", h.name),
+                format!(
+                    "bpfvet does not know the signature of bpf_{}#{id} yet",
+                    h.name
+                ),
                 "",
             ));
         };
@@ -282,14 +345,26 @@ impl Vm<'_> {
         self.helper_effects(st, pc, h, &cx)
     }
 
-    fn check_arg(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, r: Reg, arg: Arg, cx: &mut CallCx) -> Res<()> {
+    fn check_arg(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        h: &HelperSig,
+        r: Reg,
+        arg: Arg,
+        cx: &mut CallCx,
+    ) -> Res<()> {
         let v = read(st, pc, r)?;
         let n = r.num();
         let type_err = |expected: &str| {
             Violation::new(
                 Code::HelperArgType,
                 pc,
-                format!("argument {n} of bpf_{} must be {expected}, but {r} is {}", h.name, v.type_name()),
+                format!(
+                    "argument {n} of bpf_{} must be {expected}, but {r} is {}",
+                    h.name,
+                    v.type_name()
+                ),
                 format!("R{n} type={} expected={expected}", v.type_name()),
             )
         };
@@ -298,7 +373,10 @@ impl Vm<'_> {
             Arg::MapValueOrNull => {
                 if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
                     let Some(map) = cx.map else {
-                        return Err(super::internal(pc, "map value argument without a map argument"));
+                        return Err(super::internal(
+                            pc,
+                            "map value argument without a map argument",
+                        ));
                     };
                     let size = self.map(map).value_size;
                     self.helper_mem(st, pc, h, r, &v, size, false, false)?;
@@ -333,7 +411,10 @@ impl Vm<'_> {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,
                     pc,
-                    format!("bpfvet does not model the {arg:?} argument of bpf_{} yet", h.name),
+                    format!(
+                        "bpfvet does not model the {arg:?} argument of bpf_{} yet",
+                        h.name
+                    ),
                     "",
                 ))
             }
@@ -343,7 +424,11 @@ impl Vm<'_> {
                 }
             }
             Arg::Map { types } => {
-                let Some(Pointer { kind: PtrKind::MapPtr { map }, .. }) = v.as_ptr() else {
+                let Some(Pointer {
+                    kind: PtrKind::MapPtr { map },
+                    ..
+                }) = v.as_ptr()
+                else {
                     return Err(type_err("map_ptr"));
                 };
                 let m = self.map(*map);
@@ -352,7 +437,11 @@ impl Vm<'_> {
                     return Err(Violation::new(
                         Code::HelperMapType,
                         pc,
-                        format!("bpf_tail_call needs a prog array map, but {} is a {}", m.name, crate::rules::map_type::name(m.map_type.0)),
+                        format!(
+                            "bpf_tail_call needs a prog array map, but {} is a {}",
+                            m.name,
+                            crate::rules::map_type::name(m.map_type.0)
+                        ),
                         "expected prog array map for tail call",
                     ));
                 }
@@ -366,21 +455,33 @@ impl Vm<'_> {
                             m.name,
                             crate::rules::map_type::name(m.map_type.0)
                         ),
-                        format!("cannot pass map_type {} into func bpf_{}#{}", m.map_type.0, h.name, h.id),
+                        format!(
+                            "cannot pass map_type {} into func bpf_{}#{}",
+                            m.map_type.0, h.name, h.id
+                        ),
                     ));
                 }
                 cx.map = Some(*map);
             }
-            Arg::MapKey if cx.map.is_some_and(|m| crate::rules::map_lookup_never_fails(self.map(m).map_type.0)) => {
+            Arg::MapKey
+                if cx.map.is_some_and(|m| {
+                    crate::rules::map_lookup_never_fails(self.map(m).map_type.0)
+                }) =>
+            {
                 let Some(map) = cx.map else { unreachable!() };
                 let m = self.map(map);
                 self.helper_mem(st, pc, h, r, &v, m.key_size, false, false)?;
                 cx.const_array_key = m.key_size == 4
-                    && self.stack_const(st, &v, 4).is_some_and(|k| k < u64::from(m.max_entries));
+                    && self
+                        .stack_const(st, &v, 4)
+                        .is_some_and(|k| k < u64::from(m.max_entries));
             }
             Arg::MapKey | Arg::MapValue { .. } => {
                 let Some(map) = cx.map else {
-                    return Err(super::internal(pc, "map key argument without a map argument"));
+                    return Err(super::internal(
+                        pc,
+                        "map key argument without a map argument",
+                    ));
                 };
                 let m = self.map(map);
                 let (size, uninit) = match arg {
@@ -396,8 +497,14 @@ impl Vm<'_> {
                         return Err(Violation::new(
                             Code::CtxModifiedDeref,
                             pc,
-                            format!("bpf_{} needs the original context pointer, but {r} was moved", h.name),
-                            format!("dereference of modified ctx ptr R{n} off={} disallowed", p.off),
+                            format!(
+                                "bpf_{} needs the original context pointer, but {r} was moved",
+                                h.name
+                            ),
+                            format!(
+                                "dereference of modified ctx ptr R{n} off={} disallowed",
+                                p.off
+                            ),
                         ));
                     }
                 }
@@ -408,15 +515,25 @@ impl Vm<'_> {
             }
             Arg::Size { zero_ok } => {
                 let Some((mr, mv, uninit, nullable)) = cx.mem.take() else {
-                    return Err(super::internal(pc, "size argument without a memory argument"));
+                    return Err(super::internal(
+                        pc,
+                        "size argument without a memory argument",
+                    ));
                 };
-                let Some(s) = v.as_scalar() else { return Err(type_err("scalar")) };
+                let Some(s) = v.as_scalar() else {
+                    return Err(type_err("scalar"));
+                };
                 if s.smin() < 0 {
                     return Err(Violation::new(
                         Code::HelperInvalidSize,
                         pc,
-                        format!("the size passed to bpf_{} in {r} may be negative ({s})", h.name),
-                        format!("R{n} min value is negative, either use unsigned or 'var &= const'"),
+                        format!(
+                            "the size passed to bpf_{} in {r} may be negative ({s})",
+                            h.name
+                        ),
+                        format!(
+                            "R{n} min value is negative, either use unsigned or 'var &= const'"
+                        ),
                     ));
                 }
                 if s.umax() == 0 && !zero_ok {
@@ -450,13 +567,20 @@ impl Vm<'_> {
                     return Err(Violation::new(
                         Code::HelperInvalidSize,
                         pc,
-                        format!("the size passed to bpf_{} in {r} must be a constant", h.name),
+                        format!(
+                            "the size passed to bpf_{} in {r} must be a constant",
+                            h.name
+                        ),
                         format!("R{n} is not a known constant'"),
                     ))
                 }
             },
             Arg::RingbufMem => match v.as_ptr() {
-                Some(p) if matches!(p.kind, PtrKind::Mem { .. }) && p.ref_obj_id != 0 && !p.maybe_null => {
+                Some(p)
+                    if matches!(p.kind, PtrKind::Mem { .. })
+                        && p.ref_obj_id != 0
+                        && !p.maybe_null =>
+                {
                     if p.off != 0 || !p.has_const_off() {
                         return Err(Violation::new(
                             Code::InvalidRelease,
@@ -470,15 +594,29 @@ impl Vm<'_> {
                 _ => return Err(type_err("ringbuf_mem")),
             },
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
-                Some(p) if matches!(p.kind, PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock) && !p.maybe_null => {
+                Some(p)
+                    if matches!(
+                        p.kind,
+                        PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock
+                    ) && !p.maybe_null =>
+                {
                     if h.release {
                         cx.release = Some(p.ref_obj_id);
                     }
                 }
-                _ => return Err(type_err(if arg == Arg::Socket { "sock" } else { "sock_common" })),
+                _ => {
+                    return Err(type_err(if arg == Arg::Socket {
+                        "sock"
+                    } else {
+                        "sock_common"
+                    }))
+                }
             },
             Arg::Func => match v.as_ptr() {
-                Some(Pointer { kind: PtrKind::Func { subprog }, .. }) => cx.callback = Some(*subprog),
+                Some(Pointer {
+                    kind: PtrKind::Func { subprog },
+                    ..
+                }) => cx.callback = Some(*subprog),
                 _ => return Err(type_err("func")),
             },
             Arg::StackOrNull => {
@@ -499,7 +637,10 @@ impl Vm<'_> {
                 }
             }
             Arg::SpinLock | Arg::Timer => {
-                if !matches!(v.as_ptr().map(|p| (p.kind, p.maybe_null)), Some((PtrKind::MapValue { .. }, false))) {
+                if !matches!(
+                    v.as_ptr().map(|p| (p.kind, p.maybe_null)),
+                    Some((PtrKind::MapValue { .. }, false))
+                ) {
                     return Err(type_err("map_value"));
                 }
             }
@@ -515,16 +656,37 @@ impl Vm<'_> {
     /// `bpf_snprintf(str, size, fmt, data, data_len)`: the constant format must be valid and
     /// consume no more than `data_len / 8` arguments.
     fn check_snprintf(&self, st: &AbstractState, pc: InsnIdx) -> Res<()> {
-        let invalid = |why: String| Violation::new(Code::HelperArgType, pc, why, "Invalid format string");
-        let Some(Pointer { kind: PtrKind::MapValue { map }, off, .. }) = st.reg(Reg::R3).as_ptr() else {
+        let invalid =
+            |why: String| Violation::new(Code::HelperArgType, pc, why, "Invalid format string");
+        let Some(Pointer {
+            kind: PtrKind::MapValue { map },
+            off,
+            ..
+        }) = st.reg(Reg::R3).as_ptr()
+        else {
             return Ok(());
         };
-        let Some(init) = crate::verifier::env::map_frozen_value(self.map(*map)) else { return Ok(()) };
-        let tail = usize::try_from(*off).ok().and_then(|o| init.get(o..)).unwrap_or(&[]);
-        let Some(len) = tail.iter().position(|b| *b == 0) else {
-            return Err(Violation::new(Code::HelperArgType, pc, "the format string has no terminating NUL", "string is not zero-terminated"));
+        let Some(init) = crate::verifier::env::map_frozen_value(self.map(*map)) else {
+            return Ok(());
         };
-        let n_args = st.reg(Reg::R5).as_scalar().and_then(Scalar::as_const).unwrap_or(0) as usize / 8;
+        let tail = usize::try_from(*off)
+            .ok()
+            .and_then(|o| init.get(o..))
+            .unwrap_or(&[]);
+        let Some(len) = tail.iter().position(|b| *b == 0) else {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                "the format string has no terminating NUL",
+                "string is not zero-terminated",
+            ));
+        };
+        let n_args = st
+            .reg(Reg::R5)
+            .as_scalar()
+            .and_then(Scalar::as_const)
+            .unwrap_or(0) as usize
+            / 8;
         match super::format::check(&tail[..len], n_args) {
             Ok(()) => Ok(()),
             Err(super::format::FormatError::Invalid(what)) => {
@@ -539,7 +701,9 @@ impl Vm<'_> {
     /// The constant a stack pointer points at, if the bytes there hold one.
     fn stack_const(&self, st: &AbstractState, v: &RegState, size: u32) -> Option<u64> {
         let p = v.as_ptr()?;
-        let PtrKind::Stack { frame } = p.kind else { return None };
+        let PtrKind::Stack { frame } = p.kind else {
+            return None;
+        };
         if !p.has_const_off() {
             return None;
         }
@@ -547,20 +711,39 @@ impl Vm<'_> {
         if off < -512 || off + i64::from(size) > 0 {
             return None;
         }
-        let got = self.stack_read(st, InsnIdx(0), frame as usize, off, size).ok()?;
+        let got = self
+            .stack_read(st, InsnIdx(0), frame as usize, off, size)
+            .ok()?;
         got.as_scalar().and_then(Scalar::as_const)
     }
 
     /// `size` bytes at the pointer in `r` that a helper reads (or writes, when `uninit`).
     #[allow(clippy::too_many_arguments)]
-    fn helper_mem(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, size: u32, uninit: bool, _nullable: bool) -> Res<()> {
+    fn helper_mem(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        h: &HelperSig,
+        r: Reg,
+        v: &RegState,
+        size: u32,
+        uninit: bool,
+        _nullable: bool,
+    ) -> Res<()> {
         let n = r.num();
         let Some(p) = v.as_ptr() else {
             return Err(Violation::new(
                 Code::HelperArgType,
                 pc,
-                format!("bpf_{} needs a pointer to {size} bytes in {r}, but {r} is a {}", h.name, v.type_name()),
-                format!("R{n} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem", v.type_name()),
+                format!(
+                    "bpf_{} needs a pointer to {size} bytes in {r}, but {r} is a {}",
+                    h.name,
+                    v.type_name()
+                ),
+                format!(
+                    "R{n} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem",
+                    v.type_name()
+                ),
             ));
         };
         match p.kind {
@@ -576,7 +759,10 @@ impl Vm<'_> {
                 let off = i64::from(p.off);
                 self.stack_bounds(pc, r, off, size, uninit).map_err(|v| {
                     let mut v = v;
-                    v.message = format!("bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame", h.name);
+                    v.message = format!(
+                        "bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame",
+                        h.name
+                    );
                     v
                 })?;
                 let _ = n;
@@ -590,7 +776,10 @@ impl Vm<'_> {
             PtrKind::Ctx => Err(Violation::new(
                 Code::HelperArgType,
                 pc,
-                format!("bpf_{} cannot take the context as a memory argument", h.name),
+                format!(
+                    "bpf_{} cannot take the context as a memory argument",
+                    h.name
+                ),
                 format!("R{n} type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem"),
             )),
             _ => {
@@ -599,19 +788,29 @@ impl Vm<'_> {
                 let mut probe = p.clone();
                 let _ = &mut probe;
                 let sz = size.max(1);
-                self.access(st, pc, r, v, 0, sz, access, Some(&RegState::unknown())).map(|_| ())
+                self.access(st, pc, r, v, 0, sz, access, Some(&RegState::unknown()))
+                    .map(|_| ())
             }
         }
     }
 
-    fn helper_effects(&self, st: &mut AbstractState, pc: InsnIdx, h: &HelperSig, cx: &CallCx) -> Res<Flow> {
+    fn helper_effects(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        h: &HelperSig,
+        cx: &CallCx,
+    ) -> Res<Flow> {
         let _ = &self.special;
         if let Some(ref_id) = cx.release {
             if !st.refs.iter().any(|r| r.id == ref_id) {
                 return Err(Violation::new(
                     Code::InvalidRelease,
                     pc,
-                    format!("bpf_{} releases something that is not an acquired reference", h.name),
+                    format!(
+                        "bpf_{} releases something that is not an acquired reference",
+                        h.name
+                    ),
                     "release reference id mismatch",
                 ));
             }
@@ -625,17 +824,33 @@ impl Vm<'_> {
         match h.name {
             "spin_lock" => {
                 if st.active_lock.is_some() {
-                    return Err(Violation::new(Code::SpinLockMisuse, pc, "a second spin lock is taken while one is held", "Locking two bpf_spin_locks are not allowed"));
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        "a second spin lock is taken while one is held",
+                        "Locking two bpf_spin_locks are not allowed",
+                    ));
                 }
                 st.active_lock = Some(pc);
             }
             "spin_unlock" => {
-                if st.active_lock.take().is_none() {
-                    return Err(Violation::new(Code::SpinLockMisuse, pc, "unlock without a held lock", "bpf_spin_unlock without taking a lock"));
+                let held = st.active_lock.take();
+                if held.is_none() {
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        "unlock without a held lock",
+                        "bpf_spin_unlock without taking a lock",
+                    ));
                 }
             }
             "tail_call" if !st.refs.is_empty() => {
-                return Err(Violation::new(Code::ReferenceLeak, pc, "a tail call would leak the references held", "tail_call would lead to reference leak"));
+                return Err(Violation::new(
+                    Code::ReferenceLeak,
+                    pc,
+                    "a tail call would leak the references held",
+                    "tail_call would lead to reference leak",
+                ));
             }
             _ => {}
         }
@@ -655,23 +870,35 @@ impl Vm<'_> {
             Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
                 // A lookup in a map of maps yields the inner map, or NULL.
                 let outer = cx.map.unwrap_or(0);
-                let mut p = Pointer::new(PtrKind::MapPtr { map: outer | super::INNER_MAP });
+                let mut p = Pointer::new(PtrKind::MapPtr {
+                    map: outer | super::INNER_MAP,
+                });
                 p.maybe_null = true;
                 p.id = st.fresh_id();
                 RegState::Ptr(p)
             }
-            Ret::MapValueOrNull if cx.map.is_some_and(|m| crate::rules::map_lookup_yields_socket(self.map(m).map_type.0)) => {
+            Ret::MapValueOrNull
+                if cx.map.is_some_and(|m| {
+                    crate::rules::map_lookup_yields_socket(self.map(m).map_type.0)
+                }) =>
+            {
                 // A lookup in a sockmap or sockhash yields a referenced socket, or NULL.
                 let mut p = Pointer::new(PtrKind::Socket);
                 p.maybe_null = true;
                 p.id = st.fresh_id();
                 let ref_id = st.fresh_id();
                 p.ref_obj_id = ref_id;
-                st.refs.push(Reference { id: ref_id, acquired_at: pc, acquired_by: "map_lookup_elem" });
+                st.refs.push(Reference {
+                    id: ref_id,
+                    acquired_at: pc,
+                    acquired_by: "map_lookup_elem",
+                });
                 RegState::Ptr(p)
             }
             Ret::MapValueOrNull | Ret::MapValue => {
-                let map = cx.map.ok_or_else(|| super::internal(pc, "map value return without a map argument"))?;
+                let map = cx.map.ok_or_else(|| {
+                    super::internal(pc, "map value return without a map argument")
+                })?;
                 let mut p = Pointer::new(PtrKind::MapValue { map });
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
@@ -692,7 +919,10 @@ impl Vm<'_> {
             }
             Ret::AllocMemOrNull => {
                 let size = cx.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
-                let mut p = Pointer::new(PtrKind::Mem { size, rdonly: false });
+                let mut p = Pointer::new(PtrKind::Mem {
+                    size,
+                    rdonly: false,
+                });
                 p.maybe_null = true;
                 p.id = st.fresh_id();
                 RegState::Ptr(p)
@@ -719,7 +949,11 @@ impl Vm<'_> {
             if let RegState::Ptr(p) = &mut ret {
                 let id = st.fresh_id();
                 p.ref_obj_id = id;
-                st.refs.push(Reference { id, acquired_at: pc, acquired_by: h.name });
+                st.refs.push(Reference {
+                    id,
+                    acquired_at: pc,
+                    acquired_by: h.name,
+                });
             }
         }
         let callback = cx.callback;
@@ -740,10 +974,16 @@ impl Vm<'_> {
                 once.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
                 once.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
                 once.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
-                once.set(Reg::R4, cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0)));
+                once.set(
+                    Reg::R4,
+                    cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0)),
+                );
             }
             self.enter_frame(&mut once, pc, subprog, Some((0, 1)))?;
-            return Ok(Flow::Fork { cont: InsnIdx(pc.0 + 1), other: (entry, Box::new(once)) });
+            return Ok(Flow::Fork {
+                cont: InsnIdx(pc.0 + 1),
+                other: (entry, Box::new(once)),
+            });
         }
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
     }

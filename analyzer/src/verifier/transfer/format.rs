@@ -76,7 +76,10 @@ pub(super) fn check(fmt: &[u8], n_args: usize) -> Result<(), FormatError> {
         }
     }
     if n > n_args.min(MAX_ARGS) {
-        return Err(FormatError::TooManyConversions { conversions: n, args: n_args });
+        return Err(FormatError::TooManyConversions {
+            conversions: n,
+            args: n_args,
+        });
     }
     Ok(())
 }
@@ -98,6 +101,12 @@ mod tests {
 
     #[test]
     fn rejects_more_conversions_than_arguments() {
-        assert_eq!(check(b"%d %d", 1), Err(FormatError::TooManyConversions { conversions: 2, args: 1 }));
+        assert_eq!(
+            check(b"%d %d", 1),
+            Err(FormatError::TooManyConversions {
+                conversions: 2,
+                args: 1
+            })
+        );
     }
 }

@@ -30,8 +30,10 @@ impl Vm<'_> {
             // 64-bit compares sign-extend the immediate; 32-bit ones take its pattern.
             Operand::Imm(imm) => RegState::scalar(imm_scalar(width, imm)),
         };
-        if !self.opts.privileged && (matches!(a, RegState::Ptr(_)) || matches!(b, RegState::Ptr(_))) {
-            let is_null_check = matches!(src, Operand::Imm(0)) && matches!(cond, Cond::Eq | Cond::Ne);
+        if !self.opts.privileged && (matches!(a, RegState::Ptr(_)) || matches!(b, RegState::Ptr(_)))
+        {
+            let is_null_check =
+                matches!(src, Operand::Imm(0)) && matches!(cond, Cond::Eq | Cond::Ne);
             let pkt = matches!((&a, &b), (RegState::Ptr(p), RegState::Ptr(q)) if is_pkt_like(p.kind) && is_pkt_like(q.kind));
             if !is_null_check && !pkt {
                 let r = match (src, &b) {
@@ -53,7 +55,10 @@ impl Vm<'_> {
         let taken_ok = refine_edge(&mut taken, width, cond, dst, src, &a, &b, true);
         let fall_ok = refine_edge(st, width, cond, dst, src, &a, &b, false);
         match (taken_ok, fall_ok) {
-            (true, true) => Ok(Flow::Fork { cont: fall, other: (target, Box::new(taken)) }),
+            (true, true) => Ok(Flow::Fork {
+                cont: fall,
+                other: (target, Box::new(taken)),
+            }),
             (true, false) => {
                 *st = taken;
                 Ok(Flow::Next(target))
@@ -66,7 +71,10 @@ impl Vm<'_> {
 }
 
 fn is_pkt_like(k: PtrKind) -> bool {
-    matches!(k, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)
+    matches!(
+        k,
+        PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd
+    )
 }
 
 /// Refines `st` for the edge where `dst cond src` is `outcome`. Returns false when the edge
@@ -84,15 +92,22 @@ fn refine_edge(
 ) -> bool {
     match (a, b) {
         (RegState::Scalar { v: x, id: xid }, RegState::Scalar { v: y, id: yid }) => {
-            let Some((x2, y2)) = Scalar::refine(cond, width, x, y, outcome) else { return false };
+            let Some((x2, y2)) = Scalar::refine(cond, width, x, y, outcome) else {
+                return false;
+            };
             set_scalar_linked(st, dst, x2, *xid);
             if let Operand::Reg(s) = src {
                 set_scalar_linked(st, s, y2, *yid);
             }
             true
         }
-        (RegState::Ptr(p), RegState::Scalar { v: y, .. }) | (RegState::Scalar { v: y, .. }, RegState::Ptr(p)) => {
-            let ptr_reg = if matches!(a, RegState::Ptr(_)) { dst } else { src_reg(src).unwrap_or(dst) };
+        (RegState::Ptr(p), RegState::Scalar { v: y, .. })
+        | (RegState::Scalar { v: y, .. }, RegState::Ptr(p)) => {
+            let ptr_reg = if matches!(a, RegState::Ptr(_)) {
+                dst
+            } else {
+                src_reg(src).unwrap_or(dst)
+            };
             let is_zero = y.as_const() == Some(0) && width == Width::W64;
             if is_zero && matches!(cond, Cond::Eq | Cond::Ne) {
                 let is_null = (cond == Cond::Eq) == outcome;
@@ -131,7 +146,7 @@ fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32) {
     st.for_each_reg_mut(|reg| {
         if let RegState::Scalar { v: old, id: rid } = reg {
             if *rid == id {
-                *old = v.clone();
+                *old = v;
             }
         }
     });
@@ -167,7 +182,13 @@ fn mark_null_checked(st: &mut AbstractState, r: Reg, id: u32, is_null: bool) {
 
 /// Packet range marking for `p cond q` where one is a packet pointer and the other the packet
 /// end (or the packet start, for metadata pointers).
-fn pkt_ranges(st: &mut AbstractState, cond: Cond, p: &crate::verifier::state::Pointer, q: &crate::verifier::state::Pointer, outcome: bool) {
+fn pkt_ranges(
+    st: &mut AbstractState,
+    cond: Cond,
+    p: &crate::verifier::state::Pointer,
+    q: &crate::verifier::state::Pointer,
+    outcome: bool,
+) {
     use PtrKind::{Packet, PacketEnd, PacketMeta};
     // Normalize to "pkt <cond> end".
     let (pkt, c) = match (p.kind, q.kind) {

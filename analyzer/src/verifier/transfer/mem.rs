@@ -18,7 +18,16 @@ pub(super) enum Access {
 
 impl Vm<'_> {
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn load(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, sign_extend: bool, dst: Reg, src: Reg, off: i16) -> Res<()> {
+    pub(super) fn load(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        size: Size,
+        sign_extend: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) -> Res<()> {
         let base = read(st, pc, src)?;
         writable(pc, dst)?;
         let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
@@ -31,7 +40,15 @@ impl Vm<'_> {
         Ok(())
     }
 
-    pub(super) fn store(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, dst: Reg, off: i16, src: Operand) -> Res<()> {
+    pub(super) fn store(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        size: Size,
+        dst: Reg,
+        off: i16,
+        src: Operand,
+    ) -> Res<()> {
         let base = read(st, pc, dst)?;
         let val = match src {
             Operand::Reg(r) => read(st, pc, r)?,
@@ -51,12 +68,30 @@ impl Vm<'_> {
                 ));
             }
         }
-        self.access(st, pc, dst, &base, off, size.bytes(), Access::Write, Some(&val))?;
+        self.access(
+            st,
+            pc,
+            dst,
+            &base,
+            off,
+            size.bytes(),
+            Access::Write,
+            Some(&val),
+        )?;
         Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn atomic(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> Res<()> {
+    pub(super) fn atomic(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        size: Size,
+        op: AtomicOp,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    ) -> Res<()> {
         match op {
             AtomicOp::LoadAcquire => return self.load(st, pc, size, false, dst, src, off),
             AtomicOp::StoreRelease => return self.store(st, pc, size, dst, off, Operand::Reg(src)),
@@ -68,18 +103,26 @@ impl Vm<'_> {
         }
         let base = read(st, pc, dst)?;
         if let RegState::Ptr(p) = &base {
-            let bad = match p.kind {
-                PtrKind::Ctx | PtrKind::Packet | PtrKind::PacketMeta | PtrKind::FlowKeys => true,
-                PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => true,
-                _ => false,
-            };
+            let bad = matches!(
+                p.kind,
+                PtrKind::Ctx
+                    | PtrKind::Packet
+                    | PtrKind::PacketMeta
+                    | PtrKind::FlowKeys
+                    | PtrKind::Socket
+                    | PtrKind::SockCommon
+                    | PtrKind::TcpSock
+            );
             if bad {
                 let name = base.type_name();
                 return Err(Violation::new(
                     Code::InvalidMemAccess,
                     pc,
                     format!("atomic operations on {name} memory are not allowed"),
-                    format!("BPF_ATOMIC stores into R{} {name} is not allowed", dst.num()),
+                    format!(
+                        "BPF_ATOMIC stores into R{} {name} is not allowed",
+                        dst.num()
+                    ),
                 ));
             }
         }
@@ -95,9 +138,22 @@ impl Vm<'_> {
             self.strict_alignment(pc, p, off, size.bytes())?;
         }
         let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
-        self.access(st, pc, dst, &base, off, size.bytes(), Access::Write, Some(&RegState::unknown()))?;
+        self.access(
+            st,
+            pc,
+            dst,
+            &base,
+            off,
+            size.bytes(),
+            Access::Write,
+            Some(&RegState::unknown()),
+        )?;
         if op.fetches() {
-            let out = if op == AtomicOp::CmpXchg { Reg::R0 } else { src };
+            let out = if op == AtomicOp::CmpXchg {
+                Reg::R0
+            } else {
+                src
+            };
             writable(pc, out)?;
             let v = match old {
                 RegState::Scalar { .. } => RegState::scalar(Scalar::unknown_bytes(size.bytes())),
@@ -108,18 +164,30 @@ impl Vm<'_> {
         Ok(())
     }
 
-    pub(super) fn ld_imm64(&self, st: &mut AbstractState, pc: InsnIdx, dst: Reg, src: PseudoSrc, imm: i32, next_imm: i32) -> Res<()> {
+    pub(super) fn ld_imm64(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        dst: Reg,
+        src: PseudoSrc,
+        imm: i32,
+        next_imm: i32,
+    ) -> Res<()> {
         writable(pc, dst)?;
         let maps = self.input.maps;
         let map_of = |idx: i32| -> Res<u32> {
-            usize::try_from(idx).ok().filter(|&i| i < maps.len()).map(|i| i as u32).ok_or_else(|| {
-                Violation::new(
-                    Code::InvalidLdImm64,
-                    pc,
-                    format!("map index {idx} does not name a map of this object"),
-                    format!("fd {idx} is not pointing to valid bpf_map"),
-                )
-            })
+            usize::try_from(idx)
+                .ok()
+                .filter(|&i| i < maps.len())
+                .map(|i| i as u32)
+                .ok_or_else(|| {
+                    Violation::new(
+                        Code::InvalidLdImm64,
+                        pc,
+                        format!("map index {idx} does not name a map of this object"),
+                        format!("fd {idx} is not pointing to valid bpf_map"),
+                    )
+                })
         };
         let v = match src {
             PseudoSrc::Imm => RegState::scalar_const(crate::isa::Insn::imm64(imm, next_imm)),
@@ -131,8 +199,13 @@ impl Vm<'_> {
                     return Err(Violation::new(
                         Code::InvalidLdImm64,
                         pc,
-                        format!("offset {next_imm} is outside the {size}-byte value of map {}", maps[map as usize].name),
-                        format!("invalid access to map value pointer, value_size={size} off={next_imm}"),
+                        format!(
+                            "offset {next_imm} is outside the {size}-byte value of map {}",
+                            maps[map as usize].name
+                        ),
+                        format!(
+                            "invalid access to map value pointer, value_size={size} off={next_imm}"
+                        ),
                     ));
                 }
                 let mut p = Pointer::new(PtrKind::MapValue { map });
@@ -140,9 +213,16 @@ impl Vm<'_> {
                 RegState::Ptr(p)
             }
             PseudoSrc::Func => {
-                let target = pc.jump(i64::from(imm)).ok_or_else(|| super::internal(pc, "callback target"))?;
-                let subprog = self.cfg.subprog_at(target).ok_or_else(|| super::internal(pc, "callback is not a subprogram"))?;
-                RegState::ptr(PtrKind::Func { subprog: subprog as u32 })
+                let target = pc
+                    .jump(i64::from(imm))
+                    .ok_or_else(|| super::internal(pc, "callback target"))?;
+                let subprog = self
+                    .cfg
+                    .subprog_at(target)
+                    .ok_or_else(|| super::internal(pc, "callback is not a subprogram"))?;
+                RegState::ptr(PtrKind::Func {
+                    subprog: subprog as u32,
+                })
             }
             PseudoSrc::MapFd | PseudoSrc::MapValue => {
                 return Err(Violation::new(
@@ -165,12 +245,22 @@ impl Vm<'_> {
         Ok(())
     }
 
-    pub(super) fn ld_abs(&self, st: &mut AbstractState, pc: InsnIdx, size: Size, src: Option<Reg>, _imm: i32) -> Res<()> {
+    pub(super) fn ld_abs(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        size: Size,
+        src: Option<Reg>,
+        _imm: i32,
+    ) -> Res<()> {
         if !self.input.prog_type.ld_abs {
             return Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
-                format!("legacy packet loads (ld_abs/ld_ind) are not allowed in {} programs", self.input.prog_type.name),
+                format!(
+                    "legacy packet loads (ld_abs/ld_ind) are not allowed in {} programs",
+                    self.input.prog_type.name
+                ),
                 "BPF_LD_[ABS|IND] instructions not allowed for this program type",
             ));
         }
@@ -196,7 +286,10 @@ impl Vm<'_> {
         for r in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
             st.set(r, RegState::Uninit);
         }
-        st.set(Reg::R0, RegState::scalar(Scalar::unknown_bytes(size.bytes())));
+        st.set(
+            Reg::R0,
+            RegState::scalar(Scalar::unknown_bytes(size.bytes())),
+        );
         Ok(())
     }
 
@@ -238,13 +331,24 @@ impl Vm<'_> {
         if access == Access::Write {
             if let Some(RegState::Ptr(_)) = val {
                 if !matches!(p.kind, PtrKind::Stack { .. }) && !self.opts.privileged {
-                    return Err(Violation::new(Code::PointerLeak, pc, "pointer stored to memory", format!("R{n} leaks addr into mem")));
+                    return Err(Violation::new(
+                        Code::PointerLeak,
+                        pc,
+                        "pointer stored to memory",
+                        format!("R{n} leaks addr into mem"),
+                    ));
                 }
             }
         }
         let off64 = i64::from(p.off) + i64::from(off);
         // Helpers check spans longer than a register; those yield no value.
-        let loaded = |size: u32| if size <= 8 { Scalar::unknown_bytes(size) } else { Scalar::top() };
+        let loaded = |size: u32| {
+            if size <= 8 {
+                Scalar::unknown_bytes(size)
+            } else {
+                Scalar::top()
+            }
+        };
         match p.kind {
             PtrKind::Stack { frame } => {
                 self.stack_alignment(pc, p, off, size)?;
@@ -269,13 +373,18 @@ impl Vm<'_> {
                         Code::WriteToReadOnly,
                         pc,
                         format!("map {} is read-only to the program", m.name),
-                        format!("write into map forbidden, value_size={} off={off64} size={size}", m.value_size),
+                        format!(
+                            "write into map forbidden, value_size={} off={off64} size={size}",
+                            m.value_size
+                        ),
                     ));
                 }
                 self.region_access(pc, reg, p, off64, size, m.value_size, "map value")?;
                 self.special_field_access(pc, p, map, off64, size)?;
                 if access == Access::Read {
-                    if let (Some(init), true, true) = (map_frozen_value(m), p.has_const_off(), size <= 8) {
+                    if let (Some(init), true, true) =
+                        (map_frozen_value(m), p.has_const_off(), size <= 8)
+                    {
                         return Ok(RegState::scalar(const_read(init, off64, size)));
                     }
                 }
@@ -284,14 +393,27 @@ impl Vm<'_> {
             PtrKind::MapKey { map } => {
                 let m = self.map(map);
                 if access == Access::Write {
-                    return Err(Violation::new(Code::WriteToReadOnly, pc, "map keys are read-only", format!("R{n} cannot write into map_key")));
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        "map keys are read-only",
+                        format!("R{n} cannot write into map_key"),
+                    ));
                 }
                 self.region_access(pc, reg, p, off64, size, m.key_size, "map key")?;
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::Mem { size: mem_size, rdonly } => {
+            PtrKind::Mem {
+                size: mem_size,
+                rdonly,
+            } => {
                 if access == Access::Write && rdonly {
-                    return Err(Violation::new(Code::WriteToReadOnly, pc, "the memory is read-only", format!("R{n} cannot write into {name}")));
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        "the memory is read-only",
+                        format!("R{n} cannot write into {name}"),
+                    ));
                 }
                 self.region_access(pc, reg, p, off64, size, mem_size, "memory")?;
                 Ok(RegState::scalar(loaded(size)))
@@ -301,8 +423,11 @@ impl Vm<'_> {
                     return Err(Violation::new(
                         Code::WriteToReadOnly,
                         pc,
-                        format!("{} programs may not write packet data directly", self.input.prog_type.name),
-                        format!("cannot write into packet"),
+                        format!(
+                            "{} programs may not write packet data directly",
+                            self.input.prog_type.name
+                        ),
+                        "cannot write into packet",
                     ));
                 }
                 self.packet_access(pc, reg, p, off64, size)?;
@@ -313,11 +438,21 @@ impl Vm<'_> {
                 Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
-                if access == Access::Write || !p.has_const_off() || !crate::rules::sock_ptr_read_ok(p.kind, off64, size) {
+                if access == Access::Write
+                    || !p.has_const_off()
+                    || !crate::rules::sock_ptr_read_ok(p.kind, off64, size)
+                {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,
                         pc,
-                        format!("{size}-byte {} at offset {off64} of a {name} is not allowed", if access == Access::Write { "write" } else { "read" }),
+                        format!(
+                            "{size}-byte {} at offset {off64} of a {name} is not allowed",
+                            if access == Access::Write {
+                                "write"
+                            } else {
+                                "read"
+                            }
+                        ),
                         format!("R{n} invalid {name} access off={off64} size={size}"),
                     ));
                 }
@@ -325,7 +460,12 @@ impl Vm<'_> {
             }
             PtrKind::BtfId { .. } => {
                 if access == Access::Write {
-                    return Err(Violation::new(Code::WriteToReadOnly, pc, "writes through BTF-typed kernel pointers are not allowed", "only read is supported"));
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        "writes through BTF-typed kernel pointers are not allowed",
+                        "only read is supported",
+                    ));
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
@@ -351,8 +491,17 @@ impl Vm<'_> {
     }
 
     /// Loads and stores may not touch a map value's lock or timer.
-    fn special_field_access(&self, pc: InsnIdx, p: &Pointer, map: u32, off: i64, size: u32) -> Res<()> {
-        let Some(fields) = self.special.get((map & !super::INNER_MAP) as usize) else { return Ok(()) };
+    fn special_field_access(
+        &self,
+        pc: InsnIdx,
+        p: &Pointer,
+        map: u32,
+        off: i64,
+        size: u32,
+    ) -> Res<()> {
+        let Some(fields) = self.special.get((map & !super::INNER_MAP) as usize) else {
+            return Ok(());
+        };
         let lo = off + p.var_off.smin().max(0);
         let hi = off + p.var_off.umax().min(1 << 32) as i64 + i64::from(size);
         for f in fields {
@@ -390,24 +539,43 @@ impl Vm<'_> {
         Err(Violation::new(
             Code::MisalignedAccess,
             pc,
-            format!("the {size}-byte atomic operation at offset {fixed} is not aligned to {size} bytes"),
-            format!("misaligned {desc}access off {}+{}+{off} size {size}", p.var_off.kernel_off_str(), p.off),
+            format!(
+                "the {size}-byte atomic operation at offset {fixed} is not aligned to {size} bytes"
+            ),
+            format!(
+                "misaligned {desc}access off {}+{}+{off} size {size}",
+                p.var_off.kernel_off_str(),
+                p.off
+            ),
         ))
     }
 
     /// Bounds of an access to a fixed-size region through a pointer with a variable offset
     /// (`check_mem_region_access`).
     #[allow(clippy::too_many_arguments)]
-    fn region_access(&self, pc: InsnIdx, reg: Reg, p: &Pointer, off: i64, size: u32, region: u32, what: &str) -> Res<()> {
+    fn region_access(
+        &self,
+        pc: InsnIdx,
+        reg: Reg,
+        p: &Pointer,
+        off: i64,
+        size: u32,
+        region: u32,
+        what: &str,
+    ) -> Res<()> {
         let n = reg.num();
         let smin = p.var_off.smin();
         let umax = p.var_off.umax();
         let kernel_oob = |o: i64| match what {
-            "map value" => format!("invalid access to map value, value_size={region} off={o} size={size}"),
+            "map value" => {
+                format!("invalid access to map value, value_size={region} off={o} size={size}")
+            }
             "memory" => format!("invalid access to memory, mem_size={region} off={o} size={size}"),
             _ => format!("invalid access to {what}, size={region} off={o} size={size}"),
         };
-        if smin < 0 && (smin == i64::MIN || off + smin < 0 || i64::from((off + smin) as i32) != off + smin) {
+        if smin < 0
+            && (smin == i64::MIN || off + smin < 0 || i64::from((off + smin) as i32) != off + smin)
+        {
             return Err(Violation::new(
                 Code::UnboundedVarOff,
                 pc,
@@ -432,12 +600,14 @@ impl Vm<'_> {
         }
         let hi = off + umax as i64;
         if hi + i64::from(size) > i64::from(region) {
-            return Err(oob(pc, reg, what, region, hi, size, kernel_oob(hi)).with_note(format!(
-                "the variable offset is {}, so {reg} + {} may reach byte {} of {region}",
-                p.var_off,
-                off,
-                hi + i64::from(size)
-            )));
+            return Err(
+                oob(pc, reg, what, region, hi, size, kernel_oob(hi)).with_note(format!(
+                    "the variable offset is {}, so {reg} + {} may reach byte {} of {region}",
+                    p.var_off,
+                    off,
+                    hi + i64::from(size)
+                )),
+            );
         }
         Ok(())
     }
@@ -469,14 +639,30 @@ impl Vm<'_> {
         .with_note("compare the pointer plus the access size against data_end first, e.g. `if (data + off + size > data_end) return ...;`"))
     }
 
-    fn ctx_access(&self, st: &mut AbstractState, pc: InsnIdx, reg: Reg, p: &Pointer, off: i16, size: u32, access: Access) -> Res<RegState> {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the access's coordinates, as every access check takes them"
+    )]
+    fn ctx_access(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        reg: Reg,
+        p: &Pointer,
+        off: i16,
+        size: u32,
+        access: Access,
+    ) -> Res<RegState> {
         let n = reg.num();
         if !p.has_const_off() {
             return Err(Violation::new(
                 Code::CtxModifiedDeref,
                 pc,
                 format!("{reg} points into the context at a variable offset"),
-                format!("variable ctx access var_off={} disallowed", p.var_off.kernel_off_str()),
+                format!(
+                    "variable ctx access var_off={} disallowed",
+                    p.var_off.kernel_off_str()
+                ),
             ));
         }
         if p.off != 0 {
@@ -490,11 +676,19 @@ impl Vm<'_> {
         }
         let bad = || {
             Violation::new(
-                if access == Access::Write { Code::CtxReadOnly } else { Code::CtxBadAccess },
+                if access == Access::Write {
+                    Code::CtxReadOnly
+                } else {
+                    Code::CtxBadAccess
+                },
                 pc,
                 format!(
                     "{size}-byte {} at context offset {off} is not allowed for {} programs",
-                    if access == Access::Write { "write" } else { "read" },
+                    if access == Access::Write {
+                        "write"
+                    } else {
+                        "read"
+                    },
                     self.input.prog_type.name
                 ),
                 format!("invalid bpf_context access off={off} size={size}"),
@@ -507,12 +701,21 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::UnsupportedCtx,
                 pc,
-                format!("{} programs read BTF-typed arguments, which bpfvet does not model yet", self.input.prog_type.name),
+                format!(
+                    "{} programs read BTF-typed arguments, which bpfvet does not model yet",
+                    self.input.prog_type.name
+                ),
                 "",
             ));
         }
         let write = access == Access::Write;
-        match self.input.prog_type.ctx_access(i64::from(off), size, write, self.input.attach, self.opts.privileged) {
+        match self.input.prog_type.ctx_access(
+            i64::from(off),
+            size,
+            write,
+            self.input.attach,
+            self.opts.privileged,
+        ) {
             None => Err(bad()),
             Some(_) if write => Ok(RegState::Uninit),
             Some(CtxLoad::Scalar) => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
@@ -546,8 +749,15 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::VariableStackAccess,
                 pc,
-                format!("stack access through {reg} at a variable offset {}", p.var_off),
-                format!("R{} variable stack access prohibited for !root, var_off={}", reg.num(), p.var_off),
+                format!(
+                    "stack access through {reg} at a variable offset {}",
+                    p.var_off
+                ),
+                format!(
+                    "R{} variable stack access prohibited for !root, var_off={}",
+                    reg.num(),
+                    p.var_off
+                ),
             ));
         }
         self.stack_bounds(pc, reg, lo, size, access == Access::Write)?;
@@ -562,12 +772,26 @@ impl Vm<'_> {
     }
 }
 
-fn oob(pc: InsnIdx, reg: Reg, what: &str, region: u32, off: i64, size: u32, kernel: String) -> Violation {
-    let code = if what == "map value" { Code::MapValueOutOfBounds } else { Code::InvalidMemAccess };
+fn oob(
+    pc: InsnIdx,
+    reg: Reg,
+    what: &str,
+    region: u32,
+    off: i64,
+    size: u32,
+    kernel: String,
+) -> Box<Violation> {
+    let code = if what == "map value" {
+        Code::MapValueOutOfBounds
+    } else {
+        Code::InvalidMemAccess
+    };
     Violation::new(
         code,
         pc,
-        format!("{size}-byte access at offset {off} through {reg} is outside the {region}-byte {what}"),
+        format!(
+            "{size}-byte access at offset {off} through {reg} is outside the {region}-byte {what}"
+        ),
         kernel,
     )
 }
@@ -576,7 +800,11 @@ fn oob(pc: InsnIdx, reg: Reg, what: &str, region: u32, off: i64, size: u32, kern
 fn const_read(init: &[u8], off: i64, size: u32) -> Scalar {
     let mut v = 0u64;
     for i in 0..size as usize {
-        let b = usize::try_from(off).ok().and_then(|o| init.get(o + i)).copied().unwrap_or(0);
+        let b = usize::try_from(off)
+            .ok()
+            .and_then(|o| init.get(o + i))
+            .copied()
+            .unwrap_or(0);
         v |= u64::from(b) << (8 * i);
     }
     Scalar::constant(v)

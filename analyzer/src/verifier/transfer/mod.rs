@@ -17,7 +17,7 @@ use super::violation::{Code, Violation};
 use crate::cfg::Cfg;
 use crate::isa::{Insn, InsnIdx, Reg};
 
-pub(super) type Res<T> = Result<T, Violation>;
+pub(super) type Res<T> = Result<T, Box<Violation>>;
 
 /// Where control goes after an instruction.
 #[derive(Debug)]
@@ -25,7 +25,10 @@ pub(super) enum Flow {
     /// Continue at this instruction with the updated state.
     Next(InsnIdx),
     /// Two successors: continue with the updated state at `cont`, and explore `other` later.
-    Fork { cont: InsnIdx, other: (InsnIdx, Box<AbstractState>) },
+    Fork {
+        cont: InsnIdx,
+        other: (InsnIdx, Box<AbstractState>),
+    },
     /// The path ended safely (exit from the main program).
     Done,
 }
@@ -62,12 +65,26 @@ impl Vm<'_> {
         };
         let next = InsnIdx(pc.0 + insn.slots() as u32);
         match *insn {
-            Insn::Alu { width, op, dst, src } => self.alu(st, pc, width, op, dst, src).map(|()| Flow::Next(next)),
-            Insn::MovSx { width, dst, src, from_bits } => {
-                self.movsx(st, pc, width, dst, src, from_bits).map(|()| Flow::Next(next))
-            }
+            Insn::Alu {
+                width,
+                op,
+                dst,
+                src,
+            } => self
+                .alu(st, pc, width, op, dst, src)
+                .map(|()| Flow::Next(next)),
+            Insn::MovSx {
+                width,
+                dst,
+                src,
+                from_bits,
+            } => self
+                .movsx(st, pc, width, dst, src, from_bits)
+                .map(|()| Flow::Next(next)),
             Insn::Neg { width, dst } => self.neg(st, pc, width, dst).map(|()| Flow::Next(next)),
-            Insn::Endian { op, dst, bits } => self.endian(st, pc, op, dst, bits).map(|()| Flow::Next(next)),
+            Insn::Endian { op, dst, bits } => self
+                .endian(st, pc, op, dst, bits)
+                .map(|()| Flow::Next(next)),
             Insn::AddrSpaceCast { .. } => Err(Violation::new(
                 Code::UnsupportedInsn,
                 pc,
@@ -75,11 +92,20 @@ impl Vm<'_> {
                 "",
             )),
             Insn::Ja { off, .. } => Ok(Flow::Next(jump_target(pc, i64::from(off))?)),
-            Insn::Jmp { width, cond, dst, src, off } => self.cond_jmp(st, pc, width, cond, dst, src, off),
+            Insn::Jmp {
+                width,
+                cond,
+                dst,
+                src,
+                off,
+            } => self.cond_jmp(st, pc, width, cond, dst, src, off),
             Insn::MayGoto { off } => {
                 // The kernel may take the jump at any time; both successors are possible.
                 let other = Box::new(st.clone());
-                Ok(Flow::Fork { cont: next, other: (jump_target(pc, i64::from(off))?, other) })
+                Ok(Flow::Fork {
+                    cont: next,
+                    other: (jump_target(pc, i64::from(off))?, other),
+                })
             }
             Insn::Call(target) => self.call(st, pc, target),
             Insn::Callx { .. } => Err(Violation::new(
@@ -89,29 +115,63 @@ impl Vm<'_> {
                 "unknown opcode 8d",
             )),
             Insn::Exit => self.exit(st, pc),
-            Insn::Load { size, sign_extend, dst, src, off } => {
-                self.load(st, pc, size, sign_extend, dst, src, off).map(|()| Flow::Next(next))
-            }
-            Insn::Store { size, dst, off, src } => self.store(st, pc, size, dst, off, src).map(|()| Flow::Next(next)),
-            Insn::Atomic { size, op, dst, src, off } => {
-                self.atomic(st, pc, size, op, dst, src, off).map(|()| Flow::Next(next))
-            }
-            Insn::LdImm64 { dst, src, imm, next_imm } => {
-                self.ld_imm64(st, pc, dst, src, imm, next_imm).map(|()| Flow::Next(next))
-            }
+            Insn::Load {
+                size,
+                sign_extend,
+                dst,
+                src,
+                off,
+            } => self
+                .load(st, pc, size, sign_extend, dst, src, off)
+                .map(|()| Flow::Next(next)),
+            Insn::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => self
+                .store(st, pc, size, dst, off, src)
+                .map(|()| Flow::Next(next)),
+            Insn::Atomic {
+                size,
+                op,
+                dst,
+                src,
+                off,
+            } => self
+                .atomic(st, pc, size, op, dst, src, off)
+                .map(|()| Flow::Next(next)),
+            Insn::LdImm64 {
+                dst,
+                src,
+                imm,
+                next_imm,
+            } => self
+                .ld_imm64(st, pc, dst, src, imm, next_imm)
+                .map(|()| Flow::Next(next)),
             Insn::LdImm64Tail => Err(internal(pc, "control reached the second half of a lddw")),
-            Insn::LdAbs { size, imm } => self.ld_abs(st, pc, size, None, imm).map(|()| Flow::Next(next)),
-            Insn::LdInd { size, src, imm } => self.ld_abs(st, pc, size, Some(src), imm).map(|()| Flow::Next(next)),
+            Insn::LdAbs { size, imm } => self
+                .ld_abs(st, pc, size, None, imm)
+                .map(|()| Flow::Next(next)),
+            Insn::LdInd { size, src, imm } => self
+                .ld_abs(st, pc, size, Some(src), imm)
+                .map(|()| Flow::Next(next)),
         }
     }
 }
 
 pub(super) fn jump_target(pc: InsnIdx, off: i64) -> Res<InsnIdx> {
-    pc.jump(off).ok_or_else(|| internal(pc, "jump target overflows"))
+    pc.jump(off)
+        .ok_or_else(|| internal(pc, "jump target overflows"))
 }
 
-pub(super) fn internal(pc: InsnIdx, what: &str) -> Violation {
-    Violation::new(Code::InternalError, pc, format!("internal error: {what}"), "")
+pub(super) fn internal(pc: InsnIdx, what: &str) -> Box<Violation> {
+    Violation::new(
+        Code::InternalError,
+        pc,
+        format!("internal error: {what}"),
+        "",
+    )
 }
 
 /// Reads a register that must be initialized (the kernel's `check_reg_arg(SRC_OP)`).
@@ -124,7 +184,7 @@ pub(super) fn read(st: &AbstractState, pc: InsnIdx, r: Reg) -> Res<RegState> {
     }
 }
 
-pub(super) fn uninit(pc: InsnIdx, r: Reg) -> Violation {
+pub(super) fn uninit(pc: InsnIdx, r: Reg) -> Box<Violation> {
     Violation::new(
         Code::UninitRegRead,
         pc,

@@ -9,7 +9,14 @@ use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
     /// Checks that `[off, off + size)` lies inside the frame (`check_stack_access_within_bounds`).
-    pub(super) fn stack_bounds(&self, pc: InsnIdx, reg: Reg, off: i64, size: u32, write: bool) -> Res<()> {
+    pub(super) fn stack_bounds(
+        &self,
+        pc: InsnIdx,
+        reg: Reg,
+        off: i64,
+        size: u32,
+        write: bool,
+    ) -> Res<()> {
         if off >= -i64::from(STACK_SIZE) && off + i64::from(size) <= 0 {
             return Ok(());
         }
@@ -17,14 +24,23 @@ impl Vm<'_> {
         Err(Violation::new(
             Code::StackOutOfBounds,
             pc,
-            format!("{size}-byte {} the stack at fp{off:+} is outside the 512-byte frame", if write { "write to" } else { "read from" }),
+            format!(
+                "{size}-byte {} the stack at fp{off:+} is outside the 512-byte frame",
+                if write { "write to" } else { "read from" }
+            ),
             format!("invalid {what} stack R{} off={off} size={size}", reg.num()),
         )
         .with_note("the frame spans fp-512 to fp-1"))
     }
 
     /// Stack accesses must be aligned to their size.
-    pub(super) fn stack_alignment(&self, pc: InsnIdx, p: &Pointer, insn_off: i16, size: u32) -> Res<()> {
+    pub(super) fn stack_alignment(
+        &self,
+        pc: InsnIdx,
+        p: &Pointer,
+        insn_off: i16,
+        size: u32,
+    ) -> Res<()> {
         let off = i64::from(p.off) + i64::from(insn_off);
         if off.rem_euclid(i64::from(size)) == 0 {
             return Ok(());
@@ -33,7 +49,11 @@ impl Vm<'_> {
             Code::MisalignedAccess,
             pc,
             format!("{size}-byte stack access at fp{off:+} is not aligned to {size} bytes"),
-            format!("misaligned stack access off {}+{}+{insn_off} size {size}", p.var_off.kernel_off_str(), p.off),
+            format!(
+                "misaligned stack access off {}+{}+{insn_off} size {size}",
+                p.var_off.kernel_off_str(),
+                p.off
+            ),
         ))
     }
 
@@ -68,7 +88,11 @@ impl Vm<'_> {
             }
         }
         let zero = val.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
-        let byte = if zero { StackByte::Zero } else { StackByte::Misc };
+        let byte = if zero {
+            StackByte::Zero
+        } else {
+            StackByte::Misc
+        };
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
             let slot = frame.slot_mut(i / 8);
@@ -76,7 +100,13 @@ impl Vm<'_> {
                 // Overwriting part of a spill turns the rest of it into plain bytes.
                 for x in &mut slot.bytes {
                     if *x == StackByte::Spill {
-                        *x = if slot.spilled.as_ref().and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0) {
+                        *x = if slot
+                            .spilled
+                            .as_ref()
+                            .and_then(RegState::as_scalar)
+                            .and_then(Scalar::as_const)
+                            == Some(0)
+                        {
                             StackByte::Zero
                         } else {
                             StackByte::Misc
@@ -91,12 +121,22 @@ impl Vm<'_> {
     }
 
     /// Reads `size` bytes at `fp + off` of `frame` into a register state.
-    pub(super) fn stack_read(&self, st: &AbstractState, pc: InsnIdx, frame: usize, off: i64, size: u32) -> Res<RegState> {
+    pub(super) fn stack_read(
+        &self,
+        st: &AbstractState,
+        pc: InsnIdx,
+        frame: usize,
+        off: i64,
+        size: u32,
+    ) -> Res<RegState> {
         let f = &st.frames[frame];
         let first = (-off - 1) as usize / 8;
         if size == 8 && off % 8 == 0 {
             if let Some(slot) = f.slot(first) {
-                if let (Some(v), true) = (&slot.spilled, slot.bytes.iter().all(|b| *b == StackByte::Spill)) {
+                if let (Some(v), true) = (
+                    &slot.spilled,
+                    slot.bytes.iter().all(|b| *b == StackByte::Spill),
+                ) {
                     return Ok(v.clone());
                 }
             }
@@ -104,7 +144,9 @@ impl Vm<'_> {
         let mut all_zero = true;
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
-            let byte = f.slot(i / 8).map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
+            let byte = f
+                .slot(i / 8)
+                .map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
             match byte {
                 StackByte::Zero => {}
                 StackByte::Misc => all_zero = false,
@@ -114,11 +156,16 @@ impl Vm<'_> {
                         return Err(Violation::new(
                             Code::InvalidSpill,
                             pc,
-                            format!("a {size}-byte read at fp{off:+} takes part of a spilled pointer"),
+                            format!(
+                                "a {size}-byte read at fp{off:+} takes part of a spilled pointer"
+                            ),
                             "invalid size of register fill",
                         ));
                     }
-                    all_zero &= spilled.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
+                    all_zero &= spilled
+                        .and_then(RegState::as_scalar)
+                        .and_then(Scalar::as_const)
+                        == Some(0);
                 }
                 StackByte::Invalid => {
                     if !self.opts.privileged {
@@ -133,19 +180,33 @@ impl Vm<'_> {
                 }
             }
         }
-        Ok(if all_zero { RegState::scalar_const(0) } else { RegState::scalar(Scalar::unknown_bytes(size)) })
+        Ok(if all_zero {
+            RegState::scalar_const(0)
+        } else {
+            RegState::scalar(Scalar::unknown_bytes(size))
+        })
     }
 
     /// Checks that every byte of `[off, off+size)` is initialized, for helper arguments that
     /// the helper reads.
-    pub(super) fn stack_initialized(&self, st: &AbstractState, pc: InsnIdx, reg: Reg, frame: usize, off: i64, size: u32) -> Res<()> {
+    pub(super) fn stack_initialized(
+        &self,
+        st: &AbstractState,
+        pc: InsnIdx,
+        reg: Reg,
+        frame: usize,
+        off: i64,
+        size: u32,
+    ) -> Res<()> {
         if self.opts.privileged {
             return Ok(());
         }
         let f = &st.frames[frame];
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
-            let byte = f.slot(i / 8).map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
+            let byte = f
+                .slot(i / 8)
+                .map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
             if byte == StackByte::Invalid {
                 return Err(Violation::new(
                     Code::UninitStackRead,
@@ -159,7 +220,13 @@ impl Vm<'_> {
     }
 
     /// Marks `[off, off+size)` as written by a helper (unknown contents).
-    pub(super) fn stack_mark_written(&self, st: &mut AbstractState, frame: usize, off: i64, size: u32) {
+    pub(super) fn stack_mark_written(
+        &self,
+        st: &mut AbstractState,
+        frame: usize,
+        off: i64,
+        size: u32,
+    ) {
         let f = &mut st.frames[frame];
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
