@@ -20,6 +20,7 @@
 
 mod ctx;
 mod helper_table;
+pub mod isa_levels;
 mod helpers;
 mod prog_type_table;
 
@@ -527,6 +528,9 @@ impl ProgTypeRules {
         }
     }
 }
+
+/// Program types an unprivileged user may load (socket filter, cgroup_skb).
+pub const UNPRIVILEGED_PROG_TYPES: &[u32] = &[1, 8];
 
 /// Helpers that may sleep (`might_sleep` in their prototypes): only sleepable programs may call
 /// them. `copy_from_user`, `ima_inode_hash`, `copy_from_user_task`, `ima_file_hash`.

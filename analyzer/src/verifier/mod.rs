@@ -10,6 +10,7 @@ pub mod domain;
 mod engine;
 pub mod env;
 mod liveness;
+pub mod profiles;
 pub mod ptr_kind;
 pub mod state;
 mod subsume;

@@ -51,6 +51,15 @@ pub fn verify_observed<O: Observer>(
     obs: &mut O,
 ) -> VerifyResult {
     let n = input.insns.len();
+    if !opts.privileged && !crate::rules::UNPRIVILEGED_PROG_TYPES.contains(&input.prog_type.kernel_id) {
+        return VerifyResult::reject(vec![*Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(0),
+            format!("{} programs can only be loaded with CAP_BPF; unprivileged users may load socket filters and cgroup_skb programs", input.prog_type.name),
+            "",
+        )
+        .with_note("the kernel refuses the load with EPERM before the verifier runs")]);
+    }
     if n > opts.max_insns() {
         return VerifyResult::reject(vec![*Violation::new(
             Code::ProgramTooLarge,

@@ -63,6 +63,17 @@ impl Vm<'_> {
         let Some(insn) = self.input.insns.get(pc.idx()) else {
             return Err(internal(pc, "control reached past the end of the program"));
         };
+        if let Some(f) = crate::rules::isa_levels::feature_of(insn) {
+            if f.since > self.opts.kernel {
+                let code = crate::isa::encode_one(insn).first().copied().unwrap_or(0);
+                return Err(Violation::new(
+                    Code::UnsupportedInsn,
+                    pc,
+                    format!("this instruction needs {} (Linux {}), newer than the profile's {}", f.name, f.since, self.opts.kernel),
+                    format!("unknown opcode {code:02x}"),
+                ));
+            }
+        }
         let next = InsnIdx(pc.0 + insn.slots() as u32);
         match *insn {
             Insn::Alu {
