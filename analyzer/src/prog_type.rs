@@ -171,6 +171,9 @@ pub enum SecMatch {
     Plus,
     /// The name starts with the prefix (which ends in `/`).
     Slash,
+    /// The name starts with the prefix, whatever follows: how libbpf treats `socket` (it loads
+    /// `socket/0`) and how the old samples/bpf loader matched every type (`socket1`).
+    Prefix,
 }
 
 /// One row of the section-name table.
@@ -198,7 +201,7 @@ impl SectionDef {
             SecMatch::Plus => section
                 .strip_prefix(self.prefix)
                 .is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
-            SecMatch::Slash => section.starts_with(self.prefix),
+            SecMatch::Slash | SecMatch::Prefix => section.starts_with(self.prefix),
         }
     }
 }
@@ -246,13 +249,13 @@ const fn def(
 
 use AttachType as A;
 use ProgType as P;
-use SecMatch::{Exact, Plus};
+use SecMatch::{Exact, Plus, Prefix};
 
 /// The section-name table, in match order (first match wins).
 // Rationale for `rustfmt::skip`: one row per line keeps the table readable and diffable.
 #[rustfmt::skip]
 pub static SECTION_DEFS: &[SectionDef] = &[
-    def("socket", Exact, P::SocketFilter, None, "", "Socket filter attached with SO_ATTACH_BPF."),
+    def("socket", Prefix, P::SocketFilter, None, "", "Socket filter attached with SO_ATTACH_BPF."),
     def("sk_reuseport/migrate", Exact, P::SkReuseport, Some(A::SkReuseportSelectOrMigrate), "", "SO_REUSEPORT selection that may also migrate requests."),
     def("sk_reuseport", Exact, P::SkReuseport, Some(A::SkReuseportSelect), "", "SO_REUSEPORT socket selection."),
     def("kprobe.multi", Plus, P::Kprobe, Some(A::TraceKprobeMulti), "", "Kprobe attached to many functions at once."),
@@ -374,6 +377,9 @@ mod tests {
         assert_eq!(ty("classifier"), Some((P::SchedCls, None)));
         assert_eq!(ty("action"), Some((P::SchedAct, None)));
         assert_eq!(ty("socket"), Some((P::SocketFilter, None)));
+        // libbpf loads `socket/N`, and the old samples loader any name starting with `socket`.
+        assert_eq!(ty("socket/0"), Some((P::SocketFilter, None)));
+        assert_eq!(ty("socket1"), Some((P::SocketFilter, None)));
         assert_eq!(ty("kprobe/do_unlinkat"), Some((P::Kprobe, None)));
         assert_eq!(ty("kretprobe/do_unlinkat"), Some((P::Kprobe, None)));
         assert_eq!(ty("uprobe//bin/bash:readline"), Some((P::Kprobe, None)));
@@ -452,7 +458,6 @@ mod tests {
     fn near_misses_do_not_match() {
         assert_eq!(ty("kprobex"), None);
         assert_eq!(ty("xdpfoo"), None);
-        assert_eq!(ty("socket/foo"), None);
         assert_eq!(ty(".text"), None);
         assert_eq!(ty(""), None);
     }

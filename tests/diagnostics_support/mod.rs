@@ -1,0 +1,55 @@
+//! Shared helpers of the diagnostics tests: run the `bpfvet` binary from the repository root on
+//! relative paths (so output holds no absolute path) and set up insta for `snapshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `bpfvet ARGS` run in the repository root: (exit code, stdout, stderr).
+pub fn bpfvet(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("run bpfvet");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Insta settings writing to `snapshots/diagnostics/<dir>` with plain names.
+pub fn settings(dir: &str) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(root().join("snapshots/diagnostics").join(dir));
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+/// A snapshot name for an object path: `corpus/c/reject/mapval/x.bpf.o` → `reject__mapval__x`.
+pub fn snap_name(object: &str) -> String {
+    let p = Path::new(object);
+    let rel = p.strip_prefix("corpus/c").unwrap_or(p);
+    rel.to_string_lossy().trim_end_matches(".bpf.o").replace('/', "__")
+}
+
+/// Every object the corpus manifest lists, once, sorted.
+pub fn corpus_objects() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("corpus/manifest.json")).expect("corpus/manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
+    let mut res: Vec<String> = manifest["programs"]
+        .as_array()
+        .expect("programs")
+        .iter()
+        .filter_map(|p| p["object"].as_str().map(str::to_string))
+        .collect();
+    res.sort();
+    res.dedup();
+    res
+}
