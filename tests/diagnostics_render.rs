@@ -11,7 +11,7 @@ use support::{bpfvet, settings};
 /// (case, arguments after `check`).
 const CASES: &[(&str, &[&str])] = &[
     ("null_deref", &["corpus/c/reject/mapval/missing_null_check.bpf.o"]),
-    ("null_deref_no_source", &["--source-dir", "/nonexistent", "corpus/c/reject/mapval/missing_null_check.bpf.o"]),
+    ("null_deref_no_source", &["--no-source", "corpus/c/reject/mapval/missing_null_check.bpf.o"]),
     ("unbounded_index", &["corpus/c/reject/mapval/var_unbounded.bpf.o"]),
     ("packet_bounds", &["corpus/c/reject/pkt/short_bounds_check.bpf.o"]),
     ("reference_leak", &["corpus/c/reject/ref/ringbuf_leak.bpf.o"]),

@@ -57,6 +57,9 @@ pub enum FaultKind {
     InsnLimit { limit: u64 },
     /// Control reached a slot outside the program or the second half of a `lddw`.
     BadJump { target: i64 },
+    /// The run's input does not fit what the compiled program was verified for (a context
+    /// smaller than the program type's, for the unchecked JIT). Nothing ran.
+    BadInput { reason: String },
 }
 
 impl fmt::Display for Fault {
@@ -102,6 +105,7 @@ impl fmt::Display for Fault {
             FaultKind::CallDepth { limit } => write!(f, "call depth exceeds {limit} frames"),
             FaultKind::InsnLimit { limit } => write!(f, "instruction budget of {limit} exhausted"),
             FaultKind::BadJump { target } => write!(f, "control reaches invalid slot {target}"),
+            FaultKind::BadInput { reason } => write!(f, "bad input: {reason}"),
         }
     }
 }

@@ -577,10 +577,38 @@ pub fn run(m: &mut Machine, prog: &Program, input: &Input) -> Result<RunResult, 
     run_prepared(m, &Prepared::new(prog), input)
 }
 
+/// Watches an interpreter run instruction by instruction (differential checks of concrete
+/// states against abstract ones).
+pub trait Tracer {
+    /// The instruction at `pc` is about to execute with registers `regs` (`r0`..`r10`) in call
+    /// frame `depth` (0: the main program; callbacks and local calls add one each).
+    fn step(&mut self, m: &Machine, pc: InsnIdx, regs: &[u64; 11], depth: usize);
+}
+
+/// The tracer that watches nothing (compiled away).
+#[derive(Debug)]
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    #[inline(always)]
+    fn step(&mut self, _: &Machine, _: InsnIdx, _: &[u64; 11], _: usize) {}
+}
+
 /// Runs a pre-decoded program once (prepare once, run many times, as in benchmarks).
 pub fn run_prepared(m: &mut Machine, prog: &Prepared, input: &Input) -> Result<RunResult, Fault> {
+    run_traced(m, prog, input, &mut NoTrace)
+}
+
+/// [`run_prepared`], calling `tracer` before every instruction.
+pub fn run_traced<T: Tracer>(
+    m: &mut Machine,
+    prog: &Prepared,
+    input: &Input,
+    tracer: &mut T,
+) -> Result<RunResult, Fault> {
     let setup = m.begin_run(input);
     let mut it = Interp {
+        tracer,
         prog,
         n_insns: 0,
         limit: m.env.insn_limit,
@@ -640,7 +668,8 @@ pub fn run_chain(
     })
 }
 
-struct Interp<'p> {
+struct Interp<'p, T: Tracer> {
+    tracer: &'p mut T,
     prog: &'p Prepared,
     n_insns: u64,
     limit: u64,
@@ -656,7 +685,7 @@ struct Frame {
     saved: [u64; 5],
 }
 
-impl Callbacks for Interp<'_> {
+impl<T: Tracer> Callbacks for Interp<'_, T> {
     fn call(&mut self, m: &mut Machine, func: u32, args: [u64; 5]) -> Result<u64, FaultKind> {
         if self.depth + 1 >= MAX_FRAMES {
             return Err(FaultKind::CallDepth {
@@ -680,13 +709,13 @@ fn sx(v: u64, bits: u32) -> u64 {
     (((v << (64 - bits)) as i64) >> (64 - bits)) as u64
 }
 
-impl Interp<'_> {
+impl<T: Tracer> Interp<'_, T> {
     fn fp_at(&self, depth: usize) -> u64 {
         self.stack_top - (depth * FRAME_SIZE) as u64
     }
 }
 
-impl Interp<'_> {
+impl<T: Tracer> Interp<'_, T> {
     /// Runs from `pc` with `regs` until the `exit` of the frame it starts in.
     #[allow(clippy::too_many_lines)]
     fn exec(&mut self, m: &mut Machine, mut pc: usize, mut r: [u64; 11]) -> Result<u64, Fault> {
@@ -694,6 +723,7 @@ impl Interp<'_> {
         let mut frames: Vec<Frame> = Vec::new();
         loop {
             let o = ops[pc];
+            self.tracer.step(m, InsnIdx(pc as u32), &r, self.depth);
             let d = usize::from(o.dst);
             let s = usize::from(o.src);
             self.n_insns += 1;

@@ -2,9 +2,11 @@
 //! share.
 //!
 //! Entry points: [`interp::run`] (any decoded [`Program`], every access checked) and
-//! [`jit::compile`] (a [`VerifiedProgram`], native speed) or [`jit::compile_checked`] (any
-//! program, every access checked, so an unsound verdict shows up as a reported [`Fault`]
-//! instead of a crash). Both run on a [`Machine`], which owns the memory regions
+//! [`jit::compile`] (the analyzer's `VerifiedProgram`, native speed) or [`jit::compile_checked`]
+//! (any program, every access checked, so an unsound verdict shows up as a reported [`Fault`]
+//! instead of a crash). [`load`] turns an object's map definitions into machine maps, and
+//! [`diff`] runs differential checks: interpreter against checked JIT, and every concrete state
+//! against the analyzer's abstract state at the same instruction. Both run on a [`Machine`], which owns the memory regions
 //! ([`mem::Memory`]), the maps and the helper environment, and both return a [`RunResult`].
 //!
 //! Architecture invariant: `unsafe` appears only in `jit::mem` (executable memory and calls
@@ -12,10 +14,12 @@
 #![deny(unsafe_code)]
 
 pub mod conformance;
+pub mod diff;
 mod fault;
 pub mod helpers;
 pub mod interp;
 pub mod jit;
+pub mod load;
 mod machine;
 pub mod maps;
 pub mod mem;
@@ -26,4 +30,4 @@ pub use machine::{
     CustomHelper, Env, Input, Machine, Redirect, RunResult, FRAME_SIZE, MAX_FRAMES, MAX_TAIL_CALLS,
     SKB_FIELDS, XDP_FIELDS,
 };
-pub use program::{ctx_loads_of, Program, VerifiedProgram};
+pub use program::Program;

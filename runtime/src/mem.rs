@@ -520,6 +520,26 @@ impl Memory {
     pub fn regions(&self) -> impl Iterator<Item = &Region> {
         self.regions.values()
     }
+
+    /// The region containing byte `addr`, if any (no access check, no cache update).
+    pub fn region_at(&self, addr: u64) -> Option<Region> {
+        self.regions
+            .range(..=addr)
+            .next_back()
+            .map(|(_, r)| *r)
+            .filter(|r| addr - r.start < r.len)
+    }
+
+    /// A copy of `len` bytes at `addr` when they lie inside one region (no access check
+    /// recorded, for reading results out of the machine).
+    pub fn peek_bytes(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        let r = self.region_at(addr)?;
+        if addr - r.start + len as u64 > r.len {
+            return None;
+        }
+        let off = r.block_off + (addr - r.start) as usize;
+        Some(self.block_bytes(r.block, off, len))
+    }
 }
 
 #[inline]

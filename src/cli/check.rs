@@ -46,6 +46,9 @@ pub struct Args {
     /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
     #[arg(long, value_name = "DIR")]
     source_dir: Option<PathBuf>,
+    /// Point diagnostics into the disassembly listing even when the C source can be found.
+    #[arg(long)]
+    no_source: bool,
     /// After each finding, print the explored path that reaches it with the registers it changes.
     #[arg(long)]
     trace: bool,
@@ -256,7 +259,11 @@ fn check_object(
     match load(path)? {
         Ok(obj) => {
             let selected = select(&obj, path, args.program.as_deref())?;
-            let srcs = sources::find(selected.iter().copied(), path, args.source_dir.as_deref());
+            let srcs = if args.no_source {
+                render::Sources::new()
+            } else {
+                sources::find(selected.iter().copied(), path, args.source_dir.as_deref())
+            };
             for prog in selected {
                 let rules = rules_for(prog, override_type)?;
                 let input = Input::new(&obj, prog, rules);

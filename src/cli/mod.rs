@@ -3,8 +3,10 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cfg;
 mod check;
 mod disasm;
+mod explain;
 mod info;
 mod kernel;
 mod load;
@@ -22,6 +24,10 @@ pub struct Cli {
 enum Command {
     /// Verify programs offline: accept, or every finding with the kernel's message for it.
     Check(check::Args),
+    /// Explain the analysis of one program: each instruction with what it changed.
+    Explain(explain::Args),
+    /// Draw one program's control-flow graph (DOT or SVG), the failing path highlighted.
+    Cfg(cfg::Args),
     /// Print each program's instructions with source lines and symbolic relocations.
     Disasm(disasm::Args),
     /// List an object's programs, maps, license and BTF.
@@ -34,6 +40,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Disasm(args) => disasm::run(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Cfg(args) => cfg::run(args),
         Command::Info(args) => info::run(args),
         Command::Kernel(args) => kernel::run(args),
     }

@@ -78,7 +78,7 @@ impl Observer for NoObserver {}
 
 /// Most checkpoints kept per instruction: older ones are still used, newer ones not stored, so
 /// a pathological program costs time but not unbounded memory.
-const MAX_CHECKPOINTS_PER_INSN: usize = 64;
+const MAX_CHECKPOINTS_PER_INSN: usize = 1024;
 
 /// What the engine found.
 #[derive(Debug)]

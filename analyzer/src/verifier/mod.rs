@@ -15,8 +15,10 @@ pub mod ptr_kind;
 pub mod state;
 mod subsume;
 mod transfer;
+mod verified;
 pub mod verify;
 pub mod violation;
 
 pub use engine::{NoObserver, Observer, Stats};
 pub use verify::{verify, verify_observed, Verdict, VerifyResult};
+pub use verified::{live_regs, verify_program, verify_program_observed, CtxBound, VerifiedProgram};

@@ -84,6 +84,7 @@ pub(crate) fn compile(
         .map(|s| s.map_or(0, |o: AssemblyOffset| code.addr(o)))
         .collect();
     Ok(JitProgram {
+        min_ctx: None,
         code,
         func_table,
         maps: prog.maps().to_vec(),

@@ -1,10 +1,17 @@
 //! The x86-64 JIT: same ISA, helper ABI and memory model as the interpreter.
 //!
-//! [`compile`] takes a [`VerifiedProgram`] and, in [`JitMode::Unchecked`], emits plain loads
-//! and stores: speed rests on the analyzer's proof. [`compile_checked`] (or
-//! [`JitMode::Checked`]) takes any [`Program`] and routes every memory access through the
-//! region checks of [`crate::mem::Memory`], bounds call depth and counts backward jumps, so a
-//! wrong verdict shows up as a [`Fault`], never as a crash. Differential runs use that mode.
+//! [`compile`] takes the analyzer's [`VerifiedProgram`] (a type only
+//! `bpfvet_analyzer::verifier::verify_program` can build, from an `Accept` verdict) and emits
+//! plain loads and stores ([`JitMode::Unchecked`]): speed rests on the analyzer's proof.
+//! [`compile_checked`] ([`JitMode::Checked`]) takes any [`Program`] and routes every memory
+//! access through the region checks of [`crate::mem::Memory`], bounds call depth and counts
+//! backward jumps, so a wrong verdict shows up as a [`Fault`], never as a crash. Differential
+//! runs, the conformance suite and the fuzzer use that mode; nothing else can reach the
+//! unchecked mode.
+//!
+//! What the unchecked mode still checks, because the proof is about the program and not about
+//! the run: the machine's maps match the verified map definitions (at compile time), and the
+//! run's context is at least as large as the program type's context (at run time).
 //!
 //! Register mapping (the kernel's): `r0`=rax, `r1`=rdi, `r2`=rsi, `r3`=rdx, `r4`=rcx,
 //! `r5`=r8, `r6`=rbx, `r7`=r13, `r8`=r14, `r9`=r15, `r10`=rbp; r12 holds the run's
@@ -17,9 +24,13 @@ mod mem;
 mod rt;
 
 use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, MAX_FRAMES};
-use crate::program::{Program, VerifiedProgram};
-use crate::Fault;
+use crate::maps::MapId;
+use crate::mem::CtxField;
+use crate::program::Program;
+use crate::{Fault, FaultKind};
 use bpfvet_analyzer::isa::InsnIdx;
+use bpfvet_analyzer::verifier::state::PtrKind;
+use bpfvet_analyzer::verifier::{CtxBound, VerifiedProgram};
 
 /// How memory accesses are compiled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -44,6 +55,8 @@ pub enum JitError {
     FallsOffEnd,
     #[error("could not map executable memory: {0}")]
     Mmap(String),
+    #[error("map {index}: {reason}")]
+    MapMismatch { index: usize, reason: String },
 }
 
 /// The per-run state generated code reads and writes through `r12`. Field offsets are baked
@@ -91,11 +104,73 @@ pub struct JitProgram {
     func_table: Vec<u64>,
     maps: Vec<crate::maps::MapId>,
     mode: JitMode,
+    /// Unchecked mode: the smallest context a run may be given.
+    min_ctx: Option<u32>,
 }
 
-/// Compiles a verified program.
-pub fn compile(prog: &VerifiedProgram, mode: JitMode) -> Result<JitProgram, JitError> {
-    emit::compile(prog.program(), prog.ctx_loads(), mode)
+/// Compiles a verified program in unchecked mode, its `lddw` map references bound to `maps`
+/// (machine map ids, one per entry of `prog.maps()`, as [`crate::load::instantiate`] makes
+/// them). Fails when `m`'s maps do not match the verified definitions (type, key, value size,
+/// entries), when a context load yields a pointer the runtime does not model, or when the
+/// program type's context is unbounded (syscall programs): then only [`compile_checked`] is
+/// safe.
+pub fn compile(
+    prog: &VerifiedProgram,
+    m: &Machine,
+    maps: &[MapId],
+) -> Result<JitProgram, JitError> {
+    let CtxBound::Bytes(min_ctx) = prog.ctx_bound() else {
+        return Err(JitError::Unsupported {
+            insn: InsnIdx(0),
+            what: "a context whose size is known only at run time",
+        });
+    };
+    if maps.len() != prog.maps().len() {
+        return Err(JitError::MapMismatch {
+            index: maps.len().min(prog.maps().len()),
+            reason: format!(
+                "{} machine maps given for {} verified ones",
+                maps.len(),
+                prog.maps().len()
+            ),
+        });
+    }
+    for (index, (def, id)) in prog.maps().iter().zip(maps).enumerate() {
+        let bad = |reason: String| JitError::MapMismatch { index, reason };
+        let have = m
+            .map(*id)
+            .ok_or_else(|| bad(format!("machine has no map {}", id.0)))?;
+        let used = crate::load::map_def_of(def).map_err(|e| bad(e.to_string()))?;
+        let placeholder = crate::load::is_placeholder(have.def);
+        if !placeholder && have.def != used {
+            return Err(bad(format!(
+                "machine map {} is {:?}, the program was verified against {:?}",
+                id.0, have.def, used
+            )));
+        }
+        if placeholder && crate::load::maps_used(prog.insns()).contains(&(index as u32)) {
+            return Err(bad("the program uses a map the runtime left out".to_string()));
+        }
+    }
+    let mut ctx_loads = Vec::with_capacity(prog.ctx_loads().len());
+    for &(insn, kind) in prog.ctx_loads() {
+        let field = match kind {
+            PtrKind::Packet => CtxField::Data,
+            PtrKind::PacketEnd => CtxField::DataEnd,
+            PtrKind::PacketMeta => CtxField::DataMeta,
+            _ => {
+                return Err(JitError::Unsupported {
+                    insn,
+                    what: "a context load of a pointer the runtime does not model",
+                })
+            }
+        };
+        ctx_loads.push((insn, field));
+    }
+    let program = Program::with_maps(prog.insns().to_vec(), maps.to_vec());
+    let mut res = emit::compile(&program, &ctx_loads, JitMode::Unchecked)?;
+    res.min_ctx = Some(min_ctx);
+    Ok(res)
 }
 
 /// Compiles any program in checked mode.
@@ -108,8 +183,25 @@ impl JitProgram {
         self.mode
     }
 
-    /// Runs the program once.
+    /// Runs the program once. In unchecked mode the input must be a context at least as large
+    /// as the program type's (else a [`FaultKind::BadInput`] fault, before any code runs).
     pub fn run(&self, m: &mut Machine, input: &Input) -> Result<RunResult, Fault> {
+        if let Some(min) = self.min_ctx {
+            let ok = match input {
+                Input::Context { ctx, .. } => ctx.len() >= min as usize,
+                Input::None | Input::Buffer(_) => min == 0,
+            };
+            if !ok {
+                return Err(Fault {
+                    insn: InsnIdx(0),
+                    kind: FaultKind::BadInput {
+                        reason: format!(
+                            "the verified program needs a context of at least {min} bytes"
+                        ),
+                    },
+                });
+            }
+        }
         let setup = m.begin_run(input);
         let insn_limit = m.env.insn_limit;
         let mut env = JitEnv {

@@ -1,0 +1,186 @@
+//! [`VerifiedProgram`]: a program the verifier accepted, the only input of the runtime's
+//! unchecked JIT (`bpfvet_runtime::jit::compile`).
+//!
+//! The type has private fields and no public constructor: [`verify_program`] (or
+//! [`verify_program_observed`]) builds it, and only from an `Accept` verdict. So "the JIT
+//! compiles only programs the analyzer accepted" is a property of the types, not of the callers.
+//!
+//! Besides the linked instructions it carries what the JIT needs to know about them and cannot
+//! recompute cheaply: the map definitions the `lddw`s index, the program type (whose context
+//! layout bounds every context access the verifier allowed), and the *context pointer loads*,
+//! the loads of `xdp_md.data`-like fields that the kernel rewrites (`convert_ctx_access`) into
+//! loads of the real pointer. Those are found during exploration: a load whose source register is
+//! the context on some path and whose result is a pointer.
+
+use super::engine::Observer;
+use super::env::{Input, MapDef, Options};
+use super::state::{AbstractState, PtrKind, RegState};
+use super::verify::{verify_observed, Verdict, VerifyResult};
+use super::violation::{Code, Violation};
+use crate::isa::{Insn, InsnIdx};
+use crate::rules::CtxModel;
+
+/// How much of the context the verifier let the program touch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CtxBound {
+    /// Every allowed access lies inside the first `n` bytes.
+    Bytes(u32),
+    /// The context is a user buffer whose size is known only at run time (syscall programs), or
+    /// the model is not bounded statically: a run must check every context access.
+    Unbounded,
+}
+
+/// A program the verifier accepted. See the module doc.
+#[derive(Clone, Debug)]
+pub struct VerifiedProgram {
+    insns: Vec<Insn>,
+    maps: Vec<MapDef>,
+    prog_type: &'static str,
+    ctx_bound: CtxBound,
+    ctx_loads: Vec<(InsnIdx, PtrKind)>,
+}
+
+impl VerifiedProgram {
+    /// The linked instructions, exactly as verified.
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+
+    /// The map definitions the instructions' `lddw` map references index.
+    pub fn maps(&self) -> &[MapDef] {
+        &self.maps
+    }
+
+    /// The program type's kernel name (`xdp`, `sched_cls`, ...).
+    pub fn prog_type(&self) -> &'static str {
+        self.prog_type
+    }
+
+    /// The context bytes the verifier allowed the program to access.
+    pub fn ctx_bound(&self) -> CtxBound {
+        self.ctx_bound
+    }
+
+    /// The loads that read a pointer out of the context, with the kind of pointer they yield
+    /// (`Packet`, `PacketEnd`, `PacketMeta`, sockets...), sorted by instruction.
+    pub fn ctx_loads(&self) -> &[(InsnIdx, PtrKind)] {
+        &self.ctx_loads
+    }
+}
+
+/// Verifies `input`; on `Accept`, wraps it as a [`VerifiedProgram`].
+pub fn verify_program(input: &Input<'_>, opts: &Options) -> Result<VerifiedProgram, VerifyResult> {
+    verify_program_observed(input, opts, &mut super::engine::NoObserver)
+}
+
+/// [`verify_program`], also reporting every step of the exploration to `obs`.
+///
+/// The wrapper watches every step itself (to find the context pointer loads), so the states
+/// are cloned for each step whatever `obs` wants.
+pub fn verify_program_observed<O: Observer>(
+    input: &Input<'_>,
+    opts: &Options,
+    obs: &mut O,
+) -> Result<VerifiedProgram, VerifyResult> {
+    let mut watch = CtxLoadWatch {
+        inner: obs,
+        insns: input.insns,
+        ptr_kind: vec![None; input.insns.len()],
+        plain: vec![false; input.insns.len()],
+        conflict: None,
+    };
+    let mut res = verify_observed(input, opts, &mut watch);
+    if res.verdict != Verdict::Accept {
+        return Err(res);
+    }
+    // One instruction must read the same kind of pointer on every path, and never be a plain
+    // load on another: the JIT rewrites the instruction, not a path (the kernel rejects the
+    // same with "same insn cannot be used with different pointers").
+    let mut conflict = watch.conflict;
+    let mut ctx_loads = Vec::new();
+    for (i, kind) in watch.ptr_kind.iter().enumerate() {
+        if let Some(kind) = kind {
+            let insn = InsnIdx(i as u32);
+            if watch.plain[i] {
+                conflict = conflict.or(Some(insn));
+            }
+            ctx_loads.push((insn, *kind));
+        }
+    }
+    if let Some(insn) = conflict {
+        res.verdict = Verdict::Reject;
+        res.violations.push(*Violation::new(
+            Code::InternalError,
+            insn,
+            "this load reads a context pointer field on one path and something else on another",
+            "same insn cannot be used with different pointers",
+        ));
+        return Err(res);
+    }
+    let ctx_bound = match input.prog_type.ctx {
+        CtxModel::Fields(fields) => {
+            CtxBound::Bytes(fields.iter().map(|f| f.off + f.size).max().unwrap_or(0))
+        }
+        CtxModel::ReadOnly { size } => CtxBound::Bytes(size),
+        CtxModel::ReadOnlyRange { end, .. } => CtxBound::Bytes(end),
+        CtxModel::U64Args { count } => CtxBound::Bytes(count.saturating_mul(8)),
+        CtxModel::BtfArgs | CtxModel::UserBuffer => CtxBound::Unbounded,
+    };
+    Ok(VerifiedProgram {
+        insns: input.insns.to_vec(),
+        maps: input.maps.to_vec(),
+        prog_type: input.prog_type.name,
+        ctx_bound,
+        ctx_loads,
+    })
+}
+
+/// Finds the context pointer loads, forwarding everything to the caller's observer.
+struct CtxLoadWatch<'a, 'i, O: Observer> {
+    inner: &'a mut O,
+    insns: &'i [Insn],
+    /// Per instruction: the pointer kind it loads out of the context on some path.
+    ptr_kind: Vec<Option<PtrKind>>,
+    /// Per instruction: whether it is, on some path, a load that does not read a pointer out of
+    /// the context.
+    plain: Vec<bool>,
+    /// A load that read two different pointer kinds out of the context.
+    conflict: Option<InsnIdx>,
+}
+
+impl<O: Observer> Observer for CtxLoadWatch<'_, '_, O> {
+    fn wants_states(&self) -> bool {
+        true
+    }
+
+    fn step(&mut self, pc: InsnIdx, before: &AbstractState, after: Option<&AbstractState>) {
+        if let (Some(Insn::Load { src, dst, .. }), Some(after)) = (self.insns.get(pc.idx()), after)
+        {
+            let from_ctx = matches!(before.reg(*src), RegState::Ptr(p) if p.kind == PtrKind::Ctx);
+            match (from_ctx, after.reg(*dst)) {
+                (true, RegState::Ptr(p)) => match self.ptr_kind[pc.idx()] {
+                    Some(k) if k != p.kind => self.conflict = self.conflict.or(Some(pc)),
+                    _ => self.ptr_kind[pc.idx()] = Some(p.kind),
+                },
+                _ => self.plain[pc.idx()] = true,
+            }
+        }
+        self.inner.step(pc, before, after);
+    }
+
+    fn path_start(&mut self, pc: InsnIdx) {
+        self.inner.path_start(pc);
+    }
+
+    fn pruned(&mut self, pc: InsnIdx) {
+        self.inner.pruned(pc);
+    }
+}
+
+/// The registers each instruction's successors may still read (bit n = rn), as the verifier's
+/// pruning uses them: a register outside this set at an instruction may hold a value outside
+/// the abstract state recorded there, because pruning compared only the live ones. Differential
+/// checks of concrete runs against abstract states use it to skip dead registers.
+pub fn live_regs(insns: &[Insn]) -> Vec<u16> {
+    super::liveness::live_in(insns)
+}

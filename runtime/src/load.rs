@@ -1,0 +1,125 @@
+//! From the analyzer's object model to a runnable machine: map definitions become machine maps
+//! (global-data maps filled with their `.data`/`.rodata` contents), and a linked program's
+//! `lddw` map indices get bound to them.
+//!
+//! A map type the runtime does not implement is an error only if the program references it;
+//! otherwise it is replaced by a *placeholder* (a one-entry array marked as such), so that map
+//! indices keep their meaning. The JIT refuses to bind a used placeholder.
+
+use crate::machine::Machine;
+use crate::maps::{MapDef, MapError, MapId, MapType};
+use crate::program::Program;
+use bpfvet_analyzer::isa::{Insn, PseudoSrc};
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind};
+use std::fmt;
+
+/// Flags that mark a placeholder map (no kernel map flag uses bit 31).
+const PLACEHOLDER_FLAGS: u32 = 1 << 31;
+
+/// Why an object's maps cannot be instantiated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The map's type is not implemented by the runtime.
+    UnsupportedMap { name: String, map_type: String },
+    /// The runtime rejected the definition.
+    BadMap { name: String, error: MapError },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::UnsupportedMap { name, map_type } => {
+                write!(f, "unsupported map type {map_type} (map {name})")
+            }
+            LoadError::BadMap { name, error } => write!(f, "map {name}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// The runtime definition of an object's map.
+pub fn map_def_of(def: &ObjMapDef) -> Result<MapDef, LoadError> {
+    let map_type =
+        MapType::from_kernel_id(def.map_type.0).ok_or_else(|| LoadError::UnsupportedMap {
+            name: def.name.clone(),
+            map_type: def.map_type.to_string(),
+        })?;
+    Ok(MapDef {
+        map_type,
+        key_size: def.key_size,
+        value_size: def.value_size,
+        max_entries: def.max_entries,
+        flags: def.map_flags,
+        read_only: bpfvet_analyzer::verifier::env::map_read_only(def),
+    })
+}
+
+/// Whether `def` is a placeholder made by [`instantiate`].
+pub fn is_placeholder(def: MapDef) -> bool {
+    def.flags == PLACEHOLDER_FLAGS
+}
+
+/// The map indices a program's `lddw`s reference, sorted.
+pub fn maps_used(insns: &[Insn]) -> Vec<u32> {
+    let mut res: Vec<u32> = insns
+        .iter()
+        .filter_map(|i| match *i {
+            Insn::LdImm64 {
+                src:
+                    PseudoSrc::MapIdx | PseudoSrc::MapIdxValue | PseudoSrc::MapFd | PseudoSrc::MapValue,
+                imm,
+                ..
+            } => Some(imm as u32),
+            _ => None,
+        })
+        .collect();
+    res.sort_unstable();
+    res.dedup();
+    res
+}
+
+/// Creates one machine map per definition (placeholders for unsupported types that `insns`
+/// does not reference) and fills global-data maps with their initial contents.
+pub fn instantiate(
+    m: &mut Machine,
+    defs: &[ObjMapDef],
+    insns: &[Insn],
+) -> Result<Vec<MapId>, LoadError> {
+    let used = maps_used(insns);
+    let mut ids = Vec::with_capacity(defs.len());
+    for (i, def) in defs.iter().enumerate() {
+        let rt = match map_def_of(def) {
+            Ok(d) => d,
+            Err(e) if used.contains(&(i as u32)) => return Err(e),
+            Err(_) => MapDef {
+                flags: PLACEHOLDER_FLAGS,
+                ..MapDef::new(MapType::Array, 4, 8, 1)
+            },
+        };
+        let id = m.create_map(rt).map_err(|error| LoadError::BadMap {
+            name: def.name.clone(),
+            error,
+        })?;
+        if let MapKind::GlobalData {
+            init: Some(init), ..
+        } = &def.kind
+        {
+            let mut value = init.clone();
+            value.resize(def.value_size as usize, 0);
+            m.map_update(id, &0u32.to_le_bytes(), &value, 0);
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Instantiates `defs` on `m` and binds `insns` to them.
+pub fn load_program(
+    m: &mut Machine,
+    defs: &[ObjMapDef],
+    insns: &[Insn],
+) -> Result<Program, LoadError> {
+    let ids = instantiate(m, defs, insns)?;
+    Ok(Program::with_maps(insns.to_vec(), ids))
+}
