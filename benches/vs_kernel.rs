@@ -51,22 +51,43 @@ fn main() {
         std::process::exit(2);
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("corpus/manifest.json")).expect("manifest")).expect("json");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("corpus/manifest.json")).expect("manifest"),
+    )
+    .expect("json");
     let opts = VerifyOptions::new(LogLevel::Stats, false);
     let (mut total_k, mut total_b, mut n) = (0u64, 0u64, 0usize);
     let (mut peak_bytes, mut peak_prog) = (0usize, String::new());
-    println!("{:<60} {:>10} {:>10} {:>7}", "program", "kernel µs", "bpfvet µs", "ratio");
+    println!(
+        "{:<60} {:>10} {:>10} {:>7}",
+        "program", "kernel µs", "bpfvet µs", "ratio"
+    );
     for p in manifest["programs"].as_array().expect("programs") {
-        let (object, name) = (p["object"].as_str().unwrap_or(""), p["program"].as_str().unwrap_or(""));
-        let Ok(bytes) = std::fs::read(root.join(object)) else { continue };
-        let Ok(kv) = bpfvet_oracle::verify_object(&bytes, object, Some(name), &opts) else { continue };
-        let Some(k_us) = kv.first().filter(|v| !matches!(v.outcome, Outcome::Refused { .. })).and_then(|v| v.stats.as_ref()).and_then(|s| s.verification_time_us) else {
+        let (object, name) = (
+            p["object"].as_str().unwrap_or(""),
+            p["program"].as_str().unwrap_or(""),
+        );
+        let Ok(bytes) = std::fs::read(root.join(object)) else {
+            continue;
+        };
+        let Ok(kv) = bpfvet_oracle::verify_object(&bytes, object, Some(name), &opts) else {
+            continue;
+        };
+        let Some(k_us) = kv
+            .first()
+            .filter(|v| !matches!(v.outcome, Outcome::Refused { .. }))
+            .and_then(|v| v.stats.as_ref())
+            .and_then(|s| s.verification_time_us)
+        else {
             continue;
         };
         let Ok(obj) = elf::load(&bytes) else { continue };
-        let Some(prog) = obj.program(name) else { continue };
-        let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else { continue };
+        let Some(prog) = obj.program(name) else {
+            continue;
+        };
+        let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else {
+            continue;
+        };
         let input = Input::new(&obj, prog, rules);
         let mut times = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {
@@ -88,9 +109,18 @@ fn main() {
         total_b += b_us;
         n += 1;
         let ratio = b_us as f64 / k_us.max(1) as f64;
-        println!("{:<60} {:>10} {:>10} {:>7.2}", format!("{} {}", object.trim_start_matches("corpus/c/"), name), k_us, b_us, ratio);
+        println!(
+            "{:<60} {:>10} {:>10} {:>7.2}",
+            format!("{} {}", object.trim_start_matches("corpus/c/"), name),
+            k_us,
+            b_us,
+            ratio
+        );
     }
     println!();
     println!("programs: {n}; kernel total {total_k} µs; bpfvet total {total_b} µs; bpfvet/kernel = {:.2}", total_b as f64 / total_k.max(1) as f64);
-    println!("peak heap of one bpfvet analysis: {:.1} KiB ({peak_prog})", peak_bytes as f64 / 1024.0);
+    println!(
+        "peak heap of one bpfvet analysis: {:.1} KiB ({peak_prog})",
+        peak_bytes as f64 / 1024.0
+    );
 }

@@ -10,28 +10,72 @@ use bpfvet_analyzer::verifier::violation::Code;
 
 /// Codes no corpus program triggers yet, and why.
 const NO_CORPUS_CASE: &[(&str, &str)] = &[
-    ("empty-program", "clang never emits an empty program; needs a hand-made object"),
-    ("call-out-of-range", "needs a hand-made object with a corrupt call offset"),
-    ("program-too-large", "needs a program over 1M instructions (or 4096 with --unprivileged)"),
-    ("variable-stack-access", "needs an unprivileged program indexing the stack"),
-    ("div-by-zero", "clang folds or rejects division by a constant zero"),
-    ("invalid-shift", "clang rejects shifts by the operand width or more"),
-    ("invalid-release", "needs a release of a non-acquired pointer that passes the argument type check"),
-    ("pointer-leak", "needs an unprivileged program storing a pointer"),
-    ("unsupported-insn", "every instruction form in the corpus is supported"),
-    ("internal-error", "an internal error is a bpfvet bug: no input should trigger it"),
-    ("complexity-budget", "no accepted corpus program processes over 500000 instructions"),
-    ("stack-nearly-full", "no accepted corpus program uses over 448 stack bytes"),
-    ("deprecated-helper", "the corpus uses only the _kernel/_user probe helpers"),
+    (
+        "empty-program",
+        "clang never emits an empty program; needs a hand-made object",
+    ),
+    (
+        "call-out-of-range",
+        "needs a hand-made object with a corrupt call offset",
+    ),
+    (
+        "program-too-large",
+        "needs a program over 1M instructions (or 4096 with --unprivileged)",
+    ),
+    (
+        "variable-stack-access",
+        "needs an unprivileged program indexing the stack",
+    ),
+    (
+        "div-by-zero",
+        "clang folds or rejects division by a constant zero",
+    ),
+    (
+        "invalid-shift",
+        "clang rejects shifts by the operand width or more",
+    ),
+    (
+        "invalid-release",
+        "needs a release of a non-acquired pointer that passes the argument type check",
+    ),
+    (
+        "pointer-leak",
+        "needs an unprivileged program storing a pointer",
+    ),
+    (
+        "unsupported-insn",
+        "every instruction form in the corpus is supported",
+    ),
+    (
+        "internal-error",
+        "an internal error is a bpfvet bug: no input should trigger it",
+    ),
+    (
+        "complexity-budget",
+        "no accepted corpus program processes over 500000 instructions",
+    ),
+    (
+        "stack-nearly-full",
+        "no accepted corpus program uses over 448 stack bytes",
+    ),
+    (
+        "deprecated-helper",
+        "the corpus uses only the _kernel/_user probe helpers",
+    ),
 ];
 
 fn all_codes() -> Vec<&'static str> {
-    Code::ALL.iter().map(|c| c.name()).chain(WARNING_CODES.iter().copied()).collect()
+    Code::ALL
+        .iter()
+        .map(|c| c.name())
+        .chain(WARNING_CODES.iter().copied())
+        .collect()
 }
 
 #[test]
 fn every_code_has_a_catalogue_entry() {
-    let doc = std::fs::read_to_string(support::root().join("docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let doc = std::fs::read_to_string(support::root().join("docs/diagnostics.md"))
+        .expect("docs/diagnostics.md");
     let mut missing = Vec::new();
     for code in all_codes() {
         let heading = format!("### `{code}`\n");
@@ -41,13 +85,23 @@ fn every_code_has_a_catalogue_entry() {
         };
         let rest = &doc[start + heading.len()..];
         let section = &rest[..rest.find("\n### ").unwrap_or(rest.len())];
-        for part in ["**What it checks:**", "**Why it matters:**", "**Example:**", "**How to fix:**", "**Kernel message:**"] {
+        for part in [
+            "**What it checks:**",
+            "**Why it matters:**",
+            "**Example:**",
+            "**How to fix:**",
+            "**Kernel message:**",
+        ] {
             if !section.contains(part) {
                 missing.push(format!("{code}: no {part}"));
             }
         }
     }
-    assert!(missing.is_empty(), "docs/diagnostics.md is incomplete:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "docs/diagnostics.md is incomplete:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -59,13 +113,18 @@ fn every_code_has_a_corpus_case() {
     }
     let mut missing = Vec::new();
     for code in all_codes() {
-        let shown = text.contains(&format!("error[{code}]")) || text.contains(&format!("warning[{code}]"));
+        let shown =
+            text.contains(&format!("error[{code}]")) || text.contains(&format!("warning[{code}]"));
         let allowed = NO_CORPUS_CASE.iter().any(|(c, _)| *c == code);
         if !shown && !allowed {
-            missing.push(format!("{code}: no corpus case (add one, or list it in NO_CORPUS_CASE with the reason)"));
+            missing.push(format!(
+                "{code}: no corpus case (add one, or list it in NO_CORPUS_CASE with the reason)"
+            ));
         }
         if shown && allowed {
-            missing.push(format!("{code}: has a corpus case now; remove it from NO_CORPUS_CASE"));
+            missing.push(format!(
+                "{code}: has a corpus case now; remove it from NO_CORPUS_CASE"
+            ));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));

@@ -13,8 +13,16 @@ use support::{bpfvet, corpus_objects, settings, snap_name};
 
 /// (object, extra arguments, snapshot suffix): profile runs.
 const PROFILES: &[(&str, &[&str], &str)] = &[
-    ("corpus/c/loops/bounded_loops.bpf.o", &["--kernel", "5.2"], "kernel-5.2"),
-    ("corpus/c/asm/uninit_stack_privileged.bpf.o", &["--unprivileged", "--type", "socket_filter"], "unprivileged"),
+    (
+        "corpus/c/loops/bounded_loops.bpf.o",
+        &["--kernel", "5.2"],
+        "kernel-5.2",
+    ),
+    (
+        "corpus/c/asm/uninit_stack_privileged.bpf.o",
+        &["--unprivileged", "--type", "socket_filter"],
+        "unprivileged",
+    ),
 ];
 
 fn render(object: &str, extra: &[&str]) -> String {
@@ -33,14 +41,21 @@ fn render(object: &str, extra: &[&str]) -> String {
 #[test]
 fn corpus_diagnostics() {
     let objects = corpus_objects();
-    assert!(objects.len() > 50, "the corpus shrank to {} objects", objects.len());
+    assert!(
+        objects.len() > 50,
+        "the corpus shrank to {} objects",
+        objects.len()
+    );
     let settings = settings("corpus");
     settings.bind(|| {
         for object in &objects {
             insta::assert_snapshot!(snap_name(object), render(object, &[]));
         }
         for (object, extra, suffix) in PROFILES {
-            insta::assert_snapshot!(format!("{}@{suffix}", snap_name(object)), render(object, extra));
+            insta::assert_snapshot!(
+                format!("{}@{suffix}", snap_name(object)),
+                render(object, extra)
+            );
         }
     });
 }

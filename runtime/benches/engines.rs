@@ -7,11 +7,15 @@
 #![allow(unsafe_code)]
 
 use bpfvet_analyzer::isa::{encode, Insn, PseudoSrc};
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType, Pinning};
+use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
+use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
 use bpfvet_runtime::conformance::asm::assemble;
 use bpfvet_runtime::interp::{self, Prepared};
-use bpfvet_runtime::jit::{self, JitMode};
+use bpfvet_runtime::jit;
 use bpfvet_runtime::maps::{MapDef, MapId, MapType};
-use bpfvet_runtime::{Input, Machine, Program, VerifiedProgram};
+use bpfvet_runtime::{Input, Machine, Program};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 
@@ -130,6 +134,42 @@ fn packet() -> Vec<u8> {
     p
 }
 
+/// The analyzer's verdict on `insns` as a socket filter (with the one 16-entry array map when
+/// `with_map`): the unchecked JIT runs only what the analyzer accepted. Programs that read `r1`
+/// as a plain buffer (the rbpf convention) are rejected, and get no unchecked-JIT figure.
+fn verified(insns: &[Insn], with_map: bool) -> Option<VerifiedProgram> {
+    let maps: Vec<ObjMapDef> = if with_map {
+        vec![ObjMapDef {
+            name: "counters".to_string(),
+            map_type: ObjMapType::ARRAY,
+            key_size: 4,
+            value_size: 8,
+            max_entries: 16,
+            map_flags: 0,
+            pinning: Pinning::None,
+            key_type: None,
+            value_type: None,
+            inner: None,
+            init_slots: Vec::new(),
+            kind: MapKind::Legacy,
+        }]
+    } else {
+        Vec::new()
+    };
+    let input = VerifyInput {
+        insns,
+        maps: &maps,
+        prog_type: ProgTypeRules::by_name("socket_filter").expect("rules"),
+        helpers: HelperTable::standard(),
+        gpl: true,
+        sleepable: false,
+        attach: None,
+        btf: None,
+        func_info: &[],
+    };
+    verify_program(&input, &Options::default()).ok()
+}
+
 fn bench_program(
     c: &mut Criterion,
     name: &str,
@@ -151,12 +191,13 @@ fn bench_program(
         .expect("runs")
         .n_insns;
     let expected = interp::run_prepared(&mut m, &prepared, &input).unwrap().r0;
-    let jitted = jit::compile(
-        &VerifiedProgram::assume_verified_unchecked(prog.clone(), vec![]),
-        JitMode::Unchecked,
-    )
-    .unwrap();
-    assert_eq!(jitted.run(&mut m, &input).unwrap().r0, expected);
+    // The unchecked JIT runs on a socket-filter context (the verified programs ignore `r1`).
+    let skb_input = Input::skb(&buf);
+    let jitted = verified(&insns, with_map).map(|v| {
+        let j = jit::compile(&v, &m, prog.maps()).unwrap();
+        assert_eq!(j.run(&mut m, &skb_input).unwrap().r0, expected);
+        j
+    });
     let checked = jit::compile_checked(&prog).unwrap();
 
     let mut g = c.benchmark_group(name);
@@ -167,9 +208,11 @@ fn bench_program(
     g.bench_function("bpfvet-interp", |b| {
         b.iter(|| interp::run_prepared(&mut m, &prepared, &input).unwrap().r0)
     });
-    g.bench_function("bpfvet-jit", |b| {
-        b.iter(|| jitted.run(&mut m, &input).unwrap().r0)
-    });
+    if let Some(jitted) = &jitted {
+        g.bench_function("bpfvet-jit", |b| {
+            b.iter(|| jitted.run(&mut m, &skb_input).unwrap().r0)
+        });
+    }
     g.bench_function("bpfvet-jit-checked", |b| {
         b.iter(|| checked.run(&mut m, &input).unwrap().r0)
     });

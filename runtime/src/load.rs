@@ -62,18 +62,22 @@ pub fn is_placeholder(def: MapDef) -> bool {
 
 /// The map indices a program's `lddw`s reference, sorted.
 pub fn maps_used(insns: &[Insn]) -> Vec<u32> {
-    let mut res: Vec<u32> = insns
-        .iter()
-        .filter_map(|i| match *i {
-            Insn::LdImm64 {
-                src:
-                    PseudoSrc::MapIdx | PseudoSrc::MapIdxValue | PseudoSrc::MapFd | PseudoSrc::MapValue,
-                imm,
-                ..
-            } => Some(imm as u32),
-            _ => None,
-        })
-        .collect();
+    let mut res: Vec<u32> =
+        insns
+            .iter()
+            .filter_map(|i| match *i {
+                Insn::LdImm64 {
+                    src:
+                        PseudoSrc::MapIdx
+                        | PseudoSrc::MapIdxValue
+                        | PseudoSrc::MapFd
+                        | PseudoSrc::MapValue,
+                    imm,
+                    ..
+                } => Some(imm as u32),
+                _ => None,
+            })
+            .collect();
     res.sort_unstable();
     res.dedup();
     res

@@ -39,4 +39,3 @@ impl Program {
         &self.maps
     }
 }
-

@@ -1,13 +1,20 @@
 //! Runs the bpf_conformance suite (`../shared/conformance`, relative to the repository root)
-//! on every engine, and checks that the decoder rejects the reserved-field negatives.
+//! on the interpreter and the checked JIT, and checks that the decoder rejects the
+//! reserved-field negatives.
+//!
+//! Why not the unchecked JIT: it compiles only analyzer-`VerifiedProgram`s, and the suite's
+//! programs are not programs of any kernel type (`r1` is a plain buffer, `r2` its length, helper
+//! 5 returns its argument), so the analyzer cannot verify them as such. The checked JIT shares
+//! every instruction-selection path with the unchecked one except the memory accesses, which the
+//! engine tests and `tests/diff_corpus.rs` cover on verified programs.
 //!
 //! Each engine ends with a plain `engine: N passed, M failed` line; any failure fails the test.
 //! Source of the data: github.com/Alan-Jowett/bpf_conformance (see its README in that folder).
 
 use bpfvet_analyzer::isa::Insn;
 use bpfvet_runtime::conformance::{parse, TestCase};
-use bpfvet_runtime::jit::{self, JitMode};
-use bpfvet_runtime::{interp, Input, Machine, Program, VerifiedProgram};
+use bpfvet_runtime::jit;
+use bpfvet_runtime::{interp, Input, Machine, Program};
 use std::path::PathBuf;
 
 fn suite_dir(sub: &str) -> PathBuf {
@@ -47,7 +54,6 @@ fn machine() -> Machine {
 #[derive(Clone, Copy, Debug)]
 enum Engine {
     Interp,
-    Jit,
     JitChecked,
 }
 
@@ -57,11 +63,6 @@ fn run_one(engine: Engine, t: &TestCase, insns: Vec<Insn>) -> Result<u64, String
     let prog = Program::new(insns);
     let res = match engine {
         Engine::Interp => interp::run(&mut m, &prog, &input),
-        Engine::Jit => {
-            let v = VerifiedProgram::assume_verified_unchecked(prog, Vec::new());
-            let code = jit::compile(&v, JitMode::Unchecked).map_err(|e| e.to_string())?;
-            code.run(&mut m, &input)
-        }
         Engine::JitChecked => {
             let code = jit::compile_checked(&prog).map_err(|e| e.to_string())?;
             code.run(&mut m, &input)
@@ -105,13 +106,6 @@ fn run_engine(engine: Engine, name: &str) -> (usize, Vec<String>) {
 #[test]
 fn interp_passes_conformance() {
     let (passed, failures) = run_engine(Engine::Interp, "interp");
-    assert!(failures.is_empty(), "{} failures", failures.len());
-    assert_eq!(passed, 313);
-}
-
-#[test]
-fn jit_passes_conformance() {
-    let (passed, failures) = run_engine(Engine::Jit, "jit");
     assert!(failures.is_empty(), "{} failures", failures.len());
     assert_eq!(passed, 313);
 }

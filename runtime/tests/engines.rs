@@ -1,14 +1,53 @@
 //! Maps, helpers, packets and faults, run on every engine, which must agree.
 
 use bpfvet_analyzer::isa::{Insn, InsnIdx, PseudoSrc};
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType, Pinning};
+use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
+use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
 use bpfvet_runtime::conformance::asm::assemble;
-use bpfvet_runtime::jit::{self, JitMode};
+use bpfvet_runtime::jit;
 use bpfvet_runtime::maps::{MapDef, MapType};
 use bpfvet_runtime::mem::{Access, RegionKind};
-use bpfvet_runtime::{
-    ctx_loads_of, interp, Fault, FaultKind, Input, Machine, Program, RunResult, VerifiedProgram,
-    XDP_FIELDS,
-};
+use bpfvet_runtime::{interp, Fault, FaultKind, Input, Machine, Program, RunResult};
+
+/// The analyzer's verdict on `prog` as an XDP program whose maps are `m`'s: the only way to
+/// reach the unchecked JIT.
+fn verified_xdp(prog: &Program, m: &Machine) -> Option<VerifiedProgram> {
+    let defs: Vec<ObjMapDef> = prog
+        .maps()
+        .iter()
+        .map(|id| {
+            let d = m.map(*id).expect("map exists").def;
+            ObjMapDef {
+                name: format!("map{}", id.0),
+                map_type: ObjMapType(d.map_type as u32),
+                key_size: d.key_size,
+                value_size: d.value_size,
+                max_entries: d.max_entries,
+                map_flags: d.flags,
+                pinning: Pinning::None,
+                key_type: None,
+                value_type: None,
+                inner: None,
+                init_slots: Vec::new(),
+                kind: MapKind::Legacy,
+            }
+        })
+        .collect();
+    let input = VerifyInput {
+        insns: prog.insns(),
+        maps: &defs,
+        prog_type: ProgTypeRules::by_name("xdp").expect("xdp rules"),
+        helpers: HelperTable::standard(),
+        gpl: true,
+        sleepable: false,
+        attach: None,
+        btf: None,
+        func_info: &[],
+    };
+    verify_program(&input, &Options::default()).ok()
+}
 
 /// Assembles `src`, turning every `lddw rN, 0xMAP0000+i` into a map reference to table
 /// entry `i`, and `lddw rN, 0xF00C0000+k` into the address of slot `k`.
@@ -46,9 +85,9 @@ fn program(src: &str, maps: Vec<bpfvet_runtime::maps::MapId>) -> Program {
     Program::with_maps(insns, maps)
 }
 
-/// Runs on the interpreter, the checked JIT and the unchecked JIT, each on its own machine
-/// built by `setup`, and checks that all three agree; returns the interpreter's result and
-/// machine.
+/// Runs on the interpreter, the checked JIT and (for an XDP context the analyzer accepts the
+/// program for) the unchecked JIT, each on its own machine built by `setup`, and checks that
+/// they agree; returns the interpreter's result and machine.
 fn run_all(
     prog: &Program,
     input: &Input,
@@ -64,10 +103,6 @@ fn run_all(
         .run(&mut mc, input);
     let mut mu = Machine::new();
     setup(&mut mu);
-    let v = VerifiedProgram::assume_verified_unchecked(
-        prog.clone(),
-        ctx_loads_of(prog.insns(), &XDP_FIELDS),
-    );
     // Engines run on different machines, so host addresses differ: compare everything else.
     let strip = |r: &Result<RunResult, Fault>| {
         r.clone()
@@ -85,8 +120,9 @@ fn run_all(
             })
     };
     assert_eq!(strip(&ri), strip(&rc), "interp vs checked jit");
-    if ri.is_ok() {
-        let ru = jit::compile(&v, JitMode::Unchecked)
+    let xdp_ctx = matches!(input, Input::Context { ctx, .. } if ctx.len() >= 24);
+    if let (true, Some(v)) = (xdp_ctx, verified_xdp(prog, &mu)) {
+        let ru = jit::compile(&v, &mu, prog.maps())
             .expect("compiles")
             .run(&mut mu, input);
         assert_eq!(strip(&ri), strip(&ru), "interp vs unchecked jit");
@@ -163,7 +199,8 @@ short:
 #[test]
 fn xdp_packet_parsing() {
     let prog = program(XDP_ETHERTYPE, vec![]);
-    assert_eq!(ctx_loads_of(prog.insns(), &XDP_FIELDS).len(), 2);
+    let v = verified_xdp(&prog, &Machine::new()).expect("the analyzer accepts it");
+    assert_eq!(v.ctx_loads().len(), 2);
     let mut pkt = vec![0u8; 64];
     pkt[12] = 0x08;
     let (r, _) = run_all(&prog, &Input::xdp(&pkt), |_| {});

@@ -7,16 +7,18 @@ use super::load::{load_object, select};
 use bpfvet_analyzer::cfg;
 use bpfvet_analyzer::diagnostics::dot::{dot, Highlight};
 use bpfvet_analyzer::diagnostics::provenance;
+use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_analyzer::verifier::env::Input;
 use bpfvet_analyzer::verifier::{verify_observed, Observer};
-use bpfvet_analyzer::isa::InsnIdx;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Exit codes: 0 written, 2 input or usage error (or no `dot` for --format svg).")]
+#[command(
+    after_help = "Exit codes: 0 written, 2 input or usage error (or no `dot` for --format svg)."
+)]
 pub struct Args {
     /// A BPF ELF object file.
     file: PathBuf,
@@ -52,7 +54,12 @@ impl Observer for Reached {
     fn wants_states(&self) -> bool {
         true
     }
-    fn step(&mut self, pc: InsnIdx, _: &bpfvet_analyzer::verifier::state::AbstractState, _: Option<&bpfvet_analyzer::verifier::state::AbstractState>) {
+    fn step(
+        &mut self,
+        pc: InsnIdx,
+        _: &bpfvet_analyzer::verifier::state::AbstractState,
+        _: Option<&bpfvet_analyzer::verifier::state::AbstractState>,
+    ) {
         self.0.insert(pc);
     }
 }
@@ -65,10 +72,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut reached = Reached(BTreeSet::new());
     let res = verify_observed(&Input::new(&obj, prog, rules), &opts, &mut reached);
     let (graph, _) = cfg::build(prog.insns());
-    let mut hl = Highlight { reached: reached.0, ..Highlight::default() };
+    let mut hl = Highlight {
+        reached: reached.0,
+        ..Highlight::default()
+    };
     if let Some(v) = res.violations.first() {
         hl.fault = Some(v.insn);
-        hl.path = provenance::walk(prog.insns(), v.insn, &v.path).map(|w| w.iter().map(|s| s.insn).collect()).unwrap_or_default();
+        hl.path = provenance::walk(prog.insns(), v.insn, &v.path)
+            .map(|w| w.iter().map(|s| s.insn).collect())
+            .unwrap_or_default();
     }
     let text = dot(prog, &graph, &hl);
     let out = match args.format {
@@ -97,10 +109,18 @@ fn svg(text: &str) -> Result<Vec<u8>, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("the Graphviz `dot` program could not be run ({e})"))?;
-    child.stdin.take().ok_or("no stdin")?.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(text.as_bytes())
+        .map_err(|e| e.to_string())?;
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
     if !out.status.success() {
-        return Err(format!("dot failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "dot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(out.stdout)
 }

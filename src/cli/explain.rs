@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = "Exit codes: 0 the program is accepted, 1 rejected, 2 input or usage error.")]
+#[command(
+    after_help = "Exit codes: 0 the program is accepted, 1 rejected, 2 input or usage error."
+)]
 pub struct Args {
     /// A BPF ELF object file.
     file: PathBuf,
@@ -56,31 +58,65 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(at) => resolve_at(prog, at)?,
     };
     let (graph, _) = cfg::build(prog.insns());
-    let syntax = if args.format == Format::Kernel { Syntax::Kernel } else { Syntax::Bpfvet };
+    let syntax = if args.format == Format::Kernel {
+        Syntax::Kernel
+    } else {
+        Syntax::Bpfvet
+    };
     let mut ex = Explainer::new(prog, &graph, syntax, only);
     let res = verify_observed(&Input::new(&obj, prog, rules), &opts, &mut ex);
     let mut out = ex.finish();
-    let verdict = if res.verdict == Verdict::Accept { "accepted".to_string() } else { format!("rejected: {} finding(s)", res.violations.len()) };
-    out.push_str(&format!("{}: {verdict}, {} processed, {} states\n", prog.name(), res.stats.processed, res.stats.states));
+    let verdict = if res.verdict == Verdict::Accept {
+        "accepted".to_string()
+    } else {
+        format!("rejected: {} finding(s)", res.violations.len())
+    };
+    out.push_str(&format!(
+        "{}: {verdict}, {} processed, {} states\n",
+        prog.name(),
+        res.stats.processed,
+        res.stats.states
+    ));
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         r => r?,
     }
-    Ok(if res.verdict == Verdict::Accept { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if res.verdict == Verdict::Accept {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The instructions `--at` names: `insn:N`/`#N` is one instruction, a bare number every
 /// instruction of that source line.
 fn resolve_at(prog: &bpfvet_analyzer::program::Program, at: &str) -> anyhow::Result<Vec<InsnIdx>> {
     if let Some(n) = at.strip_prefix("insn:").or_else(|| at.strip_prefix('#')) {
-        let n: u32 = n.parse().map_err(|_| anyhow::anyhow!("--at {at:?}: not an instruction number"))?;
-        anyhow::ensure!((n as usize) < prog.insns().len(), "--at {at:?}: the program has {} instructions", prog.insns().len());
+        let n: u32 = n
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--at {at:?}: not an instruction number"))?;
+        anyhow::ensure!(
+            (n as usize) < prog.insns().len(),
+            "--at {at:?}: the program has {} instructions",
+            prog.insns().len()
+        );
         return Ok(vec![InsnIdx(n)]);
     }
-    let line: u32 = at.parse().map_err(|_| anyhow::anyhow!("--at wants a source line number or insn:N, got {at:?}"))?;
-    let res: Vec<InsnIdx> =
-        (0..prog.insns().len() as u32).map(InsnIdx).filter(|i| prog.line_for(*i).is_some_and(|l| l.line == line)).collect();
-    anyhow::ensure!(!res.is_empty(), "--at {line}: no instruction of {} comes from that source line", prog.name());
+    let line: u32 = at
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--at wants a source line number or insn:N, got {at:?}"))?;
+    let res: Vec<InsnIdx> = (0..prog.insns().len() as u32)
+        .map(InsnIdx)
+        .filter(|i| prog.line_for(*i).is_some_and(|l| l.line == line))
+        .collect();
+    anyhow::ensure!(
+        !res.is_empty(),
+        "--at {line}: no instruction of {} comes from that source line",
+        prog.name()
+    );
     Ok(res)
 }

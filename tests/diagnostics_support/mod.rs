@@ -36,12 +36,15 @@ pub fn settings(dir: &str) -> insta::Settings {
 pub fn snap_name(object: &str) -> String {
     let p = Path::new(object);
     let rel = p.strip_prefix("corpus/c").unwrap_or(p);
-    rel.to_string_lossy().trim_end_matches(".bpf.o").replace('/', "__")
+    rel.to_string_lossy()
+        .trim_end_matches(".bpf.o")
+        .replace('/', "__")
 }
 
 /// Every object the corpus manifest lists, once, sorted.
 pub fn corpus_objects() -> Vec<String> {
-    let text = std::fs::read_to_string(root().join("corpus/manifest.json")).expect("corpus/manifest.json");
+    let text =
+        std::fs::read_to_string(root().join("corpus/manifest.json")).expect("corpus/manifest.json");
     let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
     let mut res: Vec<String> = manifest["programs"]
         .as_array()

@@ -195,10 +195,9 @@ pub fn diff(before: &AbstractState, after: &AbstractState, syntax: Syntax) -> St
     }
     let (b, a) = (before.cur(), after.cur());
     for r in Reg::all() {
-        if b.reg(r) != a.reg(r) || before.frames.len() != after.frames.len() {
-            if a.reg(r).is_init() || b.reg(r).is_init() {
-                parts.push(format!("{}={}", reg_name(r, syntax, true), a.reg(r)));
-            }
+        let changed = b.reg(r) != a.reg(r) || before.frames.len() != after.frames.len();
+        if changed && (a.reg(r).is_init() || b.reg(r).is_init()) {
+            parts.push(format!("{}={}", reg_name(r, syntax, true), a.reg(r)));
         }
     }
     for (i, slot) in a.stack.iter().enumerate() {

@@ -233,14 +233,19 @@ fn origins(insns: &[Insn], v: &Violation, reg: Option<Reg>) -> Vec<Origin> {
 /// The origins worth a label: every birth and branch, then the nearest other steps, with only
 /// the nearest computation of each register (`r1 <<= 3` after `r1 >>= 32` says enough).
 fn select<'a>(insns: &[Insn], origins: &'a [Origin]) -> Vec<&'a Origin> {
-    let mut keep: Vec<&Origin> = origins.iter().filter(|o| matches!(o.role, Role::Born | Role::Branch)).collect();
+    let mut keep: Vec<&Origin> = origins
+        .iter()
+        .filter(|o| matches!(o.role, Role::Born | Role::Branch))
+        .collect();
     let mut computed: Vec<Reg> = Vec::new();
     for o in origins {
         if keep.len() >= MAX_LABELS {
             break;
         }
         if o.role == Role::Computed {
-            let Some(Insn::Alu { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. }) = insns.get(o.insn.idx()) else {
+            let Some(Insn::Alu { dst, .. } | Insn::Neg { dst, .. } | Insn::Endian { dst, .. }) =
+                insns.get(o.insn.idx())
+            else {
                 continue;
             };
             if computed.contains(dst) {

@@ -9,9 +9,9 @@
 //!    call stack), so the walk is the shortest such sequence; a conditional jump whose decision
 //!    was not recorded (the verifier knew the outcome) may go either way.
 //! 2. [`trace`] walks that sequence backward from the fault, following the offending register
-//!    through copies (`r1 = r0`), spills and fills (`*(u64 *)(r10 - 8) = r1` / `r1 = *(u64 *)(r10
-//!    - 8)`), arithmetic, arguments and return values of bpf-to-bpf calls, until the instruction
-//!    that produced it: a helper call, a load from memory, a constant, or the program entry.
+//!    through copies (`r1 = r0`), spills and fills (`*(u64 *)(r10 - 8) = r1`, then
+//!    `r1 = *(u64 *)(r10 - 8)`), arithmetic, arguments and return values of bpf-to-bpf calls,
+//!    until the instruction that produced it: a helper call, a load from memory, a constant, or the program entry.
 //!
 //! Example: for `r0 = call bpf_map_lookup_elem; r1 = *(u64 *)(r0 + 0)` the walk is `0..=7` and
 //! the trace of `r0` ends at the call, which is labelled "may return NULL".

@@ -15,34 +15,87 @@ pub struct IsaFeature {
 }
 
 const fn f(name: &'static str, major: u16, minor: u16, doc: &'static str) -> IsaFeature {
-    IsaFeature { name, since: KernelVersion::new(major, minor), doc }
+    IsaFeature {
+        name,
+        since: KernelVersion::new(major, minor),
+        doc,
+    }
 }
 
-pub const JLT_FAMILY: IsaFeature = f("jlt/jle/jslt/jsle", 4, 14, "unsigned and signed less-than jumps");
+pub const JLT_FAMILY: IsaFeature = f(
+    "jlt/jle/jslt/jsle",
+    4,
+    14,
+    "unsigned and signed less-than jumps",
+);
 pub const BPF_CALLS: IsaFeature = f("bpf-to-bpf calls", 4, 16, "calls to other BPF functions");
 pub const JMP32: IsaFeature = f("jmp32", 5, 1, "32-bit conditional jumps");
-pub const ATOMICS: IsaFeature = f("atomics", 5, 12, "atomic and/or/xor, fetch, xchg and cmpxchg");
-pub const CALLBACKS: IsaFeature = f("callbacks", 5, 13, "lddw of a function address (bpf_for_each_map_elem)");
-pub const ISA_V4: IsaFeature = f("ISA v4", 6, 6, "sdiv/smod, movsx, sign-extending loads, bswap, gotol");
+pub const ATOMICS: IsaFeature = f(
+    "atomics",
+    5,
+    12,
+    "atomic and/or/xor, fetch, xchg and cmpxchg",
+);
+pub const CALLBACKS: IsaFeature = f(
+    "callbacks",
+    5,
+    13,
+    "lddw of a function address (bpf_for_each_map_elem)",
+);
+pub const ISA_V4: IsaFeature = f(
+    "ISA v4",
+    6,
+    6,
+    "sdiv/smod, movsx, sign-extending loads, bswap, gotol",
+);
 pub const MAY_GOTO: IsaFeature = f("may_goto", 6, 9, "bounded loops by may_goto");
 pub const ARENA: IsaFeature = f("addr_space_cast", 6, 9, "BPF arena pointers");
-pub const LOAD_ACQ: IsaFeature = f("load-acquire/store-release", 6, 15, "ordered loads and stores");
+pub const LOAD_ACQ: IsaFeature = f(
+    "load-acquire/store-release",
+    6,
+    15,
+    "ordered loads and stores",
+);
 
 /// The newest feature an instruction needs, if any.
 pub fn feature_of(insn: &Insn) -> Option<IsaFeature> {
     match *insn {
-        Insn::Alu { op: AluOp::SDiv | AluOp::SMod, .. } | Insn::MovSx { .. } => Some(ISA_V4),
-        Insn::Load { sign_extend: true, .. } | Insn::Ja { long: true, .. } => Some(ISA_V4),
-        Insn::Endian { op: crate::isa::EndianOp::Swap, .. } => Some(ISA_V4),
-        Insn::Jmp { width: Width::W32, .. } => Some(JMP32),
-        Insn::Jmp { cond: Cond::Lt | Cond::Le | Cond::SLt | Cond::SLe, .. } => Some(JLT_FAMILY),
-        Insn::Atomic { op: AtomicOp::LoadAcquire | AtomicOp::StoreRelease, .. } => Some(LOAD_ACQ),
-        Insn::Atomic { op: AtomicOp::Add { fetch: false }, .. } => None,
+        Insn::Alu {
+            op: AluOp::SDiv | AluOp::SMod,
+            ..
+        }
+        | Insn::MovSx { .. } => Some(ISA_V4),
+        Insn::Load {
+            sign_extend: true, ..
+        }
+        | Insn::Ja { long: true, .. } => Some(ISA_V4),
+        Insn::Endian {
+            op: crate::isa::EndianOp::Swap,
+            ..
+        } => Some(ISA_V4),
+        Insn::Jmp {
+            width: Width::W32, ..
+        } => Some(JMP32),
+        Insn::Jmp {
+            cond: Cond::Lt | Cond::Le | Cond::SLt | Cond::SLe,
+            ..
+        } => Some(JLT_FAMILY),
+        Insn::Atomic {
+            op: AtomicOp::LoadAcquire | AtomicOp::StoreRelease,
+            ..
+        } => Some(LOAD_ACQ),
+        Insn::Atomic {
+            op: AtomicOp::Add { fetch: false },
+            ..
+        } => None,
         Insn::Atomic { .. } => Some(ATOMICS),
         Insn::MayGoto { .. } => Some(MAY_GOTO),
         Insn::AddrSpaceCast { .. } => Some(ARENA),
         Insn::Call(CallTarget::Local(_)) => Some(BPF_CALLS),
-        Insn::LdImm64 { src: crate::isa::PseudoSrc::Func, .. } => Some(CALLBACKS),
+        Insn::LdImm64 {
+            src: crate::isa::PseudoSrc::Func,
+            ..
+        } => Some(CALLBACKS),
         _ => None,
     }
 }

@@ -20,8 +20,8 @@
 
 mod ctx;
 mod helper_table;
-pub mod isa_levels;
 mod helpers;
+pub mod isa_levels;
 mod prog_type_table;
 
 pub use helper_table::HELPERS;

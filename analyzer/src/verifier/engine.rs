@@ -31,11 +31,22 @@ pub struct Stats {
 type CpId = u32;
 
 struct Checkpoint {
-    state: AbstractState,
+    /// `None` once evicted: the id stays for the parent links, the state is freed.
+    state: Option<AbstractState>,
     parent: Option<CpId>,
     /// Paths alive below this checkpoint; zero means complete.
     live: u32,
+    /// Times it pruned a path, and times it was compared without pruning.
+    hits: u32,
+    misses: u32,
 }
+
+/// A complete checkpoint that missed more than `MISS_FACTOR * hits + MISS_FACTOR` times is
+/// dropped: it is unlikely to prune anything (the kernel's eviction heuristic).
+const MISS_FACTOR: u32 = 3;
+
+/// Most checkpoints still being explored (loop iterations in progress) held per instruction.
+const MAX_INCOMPLETE_PER_INSN: usize = 64;
 
 struct Pending {
     pc: InsnIdx,
@@ -91,6 +102,8 @@ pub struct Exploration {
 
 pub(super) struct Engine<'a, O: Observer> {
     obs: &'a mut O,
+    /// Checkpoints currently held for comparison.
+    held: u64,
     trail: Vec<TrailNode>,
     vm: &'a Vm<'a>,
     live: &'a [RegSet],
@@ -105,6 +118,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     pub fn new(vm: &'a Vm<'a>, live: &'a [RegSet], obs: &'a mut O) -> Self {
         Engine {
             obs,
+            held: 0,
             trail: Vec::new(),
             vm,
             live,
@@ -230,32 +244,58 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     fn visit(&mut self, pc: InsnIdx, state: &AbstractState, cp: Option<CpId>) -> Visit {
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
-        for &id in &self.explored[pc.idx()] {
-            let c = &self.cps[id as usize];
+        let mut incomplete = 0;
+        let mut i = 0;
+        while i < self.explored[pc.idx()].len() {
+            let id = self.explored[pc.idx()][i];
+            let c = &mut self.cps[id as usize];
+            let Some(old) = &c.state else {
+                self.explored[pc.idx()].swap_remove(i);
+                continue;
+            };
             if c.live == 0 {
-                if covers(&c.state, state, live, self.vm.opts.privileged) {
+                if covers(old, state, live, self.vm.opts.privileged) {
+                    c.hits += 1;
                     return Visit::Prune;
                 }
-            } else if c.state.frames == state.frames
-                && c.state.refs == state.refs
-                && c.state.active_lock == state.active_lock
-                && self.is_ancestor(id, cp)
-            {
-                return Visit::InfiniteLoop;
+                c.misses += 1;
+                if c.misses > MISS_FACTOR * c.hits + MISS_FACTOR {
+                    c.state = None;
+                    self.held -= 1;
+                    self.explored[pc.idx()].swap_remove(i);
+                    continue;
+                }
+            } else {
+                let looping = old.frames == state.frames
+                    && old.refs == state.refs
+                    && old.active_lock == state.active_lock;
+                if looping && self.is_ancestor(id, cp) {
+                    return Visit::InfiniteLoop;
+                }
+                incomplete += 1;
             }
+            i += 1;
+        }
+        // Inside a loop still being explored every iteration's state differs and none can prune
+        // yet: hold only so many of them, so the comparisons above stay cheap.
+        if incomplete >= MAX_INCOMPLETE_PER_INSN {
+            return Visit::Continue;
         }
         if self.explored[pc.idx()].len() >= MAX_CHECKPOINTS_PER_INSN {
             return Visit::Continue;
         }
         let id = self.cps.len() as CpId;
         self.cps.push(Checkpoint {
-            state: state.clone(),
+            state: Some(state.clone()),
             parent: cp,
             live: 1,
+            hits: 0,
+            misses: 0,
         });
         self.explored[pc.idx()].push(id);
+        self.held += 1;
         self.stats.states += 1;
-        self.stats.peak_states = self.stats.peak_states.max(self.cps.len() as u64);
+        self.stats.peak_states = self.stats.peak_states.max(self.held);
         Visit::Checkpoint(id)
     }
 

@@ -20,5 +20,5 @@ pub mod verify;
 pub mod violation;
 
 pub use engine::{NoObserver, Observer, Stats};
-pub use verify::{verify, verify_observed, Verdict, VerifyResult};
 pub use verified::{live_regs, verify_program, verify_program_observed, CtxBound, VerifiedProgram};
+pub use verify::{verify, verify_observed, Verdict, VerifyResult};

@@ -31,7 +31,10 @@ pub const PROFILES: &[KernelVersion] = &[
 /// and budgets of `base`.
 pub fn min_kernel(input: &Input<'_>, base: &Options) -> Option<KernelVersion> {
     PROFILES.iter().copied().find(|&kernel| {
-        let opts = Options { kernel, ..base.clone() };
+        let opts = Options {
+            kernel,
+            ..base.clone()
+        };
         verify(input, &opts).verdict == Verdict::Accept
     })
 }
@@ -58,24 +61,41 @@ mod tests {
     }
 
     fn alu(op: AluOp, imm: i32) -> Insn {
-        Insn::Alu { width: Width::W64, op, dst: Reg::R0, src: Operand::Imm(imm) }
+        Insn::Alu {
+            width: Width::W64,
+            op,
+            dst: Reg::R0,
+            src: Operand::Imm(imm),
+        }
     }
 
     #[test]
     fn signed_division_needs_isa_v4() {
         let prog = [alu(AluOp::Mov, 7), alu(AluOp::SDiv, 2), Insn::Exit];
         let base = Options::default();
-        let old = Options { kernel: KernelVersion::new(6, 1), ..base.clone() };
+        let old = Options {
+            kernel: KernelVersion::new(6, 1),
+            ..base.clone()
+        };
         let res = verify(&input(&prog), &old);
         assert_eq!(res.verdict, Verdict::Reject);
-        assert_eq!(res.violations[0].code, crate::verifier::violation::Code::UnsupportedInsn);
-        assert_eq!(min_kernel(&input(&prog), &base), Some(KernelVersion::new(6, 6)));
+        assert_eq!(
+            res.violations[0].code,
+            crate::verifier::violation::Code::UnsupportedInsn
+        );
+        assert_eq!(
+            min_kernel(&input(&prog), &base),
+            Some(KernelVersion::new(6, 6))
+        );
     }
 
     #[test]
     fn plain_programs_run_on_the_oldest_profile() {
         let prog = [alu(AluOp::Mov, 0), Insn::Exit];
-        assert_eq!(min_kernel(&input(&prog), &Options::default()), Some(PROFILES[0]));
+        assert_eq!(
+            min_kernel(&input(&prog), &Options::default()),
+            Some(PROFILES[0])
+        );
     }
 
     #[test]

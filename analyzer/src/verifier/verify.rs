@@ -51,7 +51,9 @@ pub fn verify_observed<O: Observer>(
     obs: &mut O,
 ) -> VerifyResult {
     let n = input.insns.len();
-    if !opts.privileged && !crate::rules::UNPRIVILEGED_PROG_TYPES.contains(&input.prog_type.kernel_id) {
+    if !opts.privileged
+        && !crate::rules::UNPRIVILEGED_PROG_TYPES.contains(&input.prog_type.kernel_id)
+    {
         return VerifyResult::reject(vec![*Violation::new(
             Code::HelperNotAllowed,
             InsnIdx(0),

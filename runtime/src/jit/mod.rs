@@ -149,7 +149,9 @@ pub fn compile(
             )));
         }
         if placeholder && crate::load::maps_used(prog.insns()).contains(&(index as u32)) {
-            return Err(bad("the program uses a map the runtime left out".to_string()));
+            return Err(bad(
+                "the program uses a map the runtime left out".to_string()
+            ));
         }
     }
     let mut ctx_loads = Vec::with_capacity(prog.ctx_loads().len());

@@ -69,7 +69,10 @@ impl Vm<'_> {
                 return Err(Violation::new(
                     Code::UnsupportedInsn,
                     pc,
-                    format!("this instruction needs {} (Linux {}), newer than the profile's {}", f.name, f.since, self.opts.kernel),
+                    format!(
+                        "this instruction needs {} (Linux {}), newer than the profile's {}",
+                        f.name, f.since, self.opts.kernel
+                    ),
                     format!("unknown opcode {code:02x}"),
                 ));
             }
