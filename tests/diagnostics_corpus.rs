@@ -9,7 +9,7 @@
 #[path = "diagnostics_support/mod.rs"]
 mod support;
 
-use support::{bpfvet, corpus_objects, settings, snap_name};
+use support::{bpfvet, corpus_objects, redact_counts, settings, snap_name};
 
 /// (object, extra arguments, snapshot suffix): profile runs.
 const PROFILES: &[(&str, &[&str], &str)] = &[
@@ -30,7 +30,11 @@ fn render(object: &str, extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     args.push(object);
     let (code, stdout, stderr) = bpfvet(&args);
-    let mut text = format!("$ bpfvet {}\nexit: {code}\n{stdout}", args.join(" "));
+    let mut text = format!(
+        "$ bpfvet {}\nexit: {code}\n{}",
+        args.join(" "),
+        redact_counts(&stdout)
+    );
     if !stderr.is_empty() {
         text.push_str("stderr:\n");
         text.push_str(&stderr);

@@ -137,6 +137,7 @@ const SKB_TYPES: &[&str] = &[
     "lwt_xmit",
     "lwt_seg6local",
     "sk_skb",
+    "flow_dissector",
 ];
 
 /// The context shape of a program type.
@@ -533,6 +534,8 @@ impl fmt::Display for Escape {
 struct StateCheck<'a> {
     rec: &'a StateRecorder,
     maps: &'a [MapId],
+    /// `r1` at the first instruction: the context's address.
+    ctx_base: Option<u64>,
     escape: Option<Escape>,
     checked: u64,
     unchecked: u64,
@@ -544,7 +547,17 @@ fn offset_ok(conc_off: i64, off: i32, var_off: &Scalar) -> bool {
 }
 
 impl StateCheck<'_> {
-    fn reg_ok(&self, m: &Machine, a: &AbsReg, v: u64, regs: &[u64; 11], depth: usize) -> bool {
+    /// Whether `v` is in γ(`a`). `shift` is how many concrete frames lie below the abstract
+    /// state's frame 0 (global functions are verified from their own frame 0).
+    fn reg_ok(
+        &self,
+        m: &Machine,
+        a: &AbsReg,
+        v: u64,
+        regs: &[u64; 11],
+        depth: usize,
+        shift: usize,
+    ) -> bool {
         match a {
             AbsReg::Any => true,
             AbsReg::Scalar(s) => Scalar::constant(v).le(s),
@@ -560,11 +573,16 @@ impl StateCheck<'_> {
                 let region = m.mem.region_at(v);
                 let in_region = |k: RegionKind| region.filter(|r| r.kind == k);
                 match kind {
-                    PtrKind::Ctx => in_region(RegionKind::Context)
-                        .is_some_and(|r| offset_ok((v - r.start) as i64, *off, var_off)),
+                    // Relative to the context's start, wherever it points (tracepoint
+                    // programs add `__data_loc` offsets and hand the result to
+                    // `probe_read`, so it may lie past the context).
+                    PtrKind::Ctx => self
+                        .ctx_base
+                        .is_some_and(|b| offset_ok(v.wrapping_sub(b) as i64, *off, var_off)),
                     PtrKind::Stack { frame } => {
                         let top = regs[10].wrapping_add((depth * FRAME_SIZE) as u64);
-                        let fp = top.wrapping_sub(usize::from(*frame) as u64 * FRAME_SIZE as u64);
+                        let frame = usize::from(*frame) + shift;
+                        let fp = top.wrapping_sub((frame * FRAME_SIZE) as u64);
                         offset_ok(v.wrapping_sub(fp) as i64, *off, var_off)
                     }
                     PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd => {
@@ -582,28 +600,31 @@ impl StateCheck<'_> {
                         let Some(&id) = self.maps.get(*map as usize) else {
                             return false;
                         };
+                        let Some(mm) = m.map(id) else { return false };
+                        let vs = i64::from(mm.def.value_size);
+                        let stride = (u64::from(mm.def.value_size) + 7) & !7;
+                        // A pointer whose offset may leave the value is not checked (it
+                        // cannot be attributed to an element); one inside must point into a
+                        // value of that map at a member offset.
+                        let lo = i64::from(*off).saturating_add(var_off.smin());
+                        let hi = i64::from(*off).saturating_add(var_off.smax());
+                        if lo < 0 || hi >= vs {
+                            return true;
+                        }
                         let Some(r) = in_region(RegionKind::MapValue { map: id }) else {
                             return false;
                         };
-                        let Some(mm) = m.map(id) else { return false };
-                        let stride = (u64::from(mm.def.value_size) + 7) & !7;
                         let rel = v - r.start;
                         let elem_off = if r.len > stride { rel % stride } else { rel };
-                        // Offsets that can leave the element are checked for the region only.
-                        let lo = i64::from(*off).saturating_add(var_off.smin());
-                        let hi = i64::from(*off).saturating_add(var_off.smax());
-                        if lo < 0 || hi >= stride as i64 {
-                            return true;
-                        }
                         offset_ok(elem_off as i64, *off, var_off)
                     }
                     PtrKind::MapPtr { map } => self
                         .maps
                         .get(*map as usize)
                         .is_some_and(|id| v == MAP_PTR_TAG | u64::from(id.0)),
-                    PtrKind::Mem { .. } => region
-                        .filter(|r| matches!(r.kind, RegionKind::RingbufRecord { .. }))
-                        .is_some_and(|r| offset_ok((v - r.start) as i64, *off, var_off)),
+                    // Ring-buffer records, and global functions' sized-memory arguments, which
+                    // may point into any region: it must point into one.
+                    PtrKind::Mem { .. } => region.is_some(),
                     // Kinds the runtime does not model (sockets, BTF objects, map keys in
                     // callbacks, functions, flow keys): not checked.
                     _ => true,
@@ -619,6 +640,9 @@ impl Tracer for StateCheck<'_> {
             return;
         }
         let i = pc.idx();
+        if self.ctx_base.is_none() {
+            self.ctx_base = Some(regs[1]);
+        }
         if self.rec.saturated.get(i).copied().unwrap_or(true) {
             self.unchecked += 1;
             return;
@@ -626,15 +650,18 @@ impl Tracer for StateCheck<'_> {
         self.checked += 1;
         let mut best: Option<(usize, u8, &AbsReg)> = None;
         let mut n_states = 0;
+        // A state of the main program's exploration has the concrete depth; one of a global
+        // function's own exploration starts at depth 0 however deep the call is.
         for (_, s) in &self.rec.states[i] {
-            if s.depth != depth {
+            if s.depth > depth {
                 continue;
             }
+            let shift = depth - s.depth;
             n_states += 1;
             let mut bad = None;
             let mut n_bad = 0;
             for (n, a) in s.regs.iter().enumerate() {
-                if !self.reg_ok(m, a, regs[n], regs, depth) {
+                if !self.reg_ok(m, a, regs[n], regs, depth, shift) {
                     n_bad += 1;
                     bad.get_or_insert((n as u8, a));
                 }
@@ -826,6 +853,9 @@ pub enum DiffError {
     Load(LoadError),
     /// The checked JIT cannot compile it.
     Jit(jit::JitError),
+    /// It loads a non-NULL pointer out of the context that the runtime does not model
+    /// (`flow_keys`, `sk_msg` data of socket types...).
+    UnmodeledCtx { insn: InsnIdx, kind: &'static str },
 }
 
 impl fmt::Display for DiffError {
@@ -840,6 +870,10 @@ impl fmt::Display for DiffError {
             ),
             DiffError::Load(e) => write!(f, "{e}"),
             DiffError::Jit(e) => write!(f, "checked JIT: {e}"),
+            DiffError::UnmodeledCtx { insn, kind } => write!(
+                f,
+                "insn {insn} loads a {kind} pointer out of the context, which the runtime does not model"
+            ),
         }
     }
 }
@@ -907,8 +941,28 @@ pub fn diff_program(
     cfg: &DiffConfig,
 ) -> Result<DiffReport, DiffError> {
     let mut rec = StateRecorder::new(vin.insns);
-    let _verified = verify_program_observed(vin, opts, &mut rec)
+    let verified = verify_program_observed(vin, opts, &mut rec)
         .map_err(|r| DiffError::Rejected(Box::new(r)))?;
+    let modeled = matches!(ctx_shape(vin.prog_type), CtxShape::Xdp | CtxShape::Skb);
+    for &(insn, kind) in verified.ctx_loads() {
+        let packet = matches!(
+            kind,
+            PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta
+        );
+        let nullable = match verified.insns().get(insn.idx()) {
+            Some(Insn::Load { off, .. }) => u32::try_from(*off)
+                .ok()
+                .and_then(|o| vin.prog_type.ctx_field(o))
+                .is_some_and(|f| f.yields_null),
+            _ => false,
+        };
+        if !(packet && modeled) && !nullable {
+            return Err(DiffError::UnmodeledCtx {
+                insn,
+                kind: kind.kernel_name(),
+            });
+        }
+    }
     let insns = vin.insns;
     let maps = vin.maps;
     let (_, probe) =
@@ -935,6 +989,7 @@ pub fn diff_program(
         let mut check = StateCheck {
             rec: &rec,
             maps: prog.maps(),
+            ctx_base: None,
             escape: None,
             checked: 0,
             unchecked: 0,

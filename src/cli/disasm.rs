@@ -40,10 +40,8 @@ fn jump_labels(insns: &[Insn]) -> Vec<Option<String>> {
             }
         }
     }
-    let mut n = 0;
-    for l in labels.iter_mut().flatten() {
+    for (n, l) in labels.iter_mut().flatten().enumerate() {
         *l = format!("L{n}");
-        n += 1;
     }
     labels
 }

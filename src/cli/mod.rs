@@ -5,11 +5,13 @@ use std::process::ExitCode;
 
 mod cfg;
 mod check;
+mod diff;
 mod disasm;
 mod explain;
 mod info;
 mod kernel;
 mod load;
+mod run;
 mod sources;
 
 /// bpfvet: an offline eBPF verifier.
@@ -34,6 +36,10 @@ enum Command {
     Info(info::Args),
     /// Load every program of an object into the running kernel and report its verdict.
     Kernel(kernel::Args),
+    /// Run one program on the interpreter or the JIT: r0, packet, map changes, events, time.
+    Run(run::Args),
+    /// Differential runs: interpreter vs checked JIT (vs the kernel), concrete vs abstract states.
+    Diff(diff::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -44,5 +50,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cfg(args) => cfg::run(args),
         Command::Info(args) => info::run(args),
         Command::Kernel(args) => kernel::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }

@@ -56,3 +56,24 @@ pub fn corpus_objects() -> Vec<String> {
     res.dedup();
     res
 }
+
+/// `text` with the exploration counters of summary lines (`1130 processed, 141 states`) replaced
+/// by `_`: they change with every engine tuning and belong to the agreement table's statistics,
+/// not to the diagnostics snapshots (STYLE.md H).
+pub fn redact_counts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+        for i in 1..words.len() {
+            let next = words[i].trim_end_matches([',', '\n']);
+            if (next == "processed" || next == "states")
+                && words[i - 1].chars().all(|c| c.is_ascii_digit())
+                && !words[i - 1].is_empty()
+            {
+                words[i - 1] = "_".to_string();
+            }
+        }
+        out.push_str(&words.join(" "));
+    }
+    out
+}

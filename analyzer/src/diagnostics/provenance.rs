@@ -240,7 +240,7 @@ pub fn trace_from(
                 let dir = if taken { "jumps" } else { "falls through" };
                 res.push(origin(
                     Role::Branch,
-                    format!("the failing path {dir} here, which does not bound {r} enough"),
+                    format!("the failing path {dir} at this test of {r}"),
                 ));
                 continue;
             }

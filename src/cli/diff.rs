@@ -1,0 +1,429 @@
+//! `bpfvet diff`: differential runs of accepted programs (see `bpfvet_runtime::diff` for what
+//! is generated, run, checked and compared), plus, with `--kernel`, the live kernel's
+//! `BPF_PROG_TEST_RUN` on the same packets.
+//!
+//! What `--kernel` compares, and why not more: the kernel builds its own context (for XDP an
+//! `xdp_md` on the loopback device; for skb types an `__sk_buff` from the packet, `protocol` from
+//! the Ethernet header), starts from empty maps, and its time, random and CPU helpers are its
+//! own. So the kernel run is compared against a *second* interpreter run on a kernel-like
+//! context (zeroes, `len`, `protocol` and `ifindex`/`ingress_ifindex` = 1) with no generated map
+//! entries, and only the return value (32 bits, as the kernel reports it) and the output packet
+//! are compared. Packets shorter than an Ethernet header are refused by the kernel and skipped.
+//!
+//! Exit codes: 0 no finding, 1 a finding (mismatch, state escape, fault on an accepted
+//! program, kernel disagreement), 2 usage, IO or internal error.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use bpfvet_runtime::diff::{
+    self, run_seed, CtxShape, DiffConfig, DiffReport, Finding, GenInput, Rng,
+};
+use bpfvet_runtime::{interp, Input};
+
+use super::run::{hex, load_one, Loaded};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+A finding is written with its reproducer (packet, context and map files, and the `bpfvet run` \
+command that replays it) under --outdir (default: a bpfvet-diff directory in the temp dir).\n\
+Exit codes: 0 no finding, 1 a finding, 2 usage/IO error.")]
+pub struct Args {
+    /// A BPF ELF object or an assembly file.
+    file: PathBuf,
+    /// Only this program (default: every program of the object).
+    #[arg(long, short = 'p')]
+    program: Option<String>,
+    /// The program type (overrides the section name; needed for assembly).
+    #[arg(long = "type", short = 't')]
+    prog_type: Option<String>,
+    /// Generated inputs per program.
+    #[arg(long, default_value_t = 100)]
+    runs: u32,
+    /// Seed of the input generator (run i uses a seed derived from it and i).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also run each packet through the live kernel (BPF_PROG_TEST_RUN; needs root).
+    #[arg(long)]
+    kernel: bool,
+    /// Where to write reproducers.
+    #[arg(long)]
+    outdir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(serde::Serialize, Default)]
+struct ProgDoc {
+    program: String,
+    prog_type: String,
+    /// `None` when the program was diffed; else why not.
+    skipped: Option<String>,
+    runs: u32,
+    completed: u32,
+    skipped_runs: Vec<(String, u32)>,
+    steps_checked: u64,
+    steps_unchecked: u64,
+    n_insns: usize,
+    insns_with_states: usize,
+    insns_saturated: usize,
+    findings: Vec<FindingDoc>,
+    kernel: Option<KernelDoc>,
+    seconds: f64,
+}
+
+#[derive(serde::Serialize)]
+struct FindingDoc {
+    kind: String,
+    run: u32,
+    run_seed: u64,
+    detail: String,
+    reproducer: Option<String>,
+}
+
+#[derive(serde::Serialize, Default)]
+struct KernelDoc {
+    runs: u32,
+    agreed: u32,
+    refused: u32,
+    /// Why the comparison did not happen at all.
+    unavailable: Option<String>,
+}
+
+/// A kernel-like context for the packet, as `BPF_PROG_TEST_RUN` builds it without `ctx_in`.
+fn kernel_like(shape: CtxShape, packet: &[u8]) -> Option<Input> {
+    match shape {
+        CtxShape::Xdp => {
+            let mut ctx = vec![0u8; 24];
+            ctx[12..16].copy_from_slice(&1u32.to_le_bytes());
+            Some(Input::Context {
+                ctx,
+                packet: Some(packet.to_vec()),
+                fields: bpfvet_runtime::XDP_FIELDS.to_vec(),
+            })
+        }
+        CtxShape::Skb => {
+            let mut ctx = vec![0u8; 192];
+            ctx[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
+            let proto = u16::from_be_bytes([packet[12], packet[13]]);
+            ctx[16..20].copy_from_slice(&u32::from(proto.to_be()).to_le_bytes());
+            ctx[36..40].copy_from_slice(&1u32.to_le_bytes());
+            ctx[40..44].copy_from_slice(&1u32.to_le_bytes());
+            Some(Input::Context {
+                ctx,
+                packet: Some(packet.to_vec()),
+                fields: bpfvet_runtime::SKB_FIELDS.to_vec(),
+            })
+        }
+        CtxShape::Plain(_) => None,
+    }
+}
+
+/// Writes the reproducer of `f` under `dir`; returns the `bpfvet run` command that replays it.
+fn write_reproducer(
+    dir: &Path,
+    file: &Path,
+    loaded: &Loaded,
+    f: &Finding,
+    seed: u64,
+) -> anyhow::Result<String> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let stem = format!("{}-seed{seed}-run{}", loaded.name, f.run);
+    let ctx_path = dir.join(format!("{stem}.ctx"));
+    std::fs::write(&ctx_path, &f.input.ctx)?;
+    let mut cmd = format!(
+        "bpfvet run {} --program {} --type {} --engine interp --ctx {}",
+        file.display(),
+        loaded.name,
+        loaded.rules.name,
+        ctx_path.display()
+    );
+    if let Some(p) = &f.input.packet {
+        let p_path = dir.join(format!("{stem}.packet"));
+        std::fs::write(&p_path, p)?;
+        let _ = write!(cmd, " --packet {}", p_path.display());
+    }
+    for (i, k, v) in &f.input.map_entries {
+        if let Some(m) = loaded.maps.get(*i as usize) {
+            let _ = write!(cmd, " --map {} 0x{}=0x{}", m.name, hex(k), hex(v));
+        }
+    }
+    let note = format!(
+        "{} at run {} (run seed {:#x}) of `bpfvet diff --seed {seed}`:\n{}\n\nreplay:\n{cmd}\n",
+        f.kind, f.run, f.run_seed, f.detail
+    );
+    std::fs::write(dir.join(format!("{stem}.txt")), note)?;
+    Ok(cmd)
+}
+
+/// Runs the kernel comparison on the same generated packets.
+fn kernel_compare(
+    elf: &[u8],
+    file: &Path,
+    loaded: &Loaded,
+    cfg: &DiffConfig,
+    findings: &mut Vec<FindingDoc>,
+) -> KernelDoc {
+    let mut doc = KernelDoc::default();
+    let mode = bpfvet_oracle::run_mode(loaded.rules.name);
+    if mode != bpfvet_oracle::RunMode::Packet {
+        doc.unavailable = Some(format!(
+            "the kernel does not test-run {} programs on packets",
+            loaded.rules.name
+        ));
+        return doc;
+    }
+    if loaded.obj.is_none() {
+        doc.unavailable = Some("assembly input: the kernel needs an object".to_string());
+        return doc;
+    }
+    if let Err(e) = bpfvet_oracle::kernel_available() {
+        doc.unavailable = Some(format!("the live kernel is unavailable: {e}"));
+        return doc;
+    }
+    let shape = diff::ctx_shape(loaded.rules);
+    for run in 0..cfg.runs {
+        let rs = run_seed(cfg.seed, run);
+        let gen = diff::gen_input(&mut Rng::new(rs), loaded.rules, &loaded.maps);
+        let Some(packet) = gen.packet.clone() else {
+            continue;
+        };
+        doc.runs += 1;
+        if packet.len() < 14 {
+            doc.refused += 1;
+            continue;
+        }
+        let Some(input) = kernel_like(shape, &packet) else {
+            continue;
+        };
+        let ours = match diff::machine_for(
+            &loaded.maps,
+            &loaded.insns,
+            &GenInput::default(),
+            cfg.insn_limit,
+        ) {
+            Ok((mut m, prog)) => interp::run(&mut m, &prog, &input),
+            Err(_) => continue,
+        };
+        let theirs = bpfvet_oracle::test_run(
+            elf,
+            &file.display().to_string(),
+            &loaded.name,
+            &bpfvet_oracle::TestRunInput {
+                data: packet.clone(),
+                ctx: None,
+                repeat: 1,
+            },
+        );
+        let theirs = match theirs {
+            Ok(t) => t,
+            Err(e) => {
+                doc.refused += 1;
+                if doc.refused == 1 {
+                    eprintln!(
+                        "bpfvet diff: {}: the kernel refused a run: {e}",
+                        loaded.name
+                    );
+                }
+                continue;
+            }
+        };
+        let detail = match &ours {
+            Err(f) => Some(format!(
+                "interpreter faulted ({f}), kernel returned {}",
+                theirs.retval
+            )),
+            Ok(r) if r.r0 as u32 != theirs.retval => Some(format!(
+                "r0: interpreter {:#x}, kernel {:#x}",
+                r.r0 as u32, theirs.retval
+            )),
+            Ok(r) if r.packet.as_deref() != theirs.data_out.as_deref() => Some(format!(
+                "output packet: interpreter {}, kernel {}",
+                r.packet.as_deref().map_or_else(String::new, hex),
+                theirs.data_out.as_deref().map_or_else(String::new, hex)
+            )),
+            Ok(_) => None,
+        };
+        match detail {
+            None => doc.agreed += 1,
+            Some(detail) => {
+                if findings.len() < cfg.max_findings {
+                    findings.push(FindingDoc {
+                        kind: "kernel-mismatch".to_string(),
+                        run,
+                        run_seed: rs,
+                        detail: format!("{detail} (packet {})", hex(&packet)),
+                        reproducer: None,
+                    });
+                }
+            }
+        }
+    }
+    doc
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let names: Vec<Option<String>> = match &args.program {
+        Some(p) => vec![Some(p.clone())],
+        None => {
+            let bytes = std::fs::read(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            if bytes.starts_with(b"\x7fELF") {
+                let obj = super::load::load_object(&args.file)?;
+                obj.programs()
+                    .iter()
+                    .map(|p| Some(p.name().to_string()))
+                    .collect()
+            } else {
+                vec![None]
+            }
+        }
+    };
+    let outdir = args
+        .outdir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("bpfvet-diff"));
+    let cfg = DiffConfig {
+        runs: args.runs,
+        seed: args.seed,
+        ..DiffConfig::default()
+    };
+    let elf = std::fs::read(&args.file)?;
+    let mut docs = Vec::new();
+    for name in &names {
+        let loaded = load_one(&args.file, name.as_deref(), args.prog_type.as_deref())?;
+        let started = Instant::now();
+        let mut doc = ProgDoc {
+            program: loaded.name.clone(),
+            prog_type: loaded.rules.name.to_string(),
+            ..ProgDoc::default()
+        };
+        let opts = bpfvet_analyzer::verifier::env::Options::default();
+        let vin = loaded.verify_input();
+        match diff::diff_program(&vin, &opts, &cfg) {
+            Err(e) => {
+                doc.skipped = Some(e.to_string());
+            }
+            Ok(rep) => {
+                fill(&mut doc, &rep);
+                for f in &rep.findings {
+                    let repro = write_reproducer(&outdir, &args.file, &loaded, f, args.seed)?;
+                    doc.findings.push(FindingDoc {
+                        kind: f.kind.to_string(),
+                        run: f.run,
+                        run_seed: f.run_seed,
+                        detail: f.detail.clone(),
+                        reproducer: Some(repro),
+                    });
+                }
+                if args.kernel {
+                    doc.kernel = Some(kernel_compare(
+                        &elf,
+                        &args.file,
+                        &loaded,
+                        &cfg,
+                        &mut doc.findings,
+                    ));
+                }
+            }
+        }
+        doc.seconds = started.elapsed().as_secs_f64();
+        docs.push(doc);
+    }
+    let mut out = String::new();
+    match args.format {
+        Format::Json => {
+            out = serde_json::to_string_pretty(&docs)?;
+            out.push('\n');
+        }
+        Format::Human => {
+            for d in &docs {
+                render_human(d, &mut out);
+            }
+            if docs.iter().any(|d| !d.findings.is_empty()) {
+                let _ = writeln!(out, "reproducers in {}", outdir.display());
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(out.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    Ok(if docs.iter().any(|d| !d.findings.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn fill(doc: &mut ProgDoc, rep: &DiffReport) {
+    doc.runs = rep.runs;
+    doc.completed = rep.completed;
+    doc.skipped_runs = rep.skipped.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    doc.steps_checked = rep.steps_checked;
+    doc.steps_unchecked = rep.steps_unchecked;
+    doc.n_insns = rep.n_insns;
+    doc.insns_with_states = rep.insns_with_states;
+    doc.insns_saturated = rep.insns_saturated;
+}
+
+fn render_human(d: &ProgDoc, out: &mut String) {
+    let _ = write!(out, "{} ({}): ", d.program, d.prog_type);
+    if let Some(why) = &d.skipped {
+        let _ = writeln!(out, "not diffed: {why}");
+        return;
+    }
+    let _ = write!(
+        out,
+        "{} runs, {} completed, {} finding{}",
+        d.runs,
+        d.completed,
+        d.findings.len(),
+        if d.findings.len() == 1 { "" } else { "s" }
+    );
+    for (why, n) in &d.skipped_runs {
+        let _ = write!(out, ", {n} skipped ({why})");
+    }
+    let _ = writeln!(out, " [{:.2}s]", d.seconds);
+    let _ = writeln!(
+        out,
+        "  states: {} interpreter steps checked against the analyzer's states, {} at saturated insns; {}/{} insns explored, {} saturated",
+        d.steps_checked, d.steps_unchecked, d.insns_with_states, d.n_insns, d.insns_saturated
+    );
+    if let Some(k) = &d.kernel {
+        match &k.unavailable {
+            Some(why) => {
+                let _ = writeln!(out, "  kernel: not compared: {why}");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: {} packets, {} agreed (r0 and output packet), {} refused by the kernel",
+                    k.runs, k.agreed, k.refused
+                );
+            }
+        }
+    }
+    for f in &d.findings {
+        let _ = writeln!(
+            out,
+            "  {} at run {} (run seed {:#x}): {}",
+            f.kind, f.run, f.run_seed, f.detail
+        );
+        if let Some(r) = &f.reproducer {
+            let _ = writeln!(out, "    replay: {r}");
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! `bpfvet run`: runs one program on the interpreter or the JIT and prints what it did.
+//!
+//! Glue only: loading and map set-up are `bpfvet_runtime::load`, inputs `bpfvet_runtime::diff`'s
+//! context shapes, verification `bpfvet_analyzer::verifier::verify_program`.
+//!
+//! With `--repeat N`, `r0` and the packet are the last run's (every run starts from the same
+//! input), while map changes and captured events accumulate over all N runs, as with
+//! `BPF_PROG_TEST_RUN`'s `repeat`. Exit codes: 0 the program ran, 1 it faulted or (with
+//! `--engine jit`) the verifier rejected it, 2 usage or input error.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use bpfvet_analyzer::isa::Insn;
+use bpfvet_analyzer::program::{MapDef, Object};
+use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::verifier::env::Input as VerifyInput;
+use bpfvet_analyzer::verifier::verify_program;
+use bpfvet_runtime::diff::{self, CtxShape, Outcome};
+use bpfvet_runtime::interp::{self, Prepared};
+use bpfvet_runtime::{jit, load, Input, Machine, SKB_FIELDS, XDP_FIELDS};
+
+/// Which engine runs the program.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// The interpreter: any program, every access checked.
+    Interp,
+    /// The JIT: only programs the verifier accepts (exits 1 otherwise).
+    Jit,
+    /// The JIT with every access checked: any program.
+    JitChecked,
+}
+
+/// Output formats.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+FILE is a BPF ELF object, or llvm-objdump-style assembly (then --type gives the program type; \
+default socket_filter).\n\
+KEY and VALUE of --map are hex bytes in memory order (0x0100000000000000, or 01:00:00:00), or a \
+decimal number stored little-endian in the map's key or value size.\n\
+Exit codes: 0 ran, 1 faulted or (--engine jit) rejected by the verifier, 2 usage/IO error.")]
+pub struct Args {
+    /// A BPF ELF object or an assembly file.
+    file: PathBuf,
+    /// The program to run (function name); needed when the object has several.
+    #[arg(long, short = 'p')]
+    program: Option<String>,
+    /// The program type (overrides the section name; needed for assembly).
+    #[arg(long = "type", short = 't')]
+    prog_type: Option<String>,
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    engine: Engine,
+    /// Packet bytes (packet program types).
+    #[arg(long)]
+    packet: Option<PathBuf>,
+    /// Context bytes (`struct xdp_md`, `struct __sk_buff`, the tracepoint record, ...); default
+    /// zeroes (with `__sk_buff.len` set to the packet's length).
+    #[arg(long)]
+    ctx: Option<PathBuf>,
+    /// Set an entry before the run: `--map NAME KEY=VALUE` (repeatable).
+    #[arg(long, num_args = 2, value_names = ["NAME", "KEY=VALUE"], action = clap::ArgAction::Append)]
+    map: Vec<String>,
+    /// Run this many times and report the mean time per run.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Kernel version to verify against, X.Y (with --engine jit).
+    #[arg(long)]
+    kernel: Option<String>,
+    /// Verify as an unprivileged program (with --engine jit).
+    #[arg(long)]
+    unprivileged: bool,
+}
+
+/// A program to run, from an object or an assembly file.
+pub(super) struct Loaded {
+    pub name: String,
+    pub insns: Vec<Insn>,
+    pub maps: Vec<MapDef>,
+    pub rules: &'static ProgTypeRules,
+    pub gpl: bool,
+    /// The object, when the input was one (for the verifier's BTF and function info).
+    pub obj: Option<Object>,
+}
+
+impl Loaded {
+    /// The verifier's input for this program.
+    pub fn verify_input(&self) -> VerifyInput<'_> {
+        if let Some(obj) = &self.obj {
+            if let Some(p) = obj.program(&self.name) {
+                let mut input = VerifyInput::new(obj, p, self.rules);
+                input.insns = &self.insns;
+                return input;
+            }
+        }
+        VerifyInput {
+            insns: &self.insns,
+            maps: &self.maps,
+            prog_type: self.rules,
+            helpers: HelperTable::standard(),
+            gpl: self.gpl,
+            sleepable: false,
+            attach: None,
+            btf: None,
+            func_info: &[],
+        }
+    }
+}
+
+/// Loads `path` as an object (ELF magic) or assembly, and selects one program.
+pub(super) fn load_one(
+    path: &Path,
+    program: Option<&str>,
+    prog_type: Option<&str>,
+) -> anyhow::Result<Loaded> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let override_type = super::check::override_type(prog_type)?;
+    if bytes.starts_with(b"\x7fELF") {
+        let obj = super::load::load_object(path)?;
+        let progs = super::load::select(&obj, path, program)?;
+        let [prog] = progs.as_slice() else {
+            let names: Vec<&str> = progs.iter().map(|p| p.name()).collect();
+            anyhow::bail!(
+                "{}: {} programs ({}); pick one with --program",
+                path.display(),
+                names.len(),
+                names.join(", ")
+            );
+        };
+        let rules = super::check::rules_for(prog, override_type)?;
+        return Ok(Loaded {
+            name: prog.name().to_string(),
+            insns: prog.insns().to_vec(),
+            maps: obj.maps().to_vec(),
+            rules,
+            gpl: prog.is_gpl_compatible(),
+            obj: Some(obj),
+        });
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{}: neither an ELF object nor text", path.display()))?;
+    let insns = bpfvet_analyzer::isa::text::parse_program(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let rules = match override_type {
+        Some(r) => r,
+        None => ProgTypeRules::by_name("socket_filter").expect("socket_filter rules exist"),
+    };
+    Ok(Loaded {
+        name: path
+            .file_stem()
+            .map_or_else(|| "prog".to_string(), |s| s.to_string_lossy().into_owned()),
+        insns,
+        maps: Vec::new(),
+        rules,
+        gpl: true,
+        obj: None,
+    })
+}
+
+/// The run's input: the packet and context files, or defaults for the program type.
+fn build_input(
+    rules: &ProgTypeRules,
+    packet: Option<&Path>,
+    ctx: Option<&Path>,
+) -> anyhow::Result<Input> {
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let packet = packet.map(read).transpose()?;
+    let ctx = ctx.map(read).transpose()?;
+    Ok(match diff::ctx_shape(rules) {
+        CtxShape::Xdp => Input::Context {
+            ctx: ctx.unwrap_or_else(|| vec![0; 24]),
+            packet: Some(packet.unwrap_or_default()),
+            fields: XDP_FIELDS.to_vec(),
+        },
+        CtxShape::Skb => {
+            let packet = packet.unwrap_or_default();
+            let ctx = ctx.unwrap_or_else(|| {
+                let mut c = vec![0; 192];
+                c[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
+                c
+            });
+            Input::Context {
+                ctx,
+                packet: Some(packet),
+                fields: SKB_FIELDS.to_vec(),
+            }
+        }
+        CtxShape::Plain(n) => {
+            if packet.is_some() {
+                anyhow::bail!(
+                    "--packet: {} programs take no packet (use --ctx)",
+                    rules.name
+                );
+            }
+            Input::Context {
+                ctx: ctx.unwrap_or_else(|| vec![0; n as usize]),
+                packet: None,
+                fields: Vec::new(),
+            }
+        }
+    })
+}
+
+/// Parses a `--map` key or value for a field of `size` bytes.
+pub(super) fn parse_bytes(s: &str, size: u32) -> anyhow::Result<Vec<u8>> {
+    let size = size as usize;
+    let bytes = if let Some(hex) = s.strip_prefix("0x") {
+        hex_bytes(hex)?
+    } else if s.contains(':') {
+        hex_bytes(&s.replace(':', ""))?
+    } else {
+        let n: u128 = s
+            .parse()
+            .with_context(|| format!("{s:?} is neither hex bytes nor a decimal number"))?;
+        let le = n.to_le_bytes();
+        if size > le.len() || le[size.min(16)..].iter().any(|b| *b != 0) {
+            anyhow::bail!("{n} does not fit in {size} bytes");
+        }
+        le[..size].to_vec()
+    };
+    if bytes.len() != size {
+        anyhow::bail!("{s:?} is {} bytes, the map wants {size}", bytes.len());
+    }
+    Ok(bytes)
+}
+
+fn hex_bytes(hex: &str) -> anyhow::Result<Vec<u8>> {
+    if hex.len() % 2 != 0 {
+        anyhow::bail!("odd number of hex digits in {hex:?}");
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).with_context(|| format!("bad hex {hex:?}")))
+        .collect()
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The kernel's name for a return value, where the type has named ones.
+fn retval_name(prog_type: &str, r0: u64) -> Option<&'static str> {
+    let xdp = [
+        "XDP_ABORTED",
+        "XDP_DROP",
+        "XDP_PASS",
+        "XDP_TX",
+        "XDP_REDIRECT",
+    ];
+    match prog_type {
+        "xdp" => xdp.get(r0 as u32 as usize).copied(),
+        "sched_cls" | "sched_act" => match r0 as u32 as i32 {
+            -1 => Some("TC_ACT_UNSPEC"),
+            0 => Some("TC_ACT_OK"),
+            1 => Some("TC_ACT_RECLASSIFY"),
+            2 => Some("TC_ACT_SHOT"),
+            3 => Some("TC_ACT_PIPE"),
+            4 => Some("TC_ACT_STOLEN"),
+            7 => Some("TC_ACT_REDIRECT"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct MapChange {
+    map: String,
+    key: String,
+    old: Option<String>,
+    new: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Event {
+    map: String,
+    kind: &'static str,
+    bytes: String,
+}
+
+#[derive(serde::Serialize)]
+struct RunDoc {
+    program: String,
+    prog_type: &'static str,
+    engine: &'static str,
+    runs: u32,
+    r0: Option<u64>,
+    r0_name: Option<&'static str>,
+    fault: Option<String>,
+    packet_in: Option<String>,
+    packet_out: Option<String>,
+    map_changes: Vec<MapChange>,
+    events: Vec<Event>,
+    printk: Vec<String>,
+    mean_ns_per_run: f64,
+}
+
+fn map_changes(before: &Outcome, after: &Outcome, maps: &[MapDef]) -> Vec<MapChange> {
+    let mut res = Vec::new();
+    for (i, (b, a)) in before.maps.iter().zip(&after.maps).enumerate() {
+        let name = maps
+            .get(i)
+            .map_or_else(|| format!("map{i}"), |m| m.name.clone());
+        for (k, v) in a {
+            let old = b.iter().find(|(bk, _)| bk == k).map(|(_, bv)| bv);
+            if old != Some(v) {
+                res.push(MapChange {
+                    map: name.clone(),
+                    key: hex(k),
+                    old: old.map(|o| hex(o)),
+                    new: Some(hex(v)),
+                });
+            }
+        }
+        for (k, v) in b {
+            if !a.iter().any(|(ak, _)| ak == k) {
+                res.push(MapChange {
+                    map: name.clone(),
+                    key: hex(k),
+                    old: Some(hex(v)),
+                    new: None,
+                });
+            }
+        }
+    }
+    res
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let loaded = load_one(
+        &args.file,
+        args.program.as_deref(),
+        args.prog_type.as_deref(),
+    )?;
+    let input = build_input(loaded.rules, args.packet.as_deref(), args.ctx.as_deref())?;
+    let mut m = Machine::new();
+    let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?;
+    if args.map.len() % 2 != 0 {
+        anyhow::bail!("--map takes NAME and KEY=VALUE");
+    }
+    for pair in args.map.chunks(2) {
+        let (name, kv) = (&pair[0], &pair[1]);
+        let idx = loaded
+            .maps
+            .iter()
+            .position(|m| m.name == *name)
+            .ok_or_else(|| anyhow::anyhow!("--map: no map named {name:?}"))?;
+        let def = &loaded.maps[idx];
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--map {name}: want KEY=VALUE, got {kv:?}"))?;
+        let (k, v) = (
+            parse_bytes(k, def.key_size).with_context(|| format!("--map {name} key"))?,
+            parse_bytes(v, def.value_size).with_context(|| format!("--map {name} value"))?,
+        );
+        let rc = m.map_update(prog.maps()[idx], &k, &v, 0);
+        if rc != 0 {
+            anyhow::bail!("--map {name}: update failed with {rc}");
+        }
+    }
+    let repeat = args.repeat.max(1);
+    let before = diff::outcome(&mut m, &Err(placeholder_fault()));
+    let engine_name = match args.engine {
+        Engine::Interp => "interp",
+        Engine::Jit => "jit",
+        Engine::JitChecked => "jit-checked",
+    };
+    let mut last = None;
+    let start;
+    match args.engine {
+        Engine::Interp => {
+            let prepared = Prepared::new(&prog);
+            start = Instant::now();
+            for _ in 0..repeat {
+                last = Some(interp::run_prepared(&mut m, &prepared, &input));
+            }
+        }
+        Engine::JitChecked => {
+            let code = jit::compile_checked(&prog)?;
+            start = Instant::now();
+            for _ in 0..repeat {
+                last = Some(code.run(&mut m, &input));
+            }
+        }
+        Engine::Jit => {
+            let opts = super::check::options(args.kernel.as_deref(), args.unprivileged)?;
+            let vin = loaded.verify_input();
+            let verified = match verify_program(&vin, &opts) {
+                Ok(v) => v,
+                Err(res) => {
+                    eprintln!(
+                        "bpfvet run: {}: the verifier rejects it, so the JIT will not compile it ({} finding{}):",
+                        loaded.name,
+                        res.violations.len(),
+                        if res.violations.len() == 1 { "" } else { "s" }
+                    );
+                    for v in res.violations.iter().take(5) {
+                        eprintln!("  insn {}: {} [{}]", v.insn, v.message, v.code);
+                    }
+                    eprintln!("  (use --engine interp or --engine jit-checked to run it anyway; `bpfvet check` explains)");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let code = jit::compile(&verified, &m, prog.maps())?;
+            start = Instant::now();
+            for _ in 0..repeat {
+                last = Some(code.run(&mut m, &input));
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let res = last.expect("repeat >= 1");
+    let after = diff::outcome(&mut m, &res);
+    let mut events = Vec::new();
+    for i in 0..m.maps_len() {
+        let Some(map) = m.map(bpfvet_runtime::maps::MapId(i)) else {
+            continue;
+        };
+        let name = loaded
+            .maps
+            .get(i as usize)
+            .map_or_else(|| format!("map{i}"), |d| d.name.clone());
+        for r in map.ringbuf_records() {
+            events.push(Event {
+                map: name.clone(),
+                kind: "ringbuf",
+                bytes: hex(r),
+            });
+        }
+        for (_, e) in map.perf_events() {
+            events.push(Event {
+                map: name.clone(),
+                kind: "perf",
+                bytes: hex(e),
+            });
+        }
+    }
+    let packet_in = match &input {
+        Input::Context { packet, .. } => packet.as_ref().map(|p| hex(p)),
+        _ => None,
+    };
+    let doc = RunDoc {
+        program: loaded.name.clone(),
+        prog_type: loaded.rules.name,
+        engine: engine_name,
+        runs: repeat,
+        r0: res.as_ref().ok().map(|r| r.r0),
+        r0_name: res
+            .as_ref()
+            .ok()
+            .and_then(|r| retval_name(loaded.rules.name, r.r0)),
+        fault: res.as_ref().err().map(ToString::to_string),
+        packet_in,
+        packet_out: res
+            .as_ref()
+            .ok()
+            .and_then(|r| r.packet.as_ref())
+            .map(|p| hex(p)),
+        map_changes: map_changes(&before, &after, &loaded.maps),
+        events,
+        printk: m.env.trace.clone(),
+        mean_ns_per_run: elapsed.as_nanos() as f64 / f64::from(repeat),
+    };
+    let mut out = String::new();
+    match args.format {
+        Format::Json => {
+            out = serde_json::to_string_pretty(&doc)?;
+            out.push('\n');
+        }
+        Format::Human => render_human(&doc, &mut out),
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(out.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    Ok(if doc.fault.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A stand-in result for reading the machine before any run.
+fn placeholder_fault() -> bpfvet_runtime::Fault {
+    bpfvet_runtime::Fault {
+        insn: bpfvet_analyzer::isa::InsnIdx(0),
+        kind: bpfvet_runtime::FaultKind::BadInput {
+            reason: "not run yet".to_string(),
+        },
+    }
+}
+
+fn render_human(d: &RunDoc, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} ({}) on {}, {} run{}",
+        d.program,
+        d.prog_type,
+        d.engine,
+        d.runs,
+        if d.runs == 1 { "" } else { "s" }
+    );
+    match (d.r0, &d.fault) {
+        (Some(r0), _) => {
+            let _ = write!(out, "r0 = {} ({r0:#x})", r0 as i64);
+            if let Some(n) = d.r0_name {
+                let _ = write!(out, " {n}");
+            }
+            out.push('\n');
+        }
+        (None, Some(f)) => {
+            let _ = writeln!(out, "fault: {f}");
+        }
+        (None, None) => {}
+    }
+    match (&d.packet_in, &d.packet_out) {
+        (Some(i), Some(o)) if i == o => {
+            let _ = writeln!(out, "packet: {} bytes, unchanged", i.len() / 2);
+        }
+        (_, Some(o)) => {
+            let _ = writeln!(out, "packet after the run ({} bytes): {o}", o.len() / 2);
+        }
+        _ => {}
+    }
+    if d.map_changes.is_empty() {
+        let _ = writeln!(out, "maps: no change");
+    } else {
+        let _ = writeln!(out, "maps changed:");
+        for c in &d.map_changes {
+            let _ = writeln!(
+                out,
+                "  {}[{}]: {} -> {}",
+                c.map,
+                c.key,
+                c.old.as_deref().unwrap_or("(none)"),
+                c.new.as_deref().unwrap_or("(deleted)")
+            );
+        }
+    }
+    for e in &d.events {
+        let _ = writeln!(out, "event {} {}: {}", e.kind, e.map, e.bytes);
+    }
+    for p in &d.printk {
+        let _ = writeln!(out, "printk: {}", p.trim_end());
+    }
+    let _ = writeln!(
+        out,
+        "time: {:.0} ns/run (mean of {})",
+        d.mean_ns_per_run, d.runs
+    );
+}
