@@ -31,8 +31,7 @@ const KNOWN_ESCAPES: &[(&str, u32)] = &[("glob_xdp_again", 15)];
 fn every_accepted_corpus_program_diffs_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(root.join("corpus/manifest.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(root.join("corpus/manifest.json")).unwrap()).unwrap();
     let cfg = DiffConfig {
         runs: RUNS,
         seed: 1,
@@ -47,7 +46,10 @@ fn every_accepted_corpus_program_diffs_clean() {
         if p["expectation"] != "accept" {
             continue;
         }
-        let (obj_path, name) = (p["object"].as_str().unwrap(), p["program"].as_str().unwrap());
+        let (obj_path, name) = (
+            p["object"].as_str().unwrap(),
+            p["program"].as_str().unwrap(),
+        );
         let obj = elf::load(&std::fs::read(root.join(obj_path)).unwrap()).unwrap();
         let prog = obj.program(name).unwrap();
         let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else {
@@ -84,9 +86,12 @@ fn every_accepted_corpus_program_diffs_clean() {
             Err(e) => {
                 let why = match &e {
                     DiffError::Rejected(_) => e.to_string(),
-                    DiffError::Load(_) | DiffError::Jit(_) | DiffError::UnmodeledCtx { .. } => {
-                        e.to_string().split(" (").next().unwrap_or_default().to_string()
-                    }
+                    DiffError::Load(_) | DiffError::Jit(_) | DiffError::UnmodeledCtx { .. } => e
+                        .to_string()
+                        .split(" (")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                 };
                 not_diffed.entry(why).or_default().push(name.to_string());
             }

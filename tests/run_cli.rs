@@ -34,17 +34,30 @@ fn xdp_object_runs_the_same_on_every_engine() {
     let mut outs = Vec::new();
     for engine in ["interp", "jit", "jit-checked"] {
         let out = bpfvet()
-            .args(["run", "corpus/c/realworld/samples/xdp1_legacy.bpf.o", "--engine", engine])
+            .args([
+                "run",
+                "corpus/c/realworld/samples/xdp1_legacy.bpf.o",
+                "--engine",
+                engine,
+            ])
             .arg("--packet")
             .arg(&pkt)
             .args(["--format", "json", "--repeat", "3"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{engine}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{engine}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["engine"], engine);
         assert_eq!(v["runs"], 3);
-        outs.push((v["r0"].clone(), v["packet_out"].clone(), v["map_changes"].clone()));
+        outs.push((
+            v["r0"].clone(),
+            v["packet_out"].clone(),
+            v["map_changes"].clone(),
+        ));
     }
     assert!(outs.windows(2).all(|w| w[0] == w[1]), "{outs:?}");
 }
@@ -69,8 +82,17 @@ fn jit_refuses_a_program_the_verifier_rejects() {
 #[test]
 fn assembly_runs_on_the_interpreter() {
     let src = tmp("add.s", b"r0 = 40\nr0 += 2\nexit\n");
-    let out = bpfvet().arg("run").arg(&src).args(["--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bpfvet()
+        .arg("run")
+        .arg(&src)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["r0"], 42);
     assert_eq!(v["prog_type"], "socket_filter");

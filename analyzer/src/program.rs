@@ -321,6 +321,14 @@ impl Program {
         &self.insns
     }
 
+    /// The instructions, for in-place patching by the loader's later stages (CO-RE
+    /// relocation, [`crate::elf::relocate_core`]). A slice, so the slot count and with it every
+    /// index in `relocs`, `subprogs` and the debug info stay valid; callers keep the `lddw`
+    /// pairing (a `LdImm64` is followed by its `LdImm64Tail`, or both slots are replaced).
+    pub(crate) fn insns_mut(&mut self) -> &mut [Insn] {
+        &mut self.insns
+    }
+
     /// The number of 8-byte slots of the program's own code, before linking.
     pub fn n_insns_own(&self) -> usize {
         self.n_insns_own

@@ -956,7 +956,7 @@ pub fn diff_program(
                 .is_some_and(|f| f.yields_null),
             _ => false,
         };
-        if !(packet && modeled) && !nullable {
+        if !(nullable || packet && modeled) {
             return Err(DiffError::UnmodeledCtx {
                 insn,
                 kind: kind.kernel_name(),

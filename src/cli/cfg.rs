@@ -70,7 +70,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let prog = select(&obj, &args.file, Some(&args.program))?[0];
     let rules = rules_for(prog, override_type(args.prog_type.as_deref())?)?;
     let mut reached = Reached(BTreeSet::new());
-    let res = verify_observed(&Input::new(&obj, prog, rules), &opts, &mut reached);
+    let res = verify_observed(
+        &Input::new(&obj, prog, rules).with_kernel_btf(super::load::kernel_btf(None)?),
+        &opts,
+        &mut reached,
+    );
     let (graph, _) = cfg::build(prog.insns());
     let mut hl = Highlight {
         reached: reached.0,

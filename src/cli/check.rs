@@ -44,6 +44,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
+    /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts (default: the running
+    /// kernel's /sys/kernel/btf/vmlinux).
+    #[arg(long, value_name = "FILE")]
+    btf: Option<std::path::PathBuf>,
     #[arg(long, value_name = "DIR")]
     source_dir: Option<PathBuf>,
     /// Point diagnostics into the disassembly listing even when the C source can be found.
@@ -266,7 +270,12 @@ fn check_object(
             };
             for prog in selected {
                 let rules = rules_for(prog, override_type)?;
-                let input = Input::new(&obj, prog, rules);
+                let kbtf = if rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs {
+                    super::load::kernel_btf(args.btf.as_deref())?
+                } else {
+                    None
+                };
+                let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
                 let start = Instant::now();
                 let res = verify(&input, opts);
                 let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);

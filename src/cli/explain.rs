@@ -64,7 +64,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Syntax::Bpfvet
     };
     let mut ex = Explainer::new(prog, &graph, syntax, only);
-    let res = verify_observed(&Input::new(&obj, prog, rules), &opts, &mut ex);
+    let res = verify_observed(
+        &Input::new(&obj, prog, rules).with_kernel_btf(super::load::kernel_btf(None)?),
+        &opts,
+        &mut ex,
+    );
     let mut out = ex.finish();
     let verdict = if res.verdict == Verdict::Accept {
         "accepted".to_string()

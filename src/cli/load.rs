@@ -44,3 +44,30 @@ pub fn select<'a>(
         },
     }
 }
+
+/// Where the running kernel publishes its BTF.
+const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
+
+/// The kernel BTF that types BTF-typed contexts: `--btf FILE` when given, else the running
+/// kernel's when it publishes one, parsed once per process. `None` when there is none; programs
+/// that need it then get an `unsupported-ctx` finding that says so.
+pub fn kernel_btf(
+    path: Option<&Path>,
+) -> anyhow::Result<Option<&'static bpfvet_analyzer::btf::Btf>> {
+    use std::sync::OnceLock;
+    static DEFAULT: OnceLock<Option<bpfvet_analyzer::btf::Btf>> = OnceLock::new();
+    static GIVEN: OnceLock<bpfvet_analyzer::btf::Btf> = OnceLock::new();
+    if let Some(p) = path {
+        let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+        let btf = bpfvet_analyzer::btf::Btf::parse(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        return Ok(Some(GIVEN.get_or_init(|| btf)));
+    }
+    Ok(DEFAULT
+        .get_or_init(|| {
+            std::fs::read(VMLINUX_BTF)
+                .ok()
+                .and_then(|b| bpfvet_analyzer::btf::Btf::parse(&b).ok())
+        })
+        .as_ref())
+}

@@ -114,6 +114,8 @@ impl Loaded {
             attach: None,
             btf: None,
             func_info: &[],
+            kernel_btf: None,
+            attach_target: None,
         }
     }
 }

@@ -109,6 +109,10 @@ pub struct Input<'a> {
     pub btf: Option<&'a crate::btf::Btf>,
     /// Which BTF function each subprogram is.
     pub func_info: &'a [crate::program::FuncInfo],
+    /// The kernel's BTF, which types the contexts of tp_btf, fentry, lsm and iterator programs.
+    pub kernel_btf: Option<&'a crate::btf::Btf>,
+    /// What the program attaches to (`sched_wakeup` in `tp_btf/sched_wakeup`).
+    pub attach_target: Option<&'a str>,
 }
 
 impl<'a> Input<'a> {
@@ -128,6 +132,18 @@ impl<'a> Input<'a> {
             attach: prog.attach_type(),
             btf: obj.btf(),
             func_info: prog.func_info(),
+            kernel_btf: None,
+            attach_target: prog
+                .section()
+                .split_once('/')
+                .map(|(_, t)| t)
+                .filter(|t| !t.is_empty()),
         }
+    }
+
+    /// The same input with the kernel's BTF for BTF-typed contexts.
+    pub fn with_kernel_btf(mut self, btf: Option<&'a crate::btf::Btf>) -> Self {
+        self.kernel_btf = btf;
+        self
     }
 }

@@ -5,6 +5,7 @@
 //! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`
 //! and `liveness` serve pruning, `violation` names what is found.
 
+mod btf_ctx;
 mod btf_info;
 pub mod domain;
 mod engine;

@@ -57,6 +57,8 @@ mod tests {
             attach: None,
             btf: None,
             func_info: &[],
+            kernel_btf: None,
+            attach_target: None,
         }
     }
 

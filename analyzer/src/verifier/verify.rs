@@ -1,5 +1,6 @@
 //! The verifier's entry point: structural checks, then exploration, then whole-program limits.
 
+use super::btf_ctx;
 use super::btf_info;
 use super::engine::{Engine, NoObserver, Observer, Stats};
 use super::env::{Input, Options};
@@ -101,12 +102,18 @@ pub fn verify_observed<O: Observer>(
             }
         })
         .collect();
+    let btf_ctx = (input.prog_type.ctx == crate::rules::CtxModel::BtfArgs).then(|| match (input.kernel_btf, input.attach_target) {
+        (Some(k), Some(target)) => btf_ctx::btf_ctx(k, input.attach, target),
+        (None, _) => Err("the kernel's BTF is needed to type this context (run where /sys/kernel/btf/vmlinux exists, or pass --btf)".to_string()),
+        (_, None) => Err("the section names no attach target".to_string()),
+    });
     let vm = Vm {
         input,
         opts,
         cfg: &cfg,
         special,
         globals,
+        btf_ctx,
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));

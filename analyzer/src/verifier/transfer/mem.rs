@@ -458,7 +458,10 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::BtfId { .. } => {
+            PtrKind::BtfId { type_id } => {
+                if access == Access::Read {
+                    return self.btf_load(pc, reg, p, type_id, off64, size);
+                }
                 if access == Access::Write {
                     return Err(Violation::new(
                         Code::WriteToReadOnly,
@@ -487,6 +490,116 @@ impl Vm<'_> {
                 format!("{reg} is a {name} pointer, which cannot be dereferenced"),
                 format!("R{n} invalid mem access '{name}'"),
             )),
+        }
+    }
+
+    /// A context of u64 arguments typed by the attach target's BTF prototype.
+    fn btf_ctx_access(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        off: i16,
+        size: u32,
+        access: Access,
+    ) -> Res<RegState> {
+        let ctx = match &self.btf_ctx {
+            Some(Ok(ctx)) => ctx,
+            Some(Err(why)) => {
+                return Err(Violation::new(
+                    Code::UnsupportedCtx,
+                    pc,
+                    format!(
+                        "the {} program's context cannot be typed: {why}",
+                        self.input.prog_type.name
+                    ),
+                    "",
+                ))
+            }
+            None => return Err(super::internal(pc, "BTF context without a model")),
+        };
+        if access == Access::Write {
+            return Err(Violation::new(
+                Code::CtxReadOnly,
+                pc,
+                "the arguments of a BTF-typed program are read-only",
+                format!("func '{}' arg{} is read-only", ctx.target, off / 8),
+            ));
+        }
+        if off < 0 || off % 8 != 0 {
+            return Err(Violation::new(
+                Code::CtxBadAccess,
+                pc,
+                format!("context offset {off} is not the start of a u64 argument"),
+                format!("func '{}' offset {off} is not multiple of 8", ctx.target),
+            ));
+        }
+        let n = (off / 8) as usize;
+        let Some(arg) = ctx.args.get(n) else {
+            return Err(Violation::new(
+                Code::CtxBadAccess,
+                pc,
+                format!(
+                    "{} has {} arguments; offset {off} reads argument {n}",
+                    ctx.target,
+                    ctx.args.len()
+                ),
+                format!("func '{}' doesn't have {}-th argument", ctx.target, n + 1),
+            ));
+        };
+        Ok(match *arg {
+            crate::verifier::btf_ctx::BtfArg::Ptr { type_id, nullable } if size == 8 => {
+                let mut p = Pointer::new(PtrKind::BtfId { type_id: type_id.0 });
+                if nullable {
+                    p.maybe_null = true;
+                    p.id = st.fresh_id();
+                }
+                RegState::Ptr(p)
+            }
+            _ => RegState::scalar(Scalar::unknown_bytes(size)),
+        })
+    }
+
+    /// A load through a kernel object typed by BTF.
+    fn btf_load(
+        &self,
+        pc: InsnIdx,
+        reg: Reg,
+        p: &Pointer,
+        type_id: u32,
+        off: i64,
+        size: u32,
+    ) -> Res<RegState> {
+        let Some(kernel) = self.input.kernel_btf.filter(|_| type_id != 0) else {
+            return Ok(RegState::scalar(if size <= 8 {
+                Scalar::unknown_bytes(size)
+            } else {
+                Scalar::top()
+            }));
+        };
+        if !p.has_const_off() {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("{reg} points into a kernel object at a variable offset"),
+                format!(
+                    "R{} is ptr_{} invalid variable offset: off={}, var_off={}",
+                    reg.num(),
+                    kernel.name_of(crate::btf::TypeId(type_id)),
+                    p.off,
+                    p.var_off.kernel_off_str()
+                ),
+            ));
+        }
+        match crate::verifier::btf_ctx::struct_load(kernel, crate::btf::TypeId(type_id), off, size)
+        {
+            Err(why) => Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                format!("{reg}: {why}"),
+                why,
+            )),
+            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId { type_id: target.0 })),
+            Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }
 
@@ -698,15 +811,7 @@ impl Vm<'_> {
             return Err(bad());
         }
         if self.input.prog_type.ctx == CtxModel::BtfArgs {
-            return Err(Violation::new(
-                Code::UnsupportedCtx,
-                pc,
-                format!(
-                    "{} programs read BTF-typed arguments, which bpfvet does not model yet",
-                    self.input.prog_type.name
-                ),
-                "",
-            ));
+            return self.btf_ctx_access(st, pc, off, size, access);
         }
         let write = access == Access::Write;
         match self.input.prog_type.ctx_access(

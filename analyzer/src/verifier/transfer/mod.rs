@@ -43,6 +43,8 @@ pub(super) struct Vm<'a> {
     pub special: Vec<Vec<crate::verifier::btf_info::SpecialField>>,
     /// Per subprogram: its signature when it is a global function.
     pub globals: Vec<Option<crate::verifier::btf_info::GlobalSig>>,
+    /// The typed context of BTF-typed program types, or why it could not be typed.
+    pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).

@@ -1,0 +1,201 @@
+//! BTF-typed program contexts (tp_btf, fentry/fexit/fmod_ret, lsm, iterators): the context is an
+//! array of u64 arguments typed by the attach target's prototype in the kernel's BTF, and
+//! pointer arguments are kernel objects whose fields are read through BTF (the kernel's
+//! `btf_ctx_access` and `btf_struct_access`).
+
+use crate::btf::{Btf, BtfKind, TypeId};
+use crate::prog_type::AttachType;
+
+/// One u64 slot of the context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BtfArg {
+    /// A number (integers, enums, and pointers to non-structs, which the kernel types as
+    /// scalars).
+    Scalar,
+    /// A pointer to a kernel struct, by its id in the kernel's BTF.
+    Ptr { type_id: TypeId, nullable: bool },
+}
+
+/// The typed context of one program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BtfCtx {
+    /// What the program attaches to, for messages.
+    pub target: String,
+    /// The context's u64 slots, in order.
+    pub args: Vec<BtfArg>,
+}
+
+/// The typed context for a program attached as `attach` to `target`, from the kernel's BTF.
+pub fn btf_ctx(kernel: &Btf, attach: Option<AttachType>, target: &str) -> Result<BtfCtx, String> {
+    let proto_params = |func: &str, skip: usize, with_ret: bool| -> Result<Vec<BtfArg>, String> {
+        let id = kernel
+            .find_by_name(func, "func")
+            .ok_or_else(|| format!("the kernel's BTF has no function {func}"))?;
+        let proto = kernel
+            .type_by_id(id)
+            .and_then(|t| t.referenced())
+            .ok_or("a function without a prototype")?;
+        proto_args(kernel, proto, skip, with_ret)
+    };
+    let args = match attach {
+        Some(AttachType::TraceRawTp) => {
+            let name = format!("btf_trace_{target}");
+            let id = kernel
+                .find_by_name(&name, "typedef")
+                .ok_or_else(|| format!("the kernel's BTF has no tracepoint {target}"))?;
+            let ptr = kernel.resolve(id).ok_or("a dangling typedef")?;
+            let proto = kernel
+                .type_by_id(ptr)
+                .and_then(|t| t.referenced())
+                .ok_or("a tracepoint typedef that is not a pointer")?;
+            // The first parameter is the tracepoint's private data, not an argument.
+            proto_args(kernel, proto, 1, false)?
+        }
+        Some(AttachType::TraceFentry) => proto_params(target, 0, false)?,
+        Some(AttachType::TraceFexit | AttachType::ModifyReturn) => proto_params(target, 0, true)?,
+        Some(AttachType::LsmMac | AttachType::LsmCgroup) => {
+            proto_params(&format!("bpf_lsm_{target}"), 0, true)?
+        }
+        Some(AttachType::TraceIter) => {
+            // The context points to `struct bpf_iter__<target>`: its first member is the
+            // iterator's metadata, the others the objects visited, NULL at the end.
+            let name = format!("bpf_iter__{target}");
+            let id = kernel
+                .find_by_name(&name, "struct")
+                .ok_or_else(|| format!("the kernel's BTF has no iterator {target}"))?;
+            kernel
+                .members(id)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, m)| match pointee_struct(kernel, unwrap_md_ptr(kernel, m.ty)) {
+                        Some(type_id) => BtfArg::Ptr {
+                            type_id,
+                            nullable: i > 0,
+                        },
+                        None => BtfArg::Scalar,
+                    },
+                )
+                .collect()
+        }
+        other => {
+            return Err(format!(
+                "BTF contexts of attach type {other:?} are not modelled"
+            ))
+        }
+    };
+    Ok(BtfCtx {
+        target: target.to_string(),
+        args,
+    })
+}
+
+fn proto_args(
+    kernel: &Btf,
+    proto: TypeId,
+    skip: usize,
+    with_ret: bool,
+) -> Result<Vec<BtfArg>, String> {
+    let Some(BtfKind::FuncProto { params, ret }) = kernel.resolve_type(proto).map(|t| &t.kind)
+    else {
+        return Err("the target has no function prototype".into());
+    };
+    let mut res: Vec<BtfArg> = params
+        .iter()
+        .skip(skip)
+        .map(|p| arg(kernel, p.ty))
+        .collect();
+    if with_ret {
+        res.push(arg(kernel, *ret));
+    }
+    Ok(res)
+}
+
+fn arg(kernel: &Btf, ty: TypeId) -> BtfArg {
+    match pointee_struct(kernel, ty) {
+        Some(type_id) => BtfArg::Ptr {
+            type_id,
+            nullable: false,
+        },
+        None => BtfArg::Scalar,
+    }
+}
+
+/// The pointer inside a `__bpf_md_ptr` wrapper (an anonymous union holding the pointer and
+/// padding to 64 bits), or `ty` itself.
+fn unwrap_md_ptr(kernel: &Btf, ty: TypeId) -> TypeId {
+    let Some(id) = kernel.resolve(ty) else {
+        return ty;
+    };
+    match kernel.type_by_id(id).map(|t| &t.kind) {
+        Some(BtfKind::Union { members, .. }) => members
+            .iter()
+            .find(|m| {
+                matches!(
+                    kernel.resolve_type(m.ty).map(|t| &t.kind),
+                    Some(BtfKind::Ptr { .. })
+                )
+            })
+            .map_or(ty, |m| m.ty),
+        _ => ty,
+    }
+}
+
+/// The struct or union a pointer type points to, through typedefs and modifiers.
+pub fn pointee_struct(kernel: &Btf, ty: TypeId) -> Option<TypeId> {
+    let t = kernel.resolve_type(ty)?;
+    let BtfKind::Ptr { ty: target } = t.kind else {
+        return None;
+    };
+    let id = kernel.resolve(target)?;
+    matches!(
+        kernel.type_by_id(id)?.kind,
+        BtfKind::Struct { .. } | BtfKind::Union { .. }
+    )
+    .then_some(id)
+}
+
+/// What a load of `size` bytes at `off` of the kernel struct `type_id` yields: `Ok(Some(id))`
+/// for a full pointer member to another struct, `Ok(None)` for a number, `Err` with the
+/// kernel's complaint when the access leaves the struct.
+pub fn struct_load(
+    kernel: &Btf,
+    type_id: TypeId,
+    off: i64,
+    size: u32,
+) -> Result<Option<TypeId>, String> {
+    let name = kernel.name_of(type_id).to_string();
+    let total = kernel.size_of(type_id).unwrap_or(0) as i64;
+    if off < 0 || off + i64::from(size) > total {
+        return Err(format!(
+            "access beyond struct {name} at off {off} size {size}"
+        ));
+    }
+    // Walk down through nested aggregates to the innermost member that holds the access.
+    let (mut id, mut base) = (type_id, 0i64);
+    for _ in 0..8 {
+        let Some(member) = kernel.members(id).unwrap_or(&[]).iter().find(|m| {
+            let start = base + i64::from(m.bit_offset / 8);
+            let len = kernel.size_of(m.ty).unwrap_or(0) as i64;
+            start <= off && off < start + len
+        }) else {
+            return Ok(None);
+        };
+        let start = base + i64::from(member.bit_offset / 8);
+        let Some(mid) = kernel.resolve(member.ty) else {
+            return Ok(None);
+        };
+        match kernel.type_by_id(mid).map(|t| &t.kind) {
+            Some(BtfKind::Struct { .. } | BtfKind::Union { .. }) => {
+                id = mid;
+                base = start;
+            }
+            Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
+                return Ok(pointee_struct(kernel, member.ty))
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
