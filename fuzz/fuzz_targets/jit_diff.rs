@@ -275,6 +275,8 @@ fuzz_target!(|data: &[u8]| {
         attach: None,
         btf: None,
         func_info: &[],
+        kernel_btf: None,
+        attach_target: None,
     };
     let seed = data
         .iter()

@@ -166,6 +166,8 @@ fn verified(insns: &[Insn], with_map: bool) -> Option<VerifiedProgram> {
         attach: None,
         btf: None,
         func_info: &[],
+        kernel_btf: None,
+        attach_target: None,
     };
     verify_program(&input, &Options::default()).ok()
 }

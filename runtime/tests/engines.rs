@@ -45,6 +45,8 @@ fn verified_xdp(prog: &Program, m: &Machine) -> Option<VerifiedProgram> {
         attach: None,
         btf: None,
         func_info: &[],
+        kernel_btf: None,
+        attach_target: None,
     };
     verify_program(&input, &Options::default()).ok()
 }

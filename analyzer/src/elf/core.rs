@@ -311,8 +311,8 @@ fn members_of(kind: Option<&BtfKind>) -> &[crate::btf::Member] {
     }
 }
 
-fn enum_names(btf: &Btf, kind: Option<&BtfKind>) -> Option<Vec<u32>> {
-    let _ = btf;
+/// The name offsets of an enum's enumerators (`None` for other kinds).
+fn enum_names(kind: Option<&BtfKind>) -> Option<Vec<u32>> {
     match kind {
         Some(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. }) => {
             Some(values.iter().map(|v| v.name_off).collect())
@@ -328,7 +328,9 @@ fn is_flex_arr(btf: &Btf, prev: Option<&Accessor<'_>>, nelems: u32) -> bool {
     if prev.name.is_none() || nelems > 0 {
         return false;
     }
-    let n = btf.type_by_id(prev.type_id).map_or(0, |t| t.members().len());
+    let n = btf
+        .type_by_id(prev.type_id)
+        .map_or(0, |t| t.members().len());
     prev.idx as usize + 1 == n
 }
 
@@ -358,7 +360,7 @@ fn parse_spec<'a>(btf: &'a Btf, relo: &CoreRelo, family: Family) -> Res<Spec<'a>
     let (mut id, kind) = skip(btf, relo.type_id)?;
     let first = raw[0];
     if family == Family::Enumval {
-        let names = enum_names(btf, kind).ok_or(bad_access("enumval relocation of a non-enum"))?;
+        let names = enum_names(kind).ok_or(bad_access("enumval relocation of a non-enum"))?;
         if raw.len() > 1 {
             return Err(bad_access("enumval relocation with a path"));
         }
@@ -413,7 +415,11 @@ fn parse_spec<'a>(btf: &'a Btf, relo: &CoreRelo, family: Family) -> Res<Spec<'a>
                 });
                 spec.bit_offset += u64::from(idx) * size(btf, id)? * 8;
             }
-            _ => return Err(bad_access("path goes through a type that is not an aggregate")),
+            _ => {
+                return Err(bad_access(
+                    "path goes through a type that is not an aggregate",
+                ))
+            }
         }
     }
     Ok(spec)
@@ -443,14 +449,9 @@ fn fields_compat(lb: &Btf, mut lid: TypeId, tb: &Btf, mut tid: TypeId) -> Res<bo
                 let tn = essential_name(tb.name_of(t));
                 return Ok(ln.is_empty() || tn.is_empty() || ln == tn);
             }
-            (
-                BtfKind::Int {
-                    bit_offset: lo, ..
-                },
-                BtfKind::Int {
-                    bit_offset: to, ..
-                },
-            ) => return Ok(*lo == 0 && *to == 0),
+            (BtfKind::Int { bit_offset: lo, .. }, BtfKind::Int { bit_offset: to, .. }) => {
+                return Ok(*lo == 0 && *to == 0)
+            }
             (BtfKind::Array { elem: le, .. }, BtfKind::Array { elem: te, .. }) => {
                 lid = *le;
                 tid = *te;
@@ -486,14 +487,9 @@ fn types_compat(lb: &Btf, mut lid: TypeId, tb: &Btf, mut tid: TypeId, level: usi
                 | BtfKind::Fwd { .. },
                 _,
             ) => return Ok(true),
-            (
-                BtfKind::Int {
-                    bit_offset: lo, ..
-                },
-                BtfKind::Int {
-                    bit_offset: to, ..
-                },
-            ) => return Ok(*lo == 0 && *to == 0),
+            (BtfKind::Int { bit_offset: lo, .. }, BtfKind::Int { bit_offset: to, .. }) => {
+                return Ok(*lo == 0 && *to == 0)
+            }
             (BtfKind::Ptr { ty: lt }, BtfKind::Ptr { ty: tt }) => {
                 lid = *lt;
                 tid = *tt;
@@ -584,7 +580,12 @@ fn match_member<'a>(
 
 /// `bpf_core_spec_match`: the target spec of candidate `cand`, or `None` when it does not
 /// match.
-fn spec_match<'a>(local: &Spec<'_>, family: Family, tb: &'a Btf, cand: TypeId) -> Res<Option<Spec<'a>>> {
+fn spec_match<'a>(
+    local: &Spec<'_>,
+    family: Family,
+    tb: &'a Btf,
+    cand: TypeId,
+) -> Res<Option<Spec<'a>>> {
     let mut spec = Spec::new(tb, cand);
     match family {
         Family::Type => {
@@ -593,7 +594,7 @@ fn spec_match<'a>(local: &Spec<'_>, family: Family, tb: &'a Btf, cand: TypeId) -
         }
         Family::Enumval => {
             let (tid, tk) = skip(tb, cand)?;
-            let Some(names) = enum_names(tb, tk) else {
+            let Some(names) = enum_names(tk) else {
                 return Ok(None);
             };
             let lname = essential_name(local.acc[0].name.unwrap_or(""));
@@ -671,7 +672,7 @@ fn field_value(kind: CoreReloKind, spec: Option<&Spec<'_>>) -> Res<Option<Value>
     let Some(spec) = spec else { return Ok(None) };
     let btf = spec.btf;
     let acc = spec.acc.last().ok_or(bad_access("empty"))?;
-    let Some(acc_name) = acc.name else {
+    if acc.name.is_none() {
         // An array element `a[n]`.
         res.validate = true;
         match kind {
@@ -684,8 +685,7 @@ fn field_value(kind: CoreReloKind, spec: Option<&Spec<'_>>) -> Res<Option<Value>
             _ => return Err(bad_access("this kind cannot apply to an array element")),
         }
         return Ok(Some(res));
-    };
-    let _ = acc_name;
+    }
     let m = btf
         .type_by_id(acc.type_id)
         .and_then(|t| t.members().get(acc.idx as usize))
@@ -838,7 +838,12 @@ fn memsz_adjust_ok(lb: &Btf, orig: TypeId, tb: &Btf, new: TypeId) -> bool {
 }
 
 /// `bpf_core_calc_relo`: the result of `local` against one target spec (`None`: no match).
-fn calc_relo(kind: CoreReloKind, family: Family, local: &Spec<'_>, targ: Option<&Spec<'_>>) -> Res<RelocRes> {
+fn calc_relo(
+    kind: CoreReloKind,
+    family: Family,
+    local: &Spec<'_>,
+    targ: Option<&Spec<'_>>,
+) -> Res<RelocRes> {
     let mut res = RelocRes {
         orig_val: 0,
         new_val: 0,
@@ -861,10 +866,7 @@ fn calc_relo(kind: CoreReloKind, family: Family, local: &Spec<'_>, targ: Option<
                 Some(new) => {
                     res.new_val = new.val;
                     res.new_sz = new.field_sz;
-                    if res.orig_sz != res.new_sz {
-                        let (Some(targ), true) = (targ, true) else {
-                            return Ok(res);
-                        };
+                    if let (true, Some(targ)) = (res.orig_sz != res.new_sz, targ) {
                         res.fail_memsz_adjust =
                             !memsz_adjust_ok(local.btf, orig.field_type, targ.btf, new.field_type);
                     }
@@ -1052,10 +1054,8 @@ fn patch(insns: &mut [Insn], at: InsnIdx, res: &RelocRes) -> Res<bool> {
         | Insn::Store { size: sz, off, .. }
         | Insn::Atomic { size: sz, off, .. } => {
             check(i64::from(off))?;
-            let new_off =
-                i16::try_from(res.new_val).map_err(|_| CoreErrorKind::ValueTooBig {
-                    value: res.new_val,
-                })?;
+            let new_off = i16::try_from(res.new_val)
+                .map_err(|_| CoreErrorKind::ValueTooBig { value: res.new_val })?;
             if res.fail_memsz_adjust {
                 return poison(insns, i, insn);
             }

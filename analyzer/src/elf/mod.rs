@@ -19,11 +19,16 @@
 //! would otherwise be quadratic in the symbol or relocation count go through per-object
 //! indexes (`read::Elf::symbols_in`, `link::Index`).
 
+mod core;
 mod error;
 mod link;
 mod maps;
 mod read;
 
+pub use self::core::{
+    essential_name, relocate as relocate_core, CoreError, CoreErrorKind, CoreOutcome, Relocated,
+    MAX_SPEC_LEN, POISON_HELPER_ID,
+};
 pub use error::{LoadError, LoadErrorKind, SectionRef};
 
 use crate::btf::ext::BtfExt;
