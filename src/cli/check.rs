@@ -43,13 +43,16 @@ pub struct Args {
     unprivileged: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-    /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts (default: the running
     /// kernel's /sys/kernel/btf/vmlinux).
     #[arg(long, value_name = "FILE")]
     btf: Option<std::path::PathBuf>,
+    /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
     #[arg(long, value_name = "DIR")]
     source_dir: Option<PathBuf>,
+    /// Also report the oldest kernel release under which each program is accepted.
+    #[arg(long)]
+    min_kernel: bool,
     /// Point diagnostics into the disassembly listing even when the C source can be found.
     #[arg(long)]
     no_source: bool,
@@ -283,6 +286,14 @@ fn check_object(
                 diags.extend(diagnostics::warnings::warnings(prog, &res));
                 let rep = report::program(prog, rules.name, &res, &diags, Some(duration));
                 human.push_str(&header(&rep));
+                if args.min_kernel {
+                    human.push_str(&match bpfvet_analyzer::verifier::profiles::min_kernel(
+                        &input, opts,
+                    ) {
+                        Some(k) => format!("  oldest kernel that accepts it: {k}\n"),
+                        None => "  no kernel release bpfvet knows accepts it\n".to_string(),
+                    });
+                }
                 human.push_str(&render::human(prog, &diags, &srcs, &render_opts));
                 if args.trace {
                     human.push_str(&traces(prog, &input, opts, &res));

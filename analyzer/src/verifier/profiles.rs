@@ -15,6 +15,7 @@ pub const PROFILES: &[KernelVersion] = &[
     KernelVersion::new(5, 4),
     KernelVersion::new(5, 8),
     KernelVersion::new(5, 10),
+    KernelVersion::new(5, 12),
     KernelVersion::new(5, 13),
     KernelVersion::new(5, 15),
     KernelVersion::new(5, 17),
