@@ -1,6 +1,9 @@
 //! Shared helpers of the diagnostics tests: run the `bpfvet` binary from the repository root on
 //! relative paths (so output holds no absolute path) and set up insta for `snapshots/`.
 
+// Each test crate that includes this module uses a different part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

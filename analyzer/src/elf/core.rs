@@ -202,6 +202,17 @@ fn bad_access(what: &'static str) -> CoreErrorKind {
     CoreErrorKind::BadAccess { what }
 }
 
+/// `acc + idx * bytes * 8`, the bit offset of element `idx` of `bytes`-byte elements after
+/// `acc`; crafted BTF can make it overflow, which is an error rather than a wrap (libbpf
+/// computes it in 32 bits and would wrap).
+fn add_elem_bits(acc: u64, idx: u32, bytes: u64) -> Res<u64> {
+    u64::from(idx)
+        .checked_mul(bytes)
+        .and_then(|b| b.checked_mul(8))
+        .and_then(|b| b.checked_add(acc))
+        .ok_or(bad_type("offset overflows"))
+}
+
 /// The three families of kinds, as libbpf's `core_relo_is_*_based`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Family {
@@ -379,7 +390,7 @@ fn parse_spec<'a>(btf: &'a Btf, relo: &CoreRelo, family: Family) -> Res<Spec<'a>
         idx: first,
         name: None,
     });
-    spec.bit_offset = u64::from(first) * size(btf, id)? * 8;
+    spec.bit_offset = add_elem_bits(0, first, size(btf, id)?)?;
     for &idx in &raw[1..] {
         let (skipped, kind) = skip(btf, id)?;
         id = skipped;
@@ -388,7 +399,10 @@ fn parse_spec<'a>(btf: &'a Btf, relo: &CoreRelo, family: Family) -> Res<Spec<'a>
                 let m = members
                     .get(idx as usize)
                     .ok_or(bad_access("member index out of range"))?;
-                spec.bit_offset += u64::from(m.bit_offset);
+                spec.bit_offset = spec
+                    .bit_offset
+                    .checked_add(u64::from(m.bit_offset))
+                    .ok_or(bad_type("offset overflows"))?;
                 if m.name_off != 0 {
                     let name = btf.member_name(m);
                     if name.is_empty() {
@@ -413,7 +427,7 @@ fn parse_spec<'a>(btf: &'a Btf, relo: &CoreRelo, family: Family) -> Res<Spec<'a>
                     idx,
                     name: None,
                 });
-                spec.bit_offset += u64::from(idx) * size(btf, id)? * 8;
+                spec.bit_offset = add_elem_bits(spec.bit_offset, idx, size(btf, id)?)?;
             }
             _ => {
                 return Err(bad_access(
@@ -431,7 +445,8 @@ fn fields_compat(lb: &Btf, mut lid: TypeId, tb: &Btf, mut tid: TypeId) -> Res<bo
         let (l, lk) = skip(lb, lid)?;
         let (t, tk) = skip(tb, tid)?;
         let (Some(lk), Some(tk)) = (lk, tk) else {
-            return Err(bad_type("void field"));
+            // libbpf reads `void` as a type of kind "unknown", compatible with nothing here.
+            return Ok(false);
         };
         if is_composite(Some(lk)) && is_composite(Some(tk)) {
             return Ok(true);
@@ -553,6 +568,7 @@ fn match_member<'a>(
         if spec.raw_len == MAX_SPEC_LEN {
             return Err(bad_access("member path too long"));
         }
+        // Member offsets are below 2^24 and paths at most `MAX_SPEC_LEN` long: no overflow.
         spec.bit_offset += u64::from(m.bit_offset);
         spec.raw_len += 1;
         let name = tb.member_name(m);
@@ -644,7 +660,7 @@ fn spec_match<'a>(
             name: None,
         });
         spec.raw_len += 1;
-        spec.bit_offset += u64::from(lacc.idx) * size(tb, tid)? * 8;
+        spec.bit_offset = add_elem_bits(spec.bit_offset, lacc.idx, size(tb, tid)?)?;
     }
     Ok(Some(spec))
 }
@@ -701,7 +717,10 @@ fn field_value(kind: CoreReloKind, spec: Option<&Spec<'_>>) -> Res<Option<Value>
             return Err(bad_type("zero-sized bitfield type"));
         }
         let mut off = bit_off / 8 / sz * sz;
-        while bit_off + bit_sz - off * 8 > sz * 8 {
+        let end = bit_off
+            .checked_add(bit_sz)
+            .ok_or(bad_type("offset overflows"))?;
+        while end - off * 8 > sz.saturating_mul(8) {
             if sz >= 8 {
                 return Err(CoreErrorKind::BitfieldTooWide);
             }
@@ -735,7 +754,7 @@ fn field_value(kind: CoreReloKind, spec: Option<&Spec<'_>>) -> Res<Option<Value>
         }
         FieldLshiftU64 => {
             // Little-endian: bits above the field's end.
-            res.val = 64u64.wrapping_sub(bit_off + bit_sz - byte_off * 8);
+            res.val = 64u64.wrapping_sub((bit_off - byte_off * 8).wrapping_add(bit_sz));
         }
         FieldRshiftU64 => {
             res.val = 64u64.wrapping_sub(bit_sz);
