@@ -72,8 +72,12 @@ fn rejections_are_found_where_the_kernel_finds_them() {
                 else {
                     continue;
                 };
+                let relocated =
+                    bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel_btf.as_ref())
+                        .and_then(Result::ok);
                 let res = verify(
-                    &Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf.as_ref()),
+                    &Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules)
+                        .with_kernel_btf(kernel_btf.as_ref()),
                     &Options::default(),
                 );
                 res.violations.first().map(|f| {

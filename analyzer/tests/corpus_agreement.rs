@@ -110,7 +110,10 @@ fn corpus_verdicts_match_the_kernel() {
             );
             continue;
         };
-        let input = Input::new(&obj, prog, rules).with_kernel_btf(kernel.as_ref());
+        let relocated = bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel.as_ref())
+            .and_then(Result::ok);
+        let input = Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules)
+            .with_kernel_btf(kernel.as_ref());
         let res = verify(&input, &Options::default());
         let ours = if res.verdict == Verdict::Accept {
             "accept"

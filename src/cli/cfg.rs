@@ -70,8 +70,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let prog = select(&obj, &args.file, Some(&args.program))?[0];
     let rules = rules_for(prog, override_type(args.prog_type.as_deref())?)?;
     let mut reached = Reached(BTreeSet::new());
+    let kbtf = super::load::kernel_btf(None)?;
+    let (relocated, _) = super::load::core_relocate(&obj, prog, kbtf);
     let res = verify_observed(
-        &Input::new(&obj, prog, rules).with_kernel_btf(super::load::kernel_btf(None)?),
+        &Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules).with_kernel_btf(kbtf),
         &opts,
         &mut reached,
     );

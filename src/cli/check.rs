@@ -273,11 +273,15 @@ fn check_object(
             };
             for prog in selected {
                 let rules = rules_for(prog, override_type)?;
-                let kbtf = if rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs {
+                let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+                    || !prog.core_relos().is_empty();
+                let kbtf = if needs_btf {
                     super::load::kernel_btf(args.btf.as_deref())?
                 } else {
                     None
                 };
+                let (relocated, core_note) = super::load::core_relocate(&obj, prog, kbtf);
+                let prog = relocated.as_ref().unwrap_or(prog);
                 let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
                 let start = Instant::now();
                 let res = verify(&input, opts);
@@ -286,6 +290,9 @@ fn check_object(
                 diags.extend(diagnostics::warnings::warnings(prog, &res));
                 let rep = report::program(prog, rules.name, &res, &diags, Some(duration));
                 human.push_str(&header(&rep));
+                if let Some(note) = core_note {
+                    human.push_str(&format!("  note: {note}\n"));
+                }
                 if args.min_kernel {
                     human.push_str(&match bpfvet_analyzer::verifier::profiles::min_kernel(
                         &input, opts,

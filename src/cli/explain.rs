@@ -64,8 +64,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Syntax::Bpfvet
     };
     let mut ex = Explainer::new(prog, &graph, syntax, only);
+    let kbtf = super::load::kernel_btf(None)?;
+    let (relocated, _) = super::load::core_relocate(&obj, prog, kbtf);
     let res = verify_observed(
-        &Input::new(&obj, prog, rules).with_kernel_btf(super::load::kernel_btf(None)?),
+        &Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules).with_kernel_btf(kbtf),
         &opts,
         &mut ex,
     );

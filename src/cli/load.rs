@@ -71,3 +71,22 @@ pub fn kernel_btf(
         })
         .as_ref())
 }
+
+/// `prog` with its CO-RE relocations resolved against `kernel`, and a note for the reader when
+/// they could not be (the compiled offsets are then used, as the analysis says).
+pub fn core_relocate(
+    obj: &Object,
+    prog: &Program,
+    kernel: Option<&bpfvet_analyzer::btf::Btf>,
+) -> (Option<Program>, Option<String>) {
+    use bpfvet_analyzer::verifier::env::core_relocated;
+    match core_relocated(obj, prog, kernel) {
+        Some(Ok(p)) => (Some(p), None),
+        Some(Err(why)) => (None, Some(format!("CO-RE relocations not resolved ({why}): the compiled offsets are used"))),
+        None if !prog.core_relos().is_empty() => (
+            None,
+            Some("CO-RE relocations not resolved (no kernel BTF; pass --btf): the compiled offsets are used".to_string()),
+        ),
+        None => (None, None),
+    }
+}

@@ -147,3 +147,22 @@ impl<'a> Input<'a> {
         self
     }
 }
+
+/// `prog` with its CO-RE relocations resolved against the kernel's BTF, as libbpf would load
+/// it; `None` when there is nothing to resolve (no records, or no BTF on either side), in which
+/// case the compiled offsets stand. An error means libbpf would refuse the object.
+pub fn core_relocated(
+    obj: &crate::program::Object,
+    prog: &crate::program::Program,
+    kernel: Option<&crate::btf::Btf>,
+) -> Option<Result<crate::program::Program, String>> {
+    if prog.core_relos().is_empty() {
+        return None;
+    }
+    let (local, target) = (obj.btf()?, kernel?);
+    Some(
+        crate::elf::relocate_core(prog, local, target)
+            .map(|r| r.program)
+            .map_err(|e| e.to_string()),
+    )
+}

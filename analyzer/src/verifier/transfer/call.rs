@@ -272,6 +272,14 @@ impl Vm<'_> {
 
     fn helper_call(&self, st: &mut AbstractState, pc: InsnIdx, id: i32) -> Res<Flow> {
         let pt = self.input.prog_type;
+        if id == crate::elf::POISON_HELPER_ID {
+            return Err(Violation::new(
+                Code::InvalidInsn,
+                pc,
+                "this instruction's CO-RE relocation matched nothing in the kernel's BTF, so the loader poisoned it; guard it with bpf_core_field_exists() or fix the type",
+                format!("invalid func unknown#{}", crate::elf::POISON_HELPER_ID),
+            ));
+        }
         let Some(h) = self.input.helpers.get(id) else {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
