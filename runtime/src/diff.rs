@@ -920,8 +920,9 @@ pub fn machine_for(
     Ok((m, prog))
 }
 
-/// Why a faulted run is a skip rather than a finding.
-fn skip_reason(f: &Fault) -> Option<String> {
+/// Why a faulted run is a skip rather than a finding (an unsupported helper or instruction,
+/// the instruction budget).
+pub fn skip_reason(f: &Fault) -> Option<String> {
     match &f.kind {
         FaultKind::UnsupportedHelper { id, name } => Some(match name {
             Some(n) => format!("unsupported helper bpf_{n}"),

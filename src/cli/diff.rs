@@ -96,6 +96,8 @@ struct KernelDoc {
     runs: u32,
     agreed: u32,
     refused: u32,
+    /// Runs our interpreter could not finish (unsupported helper ...), by reason.
+    skipped: std::collections::BTreeMap<String, u32>,
     /// Why the comparison did not happen at all.
     unavailable: Option<String>,
 }
@@ -238,6 +240,10 @@ fn kernel_compare(
                 continue;
             }
         };
+        if let Some(why) = ours.as_ref().err().and_then(diff::skip_reason) {
+            *doc.skipped.entry(why).or_default() += 1;
+            continue;
+        }
         let detail = match &ours {
             Err(f) => Some(format!(
                 "interpreter faulted ({f}), kernel returned {}",
@@ -410,8 +416,8 @@ fn render_human(d: &ProgDoc, out: &mut String) {
             None => {
                 let _ = writeln!(
                     out,
-                    "  kernel: {} packets, {} agreed (r0 and output packet), {} refused by the kernel",
-                    k.runs, k.agreed, k.refused
+                    "  kernel: {} packets, {} agreed (r0 and output packet), {} refused by the kernel, {} skipped {:?}",
+                    k.runs, k.agreed, k.refused, k.skipped.values().sum::<u32>(), k.skipped
                 );
             }
         }
