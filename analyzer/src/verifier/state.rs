@@ -157,6 +157,9 @@ pub struct Frame {
     pub return_to: InsnIdx,
     /// For callback frames (`bpf_loop` and friends): the callback's allowed return range.
     pub callback_ret: Option<(i64, i64)>,
+    /// For callback frames: the caller's stack when the callback was entered, so that what one
+    /// run of the callback changed there can be forgotten (it may run any number of times).
+    pub caller_stack_at_entry: Option<Vec<StackSlot>>,
 }
 
 impl Frame {
@@ -167,6 +170,7 @@ impl Frame {
             subprog,
             return_to,
             callback_ret: None,
+            caller_stack_at_entry: None,
         }
     }
 

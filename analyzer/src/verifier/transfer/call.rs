@@ -92,10 +92,21 @@ impl Vm<'_> {
                 }
                 ParamKind::Mem { size } => {
                     if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
-                        if v.as_ptr().is_none() {
-                            return Err(bad("pointer to memory"));
+                        match v.as_ptr() {
+                            None => return Err(bad("pointer to memory")),
+                            Some(Pointer {
+                                kind: PtrKind::Stack { .. },
+                                off,
+                                ..
+                            }) => {
+                                self.stack_bounds(pc, r, i64::from(*off), *size, false)?;
+                            }
+                            Some(_) => {
+                                self.access(st, pc, r, &v, 0, *size, Access::Read, None)?;
+                            }
                         }
-                        self.access(st, pc, r, &v, 0, *size, Access::Read, None)?;
+                        // The callee may write the memory: the caller no longer knows it.
+                        self.clobber_stack(st, &v, *size);
                     }
                 }
                 ParamKind::Unsupported(what) => {
@@ -143,6 +154,9 @@ impl Vm<'_> {
         }
         let mut callee = Frame::new(subprog, InsnIdx(pc.0 + 1));
         callee.callback_ret = callback_ret;
+        if callback_ret.is_some() {
+            callee.caller_stack_at_entry = Some(st.cur().stack.clone());
+        }
         for r in ARG_REGS {
             callee.set(r, st.reg(r).clone());
         }
@@ -172,6 +186,21 @@ impl Vm<'_> {
                         "a function returns a pointer to its own stack, which dies with it",
                         "cannot return stack pointer to the caller frame",
                     ));
+                }
+            }
+            if let Some(before) = &callee.caller_stack_at_entry {
+                // One run of the callback was explored; it may run any number of times, so
+                // every caller stack slot that run changed is unknown afterwards.
+                let caller = st.cur_mut();
+                let n = caller.stack.len().max(before.len());
+                for i in 0..n {
+                    let empty = super::super::state::StackSlot::default();
+                    let was = before.get(i).unwrap_or(&empty).clone();
+                    let slot = caller.slot_mut(i);
+                    if *slot != was {
+                        slot.spilled = None;
+                        slot.bytes = [super::super::state::StackByte::Misc; 8];
+                    }
                 }
             }
             let ret = match callee.callback_ret {
@@ -399,6 +428,7 @@ impl Vm<'_> {
             }
             Arg::WritableMem { nullable } => {
                 cx.mem = Some((r, v.clone(), false, nullable));
+                cx.mem_written = true;
             }
             Arg::FixedMem { size, write } => {
                 self.helper_mem(st, pc, h, r, &v, size, write, false)?;
@@ -567,6 +597,9 @@ impl Vm<'_> {
                 }
                 if s.umax() > 0 {
                     self.helper_mem(st, pc, h, mr, &mv, s.umax() as u32, uninit, false)?;
+                    if std::mem::take(&mut cx.mem_written) {
+                        self.clobber_stack(st, &mv, s.umax() as u32);
+                    }
                 }
             }
             Arg::AllocSize => match v.as_scalar().and_then(Scalar::as_const) {
@@ -703,6 +736,21 @@ impl Vm<'_> {
             Err(super::format::FormatError::TooManyConversions { conversions, args }) => Err(invalid(format!(
                 "the bpf_snprintf format has {conversions} conversions but the data array holds {args} values"
             ))),
+        }
+    }
+
+    /// Forgets what `size` bytes at the stack pointer `v` held, because a callee wrote them.
+    fn clobber_stack(&self, st: &mut AbstractState, v: &RegState, size: u32) {
+        if let Some(Pointer {
+            kind: PtrKind::Stack { frame },
+            off,
+            ..
+        }) = v.as_ptr()
+        {
+            let off = i64::from(*off);
+            if off >= -512 && off + i64::from(size) <= 0 {
+                self.stack_mark_written(st, *frame as usize, off, size);
+            }
         }
     }
 
@@ -1002,6 +1050,9 @@ impl Vm<'_> {
 struct CallCx {
     map: Option<u32>,
     mem: Option<(Reg, RegState, bool, bool)>,
+    /// The memory argument is read and then written by the helper (`ARG_PTR_TO_MEM` without
+    /// `MEM_RDONLY`): after the call its bytes are unknown.
+    mem_written: bool,
     alloc_size: Option<u64>,
     release: Option<u32>,
     callback: Option<u32>,

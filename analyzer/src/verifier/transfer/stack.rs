@@ -180,6 +180,9 @@ impl Vm<'_> {
                 }
             }
         }
+        if size > 8 {
+            return Ok(RegState::unknown());
+        }
         Ok(if all_zero {
             RegState::scalar_const(0)
         } else {
