@@ -31,16 +31,8 @@ const NO_CORPUS_CASE: &[(&str, &str)] = &[
         "needs an unprivileged program indexing the stack",
     ),
     (
-        "invalid-release",
-        "needs a release of a non-acquired pointer that passes the argument type check",
-    ),
-    (
         "pointer-leak",
         "needs an unprivileged program storing a pointer",
-    ),
-    (
-        "unsupported-insn",
-        "every instruction form in the corpus is supported",
     ),
     (
         "internal-error",
@@ -49,14 +41,6 @@ const NO_CORPUS_CASE: &[(&str, &str)] = &[
     (
         "complexity-budget",
         "no accepted corpus program processes over 500000 instructions",
-    ),
-    (
-        "stack-nearly-full",
-        "no accepted corpus program uses over 448 stack bytes",
-    ),
-    (
-        "deprecated-helper",
-        "the corpus uses only the _kernel/_user probe helpers",
     ),
 ];
 

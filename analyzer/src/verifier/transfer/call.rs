@@ -642,6 +642,18 @@ impl Vm<'_> {
                     ) && !p.maybe_null =>
                 {
                     if h.release {
+                        if p.ref_obj_id == 0 {
+                            return Err(Violation::new(
+                                Code::InvalidRelease,
+                                pc,
+                                format!(
+                                    "bpf_{} releases {r}, a {} the program never acquired (only pointers from lookups like bpf_sk_lookup_tcp may be released)",
+                                    h.name,
+                                    v.type_name()
+                                ),
+                                format!("R{n} must be referenced when passed to release function"),
+                            ));
+                        }
                         cx.release = Some(p.ref_obj_id);
                     }
                 }
