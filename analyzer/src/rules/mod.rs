@@ -664,44 +664,8 @@ pub mod map_type {
     pub const CGRP_STORAGE: u32 = 32;
     pub const ARENA: u32 = 33;
 
-    /// The kernel's name of a map type, as bpftool prints it.
+    /// The kernel's name of a map type, as bpftool prints it (the one table is `MapType`'s).
     pub fn name(t: u32) -> &'static str {
-        const NAMES: [&str; 34] = [
-            "unspec",
-            "hash",
-            "array",
-            "prog_array",
-            "perf_event_array",
-            "percpu_hash",
-            "percpu_array",
-            "stack_trace",
-            "cgroup_array",
-            "lru_hash",
-            "lru_percpu_hash",
-            "lpm_trie",
-            "array_of_maps",
-            "hash_of_maps",
-            "devmap",
-            "sockmap",
-            "cpumap",
-            "xskmap",
-            "sockhash",
-            "cgroup_storage",
-            "reuseport_sockarray",
-            "percpu_cgroup_storage",
-            "queue",
-            "stack",
-            "sk_storage",
-            "devmap_hash",
-            "struct_ops",
-            "ringbuf",
-            "inode_storage",
-            "task_storage",
-            "bloom_filter",
-            "user_ringbuf",
-            "cgrp_storage",
-            "arena",
-        ];
-        NAMES.get(t as usize).copied().unwrap_or("unknown")
+        crate::program::MapType(t).name().unwrap_or("unknown")
     }
 }
