@@ -20,6 +20,9 @@ mod verified;
 pub mod verify;
 pub mod violation;
 
+#[cfg(test)]
+mod tests;
+
 pub use engine::{NoObserver, Observer, Stats};
 pub use verified::{live_regs, verify_program, verify_program_observed, CtxBound, VerifiedProgram};
 pub use verify::{verify, verify_observed, Verdict, VerifyResult};

@@ -63,9 +63,11 @@ pub fn covers(old: &AbstractState, cur: &AbstractState, live: RegSet, privileged
 }
 
 fn frame_covers(old: &Frame, cur: &Frame, mask: RegSet, privileged: bool, ids: &mut IdMap) -> bool {
+    // The snapshot decides what a callback's return forgets, so it must match exactly.
     if old.subprog != cur.subprog
         || old.return_to != cur.return_to
         || old.callback_ret != cur.callback_ret
+        || old.caller_stack_at_entry != cur.caller_stack_at_entry
     {
         return false;
     }

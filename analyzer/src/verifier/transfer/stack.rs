@@ -4,7 +4,7 @@
 use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::domain::Scalar;
-use crate::verifier::state::{AbstractState, Pointer, RegState, StackByte, STACK_SIZE};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, StackByte, STACK_SIZE};
 use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
@@ -74,6 +74,20 @@ impl Vm<'_> {
                     pc,
                     format!("a pointer can only be spilled to the stack with an 8-byte store, not {size} bytes"),
                     "invalid size of register spill",
+                ));
+            }
+        }
+        if let Some(RegState::Ptr(Pointer {
+            kind: PtrKind::Stack { frame: pointee },
+            ..
+        })) = val
+        {
+            if (*pointee as usize) > frame {
+                return Err(Violation::new(
+                    Code::InvalidSpill,
+                    pc,
+                    "a pointer into a callee's stack is stored in a caller's frame, where it would outlive the callee",
+                    "cannot spill pointers to stack into stack frame of the caller",
                 ));
             }
         }
