@@ -288,17 +288,21 @@ fn check_object(
                 let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
                 let mut diags = diagnostics::build(prog, &res.violations);
                 diags.extend(diagnostics::warnings::warnings(prog, &res));
-                let rep = report::program(prog, rules.name, &res, &diags, Some(duration));
+                let mut rep = report::program(prog, rules.name, &res, &diags, Some(duration));
+                if args.min_kernel {
+                    let oldest = bpfvet_analyzer::verifier::profiles::min_kernel(&input, opts);
+                    rep.min_kernel =
+                        Some(oldest.map_or_else(|| "none".to_string(), |k| k.to_string()));
+                }
                 human.push_str(&header(&rep));
                 if let Some(note) = core_note {
                     human.push_str(&format!("  note: {note}\n"));
                 }
-                if args.min_kernel {
-                    human.push_str(&match bpfvet_analyzer::verifier::profiles::min_kernel(
-                        &input, opts,
-                    ) {
-                        Some(k) => format!("  oldest kernel that accepts it: {k}\n"),
-                        None => "  no kernel release bpfvet knows accepts it\n".to_string(),
+                if let Some(k) = &rep.min_kernel {
+                    human.push_str(&if k == "none" {
+                        "  no kernel release bpfvet knows accepts it\n".to_string()
+                    } else {
+                        format!("  oldest kernel that accepts it: {k}\n")
                     });
                 }
                 human.push_str(&render::human(prog, &diags, &srcs, &render_opts));

@@ -53,6 +53,10 @@ pub struct ProgramReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Finding>,
     pub stats: Stats,
+    /// With `--min-kernel`: the oldest kernel release under which the program is accepted
+    /// (`"none"` when no known release accepts it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_kernel: Option<String>,
 }
 
 /// A source position from BTF line info.
@@ -209,6 +213,7 @@ pub fn program(
             stack_depth: res.stack_depth.clone(),
             duration_us,
         },
+        min_kernel: None,
     }
 }
 
