@@ -27,14 +27,6 @@ const NO_CORPUS_CASE: &[(&str, &str)] = &[
         "needs a program over 1M instructions (or 4096 with --unprivileged)",
     ),
     (
-        "variable-stack-access",
-        "needs an unprivileged program indexing the stack",
-    ),
-    (
-        "pointer-leak",
-        "needs an unprivileged program storing a pointer",
-    ),
-    (
         "internal-error",
         "an internal error is a bpfvet bug: no input should trigger it",
     ),

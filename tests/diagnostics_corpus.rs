@@ -23,6 +23,11 @@ const PROFILES: &[(&str, &[&str], &str)] = &[
         &["--unprivileged", "--type", "socket_filter"],
         "unprivileged",
     ),
+    (
+        "corpus/c/socket/sockfilter_priv_only.bpf.o",
+        &["--unprivileged"],
+        "unprivileged",
+    ),
 ];
 
 fn render(object: &str, extra: &[&str]) -> String {

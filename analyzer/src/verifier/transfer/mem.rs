@@ -64,7 +64,14 @@ impl Vm<'_> {
                     Code::PointerLeak,
                     pc,
                     "unprivileged programs may not store pointers outside the stack",
-                    format!("R{r} leaks addr into mem"),
+                    format!(
+                        "R{r} leaks addr into {}",
+                        match base.as_ptr().map(|p| p.kind) {
+                            Some(PtrKind::MapValue { .. }) => "map",
+                            Some(PtrKind::Ctx) => "ctx",
+                            _ => "mem",
+                        }
+                    ),
                 ));
             }
         }
@@ -859,9 +866,9 @@ impl Vm<'_> {
                     p.var_off
                 ),
                 format!(
-                    "R{} variable stack access prohibited for !root, var_off={}",
+                    "R{} variable offset stack access prohibited for !root, var_off={}",
                     reg.num(),
-                    p.var_off
+                    p.var_off.kernel_off_str()
                 ),
             ));
         }
