@@ -275,14 +275,9 @@ impl Vm<'_> {
         src: Reg,
         from_bits: u8,
     ) -> Res<()> {
-        let v = read(st, pc, src)?;
-        writable(pc, dst)?;
-        let res = match v {
-            RegState::Scalar { v, .. } => v.sign_extend(width, u32::from(from_bits)),
-            _ => Scalar::top_of(width),
-        };
-        st.set(dst, RegState::scalar(res));
-        Ok(())
+        unary(st, pc, dst, src, Scalar::top_of(width), |v| {
+            v.sign_extend(width, u32::from(from_bits))
+        })
     }
 
     pub(super) fn neg(
@@ -292,14 +287,7 @@ impl Vm<'_> {
         width: Width,
         dst: Reg,
     ) -> Res<()> {
-        let v = read(st, pc, dst)?;
-        writable(pc, dst)?;
-        let res = match v {
-            RegState::Scalar { v, .. } => v.neg(width),
-            _ => Scalar::top_of(width),
-        };
-        st.set(dst, RegState::scalar(res));
-        Ok(())
+        unary(st, pc, dst, dst, Scalar::top_of(width), |v| v.neg(width))
     }
 
     pub(super) fn endian(
@@ -310,15 +298,31 @@ impl Vm<'_> {
         dst: Reg,
         bits: u8,
     ) -> Res<()> {
-        let v = read(st, pc, dst)?;
-        writable(pc, dst)?;
-        let res = match v {
-            RegState::Scalar { v, .. } => v.endian(op, u32::from(bits)),
-            _ => Scalar::unknown_bytes(u32::from(bits) / 8),
-        };
-        st.set(dst, RegState::scalar(res));
-        Ok(())
+        let bits = u32::from(bits);
+        unary(st, pc, dst, dst, Scalar::unknown_bytes(bits / 8), |v| {
+            v.endian(op, bits)
+        })
     }
+}
+
+/// `dst = f(src)` for a scalar `src`; a pointer (privileged programs only get here) gives
+/// `on_pointer`, a value about which nothing is known but its width.
+fn unary(
+    st: &mut AbstractState,
+    pc: InsnIdx,
+    dst: Reg,
+    src: Reg,
+    on_pointer: Scalar,
+    f: impl FnOnce(&Scalar) -> Scalar,
+) -> Res<()> {
+    let v = read(st, pc, src)?;
+    writable(pc, dst)?;
+    let res = match v {
+        RegState::Scalar { v, .. } => f(&v),
+        _ => on_pointer,
+    };
+    st.set(dst, RegState::scalar(res));
+    Ok(())
 }
 
 /// The scalar an immediate operand stands for: sign-extended to 64 bits in ALU64, its 32-bit
