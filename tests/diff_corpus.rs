@@ -27,6 +27,11 @@ const RUNS: u32 = 6;
 /// concrete value is the clamped length (3, 9, 40, ...).
 const KNOWN_ESCAPES: &[(&str, u32)] = &[];
 
+/// Programs that store an address into a map on purpose (pointer leaks, allowed for privileged
+/// loaders): the value is the address of a region in one engine's memory, so map contents
+/// differ between engines by design. Only their map comparison is waived.
+const STORES_ADDRESSES: &[&str] = &["priv_ptr_store"];
+
 #[test]
 fn every_accepted_corpus_program_diffs_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -75,6 +80,13 @@ fn every_accepted_corpus_program_diffs_clean() {
                     });
                     if known {
                         println!("known escape: {name}: {}", f.detail);
+                        continue;
+                    }
+                    if STORES_ADDRESSES.contains(&name)
+                        && f.kind == FindingKind::EngineMismatch
+                        && f.detail.starts_with("map ")
+                    {
+                        println!("address stored by design: {name}: {}", f.detail);
                         continue;
                     }
                     findings.push(format!(
