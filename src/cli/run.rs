@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use bpfvet_analyzer::isa::Insn;
 use bpfvet_analyzer::program::{MapDef, Object};
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::Input as VerifyInput;
 use bpfvet_analyzer::verifier::verify_program;
 use bpfvet_runtime::diff::{self, CtxShape, Outcome};
@@ -104,19 +104,7 @@ impl Loaded {
                 return input;
             }
         }
-        VerifyInput {
-            insns: &self.insns,
-            maps: &self.maps,
-            prog_type: self.rules,
-            helpers: HelperTable::standard(),
-            gpl: self.gpl,
-            sleepable: false,
-            attach: None,
-            btf: None,
-            func_info: &[],
-            kernel_btf: None,
-            attach_target: None,
-        }
+        VerifyInput::bare(&self.insns, &self.maps, self.rules, self.gpl)
     }
 }
 

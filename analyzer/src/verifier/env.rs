@@ -141,6 +141,29 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Instructions with no object around them (assembly, tests): no BTF, no attach target,
+    /// not sleepable.
+    pub fn bare(
+        insns: &'a [Insn],
+        maps: &'a [MapDef],
+        rules: &'a ProgTypeRules,
+        gpl: bool,
+    ) -> Self {
+        Input {
+            insns,
+            maps,
+            prog_type: rules,
+            helpers: HelperTable::standard(),
+            gpl,
+            sleepable: false,
+            attach: None,
+            btf: None,
+            func_info: &[],
+            kernel_btf: None,
+            attach_target: None,
+        }
+    }
+
     /// The same input with the kernel's BTF for BTF-typed contexts.
     pub fn with_kernel_btf(mut self, btf: Option<&'a crate::btf::Btf>) -> Self {
         self.kernel_btf = btf;

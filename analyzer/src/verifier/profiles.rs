@@ -45,22 +45,11 @@ mod tests {
     use super::*;
 
     use crate::isa::{AluOp, Insn, Operand, Reg, Width};
-    use crate::rules::{HelperTable, ProgTypeRules};
+    use crate::rules::ProgTypeRules;
 
     fn input(insns: &[Insn]) -> Input<'_> {
-        Input {
-            insns,
-            maps: &[],
-            prog_type: ProgTypeRules::by_name("socket_filter").expect("socket_filter rules"),
-            helpers: HelperTable::standard(),
-            gpl: true,
-            sleepable: false,
-            attach: None,
-            btf: None,
-            func_info: &[],
-            kernel_btf: None,
-            attach_target: None,
-        }
+        let rules = ProgTypeRules::by_name("socket_filter").expect("socket_filter rules");
+        Input::bare(insns, &[], rules, true)
     }
 
     fn alu(op: AluOp, imm: i32) -> Insn {

@@ -5,22 +5,11 @@ use super::env::{Input, Options};
 use super::violation::Code;
 use super::{verify, Verdict};
 use crate::isa::{AluOp, CallTarget, Cond, Insn, Operand, PseudoSrc, Reg, Size, Width};
-use crate::rules::{HelperTable, ProgTypeRules};
+use crate::rules::ProgTypeRules;
 
 fn input(insns: &[Insn]) -> Input<'_> {
-    Input {
-        insns,
-        maps: &[],
-        prog_type: ProgTypeRules::by_name("socket_filter").expect("socket_filter rules"),
-        helpers: HelperTable::standard(),
-        gpl: true,
-        sleepable: false,
-        attach: None,
-        btf: None,
-        func_info: &[],
-        kernel_btf: None,
-        attach_target: None,
-    }
+    let rules = ProgTypeRules::by_name("socket_filter").expect("socket_filter rules");
+    Input::bare(insns, &[], rules, true)
 }
 
 fn mov(dst: Reg, src: Operand) -> Insn {
