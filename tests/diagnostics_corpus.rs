@@ -28,6 +28,11 @@ const PROFILES: &[(&str, &[&str], &str)] = &[
         &["--unprivileged"],
         "unprivileged",
     ),
+    (
+        "corpus/c/socket/sockfilter_over_4096.bpf.o",
+        &["--unprivileged"],
+        "unprivileged",
+    ),
 ];
 
 fn render(object: &str, extra: &[&str]) -> String {

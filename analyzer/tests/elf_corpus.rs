@@ -32,7 +32,11 @@ fn corpus_objects() -> Vec<PathBuf> {
 fn check_program(obj: &Object, p: &Program, what: &str) {
     let insns = p.insns();
     let n = insns.len();
-    assert!(p.n_insns_own() > 0, "{what}: empty program");
+    if n == 0 {
+        // A zero-size function symbol: the verifier reports it as `empty-program`.
+        assert_eq!(p.n_insns_own(), 0, "{what}: empty but owns code");
+        return;
+    }
     assert!(
         p.n_insns_own() <= n,
         "{what}: own code longer than the program"
@@ -66,10 +70,11 @@ fn check_program(obj: &Object, p: &Program, what: &str) {
                 ..
             } => {
                 let t = target_of(imm);
-                assert!(
-                    (0..n as i64).contains(&t),
-                    "{what}: insn {i}: pseudo call target {t} outside 0..{n}"
-                );
+                if !(0..n as i64).contains(&t) {
+                    // A call to no function dangles outside the program, for the verifier's
+                    // `call-out-of-range`; it must never land inside some other function.
+                    continue;
+                }
                 let t = InsnIdx(t as u32);
                 assert!(
                     p.subprogs().iter().any(|s| s.start == t) || t.0 < p.n_insns_own() as u32,

@@ -105,7 +105,7 @@ def _result(ok, err, log, loader, extra=None):
     return d
 
 
-def load_libbpf(obj_path, prog_name):
+def load_libbpf(obj_path, prog_name, log_level=1):
     lib = _lib()
     del _libbpf_msgs[:]
     obj = lib.bpf_object__open_file(obj_path.encode(), None)
@@ -120,7 +120,7 @@ def load_libbpf(obj_path, prog_name):
         if name == prog_name:
             found = True
             lib.bpf_program__set_log_buf(p, buf, LOG_SIZE)
-            lib.bpf_program__set_log_level(p, 1)
+            lib.bpf_program__set_log_level(p, log_level)
         else:
             lib.bpf_program__set_autoload(p, False)
         p = lib.bpf_object__next_program(obj, p)
@@ -216,7 +216,16 @@ def is_legacy(obj_path):
 def load_program(obj_path, prog_name):
     if is_legacy(obj_path):
         return load_legacy(obj_path, prog_name)
-    return load_libbpf(obj_path, prog_name)
+    r = load_libbpf(obj_path, prog_name)
+    if not r["loaded"] and r["errno"] == "ENOSPC":
+        # The kernel fails a load whose verifier log overflowed the buffer even when the
+        # program verified (a long loop at log level 1 writes far more than 16 MiB). Without
+        # a log the verdict is the verifier's own.
+        quiet = load_libbpf(obj_path, prog_name, log_level=0)
+        if quiet["loaded"]:
+            quiet["libbpf"] = ["log level 1 overflowed the 16 MiB buffer; loaded at log level 0"]
+            return quiet
+    return r
 
 
 if __name__ == "__main__":

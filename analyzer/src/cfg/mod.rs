@@ -74,7 +74,9 @@ impl StructuralViolation {
             StructuralViolation::BackEdge { from, to } => {
                 format!("back-edge from insn {from} to {to}")
             }
-            StructuralViolation::Empty => "empty program".to_string(),
+            StructuralViolation::Empty => {
+                "(no log: bpf(BPF_PROG_LOAD) fails with E2BIG for zero instructions)".to_string()
+            }
         }
     }
 }

@@ -175,12 +175,16 @@ fn build_one(prog: &Program, v: &Violation) -> (Diagnostic, Option<InsnIdx>) {
         severity: Severity::Error,
         message: v.message.clone(),
         insn: v.insn,
-        primary: format!(
-            "{} (insn {}: `{}`)",
-            primary_text(v, reg),
-            v.insn,
-            insn_text(prog, v.insn)
-        ),
+        primary: if v.insn.idx() < prog.insns().len() {
+            format!(
+                "{} (insn {}: `{}`)",
+                primary_text(v, reg),
+                v.insn,
+                insn_text(prog, v.insn)
+            )
+        } else {
+            primary_text(v, reg)
+        },
         labels,
         notes: v.notes.clone(),
         help: help::help_for(v.code, reg),
@@ -268,8 +272,16 @@ fn primary_text(v: &Violation, reg: Option<Reg>) -> String {
         (Code::ReferenceLeak, _) => {
             "the program can return here with the reference held".to_string()
         }
-        _ => v.code.summary().trim_end_matches('.').to_lowercase(),
+        _ => lowercase_first(v.code.summary().trim_end_matches('.')),
     }
+}
+
+/// A sentence as a label: only its first letter lowered, so names like BTF or R10 survive.
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_lowercase().chain(chars).collect::<String>()
+    })
 }
 
 /// The instruction text of `insn` in `prog`, as `llvm-objdump` prints it.

@@ -208,8 +208,15 @@ fn to_codespan(prog: &Program, d: &Diagnostic, files: &mut Files<'_>) -> cs::Dia
         Severity::Error => cs::Severity::Error,
         Severity::Warning => cs::Severity::Warning,
     };
-    let (fid, range) = files.span(d.insn);
-    let mut labels = vec![cs::Label::primary(fid, range).with_message(&d.primary)];
+    let mut labels = Vec::new();
+    let mut notes = Vec::new();
+    if d.insn.idx() < prog.insns().len() {
+        let (fid, range) = files.span(d.insn);
+        labels.push(cs::Label::primary(fid, range).with_message(&d.primary));
+    } else {
+        // Nothing to point at (an empty program): the text stands alone.
+        notes.push(d.primary.clone());
+    }
     for l in &d.labels {
         let (fid, range) = files.span(l.insn);
         labels.push(cs::Label::secondary(fid, range).with_message(format!(
@@ -226,7 +233,7 @@ fn to_codespan(prog: &Program, d: &Diagnostic, files: &mut Files<'_>) -> cs::Dia
                 .with_message(format!("the same value is misused again here (insn {at})")),
         );
     }
-    let mut notes: Vec<String> = d.notes.clone();
+    notes.extend(d.notes.iter().cloned());
     notes.extend(path_note(prog, d));
     if !d.kernel_message.is_empty() {
         notes.push(format!(

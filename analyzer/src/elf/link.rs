@@ -56,6 +56,10 @@ struct Linker<'e, 'a> {
     placed: HashMap<(usize, usize), u32>,
     /// Most slots this program may have (see [`MAX_PROGRAM_SLOTS`]).
     limit: usize,
+    /// Pseudo calls and function-address loads without a relocation whose target is no
+    /// function: left for the verifier's structural check (`call-out-of-range`, at the source
+    /// line) rather than failing the whole object.
+    dangling: Vec<usize>,
 }
 
 /// Largest linked program, in slots: the kernel's `BPF_COMPLEXITY_LIMIT_INSNS`.
@@ -145,6 +149,7 @@ pub(crate) fn link(
         chunks: Vec::new(),
         placed: HashMap::new(),
         limit: MAX_PROGRAM_SLOTS.min(*budget),
+        dangling: Vec::new(),
     };
     l.place(code_idx, func)?;
     let mut i = 0;
@@ -155,6 +160,7 @@ pub(crate) fn link(
         }
         i += 1;
     }
+    l.point_dangling_past_end()?;
     l.relocs.sort_by_key(|r| r.insn);
     *budget -= l.insns.len();
     let own = code[code_idx].funcs[func].len as usize;
@@ -301,15 +307,35 @@ impl Linker<'_, '_> {
             .ok()
             .and_then(|t| Some((t, cs.func_at(t)?)));
         let Some((t, func)) = func else {
-            let section = self.elf.sec_ref(cs.sec);
-            return Err(LoadErrorKind::BadCallTarget {
-                section,
-                offset: u64::from(slot) * 8,
-                target,
-            }
-            .into());
+            self.dangling.push(out);
+            return Ok(());
         };
         self.link_call(out, (c.code, func, t), is_call)
+    }
+
+    /// A dangling call's offset was relative to its section; in the linked program it could
+    /// land inside some other placed function, so it is re-aimed just past the end, where the
+    /// verifier reports it as out of range like the kernel would.
+    fn point_dangling_past_end(&mut self) -> Result<(), LoadError> {
+        let len = self.insns.len() as i64;
+        for &out in &self.dangling {
+            let past_end =
+                i32::try_from(len - (out as i64 + 1)).map_err(|_| LoadErrorKind::TooLarge)?;
+            let aim = |imm: i32| {
+                let target = out as i64 + 1 + i64::from(imm);
+                if (0..len).contains(&target) {
+                    past_end
+                } else {
+                    imm
+                }
+            };
+            if let Insn::LdImm64 { imm, .. } | Insn::Call(CallTarget::Local(imm)) =
+                &mut self.insns[out]
+            {
+                *imm = aim(*imm);
+            }
+        }
+        Ok(())
     }
 
     /// The `(code section, function, slot)` of slot `target` in the section of `sym` (see the
@@ -583,6 +609,26 @@ pub(crate) fn attach_btf_ext(
         }
     }
     program.func_info.sort_by_key(|r| r.insn);
+    keep_one_func_info_per_insn(program);
     program.line_info.sort_by_key(|r| r.insn);
     program.core_relos.sort_by_key(|r| r.insn);
+}
+
+/// A zero-size function shares its offset with the function after it, so two func_info
+/// records can name one instruction: keep the one naming the function placed there.
+fn keep_one_func_info_per_insn(program: &mut Program) {
+    let records = std::mem::take(&mut program.func_info);
+    let mut kept: Vec<FuncInfo> = Vec::with_capacity(records.len());
+    for r in records {
+        match kept.last_mut() {
+            Some(prev) if prev.insn == r.insn => {
+                let placed = program.subprogs.iter().find(|s| s.start == r.insn);
+                if placed.is_some_and(|s| s.name == r.name) {
+                    *prev = r;
+                }
+            }
+            _ => kept.push(r),
+        }
+    }
+    program.func_info = kept;
 }

@@ -130,10 +130,10 @@ pub(crate) struct CodeSection {
 impl CodeSection {
     /// The function containing slot `slot`.
     pub(crate) fn func_at(&self, slot: u32) -> Option<usize> {
-        let i = self
-            .funcs
-            .partition_point(|f| f.start <= slot)
-            .checked_sub(1)?;
+        // Sized functions never overlap, so the last sized one starting at or before `slot` is
+        // the only candidate; zero-size functions (empty programs) contain no slot.
+        let end = self.funcs.partition_point(|f| f.start <= slot);
+        let i = self.funcs[..end].iter().rposition(|f| f.len > 0)?;
         (slot - self.funcs[i].start < self.funcs[i].len).then_some(i)
     }
 }
@@ -219,9 +219,8 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
         if end.is_none() {
             return Err(bad("extends past the end of the section").into());
         }
-        if sym.size == 0 {
-            continue;
-        }
+        // A zero-size function stays: as a program it is reported as `empty-program` (libbpf
+        // refuses the object as "corrupted"), and a call to it finds no function to land in.
         // Both fit in u32 slots: they are bounded by `n_slots` above.
         funcs.push(Func {
             name: sym.name.clone(),
@@ -231,17 +230,19 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
     }
     funcs.sort_by_key(|f| (f.start, f.len));
     funcs.dedup_by(|b, a| a.start == b.start && a.len == b.len);
-    for w in funcs.windows(2) {
+    let sized: Vec<&Func> = funcs.iter().filter(|f| f.len > 0).collect();
+    for w in sized.windows(2) {
         if w[1].start < w[0].start + w[0].len {
-            return Err(bad_func(elf, sec, &w[1], "overlaps another function"));
+            return Err(bad_func(elf, sec, w[1], "overlaps another function"));
         }
     }
-    if funcs.is_empty() && n_slots > 0 {
+    if sized.is_empty() && n_slots > 0 {
         funcs.push(Func {
             name: elf.sections[sec as usize].name.clone(),
             start: 0,
             len: n_slots,
         });
+        funcs.sort_by_key(|f| (f.start, f.len));
     }
     Ok(funcs)
 }

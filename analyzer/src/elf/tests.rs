@@ -757,25 +757,41 @@ fn relocation_errors() {
 }
 
 #[test]
-fn call_target_errors() {
+fn dangling_calls_load_and_point_out_of_the_program() {
+    // No function at the target: the object still loads and the call stays out of range, for
+    // the verifier to report at its source line.
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(10), Insn::Exit]);
     b.func("prog", x, 0, 2);
-    assert!(matches!(
-        kind(&b.build()),
-        LoadErrorKind::BadCallTarget {
-            target: 11,
-            offset: 0,
-            ..
-        }
-    ));
+    let obj = load(&b.build()).unwrap();
+    let p = &obj.programs()[0];
+    assert_eq!(p.insns()[0], local_call(10));
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(-5), Insn::Exit]);
     b.func("prog", x, 0, 2);
-    assert!(matches!(
-        kind(&b.build()),
-        LoadErrorKind::BadCallTarget { target: -4, .. }
-    ));
+    let obj = load(&b.build()).unwrap();
+    let p = &obj.programs()[0];
+    assert_eq!(p.insns()[0], local_call(-5));
+    // Slot 3 of `xdp` is in no function, but after linking slot 3 holds `.text`'s helper: the
+    // dangling call must not silently become a call to it.
+    let mut b = ElfBuilder::new();
+    let x = b.code(
+        "xdp",
+        &[local_call(-1), local_call(1), Insn::Exit, Insn::Exit],
+    );
+    let t = b.code(".text", &[mov(Reg::R0, 1), Insn::Exit]);
+    b.func("prog", x, 0, 3);
+    let helper = b.func("helper", t, 0, 2);
+    b.rel(x, 0, helper, R_64_32);
+    let obj = load(&b.build()).unwrap();
+    let p = &obj.programs()[0];
+    assert_eq!(p.insns().len(), 5);
+    assert_eq!(p.insns()[0], local_call(2));
+    assert_eq!(p.insns()[1], local_call(3), "aimed just past the end");
+}
+
+#[test]
+fn call_target_errors() {
     // A relocated call into `.text` past its end.
     let mut b = ElfBuilder::new();
     let x = b.code("xdp", &[local_call(7), Insn::Exit]);
@@ -933,4 +949,19 @@ fn kconfig_and_ksym_externs() {
             name: "bpf_prog_active".into()
         })
     );
+}
+
+#[test]
+fn zero_size_function_is_an_empty_program() {
+    let mut b = ElfBuilder::new();
+    let x = b.code("xdp", &[mov(Reg::R0, 0), Insn::Exit]);
+    b.func("empty", x, 0, 0);
+    b.func("prog", x, 0, 2);
+    let obj = load(&b.build()).unwrap();
+    let progs: Vec<_> = obj
+        .programs()
+        .iter()
+        .map(|p| (p.name(), p.insns().len()))
+        .collect();
+    assert_eq!(progs, [("empty", 0), ("prog", 2)]);
 }

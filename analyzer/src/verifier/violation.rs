@@ -130,7 +130,7 @@ codes! {
     PointerLeak = "pointer-leak",
     /// A helper bpfvet does not yet know the signature of.
     UnsupportedHelper = "unsupported-helper",
-    /// A context bpfvet does not model yet (BTF-typed program arguments).
+    /// A BTF-typed context bpfvet cannot type: no kernel BTF, or no attach target in it.
     UnsupportedCtx = "unsupported-ctx",
     /// An instruction that does not decode: unknown opcode, bad register, reserved bits set.
     InvalidInsn = "invalid-insn",
