@@ -8,7 +8,7 @@
 //!   ALU transfer function ([`Scalar::alu`]) and branch refinement ([`Scalar::refine`]).
 //!
 //! Every domain is generic over a sealed [`Word`] so the same code is proven sound by exhaustion at
-//! 4 and 8 bits in the tests. Bottom is `None` wherever an operation can discover infeasibility.
+//! 4 bits in the tests (and sampled at 8 and 64 bits). Bottom is `None` wherever an operation can discover infeasibility.
 #![forbid(unsafe_code)]
 // Transfer functions are named after the BPF operations (`add`, `shl`, ...) and take domain
 // values, not numbers: implementing `std::ops` would suggest arithmetic on concrete values.

@@ -31,6 +31,8 @@
 //! See `docs/lattice.md` for the precision measured against a model of the kernel.
 
 pub mod alu;
+#[cfg(test)]
+pub(crate) mod exhaust;
 mod parts;
 mod reduce;
 pub mod refine;

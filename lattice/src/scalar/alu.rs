@@ -199,6 +199,16 @@ impl<W: WideWord> ScalarOf<W> {
             .fold(0u64, |acc, k| acc | 1 << k)
     }
 
+    /// [`Self::shift_amounts`] for shifts, nothing for other operators (it walks up to `bits`
+    /// candidate amounts, which is wasted work on the hot `add` path).
+    #[inline]
+    fn amounts_if_shift<V: Word>(op: AluOp, p: Parts<V>, bits: u32) -> u64 {
+        match op {
+            AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => Self::shift_amounts(p, bits),
+            _ => 0,
+        }
+    }
+
     /// Applies one operator on one width's views. `amounts` is the shift-amount set.
     fn parts_op<V: Word>(op: AluOp, a: Parts<V>, b: Parts<V>, amounts: u64) -> Parts<V> {
         match op {
@@ -229,7 +239,7 @@ impl<W: WideWord> ScalarOf<W> {
                 {
                     return a;
                 }
-                let amounts = Self::shift_amounts(fb, W::BITS);
+                let amounts = Self::amounts_if_shift(op, fb, W::BITS);
                 let full = if op == AluOp::Lsh {
                     // For `k >= 32` only sub-register bits survive: use the sub-register views too.
                     let ha = a.half();
@@ -254,7 +264,7 @@ impl<W: WideWord> ScalarOf<W> {
             }
             Width::W32 => {
                 let (ha, hb) = (a.half(), b.half());
-                let amounts = Self::shift_amounts(hb, W::Half::BITS);
+                let amounts = Self::amounts_if_shift(op, hb, W::Half::BITS);
                 Self::zext_parts(Self::parts_op(op, ha, hb, amounts), a)
             }
         }
@@ -392,17 +402,27 @@ type DocLinks<W> = (URange<W>, SRange<W>);
 
 #[cfg(test)]
 mod tests {
+    use super::super::exhaust;
     use super::super::testkit::{family, members, sample64, sweep_binary};
     use super::*;
     use crate::word::U4;
 
+    /// Every pair of the sweep family and every pair of members at 4 bits (exhaustive), a sample
+    /// of pairs at 8 bits with `SLOW_TESTS=1`, and 64-bit samples around the type boundaries.
     fn sweep_op(op: AluOp) {
+        let fam = exhaust::sweep_family::<U4>();
         for width in [Width::W64, Width::W32] {
             let name = format!("{op:?}/{width:?}");
-            sweep_binary::<U4>(
+            let swept = exhaust::binary::<U4>(
                 &name,
+                &fam,
                 |a, b| ScalarOf::alu(op, width, a, b),
                 |x, y| eval_width(op, width, x, y),
+            );
+            assert_eq!(swept.cases, (fam.len() * fam.len()) as u64);
+            println!(
+                "{name}: {} pairs, {} member pairs",
+                swept.cases, swept.members
             );
             if super::super::testkit::slow() {
                 sweep_binary::<u8>(
@@ -480,53 +500,72 @@ mod tests {
         sweep_op(AluOp::Arsh);
     }
 
-    fn sweep_unary<W: WideWord>(
-        name: &str,
-        abs: impl Fn(ScalarOf<W>) -> ScalarOf<W>,
-        conc: impl Fn(W) -> W,
-    ) {
-        for a in family::<W>() {
-            let r = abs(a);
-            for x in members(&a) {
-                assert!(r.contains(conc(x)), "{name}: {a} -> {r} misses {x}");
+    /// Unary operators are cheap enough to sweep the full 4-bit family (every tnum, every interval
+    /// view and the best abstraction of every subset of words) in every run, member by member.
+    #[test]
+    fn soundness_neg_zext_trunc_sext() {
+        let fam = exhaust::full_family::<U4>();
+        let mut swept = Vec::new();
+        let mut run =
+            |name: &str, abs: &dyn Fn(ScalarOf<U4>) -> ScalarOf<U4>, conc: &dyn Fn(U4) -> U4| {
+                swept.push(exhaust::unary(name, &fam, abs, conc));
+            };
+        run("neg64", &|a| a.neg(Width::W64), &|x| x.wrapping_neg());
+        run("neg32", &|a| a.neg(Width::W32), &|x| {
+            U4::zext(x.lo().wrapping_neg())
+        });
+        run("zext32", &ScalarOf::zext32, &|x| U4::zext(x.lo()));
+        for bits in 1..=4 {
+            run("trunc", &|a| a.trunc(bits), &|x| x & U4::low_mask(bits));
+            run("to_le", &|a| a.to_le(bits), &|x| x & U4::low_mask(bits));
+            run("sext64", &|a| a.sign_extend(bits, Width::W64), &|x| {
+                x.sext_from(bits)
+            });
+        }
+        for bits in 1..=2 {
+            run("sext32", &|a| a.sign_extend(bits, Width::W32), &|x| {
+                U4::zext(x.lo().sext_from(bits))
+            });
+        }
+        let total = exhaust::total(swept);
+        assert_eq!(total.cases, fam.len() as u64 * (3 + 3 * 4 + 2));
+        println!("unary: {} cases, {} members", total.cases, total.members);
+        if super::super::testkit::slow() {
+            for a in family::<u8>() {
+                for bits in 1..=8 {
+                    let (t, e) = (a.trunc(bits), a.sign_extend(bits, Width::W64));
+                    for x in members(&a) {
+                        assert!(t.contains(x & u8::low_mask(bits)), "trunc {bits} {a} {x}");
+                        assert!(e.contains(x.sext_from(bits)), "sext {bits} {a} {x}");
+                    }
+                }
             }
         }
     }
 
+    /// Loads of a known width at 4 and 8 bits: exactly the zero-extended (or sign-extended) words
+    /// of that width, member by member.
     #[test]
-    fn soundness_neg_zext_trunc_sext() {
-        sweep_unary::<U4>("neg64", |a| a.neg(Width::W64), |x| x.wrapping_neg());
-        sweep_unary::<U4>(
-            "neg32",
-            |a| a.neg(Width::W32),
-            |x| U4::zext(x.lo().wrapping_neg()),
-        );
-        sweep_unary::<U4>("zext32", ScalarOf::zext32, |x| U4::zext(x.lo()));
-        for bits in 1..=4 {
-            sweep_unary::<U4>("trunc", |a| a.trunc(bits), |x| x & U4::low_mask(bits));
-            sweep_unary::<U4>(
-                "sext64",
-                |a| a.sign_extend(bits, Width::W64),
-                |x| x.sext_from(bits),
-            );
-        }
-        for bits in 1..=2 {
-            sweep_unary::<U4>(
-                "sext32",
-                |a| a.sign_extend(bits, Width::W32),
-                |x| U4::zext(x.lo().sext_from(bits)),
-            );
-        }
-        if super::super::testkit::slow() {
-            for bits in 1..=8 {
-                sweep_unary::<u8>(
-                    "sext64",
-                    |a| a.sign_extend(bits, Width::W64),
-                    |x| x.sext_from(bits),
-                );
-                sweep_unary::<u8>("trunc", |a| a.trunc(bits), |x| x & u8::low_mask(bits));
+    fn loads_are_exact_small() {
+        fn check<W: WideWord>() -> u64 {
+            let mut n = 0;
+            for bits in 0..=W::BITS {
+                let l = ScalarOf::<W>::unknown_bits(bits);
+                let want: Vec<W> = crate::word::all_values::<W>()
+                    .filter(|&x| x & !W::low_mask(bits) == W::ZERO)
+                    .collect();
+                assert_eq!(members(&l), want, "unknown_bits({bits})");
+                if bits > 0 {
+                    let sx = l.sign_extend(bits, Width::W64);
+                    let mut want: Vec<W> = want.iter().map(|x| x.sext_from(bits)).collect();
+                    want.sort();
+                    assert_eq!(members(&sx), want, "sign-extended {bits}");
+                }
+                n += 1;
             }
+            n
         }
+        assert_eq!(check::<U4>() + check::<u8>(), 5 + 9);
     }
 
     #[test]

@@ -17,7 +17,12 @@
 //!    `u` and `s` and leaves the low half alone.
 //! 3. The tnum is intersected with `tnum_range` of each range (signed ones through the sign flip).
 //!
-//! Rounds repeat until nothing changes; the result is then a fixpoint, so `reduce` is idempotent.
+//! The specification repeats rounds until nothing changes; the result is then a fixpoint, so
+//! `reduce` is idempotent. The implementation reaches the same fixpoint with less work: every step
+//! preserves `γ`, so the exact hulls of step 2 are final after the first round, and so is step 3;
+//! only the low-half step can still move (the arcs of the now tighter full ranges, the low tnum met
+//! with the now tighter low hulls), so only that step is repeated, and only while the low hulls
+//! move. A constant view decides everything at once. The tests compare it with the rounds.
 //! An empty `γ` is detected exactly (the extreme searches are exact), and gives `None`.
 //! Because the full-width bounds are the exact hull of `γ`, they are at least as tight as anything
 //! the kernel's `reg_bounds_sync` derives.
@@ -156,14 +161,15 @@ fn last_from<W: WideWord>(
     (cand >= to).then_some(cand)
 }
 
-/// Exact unsigned `[min, max]` of `{ x ∈ t ∩ u ∩ s | lo(x) ∈ low }`.
+/// Exact unsigned `[min, max]` of `{ x ∈ t ∩ u ∩ s | lo(x) ∈ low }`, given the smallest and largest
+/// members of `low` (the caller has them as the low hulls, so they are not searched again).
 fn extremes<W: WideWord>(
     t: Tnum<W>,
     u: URange<W>,
     s: SRange<W>,
     low: &HalfSet<W::Half>,
+    (l_min, l_max): (W::Half, W::Half),
 ) -> Option<(W, W)> {
-    let (l_min, l_max) = (low.min()?, low.max()?);
     let t_hi = t.hi();
     let ps = pieces(u, s);
     let min = ps
@@ -190,43 +196,29 @@ fn with_lo<W: WideWord>(t: Tnum<W>, lo: Tnum<W::Half>) -> Tnum<W> {
     Tnum::from_halves(t.hi(), lo)
 }
 
-impl<W: WideWord> ScalarOf<W> {
-    /// Reduces the five views to a common fixpoint; `None` if they contradict (empty `γ`).
-    pub fn reduce(
-        t: Tnum<W>,
-        u: URange<W>,
-        s: SRange<W>,
-        u32: URange<W::Half>,
-        s32: SRange<W::Half>,
-    ) -> Option<Self> {
-        let mut cur = ScalarOf {
-            var_off: t,
-            u,
-            s,
-            u32,
-            s32,
-        };
-        // Each round only shrinks the views; a handful of rounds always suffices in practice.
-        for _ in 0..64 {
-            let next = cur.round()?;
-            if next == cur {
-                return Some(cur);
-            }
-            cur = next;
-        }
-        debug_assert!(false, "reduce did not converge: {cur:?}");
-        Some(cur)
-    }
-
-    fn round(self) -> Option<Self> {
-        let ScalarOf {
-            var_off: t,
-            u,
-            s,
-            mut u32,
-            mut s32,
-        } = self;
-        let hb = W::Half::BITS;
+/// Steps 1 of a round on the low half: the arcs of the full ranges (if `arcs`), then `t_lo` met
+/// with the `tnum_range` of the low ranges, then the exact hulls of `L = t_lo ∩ u32 ∩ s32`.
+/// Returns the new `(t_lo, u32, s32)` and the ranges `t_lo` was met with.
+#[allow(
+    clippy::type_complexity,
+    reason = "one tuple of views, named at the call sites"
+)]
+#[inline]
+fn low_step<W: WideWord>(
+    t_lo: Tnum<W::Half>,
+    u: URange<W>,
+    s: SRange<W>,
+    mut u32: URange<W::Half>,
+    mut s32: SRange<W::Half>,
+    arcs: bool,
+) -> Option<(
+    Tnum<W::Half>,
+    URange<W::Half>,
+    SRange<W::Half>,
+    (URange<W::Half>, SRange<W::Half>),
+)> {
+    let hb = W::Half::BITS;
+    if arcs {
         // 64 -> 32: the low halves of a short full-width interval form one arc.
         let span_u = u.hi().to_u128() - u.lo().to_u128();
         if span_u >> hb == 0 {
@@ -240,42 +232,149 @@ impl<W: WideWord> ScalarOf<W> {
             u32 = u32.meet(au)?;
             s32 = s32.meet(as_)?;
         }
-        // Exact hulls of the low-half set.
-        let t_lo = t
-            .lo()
-            .meet(Tnum::range(u32.lo(), u32.hi()))?
-            .meet(tnum_srange(s32))?;
-        let low = HalfSet::new(t_lo, u32, s32);
-        let u32 = URange::new(low.min()?, low.max()?)?;
-        let flipped = HalfSet::new(
-            t_lo.flip_sign(),
-            URange::new(s32.lo() ^ W::Half::SIGN, s32.hi() ^ W::Half::SIGN)?,
-            SRange::new(u32.lo() ^ W::Half::SIGN, u32.hi() ^ W::Half::SIGN)
-                .unwrap_or_else(SRange::full),
-        );
-        let s32 = SRange::new(
-            flipped.min()? ^ W::Half::SIGN,
-            flipped.max()? ^ W::Half::SIGN,
-        )?;
-        // Recompute the low set with the tightened views (keeps the full-width search exact).
-        let low = HalfSet::new(t_lo, u32, s32);
-        let t = with_lo(t, t_lo);
-        // Exact full-width extremes, unsigned then signed (through the sign flip).
-        let (umin, umax) = extremes(t, u, s, &low)?;
-        let su = URange::new(s.lo() ^ W::SIGN, s.hi() ^ W::SIGN)?;
-        let us = SRange::new(u.lo() ^ W::SIGN, u.hi() ^ W::SIGN).unwrap_or_else(SRange::full);
-        let (smin, smax) = extremes(t.flip_sign(), su, us, &low)?;
-        let u = URange::new(umin, umax)?;
-        let s = SRange::new(smin ^ W::SIGN, smax ^ W::SIGN)?;
-        // Ranges -> tnum.
-        let t = t.meet(Tnum::range(umin, umax))?.meet(tnum_srange(s))?;
-        Some(ScalarOf {
+    }
+    // Exact hulls of the low-half set.
+    let t_lo = t_lo
+        .meet(Tnum::range(u32.lo(), u32.hi()))?
+        .meet(tnum_srange(s32))?;
+    let met = (u32, s32);
+    let low = HalfSet::new(t_lo, u32, s32);
+    let u32 = URange::new(low.min()?, low.max()?)?;
+    let flipped = HalfSet::new(
+        t_lo.flip_sign(),
+        URange::new(s32.lo() ^ W::Half::SIGN, s32.hi() ^ W::Half::SIGN)?,
+        SRange::new(u32.lo() ^ W::Half::SIGN, u32.hi() ^ W::Half::SIGN)
+            .unwrap_or_else(SRange::full),
+    );
+    let s32 = SRange::new(
+        flipped.min()? ^ W::Half::SIGN,
+        flipped.max()? ^ W::Half::SIGN,
+    )?;
+    Some((t_lo, u32, s32, met))
+}
+
+impl<W: WideWord> ScalarOf<W> {
+    /// Reduces the five views to a common fixpoint; `None` if they contradict (empty `γ`).
+    ///
+    /// The same fixpoint as repeating [`ScalarOf::round`] until nothing changes (the tests compare
+    /// the two), computed with less work: every step preserves `γ`, so after the first round the
+    /// full-width ranges are the exact hulls of `γ` for good and the tnum already lies inside their
+    /// `tnum_range`; what can still move is the low half (the arcs of the new full ranges, and the
+    /// low tnum against the new low hulls), so only the low step is repeated, and only while the
+    /// low hulls move. A constant view short-cuts everything.
+    pub fn reduce(
+        t: Tnum<W>,
+        u: URange<W>,
+        s: SRange<W>,
+        u32: URange<W::Half>,
+        s32: SRange<W::Half>,
+    ) -> Option<Self> {
+        let input = ScalarOf {
             var_off: t,
             u,
             s,
             u32,
             s32,
-        })
+        };
+        // A known value: γ is that value or nothing.
+        if let Some(v) = t.is_const().or(u.is_const()).or(s.is_const()) {
+            return input.contains(v).then(|| Self::constant(v));
+        }
+        let (mut cur, settled) = input.round_flagged()?;
+        if settled {
+            return Some(cur);
+        }
+        // The arcs of the full ranges were taken from the input ranges; redo them once if the
+        // round tightened those.
+        let mut arcs = cur.u != u || cur.s != s;
+        // Each step only shrinks the low views; two or three steps suffice in practice.
+        for _ in 0..64 {
+            let (t_lo, u32, s32, met) =
+                low_step::<W>(cur.var_off.lo(), cur.u, cur.s, cur.u32, cur.s32, arcs)?;
+            let next = ScalarOf {
+                var_off: with_lo(cur.var_off, t_lo),
+                u32,
+                s32,
+                ..cur
+            };
+            // If the hulls equal the ranges `t_lo` was just met with, another step would meet it
+            // with the same ranges and find the same hulls: `next` is the fixpoint.
+            if next == cur || (u32, s32) == met {
+                return Some(next);
+            }
+            cur = next;
+            arcs = false;
+        }
+        debug_assert!(false, "reduce did not converge: {cur:?}");
+        Some(cur)
+    }
+
+    /// One full round of the reduction (the specification of [`ScalarOf::reduce`]'s fixpoint).
+    #[cfg(test)]
+    pub(crate) fn round(self) -> Option<Self> {
+        self.round_flagged().map(|(r, _)| r)
+    }
+
+    /// One full round; the flag says the result is already a fixpoint of the round: the full ranges
+    /// did not move (their arcs are already applied), the low hulls equal the ranges the low tnum
+    /// was met with, and the last step left the low tnum alone.
+    fn round_flagged(self) -> Option<(Self, bool)> {
+        let ScalarOf {
+            var_off: t,
+            u,
+            s,
+            u32,
+            s32,
+        } = self;
+        let (t_lo, u32, s32, met) = low_step::<W>(t.lo(), u, s, u32, s32, true)?;
+        let low = HalfSet::new(t_lo, u32, s32);
+        let t = with_lo(t, t_lo);
+        // Exact full-width extremes, unsigned then signed (through the sign flip).
+        let l_ext = (u32.lo(), u32.hi());
+        let (umin, umax) = extremes(t, u, s, &low, l_ext)?;
+        let su = URange::new(s.lo() ^ W::SIGN, s.hi() ^ W::SIGN)?;
+        let us = SRange::new(u.lo() ^ W::SIGN, u.hi() ^ W::SIGN).unwrap_or_else(SRange::full);
+        let (smin, smax) = extremes(t.flip_sign(), su, us, &low, l_ext)?;
+        let nu = URange::new(umin, umax)?;
+        let ns = SRange::new(smin ^ W::SIGN, smax ^ W::SIGN)?;
+        // Ranges -> tnum.
+        let nt = t.meet(Tnum::range(umin, umax))?.meet(tnum_srange(ns))?;
+        let settled = nu == u && ns == s && (u32, s32) == met && nt.lo() == t_lo;
+        Some((
+            ScalarOf {
+                var_off: nt,
+                u: nu,
+                s: ns,
+                u32,
+                s32,
+            },
+            settled,
+        ))
+    }
+
+    /// The reduction as specified: [`ScalarOf::round`] repeated until nothing changes.
+    #[cfg(test)]
+    pub(crate) fn reduce_by_rounds(
+        t: Tnum<W>,
+        u: URange<W>,
+        s: SRange<W>,
+        u32: URange<W::Half>,
+        s32: SRange<W::Half>,
+    ) -> Option<Self> {
+        let mut cur = ScalarOf {
+            var_off: t,
+            u,
+            s,
+            u32,
+            s32,
+        };
+        loop {
+            let next = cur.round()?;
+            if next == cur {
+                return Some(cur);
+            }
+            cur = next;
+        }
     }
 }
 
@@ -321,6 +420,15 @@ mod tests {
                     })
                     .collect();
                 let r = S::reduce(t, u, s, u32, s32);
+                // The shortcut reduction reaches exactly the fixpoint of the full rounds.
+                assert_eq!(
+                    r,
+                    S::reduce_by_rounds(t, u, s, u32, s32),
+                    "{t:?} {u:?} {s:?} {u32:?} {s32:?}"
+                );
+                if let Some(r) = r {
+                    assert_eq!(r.round(), Some(r), "not a fixpoint of the round");
+                }
                 n += 1;
                 match r {
                     None => assert!(
@@ -340,10 +448,101 @@ mod tests {
                 }
             }
         }
-        assert!(n > 3000);
+        assert!(n > 3000, "{n}");
         // The sweep family is made of reduced values.
         for a in family::<U4>() {
             assert_eq!(S::reduce(a.var_off, a.u, a.s, a.u32, a.s32), Some(a));
+        }
+    }
+}
+
+#[cfg(test)]
+mod shortcut_tests {
+    use super::super::testkit::{random64, seeds64, slow, Rng};
+    use super::*;
+    use crate::word::U4;
+
+    /// At 4 bits, every combination of a tnum with every unsigned range, and of every signed range
+    /// with every sub-register range pair, against the full-round reduction.
+    #[test]
+    fn shortcut_equals_rounds_small() {
+        type S = ScalarOf<U4>;
+        let top = S::top();
+        let mut n = 0u64;
+        for t in Tnum::<U4>::all() {
+            for u in URange::<U4>::all() {
+                let want = S::reduce_by_rounds(t, u, top.s, top.u32, top.s32);
+                assert_eq!(
+                    S::reduce(t, u, top.s, top.u32, top.s32),
+                    want,
+                    "{t:?} {u:?}"
+                );
+                n += 1;
+            }
+        }
+        for s in SRange::<U4>::all() {
+            for u32 in URange::<crate::word::U2>::all() {
+                for s32 in SRange::<crate::word::U2>::all() {
+                    for t in [
+                        top.var_off,
+                        Tnum::unwrap_new(U4::new(0b0100), U4::new(0b1011)),
+                    ] {
+                        let want = S::reduce_by_rounds(t, top.u, s, u32, s32);
+                        assert_eq!(
+                            S::reduce(t, top.u, s, u32, s32),
+                            want,
+                            "{s:?} {u32:?} {s32:?}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 10_000, "{n}");
+    }
+
+    /// At 8 and 64 bits, random unreduced views around the boundary seeds.
+    #[test]
+    fn shortcut_equals_rounds_wide() {
+        let mut rng = Rng::new(17);
+        let iters = if slow() { 300_000 } else { 20_000 };
+        for _ in 0..iters {
+            let a = random64(&mut rng, &seeds64());
+            let b = random64(&mut rng, &seeds64());
+            let c = random64(&mut rng, &seeds64());
+            // Views of different scalars, so they disagree and need reducing.
+            let args = (
+                a.var_off(),
+                b.urange(),
+                c.srange(),
+                a.urange32(),
+                b.srange32(),
+            );
+            let want = ScalarOf::reduce_by_rounds(args.0, args.1, args.2, args.3, args.4);
+            assert_eq!(
+                ScalarOf::reduce(args.0, args.1, args.2, args.3, args.4),
+                want,
+                "{args:?}"
+            );
+        }
+        let vals: Vec<u8> = crate::word::all_values::<u8>().collect();
+        for _ in 0..iters {
+            let pick = |rng: &mut Rng| vals[rng.below(256)];
+            let (v, m) = (pick(&mut rng), pick(&mut rng) & pick(&mut rng));
+            let t = Tnum::unwrap_new(v & !m, m);
+            let (x, y) = (pick(&mut rng), pick(&mut rng));
+            let u = URange::new(x.min(y), x.max(y)).unwrap();
+            let (x, y) = (pick(&mut rng), pick(&mut rng));
+            let s = SRange::new(x.smin_of(y), x.smax_of(y)).unwrap();
+            let (x, y) = (pick(&mut rng).lo(), pick(&mut rng).lo());
+            let u32 = URange::new(x.min(y), x.max(y)).unwrap();
+            let s32 = SRange::full();
+            let want = ScalarOf::reduce_by_rounds(t, u, s, u32, s32);
+            assert_eq!(
+                ScalarOf::reduce(t, u, s, u32, s32),
+                want,
+                "{t:?} {u:?} {s:?} {u32:?}"
+            );
         }
     }
 }

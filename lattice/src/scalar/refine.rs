@@ -295,17 +295,12 @@ impl<W: WideWord> ScalarOf<W> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::exhaust::{self, holds};
     use super::super::testkit::{budget, family, members, pairs, random64, seeds64, slow, Rng};
     use super::*;
     use crate::word::U4;
 
-    fn holds<W: WideWord>(cond: Cond, width: Width, x: W, y: W) -> bool {
-        match width {
-            Width::W64 => cond.eval(x, y),
-            Width::W32 => cond.eval(x.lo(), y.lo()),
-        }
-    }
-
+    /// Sampled pairs (for the 8-bit family, where every pair is too many).
     fn sweep<W: WideWord>(cond: Cond) {
         let fam = family::<W>();
         for width in [Width::W64, Width::W32] {
@@ -331,7 +326,17 @@ mod tests {
     }
 
     fn check(cond: Cond) {
-        sweep::<U4>(cond);
+        // Exhaustive at 4 bits: every pair of the sweep family, both outcomes, every member pair.
+        let fam = exhaust::sweep_family::<U4>();
+        for width in [Width::W64, Width::W32] {
+            let name = format!("{cond:?}/{width:?}");
+            let swept = exhaust::refine::<U4>(&name, &fam, cond, width);
+            assert_eq!(swept.cases, 2 * (fam.len() * fam.len()) as u64);
+            println!(
+                "{name}: {} cases, {} member pairs",
+                swept.cases, swept.members
+            );
+        }
         if slow() {
             sweep::<u8>(cond);
         }

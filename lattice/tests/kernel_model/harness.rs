@@ -5,6 +5,7 @@
 )]
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use bpfvet_lattice::{AluOp, Cond, ScalarOf, WideWord, Width, Word};
 
@@ -89,52 +90,108 @@ impl Stats {
 }
 
 fn all<W: Word>() -> impl Iterator<Item = W> {
+    assert!(
+        W::BITS <= 8,
+        "the harness enumerates words of at most 8 bits"
+    );
     (0..1u128 << W::BITS).map(W::from_u128)
+}
+
+/// A set of words of at most 8 bits, as a bit set (no allocation on the hot path).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Set([u64; 4]);
+
+impl Set {
+    pub fn insert<W: Word>(&mut self, x: W) {
+        let i = x.to_u128() as usize;
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+    pub fn has<W: Word>(&self, x: W) -> bool {
+        let i = x.to_u128() as usize;
+        self.0[i >> 6] >> (i & 63) & 1 == 1
+    }
+    pub fn len(&self) -> u32 {
+        self.0.iter().map(|w| w.count_ones()).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == [0; 4]
+    }
+    pub fn iter<W: Word>(&self) -> impl Iterator<Item = W> + '_ {
+        all::<W>().filter(|&x| self.has(x))
+    }
+    /// The set as an index (only for 4-bit words: 16 members fit in the low 16 bits).
+    fn index16(&self) -> usize {
+        self.0[0] as usize & 0xffff
+    }
+}
+
+/// `|γ(α(S))|` for every set `S` of 4-bit words (index = the set as a 16-bit mask), built once:
+/// the best abstraction of the exact result without a join per case.
+fn best_sizes4<W: WideWord>() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let vals: Vec<W> = all::<W>().collect();
+        let mut alphas: Vec<Option<ScalarOf<W>>> = vec![None; 1 << 16];
+        let mut sizes = vec![0u8; 1 << 16];
+        for set in 1usize..(1 << 16) {
+            let top = usize::BITS - 1 - set.leading_zeros();
+            let c = ScalarOf::constant(vals[top as usize]);
+            let s = alphas[set & !(1 << top)].map_or(c, |r| r.join(c));
+            alphas[set] = Some(s);
+            sizes[set] = vals.iter().filter(|&&x| s.contains(x)).count() as u8;
+        }
+        sizes
+    })
+}
+
+/// `|γ(α(exact))|`: the size of the best result this domain can express.
+fn best_size<W: WideWord>(exact: &Set) -> u128 {
+    if W::BITS == 4 {
+        return u128::from(best_sizes4::<W>()[exact.index16()]);
+    }
+    let best = exact
+        .iter::<W>()
+        .map(ScalarOf::<W>::constant)
+        .reduce(ScalarOf::join);
+    best.map_or(0, |b| all::<W>().filter(|&x| b.contains(x)).count() as u128)
 }
 
 /// Compares one result: `ours` (None = bottom) against `kern` (None = pruned), given the exact set.
 fn compare<W: WideWord>(
     st: &mut Stats,
-    what: &str,
+    what: &dyn Fn() -> String,
     ours: Option<&ScalarOf<W>>,
     kern: Option<&KReg>,
-    exact: &HashSet<W>,
+    exact: &Set,
 ) {
     st.cases += 1;
-    let in_ours = |x: W| ours.is_some_and(|o| o.contains(x));
-    let in_kern = |x: W| kern.is_some_and(|k| k.contains(x.to_u128()));
-    let (mut n_ours, mut n_kern) = (0u128, 0u128);
-    let mut worse = None;
+    let (mut so, mut sk) = (Set::default(), Set::default());
     for x in all::<W>() {
-        let (o, k) = (in_ours(x), in_kern(x));
-        n_ours += u128::from(o);
-        n_kern += u128::from(k);
-        if o && !k && worse.is_none() {
-            worse = Some(x);
+        if ours.is_some_and(|o| o.contains(x)) {
+            so.insert(x);
+        }
+        if kern.is_some_and(|k| k.contains(x.to_u128())) {
+            sk.insert(x);
         }
     }
-    if let Some(x) = worse {
+    if let Some(x) = so.iter::<W>().find(|&x| !sk.has(x)) {
         if st.worse.len() < 5 {
             st.worse
-                .push(format!("{what}: ours={ours:?} kernel={kern:?} has {x}"));
+                .push(format!("{}: ours={ours:?} kernel={kern:?} has {x}", what()));
         }
-    } else if n_ours < n_kern {
+    } else if so.len() < sk.len() {
         st.strictly_better += 1;
     }
-    if let Some(x) = exact.iter().find(|&&x| !in_kern(x)) {
+    if let Some(x) = exact.iter::<W>().find(|&x| !sk.has(x)) {
         if st.model_unsound.len() < 5 {
             st.model_unsound
-                .push(format!("{what}: kernel={kern:?} misses {x}"));
+                .push(format!("{}: kernel={kern:?} misses {x}", what()));
         }
     }
-    st.sum_ours += n_ours;
-    st.sum_kernel += n_kern;
-    st.sum_exact += exact.len() as u128;
-    let best = exact
-        .iter()
-        .map(|&x| ScalarOf::<W>::constant(x))
-        .reduce(ScalarOf::join);
-    st.sum_best += best.map_or(0, |b| all::<W>().filter(|&x| b.contains(x)).count() as u128);
+    st.sum_ours += u128::from(so.len());
+    st.sum_kernel += u128::from(sk.len());
+    st.sum_exact += u128::from(exact.len());
+    st.sum_best += best_size::<W>(exact);
 }
 
 fn members<W: WideWord>(a: &ScalarOf<W>) -> Vec<W> {
@@ -145,9 +202,10 @@ fn members<W: WideWord>(a: &ScalarOf<W>) -> Vec<W> {
 pub fn alu<W: WideWord>(st: &mut Stats, op: AluOp, width: Width, a: ScalarOf<W>, b: ScalarOf<W>) {
     let ours = ScalarOf::alu(op, width, a, b);
     let kern = to_kreg(&a).alu(kop(op), width == Width::W32, to_kreg(&b));
-    let mut exact = HashSet::new();
+    let mut exact = Set::default();
+    let mb = members(&b);
     for x in members(&a) {
-        for y in members(&b) {
+        for &y in &mb {
             exact.insert(match width {
                 Width::W64 => op.eval(x, y),
                 Width::W32 => W::zext(op.eval(x.lo(), y.lo())),
@@ -156,7 +214,7 @@ pub fn alu<W: WideWord>(st: &mut Stats, op: AluOp, width: Width, a: ScalarOf<W>,
     }
     compare(
         st,
-        &format!("{op:?}/{width:?} {a} {b}"),
+        &|| format!("{op:?}/{width:?} {a} {b}"),
         Some(&ours),
         Some(&kern),
         &exact,
@@ -192,10 +250,13 @@ pub fn unary<W: WideWord>(st: &mut Stats, which: &str, a: ScalarOf<W>) {
             )
         }
     };
-    let exact: HashSet<W> = members(&a).into_iter().map(f).collect();
+    let mut exact = Set::default();
+    for x in members(&a) {
+        exact.insert(f(x));
+    }
     compare(
         st,
-        &format!("{which} {a}"),
+        &|| format!("{which} {a}"),
         Some(&ours),
         Some(&kern),
         &exact,
@@ -214,9 +275,10 @@ pub fn refine<W: WideWord>(
     let jmp32 = width == Width::W32;
     let ours = ScalarOf::refine(cond, width, a, b, taken);
     let kern = krefine(to_kreg(&a), to_kreg(&b), kjmp(cond), jmp32, taken);
-    let (mut ea, mut eb) = (HashSet::new(), HashSet::new());
+    let (mut ea, mut eb) = (Set::default(), Set::default());
+    let mb = members(&b);
     for x in members(&a) {
-        for y in members(&b) {
+        for &y in &mb {
             let holds = match width {
                 Width::W64 => cond.eval(x, y),
                 Width::W32 => cond.eval(x.lo(), y.lo()),
@@ -227,7 +289,7 @@ pub fn refine<W: WideWord>(
             }
         }
     }
-    let what = format!("{cond:?}/{width:?}/{taken} {a} {b}");
+    let what = || format!("{cond:?}/{width:?}/{taken} {a} {b}");
     compare(
         st,
         &what,
@@ -315,4 +377,28 @@ pub fn pairs<W: WideWord>(
             )
         })
         .collect()
+}
+
+/// The exhaustive sweep family at a small width: every tnum, every unsigned and signed interval of
+/// the word and of the sub-register, as reduced scalars; with `full`, also the best abstraction of
+/// every subset of words ([`family`] at 4 bits). Deduplicated.
+pub fn sweep_family<W: WideWord>(full: bool) -> Vec<ScalarOf<W>> {
+    use bpfvet_lattice::{SRange, Tnum, URange};
+    let t = ScalarOf::<W>::top();
+    let (tt, tu, ts, tu32, ts32) = (
+        t.var_off(),
+        t.urange(),
+        t.srange(),
+        t.urange32(),
+        t.srange32(),
+    );
+    let parts = Tnum::<W>::all()
+        .map(ScalarOf::from_tnum)
+        .chain(URange::<W>::all().filter_map(|u| ScalarOf::from_parts(tt, u, ts, tu32, ts32)))
+        .chain(SRange::<W>::all().filter_map(|s| ScalarOf::from_parts(tt, tu, s, tu32, ts32)))
+        .chain(URange::<W::Half>::all().filter_map(|u| ScalarOf::from_parts(tt, tu, ts, u, ts32)))
+        .chain(SRange::<W::Half>::all().filter_map(|s| ScalarOf::from_parts(tt, tu, ts, tu32, s)));
+    let extra = if full { family::<W>(1) } else { Vec::new() };
+    let mut seen = HashSet::new();
+    parts.chain(extra).filter(|s| seen.insert(*s)).collect()
 }
