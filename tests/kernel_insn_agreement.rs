@@ -7,18 +7,17 @@
 //! reviewed change with `BPFVET_BLESS=1`), and fails unless the kernel is available, except
 //! with `BPFVET_NO_KERNEL=1`, which it reports loudly.
 
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
 use bpfvet_analyzer::elf;
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_analyzer::verifier::verify;
 use bpfvet_oracle::{LogLevel, Outcome, VerifyOptions};
+use kernel_support::{kernel_btf, kernel_or_skip, manifest, root};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The index of the last instruction the kernel printed (`N: (op) ...`).
 fn kernel_insn(log: &str) -> Option<u32> {
@@ -30,21 +29,12 @@ fn kernel_insn(log: &str) -> Option<u32> {
 
 #[test]
 fn rejections_are_found_where_the_kernel_finds_them() {
-    if let Err(why) = bpfvet_oracle::kernel_available() {
-        if std::env::var("BPFVET_NO_KERNEL").as_deref() == Ok("1") {
-            let _ = writeln!(std::io::stderr(), "\n!!! kernel_insn_agreement NOT RUN: {why}; BPFVET_NO_KERNEL=1 is set, nothing was checked\n");
-            return;
-        }
-        panic!("the live kernel verifier is unavailable: {why} (set BPFVET_NO_KERNEL=1 to skip)");
+    if !kernel_or_skip("kernel_insn_agreement") {
+        return;
     }
     let root = root();
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("corpus/manifest.json")).expect("manifest"),
-    )
-    .expect("json");
-    let kernel_btf = std::fs::read("/sys/kernel/btf/vmlinux")
-        .ok()
-        .and_then(|b| bpfvet_analyzer::btf::Btf::parse(&b).ok());
+    let manifest = manifest();
+    let kernel_btf = kernel_btf();
     let opts = VerifyOptions::new(LogLevel::Brief, true);
     let (mut same_insn, mut same_msg, mut n, mut named) = (0, 0, 0, 0);
     let mut table = String::new();

@@ -170,8 +170,15 @@ pub fn call(
             let (map, mem) = m
                 .map_and_mem(mid)
                 .ok_or_else(|| helper_fault(id, "no such map".into()))?;
-            let key = mem.read_bytes(a[1], map.def.key_size as usize)?;
-            map.lookup(&key).unwrap_or(0)
+            // Lookups are the hot helper: small keys are copied to the stack, not the heap.
+            let n = map.def.key_size as usize;
+            let mut small = [0u8; 64];
+            if n <= small.len() {
+                mem.read_into(a[1], &mut small[..n])?;
+                map.lookup(&small[..n]).unwrap_or(0)
+            } else {
+                map.lookup(&mem.read_bytes(a[1], n)?).unwrap_or(0)
+            }
         }
         id::MAP_UPDATE_ELEM => {
             let mid = map_arg(id, a[0])?;

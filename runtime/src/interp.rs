@@ -718,17 +718,36 @@ impl<T: Tracer> Interp<'_, T> {
 impl<T: Tracer> Interp<'_, T> {
     /// Runs from `pc` with `regs` until the `exit` of the frame it starts in.
     #[allow(clippy::too_many_lines)]
-    fn exec(&mut self, m: &mut Machine, mut pc: usize, mut r: [u64; 11]) -> Result<u64, Fault> {
+    fn exec(&mut self, m: &mut Machine, mut pc: usize, regs: [u64; 11]) -> Result<u64, Fault> {
+        // Sixteen slots indexed by a 4-bit mask: no bounds check per register access.
+        let mut r = [0u64; 16];
+        r[..11].copy_from_slice(&regs);
         let ops = &self.prog.ops[..];
         let mut frames: Vec<Frame> = Vec::new();
+        // The count stays in a local and goes back to `self` around helper calls,
+        // whose callbacks run nested `exec`s that go on counting, and on the way out.
+        let mut n = self.n_insns;
+        let limit = self.limit;
+        macro_rules! ret {
+            ($v:expr) => {{
+                self.n_insns = n;
+                return Ok($v);
+            }};
+        }
         loop {
             let o = ops[pc];
-            self.tracer.step(m, InsnIdx(pc as u32), &r, self.depth);
-            let d = usize::from(o.dst);
-            let s = usize::from(o.src);
-            self.n_insns += 1;
-            if self.n_insns > self.limit {
-                return Err(fault(pc, FaultKind::InsnLimit { limit: self.limit }));
+            self.tracer.step(
+                m,
+                InsnIdx(pc as u32),
+                r[..11].try_into().expect("11 registers"),
+                self.depth,
+            );
+            let d = usize::from(o.dst & 15);
+            let s = usize::from(o.src & 15);
+            n += 1;
+            if n > limit {
+                self.n_insns = n;
+                return Err(fault(pc, FaultKind::InsnLimit { limit }));
             }
             pc += 1;
             macro_rules! a32 {
@@ -1009,9 +1028,11 @@ impl<T: Tracer> Interp<'_, T> {
                     }
                 }
                 K::CallHelper => {
+                    self.n_insns = n;
                     r[0] = self.helper(m, pc - 1, imm as i32, &r)?;
+                    n = self.n_insns;
                     if self.tail.is_some() {
-                        return Ok(r[0]);
+                        ret!(r[0]);
                     }
                 }
                 K::CallLocal => {
@@ -1025,16 +1046,18 @@ impl<T: Tracer> Interp<'_, T> {
                         pc = func as usize;
                     } else if let Ok(id) = i32::try_from(t) {
                         // uBPF's convention: a plain number is a helper id.
+                        self.n_insns = n;
                         r[0] = self.helper(m, pc - 1, id, &r)?;
+                        n = self.n_insns;
                         if self.tail.is_some() {
-                            return Ok(r[0]);
+                            ret!(r[0]);
                         }
                     } else {
                         return Err(fault(pc - 1, FaultKind::BadCallTarget { target: t }));
                     }
                 }
                 K::Exit => match frames.pop() {
-                    None => return Ok(r[0]),
+                    None => ret!(r[0]),
                     Some(f) => {
                         r[6..10].copy_from_slice(&f.saved[..4]);
                         r[10] = f.saved[4];
@@ -1061,7 +1084,7 @@ impl<T: Tracer> Interp<'_, T> {
                             };
                         }
                         // An out-of-bounds legacy load ends the program with 0.
-                        None => return Ok(0),
+                        None => ret!(0),
                     }
                 }
                 K::Trap => return Err(fault(pc - 1, trap_kind(o))),
@@ -1072,7 +1095,7 @@ impl<T: Tracer> Interp<'_, T> {
     fn local_call(
         &mut self,
         frames: &mut Vec<Frame>,
-        r: &mut [u64; 11],
+        r: &mut [u64; 16],
         ret: usize,
         at: usize,
     ) -> Result<(), Fault> {
@@ -1093,7 +1116,7 @@ impl<T: Tracer> Interp<'_, T> {
         Ok(())
     }
 
-    fn helper(&mut self, m: &mut Machine, at: usize, id: i32, r: &[u64; 11]) -> Result<u64, Fault> {
+    fn helper(&mut self, m: &mut Machine, at: usize, id: i32, r: &[u64; 16]) -> Result<u64, Fault> {
         let args = [r[1], r[2], r[3], r[4], r[5]];
         match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
             HelperRet::Value(v) => Ok(v),

@@ -137,9 +137,10 @@ pub struct RunResult {
     pub r0: u64,
     /// Instructions executed (interpreter; the JIT reports 0).
     pub n_insns: u64,
-    /// The packet at the end (after any `xdp_adjust_*` and stores), when there was one.
+    /// The packet at the end (after any `xdp_adjust_*` and stores), when there was one and
+    /// [`Machine::capture_output`] is set.
     pub packet: Option<Vec<u8>>,
-    /// The input buffer at the end, for `Input::Buffer`.
+    /// The input buffer at the end, for `Input::Buffer` (with [`Machine::capture_output`]).
     pub buffer: Option<Vec<u8>>,
     /// `Some(prog)` when the run ended in a successful tail call to that program-array value.
     pub tail_call: Option<u32>,
@@ -156,6 +157,9 @@ pub struct Machine {
     pub(crate) custom_helpers: BTreeMap<i32, CustomHelper>,
     /// Chained tail calls in the current run.
     pub(crate) tail_calls: u32,
+    /// Whether runs copy the packet and input buffer out into their [`RunResult`] (default
+    /// true). Repeated runs that only need the last result turn it off for the others.
+    pub capture_output: bool,
 }
 
 impl Default for Machine {
@@ -186,6 +190,7 @@ impl Machine {
             stack,
             custom_helpers: BTreeMap::new(),
             tail_calls: 0,
+            capture_output: true,
         }
     }
 
@@ -248,21 +253,28 @@ impl Machine {
         m.delete(mem, key)
     }
 
-    /// Installs the input's regions and zeroes the stack.
+    /// Installs the input's regions and re-zeroes the stack bytes the previous run wrote.
     pub(crate) fn begin_run(&mut self, input: &Input) -> RunSetup {
-        self.mem.zero(self.stack);
+        let base = self.mem.block_addr(self.stack);
+        let stack_top = base + (FRAME_SIZE * MAX_FRAMES) as u64;
+        let low = self.mem.take_stack_watermark().max(base);
+        if low < stack_top {
+            self.mem
+                .zero_range(self.stack, (low - base) as usize, FRAME_SIZE * MAX_FRAMES);
+        }
         self.tail_calls = 0;
-        let stack_top = self.mem.block_addr(self.stack) + (FRAME_SIZE * MAX_FRAMES) as u64;
         let (r1, r2, input_addr) = match input {
-            Input::None => (0, 0, None),
-            Input::Buffer(b) if b.is_empty() => (0, 0, None),
-            Input::Buffer(b) => {
-                let blk = self.mem.alloc(b.len(), true);
-                self.mem.fill(blk, 0, b);
-                let a = self
-                    .mem
-                    .add_region(blk, 0, b.len(), RegionKind::Input, true);
+            Input::Buffer(b) if !b.is_empty() => {
+                self.mem.clear_context();
+                self.mem.clear_packet();
+                let a = self.mem.set_input(b);
                 (a, b.len() as u64, Some((a, b.len())))
+            }
+            Input::None | Input::Buffer(_) => {
+                self.mem.clear_context();
+                self.mem.clear_packet();
+                self.mem.clear_input();
+                (0, 0, None)
             }
             Input::Context {
                 ctx,
@@ -270,8 +282,12 @@ impl Machine {
                 fields,
             } => {
                 self.env.redirect_return = if fields[..] == SKB_FIELDS[..] { 7 } else { 4 };
-                if let Some(p) = packet {
-                    self.mem.set_packet(p);
+                self.mem.clear_input();
+                match packet {
+                    Some(p) => {
+                        self.mem.set_packet(p);
+                    }
+                    None => self.mem.clear_packet(),
                 }
                 (self.mem.set_context(ctx, fields), 0, None)
             }
@@ -284,7 +300,8 @@ impl Machine {
         }
     }
 
-    /// Collects the result and frees the run's regions.
+    /// Collects the result (the packet and buffer only when [`Machine::capture_output`] is
+    /// set) and frees the run's transient blocks.
     pub(crate) fn end_run(
         &mut self,
         setup: RunSetup,
@@ -292,10 +309,16 @@ impl Machine {
         n_insns: u64,
         tail_call: Option<u32>,
     ) -> RunResult {
-        let packet = self.mem.packet_bytes();
-        let buffer = setup
-            .input_addr
-            .and_then(|(a, n)| self.mem.read_bytes(a, n).ok());
+        let (packet, buffer) = if self.capture_output {
+            (
+                self.mem.packet_bytes(),
+                setup
+                    .input_addr
+                    .and_then(|(a, n)| self.mem.read_bytes(a, n).ok()),
+            )
+        } else {
+            (None, None)
+        };
         self.mem.end_run();
         RunResult {
             r0,

@@ -1,7 +1,7 @@
 //! The memory model: typed regions over runtime-owned blocks, addressed by host addresses.
 //!
 //! Representation. Every byte a program can touch lives in a *block*, a heap allocation owned
-//! by [`Memory`] (`Box<[Cell<u8>]>`, 8-byte aligned start). A *region* is a window of a block
+//! by [`Memory`] (`Rc<[Cell<u8>]>`, 8-byte aligned start; shared only with the access cache). A *region* is a window of a block
 //! with a kind (context, packet, stack, map value, ...) and a permission. A BPF pointer is the
 //! host address of a byte, so the JIT in unchecked mode can dereference it directly, and both
 //! engines see the same pointer values.
@@ -11,10 +11,17 @@
 //! region is writable, for a store). The interpreter and the checked JIT validate every access
 //! against this table; the unchecked JIT relies on the analyzer's proof instead.
 //!
-//! Lifetimes. Map values are *persistent* blocks (they outlive a run); the stack, context,
-//! packet, input buffer and ring-buffer records are *transient*: they are freed by
-//! [`Memory::end_run`]. A hash-map element deleted during a run stays readable until the run
-//! ends, as under the kernel's RCU, so a stale pointer never becomes a dangling host pointer.
+//! Lifetimes. Map values and the stack are *persistent* blocks (they outlive a run); ring-buffer
+//! records and helpers' scratch copies are *transient*: they are freed by [`Memory::end_run`].
+//! A hash-map element deleted during a run stays readable until the run ends, as under the
+//! kernel's RCU, so a stale pointer never becomes a dangling host pointer. The context, packet
+//! and input buffer live in blocks kept from run to run (see `inputs`): a run of the same shape
+//! re-fills them in place instead of allocating, and their regions stay installed between
+//! runs (no code runs then) until a run with a different input replaces or removes them.
+//!
+//! Speed. The last region a checked access hit is cached with its bytes ([`Hot`]), so a run of
+//! accesses to one region (a packet walk, a stack frame) costs two compares and one slice index.
+//! Writes to the stack lower a watermark, so the next run re-zeroes only the bytes written.
 //!
 //! Why `Cell<u8>`: the unchecked JIT writes through raw host pointers while `Memory` owns the
 //! bytes. Cells make those writes permitted through shared references, so safe Rust code here
@@ -24,6 +31,9 @@ use crate::maps::MapId;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
+
+mod inputs;
 
 /// Read or write.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -80,7 +90,7 @@ pub struct BlockId(u32);
 
 #[derive(Debug)]
 struct Block {
-    bytes: Box<[Cell<u8>]>,
+    bytes: Rc<[Cell<u8>]>,
     /// Offset of the first usable byte, chosen so that it is 8-byte aligned.
     skew: usize,
     len: usize,
@@ -134,6 +144,21 @@ pub const PACKET_HEADROOM: usize = 256;
 /// Tailroom the packet can grow into with `xdp_adjust_tail`.
 pub const PACKET_TAILROOM: usize = 256;
 
+/// The region of the last successful checked access, with its bytes at hand.
+#[derive(Clone, Debug)]
+struct Hot {
+    region: Region,
+    /// Index of the region's first byte in `bytes`.
+    base: usize,
+    bytes: Rc<[Cell<u8>]>,
+    /// Plain loads may use the cache: not a context with pointer fields, whose loads are
+    /// rewritten.
+    load_ok: bool,
+    /// Plain stores may use the cache: writable, and not a context with pointer fields.
+    store_ok: bool,
+    stack: bool,
+}
+
 /// The regions of one machine.
 #[derive(Debug, Default)]
 pub struct Memory {
@@ -141,13 +166,17 @@ pub struct Memory {
     free_ids: Vec<u32>,
     /// Keyed by start address.
     regions: BTreeMap<u64, Region>,
-    /// The region of the last successful lookup: most accesses hit the same one.
-    last: Option<Region>,
+    /// Most accesses hit the same region as the one before.
+    hot: Option<Hot>,
     ctx_fields: Vec<(u32, CtxField)>,
     ctx_start: u64,
     packet: Option<Packet>,
     /// Blocks to free at the end of the run (transient ones and deleted map elements).
     deferred: Vec<BlockId>,
+    /// The blocks kept from run to run for the context, packet and input buffer.
+    slots: inputs::Slots,
+    /// Lowest stack address written since [`Self::take_stack_watermark`] (`u64::MAX`: none).
+    stack_low: u64,
 }
 
 type Res<T> = Result<T, crate::FaultKind>;
@@ -155,7 +184,7 @@ type Res<T> = Result<T, crate::FaultKind>;
 impl Memory {
     /// Allocates a zeroed block of `len` bytes. Transient blocks are freed at [`Self::end_run`].
     pub fn alloc(&mut self, len: usize, transient: bool) -> BlockId {
-        let bytes: Box<[Cell<u8>]> = (0..len + 7).map(|_| Cell::new(0)).collect();
+        let bytes: Rc<[Cell<u8>]> = (0..len + 7).map(|_| Cell::new(0)).collect();
         let skew = (8 - (bytes.as_ptr() as usize) % 8) % 8;
         let block = Block {
             bytes,
@@ -200,7 +229,7 @@ impl Memory {
         let b = self.block(block);
         assert!(off + len <= b.len, "region inside its block");
         let start = b.addr() + off as u64;
-        self.regions.insert(
+        let replaced = self.regions.insert(
             start,
             Region {
                 start,
@@ -211,13 +240,16 @@ impl Memory {
                 block_off: off,
             },
         );
+        if replaced.is_some() {
+            self.hot = None;
+        }
         start
     }
 
     /// Removes the region starting at `start` (if any).
     pub fn remove_region(&mut self, start: u64) {
         self.regions.remove(&start);
-        self.last = None;
+        self.hot = None;
     }
 
     /// Frees a block, and drops its regions, at the end of the run.
@@ -226,32 +258,39 @@ impl Memory {
         self.deferred.push(block);
     }
 
-    /// Ends a run: frees transient blocks and deferred ones, and their regions.
+    /// Frees a block and its regions now.
+    fn free_now(&mut self, id: BlockId) {
+        let Some(b) = self.blocks[id.0 as usize].take() else {
+            return;
+        };
+        let (addr, len) = (b.addr(), b.len as u64);
+        let starts: Vec<u64> = self
+            .regions
+            .range(addr..addr + len.max(1))
+            .filter(|(_, r)| r.block == id)
+            .map(|(k, _)| *k)
+            .collect();
+        for s in starts {
+            self.regions.remove(&s);
+        }
+        self.free_ids.push(id.0);
+        self.hot = None;
+    }
+
+    /// Ends a run: frees transient blocks and deferred ones, and their regions. The context,
+    /// packet and input regions stay installed for the next run to re-use or remove.
     pub fn end_run(&mut self) {
+        if self.deferred.is_empty() {
+            return;
+        }
         let mut ids = std::mem::take(&mut self.deferred);
         ids.sort_unstable();
         ids.dedup();
-        for id in ids {
-            let Some(b) = self.blocks[id.0 as usize].take() else {
-                continue;
-            };
-            let (addr, len) = (b.addr(), b.len as u64);
-            let starts: Vec<u64> = self
-                .regions
-                .range(addr..addr + len.max(1))
-                .map(|(k, _)| *k)
-                .collect();
-            for s in starts {
-                if self.regions[&s].block == id {
-                    self.regions.remove(&s);
-                }
-            }
-            self.free_ids.push(id.0);
+        for id in ids.drain(..) {
+            self.free_now(id);
         }
-        self.last = None;
-        self.ctx_fields.clear();
-        self.ctx_start = 0;
-        self.packet = None;
+        // Keep the allocation for the next run.
+        self.deferred = ids;
     }
 
     /// Whether a block is transient (for tests and assertions).
@@ -259,82 +298,17 @@ impl Memory {
         self.block(id).transient
     }
 
-    // ---- context and packet ----
+    // ---- stack watermark ----
 
-    /// Installs a transient context region holding `bytes`, whose `fields` are packet
-    /// pointers. Returns its address (the program's `r1`).
-    pub fn set_context(&mut self, bytes: &[u8], fields: &[(u32, CtxField)]) -> u64 {
-        let b = self.alloc(bytes.len(), true);
-        self.fill(b, 0, bytes);
-        // Context fields are written by the kernel's rewrite only; programs may write the
-        // others (e.g. `__sk_buff.cb`), which we allow.
-        let start = self.add_region(b, 0, bytes.len(), RegionKind::Context, true);
-        self.ctx_fields = fields.to_vec();
-        self.ctx_start = start;
-        start
+    /// Records that the stack may have been written from `addr` up (the unchecked JIT's
+    /// frames, which no check sees).
+    pub fn note_stack_write(&mut self, addr: u64) {
+        self.stack_low = self.stack_low.min(addr);
     }
 
-    /// Installs a transient packet with head- and tailroom; returns the address of `data`.
-    pub fn set_packet(&mut self, bytes: &[u8]) -> u64 {
-        let cap = PACKET_HEADROOM + bytes.len() + PACKET_TAILROOM;
-        let b = self.alloc(cap, true);
-        self.fill(b, PACKET_HEADROOM, bytes);
-        let base = self.block_addr(b);
-        let data = base + PACKET_HEADROOM as u64;
-        let p = Packet {
-            block: b,
-            meta: data,
-            data,
-            end: data + bytes.len() as u64,
-            cap_start: base,
-            cap_end: base + cap as u64,
-        };
-        self.packet = Some(p);
-        self.add_region(b, PACKET_HEADROOM, bytes.len(), RegionKind::Packet, true);
-        data
-    }
-
-    /// The current packet bytes from `data` to `data_end` (after any adjustments).
-    pub fn packet_bytes(&self) -> Option<Vec<u8>> {
-        let p = self.packet?;
-        let off = (p.data - p.cap_start) as usize;
-        let len = (p.end - p.data) as usize;
-        Some(
-            self.block(p.block).cells()[off..off + len]
-                .iter()
-                .map(Cell::get)
-                .collect(),
-        )
-    }
-
-    /// `(meta, data, end)` host addresses of the packet.
-    pub fn packet_bounds(&self) -> Option<(u64, u64, u64)> {
-        self.packet.map(|p| (p.meta, p.data, p.end))
-    }
-
-    /// Moves the packet's `meta`/`data`/`end`, keeping them within the block and ordered.
-    /// Returns false (changing nothing) when that is impossible.
-    pub fn adjust_packet(&mut self, meta: u64, data: u64, end: u64) -> bool {
-        let Some(mut p) = self.packet else {
-            return false;
-        };
-        if !(p.cap_start <= meta && meta <= data && data <= end && end <= p.cap_end) {
-            return false;
-        }
-        self.remove_region(p.meta);
-        p.meta = meta;
-        p.data = data;
-        p.end = end;
-        self.packet = Some(p);
-        let off = (meta - p.cap_start) as usize;
-        self.add_region(
-            p.block,
-            off,
-            (end - meta) as usize,
-            RegionKind::Packet,
-            true,
-        );
-        true
+    /// The lowest stack address written since the last call (`u64::MAX`: none), and resets it.
+    pub fn take_stack_watermark(&mut self) -> u64 {
+        std::mem::replace(&mut self.stack_low, u64::MAX)
     }
 
     // ---- checked access ----
@@ -342,26 +316,41 @@ impl Memory {
     /// The region containing `[addr, addr + size)`, or the fault for that access.
     #[inline]
     pub fn lookup(&mut self, addr: u64, size: u64, access: Access) -> Res<Region> {
-        let r = match self.last {
-            Some(r) if addr.wrapping_sub(r.start) < r.len && addr - r.start + size <= r.len => r,
+        let r = match &self.hot {
+            Some(h) if fits(&h.region, addr, size) => h.region,
             _ => self.lookup_slow(addr, size, access)?,
         };
-        if access == Access::Write && !r.writable {
-            return Err(crate::FaultKind::ReadOnly {
-                addr,
-                size: size as u32,
-                region: r.kind,
-            });
+        if access == Access::Write {
+            if !r.writable {
+                return Err(crate::FaultKind::ReadOnly {
+                    addr,
+                    size: size as u32,
+                    region: r.kind,
+                });
+            }
+            if r.kind == RegionKind::Stack {
+                self.note_stack_write(addr);
+            }
         }
         Ok(r)
     }
 
     #[cold]
+    #[inline(never)]
     fn lookup_slow(&mut self, addr: u64, size: u64, access: Access) -> Res<Region> {
         let found = self.regions.range(..=addr).next_back().map(|(_, r)| *r);
         match found {
-            Some(r) if addr - r.start < r.len && addr - r.start + size <= r.len => {
-                self.last = Some(r);
+            Some(r) if fits(&r, addr, size) => {
+                let b = self.block(r.block);
+                let plain = r.kind != RegionKind::Context || self.ctx_fields.is_empty();
+                self.hot = Some(Hot {
+                    region: r,
+                    base: b.skew + r.block_off,
+                    bytes: Rc::clone(&b.bytes),
+                    load_ok: plain,
+                    store_ok: plain && r.writable,
+                    stack: r.kind == RegionKind::Stack,
+                });
                 Ok(r)
             }
             near => Err(crate::FaultKind::OutOfBounds {
@@ -376,6 +365,26 @@ impl Memory {
     /// Loads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended.
     #[inline]
     pub fn load(&mut self, addr: u64, size: u32) -> Res<u64> {
+        if let Some(h) = &self.hot {
+            if h.load_ok && fits(&h.region, addr, u64::from(size)) {
+                let at = h.base + (addr - h.region.start) as usize;
+                return Ok(read_le(&h.bytes, at, size));
+            }
+        }
+        self.load_slow(addr, size)
+    }
+
+    /// `(start, len)` of the region plain loads may read without a check until a region is
+    /// removed: the last one a load found, unless it is a context with pointer fields.
+    pub fn load_window(&self) -> Option<(u64, u64)> {
+        self.hot
+            .as_ref()
+            .filter(|h| h.load_ok)
+            .map(|h| (h.region.start, h.region.len))
+    }
+
+    #[inline(never)]
+    fn load_slow(&mut self, addr: u64, size: u32) -> Res<u64> {
         let r = self.lookup(addr, u64::from(size), Access::Read)?;
         if r.kind == RegionKind::Context && !self.ctx_fields.is_empty() {
             if let Some(v) = self.ctx_field_load(addr, size)? {
@@ -383,8 +392,9 @@ impl Memory {
             }
         }
         let b = self.block(r.block);
-        Ok(read_cells(
-            &b.cells()[r.block_off + (addr - r.start) as usize..],
+        Ok(read_le(
+            &b.bytes,
+            b.skew + r.block_off + (addr - r.start) as usize,
             size,
         ))
     }
@@ -392,6 +402,21 @@ impl Memory {
     /// Stores the low `size` bytes of `v`.
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, v: u64) -> Res<()> {
+        if let Some(h) = &self.hot {
+            if h.store_ok && fits(&h.region, addr, u64::from(size)) {
+                let at = h.base + (addr - h.region.start) as usize;
+                write_le(&h.bytes, at, size, v);
+                if h.stack && addr < self.stack_low {
+                    self.stack_low = addr;
+                }
+                return Ok(());
+            }
+        }
+        self.store_slow(addr, size, v)
+    }
+
+    #[inline(never)]
+    fn store_slow(&mut self, addr: u64, size: u32, v: u64) -> Res<()> {
         let r = self.lookup(addr, u64::from(size), Access::Write)?;
         if r.kind == RegionKind::Context {
             let off = (addr - self.ctx_start) as u32;
@@ -404,8 +429,9 @@ impl Memory {
             }
         }
         let b = self.block(r.block);
-        write_cells(
-            &b.cells()[r.block_off + (addr - r.start) as usize..],
+        write_le(
+            &b.bytes,
+            b.skew + r.block_off + (addr - r.start) as usize,
             size,
             v,
         );
@@ -448,15 +474,26 @@ impl Memory {
 
     /// Copies `len` bytes out (checked).
     pub fn read_bytes(&mut self, addr: u64, len: usize) -> Res<Vec<u8>> {
-        if len == 0 {
-            return Ok(Vec::new());
+        let mut v = vec![0; len];
+        self.read_into(addr, &mut v)?;
+        Ok(v)
+    }
+
+    /// Fills `buf` from `addr` (checked), for callers that keep small copies on their stack.
+    pub fn read_into(&mut self, addr: u64, buf: &mut [u8]) -> Res<()> {
+        if buf.is_empty() {
+            return Ok(());
         }
-        let r = self.lookup(addr, len as u64, Access::Read)?;
+        let r = self.lookup(addr, buf.len() as u64, Access::Read)?;
         let off = r.block_off + (addr - r.start) as usize;
-        Ok(self.block(r.block).cells()[off..off + len]
-            .iter()
-            .map(Cell::get)
-            .collect())
+        let n = buf.len();
+        for (b, c) in buf
+            .iter_mut()
+            .zip(&self.block(r.block).cells()[off..off + n])
+        {
+            *b = c.get();
+        }
+        Ok(())
     }
 
     /// Copies bytes in (checked).
@@ -511,7 +548,12 @@ impl Memory {
 
     /// Zeroes a whole block.
     pub fn zero(&self, block: BlockId) {
-        for c in self.block(block).cells() {
+        self.zero_range(block, 0, self.block(block).len);
+    }
+
+    /// Zeroes bytes `from..to` of a block.
+    pub fn zero_range(&self, block: BlockId, from: usize, to: usize) {
+        for c in &self.block(block).cells()[from..to] {
             c.set(0);
         }
     }
@@ -542,35 +584,43 @@ impl Memory {
     }
 }
 
-#[inline]
-fn read_cells(s: &[Cell<u8>], size: u32) -> u64 {
+/// Whether `[addr, addr + size)` lies inside `r` (`size` ≥ 1; no overflow for any `addr`).
+#[inline(always)]
+fn fits(r: &Region, addr: u64, size: u64) -> bool {
+    let off = addr.wrapping_sub(r.start);
+    off < r.len && size <= r.len - off
+}
+
+/// Reads `size` bytes little-endian at `at`; the fixed-size copies let the compiler turn the
+/// byte cells into one load.
+#[inline(always)]
+fn read_le(s: &[Cell<u8>], at: usize, size: u32) -> u64 {
+    fn bytes<const N: usize>(s: &[Cell<u8>], at: usize) -> [u8; N] {
+        let c: &[Cell<u8>; N] = s[at..at + N].try_into().expect("N bytes");
+        std::array::from_fn(|i| c[i].get())
+    }
     match size {
-        1 => u64::from(s[0].get()),
-        2 => u64::from(u16::from_le_bytes([s[0].get(), s[1].get()])),
-        4 => u64::from(u32::from_le_bytes([
-            s[0].get(),
-            s[1].get(),
-            s[2].get(),
-            s[3].get(),
-        ])),
-        _ => u64::from_le_bytes([
-            s[0].get(),
-            s[1].get(),
-            s[2].get(),
-            s[3].get(),
-            s[4].get(),
-            s[5].get(),
-            s[6].get(),
-            s[7].get(),
-        ]),
+        1 => u64::from(s[at].get()),
+        2 => u64::from(u16::from_le_bytes(bytes(s, at))),
+        4 => u64::from(u32::from_le_bytes(bytes(s, at))),
+        _ => u64::from_le_bytes(bytes(s, at)),
     }
 }
 
-#[inline]
-fn write_cells(s: &[Cell<u8>], size: u32, v: u64) {
+#[inline(always)]
+fn write_le(s: &[Cell<u8>], at: usize, size: u32, v: u64) {
+    fn put<const N: usize>(s: &[Cell<u8>], at: usize, b: &[u8; 8]) {
+        let c: &[Cell<u8>; N] = s[at..at + N].try_into().expect("N bytes");
+        for i in 0..N {
+            c[i].set(b[i]);
+        }
+    }
     let b = v.to_le_bytes();
-    for (c, &x) in s[..size as usize].iter().zip(&b) {
-        c.set(x);
+    match size {
+        1 => s[at].set(b[0]),
+        2 => put::<2>(s, at, &b),
+        4 => put::<4>(s, at, &b),
+        _ => put::<8>(s, at, &b),
     }
 }
 

@@ -63,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Syntax::Bpfvet
     };
-    let mut ex = Explainer::new(prog, &graph, syntax, only);
+    let mut ex = Explainer::new(prog, &graph, syntax, only).with_maps(obj.maps());
     let kbtf = super::load::kernel_btf(None)?;
     let (relocated, _) = super::load::core_relocate(&obj, prog, kbtf);
     let res = verify_observed(

@@ -3,7 +3,8 @@
 //! path that reached a finding (`bpfvet check --trace`).
 //!
 //! Two syntaxes: ours (`r1 = scalar(...)`, the source line above its instructions) and the
-//! kernel's log level 2 (`7: (79) r1 = *(u64 *)(r0 +0)    ; R1_w=...`), close enough to diff
+//! kernel's log level 2 (`7: (79) r1 = *(u64 *)(r0 +0)    ; R0=map_value(...) R1=scalar()`, see
+//! [`super::kernel_log`]), close enough to diff
 //! against a real verifier log line by line.
 //!
 //! Known imprecision: [`PathRecorder`] tells which pending branch a new path resumes from by the
@@ -11,11 +12,13 @@
 //! new path's start); a jump whose outcome the verifier knew and whose target is that same
 //! instruction can confuse it, in which case the trace shows a sibling path.
 
+use super::kernel_log;
 use super::render::where_is;
 use crate::cfg::Cfg;
 use crate::isa::{Insn, InsnIdx, Reg};
+use crate::program::MapDef;
 use crate::program::Program;
-use crate::verifier::state::{AbstractState, Frame, StackByte, StackSlot};
+use crate::verifier::state::{AbstractState, Frame, PtrKind, RegState, StackByte, StackSlot};
 use crate::verifier::Observer;
 use std::fmt::Write as _;
 
@@ -41,6 +44,14 @@ pub struct Explainer<'a> {
     out: String,
     lines: usize,
     last_line: Option<(String, u32)>,
+    /// Kernel syntax: the object's maps, for `map=NAME,ks=..,vs=..`.
+    maps: &'a [MapDef],
+    /// Kernel syntax: the branch a new path resumes from, until its first step or pruning.
+    resumed: Option<(InsnIdx, String)>,
+    /// Kernel syntax: the full state is printed at the first step of each path.
+    at_path_start: bool,
+    /// Kernel syntax: the text of the last source line printed (the kernel compares texts).
+    last_source: Option<String>,
 }
 
 impl std::fmt::Debug for Explainer<'_> {
@@ -67,7 +78,17 @@ impl<'a> Explainer<'a> {
             out: String::new(),
             lines: 0,
             last_line: None,
+            maps: &[],
+            resumed: None,
+            at_path_start: false,
+            last_source: None,
         }
+    }
+
+    /// The object's maps, which the kernel syntax names in map pointers.
+    pub fn with_maps(mut self, maps: &'a [MapDef]) -> Explainer<'a> {
+        self.maps = maps;
+        self
     }
 
     /// The text printed so far.
@@ -95,79 +116,141 @@ impl Observer for Explainer<'_> {
     }
 
     fn path_start(&mut self, pc: InsnIdx) {
+        self.at_path_start = true;
+        if self.syntax == Syntax::Kernel {
+            return;
+        }
         if self.wanted(pc) || self.only.is_empty() {
             self.last_line = None;
-            let text = match self.syntax {
-                Syntax::Bpfvet => format!("-- path from insn {pc}"),
-                Syntax::Kernel => format!("from {pc}:"),
-            };
             if self.lines < MAX_LINES {
-                self.line(&text);
+                self.line(&format!("-- path from insn {pc}"));
             }
         }
     }
 
-    fn pruned(&mut self, pc: InsnIdx) {
-        if self.wanted(pc) {
-            let text = match self.syntax {
-                Syntax::Bpfvet => format!("{pc:>6}: pruned: an explored state covers this one"),
-                Syntax::Kernel => format!("{pc}: safe"),
-            };
-            self.line(&text);
+    fn branch_resumed(&mut self, from: InsnIdx, pc: InsnIdx, state: &AbstractState) {
+        if self.syntax == Syntax::Kernel && self.wanted(pc) {
+            let f = state.cur();
+            let all = kernel_log::frame_text(f, state.frame_no(), u16::MAX, None, self.maps);
+            self.resumed = Some((from, all));
         }
+    }
+
+    fn pruned(&mut self, pc: InsnIdx) {
+        if !self.wanted(pc) {
+            return;
+        }
+        let text = match (self.syntax, self.resumed.take()) {
+            (Syntax::Bpfvet, _) => format!("{pc:>6}: pruned: an explored state covers this one"),
+            (Syntax::Kernel, Some((from, _))) => format!("\nfrom {from} to {pc}: safe"),
+            (Syntax::Kernel, None) => format!("{pc}: safe"),
+        };
+        self.at_path_start = false;
+        self.line(&text);
     }
 
     fn step(&mut self, pc: InsnIdx, before: &AbstractState, after: Option<&AbstractState>) {
         if !self.wanted(pc) {
             return;
         }
+        if self.syntax == Syntax::Kernel {
+            self.kernel_step(pc, before, after);
+            return;
+        }
         let full = !self.only.is_empty() || self.cfg.is_loop_head(pc) || is_join(self.cfg, pc);
-        match self.syntax {
-            Syntax::Bpfvet => {
-                if let Some(l) = self.prog.line_for(pc) {
-                    let key = (l.file.clone(), l.line);
-                    if self.last_line.as_ref() != Some(&key) && !l.text.trim().is_empty() {
-                        let text = format!("; {}   [{}:{}]", l.text.trim(), l.file, l.line);
-                        self.line(&text);
-                        self.last_line = Some(key);
-                    }
-                }
-                if full {
-                    let text = format!(
-                        "        state: {}",
-                        full_state(before.cur(), Syntax::Bpfvet)
-                    );
-                    self.line(&text);
-                }
-                let changes = after.map_or_else(
-                    || "(the path ends here)".to_string(),
-                    |a| diff(before, a, Syntax::Bpfvet),
-                );
-                let text = format!("{pc:>6}: {:<40} {changes}", super::insn_text(self.prog, pc));
-                self.line(text.trim_end());
-            }
-            Syntax::Kernel => {
-                if full {
-                    let text = format!("{pc}: {}", full_state(before.cur(), Syntax::Kernel));
-                    self.line(&text);
-                }
-                let op = self
-                    .prog
-                    .insns()
-                    .get(pc.idx())
-                    .map_or(0, |i| crate::isa::encode_one(i)[0]);
-                let changes = after
-                    .map(|a| diff(before, a, Syntax::Kernel))
-                    .unwrap_or_default();
-                let sep = if changes.is_empty() { "" } else { " ; " };
-                let text = format!(
-                    "{pc}: ({op:02x}) {}{sep}{changes}",
-                    super::insn_text(self.prog, pc)
-                );
+        if let Some(l) = self.prog.line_for(pc) {
+            let key = (l.file.clone(), l.line);
+            if self.last_line.as_ref() != Some(&key) && !l.text.trim().is_empty() {
+                let text = format!("; {}   [{}:{}]", l.text.trim(), l.file, l.line);
                 self.line(&text);
+                self.last_line = Some(key);
             }
         }
+        if full {
+            let text = format!(
+                "        state: {}",
+                full_state(before.cur(), Syntax::Bpfvet)
+            );
+            self.line(&text);
+        }
+        let changes = after.map_or_else(
+            || "(the path ends here)".to_string(),
+            |a| diff(before, a, Syntax::Bpfvet),
+        );
+        let text = format!("{pc:>6}: {:<40} {changes}", super::insn_text(self.prog, pc));
+        self.line(text.trim_end());
     }
+}
+
+impl Explainer<'_> {
+    /// One instruction in the kernel's log level 2 layout: the state at a path's start, the
+    /// source line when it changes, then `N: (op) insn ; the registers and slots it touched`.
+    fn kernel_step(&mut self, pc: InsnIdx, before: &AbstractState, after: Option<&AbstractState>) {
+        if std::mem::take(&mut self.at_path_start) || !self.only.is_empty() {
+            let all =
+                kernel_log::frame_text(before.cur(), before.frame_no(), u16::MAX, None, self.maps);
+            if let Some((from, text)) = self.resumed.take() {
+                self.line(&format!("\nfrom {from} to {pc}:{text}"));
+            }
+            self.line(&format!("{pc}:{all}"));
+        }
+        if let Some(l) = self.prog.line_for(pc) {
+            let text = l.text.trim_start();
+            if !text.is_empty() && self.last_source.as_deref() != Some(text) {
+                let file = l.file.rsplit('/').next().unwrap_or(&l.file);
+                let line = format!("; {text} @ {file}:{}", l.line);
+                self.line(&line);
+                self.last_source = Some(text.to_string());
+            }
+        }
+        let Some(insn) = self.prog.insns().get(pc.idx()) else {
+            return;
+        };
+        let mut text = kernel_log::insn_line(pc, insn, self.maps);
+        if let Some(a) = after {
+            let (uses, defs) = crate::verifier::liveness::uses_defs(insn);
+            let slots = stack_slots_touched(insn, before);
+            let state =
+                kernel_log::frame_text(a.cur(), a.frame_no(), uses | defs, Some(&slots), self.maps);
+            if !state.is_empty() {
+                let pad = kernel_log::state_padding(text.len());
+                text.push_str(&" ".repeat(pad));
+                text.push(';');
+                text.push_str(&state);
+            }
+        }
+        self.line(&text);
+    }
+}
+
+/// The stack slots a load, store or atomic reaches through a stack pointer with a known
+/// offset: the ones the kernel prints after the instruction.
+fn stack_slots_touched(insn: &Insn, before: &AbstractState) -> Vec<usize> {
+    let (base, off, size) = match *insn {
+        Insn::Load { src, off, size, .. } => (src, off, size),
+        Insn::Store { dst, off, size, .. } | Insn::Atomic { dst, off, size, .. } => {
+            (dst, off, size)
+        }
+        _ => return Vec::new(),
+    };
+    let RegState::Ptr(p) = before.reg(base) else {
+        return Vec::new();
+    };
+    let (PtrKind::Stack { .. }, Some(var)) = (p.kind, p.var_off.as_const()) else {
+        return Vec::new();
+    };
+    let start = i64::from(p.off) + var as i64 + i64::from(off);
+    let end = start + i64::from(size.bytes());
+    // Byte -1 is in slot 0 (fp-8), byte -9 in slot 1, ...
+    (start..end)
+        .filter(|b| *b < 0)
+        .map(|b| ((-b - 1) / 8) as usize)
+        .fold(Vec::new(), |mut v, s| {
+            if !v.contains(&s) {
+                v.push(s);
+            }
+            v
+        })
 }
 
 fn is_join(cfg: &Cfg, pc: InsnIdx) -> bool {
@@ -224,24 +307,12 @@ pub fn full_state(f: &Frame, syntax: Syntax) -> String {
     parts.join(" ")
 }
 
-/// A stack slot the way the kernel prints it: the spilled register, or one letter per byte
-/// (`?` never written, `m` data, `0` zero, `r` part of a spill), high byte first.
+/// A stack slot: the spilled register in bpfvet's syntax, or the kernel's byte letters.
 fn slot_text(slot: &StackSlot) -> String {
-    if let Some(s) = &slot.spilled {
-        if slot.bytes.iter().all(|b| *b == StackByte::Spill) {
-            return s.to_string();
-        }
+    match &slot.spilled {
+        Some(s) if slot.bytes.iter().all(|b| *b == StackByte::Spill) => s.to_string(),
+        _ => kernel_log::slot_letters(slot),
     }
-    slot.bytes
-        .iter()
-        .rev()
-        .map(|b| match b {
-            StackByte::Invalid => '?',
-            StackByte::Misc => 'm',
-            StackByte::Zero => '0',
-            StackByte::Spill => 'r',
-        })
-        .collect()
 }
 
 /// One step of a recorded path.

@@ -17,6 +17,7 @@
 pub mod dot;
 pub mod explain;
 pub mod help;
+pub mod kernel_log;
 pub mod provenance;
 pub mod render;
 pub mod warnings;

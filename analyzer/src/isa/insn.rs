@@ -116,6 +116,28 @@ pub enum AluOp {
     Arsh,
 }
 
+impl AluOp {
+    /// The compound assignment both llvm-objdump and the kernel log print: `+=`, `s>>=`, ...
+    pub fn symbol(self) -> &'static str {
+        match self {
+            AluOp::Add => "+=",
+            AluOp::Sub => "-=",
+            AluOp::Mul => "*=",
+            AluOp::Div => "/=",
+            AluOp::SDiv => "s/=",
+            AluOp::Or => "|=",
+            AluOp::And => "&=",
+            AluOp::Lsh => "<<=",
+            AluOp::Rsh => ">>=",
+            AluOp::Mod => "%=",
+            AluOp::SMod => "s%=",
+            AluOp::Xor => "^=",
+            AluOp::Mov => "=",
+            AluOp::Arsh => "s>>=",
+        }
+    }
+}
+
 /// Byte-order operations. `ToLe`/`ToBe` are the ALU-class `le`/`be` (a no-op truncation or a
 /// swap on a little-endian machine); `Swap` is the ALU64-class unconditional `bswap`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -142,6 +164,23 @@ pub enum Cond {
 }
 
 impl Cond {
+    /// The operator both llvm-objdump and the kernel log print: `==`, `s>=`, `&`, ...
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Cond::Eq => "==",
+            Cond::Gt => ">",
+            Cond::Ge => ">=",
+            Cond::Set => "&",
+            Cond::Ne => "!=",
+            Cond::SGt => "s>",
+            Cond::SGe => "s>=",
+            Cond::Lt => "<",
+            Cond::Le => "<=",
+            Cond::SLt => "s<",
+            Cond::SLe => "s<=",
+        }
+    }
+
     /// The condition that holds exactly when this one does not.
     pub fn negate(self) -> Cond {
         match self {

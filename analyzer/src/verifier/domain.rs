@@ -79,6 +79,22 @@ impl Scalar {
         self.0.smax()
     }
 
+    pub fn u32_min(&self) -> u32 {
+        self.0.u32_min()
+    }
+
+    pub fn u32_max(&self) -> u32 {
+        self.0.u32_max()
+    }
+
+    pub fn s32_min(&self) -> i32 {
+        self.0.s32_min()
+    }
+
+    pub fn s32_max(&self) -> i32 {
+        self.0.s32_max()
+    }
+
     /// The tnum as (value, mask).
     pub fn tnum(&self) -> (u64, u64) {
         let t = self.0.var_off();

@@ -39,14 +39,24 @@ struct Checkpoint {
     /// Times it pruned a path, and times it was compared without pruning.
     hits: u32,
     misses: u32,
+    /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
+    /// against checkpoints still being explored compares states only when these agree.
+    fingerprint: u64,
+}
+
+/// A hash of what the infinite-loop check compares (frames, references, held lock).
+fn fingerprint(s: &AbstractState) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.frames.hash(&mut h);
+    s.refs.hash(&mut h);
+    s.active_lock.hash(&mut h);
+    h.finish()
 }
 
 /// A complete checkpoint that missed more than `MISS_FACTOR * hits + MISS_FACTOR` times is
 /// dropped: it is unlikely to prune anything (the kernel's eviction heuristic).
 const MISS_FACTOR: u32 = 3;
-
-/// Most checkpoints still being explored (loop iterations in progress) held per instruction.
-const MAX_INCOMPLETE_PER_INSN: usize = 64;
 
 struct Pending {
     pc: InsnIdx,
@@ -54,6 +64,8 @@ struct Pending {
     cp: Option<CpId>,
     /// The last branch decision on this path, in `Engine::trail`.
     trail: u32,
+    /// The conditional jump this path branched off at (`None` for the entry).
+    from: Option<InsnIdx>,
 }
 
 /// One branch decision; decisions form a tree shared by all paths (`u32::MAX`: the root).
@@ -77,6 +89,9 @@ pub trait Observer {
     fn step(&mut self, _pc: InsnIdx, _before: &AbstractState, _after: Option<&AbstractState>) {}
     /// A path starts (the entry, or a pending branch) at `pc`.
     fn path_start(&mut self, _pc: InsnIdx) {}
+    /// A pending branch of the jump at `from` resumes at `pc` in `state` (called before
+    /// `path_start`; the kernel's log prints this as `from X to Y: state`).
+    fn branch_resumed(&mut self, _from: InsnIdx, _pc: InsnIdx, _state: &AbstractState) {}
     /// The path was pruned at `pc`: an explored state there covers it.
     fn pruned(&mut self, _pc: InsnIdx) {}
 }
@@ -88,7 +103,12 @@ pub struct NoObserver;
 impl Observer for NoObserver {}
 
 /// Most checkpoints kept per instruction: older ones are still used, newer ones not stored, so
-/// a pathological program costs time but not unbounded memory.
+/// a pathological program costs time but not unbounded memory. Checkpoints still being explored
+/// (loop iterations in progress) count too, and each is needed later: a path that branched off
+/// inside iteration k is pruned against iteration k's checkpoint once that completes, so a
+/// lower cap for them makes a loop with a branch in it exponential past the cap
+/// (`corpus/c/loops/loop_null_check.bpf.c`). The loop check against them is a fingerprint
+/// compare, so holding many stays cheap.
 const MAX_CHECKPOINTS_PER_INSN: usize = 1024;
 
 /// What the engine found.
@@ -137,14 +157,19 @@ impl<'a, O: Observer> Engine<'a, O> {
             state: init,
             cp: None,
             trail: NO_TRAIL,
+            from: None,
         }];
         'paths: while let Some(Pending {
             mut pc,
             mut state,
             mut cp,
             mut trail,
+            from,
         }) = worklist.pop()
         {
+            if let Some(from) = from {
+                self.obs.branch_resumed(from, pc, &state);
+            }
             self.obs.path_start(pc);
             loop {
                 self.stats.processed += 1;
@@ -204,6 +229,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             state: *other.1,
                             cp,
                             trail: taken,
+                            from: Some(pc),
                         });
                         if worklist.len() > self.vm.opts.max_pending {
                             self.violations.push(*Violation::new(
@@ -244,7 +270,7 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     fn visit(&mut self, pc: InsnIdx, state: &AbstractState, cp: Option<CpId>) -> Visit {
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
-        let mut incomplete = 0;
+        let mut cur_fp: Option<u64> = None;
         let mut i = 0;
         while i < self.explored[pc.idx()].len() {
             let id = self.explored[pc.idx()][i];
@@ -266,31 +292,29 @@ impl<'a, O: Observer> Engine<'a, O> {
                     continue;
                 }
             } else {
-                let looping = old.frames == state.frames
+                let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
+                let looping = c.fingerprint == fp
+                    && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock;
                 if looping && self.is_ancestor(id, cp) {
                     return Visit::InfiniteLoop;
                 }
-                incomplete += 1;
             }
             i += 1;
-        }
-        // Inside a loop still being explored every iteration's state differs and none can prune
-        // yet: hold only so many of them, so the comparisons above stay cheap.
-        if incomplete >= MAX_INCOMPLETE_PER_INSN {
-            return Visit::Continue;
         }
         if self.explored[pc.idx()].len() >= MAX_CHECKPOINTS_PER_INSN {
             return Visit::Continue;
         }
         let id = self.cps.len() as CpId;
+        let fingerprint = cur_fp.unwrap_or_else(|| fingerprint(state));
         self.cps.push(Checkpoint {
             state: Some(state.clone()),
             parent: cp,
             live: 1,
             hits: 0,
             misses: 0,
+            fingerprint,
         });
         self.explored[pc.idx()].push(id);
         self.held += 1;

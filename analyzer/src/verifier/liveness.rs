@@ -23,7 +23,7 @@ fn op_bit(o: Operand) -> RegSet {
 }
 
 /// (uses, defs) of one instruction.
-fn uses_defs(insn: &Insn) -> (RegSet, RegSet) {
+pub(crate) fn uses_defs(insn: &Insn) -> (RegSet, RegSet) {
     match *insn {
         Insn::Alu {
             op: crate::isa::AluOp::Mov,

@@ -10,7 +10,7 @@ mod btf_info;
 pub mod domain;
 mod engine;
 pub mod env;
-mod liveness;
+pub(crate) mod liveness;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod state;

@@ -18,7 +18,7 @@ pub const STACK_SLOTS: usize = (STACK_SIZE / 8) as usize;
 pub const MAX_CALL_FRAMES: usize = 8;
 
 /// A pointer register: `base + off + var_off`.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug, Hash)]
 pub struct Pointer {
     pub kind: PtrKind,
     /// The constant part of the offset.
@@ -57,7 +57,7 @@ impl Pointer {
 }
 
 /// The abstract value of one register.
-#[derive(Clone, PartialEq, Debug, Default)]
+#[derive(Clone, PartialEq, Debug, Default, Hash)]
 pub enum RegState {
     /// Never written (`NOT_INIT`): reading it is an error.
     #[default]
@@ -138,7 +138,7 @@ pub enum StackByte {
 }
 
 /// Eight bytes of stack, aligned to 8 from the frame pointer.
-#[derive(Clone, PartialEq, Debug, Default)]
+#[derive(Clone, PartialEq, Debug, Default, Hash)]
 pub struct StackSlot {
     pub bytes: [StackByte; 8],
     /// The register state spilled here when any byte is `Spill`.
@@ -146,7 +146,7 @@ pub struct StackSlot {
 }
 
 /// One function's frame: registers and stack.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug, Hash)]
 pub struct Frame {
     pub regs: [RegState; Reg::COUNT],
     /// `stack[i]` covers bytes `fp - 8*(i+1) .. fp - 8*i`.
@@ -200,7 +200,7 @@ impl Frame {
 }
 
 /// An acquired reference that must be released before `exit` (`bpf_reference_state`).
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, Hash)]
 pub struct Reference {
     pub id: u32,
     /// The instruction that acquired it.

@@ -172,6 +172,10 @@ impl<O: Observer> Observer for CtxLoadWatch<'_, '_, O> {
         self.inner.path_start(pc);
     }
 
+    fn branch_resumed(&mut self, from: InsnIdx, pc: InsnIdx, state: &AbstractState) {
+        self.inner.branch_resumed(from, pc, state);
+    }
+
     fn pruned(&mut self, pc: InsnIdx) {
         self.inner.pruned(pc);
     }

@@ -4,8 +4,7 @@
 //! one dynamic label per slot. See the module doc of `jit` for the register mapping.
 
 use super::rt::{
-    SLOW_CHECK_WRITE, SLOW_CTX_FIELD, SLOW_LD_ABS, SLOW_LOAD, SLOW_LOAD_SX, SLOW_MAP_VALUE,
-    SLOW_STORE,
+    SLOW_CHECK_WRITE, SLOW_LD_ABS, SLOW_LOAD, SLOW_LOAD_SX, SLOW_MAP_VALUE, SLOW_STORE,
 };
 use super::{
     mem, JitEnv, JitError, JitMode, JitProgram, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH,
@@ -23,6 +22,7 @@ use std::mem::offset_of;
 
 const RAX: u8 = 0;
 const R9: u8 = 9;
+const R10: u8 = 10;
 
 /// x86 register number of each BPF register.
 const REG: [u8; 11] = [0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5];
@@ -253,7 +253,14 @@ impl Emitter<'_> {
             ; jae >ok
         );
         self.raw_fault(pc, RAW_CALL_DEPTH);
-        dynasm!(self.ops ; .arch x64 ; ok:);
+        dynasm!(self.ops
+            ; .arch x64
+            ; ok:
+            ; cmp rbp, [r12 + off!(min_fp)]
+            ; jae >seen
+            ; mov [r12 + off!(min_fp)], rbp
+            ; seen:
+        );
         match target {
             Some(l) => dynasm!(self.ops ; .arch x64 ; call =>l),
             None => dynasm!(self.ops ; .arch x64 ; call r11),
@@ -393,45 +400,15 @@ impl Emitter<'_> {
                 let off = i32::from(off);
                 if let Some(&(_, field)) = self.ctx_loads.iter().find(|(x, _)| *x == at) {
                     let f = match field {
-                        CtxField::Data => 0,
-                        CtxField::DataEnd => 1,
-                        CtxField::DataMeta => 2,
+                        CtxField::Data => off!(pkt_data),
+                        CtxField::DataEnd => off!(pkt_end),
+                        CtxField::DataMeta => off!(pkt_meta),
                     };
-                    dynasm!(self.ops ; .arch x64 ; mov r10, f ; xor r11d, r11d);
-                    self.slow_call(SLOW_CTX_FIELD, 8, i);
-                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), r10);
+                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), [r12 + f]);
                 } else if self.mode == JitMode::Checked {
-                    dynasm!(self.ops ; .arch x64 ; lea r10, [Rq(s) + off] ; xor r11d, r11d);
-                    self.slow_call(
-                        if sign_extend { SLOW_LOAD_SX } else { SLOW_LOAD },
-                        size.bytes(),
-                        i,
-                    );
-                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), r10);
+                    self.checked_load(i, d, s, off, size, sign_extend);
                 } else {
-                    match (size, sign_extend) {
-                        (Size::B, false) => {
-                            dynasm!(self.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(s) + off])
-                        }
-                        (Size::H, false) => {
-                            dynasm!(self.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(s) + off])
-                        }
-                        (Size::W, false) => {
-                            dynasm!(self.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(s) + off])
-                        }
-                        (Size::DW, _) => {
-                            dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(s) + off])
-                        }
-                        (Size::B, true) => {
-                            dynasm!(self.ops ; .arch x64 ; movsx Rq(d), BYTE [Rq(s) + off])
-                        }
-                        (Size::H, true) => {
-                            dynasm!(self.ops ; .arch x64 ; movsx Rq(d), WORD [Rq(s) + off])
-                        }
-                        (Size::W, true) => {
-                            dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), DWORD [Rq(s) + off])
-                        }
-                    }
+                    self.direct_load(d, s, off, size, sign_extend);
                 }
             }
             Insn::Store {
@@ -537,6 +514,45 @@ impl Emitter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A plain load of `[base + off]` into `d`.
+    fn direct_load(&mut self, d: u8, base: u8, off: i32, size: Size, sign_extend: bool) {
+        match (size, sign_extend) {
+            (Size::B, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(base) + off]),
+            (Size::H, false) => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(base) + off]),
+            (Size::W, false) => dynasm!(self.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(base) + off]),
+            (Size::DW, _) => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(base) + off]),
+            (Size::B, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), BYTE [Rq(base) + off]),
+            (Size::H, true) => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), WORD [Rq(base) + off]),
+            (Size::W, true) => dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), DWORD [Rq(base) + off]),
+        }
+    }
+
+    /// Checked mode's load: direct when the bytes lie inside the region the last slow load
+    /// found (`JitEnv::hot_lo`/`hot_len`, which only a helper call can invalidate), else the
+    /// slow path, which checks, loads and refreshes that window. Two compares, so that no
+    /// address wraps into the window: `addr - lo < len` and `addr - lo + size <= len`.
+    fn checked_load(&mut self, pc: usize, d: u8, s: u8, off: i32, size: Size, sign_extend: bool) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; lea r10, [Rq(s) + off]
+            ; mov r11, r10
+            ; sub r11, [r12 + off!(hot_lo)]
+            ; cmp r11, [r12 + off!(hot_len)]
+            ; jae >slow
+            ; add r11, size.bytes() as i32
+            ; cmp r11, [r12 + off!(hot_len)]
+            ; ja >slow
+        );
+        self.direct_load(d, R10, 0, size, sign_extend);
+        dynasm!(self.ops ; .arch x64 ; jmp >done ; slow: ; xor r11d, r11d);
+        self.slow_call(
+            if sign_extend { SLOW_LOAD_SX } else { SLOW_LOAD },
+            size.bytes(),
+            pc,
+        );
+        dynasm!(self.ops ; .arch x64 ; mov Rq(d), r10 ; done:);
     }
 
     /// `callx reg`: a subprogram address (`lddw PseudoSrc::Func`) is a local call; a small

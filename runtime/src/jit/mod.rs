@@ -79,6 +79,19 @@ pub(crate) struct JitEnv {
     limit: u64,
     /// Lowest valid `r10`.
     stack_floor: u64,
+    /// Lowest `r10` of the run so far: the unchecked mode's stores stay within the frames
+    /// entered, so the stack below `min_fp - FRAME_SIZE` is still zero after the run.
+    min_fp: u64,
+    /// The packet pointers the context's pointer fields read as (0 without a packet), kept
+    /// current across helper calls, so that a rewritten context load is one `mov`.
+    pkt_data: u64,
+    pkt_end: u64,
+    pkt_meta: u64,
+    /// Checked mode: the region of the last slow load (`[hot_lo, hot_lo + hot_len)`), which
+    /// later loads inside it read directly; cleared by every helper call, the only thing
+    /// that can remove a region during a run.
+    hot_lo: u64,
+    hot_len: u64,
     /// Code address per instruction slot (0 where no subprogram can start), for `callx`.
     func_table: *const u64,
     n_funcs: u64,
@@ -215,6 +228,12 @@ impl JitProgram {
             budget: insn_limit,
             limit: insn_limit,
             stack_floor: setup.stack_top - (FRAME_SIZE * MAX_FRAMES) as u64 + FRAME_SIZE as u64,
+            min_fp: setup.stack_top,
+            pkt_data: 0,
+            pkt_end: 0,
+            pkt_meta: 0,
+            hot_lo: 0,
+            hot_len: 0,
             func_table: self.func_table.as_ptr(),
             n_funcs: self.func_table.len() as u64,
             raw_kind: 0,
@@ -224,10 +243,14 @@ impl JitProgram {
             fault: None,
             tail: None,
         };
+        rt::refresh_packet(&mut env, m);
         let args = [setup.r1, setup.r2, 0, 0, 0];
         let r0 = self
             .code
             .call(&mut env, &args, self.func_table[0], setup.stack_top);
+        if self.mode == JitMode::Unchecked {
+            m.mem.note_stack_write(env.min_fp - FRAME_SIZE as u64);
+        }
         match rt::outcome(&mut env, r0) {
             Ok(r0) => Ok(m.end_run(setup, r0, 0, env.tail)),
             Err(f) => {

@@ -4,7 +4,7 @@
 use super::{mem, JitEnv, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH};
 use crate::helpers::{self, Callbacks, HelperRet};
 use crate::machine::{Machine, FRAME_SIZE, MAX_FRAMES};
-use crate::mem::{Access, CtxField};
+use crate::mem::Access;
 use crate::{Fault, FaultKind};
 use bpfvet_analyzer::isa::InsnIdx;
 
@@ -14,7 +14,6 @@ pub(crate) const SLOW_LOAD: u64 = 1;
 pub(crate) const SLOW_LOAD_SX: u64 = 2;
 pub(crate) const SLOW_STORE: u64 = 3;
 pub(crate) const SLOW_CHECK_WRITE: u64 = 4;
-pub(crate) const SLOW_CTX_FIELD: u64 = 5;
 pub(crate) const SLOW_MAP_VALUE: u64 = 6;
 pub(crate) const SLOW_LD_ABS: u64 = 7;
 
@@ -32,11 +31,19 @@ fn raise(env: &mut JitEnv, pc: u32, kind: FaultKind) {
     env.status = STATUS_FAULT;
 }
 
+/// Copies the packet pointers into the env, where rewritten context loads read them.
+pub(crate) fn refresh_packet(env: &mut JitEnv, m: &Machine) {
+    (env.pkt_meta, env.pkt_data, env.pkt_end) = m.mem.packet_bounds().unwrap_or((0, 0, 0));
+}
+
 pub(crate) fn helper(env: &mut JitEnv, m: &mut Machine, args: [u64; 5]) -> u64 {
     let (id, pc) = (env.helper_id as i32, env.pc);
     let mut cb = JitCallbacks { env };
     let res = helpers::call(m, id, args, &mut cb);
     let env = cb.env;
+    // `xdp_adjust_head` and friends move the packet; a ring-buffer commit removes a region.
+    refresh_packet(env, m);
+    env.hot_len = 0;
     match res {
         Ok(HelperRet::Value(v)) => v,
         Ok(HelperRet::TailCall(p)) => {
@@ -69,6 +76,7 @@ impl Callbacks for JitCallbacks<'_> {
             target: u64::from(func),
         })?;
         let code = &prog.code;
+        env.min_fp = env.min_fp.min(fp);
         mem::set_machine(env, m);
         let saved = (env.fp, env.helper_id, env.pc);
         let r = code.call(env, &args, target, fp);
@@ -99,11 +107,6 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
         }),
         SLOW_STORE => m.mem.store(a, size, b).map(|()| 0),
         SLOW_CHECK_WRITE => m.mem.check(a, size.into(), Access::Write).map(|_| 0),
-        SLOW_CTX_FIELD => Ok(m.mem.ctx_field_value(match a {
-            0 => CtxField::Data,
-            1 => CtxField::DataEnd,
-            _ => CtxField::DataMeta,
-        })),
         SLOW_MAP_VALUE => {
             let mid = mem::program(env).maps[a as usize];
             match m.map_mut(mid).and_then(|map| map.lookup(&[0; 4])) {
@@ -134,6 +137,9 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
             what: "unknown JIT slow path",
         }),
     };
+    if kind == SLOW_LOAD || kind == SLOW_LOAD_SX {
+        (env.hot_lo, env.hot_len) = m.mem.load_window().unwrap_or((0, 0));
+    }
     match res {
         Ok(v) => v,
         Err(k) => {

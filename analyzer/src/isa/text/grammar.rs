@@ -9,7 +9,6 @@ mod mem;
 
 use super::lex::{Tok, Token};
 use super::parse::{Fixup, LabelRef, ParseErrorKind, Parsed, Res};
-use super::print::cond_str;
 use crate::isa::{AtomicOp, CallTarget, Cond, Insn, Operand, Reg, Width};
 
 /// The parser of one instruction: tokens, a cursor, and the column of the line's end.
@@ -333,7 +332,7 @@ impl<'t, 's> P<'t, 's> {
     fn cond_jump(&mut self) -> Res<Parsed<'s>> {
         let (dst, width) = self.reg()?;
         let cond = match self.next() {
-            Some(Tok::Punct(p)) => CONDS.into_iter().find(|c| cond_str(*c) == p),
+            Some(Tok::Punct(p)) => CONDS.into_iter().find(|c| c.symbol() == p),
             _ => None,
         };
         let Some(cond) = cond else {

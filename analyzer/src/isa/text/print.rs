@@ -248,7 +248,7 @@ impl W<'_> {
                 if cond == Cond::Set && self.is14() {
                     return self.unknown();
                 }
-                write!(self.out, "if {} {} ", reg(dst, width), cond_str(cond))?;
+                write!(self.out, "if {} {} ", reg(dst, width), cond.symbol())?;
                 self.operand(src, width)?;
                 self.out.push_str(" goto ");
                 self.signed(off.into())
@@ -350,22 +350,9 @@ impl W<'_> {
             }
         }
         let sym = match op {
-            AluOp::Add => "+=",
-            AluOp::Sub => "-=",
-            AluOp::Mul => "*=",
             // llvm-objdump 14 ignores the `off` field that makes a division signed.
             AluOp::SDiv if self.is14() => "/=",
-            AluOp::Div => "/=",
-            AluOp::SDiv => "s/=",
-            AluOp::Or => "|=",
-            AluOp::And => "&=",
-            AluOp::Lsh => "<<=",
-            AluOp::Rsh => ">>=",
-            AluOp::Mod => "%=",
-            AluOp::SMod => "s%=",
-            AluOp::Xor => "^=",
-            AluOp::Mov => "=",
-            AluOp::Arsh => "s>>=",
+            _ => op.symbol(),
         };
         write!(self.out, "{} {sym} ", reg(dst, width))?;
         self.operand(src, width)
@@ -542,21 +529,5 @@ fn signed_ty(size: Size) -> &'static str {
         Size::H => "s16",
         Size::W => "s32",
         Size::DW => "s64",
-    }
-}
-
-pub(super) fn cond_str(cond: Cond) -> &'static str {
-    match cond {
-        Cond::Eq => "==",
-        Cond::Gt => ">",
-        Cond::Ge => ">=",
-        Cond::Set => "&",
-        Cond::Ne => "!=",
-        Cond::SGt => "s>",
-        Cond::SGe => "s>=",
-        Cond::Lt => "<",
-        Cond::Le => "<=",
-        Cond::SLt => "s<",
-        Cond::SLe => "s<=",
     }
 }

@@ -1,0 +1,185 @@
+//! How diffable `bpfvet explain --format kernel` is against a real verifier log: for small
+//! accepted corpus programs, the kernel's log level 2 and bpfvet's kernel-syntax explanation
+//! are reduced to the lines both can print (instruction lines with their `; state`, path-start
+//! states, `from X to Y:` lines, source lines, `safe`), map addresses replaced by one token, and
+//! compared with a line diff. The number of identical lines per program is the table
+//! `snapshots/agreement/explain_kernel.txt`.
+//!
+//! The test fails when the table changes (bless a reviewed change with `BPFVET_BLESS=1`) or the
+//! overall agreement drops below the floor, and fails unless the kernel is available, except
+//! with `BPFVET_NO_KERNEL=1`, which it reports loudly.
+//!
+//! Known, named sources of difference: the kernel adds states at prune points only after a few
+//! jumps and instructions since the last one, so it explores some suffixes bpfvet prunes;
+//! pointer and scalar ids are numbered differently; the kernel tracks 32-bit spills of scalars
+//! and precision marks, which bpfvet does not print.
+
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
+use bpfvet_analyzer::cfg;
+use bpfvet_analyzer::diagnostics::explain::{Explainer, Syntax};
+use bpfvet_analyzer::elf;
+use bpfvet_analyzer::rules::ProgTypeRules;
+use bpfvet_analyzer::verifier::env::{Input, Options};
+use bpfvet_analyzer::verifier::verify_observed;
+use bpfvet_oracle::{LogLevel, Outcome, VerifyOptions};
+use kernel_support::{kernel_btf, kernel_or_skip, manifest, root};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// Programs larger than this (in slots) are left out: their level-2 logs run to megabytes.
+const MAX_SLOTS: u64 = 300;
+
+/// Logs longer than this (comparable lines) are left out too: loops walked iteration by
+/// iteration, where a line diff costs more than it tells.
+const MAX_LINES: usize = 1500;
+
+/// The share of the kernel's comparable lines bpfvet must reproduce exactly, in percent.
+const FLOOR_PERCENT: usize = 60;
+
+/// Whether a log line is one bpfvet's kernel syntax also prints.
+fn comparable(l: &str) -> bool {
+    if l.starts_with("from ") || l.starts_with("; ") {
+        return true;
+    }
+    let Some((n, rest)) = l.split_once(':') else {
+        return false;
+    };
+    !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && (rest.starts_with(" (")
+            || rest.starts_with(" R")
+            || rest.starts_with(" fp")
+            || rest.starts_with(" frame")
+            || rest == " safe"
+            || rest.is_empty())
+}
+
+/// A map's address (kernel) or name (bpfvet) after `lddw`: one token for both.
+fn normalize(l: &str) -> String {
+    if let Some(at) = l.find(": (18) r") {
+        if let Some(eq) = l[at..].find(" = ") {
+            let start = at + eq + 3;
+            let end = l[start..].find(' ').map_or(l.len(), |e| start + e);
+            let token = &l[start..end];
+            let is_map =
+                token.starts_with("map[") || (token.starts_with("0xffff") && token.len() == 18);
+            if is_map {
+                // The padding before `;` follows the replaced text's length: drop it too.
+                let rest = l[end..].trim_start();
+                let sep = if rest.is_empty() { "" } else { " " };
+                return format!("{}MAP{sep}{rest}", &l[..start]);
+            }
+        }
+    }
+    l.to_string()
+}
+
+fn reduce(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| comparable(l))
+        .map(normalize)
+        .collect()
+}
+
+/// Identical lines of the two sequences, in order (a longest common subsequence by diff).
+fn identical(kernel: &[String], ours: &[String]) -> usize {
+    let k: Vec<&str> = kernel.iter().map(String::as_str).collect();
+    let o: Vec<&str> = ours.iter().map(String::as_str).collect();
+    similar::capture_diff_slices(similar::Algorithm::Myers, &k, &o)
+        .iter()
+        .map(|op| match op {
+            similar::DiffOp::Equal { len, .. } => *len,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn explain_kernel_syntax_matches_real_logs() {
+    if !kernel_or_skip("kernel_explain") {
+        return;
+    }
+    let root = root();
+    let manifest = manifest();
+    let kernel_btf = kernel_btf();
+    let opts = VerifyOptions::new(LogLevel::Verbose, true);
+    let (mut same, mut total, mut programs) = (0usize, 0usize, 0usize);
+    let mut table = String::new();
+    for p in manifest["programs"].as_array().expect("programs") {
+        if p["expectation"] != "accept"
+            || p["legacy_maps"] == true
+            || p["insn_slots"].as_u64().unwrap_or(u64::MAX) > MAX_SLOTS
+        {
+            continue;
+        }
+        let (object, name) = (
+            p["object"].as_str().unwrap_or(""),
+            p["program"].as_str().unwrap_or(""),
+        );
+        let bytes = std::fs::read(root.join(object)).expect("object");
+        let Ok(verdicts) = bpfvet_oracle::verify_object(&bytes, object, Some(name), &opts) else {
+            continue;
+        };
+        let Some(v) = verdicts.first() else { continue };
+        let (Outcome::Accepted, Some(log)) = (&v.outcome, v.log.as_deref()) else {
+            continue;
+        };
+        let obj = elf::load(&bytes).expect("corpus object loads");
+        let prog = obj.program(name).expect("program");
+        let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else {
+            continue;
+        };
+        let relocated =
+            bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel_btf.as_ref())
+                .and_then(Result::ok);
+        let prog = relocated.as_ref().unwrap_or(prog);
+        let (graph, _) = cfg::build(prog.insns());
+        let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
+        verify_observed(
+            &Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf.as_ref()),
+            &Options::default(),
+            &mut ex,
+        );
+        let (k, o) = (reduce(log), reduce(&ex.finish()));
+        if k.len() > MAX_LINES || o.len() > 2 * MAX_LINES {
+            let _ = writeln!(
+                table,
+                "{object} {name}: log too long to compare ({} kernel lines)",
+                k.len()
+            );
+            continue;
+        }
+        let n = identical(&k, &o);
+        let _ = writeln!(
+            table,
+            "{object} {name}: {n} of {} kernel lines identical ({} bpfvet lines)",
+            k.len(),
+            o.len()
+        );
+        same += n;
+        total += k.len();
+        programs += 1;
+    }
+    assert!(programs > 50, "only {programs} programs compared");
+    let percent = same * 100 / total.max(1);
+    let head = format!(
+        "{programs} programs: {same} of {total} comparable kernel log lines identical ({percent}%)\n"
+    );
+    let text = format!("{head}{table}");
+    let path = root.join("snapshots/agreement/explain_kernel.txt");
+    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, &text).expect("write snapshot");
+    }
+    let _ = writeln!(std::io::stderr(), "{head}");
+    assert!(
+        percent >= FLOOR_PERCENT,
+        "explain --format kernel agrees on only {percent}% of the kernel's lines (floor {FLOOR_PERCENT}%)"
+    );
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        old == text,
+        "the agreement table changed; review and bless with BPFVET_BLESS=1:\n--- old\n{old}\n--- new\n{text}"
+    );
+}

@@ -1,0 +1,40 @@
+//! What the tests that compare with the live kernel share: the kernel check, and the corpus
+//! manifest and kernel BTF they read.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the live verifier can be used. Without it the test fails, unless
+/// `BPFVET_NO_KERNEL=1` asks to skip, which is said loudly (never a silent pass).
+pub fn kernel_or_skip(test: &str) -> bool {
+    let Err(why) = bpfvet_oracle::kernel_available() else {
+        return true;
+    };
+    if std::env::var("BPFVET_NO_KERNEL").as_deref() == Ok("1") {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!! {test} NOT RUN: {why}; BPFVET_NO_KERNEL=1 is set, nothing was checked\n"
+        );
+        return false;
+    }
+    panic!("the live kernel verifier is unavailable: {why} (set BPFVET_NO_KERNEL=1 to skip)");
+}
+
+/// `corpus/manifest.json`.
+pub fn manifest() -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("corpus/manifest.json")).expect("manifest"),
+    )
+    .expect("json")
+}
+
+/// The running kernel's BTF, when it has one.
+pub fn kernel_btf() -> Option<bpfvet_analyzer::btf::Btf> {
+    std::fs::read("/sys/kernel/btf/vmlinux")
+        .ok()
+        .and_then(|b| bpfvet_analyzer::btf::Btf::parse(&b).ok())
+}
