@@ -24,7 +24,7 @@ use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_analyzer::verifier::verify_observed;
 use bpfvet_oracle::{LogLevel, Outcome, VerifyOptions};
-use kernel_support::{kernel_btf, kernel_or_skip, manifest, root};
+use kernel_support::{kernel_btf, kernel_or_skip, kernel_verdict, manifest, root};
 use std::fmt::Write as _;
 use std::io::Write as _;
 
@@ -119,10 +119,9 @@ fn explain_kernel_syntax_matches_real_logs() {
             p["program"].as_str().unwrap_or(""),
         );
         let bytes = std::fs::read(root.join(object)).expect("object");
-        let Ok(verdicts) = bpfvet_oracle::verify_object(&bytes, object, Some(name), &opts) else {
+        let Some(v) = kernel_verdict(&bytes, object, name, &opts) else {
             continue;
         };
-        let Some(v) = verdicts.first() else { continue };
         let (Outcome::Accepted, Some(log)) = (&v.outcome, v.log.as_deref()) else {
             continue;
         };

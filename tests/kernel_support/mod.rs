@@ -38,3 +38,17 @@ pub fn kernel_btf() -> Option<bpfvet_analyzer::btf::Btf> {
         .ok()
         .and_then(|b| bpfvet_analyzer::btf::Btf::parse(&b).ok())
 }
+
+/// The live kernel's verdict on program `name` of `object` (its bytes), or `None` when the
+/// oracle could not load it at all.
+pub fn kernel_verdict(
+    bytes: &[u8],
+    object: &str,
+    name: &str,
+    opts: &bpfvet_oracle::VerifyOptions,
+) -> Option<bpfvet_oracle::KernelVerdict> {
+    bpfvet_oracle::verify_object(bytes, object, Some(name), opts)
+        .ok()?
+        .into_iter()
+        .next()
+}

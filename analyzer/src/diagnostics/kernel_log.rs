@@ -13,20 +13,6 @@ use crate::verifier::domain::Scalar;
 use crate::verifier::state::{Frame, PtrKind, RegState, StackByte, StackSlot};
 use std::fmt::Write as _;
 
-/// `u8`..`u64`, the kernel's names for access sizes.
-fn size_name(size: Size, signed: bool) -> &'static str {
-    match (size, signed) {
-        (Size::B, false) => "u8",
-        (Size::H, false) => "u16",
-        (Size::W, false) => "u32",
-        (Size::DW, false) => "u64",
-        (Size::B, true) => "s8",
-        (Size::H, true) => "s16",
-        (Size::W, true) => "s32",
-        (Size::DW, true) => "s64",
-    }
-}
-
 /// `r3` or `w3`: 32-bit operations name the sub-register.
 fn reg(r: crate::isa::Reg, width: Width) -> String {
     match width {
@@ -120,7 +106,7 @@ pub fn insn_text(insn: &Insn, maps: &[MapDef]) -> String {
         } => format!(
             "r{} = *({} *){}",
             dst.num(),
-            size_name(size, sign_extend),
+            size.type_name(sign_extend),
             addr(src, off)
         ),
         Insn::Store {
@@ -133,11 +119,7 @@ pub fn insn_text(insn: &Insn, maps: &[MapDef]) -> String {
                 Operand::Reg(s) => format!("r{}", s.num()),
                 Operand::Imm(imm) => imm.to_string(),
             };
-            format!(
-                "*({} *){} = {value}",
-                size_name(size, false),
-                addr(dst, off)
-            )
+            format!("*({} *){} = {value}", size.type_name(false), addr(dst, off))
         }
         Insn::Atomic {
             size,
@@ -162,10 +144,10 @@ pub fn insn_text(insn: &Insn, maps: &[MapDef]) -> String {
             format!("r{} = {value}", dst.num())
         }
         Insn::LdImm64Tail => "(second slot of lddw)".to_string(),
-        Insn::LdAbs { size, imm } => format!("r0 = *({} *)skb[{imm}]", size_name(size, false)),
+        Insn::LdAbs { size, imm } => format!("r0 = *({} *)skb[{imm}]", size.type_name(false)),
         Insn::LdInd { size, src, imm } => format!(
             "r0 = *({} *)skb[r{} + {imm}]",
-            size_name(size, false),
+            size.type_name(false),
             src.num()
         ),
     }
@@ -191,7 +173,7 @@ fn atomic_text(
     src: crate::isa::Reg,
     off: i16,
 ) -> String {
-    let ty = size_name(size, false);
+    let ty = size.type_name(false);
     let bits = if size == Size::DW { "64" } else { "" };
     let at = addr(dst, off);
     let (name, fetch) = match op {

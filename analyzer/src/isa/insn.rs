@@ -225,6 +225,20 @@ pub enum Size {
 }
 
 impl Size {
+    /// The C type name of an access of this size, as llvm-objdump and the kernel log print it.
+    pub fn type_name(self, signed: bool) -> &'static str {
+        match (self, signed) {
+            (Size::B, false) => "u8",
+            (Size::H, false) => "u16",
+            (Size::W, false) => "u32",
+            (Size::DW, false) => "u64",
+            (Size::B, true) => "s8",
+            (Size::H, true) => "s16",
+            (Size::W, true) => "s32",
+            (Size::DW, true) => "s64",
+        }
+    }
+
     pub fn bytes(self) -> u32 {
         match self {
             Size::B => 1,

@@ -278,9 +278,9 @@ impl W<'_> {
                     return self.unknown();
                 }
                 let (d, ty) = if sign_extend {
-                    (dst.to_string(), signed_ty(size))
+                    (dst.to_string(), size.type_name(true))
                 } else {
-                    (reg(dst, size_width(size)), unsigned_ty(size))
+                    (reg(dst, size_width(size)), size.type_name(false))
                 };
                 write!(self.out, "{d} = ")?;
                 self.mem(ty, src, off)
@@ -294,7 +294,7 @@ impl W<'_> {
                 if matches!(src, Operand::Imm(_)) && self.is14() {
                     return self.unknown();
                 }
-                self.mem(unsigned_ty(size), dst, off)?;
+                self.mem(size.type_name(false), dst, off)?;
                 self.out.push_str(" = ");
                 self.operand(src, size_width(size))
             }
@@ -313,13 +313,13 @@ impl W<'_> {
             } => self.lddw(dst, src, imm, next_imm),
             Insn::LdImm64Tail => Ok(()),
             Insn::LdAbs { size, imm } => {
-                write!(self.out, "r0 = *({} *)skb[", unsigned_ty(size))?;
+                write!(self.out, "r0 = *({} *)skb[", size.type_name(false))?;
                 self.num(imm.into())?;
                 self.out.push(']');
                 Ok(())
             }
             Insn::LdInd { size, src, imm } => {
-                write!(self.out, "r0 = *({} *)skb[{src}", unsigned_ty(size))?;
+                write!(self.out, "r0 = *({} *)skb[{src}", size.type_name(false))?;
                 // LLVM drops `imm` here; only our own syntax keeps it.
                 if self.syntax == Syntax::Bpfvet && imm != 0 {
                     self.out.push_str(if imm < 0 { " - " } else { " + " });
@@ -388,7 +388,7 @@ impl W<'_> {
     fn atomic(&mut self, size: Size, op: AtomicOp, dst: Reg, src: Reg, off: i16) -> fmt::Result {
         let w = size_width(size);
         let s = reg(src, w);
-        let ty = unsigned_ty(size);
+        let ty = size.type_name(false);
         let (name, fetch) = match op {
             AtomicOp::Add { fetch } => ("add", fetch),
             AtomicOp::Or { fetch } => ("or", fetch),
@@ -448,7 +448,11 @@ impl W<'_> {
         match self.syntax {
             Syntax::Bpfvet => {
                 let d = reg(dst, size_width(size));
-                write!(self.out, "{d} = load_acquire(({} *)(", unsigned_ty(size))?;
+                write!(
+                    self.out,
+                    "{d} = load_acquire(({} *)(",
+                    size.type_name(false)
+                )?;
                 self.addr(src, off)?;
                 self.out.push_str("))");
                 Ok(())
@@ -457,7 +461,7 @@ impl W<'_> {
             // the high bits of `imm`, and does not know the other sizes.
             _ if matches!(size, Size::W | Size::DW) => {
                 self.out.push_str("lock ");
-                self.mem(unsigned_ty(size), dst, off)?;
+                self.mem(size.type_name(false), dst, off)?;
                 write!(self.out, " += {}", reg(src, size_width(size)))
             }
             _ => self.unknown(),
@@ -511,23 +515,5 @@ fn size_width(size: Size) -> Width {
         Width::W64
     } else {
         Width::W32
-    }
-}
-
-fn unsigned_ty(size: Size) -> &'static str {
-    match size {
-        Size::B => "u8",
-        Size::H => "u16",
-        Size::W => "u32",
-        Size::DW => "u64",
-    }
-}
-
-fn signed_ty(size: Size) -> &'static str {
-    match size {
-        Size::B => "s8",
-        Size::H => "s16",
-        Size::W => "s32",
-        Size::DW => "s64",
     }
 }
