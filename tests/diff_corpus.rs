@@ -3,13 +3,19 @@
 //! that instruction (`bpfvet_runtime::diff`). A few seeded runs per program keep this under a
 //! minute; `bpfvet diff --runs N` does long runs.
 //!
-//! Programs that cannot be run (an unsupported map type, a context pointer the runtime does not
-//! model, a program the analyzer rejects for an unsupported feature) are counted and listed,
-//! never passed silently; runs that hit an unsupported helper are counted as skips per helper.
+//! Every accepted program must be diffed and every run must finish: a program that cannot be
+//! run (an unsupported map type, a context pointer the runtime does not model, a program the
+//! analyzer rejects for an unsupported feature) or a run that hits an unsupported helper fails
+//! the test, after listing them all.
+//!
+//! BTF-typed contexts (tp_btf, iterators) and CO-RE relocations need the kernel's BTF: it is
+//! read from /sys/kernel/btf/vmlinux, as `bpfvet check` does; without it those programs are
+//! listed as "needs kernel BTF".
 
+use bpfvet_analyzer::btf::Btf;
 use bpfvet_analyzer::elf;
-use bpfvet_analyzer::rules::ProgTypeRules;
-use bpfvet_analyzer::verifier::env::{Input, Options};
+use bpfvet_analyzer::rules::{CtxModel, ProgTypeRules};
+use bpfvet_analyzer::verifier::env::{core_relocated, Input, Options};
 use bpfvet_runtime::diff::{diff_program, DiffConfig, DiffError, FindingKind};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,11 +33,6 @@ const RUNS: u32 = 6;
 /// concrete value is the clamped length (3, 9, 40, ...).
 const KNOWN_ESCAPES: &[(&str, u32)] = &[];
 
-/// Programs that store an address into a map on purpose (pointer leaks, allowed for privileged
-/// loaders): the value is the address of a region in one engine's memory, so map contents
-/// differ between engines by design. Only their map comparison is waived.
-const STORES_ADDRESSES: &[&str] = &["priv_ptr_store"];
-
 #[test]
 fn every_accepted_corpus_program_diffs_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -43,6 +44,9 @@ fn every_accepted_corpus_program_diffs_clean() {
         ..DiffConfig::default()
     };
     let opts = Options::default();
+    let kernel_btf: Option<Btf> = std::fs::read("/sys/kernel/btf/vmlinux")
+        .ok()
+        .and_then(|b| Btf::parse(&b).ok());
     let (mut diffed, mut runs, mut steps) = (0, 0, 0);
     let mut not_diffed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut skipped_runs: BTreeMap<String, u32> = BTreeMap::new();
@@ -64,7 +68,30 @@ fn every_accepted_corpus_program_diffs_clean() {
                 .push(name.to_string());
             continue;
         };
-        match diff_program(&Input::new(&obj, prog, rules), &opts, &cfg) {
+        let needs_btf = rules.ctx == CtxModel::BtfArgs;
+        if needs_btf && kernel_btf.is_none() {
+            not_diffed
+                .entry("needs kernel BTF: no /sys/kernel/btf/vmlinux".to_string())
+                .or_default()
+                .push(name.to_string());
+            continue;
+        }
+        // CO-RE relocations resolved against the kernel, as libbpf loads the program; without
+        // kernel BTF the compiled offsets stand, as `bpfvet check` says.
+        let relocated = match core_relocated(&obj, prog, kernel_btf.as_ref()) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(why)) => {
+                not_diffed
+                    .entry(format!("CO-RE relocation failed: {why}"))
+                    .or_default()
+                    .push(name.to_string());
+                continue;
+            }
+            None => None,
+        };
+        let prog = relocated.as_ref().unwrap_or(prog);
+        let input = Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf.as_ref());
+        match diff_program(&input, &opts, &cfg) {
             Ok(rep) => {
                 diffed += 1;
                 runs += rep.runs;
@@ -82,13 +109,6 @@ fn every_accepted_corpus_program_diffs_clean() {
                         println!("known escape: {name}: {}", f.detail);
                         continue;
                     }
-                    if STORES_ADDRESSES.contains(&name)
-                        && f.kind == FindingKind::EngineMismatch
-                        && f.detail.starts_with("map ")
-                    {
-                        println!("address stored by design: {name}: {}", f.detail);
-                        continue;
-                    }
                     findings.push(format!(
                         "{obj_path} {name}: {} at run {} (run seed {:#x}): {}",
                         f.kind, f.run, f.run_seed, f.detail
@@ -98,7 +118,10 @@ fn every_accepted_corpus_program_diffs_clean() {
             Err(e) => {
                 let why = match &e {
                     DiffError::Rejected(_) => e.to_string(),
-                    DiffError::Load(_) | DiffError::Jit(_) | DiffError::UnmodeledCtx { .. } => e
+                    DiffError::Load(_)
+                    | DiffError::Jit(_)
+                    | DiffError::UnmodeledCtx { .. }
+                    | DiffError::NeedsKernelBtf => e
                         .to_string()
                         .split(" (")
                         .next()
@@ -118,6 +141,14 @@ fn every_accepted_corpus_program_diffs_clean() {
         eprintln!("FINDING {f}");
     }
     assert!(findings.is_empty(), "{} findings", findings.len());
+    // Every accepted program runs, every run to its end: the only excuse is a machine without
+    // kernel BTF (said above, never silent).
+    let unexcused: Vec<_> = not_diffed
+        .keys()
+        .filter(|why| !why.starts_with("needs kernel BTF"))
+        .collect();
+    assert!(unexcused.is_empty(), "programs not diffed: {unexcused:?}");
+    assert!(skipped_runs.is_empty(), "runs skipped: {skipped_runs:?}");
     // Guard against the harness silently diffing nothing.
     assert!(diffed >= 140, "only {diffed} programs diffed");
 }

@@ -97,3 +97,54 @@ fn assembly_runs_on_the_interpreter() {
     assert_eq!(v["r0"], 42);
     assert_eq!(v["prog_type"], "socket_filter");
 }
+
+/// `bpfvet run` with its default input (zeroed context, empty packet) on every program the
+/// kernel accepts, on each engine: each must run to its end, and the engines must agree.
+#[test]
+fn every_accepted_corpus_program_runs_on_every_engine() {
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for p in manifest["programs"].as_array().unwrap() {
+        if p["expectation"] != "accept" {
+            continue;
+        }
+        let (object, program) = (
+            p["object"].as_str().unwrap(),
+            p["program"].as_str().unwrap(),
+        );
+        let mut outs = Vec::new();
+        for engine in ["interp", "jit", "jit-checked"] {
+            let out = bpfvet()
+                .args(["run", object, "--program", program, "--engine", engine])
+                .args(["--format", "json"])
+                .output()
+                .unwrap();
+            if !out.status.success() {
+                failures.push(format!(
+                    "{object} {program} on {engine}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+                continue;
+            }
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            if !v["fault"].is_null() {
+                failures.push(format!("{object} {program} on {engine}: {}", v["fault"]));
+            }
+            outs.push((
+                v["r0"].clone(),
+                v["packet_out"].clone(),
+                v["map_changes"].clone(),
+            ));
+        }
+        if !outs.windows(2).all(|w| w[0] == w[1]) {
+            failures.push(format!("{object} {program}: engines disagree: {outs:?}"));
+        }
+        ran += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(ran >= 190, "only {ran} programs");
+}

@@ -163,6 +163,33 @@ pub struct MapDef {
     pub kind: MapKind,
 }
 
+impl MapDef {
+    /// A map with only its shape: no flags, pinning, BTF types, inner map or initial slots,
+    /// as a legacy `maps` section declares it (tests and hand-built programs start here).
+    pub fn plain(
+        name: &str,
+        map_type: MapType,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+    ) -> MapDef {
+        MapDef {
+            name: name.to_string(),
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            map_flags: 0,
+            pinning: Pinning::None,
+            key_type: None,
+            value_type: None,
+            inner: None,
+            init_slots: Vec::new(),
+            kind: MapKind::Legacy,
+        }
+    }
+}
+
 /// What a relocated instruction refers to, for printing it symbolically.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum RelocTarget {

@@ -13,7 +13,7 @@
 use bpfvet_analyzer::isa::{
     AluOp, CallTarget, Cond, EndianOp, Insn, Operand, PseudoSrc, Reg, Size, Width,
 };
-use bpfvet_analyzer::program::{MapDef, MapKind, MapType, Pinning};
+use bpfvet_analyzer::program::{MapDef, MapType};
 use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_runtime::diff::{diff_program, DiffConfig};
@@ -251,20 +251,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let insns = generate(data);
-    let maps = [MapDef {
-        name: "m".to_string(),
-        map_type: MapType::ARRAY,
-        key_size: 4,
-        value_size: 8,
-        max_entries: 4,
-        map_flags: 0,
-        pinning: Pinning::None,
-        key_type: None,
-        value_type: None,
-        inner: None,
-        init_slots: Vec::new(),
-        kind: MapKind::Legacy,
-    }];
+    let maps = [MapDef::plain("m", MapType::ARRAY, 4, 8, 4)];
     let input = Input {
         insns: &insns,
         maps: &maps,
@@ -277,6 +264,7 @@ fuzz_target!(|data: &[u8]| {
         func_info: &[],
         kernel_btf: None,
         attach_target: None,
+        relocs: &[],
     };
     let seed = data
         .iter()

@@ -7,7 +7,7 @@
 #![allow(unsafe_code)]
 
 use bpfvet_analyzer::isa::{encode, Insn, PseudoSrc};
-use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType, Pinning};
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapType as ObjMapType};
 use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
@@ -139,20 +139,7 @@ fn packet() -> Vec<u8> {
 /// as a plain buffer (the rbpf convention) are rejected, and get no unchecked-JIT figure.
 fn verified(insns: &[Insn], with_map: bool) -> Option<VerifiedProgram> {
     let maps: Vec<ObjMapDef> = if with_map {
-        vec![ObjMapDef {
-            name: "counters".to_string(),
-            map_type: ObjMapType::ARRAY,
-            key_size: 4,
-            value_size: 8,
-            max_entries: 16,
-            map_flags: 0,
-            pinning: Pinning::None,
-            key_type: None,
-            value_type: None,
-            inner: None,
-            init_slots: Vec::new(),
-            kind: MapKind::Legacy,
-        }]
+        vec![ObjMapDef::plain("counters", ObjMapType::ARRAY, 4, 8, 16)]
     } else {
         Vec::new()
     };
@@ -168,6 +155,7 @@ fn verified(insns: &[Insn], with_map: bool) -> Option<VerifiedProgram> {
         func_info: &[],
         kernel_btf: None,
         attach_target: None,
+        relocs: &[],
     };
     verify_program(&input, &Options::default()).ok()
 }

@@ -7,7 +7,12 @@
 //!    [`MAX_STATES_PER_INSN`]; past that the instruction is marked *saturated* and not checked.
 //! 2. Each run draws an input suited to the program type from a seeded generator ([`gen_input`]):
 //!    Ethernet/IPv4/IPv6/TCP/UDP/ICMP/VLAN/ARP packets with random contents and lengths
-//!    (truncated ones included), context fields, and map contents.
+//!    (truncated ones included), context fields, and map contents. Packet-like buffers that are
+//!    not packets (an `sk_msg` message, a sockopt option value) reuse the packet machinery; a
+//!    flow dissector gets its `bpf_flow_keys` as the kernel's test run fills them; a BTF-typed
+//!    context (tp_btf, iterators, fentry) gets random u64 arguments whose pointers point to
+//!    read-only objects of random bytes of the pointee's BTF size (NULL sometimes, where the
+//!    type allows it), read with probe loads ([`crate::Program`]) as in the kernel.
 //! 3. The interpreter runs it with a [`Tracer`] that checks, before each instruction, that the
 //!    live registers lie in the concretization of at least one recorded abstract state of the same
 //!    call depth: a scalar must be a member of the `Scalar` (tnum, unsigned and signed ranges, both
@@ -15,8 +20,9 @@
 //!    `off + var_off` (for packet pointers, relative to `data`; for stack pointers, to that frame's
 //!    `r10`), or be NULL when the abstract pointer may be.
 //! 4. The checked JIT runs the same input on a machine set up identically, and the two results
-//!    are compared: `r0` or the fault, the packet, every map entry, ring-buffer records, perf
-//!    events, `trace_printk` lines and redirects.
+//!    are compared: `r0` or the fault, the packet, the context and the flow keys, every map
+//!    entry (addresses a privileged program stored there compared by region and offset,
+//!    `addresses`), ring-buffer records, perf events, `trace_printk` lines and redirects.
 //!
 //! Why only live registers: the verifier prunes a path when an explored state covers it *on the
 //! live registers*, so a dead register may legitimately hold a value outside every recorded
@@ -26,18 +32,19 @@
 //! accepted program (out-of-bounds access, bad jump, call depth...). Unsupported helpers and
 //! instructions end a run as a *skip* with its reason, counted, never as a pass.
 
-use crate::helpers::MAP_PTR_TAG;
 use crate::interp::{self, Prepared, Tracer};
 use crate::jit;
 use crate::load::{self, LoadError};
 use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, SKB_FIELDS, XDP_FIELDS};
 use crate::maps::MapId;
-use crate::mem::{CtxField, RegionKind};
+use crate::mem::{CtxField, CtxObject, RegionKind};
 use crate::program::Program;
 use crate::{Fault, FaultKind};
+use bpfvet_analyzer::btf::{Btf, TypeId};
 use bpfvet_analyzer::isa::{Insn, InsnIdx};
-use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType};
+use bpfvet_analyzer::program::MapDef as ObjMapDef;
 use bpfvet_analyzer::rules::{CtxModel, ProgTypeRules};
+use bpfvet_analyzer::verifier::btf_ctx::BtfArg;
 use bpfvet_analyzer::verifier::domain::Scalar;
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::state::{AbstractState, PtrKind, RegState};
@@ -94,12 +101,18 @@ pub fn run_seed(seed: u64, run: u32) -> u64 {
 
 // ---- inputs ----
 
+mod addresses;
+mod ctx_gen;
+pub use ctx_gen::{flow_keys, flow_keys_reported};
+
 /// One generated input: a context, maybe a packet, and map entries to install before the run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GenInput {
     pub ctx: Vec<u8>,
     pub packet: Option<Vec<u8>>,
     pub fields: Vec<(u32, CtxField)>,
+    /// Objects the context points to (kernel objects, flow keys).
+    pub objects: Vec<CtxObject>,
     /// `(map index in the object, key, value)`.
     pub map_entries: Vec<(u32, Vec<u8>, Vec<u8>)>,
 }
@@ -111,6 +124,7 @@ impl GenInput {
             ctx: self.ctx.clone(),
             packet: self.packet.clone(),
             fields: self.fields.clone(),
+            objects: self.objects.clone(),
         }
     }
 }
@@ -120,10 +134,45 @@ impl GenInput {
 pub enum CtxShape {
     /// `struct xdp_md` over a packet.
     Xdp,
-    /// `struct __sk_buff` over a packet.
+    /// `struct __sk_buff` over a packet (with `flow_keys` for a flow dissector).
     Skb,
+    /// A context of this many bytes whose pointer fields ([`ctx_fields`]) delimit a packet-like
+    /// buffer: an `sk_msg` message, a sockopt option value.
+    Buffer(u32),
+    /// u64 arguments typed by the kernel's BTF ([`BtfSlots`]).
+    BtfArgs,
     /// A plain context of this many bytes, no packet.
     Plain(u32),
+}
+
+/// The slots of a BTF-typed context: per u64 argument, `None` for a number, else the size of
+/// the kernel object it points to and whether it may be NULL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BtfSlots(pub Vec<Option<(u32, bool)>>);
+
+impl BtfSlots {
+    /// The slots of `args` (as the verifier typed them), sized from `kernel`. A pointee whose
+    /// size BTF does not give gets an empty object: every load through it reads 0.
+    pub fn new(args: &[BtfArg], kernel: &Btf) -> BtfSlots {
+        BtfSlots(
+            args.iter()
+                .map(|a| match *a {
+                    BtfArg::Scalar => None,
+                    BtfArg::Ptr { type_id, nullable } => {
+                        let size = kernel_size(kernel, type_id);
+                        Some((size, nullable))
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The BTF size of a kernel type, capped: objects are generated per run.
+fn kernel_size(kernel: &Btf, ty: TypeId) -> u32 {
+    kernel
+        .size_of(ty)
+        .map_or(0, |n| u32::try_from(n.min(1 << 16)).unwrap_or(0))
 }
 
 /// Program types whose context is a `struct __sk_buff`.
@@ -140,6 +189,57 @@ const SKB_TYPES: &[&str] = &[
     "flow_dissector",
 ];
 
+/// The pointer fields a run's context gives values to, for a program of type `rules`: the
+/// packet pointers of XDP and skb contexts, a flow dissector's `flow_keys`, the buffer
+/// pointers of other contexts whose fields yield packet pointers, and NULL for the nullable
+/// pointer fields whose objects the runtime does not model.
+pub fn ctx_fields(rules: &ProgTypeRules) -> Vec<(u32, CtxField)> {
+    let mut res = modeled_ctx_fields(rules);
+    if let CtxModel::Fields(fields) = rules.ctx {
+        for f in fields {
+            if f.yields.is_some() && f.yields_null && !res.iter().any(|&(o, _)| o == f.off) {
+                res.push((f.off, CtxField::Null));
+            }
+        }
+    }
+    res
+}
+
+/// The pointer fields whose objects the runtime models.
+fn modeled_ctx_fields(rules: &ProgTypeRules) -> Vec<(u32, CtxField)> {
+    match ctx_shape(rules) {
+        CtxShape::Xdp => XDP_FIELDS.to_vec(),
+        CtxShape::Skb => {
+            let mut res = SKB_FIELDS.to_vec();
+            if let CtxModel::Fields(fields) = rules.ctx {
+                res.extend(
+                    fields
+                        .iter()
+                        .filter(|f| f.yields == Some(PtrKind::FlowKeys))
+                        .map(|f| (f.off, CtxField::FlowKeys)),
+                );
+            }
+            res
+        }
+        CtxShape::Buffer(_) => match rules.ctx {
+            CtxModel::Fields(fields) => fields
+                .iter()
+                .filter_map(|f| {
+                    let field = match f.yields? {
+                        PtrKind::Packet => CtxField::Data,
+                        PtrKind::PacketEnd => CtxField::DataEnd,
+                        PtrKind::PacketMeta => CtxField::DataMeta,
+                        _ => return None,
+                    };
+                    Some((f.off, field))
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        CtxShape::BtfArgs | CtxShape::Plain(_) => Vec::new(),
+    }
+}
+
 /// The context shape of a program type.
 pub fn ctx_shape(rules: &ProgTypeRules) -> CtxShape {
     if rules.name == "xdp" {
@@ -147,6 +247,14 @@ pub fn ctx_shape(rules: &ProgTypeRules) -> CtxShape {
     }
     if SKB_TYPES.contains(&rules.name) {
         return CtxShape::Skb;
+    }
+    if let CtxModel::Fields(fields) = rules.ctx {
+        if fields.iter().any(|f| f.yields == Some(PtrKind::Packet)) {
+            return CtxShape::Buffer(fields.iter().map(|f| f.off + f.size).max().unwrap_or(0));
+        }
+    }
+    if rules.ctx == CtxModel::BtfArgs {
+        return CtxShape::BtfArgs;
     }
     CtxShape::Plain(match rules.ctx {
         CtxModel::Fields(fields) => fields.iter().map(|f| f.off + f.size).max().unwrap_or(0),
@@ -286,48 +394,17 @@ pub fn gen_packet(rng: &mut Rng) -> Vec<u8> {
     p
 }
 
-/// An input for a program of type `rules` whose object has `maps`: the context, the packet for
-/// packet programs, and a few entries for hash and array maps (global data is left alone).
-pub fn gen_input(rng: &mut Rng, rules: &ProgTypeRules, maps: &[ObjMapDef]) -> GenInput {
-    let shape = ctx_shape(rules);
-    let mut res = match shape {
-        CtxShape::Xdp => {
-            let packet = gen_packet(rng);
-            let mut ctx = vec![0u8; 24];
-            ctx[12..16].copy_from_slice(&(1 + rng.below(4) as u32).to_le_bytes());
-            ctx[16..20].copy_from_slice(&(rng.below(4) as u32).to_le_bytes());
-            GenInput {
-                ctx,
-                packet: Some(packet),
-                fields: XDP_FIELDS.to_vec(),
-                map_entries: Vec::new(),
-            }
-        }
-        CtxShape::Skb => {
-            let packet = gen_packet(rng);
-            let mut ctx = rng.bytes(192);
-            ctx[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
-            // `protocol` holds the ethertype in network order, as the kernel sets it.
-            let proto = if packet.len() >= 14 {
-                u16::from_be_bytes([packet[12], packet[13]])
-            } else {
-                0
-            };
-            ctx[16..20].copy_from_slice(&u32::from(proto.to_be()).to_le_bytes());
-            GenInput {
-                ctx,
-                packet: Some(packet),
-                fields: SKB_FIELDS.to_vec(),
-                map_entries: Vec::new(),
-            }
-        }
-        CtxShape::Plain(n) => GenInput {
-            ctx: rng.bytes(n.min(4096) as usize),
-            packet: None,
-            fields: Vec::new(),
-            map_entries: Vec::new(),
-        },
-    };
+/// An input for a program of type `rules` whose object has `maps`: the context (typed by
+/// `btf` for BTF-typed contexts: without it, their pointer arguments are NULL), the packet or
+/// buffer and objects it points to, and a few entries for hash and array maps (global data is
+/// left alone).
+pub fn gen_input(
+    rng: &mut Rng,
+    rules: &ProgTypeRules,
+    btf: Option<&BtfSlots>,
+    maps: &[ObjMapDef],
+) -> GenInput {
+    let mut res = ctx_gen::gen_ctx(rng, rules, btf);
     // Pointer fields the runtime does not model (`__sk_buff.sk`, ...) read as NULL, which the
     // verifier allows for every `*_or_null` field; other pointer fields stay as the runtime
     // sets them.
@@ -339,35 +416,7 @@ pub fn gen_input(rng: &mut Rng, rules: &ProgTypeRules, maps: &[ObjMapDef]) -> Ge
             }
         }
     }
-    for (i, m) in maps.iter().enumerate() {
-        if matches!(m.kind, MapKind::GlobalData { .. }) || m.value_size > 4096 {
-            continue;
-        }
-        let keyed = matches!(m.map_type.0, 1 | 5 | 9 | 10);
-        let array = matches!(m.map_type, ObjMapType::ARRAY) || m.map_type.0 == 6;
-        if !(keyed || array) || rng.chance(3) {
-            continue;
-        }
-        for _ in 0..rng.below(4) {
-            let key = if array {
-                (rng.below(u64::from(m.max_entries.clamp(1, 8))) as u32)
-                    .to_le_bytes()
-                    .to_vec()
-            } else {
-                // Small keys (mostly zero bytes) so that lookups of small ids hit.
-                let mut k = vec![0u8; m.key_size as usize];
-                if let Some(b) = k.first_mut() {
-                    *b = rng.below(4) as u8;
-                }
-                if rng.chance(3) {
-                    k = rng.bytes(m.key_size as usize);
-                }
-                k
-            };
-            let value = rng.bytes(m.value_size as usize);
-            res.map_entries.push((i as u32, key, value));
-        }
-    }
+    res.map_entries = crate::maps::gen::map_entries(rng, maps);
     res
 }
 
@@ -597,7 +646,8 @@ impl StateCheck<'_> {
                         offset_ok(v.wrapping_sub(base) as i64, *off, var_off)
                     }
                     PtrKind::MapValue { map } => {
-                        let Some(&id) = self.maps.get(*map as usize) else {
+                        let Some(id) = crate::maps::of_maps::machine_map(self.maps, *map, region)
+                        else {
                             return false;
                         };
                         let Some(mm) = m.map(id) else { return false };
@@ -618,15 +668,20 @@ impl StateCheck<'_> {
                         let elem_off = if r.len > stride { rel % stride } else { rel };
                         offset_ok(elem_off as i64, *off, var_off)
                     }
-                    PtrKind::MapPtr { map } => self
-                        .maps
-                        .get(*map as usize)
-                        .is_some_and(|id| v == MAP_PTR_TAG | u64::from(id.0)),
+                    PtrKind::MapPtr { map } => {
+                        crate::maps::of_maps::map_ptr_ok(m, self.maps, *map, v)
+                    }
                     // Ring-buffer records, and global functions' sized-memory arguments, which
                     // may point into any region: it must point into one.
                     PtrKind::Mem { .. } => region.is_some(),
-                    // Kinds the runtime does not model (sockets, BTF objects, map keys in
-                    // callbacks, functions, flow keys): not checked.
+                    PtrKind::FlowKeys => region
+                        .filter(|r| r.kind == RegionKind::FlowKeys)
+                        .is_some_and(|r| offset_ok((v - r.start) as i64, *off, var_off)),
+                    // Kinds the runtime does not model (sockets, map keys in callbacks,
+                    // functions): not checked. Nor are BTF-typed kernel pointers: the verifier
+                    // guarantees nothing about their address (a pointer field read out of a
+                    // kernel object may hold anything), which is why loads through them are
+                    // probe loads.
                     _ => true,
                 }
             }
@@ -704,6 +759,9 @@ pub struct Outcome {
     /// `r0`, or the fault with addresses erased.
     pub result: Result<u64, String>,
     pub packet: Option<Vec<u8>>,
+    /// The context's bytes after the run (object addresses masked), and the flow keys.
+    pub ctx: Option<Vec<u8>>,
+    pub objects: Vec<Vec<u8>>,
     /// Per map: every `(key, value)`.
     pub maps: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
     /// Per map: ring-buffer records and perf events (index, bytes).
@@ -737,7 +795,9 @@ pub fn outcome(m: &mut Machine, res: &Result<RunResult, Fault>) -> Outcome {
         let vs = map.def.value_size as usize;
         let mut entries = Vec::new();
         for (k, addr) in map.entries() {
-            entries.push((k, m.mem.peek_bytes(addr, vs).unwrap_or_default()));
+            let mut value = m.mem.peek_bytes(addr, vs).unwrap_or_default();
+            addresses::mask_addresses(&m.mem, &mut value);
+            entries.push((k, value));
         }
         maps.push(entries);
         for r in map.ringbuf_records() {
@@ -753,6 +813,8 @@ pub fn outcome(m: &mut Machine, res: &Result<RunResult, Fault>) -> Outcome {
             Err(f) => Err(strip_fault(f)),
         },
         packet: res.as_ref().ok().and_then(|r| r.packet.clone()),
+        ctx: m.mem.context_bytes(),
+        objects: m.mem.written_objects(),
         maps,
         events,
         trace: m.env.trace.clone(),
@@ -776,6 +838,12 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Option<String> {
     }
     if a.packet != b.packet {
         return Some("the packets after the run differ".to_string());
+    }
+    if a.ctx != b.ctx {
+        return Some("the contexts after the run differ".to_string());
+    }
+    if a.objects != b.objects {
+        return Some("the flow keys after the run differ".to_string());
     }
     for (i, (x, y)) in a.maps.iter().zip(&b.maps).enumerate() {
         if x != y {
@@ -854,8 +922,10 @@ pub enum DiffError {
     /// The checked JIT cannot compile it.
     Jit(jit::JitError),
     /// It loads a non-NULL pointer out of the context that the runtime does not model
-    /// (`flow_keys`, `sk_msg` data of socket types...).
+    /// (the socket of `bpf_sockopt.sk`...).
     UnmodeledCtx { insn: InsnIdx, kind: &'static str },
+    /// Its context is typed by the kernel's BTF, and none was given.
+    NeedsKernelBtf,
 }
 
 impl fmt::Display for DiffError {
@@ -873,6 +943,9 @@ impl fmt::Display for DiffError {
             DiffError::UnmodeledCtx { insn, kind } => write!(
                 f,
                 "insn {insn} loads a {kind} pointer out of the context, which the runtime does not model"
+            ),
+            DiffError::NeedsKernelBtf => f.write_str(
+                "needs kernel BTF (its context is typed by the kernel's BTF; pass --btf)",
             ),
         }
     }
@@ -941,33 +1014,51 @@ pub fn diff_program(
     opts: &Options,
     cfg: &DiffConfig,
 ) -> Result<DiffReport, DiffError> {
+    if vin.prog_type.ctx == CtxModel::BtfArgs && vin.kernel_btf.is_none() {
+        return Err(DiffError::NeedsKernelBtf);
+    }
     let mut rec = StateRecorder::new(vin.insns);
     let verified = verify_program_observed(vin, opts, &mut rec)
         .map_err(|r| DiffError::Rejected(Box::new(r)))?;
-    let modeled = matches!(ctx_shape(vin.prog_type), CtxShape::Xdp | CtxShape::Skb);
+    let fields = ctx_fields(vin.prog_type);
     for &(insn, kind) in verified.ctx_loads() {
-        let packet = matches!(
-            kind,
-            PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta
-        );
-        let nullable = match verified.insns().get(insn.idx()) {
-            Some(Insn::Load { off, .. }) => u32::try_from(*off)
-                .ok()
-                .and_then(|o| vin.prog_type.ctx_field(o))
-                .is_some_and(|f| f.yields_null),
-            _ => false,
+        let field = match verified.insns().get(insn.idx()) {
+            Some(Insn::Load { off, .. }) => u32::try_from(*off).ok(),
+            _ => None,
         };
-        if !(nullable || packet && modeled) {
+        let nullable = field
+            .and_then(|o| vin.prog_type.ctx_field(o))
+            .is_some_and(|f| f.yields_null);
+        let modeled = field.is_some_and(|o| {
+            fields.iter().any(|&(f, cf)| {
+                f == o
+                    && match cf {
+                        CtxField::Data => kind == PtrKind::Packet,
+                        CtxField::DataEnd => kind == PtrKind::PacketEnd,
+                        CtxField::DataMeta => kind == PtrKind::PacketMeta,
+                        CtxField::FlowKeys => kind == PtrKind::FlowKeys,
+                        CtxField::Null => false,
+                    }
+            })
+        });
+        if !(nullable || modeled) {
             return Err(DiffError::UnmodeledCtx {
                 insn,
                 kind: kind.kernel_name(),
             });
         }
     }
+    let slots = match (verified.ctx_args(), vin.kernel_btf) {
+        (Some(args), Some(k)) => Some(BtfSlots::new(args, k)),
+        _ => None,
+    };
     let insns = vin.insns;
     let maps = vin.maps;
     let (_, probe) =
         machine_for(maps, insns, &GenInput::default(), cfg.insn_limit).map_err(DiffError::Load)?;
+    let probe = probe
+        .with_probe_loads(verified.probe_loads().to_vec())
+        .with_kfuncs(crate::kfuncs::names(vin.relocs));
     let prepared = Prepared::new(&probe);
     let code = jit::compile_checked(&probe).map_err(DiffError::Jit)?;
     let mut report = DiffReport {
@@ -983,7 +1074,7 @@ pub fn diff_program(
         report.runs += 1;
         let rs = run_seed(cfg.seed, run);
         let mut rng = Rng::new(rs);
-        let gen = gen_input(&mut rng, vin.prog_type, maps);
+        let gen = gen_input(&mut rng, vin.prog_type, slots.as_ref(), maps);
         let input = gen.to_input();
         let (mut mi, prog) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;

@@ -16,6 +16,17 @@ use crate::maps::{errno, MapId};
 use crate::mem::Access;
 use crate::FaultKind;
 
+mod csum;
+mod net;
+mod objects;
+mod skb;
+mod sock_ops;
+mod system;
+mod text;
+
+pub use objects::socket_id;
+pub use system::System;
+
 /// Tag of map pointer values.
 pub const MAP_PTR_TAG: u64 = 0xffff_a000_0000_0000;
 /// Tag of subprogram address values.
@@ -94,12 +105,12 @@ pub mod id {
     pub const GET_CURRENT_UID_GID: i32 = 15;
     pub const GET_CURRENT_COMM: i32 = 16;
     pub const REDIRECT: i32 = 23;
+    pub const REDIRECT_MAP: i32 = 51;
     pub const PERF_EVENT_OUTPUT: i32 = 25;
     pub const SKB_LOAD_BYTES: i32 = 26;
     pub const CSUM_DIFF: i32 = 28;
     pub const XDP_ADJUST_HEAD: i32 = 44;
     pub const PROBE_READ_STR: i32 = 45;
-    pub const REDIRECT_MAP: i32 = 51;
     pub const XDP_ADJUST_META: i32 = 54;
     pub const XDP_ADJUST_TAIL: i32 = 65;
     pub const MAP_PUSH_ELEM: i32 = 87;
@@ -116,6 +127,8 @@ pub mod id {
     pub const RINGBUF_RESERVE: i32 = 131;
     pub const RINGBUF_SUBMIT: i32 = 132;
     pub const RINGBUF_DISCARD: i32 = 133;
+    pub const RINGBUF_QUERY: i32 = 134;
+    pub const TRACE_VPRINTK: i32 = 177;
     pub const KTIME_GET_COARSE_NS: i32 = 160;
     pub const FOR_EACH_MAP_ELEM: i32 = 164;
     pub const LOOP: i32 = 181;
@@ -163,6 +176,18 @@ pub fn call(
     use HelperRet::Value;
     if let Some(f) = m.custom_helpers.get(&id) {
         return Ok(Value(f(&mut m.env, a)));
+    }
+    // Helpers over kernel objects, the system and the network stack live in their own
+    // modules; each answers `None` for an id (or map type) that is not its own.
+    let served = objects::call(m, id, a)
+        .or_else(|| system::call(m, id, a))
+        .or_else(|| net::call(m, id, a))
+        .or_else(|| text::call(m, id, a))
+        .or_else(|| csum::call(m, id, a))
+        .or_else(|| skb::call(m, id, a))
+        .or_else(|| sock_ops::call(m, id, a));
+    if let Some(r) = served {
+        return r.map(Value);
     }
     let r = match id {
         id::MAP_LOOKUP_ELEM => {
@@ -246,10 +271,34 @@ pub fn call(
         }
         id::TRACE_PRINTK => {
             let fmt = m.mem.read_bytes(a[0], a[1] as usize)?;
-            let line = format_printk(m, &fmt, [a[2], a[3], a[4]])?;
+            let line = format_printk(m, &fmt, &[a[2], a[3], a[4]])?;
             let n = line.len() as u64;
             m.env.trace.push(line);
             n
+        }
+        id::TRACE_VPRINTK => {
+            // The arguments come as an array of u64 (at most 12, `MAX_BPRINTF_VARARGS`).
+            let (data, data_len) = (a[2], a[3]);
+            if data_len % 8 != 0 || data_len > 12 * 8 || (data_len != 0 && data == 0) {
+                neg(errno::EINVAL)
+            } else {
+                let fmt = m.mem.read_bytes(a[0], a[1] as usize)?;
+                let raw = m.mem.read_bytes(data, data_len as usize)?;
+                let args: Vec<u64> = raw
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+                    .collect();
+                let line = format_printk(m, &fmt, &args)?;
+                let n = line.len() as u64;
+                m.env.trace.push(line);
+                n
+            }
+        }
+        id::RINGBUF_QUERY => {
+            let mid = map_arg(id, a[0])?;
+            m.map(mid)
+                .ok_or_else(|| helper_fault(id, "no such map".into()))?
+                .ringbuf_query(a[1])
         }
         id::PROBE_READ | id::PROBE_READ_USER | id::PROBE_READ_KERNEL => {
             let size = a[1] as usize;
@@ -415,15 +464,6 @@ pub fn call(
             });
             m.env.redirect_return
         }
-        id::REDIRECT_MAP => {
-            let mid = map_arg(id, a[0])?;
-            m.env.redirects.push(Redirect {
-                map: Some(mid),
-                target: a[1],
-                flags: a[2],
-            });
-            m.env.redirect_return
-        }
         id::CSUM_DIFF => {
             let (from_size, to_size) = (a[1], a[3]);
             if from_size % 4 != 0 || to_size % 4 != 0 || from_size > 512 || to_size > 512 {
@@ -544,7 +584,7 @@ fn probe_cstr(m: &mut Machine, addr: u64, max: usize) -> Option<Vec<u8>> {
 }
 
 /// Formats a `trace_printk` line: `%d %i %u %x %X %p %s %c %%` with optional `l`/`ll` length.
-fn format_printk(m: &mut Machine, fmt: &[u8], args: [u64; 3]) -> Result<String, FaultKind> {
+fn format_printk(m: &mut Machine, fmt: &[u8], args: &[u64]) -> Result<String, FaultKind> {
     let fmt = fmt.split(|&b| b == 0).next().unwrap_or(&[]);
     let mut out = String::new();
     let mut next = args.iter();

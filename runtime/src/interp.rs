@@ -12,6 +12,7 @@
 //! immediates are sign-extended.
 
 use crate::helpers::{self, func_of_ptr, Callbacks, HelperRet, FUNC_PTR_TAG, MAP_PTR_TAG};
+use crate::kfuncs;
 use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, MAX_FRAMES};
 use crate::program::Program;
 use crate::{Fault, FaultKind};
@@ -103,6 +104,9 @@ enum K {
     LdxSB,
     LdxSH,
     LdxSW,
+    /// A probe load (`BPF_PROBE_MEM`, see [`Program`]): `aux` = size in bytes, plus
+    /// [`PROBE_SX`] when sign-extending.
+    LdxProbe,
     StB,
     StH,
     StW,
@@ -245,6 +249,9 @@ fn jmp_k(cond: Cond, width: Width, reg: bool) -> K {
     };
     four[usize::from(width == Width::W64) * 2 + usize::from(reg)]
 }
+
+/// Sign-extension flag of a probe load's `Op::aux`.
+const PROBE_SX: u8 = 0x80;
 
 /// Atomic op codes in `Op::aux`.
 const AT_ADD: u8 = 0;
@@ -399,7 +406,17 @@ impl Prepared {
                     },
                     Err(e) => e,
                 },
-                Insn::Call(CallTarget::Kfunc { btf_id, .. }) => trap(Trap::Kfunc, btf_id as u64),
+                // A kfunc the runtime implements runs as a helper with a reserved id.
+                Insn::Call(CallTarget::Kfunc { btf_id, .. }) => match prog
+                    .kfunc_at(InsnIdx(i as u32))
+                    .and_then(kfuncs::Kfunc::by_name)
+                {
+                    Some(k) => Op {
+                        imm: kfuncs::helper_id(k) as i64 as u64,
+                        ..op(K::CallHelper)
+                    },
+                    None => trap(Trap::Kfunc, btf_id as u64),
+                },
                 Insn::Callx { reg } => Op {
                     dst: reg.num(),
                     ..op(K::Callx)
@@ -412,20 +429,35 @@ impl Prepared {
                     src,
                     off,
                 } => {
-                    let k = match (size, sign_extend) {
-                        (Size::B, false) => K::LdxB,
-                        (Size::H, false) => K::LdxH,
-                        (Size::W, false) => K::LdxW,
-                        (Size::DW, _) => K::LdxDW,
-                        (Size::B, true) => K::LdxSB,
-                        (Size::H, true) => K::LdxSH,
-                        (Size::W, true) => K::LdxSW,
-                    };
-                    Op {
-                        dst: dst.num(),
-                        src: src.num(),
-                        off: off.into(),
-                        ..op(k)
+                    if prog.is_probe_load(InsnIdx(i as u32)) {
+                        let sx = if sign_extend && size != Size::DW {
+                            PROBE_SX
+                        } else {
+                            0
+                        };
+                        Op {
+                            dst: dst.num(),
+                            src: src.num(),
+                            aux: size.bytes() as u8 | sx,
+                            off: off.into(),
+                            ..op(K::LdxProbe)
+                        }
+                    } else {
+                        let k = match (size, sign_extend) {
+                            (Size::B, false) => K::LdxB,
+                            (Size::H, false) => K::LdxH,
+                            (Size::W, false) => K::LdxW,
+                            (Size::DW, _) => K::LdxDW,
+                            (Size::B, true) => K::LdxSB,
+                            (Size::H, true) => K::LdxSH,
+                            (Size::W, true) => K::LdxSW,
+                        };
+                        Op {
+                            dst: dst.num(),
+                            src: src.num(),
+                            off: off.into(),
+                            ..op(k)
+                        }
                     }
                 }
                 Insn::Store {
@@ -897,6 +929,18 @@ impl<T: Tracer> Interp<'_, T> {
                         32,
                     )
                 }
+                K::LdxProbe => {
+                    let size = u32::from(o.aux & 0xf);
+                    let v = m
+                        .mem
+                        .probe_load(r[s].wrapping_add(o.off as i64 as u64), size)
+                        .map_err(|e| fault(pc - 1, e))?;
+                    r[d] = if o.aux & PROBE_SX != 0 {
+                        sx(v, size * 8)
+                    } else {
+                        v
+                    };
+                }
                 K::StB => m
                     .mem
                     .store(r[d].wrapping_add(o.off as i64 as u64), 1, imm)
@@ -1118,6 +1162,9 @@ impl<T: Tracer> Interp<'_, T> {
 
     fn helper(&mut self, m: &mut Machine, at: usize, id: i32, r: &[u64; 16]) -> Result<u64, Fault> {
         let args = [r[1], r[2], r[3], r[4], r[5]];
+        if let Some(k) = kfuncs::from_helper_id(id) {
+            return kfuncs::call(m, k, args).map_err(|e| fault(at, e));
+        }
         match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
             HelperRet::Value(v) => Ok(v),
             HelperRet::TailCall(p) => {

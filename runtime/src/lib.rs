@@ -19,6 +19,7 @@ mod fault;
 pub mod helpers;
 pub mod interp;
 pub mod jit;
+pub mod kfuncs;
 pub mod load;
 mod machine;
 pub mod maps;

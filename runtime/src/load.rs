@@ -51,7 +51,16 @@ pub fn map_def_of(def: &ObjMapDef) -> Result<MapDef, LoadError> {
         value_size: def.value_size,
         max_entries: def.max_entries,
         flags: def.map_flags,
-        read_only: bpfvet_analyzer::verifier::env::map_read_only(def),
+        // Device and CPU maps are read-only to programs whatever their flags: the kernel
+        // sets `BPF_F_RDONLY_PROG` on them at creation.
+        read_only: bpfvet_analyzer::verifier::env::map_read_only(def)
+            || matches!(
+                map_type,
+                MapType::DevMap | MapType::DevMapHash | MapType::CpuMap
+            ),
+        // The object model does not carry `map_extra` yet, so a bloom filter gets the kernel's
+        // default of 5 hash functions (only the false-positive rate depends on it).
+        extra: 0,
     })
 }
 
@@ -115,6 +124,8 @@ pub fn instantiate(
         }
         ids.push(id);
     }
+    // Inner maps for maps of maps come after the object's own, so indices keep their meaning.
+    crate::maps::of_maps::create_inner(m, defs, &ids);
     Ok(ids)
 }
 

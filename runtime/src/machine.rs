@@ -2,7 +2,7 @@
 //! result types common to both engines.
 
 use crate::maps::{Map, MapDef, MapError, MapId};
-use crate::mem::{BlockId, CtxField, Memory, RegionKind};
+use crate::mem::{BlockId, CtxField, CtxObject, Memory, RegionKind};
 use std::collections::BTreeMap;
 
 /// Size of one stack frame, as in Linux.
@@ -41,6 +41,8 @@ pub struct Env {
     /// Instruction budget per run for the interpreter and the checked JIT (counts backward
     /// jumps and calls in the JIT, instructions in the interpreter).
     pub insn_limit: u64,
+    /// What the system helpers report: cgroups, current task, stacks, sockets, sysctls...
+    pub system: crate::helpers::System,
 }
 
 impl Default for Env {
@@ -60,6 +62,7 @@ impl Default for Env {
             redirects: Vec::new(),
             redirect_return: 4,
             insn_limit: 1 << 24,
+            system: crate::helpers::System::default(),
         }
     }
 }
@@ -87,11 +90,13 @@ pub enum Input {
     /// A plain buffer: `r1` = its address, `r2` = its length (the conformance convention).
     Buffer(Vec<u8>),
     /// A context struct in `r1`, optionally with a packet whose pointers the context's
-    /// `fields` yield.
+    /// `fields` yield, and with the objects it points to (kernel objects of BTF-typed
+    /// contexts, whose addresses are written into their slots; a flow dissector's keys).
     Context {
         ctx: Vec<u8>,
         packet: Option<Vec<u8>>,
         fields: Vec<(u32, CtxField)>,
+        objects: Vec<CtxObject>,
     },
 }
 
@@ -115,6 +120,7 @@ impl Input {
             ctx: vec![0; 24],
             packet: Some(packet.to_vec()),
             fields: XDP_FIELDS.to_vec(),
+            objects: Vec::new(),
         }
     }
 
@@ -126,6 +132,7 @@ impl Input {
             ctx,
             packet: Some(packet.to_vec()),
             fields: SKB_FIELDS.to_vec(),
+            objects: Vec::new(),
         }
     }
 }
@@ -267,6 +274,7 @@ impl Machine {
             Input::Buffer(b) if !b.is_empty() => {
                 self.mem.clear_context();
                 self.mem.clear_packet();
+                self.mem.clear_objects();
                 let a = self.mem.set_input(b);
                 (a, b.len() as u64, Some((a, b.len())))
             }
@@ -274,14 +282,22 @@ impl Machine {
                 self.mem.clear_context();
                 self.mem.clear_packet();
                 self.mem.clear_input();
+                self.mem.clear_objects();
                 (0, 0, None)
             }
             Input::Context {
                 ctx,
                 packet,
                 fields,
+                objects,
             } => {
-                self.env.redirect_return = if fields[..] == SKB_FIELDS[..] { 7 } else { 4 };
+                // An skb context (`__sk_buff.data` at 76) redirects with TC_ACT_REDIRECT, the
+                // others with XDP_REDIRECT.
+                self.env.redirect_return = if fields.contains(&SKB_FIELDS[0]) {
+                    7
+                } else {
+                    4
+                };
                 self.mem.clear_input();
                 match packet {
                     Some(p) => {
@@ -289,7 +305,17 @@ impl Machine {
                     }
                     None => self.mem.clear_packet(),
                 }
-                (self.mem.set_context(ctx, fields), 0, None)
+                let addrs = self.mem.set_objects(objects);
+                let r1 = self.mem.set_context(ctx, fields);
+                for (o, addr) in objects.iter().zip(addrs) {
+                    // A slot past the context's end is left out: the program cannot read it.
+                    if let Some(slot) = o.slot {
+                        let _ = self
+                            .mem
+                            .write_bytes(r1 + u64::from(slot), &addr.to_le_bytes());
+                    }
+                }
+                (r1, 0, None)
             }
         };
         RunSetup {

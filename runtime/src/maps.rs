@@ -1,5 +1,8 @@
 //! Maps: array, hash, per-CPU array/hash (one CPU), LRU hash, LPM trie, queue/stack, ring
-//! buffer, perf event array and program array, with the kernel's type ids and error returns.
+//! buffer, perf event array and program array, with the kernel's type ids and error returns;
+//! and the maps whose values refer to kernel objects (maps of maps, device, CPU and socket
+//! maps, cgroup arrays, stack traces, socket storage), which share one keyed store
+//! ([`slots`]), plus the bloom filter ([`bloom`]).
 //!
 //! Values that programs can point into live in [`Memory`] blocks, so a `map_lookup_elem`
 //! result is an ordinary host pointer into a `MapValue` region. Keys and bookkeeping live here.
@@ -11,6 +14,12 @@
 
 use crate::mem::{BlockId, Memory, RegionKind};
 use std::collections::{BTreeMap, VecDeque};
+
+pub mod bloom;
+pub mod gen;
+pub mod of_maps;
+pub mod slots;
+pub mod stack_trace;
 
 /// A map, by its index in the machine's map table.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
@@ -26,12 +35,24 @@ pub enum MapType {
     PerfEventArray = 4,
     PercpuHash = 5,
     PercpuArray = 6,
+    StackTrace = 7,
+    CgroupArray = 8,
     LruHash = 9,
     LruPercpuHash = 10,
     LpmTrie = 11,
+    ArrayOfMaps = 12,
+    HashOfMaps = 13,
+    DevMap = 14,
+    SockMap = 15,
+    CpuMap = 16,
+    SockHash = 18,
+    ReuseportSockarray = 20,
     Queue = 22,
     Stack = 23,
+    SkStorage = 24,
+    DevMapHash = 25,
     Ringbuf = 27,
+    BloomFilter = 30,
 }
 
 impl MapType {
@@ -44,12 +65,24 @@ impl MapType {
             4 => MapType::PerfEventArray,
             5 => MapType::PercpuHash,
             6 => MapType::PercpuArray,
+            7 => MapType::StackTrace,
+            8 => MapType::CgroupArray,
             9 => MapType::LruHash,
             10 => MapType::LruPercpuHash,
             11 => MapType::LpmTrie,
+            12 => MapType::ArrayOfMaps,
+            13 => MapType::HashOfMaps,
+            14 => MapType::DevMap,
+            15 => MapType::SockMap,
+            16 => MapType::CpuMap,
+            18 => MapType::SockHash,
+            20 => MapType::ReuseportSockarray,
             22 => MapType::Queue,
             23 => MapType::Stack,
+            24 => MapType::SkStorage,
+            25 => MapType::DevMapHash,
             27 => MapType::Ringbuf,
+            30 => MapType::BloomFilter,
             _ => return None,
         })
     }
@@ -65,6 +98,8 @@ pub struct MapDef {
     pub flags: u32,
     /// Programs may read but not write the values (`.rodata`, or `BPF_F_RDONLY_PROG`).
     pub read_only: bool,
+    /// The kernel's `map_extra` (a bloom filter's hash-function count).
+    pub extra: u64,
 }
 
 impl MapDef {
@@ -76,6 +111,7 @@ impl MapDef {
             max_entries,
             flags: 0,
             read_only: false,
+            extra: 0,
         }
     }
 }
@@ -91,12 +127,18 @@ pub enum MapError {
 pub mod errno {
     pub const ENOENT: i64 = 2;
     pub const EAGAIN: i64 = 11;
+    pub const EPERM: i64 = 1;
+    pub const ENODEV: i64 = 19;
     pub const EFAULT: i64 = 14;
     pub const EBUSY: i64 = 16;
     pub const EEXIST: i64 = 17;
     pub const EINVAL: i64 = 22;
     pub const E2BIG: i64 = 7;
     pub const ENOSPC: i64 = 28;
+    pub const ENOMSG: i64 = 42;
+    pub const EOVERFLOW: i64 = 75;
+    pub const EAFNOSUPPORT: i64 = 97;
+    pub const EOPNOTSUPP: i64 = 95;
 }
 
 /// `map_update_elem` flags.
@@ -105,7 +147,7 @@ pub const BPF_NOEXIST: u64 = 1;
 pub const BPF_EXIST: u64 = 2;
 
 #[derive(Clone, Copy, Debug)]
-struct Elem {
+pub(crate) struct Elem {
     block: BlockId,
     addr: u64,
     last_used: u64,
@@ -136,12 +178,21 @@ enum Storage {
     PerfEvents {
         events: Vec<(u32, Vec<u8>)>,
     },
-    /// Submitted records, and reserved ones by address.
+    /// Submitted records, and reserved ones by address. `used` is the kernel's producer
+    /// position less the consumer's: bytes of records (with their 8-byte headers) reserved
+    /// and not yet consumed, discarded ones included, as the kernel frees a discarded record's
+    /// space only when the consumer passes it. `consumed` is the consumer position.
     Ringbuf {
         records: Vec<Vec<u8>>,
         reserved: BTreeMap<u64, (BlockId, u32)>,
         used: u64,
+        consumed: u64,
     },
+    /// Maps whose values name kernel objects (see [`slots`]): key → value element.
+    Slots {
+        elems: BTreeMap<Vec<u8>, Elem>,
+    },
+    Bloom(bloom::Bloom),
 }
 
 /// One map.
@@ -150,6 +201,9 @@ pub struct Map {
     pub def: MapDef,
     storage: Storage,
     clock: u64,
+    /// For a map of maps: the machine ids of the maps its slots may hold (those matching its
+    /// inner definition), when known (see [`of_maps`]).
+    inner_ids: Option<Vec<u32>>,
 }
 
 fn round8(n: u32) -> u64 {
@@ -217,16 +271,27 @@ impl Map {
                     records: Vec::new(),
                     reserved: BTreeMap::new(),
                     used: 0,
+                    consumed: 0,
                 }
             }
+            StackTrace | CgroupArray | ArrayOfMaps | HashOfMaps | DevMap | SockMap | CpuMap
+            | SockHash | ReuseportSockarray | SkStorage | DevMapHash => {
+                slots::check_def(&def)?;
+                Storage::Slots {
+                    elems: BTreeMap::new(),
+                }
+            }
+            BloomFilter => Storage::Bloom(bloom::Bloom::new(&def)?),
         };
-        if def.max_entries == 0 && !matches!(def.map_type, PerfEventArray) {
+        // Socket storage has no capacity: the kernel requires 0 and sizes it by sockets.
+        if def.max_entries == 0 && !matches!(def.map_type, PerfEventArray | SkStorage) {
             return Err(MapError::BadDef("max_entries is 0"));
         }
         Ok(Map {
             def,
             storage,
             clock: 0,
+            inner_ids: None,
         })
     }
 
@@ -250,6 +315,9 @@ impl Map {
                 e.addr
             }),
             Storage::Lpm { elems } => lpm_match(elems, key).map(|e| e.addr),
+            Storage::Slots { elems } => {
+                elems.get(&slots::store_key(self.def, key)?).map(|e| e.addr)
+            }
             _ => None,
         }
     }
@@ -265,6 +333,12 @@ impl Map {
     ) -> i64 {
         let now = self.tick();
         let def = self.def;
+        // Socket storage also takes `BPF_F_LOCK` (4), which one CPU never needs.
+        let flags = if def.map_type == MapType::SkStorage {
+            flags & !4
+        } else {
+            flags
+        };
         if flags & !3 != 0 || flags == 3 {
             return -errno::EINVAL;
         }
@@ -334,6 +408,42 @@ impl Map {
                 elems.insert(k, e);
                 0
             }
+            Storage::Slots { elems } => {
+                let Some(k) = slots::store_key(def, key) else {
+                    return -errno::EINVAL;
+                };
+                // A map of maps holds only maps like its inner definition (the kernel's
+                // `bpf_map_meta_equal`): a program's lookup result is typed by it.
+                if let Some(allowed) = &self.inner_ids {
+                    let inner = value
+                        .get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u32::from_le_bytes);
+                    if !inner.is_some_and(|i| allowed.contains(&i)) {
+                        return -errno::EINVAL;
+                    }
+                }
+                match slots::check_update(def, &k, elems, value, flags) {
+                    Err(e) => -e,
+                    Ok(slots::Update::Clear) => {
+                        if let Some(e) = elems.remove(&k) {
+                            mem.free_later(e.block);
+                        }
+                        0
+                    }
+                    Ok(slots::Update::Set) => {
+                        match elems.get(&k) {
+                            Some(e) => mem.fill(e.block, 0, value),
+                            None => {
+                                let e = new_elem(id, mem, def, value, now);
+                                elems.insert(k, e);
+                            }
+                        }
+                        0
+                    }
+                }
+            }
+            Storage::Bloom(b) => b.push(value, flags),
             Storage::ProgArray { progs } => {
                 let idx = u32::from_le_bytes(key[..4].try_into().unwrap_or_default()) as usize;
                 let prog = u32::from_le_bytes(value[..4].try_into().unwrap_or_default());
@@ -373,6 +483,24 @@ impl Map {
                     None => -errno::ENOENT,
                 }
             }
+            Storage::Slots { elems } => {
+                let Some(k) = slots::store_key(def, key) else {
+                    return -errno::EINVAL;
+                };
+                if let Err(e) = slots::check_delete(def, &k, elems) {
+                    return -e;
+                }
+                match elems.remove(&k) {
+                    Some(e) => {
+                        mem.free_later(e.block);
+                        0
+                    }
+                    // Emptying an empty device or CPU slot is no error.
+                    None if matches!(def.map_type, MapType::DevMap | MapType::CpuMap) => 0,
+                    None => -errno::ENOENT,
+                }
+            }
+            Storage::Bloom(_) => -errno::EOPNOTSUPP,
             Storage::ProgArray { progs } => {
                 let idx = u32::from_le_bytes(key[..4].try_into().unwrap_or_default()) as usize;
                 match progs.get_mut(idx) {
@@ -387,9 +515,12 @@ impl Map {
         }
     }
 
-    /// `map_push_elem` (queue/stack): 0 or a negative errno.
+    /// `map_push_elem` (queue/stack, bloom filter): 0 or a negative errno.
     pub fn push(&mut self, value: &[u8], flags: u64) -> i64 {
         let max = self.def.max_entries as usize;
+        if let Storage::Bloom(b) = &mut self.storage {
+            return b.push(value, flags);
+        }
         let Storage::Queue { items, .. } = &mut self.storage else {
             return -errno::EINVAL;
         };
@@ -485,9 +616,7 @@ impl Map {
     /// `ringbuf_submit` / `ringbuf_discard`. Returns false if `addr` is no reserved record.
     pub fn ringbuf_commit(&mut self, mem: &mut Memory, addr: u64, submit: bool) -> bool {
         let Storage::Ringbuf {
-            records,
-            reserved,
-            used,
+            records, reserved, ..
         } = &mut self.storage
         else {
             return false;
@@ -497,8 +626,6 @@ impl Map {
         };
         if submit {
             records.push(mem.block_bytes(b, 0, size as usize));
-        } else {
-            *used -= round8(size + 8);
         }
         mem.remove_region(addr);
         mem.free_later(b);
@@ -516,14 +643,36 @@ impl Map {
     /// Drains the submitted records (a consumer reading the ring), freeing their space.
     pub fn ringbuf_drain(&mut self) -> Vec<Vec<u8>> {
         match &mut self.storage {
-            Storage::Ringbuf { records, used, .. } => {
+            Storage::Ringbuf {
+                records,
+                used,
+                consumed,
+                reserved,
+            } => {
+                // The consumer stops at the first record still reserved; offline it reads
+                // everything committed, so only the reserved records' bytes stay used.
                 let res = std::mem::take(records);
-                for r in &res {
-                    *used -= round8(r.len() as u32 + 8);
-                }
+                let pending: u64 = reserved.values().map(|(_, n)| round8(n + 8)).sum();
+                *consumed += *used - pending;
+                *used = pending;
                 res
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// `ringbuf_query(map, flags)`: available data (0), ring size (1), consumer position (2),
+    /// producer position (3); 0 for other flags, as the kernel.
+    pub fn ringbuf_query(&self, flags: u64) -> u64 {
+        let Storage::Ringbuf { used, consumed, .. } = &self.storage else {
+            return 0;
+        };
+        match flags {
+            0 => *used,
+            1 => u64::from(self.def.max_entries),
+            2 => *consumed,
+            3 => consumed + used,
+            _ => 0,
         }
     }
 
@@ -535,7 +684,9 @@ impl Map {
             Storage::Array { addr, .. } => (0..self.def.max_entries)
                 .map(|i| (i.to_le_bytes().to_vec(), addr + u64::from(i) * vs))
                 .collect(),
-            Storage::Hash { elems, .. } => elems.iter().map(|(k, e)| (k.clone(), e.addr)).collect(),
+            Storage::Hash { elems, .. } | Storage::Slots { elems } => {
+                elems.iter().map(|(k, e)| (k.clone(), e.addr)).collect()
+            }
             Storage::Lpm { elems } => elems
                 .iter()
                 .map(|((len, data), e)| {

@@ -34,6 +34,9 @@ use std::fmt;
 use std::rc::Rc;
 
 mod inputs;
+mod objects;
+
+pub use objects::{CtxObject, ObjectKind};
 
 /// Read or write.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -68,6 +71,12 @@ pub enum RegionKind {
     RingbufRecord { map: MapId },
     /// Memory a caller configured for `probe_read_*`, readable by those helpers only.
     Probe,
+    /// A kernel object a BTF-typed context points to (`task_struct`, ...): read-only, and
+    /// read through probe loads.
+    KernelObject,
+    /// A flow dissector's `struct bpf_flow_keys` (`__sk_buff.flow_keys`), which the program
+    /// fills in.
+    FlowKeys,
 }
 
 impl fmt::Display for RegionKind {
@@ -80,6 +89,8 @@ impl fmt::Display for RegionKind {
             RegionKind::Input => f.write_str("input buffer"),
             RegionKind::RingbufRecord { map } => write!(f, "ringbuf {} record", map.0),
             RegionKind::Probe => f.write_str("probe memory"),
+            RegionKind::KernelObject => f.write_str("kernel object"),
+            RegionKind::FlowKeys => f.write_str("flow keys"),
         }
     }
 }
@@ -118,13 +129,19 @@ pub struct Region {
     block_off: usize,
 }
 
-/// A context field that the kernel rewrites into a packet pointer (`xdp_md.data` etc.): a
-/// load of it yields the 64-bit pointer, whatever its declared width.
+/// A context field that the kernel rewrites into a pointer (`xdp_md.data` etc.): a load of it
+/// yields the 64-bit pointer, whatever its declared width.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CtxField {
     Data,
     DataEnd,
     DataMeta,
+    /// `__sk_buff.flow_keys` of a flow dissector: the run's [`ObjectKind::FlowKeys`] object.
+    FlowKeys,
+    /// A nullable pointer field whose object the runtime does not model (`__sk_buff.sk`,
+    /// `bpf_sock_ops.sk`, ...): it reads as NULL, a value the verifier makes every program
+    /// handle, so all engines agree whatever bytes the caller put there.
+    Null,
 }
 
 /// The packet, inside a block with head- and tailroom for `xdp_adjust_head`/`_tail`.
@@ -177,6 +194,8 @@ pub struct Memory {
     slots: inputs::Slots,
     /// Lowest stack address written since [`Self::take_stack_watermark`] (`u64::MAX`: none).
     stack_low: u64,
+    /// The run's context objects (see `objects`).
+    objects: objects::Objects,
 }
 
 type Res<T> = Result<T, crate::FaultKind>;
@@ -442,14 +461,10 @@ impl Memory {
         let off = (addr - self.ctx_start) as u32;
         for &(f, field) in &self.ctx_fields {
             if off == f && size >= 4 {
-                let p = self
-                    .packet
-                    .ok_or(crate::FaultKind::BadCtxAccess { off, size })?;
-                return Ok(Some(match field {
-                    CtxField::Data => p.data,
-                    CtxField::DataEnd => p.end,
-                    CtxField::DataMeta => p.meta,
-                }));
+                return self
+                    .field_pointer(field)
+                    .map(Some)
+                    .ok_or(crate::FaultKind::BadCtxAccess { off, size });
             }
             if off < f + 4 && f < off + size {
                 return Err(crate::FaultKind::BadCtxAccess { off, size });
@@ -458,13 +473,32 @@ impl Memory {
         Ok(None)
     }
 
+    /// What a context pointer field points to in this run, if the run has it.
+    fn field_pointer(&self, field: CtxField) -> Option<u64> {
+        match field {
+            CtxField::FlowKeys => self.flow_keys_addr(),
+            CtxField::Null => Some(0),
+            _ => self.packet.map(|p| match field {
+                CtxField::Data => p.data,
+                CtxField::DataEnd => p.end,
+                _ => p.meta,
+            }),
+        }
+    }
+
     /// The 64-bit value a context pointer field reads as, for the JIT's rewritten loads.
     pub fn ctx_field_value(&self, field: CtxField) -> u64 {
-        self.packet.map_or(0, |p| match field {
-            CtxField::Data => p.data,
-            CtxField::DataEnd => p.end,
-            CtxField::DataMeta => p.meta,
-        })
+        self.field_pointer(field).unwrap_or(0)
+    }
+
+    /// A load with the kernel's `BPF_PROBE_MEM` semantics (loads through BTF-typed kernel
+    /// pointers): a normal load when `[addr, addr + size)` lies inside a region, else 0 and no
+    /// fault, as the kernel's exception table makes a faulting probe load read.
+    pub fn probe_load(&mut self, addr: u64, size: u32) -> Res<u64> {
+        match self.load(addr, size) {
+            Err(crate::FaultKind::OutOfBounds { .. }) => Ok(0),
+            res => res,
+        }
     }
 
     /// Checks a whole-range access without performing it (helpers, atomics).

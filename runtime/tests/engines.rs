@@ -1,11 +1,12 @@
 //! Maps, helpers, packets and faults, run on every engine, which must agree.
 
-use bpfvet_analyzer::isa::{Insn, InsnIdx, PseudoSrc};
-use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType, Pinning};
+mod support;
+
+use bpfvet_analyzer::isa::InsnIdx;
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapType as ObjMapType};
 use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
-use bpfvet_runtime::conformance::asm::assemble;
 use bpfvet_runtime::jit;
 use bpfvet_runtime::maps::{MapDef, MapType};
 use bpfvet_runtime::mem::{Access, RegionKind};
@@ -20,18 +21,14 @@ fn verified_xdp(prog: &Program, m: &Machine) -> Option<VerifiedProgram> {
         .map(|id| {
             let d = m.map(*id).expect("map exists").def;
             ObjMapDef {
-                name: format!("map{}", id.0),
-                map_type: ObjMapType(d.map_type as u32),
-                key_size: d.key_size,
-                value_size: d.value_size,
-                max_entries: d.max_entries,
                 map_flags: d.flags,
-                pinning: Pinning::None,
-                key_type: None,
-                value_type: None,
-                inner: None,
-                init_slots: Vec::new(),
-                kind: MapKind::Legacy,
+                ..ObjMapDef::plain(
+                    &format!("map{}", id.0),
+                    ObjMapType(d.map_type as u32),
+                    d.key_size,
+                    d.value_size,
+                    d.max_entries,
+                )
             }
         })
         .collect();
@@ -47,44 +44,14 @@ fn verified_xdp(prog: &Program, m: &Machine) -> Option<VerifiedProgram> {
         func_info: &[],
         kernel_btf: None,
         attach_target: None,
+        relocs: &[],
     };
     verify_program(&input, &Options::default()).ok()
 }
 
-/// Assembles `src`, turning every `lddw rN, 0xMAP0000+i` into a map reference to table
-/// entry `i`, and `lddw rN, 0xF00C0000+k` into the address of slot `k`.
+/// Assembles `src` with map and function references (see [`support::assemble_with_refs`]).
 fn program(src: &str, maps: Vec<bpfvet_runtime::maps::MapId>) -> Program {
-    let mut insns = assemble(src).expect("assembles");
-    let n = insns.len() as i64;
-    for (i, insn) in insns.iter_mut().enumerate() {
-        if let Insn::LdImm64 {
-            dst,
-            imm,
-            next_imm: 0,
-            ..
-        } = *insn
-        {
-            let v = imm as u32;
-            if v & 0xffff_0000 == 0x0ead_0000 {
-                *insn = Insn::LdImm64 {
-                    dst,
-                    src: PseudoSrc::MapIdx,
-                    imm: (v & 0xffff) as i32,
-                    next_imm: 0,
-                };
-            } else if v & 0xffff_0000 == 0xf00c_0000 {
-                let rel = i64::from(v & 0xffff) - i as i64 - 1;
-                assert!(rel + (i as i64) < n);
-                *insn = Insn::LdImm64 {
-                    dst,
-                    src: PseudoSrc::Func,
-                    imm: rel as i32,
-                    next_imm: 0,
-                };
-            }
-        }
-    }
-    Program::with_maps(insns, maps)
+    Program::with_maps(support::assemble_with_refs(src), maps)
 }
 
 /// Runs on the interpreter, the checked JIT and (for an XDP context the analyzer accepts the
@@ -260,19 +227,19 @@ fn out_of_bounds_is_a_typed_fault_at_the_insn() {
 
 #[test]
 fn unsupported_helper_is_named() {
-    let prog = program("call 35\nexit\n", vec![]);
+    let prog = program("call 58\nexit\n", vec![]);
     let (r, _) = run_all(&prog, &Input::None, |_| {});
     let e = r.unwrap_err();
     assert_eq!(
         e.kind,
         FaultKind::UnsupportedHelper {
-            id: 35,
-            name: Some("get_current_task")
+            id: 58,
+            name: Some("override_return")
         }
     );
     assert_eq!(
         e.to_string(),
-        "insn 0: unsupported helper bpf_get_current_task (id 35)"
+        "insn 0: unsupported helper bpf_override_return (id 58)"
     );
 }
 

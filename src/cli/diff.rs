@@ -8,7 +8,8 @@
 //! own. So the kernel run is compared against a *second* interpreter run on a kernel-like
 //! context (zeroes, `len`, `protocol` and `ifindex`/`ingress_ifindex` = 1) with no generated map
 //! entries, and only the return value (32 bits, as the kernel reports it) and the output packet
-//! are compared. Packets shorter than an Ethernet header are refused by the kernel and skipped.
+//! are compared (for a flow dissector, whose test run outputs its `bpf_flow_keys`, the keys).
+//! Packets shorter than an Ethernet header are refused by the kernel and skipped.
 //!
 //! Exit codes: 0 no finding, 1 a finding (mismatch, state escape, fault on an accepted
 //! program, kernel disagreement), 2 usage, IO or internal error.
@@ -20,10 +21,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use bpfvet_analyzer::isa::{CallTarget, Insn};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_runtime::diff::{
     self, run_seed, CtxShape, DiffConfig, DiffReport, Finding, GenInput, Rng,
 };
-use bpfvet_runtime::{interp, Input};
+use bpfvet_runtime::{helpers, interp, Input};
 
 use super::run::{hex, load_one, Loaded};
 
@@ -59,6 +62,10 @@ pub struct Args {
     /// Where to write reproducers.
     #[arg(long)]
     outdir: Option<PathBuf>,
+    /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts and resolves CO-RE
+    /// relocations (default: the running kernel's /sys/kernel/btf/vmlinux, when present).
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -102,32 +109,80 @@ struct KernelDoc {
     unavailable: Option<String>,
 }
 
-/// A kernel-like context for the packet, as `BPF_PROG_TEST_RUN` builds it without `ctx_in`.
-fn kernel_like(shape: CtxShape, packet: &[u8]) -> Option<Input> {
-    match shape {
+/// How `BPF_PROG_TEST_RUN` frames a packet (`net/bpf/test_run.c`): tc programs, flow
+/// dissectors and XDP see the whole Ethernet frame; the other skb types see it from the network
+/// header, and get the frame back with its Ethernet header zeroed.
+fn sees_ethernet(rules: &ProgTypeRules) -> bool {
+    matches!(
+        rules.name,
+        "sched_cls" | "sched_act" | "flow_dissector" | "xdp"
+    )
+}
+
+/// Bytes of the Ethernet header the kernel's test run takes off for the other skb types.
+const ETH_HLEN: usize = 14;
+
+/// Helpers whose results differ between the kernel and the runtime by design (a real clock,
+/// real randomness, the CPU the run landed on, a flow hash seeded at boot): a mismatch in a
+/// program that calls one is not a finding.
+const NONDETERMINISTIC: &[i32] = &[
+    helpers::id::KTIME_GET_NS,
+    helpers::id::GET_PRANDOM_U32,
+    helpers::id::GET_SMP_PROCESSOR_ID,
+    helpers::id::KTIME_GET_BOOT_NS,
+    helpers::id::KTIME_GET_COARSE_NS,
+    34, // get_hash_recalc
+];
+
+/// The first helper of [`NONDETERMINISTIC`] that `insns` call, by name.
+fn nondeterministic_helper(insns: &[Insn]) -> Option<&'static str> {
+    insns.iter().find_map(|i| match i {
+        Insn::Call(CallTarget::Helper(id)) if NONDETERMINISTIC.contains(id) => {
+            helpers::helper_name(*id)
+        }
+        _ => None,
+    })
+}
+
+/// A kernel-like context for `seen` (the packet as the program sees it, from `frame`), as
+/// `BPF_PROG_TEST_RUN` builds it without `ctx_in`.
+fn kernel_like(rules: &ProgTypeRules, frame: &[u8], seen: &[u8]) -> Option<Input> {
+    match diff::ctx_shape(rules) {
         CtxShape::Xdp => {
             let mut ctx = vec![0u8; 24];
             ctx[12..16].copy_from_slice(&1u32.to_le_bytes());
             Some(Input::Context {
                 ctx,
-                packet: Some(packet.to_vec()),
+                packet: Some(seen.to_vec()),
                 fields: bpfvet_runtime::XDP_FIELDS.to_vec(),
+                objects: Vec::new(),
             })
         }
         CtxShape::Skb => {
             let mut ctx = vec![0u8; 192];
-            ctx[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
-            let proto = u16::from_be_bytes([packet[12], packet[13]]);
+            ctx[..4].copy_from_slice(&(seen.len() as u32).to_le_bytes());
+            let proto = u16::from_be_bytes([frame[12], frame[13]]);
             ctx[16..20].copy_from_slice(&u32::from(proto.to_be()).to_le_bytes());
             ctx[36..40].copy_from_slice(&1u32.to_le_bytes());
             ctx[40..44].copy_from_slice(&1u32.to_le_bytes());
+            let fields = diff::ctx_fields(rules);
+            let flow_dissector = fields
+                .iter()
+                .any(|(_, f)| *f == bpfvet_runtime::mem::CtxField::FlowKeys);
+            let objects = if flow_dissector {
+                // A flow dissector: the test run starts its keys with no flags.
+                vec![diff::flow_keys(proto, 0)]
+            } else {
+                Vec::new()
+            };
             Some(Input::Context {
                 ctx,
-                packet: Some(packet.to_vec()),
-                fields: bpfvet_runtime::SKB_FIELDS.to_vec(),
+                packet: Some(seen.to_vec()),
+                fields,
+                objects,
             })
         }
-        CtxShape::Plain(_) => None,
+        CtxShape::Buffer(_) | CtxShape::BtfArgs | CtxShape::Plain(_) => None,
     }
 }
 
@@ -154,6 +209,14 @@ fn write_reproducer(
         let p_path = dir.join(format!("{stem}.packet"));
         std::fs::write(&p_path, p)?;
         let _ = write!(cmd, " --packet {}", p_path.display());
+    }
+    for o in &f.input.objects {
+        let at = o
+            .slot
+            .map_or_else(|| "flow_keys".to_string(), |s| s.to_string());
+        let o_path = dir.join(format!("{stem}.object-{at}"));
+        std::fs::write(&o_path, &o.bytes)?;
+        let _ = write!(cmd, " --object {at}={}", o_path.display());
     }
     for (i, k, v) in &f.input.map_entries {
         if let Some(m) = loaded.maps.get(*i as usize) {
@@ -193,19 +256,24 @@ fn kernel_compare(
         doc.unavailable = Some(format!("the live kernel is unavailable: {e}"));
         return doc;
     }
-    let shape = diff::ctx_shape(loaded.rules);
     for run in 0..cfg.runs {
         let rs = run_seed(cfg.seed, run);
-        let gen = diff::gen_input(&mut Rng::new(rs), loaded.rules, &loaded.maps);
+        let gen = diff::gen_input(&mut Rng::new(rs), loaded.rules, None, &loaded.maps);
         let Some(packet) = gen.packet.clone() else {
             continue;
         };
         doc.runs += 1;
-        if packet.len() < 14 {
+        if packet.len() < ETH_HLEN {
             doc.refused += 1;
             continue;
         }
-        let Some(input) = kernel_like(shape, &packet) else {
+        let ethernet = sees_ethernet(loaded.rules);
+        let seen = if ethernet {
+            &packet[..]
+        } else {
+            &packet[ETH_HLEN..]
+        };
+        let Some(input) = kernel_like(loaded.rules, &packet, seen) else {
             continue;
         };
         let ours = match diff::machine_for(
@@ -214,7 +282,24 @@ fn kernel_compare(
             &GenInput::default(),
             cfg.insn_limit,
         ) {
-            Ok((mut m, prog)) => interp::run(&mut m, &prog, &input),
+            Ok((mut m, prog)) => {
+                let res = interp::run(&mut m, &prog, &input);
+                let mut out = res.as_ref().ok().and_then(|r| r.packet.clone());
+                if let Some(keys) = m.mem.written_objects().into_iter().next() {
+                    // A flow dissector's output is its keys, which the test run returns as
+                    // `data_out` after clamping the offsets it reports to the packet.
+                    out = Some(diff::flow_keys_reported(&keys, packet.len()));
+                } else if loaded.rules.name == "xdp" {
+                    // An XDP test run returns the packet from `data_meta`.
+                    out = m
+                        .mem
+                        .packet_bounds()
+                        .and_then(|(meta, _, end)| m.mem.peek_bytes(meta, (end - meta) as usize));
+                } else if !ethernet {
+                    out = out.map(|o| [&[0u8; ETH_HLEN][..], &o].concat());
+                }
+                res.map(|r| (r.r0, out))
+            }
             Err(_) => continue,
         };
         let theirs = bpfvet_oracle::test_run(
@@ -249,20 +334,25 @@ fn kernel_compare(
                 "interpreter faulted ({f}), kernel returned {}",
                 theirs.retval
             )),
-            Ok(r) if r.r0 as u32 != theirs.retval => Some(format!(
+            Ok((r0, _)) if *r0 as u32 != theirs.retval => Some(format!(
                 "r0: interpreter {:#x}, kernel {:#x}",
-                r.r0 as u32, theirs.retval
+                *r0 as u32, theirs.retval
             )),
-            Ok(r) if r.packet.as_deref() != theirs.data_out.as_deref() => Some(format!(
-                "output packet: interpreter {}, kernel {}",
-                r.packet.as_deref().map_or_else(String::new, hex),
+            Ok((_, out)) if out.as_deref() != theirs.data_out.as_deref() => Some(format!(
+                "output packet (flow keys for a flow dissector): interpreter {}, kernel {}",
+                out.as_deref().map_or_else(String::new, hex),
                 theirs.data_out.as_deref().map_or_else(String::new, hex)
             )),
             Ok(_) => None,
         };
-        match detail {
-            None => doc.agreed += 1,
-            Some(detail) => {
+        match (detail, nondeterministic_helper(&loaded.insns)) {
+            (None, _) => doc.agreed += 1,
+            (Some(_), Some(name)) => {
+                *doc.skipped
+                    .entry(format!("the result depends on bpf_{name}"))
+                    .or_default() += 1;
+            }
+            (Some(detail), None) => {
                 if findings.len() < cfg.max_findings {
                     findings.push(FindingDoc {
                         kind: "kernel-mismatch".to_string(),
@@ -307,7 +397,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let elf = std::fs::read(&args.file)?;
     let mut docs = Vec::new();
     for name in &names {
-        let loaded = load_one(&args.file, name.as_deref(), args.prog_type.as_deref())?;
+        let loaded = load_one(
+            &args.file,
+            name.as_deref(),
+            args.prog_type.as_deref(),
+            args.btf.as_deref(),
+        )?;
         let started = Instant::now();
         let mut doc = ProgDoc {
             program: loaded.name.clone(),

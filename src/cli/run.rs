@@ -7,7 +7,14 @@
 //! input), while map changes and captured events accumulate over all N runs, as with
 //! `BPF_PROG_TEST_RUN`'s `repeat`. Exit codes: 0 the program ran, 1 it faulted or (with
 //! `--engine jit`) the verifier rejected it, 2 usage or input error.
+//!
+//! BTF-typed contexts (tp_btf, fentry, lsm, iterators) need the kernel's BTF (`--btf`, default
+//! the running kernel's): the program is verified first, for the argument types and the loads
+//! that go through kernel objects (which then run as the kernel's probe loads). Each pointer
+//! argument points to a zeroed read-only object of the pointee's size; `--ctx` gives the
+//! other arguments.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -15,14 +22,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use bpfvet_analyzer::btf::Btf;
 use bpfvet_analyzer::isa::Insn;
 use bpfvet_analyzer::program::{MapDef, Object};
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::Input as VerifyInput;
-use bpfvet_analyzer::verifier::verify_program;
-use bpfvet_runtime::diff::{self, CtxShape, Outcome};
+use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
+use bpfvet_runtime::diff::{self, BtfSlots, CtxShape, Outcome};
 use bpfvet_runtime::interp::{self, Prepared};
-use bpfvet_runtime::{jit, load, Fault, Input, Machine, RunResult, SKB_FIELDS, XDP_FIELDS};
+use bpfvet_runtime::mem::{CtxObject, ObjectKind};
+use bpfvet_runtime::{jit, load, Fault, Input, Machine, RunResult, XDP_FIELDS};
 
 /// Which engine runs the program.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +90,44 @@ pub struct Args {
     /// Verify as an unprivileged program (with --engine jit).
     #[arg(long)]
     unprivileged: bool,
+    /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts and resolves CO-RE
+    /// relocations (default: the running kernel's /sys/kernel/btf/vmlinux, when present).
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
+    /// An object the context points to (repeatable): `flow_keys=FILE`, a flow dissector's
+    /// initial `struct bpf_flow_keys` (default: as the kernel's test run starts them), or
+    /// `OFFSET=FILE`, the kernel object that a BTF-typed context's pointer argument at byte
+    /// OFFSET points to (default: zeroes; once one is given, arguments without one are NULL).
+    #[arg(long = "object", value_name = "WHERE=FILE")]
+    objects: Vec<String>,
+}
+
+/// The objects given with `--object`.
+#[derive(Default)]
+struct GivenObjects {
+    flow_keys: Option<Vec<u8>>,
+    /// `(context offset, bytes)`.
+    args: Vec<(u32, Vec<u8>)>,
+}
+
+fn parse_objects(specs: &[String]) -> anyhow::Result<GivenObjects> {
+    let mut res = GivenObjects::default();
+    for spec in specs {
+        let (at, file) = spec
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--object: want WHERE=FILE, got {spec:?}"))?;
+        let bytes =
+            std::fs::read(file).with_context(|| format!("--object {at}: cannot read {file}"))?;
+        if at == "flow_keys" {
+            res.flow_keys = Some(bytes);
+        } else {
+            let off: u32 = at.parse().with_context(|| {
+                format!("--object: {at:?} is neither flow_keys nor a context offset")
+            })?;
+            res.args.push((off, bytes));
+        }
+    }
+    Ok(res)
 }
 
 /// A program to run, from an object or an assembly file.
@@ -92,6 +139,9 @@ pub(super) struct Loaded {
     pub gpl: bool,
     /// The object, when the input was one (for the verifier's BTF and function info).
     pub obj: Option<Object>,
+    /// The kernel's BTF, when the program needs it (a BTF-typed context, CO-RE relocations)
+    /// and one was found.
+    pub kernel_btf: Option<&'static Btf>,
 }
 
 impl Loaded {
@@ -99,7 +149,8 @@ impl Loaded {
     pub fn verify_input(&self) -> VerifyInput<'_> {
         if let Some(obj) = &self.obj {
             if let Some(p) = obj.program(&self.name) {
-                let mut input = VerifyInput::new(obj, p, self.rules);
+                let mut input =
+                    VerifyInput::new(obj, p, self.rules).with_kernel_btf(self.kernel_btf);
                 input.insns = &self.insns;
                 return input;
             }
@@ -108,11 +159,14 @@ impl Loaded {
     }
 }
 
-/// Loads `path` as an object (ELF magic) or assembly, and selects one program.
+/// Loads `path` as an object (ELF magic) or assembly, and selects one program. A program with
+/// a BTF-typed context or CO-RE relocations gets the kernel's BTF (`btf`, else the running
+/// kernel's), and its relocations resolved against it, as `bpfvet check` does.
 pub(super) fn load_one(
     path: &Path,
     program: Option<&str>,
     prog_type: Option<&str>,
+    btf: Option<&Path>,
 ) -> anyhow::Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let override_type = super::check::override_type(prog_type)?;
@@ -129,13 +183,26 @@ pub(super) fn load_one(
             );
         };
         let rules = super::check::rules_for(prog, override_type)?;
+        let needs_btf =
+            rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+        let kernel_btf = if needs_btf {
+            super::load::kernel_btf(btf)?
+        } else {
+            None
+        };
+        let (relocated, note) = super::load::core_relocate(&obj, prog, kernel_btf);
+        if let Some(note) = note {
+            eprintln!("bpfvet: {}: {note}", prog.name());
+        }
+        let insns = relocated.as_ref().unwrap_or(prog).insns().to_vec();
         return Ok(Loaded {
             name: prog.name().to_string(),
-            insns: prog.insns().to_vec(),
+            insns,
             maps: obj.maps().to_vec(),
             rules,
             gpl: prog.is_gpl_compatible(),
             obj: Some(obj),
+            kernel_btf,
         });
     }
     let text = String::from_utf8(bytes)
@@ -155,23 +222,44 @@ pub(super) fn load_one(
         rules,
         gpl: true,
         obj: None,
+        kernel_btf: None,
     })
 }
 
-/// The run's input: the packet and context files, or defaults for the program type.
+/// The run's input: the packet and context files, or defaults for the program type (`slots`
+/// types a BTF-typed context).
 fn build_input(
     rules: &ProgTypeRules,
+    slots: Option<&BtfSlots>,
+    given: GivenObjects,
     packet: Option<&Path>,
     ctx: Option<&Path>,
 ) -> anyhow::Result<Input> {
+    let shape = diff::ctx_shape(rules);
+    let flow_dissector = diff::ctx_fields(rules)
+        .iter()
+        .any(|(_, f)| *f == bpfvet_runtime::mem::CtxField::FlowKeys);
+    if given.flow_keys.is_some() && !flow_dissector {
+        anyhow::bail!(
+            "--object flow_keys: {} programs have no flow keys",
+            rules.name
+        );
+    }
+    if !given.args.is_empty() && shape != CtxShape::BtfArgs {
+        anyhow::bail!(
+            "--object OFFSET: {} programs have no BTF-typed pointer arguments",
+            rules.name
+        );
+    }
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     let packet = packet.map(read).transpose()?;
     let ctx = ctx.map(read).transpose()?;
-    Ok(match diff::ctx_shape(rules) {
+    Ok(match shape {
         CtxShape::Xdp => Input::Context {
             ctx: ctx.unwrap_or_else(|| vec![0; 24]),
             packet: Some(packet.unwrap_or_default()),
             fields: XDP_FIELDS.to_vec(),
+            objects: Vec::new(),
         },
         CtxShape::Skb => {
             let packet = packet.unwrap_or_default();
@@ -180,10 +268,85 @@ fn build_input(
                 c[..4].copy_from_slice(&(packet.len() as u32).to_le_bytes());
                 c
             });
+            let fields = diff::ctx_fields(rules);
+            let mut objects = Vec::new();
+            if flow_dissector {
+                // Its keys as given, else as the kernel's test run starts them.
+                let proto = packet
+                    .get(12..14)
+                    .map_or(0, |p| u16::from_be_bytes([p[0], p[1]]));
+                let mut keys = diff::flow_keys(proto, 0);
+                if let Some(bytes) = given.flow_keys {
+                    if bytes.len() != keys.bytes.len() {
+                        anyhow::bail!(
+                            "--object flow_keys: {} bytes, struct bpf_flow_keys has {}",
+                            bytes.len(),
+                            keys.bytes.len()
+                        );
+                    }
+                    keys.bytes = bytes;
+                }
+                objects.push(keys);
+            }
             Input::Context {
                 ctx,
                 packet: Some(packet),
-                fields: SKB_FIELDS.to_vec(),
+                fields,
+                objects,
+            }
+        }
+        CtxShape::Buffer(n) => {
+            let buf = packet.unwrap_or_default();
+            Input::Context {
+                ctx: ctx.unwrap_or_else(|| vec![0; n as usize]),
+                packet: Some(buf),
+                fields: diff::ctx_fields(rules),
+                objects: Vec::new(),
+            }
+        }
+        CtxShape::BtfArgs => {
+            if packet.is_some() {
+                anyhow::bail!(
+                    "--packet: {} programs take no packet (use --ctx)",
+                    rules.name
+                );
+            }
+            let slots = slots.map_or(&[][..], |s| &s.0[..]);
+            let objects = if given.args.is_empty() {
+                slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| {
+                        s.map(|(size, _)| CtxObject {
+                            kind: ObjectKind::Kernel,
+                            bytes: vec![0; size as usize],
+                            slot: Some(i as u32 * 8),
+                        })
+                    })
+                    .collect()
+            } else {
+                let mut objects = Vec::new();
+                for (off, bytes) in given.args {
+                    let is_ptr =
+                        off % 8 == 0 && slots.get(off as usize / 8).is_some_and(Option::is_some);
+                    if !is_ptr {
+                        anyhow::bail!(
+                            "--object {off}: the context has no pointer argument at offset {off}"
+                        );
+                    }
+                    objects.push(CtxObject {
+                        kind: ObjectKind::Kernel,
+                        bytes,
+                        slot: Some(off),
+                    });
+                }
+                objects
+            };
+            Input::Context {
+                ctx: ctx.unwrap_or_else(|| vec![0; slots.len() * 8]),
+                packet: None,
+                fields: Vec::new(),
+                objects,
             }
         }
         CtxShape::Plain(n) => {
@@ -197,6 +360,7 @@ fn build_input(
                 ctx: ctx.unwrap_or_else(|| vec![0; n as usize]),
                 packet: None,
                 fields: Vec::new(),
+                objects: Vec::new(),
             }
         }
     })
@@ -294,6 +458,10 @@ struct RunDoc {
     fault: Option<String>,
     packet_in: Option<String>,
     packet_out: Option<String>,
+    /// The context after the run, when the program changed it (object addresses zeroed).
+    ctx_out: Option<String>,
+    /// A flow dissector's keys after the run.
+    flow_keys_out: Option<String>,
     map_changes: Vec<MapChange>,
     events: Vec<Event>,
     printk: Vec<String>,
@@ -312,19 +480,25 @@ fn map_changes(before: &Outcome, after: &Outcome, maps: &[MapDef]) -> Vec<MapCha
         let name = maps
             .get(i)
             .map_or_else(|| format!("map{i}"), |m| m.name.clone());
+        // Keyed lookups: an array map lists every slot (65,536 in some corpus programs).
+        let before: HashMap<&[u8], &[u8]> = b
+            .iter()
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        let after: HashSet<&[u8]> = a.iter().map(|(k, _)| k.as_slice()).collect();
         for (k, v) in a {
-            let old = b.iter().find(|(bk, _)| bk == k).map(|(_, bv)| bv);
-            if old != Some(v) {
+            let old = before.get(k.as_slice()).copied();
+            if old != Some(v.as_slice()) {
                 res.push(MapChange {
                     map: name.clone(),
                     key: hex(k),
-                    old: old.map(|o| hex(o)),
+                    old: old.map(hex),
                     new: Some(hex(v)),
                 });
             }
         }
         for (k, v) in b {
-            if !a.iter().any(|(ak, _)| ak == k) {
+            if !after.contains(k.as_slice()) {
                 res.push(MapChange {
                     map: name.clone(),
                     key: hex(k),
@@ -342,11 +516,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.file,
         args.program.as_deref(),
         args.prog_type.as_deref(),
+        args.btf.as_deref(),
     )?;
-    let input = build_input(loaded.rules, args.packet.as_deref(), args.ctx.as_deref())?;
+    let opts = super::check::options(args.kernel.as_deref(), args.unprivileged)?;
+    // A BTF-typed context is laid out by the verifier's typing, and its kernel-object loads
+    // must run as probe loads: verify first. The JIT needs the verdict anyway.
+    let btf_ctx = loaded.rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs;
+    let verified = if btf_ctx || args.engine == Engine::Jit {
+        Some(verify_program(&loaded.verify_input(), &opts))
+    } else {
+        None
+    };
+    let accepted: Option<&VerifiedProgram> = verified.as_ref().and_then(|v| v.as_ref().ok());
+    let slots = accepted
+        .and_then(VerifiedProgram::ctx_args)
+        .zip(loaded.kernel_btf)
+        .map(|(a, k)| BtfSlots::new(a, k));
+    if btf_ctx && slots.is_none() {
+        eprintln!(
+            "bpfvet run: {}: the context's types are unknown (the verifier rejects the program, or there is no kernel BTF): its pointer arguments are NULL",
+            loaded.name
+        );
+    }
+    let input = build_input(
+        loaded.rules,
+        slots.as_ref(),
+        parse_objects(&args.objects)?,
+        args.packet.as_deref(),
+        args.ctx.as_deref(),
+    )?;
     let mut m = Machine::new();
     let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?
+        .with_probe_loads(accepted.map_or_else(Vec::new, |v| v.probe_loads().to_vec()))
+        .with_kfuncs(bpfvet_runtime::kfuncs::names(loaded.verify_input().relocs));
     if args.map.len() % 2 != 0 {
         anyhow::bail!("--map takes NAME and KEY=VALUE");
     }
@@ -389,9 +592,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             time_runs(&mut m, repeat, |m| code.run(m, &input))
         }
         Engine::Jit => {
-            let opts = super::check::options(args.kernel.as_deref(), args.unprivileged)?;
-            let vin = loaded.verify_input();
-            let verified = match verify_program(&vin, &opts) {
+            let Some(verified) = verified else {
+                anyhow::bail!("internal error: the program was not verified for the JIT");
+            };
+            let verified = match verified {
                 Ok(v) => v,
                 Err(res) => {
                     eprintln!(
@@ -462,6 +666,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .ok()
             .and_then(|r| r.packet.as_ref())
             .map(|p| hex(p)),
+        ctx_out: match &input {
+            Input::Context { ctx, objects, .. } if objects.is_empty() => m
+                .mem
+                .context_bytes()
+                .filter(|after| after != ctx)
+                .map(|after| hex(&after)),
+            _ => None,
+        },
+        flow_keys_out: m.mem.written_objects().first().map(|k| hex(k)),
         map_changes: map_changes(&before, &after, &loaded.maps),
         events,
         printk: m.env.trace.clone(),
@@ -574,6 +787,12 @@ fn render_human(d: &RunDoc, out: &mut String) {
             let _ = writeln!(out, "packet after the run ({} bytes): {o}", o.len() / 2);
         }
         _ => {}
+    }
+    if let Some(c) = &d.ctx_out {
+        let _ = writeln!(out, "context after the run: {c}");
+    }
+    if let Some(k) = &d.flow_keys_out {
+        let _ = writeln!(out, "flow keys after the run: {k}");
     }
     if d.map_changes.is_empty() {
         let _ = writeln!(out, "maps: no change");

@@ -1,6 +1,9 @@
 //! What the tests that compare with the live kernel share: the kernel check, and the corpus
 //! manifest and kernel BTF they read.
 
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 

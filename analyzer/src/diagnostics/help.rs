@@ -49,7 +49,7 @@ pub const HELP: &[(Code, &str)] = &[
     (Code::HelperInvalidSize, "pass a size that is a bounded, non-zero constant or is bounded with `if (len > MAX) return 0;` before the call"),
     (Code::HelperMapType, "pass a map of the type this helper accepts (e.g. a perf event array for bpf_perf_event_output)"),
     (Code::ReturnOutOfRange, "return a value in the range this program type allows (e.g. 0 or 1 for cgroup programs)"),
-    (Code::ReferenceLeak, "release the reference on every path before returning: submit or discard the ring buffer record, or call bpf_sk_release()"),
+    (Code::ReferenceLeak, "release the reference on every path before returning, the early error returns included"),
     (Code::InvalidRelease, "release only what an acquiring helper returned, exactly once"),
     (Code::CallStackTooDeep, "remove recursion and flatten calls to at most 8 nested frames (mark small helpers `static __always_inline`)"),
     (Code::CombinedStackTooLarge, "shrink the stack of the functions on this call chain, or move large buffers into a per-CPU array map"),

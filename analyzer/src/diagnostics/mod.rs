@@ -287,6 +287,15 @@ fn lowercase_first(s: &str) -> String {
 
 /// The instruction text of `insn` in `prog`, as `llvm-objdump` prints it.
 pub fn insn_text(prog: &Program, insn: InsnIdx) -> String {
+    // An unresolved kfunc call prints as `call kfunc 0x0`; the extern it was relocated
+    // against names it.
+    if let Some(crate::program::RelocTarget::Extern { name }) = prog.reloc_at(insn) {
+        if let Some(crate::isa::Insn::Call(crate::isa::CallTarget::Kfunc { .. })) =
+            prog.insns().get(insn.idx())
+        {
+            return format!("call kfunc {name}");
+        }
+    }
     let printer = crate::isa::text::Printer::new(crate::isa::text::Syntax::Bpfvet);
     prog.insns()
         .get(insn.idx())

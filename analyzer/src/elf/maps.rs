@@ -45,18 +45,8 @@ fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
 
 fn blank(name: &str, kind: MapKind) -> MapDef {
     MapDef {
-        name: name.to_string(),
-        map_type: MapType(0),
-        key_size: 0,
-        value_size: 0,
-        max_entries: 0,
-        map_flags: 0,
-        pinning: Pinning::None,
-        key_type: None,
-        value_type: None,
-        inner: None,
-        init_slots: Vec::new(),
         kind,
+        ..MapDef::plain(name, MapType(0), 0, 0, 0)
     }
 }
 

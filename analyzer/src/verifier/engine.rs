@@ -9,13 +9,25 @@
 //! it. A checkpoint whose count reaches zero is *complete*: every path from it was proven safe,
 //! so a later state it covers can be pruned. A state exactly equal to an incomplete ancestor
 //! checkpoint at the same instruction is an infinite loop.
+//!
+//! Open-coded iterators (`bpf_iter_num_next`) converge the kernel's way
+//! (`process_iter_next_call` and `is_state_visited`): each `next` call is a checkpoint; there a
+//! state whose iterator is active is pruned by *any* checkpoint covering it, also one still
+//! being explored (the previous iteration: what follows is then the same loop body, already
+//! being checked from a larger state), and the loop check is skipped; and the path on which
+//! `next` returns an element has every scalar that differs from the previous iteration's
+//! checkpoint widened to unknown, so that the loop body reaches a covered state after a few
+//! iterations instead of being unrolled. The kernel widens only scalars it has not marked
+//! precise; bpfvet tracks no precision, so it widens every one that changed (a source of false
+//! rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
 
+use super::kfuncs::KfuncKind;
 use super::liveness::RegSet;
-use super::state::AbstractState;
+use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
 use super::subsume::covers;
 use super::transfer::{Flow, Vm};
 use super::violation::{Code, Violation};
-use crate::isa::InsnIdx;
+use crate::isa::{CallTarget, Insn, InsnIdx, Reg};
 
 /// Counters of one run, with the kernel's meanings.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -33,6 +45,8 @@ type CpId = u32;
 struct Checkpoint {
     /// `None` once evicted: the id stays for the parent links, the state is freed.
     state: Option<AbstractState>,
+    /// The instruction it was taken at.
+    pc: InsnIdx,
     parent: Option<CpId>,
     /// Paths alive below this checkpoint; zero means complete.
     live: u32,
@@ -172,6 +186,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             self.obs.path_start(pc);
             loop {
+                let iter_next = self.is_iter_next(pc);
+                // The checkpoint made at this instruction on this visit, if any.
+                let mut made_here = None;
                 self.stats.processed += 1;
                 if self.stats.processed > self.vm.opts.max_processed {
                     self.violations.push(*Violation::new(
@@ -185,8 +202,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
-                if self.vm.cfg.is_prune_point(pc) {
-                    match self.visit(pc, &state, cp) {
+                if self.vm.cfg.is_prune_point(pc) || iter_next {
+                    match self.visit(pc, &state, cp, iter_next) {
                         Visit::Prune => {
                             self.obs.pruned(pc);
                             self.end_path(&state, cp);
@@ -202,7 +219,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                             self.end_path(&state, cp);
                             continue 'paths;
                         }
-                        Visit::Checkpoint(id) => cp = Some(id),
+                        Visit::Checkpoint(id) => {
+                            cp = Some(id);
+                            made_here = Some(id);
+                        }
                         Visit::Continue => {}
                     }
                 }
@@ -218,7 +238,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
                 match res {
                     Ok(Flow::Next(next)) => pc = next,
-                    Ok(Flow::Fork { cont, other }) => {
+                    Ok(Flow::Fork { cont, mut other }) => {
+                        if iter_next {
+                            self.widen_from_prev_iteration(pc, cp, made_here, &mut other.1);
+                        }
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
                         }
@@ -268,7 +291,16 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
-    fn visit(&mut self, pc: InsnIdx, state: &AbstractState, cp: Option<CpId>) -> Visit {
+    fn visit(
+        &mut self,
+        pc: InsnIdx,
+        state: &AbstractState,
+        cp: Option<CpId>,
+        iter_next: bool,
+    ) -> Visit {
+        // At an iterator's `next`, a checkpoint still being explored prunes too, when the
+        // iterator is active (see the module doc).
+        let iter_active = iter_next && self.iter_arg_active(state);
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
         let mut cur_fp: Option<u64> = None;
         let mut i = 0;
@@ -279,19 +311,19 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.explored[pc.idx()].swap_remove(i);
                 continue;
             };
-            if c.live == 0 {
+            if c.live == 0 || iter_active {
                 if covers(old, state, live, self.vm.opts.privileged) {
                     c.hits += 1;
                     return Visit::Prune;
                 }
                 c.misses += 1;
-                if c.misses > MISS_FACTOR * c.hits + MISS_FACTOR {
+                if c.live == 0 && c.misses > MISS_FACTOR * c.hits + MISS_FACTOR {
                     c.state = None;
                     self.held -= 1;
                     self.explored[pc.idx()].swap_remove(i);
                     continue;
                 }
-            } else {
+            } else if !iter_next {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let looping = c.fingerprint == fp
                     && old.frames == state.frames
@@ -310,6 +342,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let fingerprint = cur_fp.unwrap_or_else(|| fingerprint(state));
         self.cps.push(Checkpoint {
             state: Some(state.clone()),
+            pc,
             parent: cp,
             live: 1,
             hits: 0,
@@ -321,6 +354,70 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.held);
         Visit::Checkpoint(id)
+    }
+
+    /// Whether the instruction at `pc` calls an iterator's `next`.
+    fn is_iter_next(&self, pc: InsnIdx) -> bool {
+        matches!(
+            self.vm.input.insns.get(pc.idx()),
+            Some(Insn::Call(CallTarget::Kfunc { .. }))
+        ) && self
+            .vm
+            .kfunc_at(pc)
+            .is_some_and(|k| k.kind == KfuncKind::IterNext)
+    }
+
+    /// Whether r1 points at an active iterator (the argument of the `next` about to run).
+    fn iter_arg_active(&self, state: &AbstractState) -> bool {
+        let Some(p) = state.reg(Reg::R1).as_ptr() else {
+            return false;
+        };
+        let PtrKind::Stack { frame } = p.kind else {
+            return false;
+        };
+        if p.var_off.as_const() != Some(0) || p.off >= 0 || p.off % 8 != 0 {
+            return false;
+        }
+        let slot = ((-i64::from(p.off) - 1) / 8) as usize;
+        state
+            .frames
+            .get(usize::from(frame))
+            .and_then(|f| f.slot(slot))
+            .and_then(|s| s.iter)
+            .is_some_and(|it| it.active)
+    }
+
+    /// Widens, in `queued` (the path on which `next` at `pc` returned an element), every scalar
+    /// that differs from the previous iteration's checkpoint at `pc`: the nearest ancestor
+    /// checkpoint at `pc` in the same call chain, other than the one made on this visit (the
+    /// kernel's `find_prev_entry` and `widen_imprecise_scalars`).
+    fn widen_from_prev_iteration(
+        &self,
+        pc: InsnIdx,
+        cp: Option<CpId>,
+        made_here: Option<CpId>,
+        queued: &mut AbstractState,
+    ) {
+        let same_calls = |s: &AbstractState| {
+            s.frames.len() == queued.frames.len()
+                && s.frames
+                    .iter()
+                    .zip(&queued.frames)
+                    .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog)
+        };
+        let mut at = cp;
+        while let Some(id) = at {
+            let c = &self.cps[id as usize];
+            at = c.parent;
+            if Some(id) == made_here || c.pc != pc {
+                continue;
+            }
+            let Some(prev) = &c.state else { continue };
+            if same_calls(prev) {
+                widen(prev, queued);
+                return;
+            }
+        }
     }
 
     fn trail_push(&mut self, parent: u32, at: InsnIdx, taken: bool) -> u32 {
@@ -362,6 +459,32 @@ impl<'a, O: Observer> Engine<'a, O> {
                 break;
             }
             cp = entry.parent;
+        }
+    }
+}
+
+/// Sets to unknown every scalar of `cur` (registers and spilled slots) whose value differs from
+/// the same one in `old`.
+fn widen(old: &AbstractState, cur: &mut AbstractState) {
+    fn widen_reg(old: &RegState, cur: &mut RegState) {
+        if let (RegState::Scalar { v: vo, .. }, RegState::Scalar { v: vc, .. }) = (old, &*cur) {
+            if vo != vc {
+                *cur = RegState::unknown();
+            }
+        }
+    }
+    for (fo, fc) in old.frames.iter().zip(cur.frames.iter_mut()) {
+        for (ro, rc) in fo.regs.iter().zip(fc.regs.iter_mut()) {
+            widen_reg(ro, rc);
+        }
+        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
+            let spilled = |s: &StackSlot| s.bytes.iter().all(|b| *b == StackByte::Spill);
+            if !(spilled(so) && spilled(sc)) {
+                continue;
+            }
+            if let (Some(ro), Some(rc)) = (&so.spilled, sc.spilled.as_mut()) {
+                widen_reg(ro, rc);
+            }
         }
     }
 }

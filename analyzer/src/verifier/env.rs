@@ -113,6 +113,9 @@ pub struct Input<'a> {
     pub kernel_btf: Option<&'a crate::btf::Btf>,
     /// What the program attaches to (`sched_wakeup` in `tp_btf/sched_wakeup`).
     pub attach_target: Option<&'a str>,
+    /// The loader's relocations: they name the extern each kfunc call goes to (offline there is
+    /// no kernel BTF id in the instruction).
+    pub relocs: &'a [crate::program::InsnReloc],
 }
 
 impl<'a> Input<'a> {
@@ -138,6 +141,7 @@ impl<'a> Input<'a> {
                 .split_once('/')
                 .map(|(_, t)| t)
                 .filter(|t| !t.is_empty()),
+            relocs: prog.relocs(),
         }
     }
 
@@ -161,6 +165,7 @@ impl<'a> Input<'a> {
             func_info: &[],
             kernel_btf: None,
             attach_target: None,
+            relocs: &[],
         }
     }
 

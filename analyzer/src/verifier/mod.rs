@@ -5,11 +5,12 @@
 //! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`
 //! and `liveness` serve pruning, `violation` names what is found.
 
-mod btf_ctx;
+pub mod btf_ctx;
 mod btf_info;
 pub mod domain;
 mod engine;
 pub mod env;
+pub mod kfuncs;
 pub(crate) mod liveness;
 pub mod profiles;
 pub mod ptr_kind;

@@ -143,6 +143,23 @@ pub struct StackSlot {
     pub bytes: [StackByte; 8],
     /// The register state spilled here when any byte is `Spill`.
     pub spilled: Option<RegState>,
+    /// The open-coded iterator living in this slot (the kernel's `STACK_ITER`), if any. Its
+    /// bytes are then `Misc`; any store into the slot destroys it (the reference it holds stays
+    /// acquired, so the program is rejected at the next use or at exit, as by the kernel).
+    pub iter: Option<IterSlot>,
+}
+
+/// An open-coded iterator's state on the stack (`struct bpf_iter_num` is one 8-byte slot).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub struct IterSlot {
+    /// The reference `bpf_iter_*_new` acquired; `destroy` releases it.
+    pub ref_id: u32,
+    /// Whether `next` may still return an element (`active`) or has returned NULL (`drained`).
+    pub active: bool,
+    /// How many `next` calls returned an element on this path. It tells iterations apart, so
+    /// that the exact-equality loop check never mistakes the next iteration for the same state;
+    /// subsumption ignores it (the kernel's `iter.depth`).
+    pub depth: u32,
 }
 
 /// One function's frame: registers and stack.

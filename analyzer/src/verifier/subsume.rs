@@ -107,6 +107,17 @@ fn reg_covers(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
 }
 
 fn slot_covers(old: &StackSlot, cur: &StackSlot, privileged: bool, ids: &mut IdMap) -> bool {
+    // Iterators must match in state and reference; their depth is ignored, or no loop over an
+    // iterator would ever converge (the kernel's `stacksafe` for `STACK_ITER`).
+    match (&old.iter, &cur.iter) {
+        (None, None) => {}
+        (Some(o), Some(c)) => {
+            if o.active != c.active || !ids.check(o.ref_id, c.ref_id) {
+                return false;
+            }
+        }
+        _ => return false,
+    }
     if old.bytes.iter().all(|b| *b == StackByte::Spill) {
         if let (Some(o), Some(c), true) = (
             &old.spilled,

@@ -10,8 +10,16 @@
 //! layout bounds every context access the verifier allowed), and the *context pointer loads*,
 //! the loads of `xdp_md.data`-like fields that the kernel rewrites (`convert_ctx_access`) into
 //! loads of the real pointer. Those are found during exploration: a load whose source register is
-//! the context on some path and whose result is a pointer.
+//! the context on some path and whose result is a pointer. The arguments of a BTF-typed context
+//! (tp_btf, fentry, iterators) are plain u64 slots that the kernel does not rewrite, so their
+//! pointer loads are not context pointer loads.
+//!
+//! It also carries the *probe loads*: loads through a kernel object typed by BTF
+//! (`PTR_TO_BTF_ID`) on some path. The kernel compiles those as `BPF_PROBE_MEM` loads, whose
+//! fault yields 0 instead of an oops, because the verifier knows nothing about the address
+//! (a pointer field read from a kernel object may be anything). Runtimes must do the same.
 
+use super::btf_ctx::{btf_ctx, BtfArg};
 use super::engine::Observer;
 use super::env::{Input, MapDef, Options};
 use super::state::{AbstractState, PtrKind, RegState};
@@ -38,6 +46,10 @@ pub struct VerifiedProgram {
     prog_type: &'static str,
     ctx_bound: CtxBound,
     ctx_loads: Vec<(InsnIdx, PtrKind)>,
+    probe_loads: Vec<InsnIdx>,
+    /// The extern names of the kfunc calls, by instruction (from the loader's relocations).
+    kfuncs: Vec<(InsnIdx, String)>,
+    ctx_args: Option<Vec<BtfArg>>,
 }
 
 impl VerifiedProgram {
@@ -66,6 +78,25 @@ impl VerifiedProgram {
     pub fn ctx_loads(&self) -> &[(InsnIdx, PtrKind)] {
         &self.ctx_loads
     }
+
+    /// The loads that read through a BTF-typed kernel pointer on some path, sorted: a run must
+    /// give them the kernel's `BPF_PROBE_MEM` semantics (an address outside every object reads
+    /// as 0, without a fault).
+    pub fn probe_loads(&self) -> &[InsnIdx] {
+        &self.probe_loads
+    }
+
+    /// The kfunc calls, by instruction, with the extern name each goes to: the instruction
+    /// itself holds no kernel BTF id offline, so a runtime knows the callee from this.
+    pub fn kfuncs(&self) -> &[(InsnIdx, String)] {
+        &self.kfuncs
+    }
+
+    /// For a BTF-typed context (tp_btf, fentry, lsm, iterators): its u64 slots, typed by the
+    /// kernel's BTF the program was verified against. `None` for every other context.
+    pub fn ctx_args(&self) -> Option<&[BtfArg]> {
+        self.ctx_args.as_deref()
+    }
 }
 
 /// Verifies `input`; on `Accept`, wraps it as a [`VerifiedProgram`].
@@ -87,6 +118,8 @@ pub fn verify_program_observed<O: Observer>(
         insns: input.insns,
         ptr_kind: vec![None; input.insns.len()],
         plain: vec![false; input.insns.len()],
+        probe: vec![false; input.insns.len()],
+        btf_args: input.prog_type.ctx == CtxModel::BtfArgs,
         conflict: None,
     };
     let mut res = verify_observed(input, opts, &mut watch);
@@ -117,6 +150,17 @@ pub fn verify_program_observed<O: Observer>(
         ));
         return Err(res);
     }
+    let probe_loads = (0..watch.probe.len())
+        .filter(|&i| watch.probe[i])
+        .map(|i| InsnIdx(i as u32))
+        .collect();
+    // The analysis typed the same slots (it rejects the program when they cannot be typed).
+    let ctx_args = match (input.prog_type.ctx, input.kernel_btf, input.attach_target) {
+        (CtxModel::BtfArgs, Some(k), Some(target)) => {
+            btf_ctx(k, input.attach, target).ok().map(|c| c.args)
+        }
+        _ => None,
+    };
     let ctx_bound = match input.prog_type.ctx {
         CtxModel::Fields(fields) => {
             CtxBound::Bytes(fields.iter().map(|f| f.off + f.size).max().unwrap_or(0))
@@ -124,7 +168,10 @@ pub fn verify_program_observed<O: Observer>(
         CtxModel::ReadOnly { size } => CtxBound::Bytes(size),
         CtxModel::ReadOnlyRange { end, .. } => CtxBound::Bytes(end),
         CtxModel::U64Args { count } => CtxBound::Bytes(count.saturating_mul(8)),
-        CtxModel::BtfArgs | CtxModel::UserBuffer => CtxBound::Unbounded,
+        CtxModel::BtfArgs => ctx_args.as_ref().map_or(CtxBound::Unbounded, |a| {
+            CtxBound::Bytes(u32::try_from(a.len() * 8).unwrap_or(u32::MAX))
+        }),
+        CtxModel::UserBuffer => CtxBound::Unbounded,
     };
     Ok(VerifiedProgram {
         insns: input.insns.to_vec(),
@@ -132,6 +179,23 @@ pub fn verify_program_observed<O: Observer>(
         prog_type: input.prog_type.name,
         ctx_bound,
         ctx_loads,
+        probe_loads,
+        ctx_args,
+        kfuncs: input
+            .relocs
+            .iter()
+            .filter_map(|r| match &r.target {
+                crate::program::RelocTarget::Extern { name }
+                    if matches!(
+                        input.insns.get(r.insn.idx()),
+                        Some(Insn::Call(crate::isa::CallTarget::Kfunc { .. }))
+                    ) =>
+                {
+                    Some((r.insn, name.clone()))
+                }
+                _ => None,
+            })
+            .collect(),
     })
 }
 
@@ -144,6 +208,10 @@ struct CtxLoadWatch<'a, 'i, O: Observer> {
     /// Per instruction: whether it is, on some path, a load that does not read a pointer out of
     /// the context.
     plain: Vec<bool>,
+    /// Per instruction: whether it loads through a BTF-typed kernel pointer on some path.
+    probe: Vec<bool>,
+    /// The context is BTF-typed u64 slots: loads from it are plain loads.
+    btf_args: bool,
     /// A load that read two different pointer kinds out of the context.
     conflict: Option<InsnIdx>,
 }
@@ -157,7 +225,11 @@ impl<O: Observer> Observer for CtxLoadWatch<'_, '_, O> {
         if let (Some(Insn::Load { src, dst, .. }), Some(after)) = (self.insns.get(pc.idx()), after)
         {
             let from_ctx = matches!(before.reg(*src), RegState::Ptr(p) if p.kind == PtrKind::Ctx);
-            match (from_ctx, after.reg(*dst)) {
+            if matches!(before.reg(*src), RegState::Ptr(p) if matches!(p.kind, PtrKind::BtfId { .. }))
+            {
+                self.probe[pc.idx()] = true;
+            }
+            match (from_ctx && !self.btf_args, after.reg(*dst)) {
                 (true, RegState::Ptr(p)) => match self.ptr_kind[pc.idx()] {
                     Some(k) if k != p.kind => self.conflict = self.conflict.or(Some(pc)),
                     _ => self.ptr_kind[pc.idx()] = Some(p.kind),

@@ -4,12 +4,14 @@
 //! one dynamic label per slot. See the module doc of `jit` for the register mapping.
 
 use super::rt::{
-    SLOW_CHECK_WRITE, SLOW_LD_ABS, SLOW_LOAD, SLOW_LOAD_SX, SLOW_MAP_VALUE, SLOW_STORE,
+    SLOW_CHECK_WRITE, SLOW_LD_ABS, SLOW_LOAD, SLOW_LOAD_SX, SLOW_MAP_VALUE, SLOW_PROBE_LOAD,
+    SLOW_PROBE_LOAD_SX, SLOW_STORE,
 };
 use super::{
     mem, JitEnv, JitError, JitMode, JitProgram, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH,
 };
 use crate::helpers::{FUNC_PTR_TAG, MAP_PTR_TAG};
+use crate::kfuncs;
 use crate::machine::FRAME_SIZE;
 use crate::mem::CtxField;
 use crate::program::Program;
@@ -381,11 +383,17 @@ impl Emitter<'_> {
                 let l = self.target(i, rel.into())?;
                 self.local_call(i, Some(l));
             }
+            // A kfunc the runtime implements is called as a helper with a reserved id.
             Insn::Call(CallTarget::Kfunc { .. }) => {
-                return Err(JitError::Unsupported {
-                    insn: at,
-                    what: "kfunc call",
-                })
+                match self.prog.kfunc_at(at).and_then(kfuncs::Kfunc::by_name) {
+                    Some(k) => self.helper_call(i, Some(kfuncs::helper_id(k))),
+                    None => {
+                        return Err(JitError::Unsupported {
+                            insn: at,
+                            what: "kfunc call",
+                        })
+                    }
+                }
             }
             Insn::Callx { reg } => self.callx(i, REG[reg.idx()]),
             Insn::Exit => dynasm!(self.ops ; .arch x64 ; ret),
@@ -403,8 +411,21 @@ impl Emitter<'_> {
                         CtxField::Data => off!(pkt_data),
                         CtxField::DataEnd => off!(pkt_end),
                         CtxField::DataMeta => off!(pkt_meta),
+                        CtxField::FlowKeys => off!(flow_keys),
+                        CtxField::Null => {
+                            dynasm!(self.ops ; .arch x64 ; xor Rd(d), Rd(d));
+                            return Ok(());
+                        }
                     };
                     dynasm!(self.ops ; .arch x64 ; mov Rq(d), [r12 + f]);
+                } else if self.prog.is_probe_load(at) {
+                    // Both modes: the verifier knows nothing about the address.
+                    let kind = if sign_extend {
+                        SLOW_PROBE_LOAD_SX
+                    } else {
+                        SLOW_PROBE_LOAD
+                    };
+                    self.windowed_load(i, d, s, off, size, sign_extend, kind);
                 } else if self.mode == JitMode::Checked {
                     self.checked_load(i, d, s, off, size, sign_extend);
                 } else {
@@ -534,6 +555,23 @@ impl Emitter<'_> {
     /// slow path, which checks, loads and refreshes that window. Two compares, so that no
     /// address wraps into the window: `addr - lo < len` and `addr - lo + size <= len`.
     fn checked_load(&mut self, pc: usize, d: u8, s: u8, off: i32, size: Size, sign_extend: bool) {
+        let kind = if sign_extend { SLOW_LOAD_SX } else { SLOW_LOAD };
+        self.windowed_load(pc, d, s, off, size, sign_extend, kind);
+    }
+
+    /// A load that reads directly inside the window of the last slow load and otherwise calls
+    /// slow path `kind` (a checked load, or a probe load, which reads 0 outside every region).
+    #[allow(clippy::too_many_arguments)]
+    fn windowed_load(
+        &mut self,
+        pc: usize,
+        d: u8,
+        s: u8,
+        off: i32,
+        size: Size,
+        sign_extend: bool,
+        kind: u64,
+    ) {
         dynasm!(self.ops
             ; .arch x64
             ; lea r10, [Rq(s) + off]
@@ -547,11 +585,7 @@ impl Emitter<'_> {
         );
         self.direct_load(d, R10, 0, size, sign_extend);
         dynasm!(self.ops ; .arch x64 ; jmp >done ; slow: ; xor r11d, r11d);
-        self.slow_call(
-            if sign_extend { SLOW_LOAD_SX } else { SLOW_LOAD },
-            size.bytes(),
-            pc,
-        );
+        self.slow_call(kind, size.bytes(), pc);
         dynasm!(self.ops ; .arch x64 ; mov Rq(d), r10 ; done:);
     }
 

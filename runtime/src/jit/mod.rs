@@ -11,7 +11,10 @@
 //!
 //! What the unchecked mode still checks, because the proof is about the program and not about
 //! the run: the machine's maps match the verified map definitions (at compile time), and the
-//! run's context is at least as large as the program type's context (at run time).
+//! run's context is at least as large as the program type's context (at run time). Both modes
+//! compile the verifier's *probe loads* (loads through BTF-typed kernel pointers, whose address
+//! the verifier knows nothing about) as the kernel does `BPF_PROBE_MEM`: outside every region
+//! they read 0 instead of faulting.
 //!
 //! Register mapping (the kernel's): `r0`=rax, `r1`=rdi, `r2`=rsi, `r3`=rdx, `r4`=rcx,
 //! `r5`=r8, `r6`=rbx, `r7`=r13, `r8`=r14, `r9`=r15, `r10`=rbp; r12 holds the run's
@@ -87,9 +90,11 @@ pub(crate) struct JitEnv {
     pkt_data: u64,
     pkt_end: u64,
     pkt_meta: u64,
-    /// Checked mode: the region of the last slow load (`[hot_lo, hot_lo + hot_len)`), which
-    /// later loads inside it read directly; cleared by every helper call, the only thing
-    /// that can remove a region during a run.
+    /// The flow dissector's keys (`__sk_buff.flow_keys`; 0 when the run has none).
+    flow_keys: u64,
+    /// The region of the last slow load (`[hot_lo, hot_lo + hot_len)`), which later checked
+    /// loads (and probe loads, in both modes) inside it read directly; cleared by every helper
+    /// call, the only thing that can remove a region during a run.
     hot_lo: u64,
     hot_len: u64,
     /// Code address per instruction slot (0 where no subprogram can start), for `callx`.
@@ -167,22 +172,37 @@ pub fn compile(
             ));
         }
     }
+    let rules = bpfvet_analyzer::rules::ProgTypeRules::by_name(prog.prog_type());
     let mut ctx_loads = Vec::with_capacity(prog.ctx_loads().len());
     for &(insn, kind) in prog.ctx_loads() {
         let field = match kind {
             PtrKind::Packet => CtxField::Data,
             PtrKind::PacketEnd => CtxField::DataEnd,
             PtrKind::PacketMeta => CtxField::DataMeta,
+            PtrKind::FlowKeys => CtxField::FlowKeys,
             _ => {
-                return Err(JitError::Unsupported {
-                    insn,
-                    what: "a context load of a pointer the runtime does not model",
-                })
+                let off = match prog.insns().get(insn.idx()) {
+                    Some(bpfvet_analyzer::isa::Insn::Load { off, .. }) => u32::try_from(*off).ok(),
+                    _ => None,
+                };
+                let nullable = rules
+                    .zip(off)
+                    .and_then(|(r, o)| r.ctx_field(o))
+                    .is_some_and(|f| f.yields_null);
+                if !nullable {
+                    return Err(JitError::Unsupported {
+                        insn,
+                        what: "a context load of a pointer the runtime does not model",
+                    });
+                }
+                CtxField::Null
             }
         };
         ctx_loads.push((insn, field));
     }
-    let program = Program::with_maps(prog.insns().to_vec(), maps.to_vec());
+    let program = Program::with_maps(prog.insns().to_vec(), maps.to_vec())
+        .with_probe_loads(prog.probe_loads().to_vec())
+        .with_kfuncs(prog.kfuncs().to_vec());
     let mut res = emit::compile(&program, &ctx_loads, JitMode::Unchecked)?;
     res.min_ctx = Some(min_ctx);
     Ok(res)
@@ -232,6 +252,7 @@ impl JitProgram {
             pkt_data: 0,
             pkt_end: 0,
             pkt_meta: 0,
+            flow_keys: 0,
             hot_lo: 0,
             hot_len: 0,
             func_table: self.func_table.as_ptr(),

@@ -16,6 +16,9 @@ pub(crate) const SLOW_STORE: u64 = 3;
 pub(crate) const SLOW_CHECK_WRITE: u64 = 4;
 pub(crate) const SLOW_MAP_VALUE: u64 = 6;
 pub(crate) const SLOW_LD_ABS: u64 = 7;
+/// Probe loads (`BPF_PROBE_MEM`): 0 outside every region.
+pub(crate) const SLOW_PROBE_LOAD: u64 = 8;
+pub(crate) const SLOW_PROBE_LOAD_SX: u64 = 9;
 
 pub(crate) const STATUS_FAULT: u64 = 1;
 pub(crate) const STATUS_TAIL_CALL: u64 = 2;
@@ -34,10 +37,20 @@ fn raise(env: &mut JitEnv, pc: u32, kind: FaultKind) {
 /// Copies the packet pointers into the env, where rewritten context loads read them.
 pub(crate) fn refresh_packet(env: &mut JitEnv, m: &Machine) {
     (env.pkt_meta, env.pkt_data, env.pkt_end) = m.mem.packet_bounds().unwrap_or((0, 0, 0));
+    env.flow_keys = m.mem.flow_keys_addr().unwrap_or(0);
 }
 
 pub(crate) fn helper(env: &mut JitEnv, m: &mut Machine, args: [u64; 5]) -> u64 {
     let (id, pc) = (env.helper_id as i32, env.pc);
+    if let Some(k) = crate::kfuncs::from_helper_id(id) {
+        return match crate::kfuncs::call(m, k, args) {
+            Ok(v) => v,
+            Err(kind) => {
+                raise(env, pc, kind);
+                0
+            }
+        };
+    }
     let mut cb = JitCallbacks { env };
     let res = helpers::call(m, id, args, &mut cb);
     let env = cb.env;
@@ -105,6 +118,11 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
             let bits = 64 - size * 8;
             (((v << bits) as i64) >> bits) as u64
         }),
+        SLOW_PROBE_LOAD => m.mem.probe_load(a, size),
+        SLOW_PROBE_LOAD_SX => m.mem.probe_load(a, size).map(|v| {
+            let bits = 64 - size * 8;
+            (((v << bits) as i64) >> bits) as u64
+        }),
         SLOW_STORE => m.mem.store(a, size, b).map(|()| 0),
         SLOW_CHECK_WRITE => m.mem.check(a, size.into(), Access::Write).map(|_| 0),
         SLOW_MAP_VALUE => {
@@ -137,7 +155,10 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
             what: "unknown JIT slow path",
         }),
     };
-    if kind == SLOW_LOAD || kind == SLOW_LOAD_SX {
+    if matches!(
+        kind,
+        SLOW_LOAD | SLOW_LOAD_SX | SLOW_PROBE_LOAD | SLOW_PROBE_LOAD_SX
+    ) {
         (env.hot_lo, env.hot_len) = m.mem.load_window().unwrap_or((0, 0));
     }
     match res {

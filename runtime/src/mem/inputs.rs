@@ -170,6 +170,20 @@ impl Memory {
         )
     }
 
+    /// The context's bytes as the last run left them, the slots that hold object addresses
+    /// zeroed (so that runs on different machines compare equal).
+    pub fn context_bytes(&self) -> Option<Vec<u8>> {
+        let (start, len) = self.slots.ctx.region?;
+        let mut res = self.peek_bytes(start, len)?;
+        for &slot in self.objects.slots() {
+            let at = slot as usize;
+            if at + 8 <= res.len() {
+                res[at..at + 8].fill(0);
+            }
+        }
+        Some(res)
+    }
+
     /// `(meta, data, end)` host addresses of the packet.
     pub fn packet_bounds(&self) -> Option<(u64, u64, u64)> {
         self.packet.map(|p| (p.meta, p.data, p.end))

@@ -26,7 +26,10 @@ impl Vm<'_> {
             CallTarget::Helper(id) => self.helper_call(st, pc, id),
             CallTarget::Local(imm) => {
                 let entry = super::jump_target(pc, i64::from(imm))?;
-                let subprog = self.cfg.subprog_at(entry).ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
+                let subprog = self
+                    .cfg
+                    .subprog_at(entry)
+                    .ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
                 if let Some(sig) = &self.globals[subprog] {
                     self.global_call(st, pc, sig)?;
                     return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
@@ -34,12 +37,7 @@ impl Vm<'_> {
                 self.enter_frame(st, pc, subprog as u32, None)?;
                 Ok(Flow::Next(entry))
             }
-            CallTarget::Kfunc { btf_id, .. } => Err(Violation::new(
-                Code::UnsupportedHelper,
-                pc,
-                format!("calls to kernel functions (kfunc BTF id {btf_id}) are not supported by bpfvet yet"),
-                "",
-            )),
+            CallTarget::Kfunc { .. } => self.kfunc_call(st, pc),
         }
     }
 
@@ -70,20 +68,7 @@ impl Vm<'_> {
                 )
             };
             match p {
-                ParamKind::Scalar => {
-                    if v.as_scalar().is_none() {
-                        return Err(Violation::new(
-                            Code::HelperArgType,
-                            pc,
-                            format!(
-                                "argument {} of {} is a number, but {r} holds a pointer",
-                                i + 1,
-                                sig.name
-                            ),
-                            format!("R{n} is not a scalar"),
-                        ));
-                    }
-                }
+                ParamKind::Scalar => expect_number(&v, pc, r, i, sig.name.as_str())?,
                 ParamKind::Ctx => {
                     if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0)
                     {
@@ -199,6 +184,7 @@ impl Vm<'_> {
                     let slot = caller.slot_mut(i);
                     if *slot != was {
                         slot.spilled = None;
+                        slot.iter = None;
                         slot.bytes = [super::super::state::StackByte::Misc; 8];
                     }
                 }
@@ -239,7 +225,7 @@ impl Vm<'_> {
                     "Unreleased reference id={} alloc_insn={}\nBPF_EXIT instruction in main prog would lead to reference leak",
                     rf.id, rf.acquired_at
                 ),
-                notes: vec![format!("release it (e.g. submit or discard a ring buffer record, release a socket) before every exit")],
+                notes: vec![format!("release it with {} before every exit", releaser(rf.acquired_by))],
                 related: vec![Related { insn: rf.acquired_at, note: format!("acquired here by {}", rf.acquired_by) }],
                 path: Vec::new(),
             }));
@@ -1071,4 +1057,32 @@ struct CallCx {
     callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     const_array_key: bool,
+}
+
+/// The call that gives back what `acquirer` handed out, named as the C source spells it.
+fn releaser(acquirer: &str) -> &'static str {
+    match acquirer {
+        "ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()",
+        "ringbuf_reserve_dynptr" => "bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr()",
+        "bpf_iter_num_new" => "bpf_iter_num_destroy()",
+        "kptr_xchg" => "bpf_kptr_xchg() back into a map, or the object's release kfunc",
+        // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
+        _ => "bpf_sk_release()",
+    }
+}
+
+/// Checks that argument `i` (0-based) of `callee`, held in `r`, is a number, not a pointer.
+pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee: &str) -> Res<()> {
+    if v.as_scalar().is_some() {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Code::HelperArgType,
+        pc,
+        format!(
+            "argument {} of {callee} is a number, but {r} holds a pointer",
+            i + 1
+        ),
+        format!("R{} is not a scalar", r.num()),
+    ))
 }

@@ -8,6 +8,7 @@ mod alu;
 mod call;
 mod format;
 mod jmp;
+mod kfunc;
 mod mem;
 mod stack;
 

@@ -98,6 +98,7 @@ impl Vm<'_> {
                 let slot = frame.slot_mut(first);
                 slot.bytes = [StackByte::Spill; 8];
                 slot.spilled = Some(v.clone());
+                slot.iter = None;
                 return Ok(());
             }
         }
@@ -110,6 +111,8 @@ impl Vm<'_> {
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
             let slot = frame.slot_mut(i / 8);
+            // A store into an iterator's slot destroys the iterator (its reference stays).
+            slot.iter = None;
             if slot.spilled.is_some() {
                 // Overwriting part of a spill turns the rest of it into plain bytes.
                 for x in &mut slot.bytes {
@@ -158,6 +161,14 @@ impl Vm<'_> {
         let mut all_zero = true;
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
+            if f.slot(i / 8).is_some_and(|s| s.iter.is_some()) {
+                return Err(Violation::new(
+                    Code::InvalidMemAccess,
+                    pc,
+                    format!("a {size}-byte read at fp{off:+} reads the opaque state of an open-coded iterator"),
+                    format!("invalid read from stack off {off}+{} size {size}", b - off),
+                ));
+            }
             let byte = f
                 .slot(i / 8)
                 .map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
@@ -249,6 +260,7 @@ impl Vm<'_> {
             let i = (-b - 1) as usize;
             let slot = f.slot_mut(i / 8);
             slot.spilled = None;
+            slot.iter = None;
             for x in &mut slot.bytes {
                 if *x == StackByte::Spill {
                     *x = StackByte::Misc;

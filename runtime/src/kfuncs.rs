@@ -1,0 +1,133 @@
+//! Kernel functions (kfuncs) the runtime implements, shared by both engines: today the numeric
+//! open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c).
+//!
+//! Which kfunc a call goes to is known by name only (offline the instruction's kernel BTF id is
+//! 0): a [`Program`](crate::Program) carries the names per call instruction
+//! ([`crate::Program::with_kfuncs`], from the loader's relocations, see [`names`]). Both engines
+//! turn a call to a kfunc implemented here into a helper call with a reserved id
+//! ([`helper_id`]: negative, so never a real helper's), which their helper paths send to
+//! [`call`] before the helper table. A kfunc not implemented here stays an unsupported
+//! instruction, as before.
+//!
+//! The iterator's state is the kernel's: 8 bytes in the program's stack slot, `int cur` then
+//! `int end`. `new(it, start, end)` sets `cur = start - 1, end = end` (or both 0 and an error
+//! when `start > end` or the range is longer than `BPF_MAX_LOOPS`); `next(it)` advances `cur`
+//! and returns its address (so the element pointer points into the stack slot, which the program
+//! may read), or NULL once `cur + 1 >= end`, zeroing both; `destroy(it)` zeroes both.
+
+use crate::machine::Machine;
+use crate::maps::errno;
+use crate::FaultKind;
+use bpfvet_analyzer::isa::InsnIdx;
+use bpfvet_analyzer::program::{InsnReloc, RelocTarget};
+
+/// The kernel's bound on an iterator's range (`BPF_MAX_LOOPS`).
+const MAX_LOOPS: i64 = 8 * 1024 * 1024;
+
+/// A kfunc the runtime implements.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kfunc {
+    IterNumNew,
+    IterNumNext,
+    IterNumDestroy,
+}
+
+const ALL: [Kfunc; 3] = [Kfunc::IterNumNew, Kfunc::IterNumNext, Kfunc::IterNumDestroy];
+
+/// Helper ids from here up to `BASE + ALL.len()` stand for the kfuncs, in [`ALL`]'s order.
+const BASE: i32 = i32::MIN;
+
+impl Kfunc {
+    /// The kfunc an extern symbol names, if the runtime implements it.
+    pub fn by_name(name: &str) -> Option<Kfunc> {
+        ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kfunc::IterNumNew => "bpf_iter_num_new",
+            Kfunc::IterNumNext => "bpf_iter_num_next",
+            Kfunc::IterNumDestroy => "bpf_iter_num_destroy",
+        }
+    }
+}
+
+/// The reserved helper id under which both engines call `k`.
+pub fn helper_id(k: Kfunc) -> i32 {
+    BASE + ALL.iter().position(|&x| x == k).unwrap_or(0) as i32
+}
+
+/// The kfunc a reserved helper id stands for.
+pub fn from_helper_id(id: i32) -> Option<Kfunc> {
+    let i = usize::try_from(i64::from(id) - i64::from(BASE)).ok()?;
+    ALL.get(i).copied()
+}
+
+/// The extern names of a linked program's kfunc calls, by instruction, from its relocations.
+pub fn names(relocs: &[InsnReloc]) -> Vec<(InsnIdx, String)> {
+    relocs
+        .iter()
+        .filter_map(|r| match &r.target {
+            RelocTarget::Extern { name } => Some((r.insn, name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs `k` with `r1`..`r5`.
+pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
+    let it = a[0];
+    match k {
+        Kfunc::IterNumNew => {
+            let (start, end) = (a[1] as u32 as i32, a[2] as u32 as i32);
+            let (cur, end, ret) = if start > end {
+                (0, 0, -errno::EINVAL)
+            } else if i64::from(end) - i64::from(start) > MAX_LOOPS {
+                (0, 0, -errno::E2BIG)
+            } else {
+                (start.wrapping_sub(1), end, 0)
+            };
+            store_state(m, it, cur, end)?;
+            // The kfunc returns an int: the JIT and the kernel leave r0 sign-extended.
+            Ok(ret as u64)
+        }
+        Kfunc::IterNumNext => {
+            let cur = m.mem.load(it, 4)? as u32 as i32;
+            let end = m.mem.load(it + 4, 4)? as u32 as i32;
+            if i64::from(cur) + 1 >= i64::from(end) {
+                store_state(m, it, 0, 0)?;
+                Ok(0)
+            } else {
+                m.mem.store(it, 4, u64::from(cur.wrapping_add(1) as u32))?;
+                Ok(it)
+            }
+        }
+        Kfunc::IterNumDestroy => {
+            store_state(m, it, 0, 0)?;
+            Ok(0)
+        }
+    }
+}
+
+fn store_state(m: &mut Machine, it: u64, cur: i32, end: i32) -> Result<(), FaultKind> {
+    m.mem.store(it, 4, u64::from(cur as u32))?;
+    m.mem.store(it + 4, 4, u64::from(end as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_ids_round_trip_and_stay_clear_of_helpers() {
+        for k in ALL {
+            assert_eq!(from_helper_id(helper_id(k)), Some(k));
+            assert!(helper_id(k) < 0);
+            assert_eq!(Kfunc::by_name(k.name()), Some(k));
+        }
+        assert_eq!(from_helper_id(1), None);
+        assert_eq!(from_helper_id(-1), None);
+        assert_eq!(from_helper_id(BASE + 3), None);
+        assert_eq!(Kfunc::by_name("bpf_iter_task_new"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! `bpfvet diff --kernel` against the live kernel's `BPF_PROG_TEST_RUN`, one program of each
+//! way the kernel frames a test-run packet: tc and flow dissectors see the Ethernet frame;
+//! socket filters, cgroup skb and LWT programs see it from the network header (and the kernel
+//! hands the frame back with its Ethernet header zeroed); XDP returns its metadata in front of
+//! the packet. Every compared run must agree on `r0` and the output bytes.
+
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
+use kernel_support::{kernel_or_skip, root};
+use std::process::Command;
+
+const PROGRAMS: &[(&str, &str)] = &[
+    ("corpus/c/tc/tc_port_rewrite.bpf.o", ""),
+    ("corpus/c/net/flow_dissector_ipv4.bpf.o", ""),
+    (
+        "corpus/c/socket/sockfilter_load_bytes.bpf.o",
+        "sockfilter_proto_count",
+    ),
+    ("corpus/c/cgroup/cgroup_skb_acct.bpf.o", "cg_ingress_acct"),
+    ("corpus/c/net/lwt_xmit_mark.bpf.o", "lwt_in_ttl"),
+    ("corpus/c/xdp/xdp_metadata.bpf.o", "xdp_meta_from_frame"),
+];
+
+const RUNS: u64 = 60;
+
+#[test]
+fn generated_packets_run_as_in_the_kernel() {
+    if !kernel_or_skip("generated_packets_run_as_in_the_kernel") {
+        return;
+    }
+    let mut failures = Vec::new();
+    for &(object, program) in PROGRAMS {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpfvet"));
+        cmd.current_dir(root())
+            .args([
+                "diff", object, "--kernel", "--format", "json", "--seed", "3",
+            ])
+            .args(["--runs", &RUNS.to_string()]);
+        if !program.is_empty() {
+            cmd.args(["--program", program]);
+        }
+        let out = cmd.output().expect("bpfvet runs");
+        let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{object}: no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        for r in reports.as_array().expect("one report per program") {
+            let name = r["program"].as_str().unwrap_or("?");
+            let k = &r["kernel"];
+            let agreed = k["agreed"].as_u64().unwrap_or(0);
+            println!("{object} {name}: {agreed} of {RUNS} packets agree with the kernel");
+            if !k["unavailable"].is_null() {
+                failures.push(format!("{object} {name}: {}", k["unavailable"]));
+            }
+            if let Some(f) = r["findings"].as_array().and_then(|f| f.first()) {
+                failures.push(format!("{object} {name}: {}", f["detail"]));
+            }
+            // Packets shorter than an Ethernet header are refused; most are longer.
+            if agreed < RUNS / 2 {
+                failures.push(format!(
+                    "{object} {name}: only {agreed} of {RUNS} packets agreed"
+                ));
+            }
+        }
+        if !out.status.success() {
+            failures.push(format!("{object}: exit {}", out.status));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
