@@ -19,6 +19,7 @@ mod kernel_support;
 
 use bpfvet_analyzer::cfg;
 use bpfvet_analyzer::diagnostics::explain::{Explainer, Syntax};
+use bpfvet_analyzer::diagnostics::kernel_log;
 use bpfvet_analyzer::elf;
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
@@ -76,11 +77,49 @@ fn normalize(l: &str) -> String {
     l.to_string()
 }
 
+/// The comparable lines of `log`, normalized. Where the kernel's precision tracking logged
+/// `mark_precise:` lines between a call and the state after it, the kernel prints that state
+/// on a line of its own (`11: R0=...`) rather than after the call (`10: (85) call ... ; R0=...`);
+/// whether it does depends on the machine (the same kernel release printed both), so the two
+/// are joined here into the form it prints without them.
 fn reduce(log: &str) -> Vec<String> {
-    log.lines()
-        .filter(|l| comparable(l))
-        .map(normalize)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    let mut precise_since_last = false;
+    for l in log.lines() {
+        if l.starts_with("mark_precise:") {
+            precise_since_last = true;
+            continue;
+        }
+        if !comparable(l) {
+            continue;
+        }
+        let split_state = precise_since_last
+            .then(|| out.last())
+            .flatten()
+            .and_then(|call| call_state_split(call, l));
+        precise_since_last = false;
+        match split_state {
+            Some(state) => {
+                let call = out.pop().unwrap_or_default();
+                let pad = kernel_log::state_padding(call.len());
+                out.push(format!("{call}{:pad$}; {state}", ""));
+            }
+            None => out.push(normalize(l)),
+        }
+    }
+    out
+}
+
+/// The state of `line` when it is the state after the call `call` printed on its own line
+/// (`call` is `N: (85) call ...` with no state, `line` is `N+1: R...`).
+fn call_state_split<'a>(call: &str, line: &'a str) -> Option<&'a str> {
+    let (n, rest) = call.split_once(": (85) call ")?;
+    if rest.contains(';') {
+        return None;
+    }
+    let next = n.parse::<u32>().ok()? + 1;
+    let state = line.strip_prefix(&format!("{next}: "))?;
+    state.starts_with('R').then_some(state)
 }
 
 /// Identical lines of the two sequences, in order (a longest common subsequence by diff).

@@ -14,7 +14,7 @@ use bpfvet_analyzer::isa::{
     AluOp, CallTarget, Cond, EndianOp, Insn, Operand, PseudoSrc, Reg, Size, Width,
 };
 use bpfvet_analyzer::program::{MapDef, MapType};
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_runtime::diff::{diff_program, DiffConfig};
 use libfuzzer_sys::fuzz_target;
@@ -252,20 +252,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let insns = generate(data);
     let maps = [MapDef::plain("m", MapType::ARRAY, 4, 8, 4)];
-    let input = Input {
-        insns: &insns,
-        maps: &maps,
-        prog_type: ProgTypeRules::by_name("xdp").expect("xdp rules"),
-        helpers: HelperTable::standard(),
-        gpl: true,
-        sleepable: false,
-        attach: None,
-        btf: None,
-        func_info: &[],
-        kernel_btf: None,
-        attach_target: None,
-        relocs: &[],
-    };
+    let rules = ProgTypeRules::by_name("xdp").expect("xdp rules");
+    let input = Input::bare(&insns, &maps, rules, true);
     let seed = data
         .iter()
         .fold(0u64, |h, b| h.rotate_left(5) ^ u64::from(*b));

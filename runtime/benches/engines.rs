@@ -2,13 +2,15 @@
 //!
 //! Each benchmark's throughput is in *executed BPF instructions* (counted by our
 //! interpreter), so criterion's `elem/s` reads as instructions per second and
-//! `1e9 / (elem/s)` is ns per instruction. Run with
+//! `1e9 / (elem/s)` is ns per instruction. Every program runs on all five engines: our
+//! interpreter, unchecked JIT (of the analyzer's `VerifiedProgram`) and checked JIT, and rbpf's
+//! interpreter and JIT. Run with
 //! `cargo bench -p bpfvet-runtime --bench engines`; figures go in docs/benchmarks.md.
 #![allow(unsafe_code)]
 
 use bpfvet_analyzer::isa::{encode, Insn, PseudoSrc};
 use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapType as ObjMapType};
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
 use bpfvet_runtime::conformance::asm::assemble;
@@ -16,7 +18,9 @@ use bpfvet_runtime::interp::{self, Prepared};
 use bpfvet_runtime::jit;
 use bpfvet_runtime::maps::{MapDef, MapId, MapType};
 use bpfvet_runtime::{Input, Machine, Program};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 /// 6 instructions per iteration, 10,000 iterations.
@@ -34,14 +38,14 @@ loop:
     exit
 ";
 
-/// Ethernet/IPv4/UDP header checks, then a byte sum over the payload. The buffer starts with
-/// the packet length (u32) and 4 bytes of padding, because rbpf passes only `r1`.
+/// Ethernet/IPv4/UDP header checks, then a byte sum over the payload, as an XDP program: `r1`
+/// is the context, whose `data` and `data_end` bound the packet. `{LOAD}`, `{DATA}` and
+/// `{DATA_END}` are the loads of the two pointers: `ldxw` at 0 and 4 from `struct xdp_md` for
+/// our engines, `ldxdw` at 0 and 8 from the metadata buffer rbpf's `EbpfVmFixedMbuff` fills;
+/// the instruction count is the same.
 const PACKET: &str = "
-    ldxw %r2, [%r1]
-    mov %r3, %r1
-    add %r3, 8
-    mov %r4, %r3
-    add %r4, %r2
+    {LOAD} %r3, [%r1+{DATA}]
+    {LOAD} %r4, [%r1+{DATA_END}]
     mov %r5, %r3
     add %r5, 14
     jgt %r5, %r4, drop
@@ -77,7 +81,9 @@ drop:
     exit
 ";
 
-/// 256 array-map lookups, each incrementing the value it finds (ours only: rbpf has no maps).
+/// 256 array-map lookups, each incrementing the value it finds. `lddw 0x0ead0000` stands for
+/// the map: our engines get a map reference in its place; rbpf, which has no maps, gets the
+/// constant and a registered helper 1 that looks the key up in [`RBPF_MAP`].
 const MAP_LOOP: &str = "
     mov %r6, 0
 loop:
@@ -99,7 +105,41 @@ next:
     exit
 ";
 
-fn program(src: &str) -> Vec<Insn> {
+/// The 16 values of rbpf's stand-in for the array map (rbpf is told they are allowed memory).
+static RBPF_MAP: [AtomicU64; 16] = [const { AtomicU64::new(0) }; 16];
+
+/// rbpf's `bpf_map_lookup_elem`: `key` points to a u32 on rbpf's stack; the address of its
+/// value in [`RBPF_MAP`], or 0 past the end, as an array map's lookup does.
+fn rbpf_map_lookup(_map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
+    // SAFETY: the program passes `r10 - 4`, a 4-byte slot of rbpf's stack it just wrote.
+    let key = unsafe { std::ptr::read_unaligned(key as *const u32) } as usize;
+    RBPF_MAP.get(key).map_or(0, |v| v.as_ptr() as u64)
+}
+
+/// How rbpf runs a program: on a plain buffer (`EbpfVmRaw`), or with `data`/`data_end` at
+/// these offsets of a metadata buffer (`EbpfVmFixedMbuff`), with or without the map helper.
+#[derive(Clone, Copy)]
+enum RbpfShape {
+    Raw,
+    Mbuff { data: usize, data_end: usize },
+    RawWithMap,
+}
+
+/// One benchmarked program: our version (type, map, input) and rbpf's.
+struct Case {
+    name: &'static str,
+    ours: Vec<Insn>,
+    rbpf: Vec<u8>,
+    rbpf_shape: RbpfShape,
+    prog_type: &'static str,
+    with_map: bool,
+    input: Input,
+    /// The packet or buffer rbpf gets as `mem`.
+    mem: Vec<u8>,
+}
+
+/// Our version of `src`: the `lddw 0x0ead0000` placeholder becomes a reference to map 0.
+fn ours(src: &str) -> Vec<Insn> {
     let mut insns = assemble(src).expect("assembles");
     for insn in &mut insns {
         if let Insn::LdImm64 {
@@ -120,10 +160,13 @@ fn program(src: &str) -> Vec<Insn> {
     insns
 }
 
+fn rbpf_bytes(src: &str) -> Vec<u8> {
+    encode(&assemble(src).expect("assembles"))
+}
+
+/// A 1500-byte Ethernet/IPv4/UDP frame (port 8080) with payload bytes 0, 1, 2, ...
 fn packet() -> Vec<u8> {
-    let mut p = vec![0u8; 8 + 1500];
-    p[..4].copy_from_slice(&1500u32.to_le_bytes());
-    let d = &mut p[8..];
+    let mut d = vec![0u8; 1500];
     d[12] = 0x08; // IPv4
     d[23] = 17; // UDP
     d[36] = 0x1f;
@@ -131,114 +174,186 @@ fn packet() -> Vec<u8> {
     for (i, b) in d[42..].iter_mut().enumerate() {
         *b = i as u8;
     }
-    p
+    d
 }
 
-/// The analyzer's verdict on `insns` as a socket filter (with the one 16-entry array map when
-/// `with_map`): the unchecked JIT runs only what the analyzer accepted. Programs that read `r1`
-/// as a plain buffer (the rbpf convention) are rejected, and get no unchecked-JIT figure.
-fn verified(insns: &[Insn], with_map: bool) -> Option<VerifiedProgram> {
-    let maps: Vec<ObjMapDef> = if with_map {
+fn cases() -> Vec<Case> {
+    let packet_src = |load: &str, data: usize, data_end: usize| {
+        PACKET
+            .replace("{LOAD}", load)
+            .replace("{DATA}", &data.to_string())
+            .replace("{DATA_END}", &data_end.to_string())
+    };
+    vec![
+        Case {
+            name: "alu_loop",
+            ours: ours(ALU_LOOP),
+            rbpf: rbpf_bytes(ALU_LOOP),
+            rbpf_shape: RbpfShape::Raw,
+            prog_type: "socket_filter",
+            with_map: false,
+            input: Input::skb(&[]),
+            mem: Vec::new(),
+        },
+        Case {
+            name: "packet_parse",
+            ours: ours(&packet_src("ldxw", 0, 4)),
+            rbpf: rbpf_bytes(&packet_src("ldxdw", 0, 8)),
+            rbpf_shape: RbpfShape::Mbuff {
+                data: 0,
+                data_end: 8,
+            },
+            prog_type: "xdp",
+            with_map: false,
+            input: Input::xdp(&packet()),
+            mem: packet(),
+        },
+        Case {
+            name: "map_lookup",
+            ours: ours(MAP_LOOP),
+            rbpf: rbpf_bytes(MAP_LOOP),
+            rbpf_shape: RbpfShape::RawWithMap,
+            prog_type: "socket_filter",
+            with_map: true,
+            input: Input::skb(&[]),
+            mem: Vec::new(),
+        },
+    ]
+}
+
+/// The analyzer's verdict on the case (with its one 16-entry array map when it has one): the
+/// unchecked JIT runs only what the analyzer accepted.
+fn verified(case: &Case) -> VerifiedProgram {
+    let maps: Vec<ObjMapDef> = if case.with_map {
         vec![ObjMapDef::plain("counters", ObjMapType::ARRAY, 4, 8, 16)]
     } else {
         Vec::new()
     };
-    let input = VerifyInput {
-        insns,
-        maps: &maps,
-        prog_type: ProgTypeRules::by_name("socket_filter").expect("rules"),
-        helpers: HelperTable::standard(),
-        gpl: true,
-        sleepable: false,
-        attach: None,
-        btf: None,
-        func_info: &[],
-        kernel_btf: None,
-        attach_target: None,
-        relocs: &[],
-    };
-    verify_program(&input, &Options::default()).ok()
+    let rules = ProgTypeRules::by_name(case.prog_type).expect("rules");
+    let input = VerifyInput::bare(&case.ours, &maps, rules, true);
+    verify_program(&input, &Options::default())
+        .unwrap_or_else(|_| panic!("{}: the analyzer accepts it", case.name))
 }
 
-fn bench_program(
-    c: &mut Criterion,
-    name: &str,
-    src: &str,
-    buf: Vec<u8>,
-    with_map: bool,
-    with_rbpf: bool,
-) {
-    let insns = program(src);
-    let maps = if with_map { vec![MapId(0)] } else { vec![] };
-    let prog = Program::with_maps(insns.clone(), maps);
+/// Our three engines on the case; returns what the program returns and how many instructions
+/// a run executes.
+fn bench_ours(c: &mut Criterion, case: &Case) -> (u64, u64) {
+    let maps = if case.with_map {
+        vec![MapId(0)]
+    } else {
+        vec![]
+    };
+    let prog = Program::with_maps(case.ours.clone(), maps);
     let mut m = Machine::new();
-    if with_map {
+    if case.with_map {
         m.create_map(MapDef::new(MapType::Array, 4, 8, 16)).unwrap();
     }
-    let input = Input::Buffer(buf.clone());
+    let input = &case.input;
     let prepared = Prepared::new(&prog);
-    let n_insns = interp::run_prepared(&mut m, &prepared, &input)
-        .expect("runs")
-        .n_insns;
-    let expected = interp::run_prepared(&mut m, &prepared, &input).unwrap().r0;
-    // The unchecked JIT runs on a socket-filter context (the verified programs ignore `r1`).
-    let skb_input = Input::skb(&buf);
-    let jitted = verified(&insns, with_map).map(|v| {
-        let j = jit::compile(&v, &m, prog.maps()).unwrap();
-        assert_eq!(j.run(&mut m, &skb_input).unwrap().r0, expected);
-        j
-    });
+    let first = interp::run_prepared(&mut m, &prepared, input).expect("runs");
+    let (n_insns, expected) = (first.n_insns, first.r0);
+    let jitted = jit::compile(&verified(case), &m, prog.maps()).unwrap();
+    assert_eq!(jitted.run(&mut m, input).unwrap().r0, expected);
     let checked = jit::compile_checked(&prog).unwrap();
+    assert_eq!(checked.run(&mut m, input).unwrap().r0, expected);
     // The benchmarks read only `r0`, as `bpfvet run --repeat` does for all but its last run.
     m.capture_output = false;
 
-    let mut g = c.benchmark_group(name);
+    let mut g = c.benchmark_group(case.name);
+    configure(&mut g, n_insns);
+    g.bench_function("bpfvet-interp", |b| {
+        b.iter(|| interp::run_prepared(&mut m, &prepared, input).unwrap().r0)
+    });
+    g.bench_function("bpfvet-jit", |b| {
+        b.iter(|| jitted.run(&mut m, input).unwrap().r0)
+    });
+    g.bench_function("bpfvet-jit-checked", |b| {
+        b.iter(|| checked.run(&mut m, input).unwrap().r0)
+    });
+    g.finish();
+    (expected, n_insns)
+}
+
+fn configure(g: &mut BenchmarkGroup<'_, WallTime>, n_insns: u64) {
     g.throughput(Throughput::Elements(n_insns));
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    g.bench_function("bpfvet-interp", |b| {
-        b.iter(|| interp::run_prepared(&mut m, &prepared, &input).unwrap().r0)
-    });
-    if let Some(jitted) = &jitted {
-        g.bench_function("bpfvet-jit", |b| {
-            b.iter(|| jitted.run(&mut m, &skb_input).unwrap().r0)
-        });
-    }
-    g.bench_function("bpfvet-jit-checked", |b| {
-        b.iter(|| checked.run(&mut m, &input).unwrap().r0)
-    });
-    if with_rbpf {
-        let bytes = encode(&insns);
-        let mut vm = rbpf::EbpfVmRaw::new(Some(&bytes)).expect("rbpf loads");
-        let mut mem = buf.clone();
-        assert_eq!(
-            vm.execute_program(&mut mem).unwrap(),
-            expected,
-            "rbpf agrees"
-        );
-        g.bench_function("rbpf-interp", |b| {
-            b.iter(|| vm.execute_program(&mut mem).unwrap())
-        });
-        vm.jit_compile().expect("rbpf jit");
-        // SAFETY: the program was just run successfully by rbpf's checked interpreter on the
-        // same buffer, and it only reads within that buffer.
-        assert_eq!(
-            unsafe { vm.execute_program_jit(&mut mem) }.unwrap(),
-            expected
-        );
-        g.bench_function("rbpf-jit", |b| {
-            // SAFETY: as above.
-            b.iter(|| unsafe { vm.execute_program_jit(&mut mem) }.unwrap());
-        });
+}
+
+/// rbpf's interpreter and JIT on the case, checked to return `expected` first. The throughput
+/// is our interpreter's instruction count: both run the same instructions.
+fn bench_rbpf(c: &mut Criterion, case: &Case, expected: u64, n_insns: u64) {
+    let mut g = c.benchmark_group(case.name);
+    configure(&mut g, n_insns);
+    let mut mem = case.mem.clone();
+    match case.rbpf_shape {
+        RbpfShape::Raw | RbpfShape::RawWithMap => {
+            let mut vm = rbpf::EbpfVmRaw::new(Some(&case.rbpf)).expect("rbpf loads");
+            if matches!(case.rbpf_shape, RbpfShape::RawWithMap) {
+                vm.register_helper(1, rbpf_map_lookup).unwrap();
+                let start = RBPF_MAP.as_ptr() as u64;
+                let len = std::mem::size_of_val(&RBPF_MAP) as u64;
+                vm.register_allowed_memory(&(start..start + len).collect::<Vec<_>>());
+            }
+            assert_eq!(
+                vm.execute_program(&mut mem).unwrap(),
+                expected,
+                "rbpf agrees"
+            );
+            g.bench_function("rbpf-interp", |b| {
+                b.iter(|| vm.execute_program(&mut mem).unwrap())
+            });
+            vm.jit_compile().expect("rbpf jit");
+            // SAFETY: rbpf's checked interpreter just ran the program on the same buffer (and
+            // helper) without a fault; it reads and writes only that buffer, its stack and
+            // the allowed map values.
+            assert_eq!(
+                unsafe { vm.execute_program_jit(&mut mem) }.unwrap(),
+                expected
+            );
+            g.bench_function("rbpf-jit", |b| {
+                // SAFETY: as above.
+                b.iter(|| unsafe { vm.execute_program_jit(&mut mem) }.unwrap());
+            });
+        }
+        RbpfShape::Mbuff { data, data_end } => {
+            let mut vm =
+                rbpf::EbpfVmFixedMbuff::new(Some(&case.rbpf), data, data_end).expect("rbpf loads");
+            // rbpf ties the packet's borrow to the VM's lifetime, so each run gets the packet
+            // as a fresh slice over the same bytes.
+            let (ptr, len) = (mem.as_mut_ptr(), mem.len());
+            // SAFETY: `mem` outlives the VM and is not otherwise used while it runs; each run
+            // holds the only slice over it, and no run keeps it past its return.
+            let packet = || unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+            assert_eq!(
+                vm.execute_program(packet()).unwrap(),
+                expected,
+                "rbpf agrees"
+            );
+            g.bench_function("rbpf-interp", |b| {
+                b.iter(|| vm.execute_program(packet()).unwrap())
+            });
+            vm.jit_compile().expect("rbpf jit");
+            // SAFETY: as for the raw shape: the checked interpreter ran it on this packet.
+            assert_eq!(
+                unsafe { vm.execute_program_jit(packet()) }.unwrap(),
+                expected
+            );
+            g.bench_function("rbpf-jit", |b| {
+                // SAFETY: as above.
+                b.iter(|| unsafe { vm.execute_program_jit(packet()) }.unwrap());
+            });
+        }
     }
     g.finish();
 }
 
 fn engines(c: &mut Criterion) {
-    bench_program(c, "alu_loop", ALU_LOOP, vec![], false, true);
-    bench_program(c, "packet_parse", PACKET, packet(), false, true);
-    bench_program(c, "map_lookup", MAP_LOOP, vec![], true, false);
+    for case in cases() {
+        let (expected, n_insns) = bench_ours(c, &case);
+        bench_rbpf(c, &case, expected, n_insns);
+    }
 }
 
 criterion_group!(benches, engines);

@@ -2,7 +2,7 @@
 //! read as NULL on every engine, whatever bytes the caller put in the context; a program the
 //! analyzer accepts must handle NULL there, so this is one of the kernel's own behaviours.
 
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::verify_program;
 use bpfvet_runtime::conformance::asm::assemble;
@@ -32,20 +32,7 @@ fn the_socket_of_an_skb_reads_as_null_on_every_engine() {
         "{fields:?}"
     );
     let insns = assemble(READ_SK).expect("assembles");
-    let vin = VerifyInput {
-        insns: &insns,
-        maps: &[],
-        prog_type: rules,
-        helpers: HelperTable::standard(),
-        gpl: true,
-        sleepable: false,
-        attach: None,
-        btf: None,
-        func_info: &[],
-        kernel_btf: None,
-        attach_target: None,
-        relocs: &[],
-    };
+    let vin = VerifyInput::bare(&insns, &[], rules, true);
     let verified = verify_program(&vin, &Options::default()).expect("the analyzer accepts it");
     let prog = Program::new(insns.clone());
     // A context whose `sk` bytes hold a wild address.

@@ -4,7 +4,7 @@ mod support;
 
 use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapType as ObjMapType};
-use bpfvet_analyzer::rules::{HelperTable, ProgTypeRules};
+use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
 use bpfvet_runtime::jit;
@@ -32,20 +32,12 @@ fn verified_xdp(prog: &Program, m: &Machine) -> Option<VerifiedProgram> {
             }
         })
         .collect();
-    let input = VerifyInput {
-        insns: prog.insns(),
-        maps: &defs,
-        prog_type: ProgTypeRules::by_name("xdp").expect("xdp rules"),
-        helpers: HelperTable::standard(),
-        gpl: true,
-        sleepable: false,
-        attach: None,
-        btf: None,
-        func_info: &[],
-        kernel_btf: None,
-        attach_target: None,
-        relocs: &[],
-    };
+    let input = VerifyInput::bare(
+        prog.insns(),
+        &defs,
+        ProgTypeRules::by_name("xdp").expect("xdp rules"),
+        true,
+    );
     verify_program(&input, &Options::default()).ok()
 }
 
