@@ -166,6 +166,24 @@ fn helper_fault(id: i32, reason: String) -> FaultKind {
     }
 }
 
+/// `bpf_map_lookup_elem` on a map of data (the object maps' lookups are `objects`'): the
+/// value's address, or 0. Small keys are copied to the stack, not the heap.
+fn lookup_elem(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
+    let hid = id::MAP_LOOKUP_ELEM;
+    let mid = map_arg(hid, a[0])?;
+    let (map, mem) = m
+        .map_and_mem(mid)
+        .ok_or_else(|| helper_fault(hid, "no such map".into()))?;
+    let n = map.def.key_size as usize;
+    let mut small = [0u8; 64];
+    if n <= small.len() {
+        mem.read_into(a[1], &mut small[..n])?;
+        Ok(map.lookup(&small[..n]).unwrap_or(0))
+    } else {
+        Ok(map.lookup(&mem.read_bytes(a[1], n)?).unwrap_or(0))
+    }
+}
+
 /// Calls helper `id` with `r1`..`r5`.
 pub fn call(
     m: &mut Machine,
@@ -178,7 +196,12 @@ pub fn call(
         return Ok(Value(f(&mut m.env, a)));
     }
     // Helpers over kernel objects, the system and the network stack live in their own
-    // modules; each answers `None` for an id (or map type) that is not its own.
+    // modules; each answers `None` for an id (or map type) that is not its own. Lookups, the
+    // hot helper, skip the modules that never serve them.
+    if id == id::MAP_LOOKUP_ELEM {
+        let served = objects::call(m, id, a);
+        return served.unwrap_or_else(|| lookup_elem(m, a)).map(Value);
+    }
     let served = objects::call(m, id, a)
         .or_else(|| system::call(m, id, a))
         .or_else(|| net::call(m, id, a))
@@ -190,21 +213,6 @@ pub fn call(
         return r.map(Value);
     }
     let r = match id {
-        id::MAP_LOOKUP_ELEM => {
-            let mid = map_arg(id, a[0])?;
-            let (map, mem) = m
-                .map_and_mem(mid)
-                .ok_or_else(|| helper_fault(id, "no such map".into()))?;
-            // Lookups are the hot helper: small keys are copied to the stack, not the heap.
-            let n = map.def.key_size as usize;
-            let mut small = [0u8; 64];
-            if n <= small.len() {
-                mem.read_into(a[1], &mut small[..n])?;
-                map.lookup(&small[..n]).unwrap_or(0)
-            } else {
-                map.lookup(&mem.read_bytes(a[1], n)?).unwrap_or(0)
-            }
-        }
         id::MAP_UPDATE_ELEM => {
             let mid = map_arg(id, a[0])?;
             let (map, mem) = m

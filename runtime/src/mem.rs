@@ -185,6 +185,9 @@ pub struct Memory {
     regions: BTreeMap<u64, Region>,
     /// Most accesses hit the same region as the one before.
     hot: Option<Hot>,
+    /// The region `hot` held before it: loops that alternate between two regions (the stack
+    /// and a map value, a packet and the stack) swap the two instead of searching `regions`.
+    warm: Option<Hot>,
     ctx_fields: Vec<(u32, CtxField)>,
     ctx_start: u64,
     packet: Option<Packet>,
@@ -260,7 +263,7 @@ impl Memory {
             },
         );
         if replaced.is_some() {
-            self.hot = None;
+            self.forget_hot();
         }
         start
     }
@@ -268,7 +271,14 @@ impl Memory {
     /// Removes the region starting at `start` (if any).
     pub fn remove_region(&mut self, start: u64) {
         self.regions.remove(&start);
+        self.forget_hot();
+    }
+
+    /// Drops the cached regions: a region was removed or replaced, or the context's fields
+    /// changed.
+    pub(crate) fn forget_hot(&mut self) {
         self.hot = None;
+        self.warm = None;
     }
 
     /// Frees a block, and drops its regions, at the end of the run.
@@ -293,7 +303,7 @@ impl Memory {
             self.regions.remove(&s);
         }
         self.free_ids.push(id.0);
-        self.hot = None;
+        self.forget_hot();
     }
 
     /// Ends a run: frees transient blocks and deferred ones, and their regions. The context,
@@ -357,11 +367,19 @@ impl Memory {
     #[cold]
     #[inline(never)]
     fn lookup_slow(&mut self, addr: u64, size: u64, access: Access) -> Res<Region> {
+        if let Some(w) = &self.warm {
+            if fits(&w.region, addr, size) {
+                let r = w.region;
+                std::mem::swap(&mut self.hot, &mut self.warm);
+                return Ok(r);
+            }
+        }
         let found = self.regions.range(..=addr).next_back().map(|(_, r)| *r);
         match found {
             Some(r) if fits(&r, addr, size) => {
-                let b = self.block(r.block);
                 let plain = r.kind != RegionKind::Context || self.ctx_fields.is_empty();
+                self.warm = self.hot.take();
+                let b = self.block(r.block);
                 self.hot = Some(Hot {
                     region: r,
                     base: b.skew + r.block_off,
@@ -708,5 +726,24 @@ mod tests {
         assert!(m.adjust_packet(data - 2, data - 2, data + 4));
         assert_eq!(m.load(data - 2, 1).unwrap(), 0);
         assert_eq!(m.packet_bytes().unwrap(), vec![0, 0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn alternating_regions_stay_checked() {
+        let mut m = Memory::default();
+        let (x, y) = (m.alloc(8, false), m.alloc(8, false));
+        let a = m.add_region(x, 0, 8, RegionKind::Input, true);
+        let b = m.add_region(y, 0, 8, RegionKind::Input, false);
+        for i in 0..4u64 {
+            m.store(a, 8, i).unwrap();
+            assert_eq!(m.load(a, 8).unwrap(), i);
+            assert_eq!(m.load(b, 8).unwrap(), 0);
+            // The read-only region stays read-only when it comes back from the second slot.
+            assert!(matches!(m.store(b, 1, 1), Err(FaultKind::ReadOnly { .. })));
+        }
+        // Neither slot outlives its region: `a` is the second slot here.
+        m.remove_region(a);
+        assert!(matches!(m.load(a, 1), Err(FaultKind::OutOfBounds { .. })));
+        assert_eq!(m.load(b, 1).unwrap(), 0);
     }
 }

@@ -107,7 +107,7 @@ impl Memory {
             self.ctx_fields.clear();
             self.ctx_fields.extend_from_slice(fields);
             // Whether the context's loads may bypass the field check changed.
-            self.hot = None;
+            self.forget_hot();
         }
         self.ctx_start = start;
         start
