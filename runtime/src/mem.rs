@@ -402,13 +402,36 @@ impl Memory {
     /// Loads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended.
     #[inline]
     pub fn load(&mut self, addr: u64, size: u32) -> Res<u64> {
-        if let Some(h) = &self.hot {
-            if h.load_ok && fits(&h.region, addr, u64::from(size)) {
-                let at = h.base + (addr - h.region.start) as usize;
-                return Ok(read_le(&h.bytes, at, size));
+        if let Some(v) = self.load_hot(addr, size) {
+            return Ok(v);
+        }
+        // Programs alternate between two regions (stack and packet, stack and map value): the
+        // second one is promoted here, without the call into the slow path.
+        if self.promote_warm(addr, u64::from(size)) {
+            if let Some(v) = self.load_hot(addr, size) {
+                return Ok(v);
             }
         }
         self.load_slow(addr, size)
+    }
+
+    #[inline(always)]
+    fn load_hot(&self, addr: u64, size: u32) -> Option<u64> {
+        let h = self.hot.as_ref()?;
+        (h.load_ok && fits(&h.region, addr, u64::from(size))).then(|| {
+            let at = h.base + (addr - h.region.start) as usize;
+            read_le(&h.bytes, at, size)
+        })
+    }
+
+    /// Swaps the warm region in as the hot one if it holds `addr..addr + size`.
+    #[inline(always)]
+    fn promote_warm(&mut self, addr: u64, size: u64) -> bool {
+        let hit = matches!(&self.warm, Some(w) if fits(&w.region, addr, size));
+        if hit {
+            std::mem::swap(&mut self.hot, &mut self.warm);
+        }
+        hit
     }
 
     /// `(start, len)` of the region plain loads may read without a check until a region is
@@ -439,17 +462,28 @@ impl Memory {
     /// Stores the low `size` bytes of `v`.
     #[inline]
     pub fn store(&mut self, addr: u64, size: u32, v: u64) -> Res<()> {
-        if let Some(h) = &self.hot {
-            if h.store_ok && fits(&h.region, addr, u64::from(size)) {
-                let at = h.base + (addr - h.region.start) as usize;
-                write_le(&h.bytes, at, size, v);
-                if h.stack && addr < self.stack_low {
-                    self.stack_low = addr;
-                }
-                return Ok(());
-            }
+        if self.store_hot(addr, size, v)
+            || (self.promote_warm(addr, u64::from(size)) && self.store_hot(addr, size, v))
+        {
+            return Ok(());
         }
         self.store_slow(addr, size, v)
+    }
+
+    #[inline(always)]
+    fn store_hot(&mut self, addr: u64, size: u32, v: u64) -> bool {
+        let Some(h) = &self.hot else {
+            return false;
+        };
+        if !(h.store_ok && fits(&h.region, addr, u64::from(size))) {
+            return false;
+        }
+        let at = h.base + (addr - h.region.start) as usize;
+        write_le(&h.bytes, at, size, v);
+        if h.stack && addr < self.stack_low {
+            self.stack_low = addr;
+        }
+        true
     }
 
     #[inline(never)]
