@@ -65,7 +65,7 @@ pub fn run_traced<T: Tracer>(
         prog,
         n_insns: 0,
         limit: m.env.insn_limit,
-        may_goto: 1 << 23,
+        may_goto: crate::machine::MAY_GOTO_BUDGET,
         depth: 0,
         tail: None,
         stack_top: setup.stack_top,

@@ -29,6 +29,6 @@ mod program;
 pub use fault::{Fault, FaultKind};
 pub use machine::{
     CustomHelper, Env, Input, Machine, Redirect, RunResult, FRAME_SIZE, MAX_FRAMES, MAX_TAIL_CALLS,
-    SKB_FIELDS, XDP_FIELDS,
+    MAY_GOTO_BUDGET, SKB_FIELDS, XDP_FIELDS,
 };
 pub use program::Program;

@@ -11,6 +11,9 @@ pub const FRAME_SIZE: usize = 512;
 pub const MAX_FRAMES: usize = 8;
 /// Maximum chained tail calls, as the kernel's `MAX_TAIL_CALL_CNT`.
 pub const MAX_TAIL_CALLS: u32 = 33;
+/// How many times a run's `may_goto` instructions fall through before they take their jump,
+/// as the kernel's `BPF_MAX_LOOPS`. One count per run, shared by both engines.
+pub const MAY_GOTO_BUDGET: u64 = 1 << 23;
 
 /// Configuration and captured output of the helpers. Every source of non-determinism is
 /// here, with a fixed default, so two runs of the same input agree.

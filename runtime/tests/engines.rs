@@ -347,3 +347,17 @@ fn infinite_loop_hits_the_budget() {
     let (r, _) = run_all(&prog, &Input::None, |m| m.env.insn_limit = 1000);
     assert!(matches!(r.unwrap_err().kind, FaultKind::InsnLimit { .. }));
 }
+
+/// A loop with no bound but `may_goto`: the interpreter and the checked JIT fall through the
+/// kernel's 2^23 times, then take the jump, so `r0` counts exactly that many iterations. (The
+/// analyzer rejects this loop, 8,193 pending branches for a counter it must keep precise, so the
+/// unchecked JIT, which emits `may_goto` with the same code, does not run here.)
+#[test]
+fn may_goto_ends_a_loop_after_the_kernels_budget() {
+    use bpfvet_analyzer::isa::Insn;
+    let mut insns = support::assemble_with_refs("mov %r0, 0\nja +2\nadd %r0, 1\nja -3\nexit\n");
+    insns[1] = Insn::MayGoto { off: 2 };
+    let prog = Program::with_maps(insns, vec![]);
+    let (r, _) = run_all(&prog, &Input::None, |m| m.env.insn_limit = 1 << 26);
+    assert_eq!(r.unwrap().r0, bpfvet_runtime::MAY_GOTO_BUDGET);
+}

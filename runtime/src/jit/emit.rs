@@ -374,9 +374,15 @@ impl Emitter<'_> {
                 }
                 cc_label(self, cond, l);
             }
-            Insn::MayGoto { .. } => {
-                // The kernel takes the jump only after its loop budget runs out; with our
-                // budget far larger than any terminating run, falling through is exact.
+            Insn::MayGoto { off } => {
+                // Falls through while the run's budget lasts, then jumps, as the interpreter.
+                let l = self.target(i, off.into())?;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; cmp QWORD [r12 + off!(may_goto)], 0
+                    ; je =>l
+                    ; sub QWORD [r12 + off!(may_goto)], 1
+                );
             }
             Insn::Call(CallTarget::Helper(id)) => self.helper_call(i, Some(id)),
             Insn::Call(CallTarget::Local(rel)) => {

@@ -79,6 +79,8 @@ pub(crate) struct JitEnv {
     pc: u32,
     /// Remaining backward jumps and calls (checked mode).
     budget: u64,
+    /// Remaining fall-throughs of `may_goto` (both modes), as the interpreter counts them.
+    may_goto: u64,
     limit: u64,
     /// Lowest valid `r10`.
     stack_floor: u64,
@@ -246,6 +248,7 @@ impl JitProgram {
             helper_id: 0,
             pc: 0,
             budget: insn_limit,
+            may_goto: crate::machine::MAY_GOTO_BUDGET,
             limit: insn_limit,
             stack_floor: setup.stack_top - (FRAME_SIZE * MAX_FRAMES) as u64 + FRAME_SIZE as u64,
             min_fp: setup.stack_top,
