@@ -367,11 +367,9 @@ impl Memory {
     #[cold]
     #[inline(never)]
     fn lookup_slow(&mut self, addr: u64, size: u64, access: Access) -> Res<Region> {
-        if let Some(w) = &self.warm {
-            if fits(&w.region, addr, size) {
-                let r = w.region;
-                std::mem::swap(&mut self.hot, &mut self.warm);
-                return Ok(r);
+        if self.promote_warm(addr, size) {
+            if let Some(h) = &self.hot {
+                return Ok(h.region);
             }
         }
         let found = self.regions.range(..=addr).next_back().map(|(_, r)| *r);
