@@ -16,7 +16,7 @@ use bpfvet_analyzer::btf::Btf;
 use bpfvet_analyzer::elf;
 use bpfvet_analyzer::rules::{CtxModel, ProgTypeRules};
 use bpfvet_analyzer::verifier::env::{core_relocated, Input, Options};
-use bpfvet_runtime::diff::{diff_program, DiffConfig, DiffError, FindingKind};
+use bpfvet_runtime::diff::{diff_program_with_targets, DiffConfig, DiffError, FindingKind};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -43,7 +43,7 @@ fn every_accepted_corpus_program_diffs_clean() {
     let kernel_btf: Option<Btf> = std::fs::read("/sys/kernel/btf/vmlinux")
         .ok()
         .and_then(|b| Btf::parse(&b).ok());
-    let (mut diffed, mut runs, mut steps) = (0, 0, 0);
+    let (mut diffed, mut runs, mut steps, mut tail_calls) = (0, 0, 0, 0);
     let mut not_diffed: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut skipped_runs: BTreeMap<String, u32> = BTreeMap::new();
     let mut findings = Vec::new();
@@ -87,9 +87,31 @@ fn every_accepted_corpus_program_diffs_clean() {
         };
         let prog = relocated.as_ref().unwrap_or(prog);
         let input = Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf.as_ref());
-        match diff_program(&input, &opts, &cfg) {
+        // The object's other programs of this type fill its program arrays, as in `bpfvet diff`.
+        let makes_tail_calls = bpfvet_runtime::load::makes_tail_calls(prog.insns());
+        let targets: Vec<_> = obj
+            .programs()
+            .iter()
+            .filter(|t| makes_tail_calls && t.name() != name)
+            .filter(|t| {
+                t.prog_type()
+                    .and_then(|t| ProgTypeRules::by_id(t.raw()))
+                    .is_some_and(|r| r.name == rules.name)
+            })
+            .filter_map(|t| match core_relocated(&obj, t, kernel_btf.as_ref()) {
+                Some(Ok(r)) => Some(r),
+                Some(Err(_)) => None,
+                None => Some(t.clone()),
+            })
+            .collect();
+        let target_inputs: Vec<_> = targets
+            .iter()
+            .map(|t| Input::new(&obj, t, rules).with_kernel_btf(kernel_btf.as_ref()))
+            .collect();
+        match diff_program_with_targets(&input, &target_inputs, &opts, &cfg) {
             Ok(rep) => {
                 diffed += 1;
+                tail_calls += rep.tail_calls_followed;
                 runs += rep.runs;
                 steps += rep.steps_checked;
                 for (why, n) in rep.skipped {
@@ -128,7 +150,7 @@ fn every_accepted_corpus_program_diffs_clean() {
             }
         }
     }
-    println!("diffed {diffed} programs, {runs} runs, {steps} interpreter steps checked against abstract states");
+    println!("diffed {diffed} programs, {runs} runs, {steps} interpreter steps checked against abstract states, {tail_calls} tail calls followed");
     println!("runs skipped: {skipped_runs:?}");
     for (why, names) in &not_diffed {
         println!("not diffed ({why}): {}", names.join(", "));
@@ -137,6 +159,8 @@ fn every_accepted_corpus_program_diffs_clean() {
         eprintln!("FINDING {f}");
     }
     assert!(findings.is_empty(), "{} findings", findings.len());
+    // The tail-calling programs (tailcall/, cilium, falco, sockex3) reach their targets.
+    assert!(tail_calls > 0, "no run followed a tail call");
     // Every accepted program runs, every run to its end: the only excuse is a machine without
     // kernel BTF (said above, never silent).
     let unexcused: Vec<_> = not_diffed

@@ -27,7 +27,9 @@ use std::path::PathBuf;
 
 pub use load::{verify_file, verify_object, LogLevel, VerifyOptions};
 pub use probe::{kernel_available, KernelInfo, Unavailable};
-pub use testrun::{run_mode, test_run, RunMode, TestRunInput, TestRunOutput};
+pub use testrun::{
+    run_mode, test_run, test_run_with_slots, ProgSlot, RunMode, TestRunInput, TestRunOutput,
+};
 pub use verdict::{
     parse_stats, reason_line, reason_lines, Errno, KernelVerdict, Outcome, RefusalStage,
     RejectKind, VerifierStats,
@@ -82,5 +84,14 @@ pub enum OracleError {
         errno: Errno,
         /// A likely cause.
         hint: String,
+    },
+    /// A program-array slot could not be filled before a test run (no such map, not a
+    /// program array, a target of another type).
+    #[error("cannot fill {slot}: {errno}")]
+    ProgSlot {
+        /// `map[key] = program`.
+        slot: String,
+        /// What libbpf or the kernel returned.
+        errno: Errno,
     },
 }

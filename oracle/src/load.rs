@@ -230,6 +230,20 @@ pub(crate) fn load_one(
     opts: &VerifyOptions,
     keep: bool,
 ) -> Loaded {
+    load_with(elf, name, prog, idx, &[], opts, keep)
+}
+
+/// [`load_one`], loading programs `also` of the object too (tail-call targets); the verdict
+/// and log are program `idx`'s.
+fn load_with(
+    elf: &[u8],
+    name: &str,
+    prog: &ProgInfo,
+    idx: usize,
+    also: &[usize],
+    opts: &VerifyOptions,
+    keep: bool,
+) -> Loaded {
     let _guard = LOAD_LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -242,7 +256,7 @@ pub(crate) fn load_one(
             };
             let n = obj.programs().len();
             let setup = (0..n)
-                .try_for_each(|i| obj.set_autoload(i, i == idx))
+                .try_for_each(|i| obj.set_autoload(i, i == idx || also.contains(&i)))
                 .and_then(|()| obj.set_log(idx, opts.log_level.bits(), size));
             if let Err(e) = setup {
                 return (Err(e), String::new(), None, None);
@@ -394,17 +408,31 @@ pub fn verify_file(
     verify_object(&elf, &path.display().to_string(), program, opts)
 }
 
-/// Finds program `program` of `elf` and loads it alone, keeping the object open on success.
-pub(crate) fn load_for_run(elf: &[u8], name: &str, program: &str) -> Result<Loaded, OracleError> {
+/// Finds program `program` of `elf` and loads it with programs `also` (by name), keeping
+/// the object open on success.
+pub(crate) fn load_for_run(
+    elf: &[u8],
+    name: &str,
+    program: &str,
+    also: &[&str],
+) -> Result<Loaded, OracleError> {
     crate::kernel_available()?;
     let (progs, open_failure) = list_programs(elf, name)?;
-    let Some(idx) = progs.iter().position(|it| it.name == program) else {
-        return Err(OracleError::NoSuchProgram {
-            object: name.to_owned(),
-            program: program.to_owned(),
-            available: progs.iter().map(|it| it.name.clone()).collect(),
-        });
+    let find = |program: &str| {
+        progs
+            .iter()
+            .position(|it| it.name == program)
+            .ok_or_else(|| OracleError::NoSuchProgram {
+                object: name.to_owned(),
+                program: program.to_owned(),
+                available: progs.iter().map(|it| it.name.clone()).collect(),
+            })
     };
+    let idx = find(program)?;
+    let also = also
+        .iter()
+        .map(|p| find(p))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some((errno, msgs)) = open_failure {
         let verdict = refused_at_open(name, &progs[idx..=idx], errno, &msgs).remove(0);
         return Ok(Loaded {
@@ -413,11 +441,12 @@ pub(crate) fn load_for_run(elf: &[u8], name: &str, program: &str) -> Result<Load
             verdict,
         });
     }
-    Ok(load_one(
+    Ok(load_with(
         elf,
         name,
         &progs[idx],
         idx,
+        &also,
         &VerifyOptions::new(LogLevel::Stats, false),
         true,
     ))

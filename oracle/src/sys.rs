@@ -257,6 +257,35 @@ impl Object {
         Errno::check(unsafe { libbpf_sys::bpf_object__load(self.ptr.as_ptr()) })
     }
 
+    /// The index of program `name`.
+    pub(crate) fn program_index(&self, name: &str) -> Option<usize> {
+        self.programs().iter().position(|p| p.name == name)
+    }
+
+    /// `map[key] = fd of program `prog``, in the program array `map` of the loaded object.
+    pub(crate) fn set_prog_slot(&self, map: &str, key: u32, prog: usize) -> Result<(), Errno> {
+        let map = CString::new(map).map_err(|_| Errno(libc::EINVAL))?;
+        // SAFETY: `self.ptr` is a live, loaded bpf_object; `map` is a NUL-terminated string
+        // that outlives the call, which only reads it.
+        let map_fd =
+            unsafe { libbpf_sys::bpf_object__find_map_fd_by_name(self.ptr.as_ptr(), map.as_ptr()) };
+        if map_fd < 0 {
+            return Err(Errno(libc::ENOENT));
+        }
+        let prog_fd = self.prog_fd(prog).ok_or(Errno(libc::EBADF))?;
+        // SAFETY: `map_fd` is a map fd owned by the live object; key and value point at
+        // 4-byte integers that live across the call, the sizes a program array has.
+        let ret = unsafe {
+            libbpf_sys::bpf_map_update_elem(
+                map_fd,
+                (&key as *const u32).cast::<c_void>(),
+                (&prog_fd as *const libc::c_int).cast::<c_void>(),
+                0,
+            )
+        };
+        Errno::check(ret)
+    }
+
     /// The fd of loaded program `idx` (borrowed from the object: libbpf closes it).
     pub(crate) fn prog_fd(&self, idx: usize) -> Option<libc::c_int> {
         // SAFETY: the program belongs to the live object; the getter only reads.

@@ -71,6 +71,18 @@ pub struct TestRunOutput {
     pub repeat: u32,
 }
 
+/// A program-array slot filled before a test run: `map[key]` = program `program` of the same
+/// object (loaded with the program that runs, so that its tail calls reach it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgSlot {
+    /// The program array's name.
+    pub map: String,
+    /// The slot.
+    pub key: u32,
+    /// The target program's name.
+    pub program: String,
+}
+
 /// Room for a program to grow the packet (`bpf_xdp_adjust_head`, `bpf_skb_change_tail`, ...).
 const DATA_OUT_SLACK: usize = 64 * 1024;
 
@@ -87,10 +99,36 @@ pub fn test_run(
     program: &str,
     input: &TestRunInput,
 ) -> Result<TestRunOutput, OracleError> {
-    let loaded = load_for_run(elf, name, program)?;
+    test_run_with_slots(elf, name, program, &[], input)
+}
+
+/// [`test_run`] with program-array slots filled first, so that the program's tail calls
+/// reach other programs of the object (each loaded alongside it).
+///
+/// # Errors
+/// As [`test_run`], [`OracleError::NoSuchProgram`] for a target the object does not have,
+/// and [`OracleError::ProgSlot`] when a slot cannot be filled.
+pub fn test_run_with_slots(
+    elf: &[u8],
+    name: &str,
+    program: &str,
+    slots: &[ProgSlot],
+    input: &TestRunInput,
+) -> Result<TestRunOutput, OracleError> {
+    let targets: Vec<&str> = slots.iter().map(|s| s.program.as_str()).collect();
+    let loaded = load_for_run(elf, name, program, &targets)?;
     let Some(obj) = loaded.obj.as_ref() else {
         return Err(OracleError::NotAccepted(Box::new(loaded.verdict)));
     };
+    for slot in slots {
+        obj.program_index(&slot.program)
+            .ok_or(Errno(libc::ENOENT))
+            .and_then(|prog| obj.set_prog_slot(&slot.map, slot.key, prog))
+            .map_err(|errno| OracleError::ProgSlot {
+                slot: format!("{}[{}] = {}", slot.map, slot.key, slot.program),
+                errno,
+            })?;
+    }
     let prog_type = loaded.verdict.prog_type.clone();
     let mode = run_mode(&prog_type);
     let mut data_out = vec![0u8; input.data.len() + DATA_OUT_SLACK];

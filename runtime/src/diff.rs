@@ -581,7 +581,18 @@ impl fmt::Display for Escape {
 }
 
 struct StateCheck<'a> {
+    /// The states of the program running now (the entry's, or a tail-call target's).
     rec: &'a StateRecorder,
+    entry: &'a StateRecorder,
+    /// The tail-call targets' states, by program-array value.
+    targets: &'a [&'a StateRecorder],
+    /// Per tail call being run: its target and the frame it started in, the depth the
+    /// target's own frame 0 has.
+    tails: Vec<(u32, usize)>,
+    /// A tail call from a subprogram returned to its caller: steps are no longer checked.
+    past_subprog_tail_call: bool,
+    /// Steps not checked for that reason.
+    past_tail: u64,
     maps: &'a [MapId],
     /// `r1` at the first instruction: the context's address.
     ctx_base: Option<u64>,
@@ -689,11 +700,46 @@ impl StateCheck<'_> {
     }
 }
 
+impl<'a> StateCheck<'a> {
+    /// The recorder of the program on top of the tail-call stack, and its frame 0's depth.
+    fn current(&self) -> (&'a StateRecorder, usize) {
+        match self.tails.last() {
+            Some(&(t, base)) => (self.targets[t as usize], base),
+            None => (self.entry, 0),
+        }
+    }
+}
+
 impl Tracer for StateCheck<'_> {
+    fn tail_call(&mut self, target: u32, depth: usize) {
+        self.tails.push((target, depth));
+        self.rec = self.current().0;
+    }
+
+    fn tail_return(&mut self) {
+        let Some((_, at)) = self.tails.pop() else {
+            return;
+        };
+        let (rec, base) = self.current();
+        self.rec = rec;
+        // The tail call came from a subprogram, whose caller now goes on with the target's
+        // `r0`. The verifier (the kernel's, and ours after it) follows the subprogram to its
+        // own `exit` instead, so from here on the caller's states do not bound the run.
+        if at > base {
+            self.past_subprog_tail_call = true;
+        }
+    }
+
     fn step(&mut self, m: &Machine, pc: InsnIdx, regs: &[u64; 11], depth: usize) {
         if self.escape.is_some() {
             return;
         }
+        if self.past_subprog_tail_call {
+            self.past_tail += 1;
+            return;
+        }
+        // A tail-called program was verified from its own frame 0.
+        let depth = depth - self.current().1;
         let i = pc.idx();
         if self.ctx_base.is_none() {
             self.ctx_base = Some(regs[1]);
@@ -910,6 +956,19 @@ pub struct DiffReport {
     /// Instructions with recorded abstract states, and saturated ones.
     pub insns_with_states: usize,
     pub insns_saturated: usize,
+    /// Tail-call targets (indices into the `targets` given) the program arrays were filled
+    /// with; a generated slot value `i` names `targets[self.targets[i]]`.
+    pub targets: Vec<usize>,
+    /// Targets that could not be diffed themselves, with why; no slot names them.
+    pub targets_left_out: Vec<(usize, String)>,
+    /// Runs in which a tail call from a subprogram returned the target's `r0` to the
+    /// subprogram's caller: the verifier assumes the subprogram's own return value there, so
+    /// the rest of such a run is not checked against states (its engines are still compared).
+    pub runs_past_subprog_tail_calls: u32,
+    /// The steps of those runs left unchecked.
+    pub steps_past_subprog_tail_calls: u64,
+    /// Tail calls the interpreter followed into a target, over all runs.
+    pub tail_calls_followed: u64,
 }
 
 /// Why a program could not be diffed at all.
@@ -1007,13 +1066,17 @@ pub fn skip_reason(f: &Fault) -> Option<String> {
     }
 }
 
-/// Verifies the program (recording abstract states), then runs `cfg.runs` generated inputs
-/// through the interpreter (checking states) and the checked JIT (comparing results).
-pub fn diff_program(
-    vin: &VerifyInput<'_>,
-    opts: &Options,
-    cfg: &DiffConfig,
-) -> Result<DiffReport, DiffError> {
+/// A program made ready for differential runs: its abstract states recorded, pre-decoded
+/// for the interpreter and compiled by the checked JIT.
+struct Ready {
+    rec: StateRecorder,
+    slots: Option<BtfSlots>,
+    prepared: Prepared,
+    code: jit::JitProgram,
+}
+
+/// Verifies the program (recording its abstract states) and prepares it for both engines.
+fn ready(vin: &VerifyInput<'_>, opts: &Options, cfg: &DiffConfig) -> Result<Ready, DiffError> {
     if vin.prog_type.ctx == CtxModel::BtfArgs && vin.kernel_btf.is_none() {
         return Err(DiffError::NeedsKernelBtf);
     }
@@ -1052,19 +1115,67 @@ pub fn diff_program(
         (Some(args), Some(k)) => Some(BtfSlots::new(args, k)),
         _ => None,
     };
-    let insns = vin.insns;
-    let maps = vin.maps;
-    let (_, probe) =
-        machine_for(maps, insns, &GenInput::default(), cfg.insn_limit).map_err(DiffError::Load)?;
+    let (_, probe) = machine_for(vin.maps, vin.insns, &GenInput::default(), cfg.insn_limit)
+        .map_err(DiffError::Load)?;
     let probe = probe
         .with_probe_loads(verified.probe_loads().to_vec())
         .with_kfuncs(crate::kfuncs::names(vin.relocs));
     let prepared = Prepared::new(&probe);
     let code = jit::compile_checked(&probe).map_err(DiffError::Jit)?;
+    Ok(Ready {
+        rec,
+        slots,
+        prepared,
+        code,
+    })
+}
+
+/// Verifies the program (recording abstract states), then runs `cfg.runs` generated inputs
+/// through the interpreter (checking states) and the checked JIT (comparing results).
+pub fn diff_program(
+    vin: &VerifyInput<'_>,
+    opts: &Options,
+    cfg: &DiffConfig,
+) -> Result<DiffReport, DiffError> {
+    diff_program_with_targets(vin, &[], opts, cfg)
+}
+
+/// [`diff_program`], with `targets` (other programs of the object, of the same type) in reach
+/// of the program's tail calls: the generated inputs fill its program arrays with them
+/// (value `i` is `targets[i]`), both engines follow the tail calls, and each target's steps
+/// are checked against its own abstract states. A target that cannot be diffed itself is left
+/// out of the slots ([`DiffReport::targets_left_out`]).
+pub fn diff_program_with_targets(
+    vin: &VerifyInput<'_>,
+    targets: &[VerifyInput<'_>],
+    opts: &Options,
+    cfg: &DiffConfig,
+) -> Result<DiffReport, DiffError> {
+    let entry = ready(vin, opts, cfg)?;
+    let mut left_out = Vec::new();
+    let mut reached = Vec::new();
+    for (i, t) in targets.iter().enumerate() {
+        match ready(t, opts, cfg) {
+            Ok(r) => reached.push(r),
+            Err(e) => left_out.push((i, e.to_string())),
+        }
+    }
+    let recs: Vec<&StateRecorder> = reached.iter().map(|r| &r.rec).collect();
+    let prepared: Vec<&Prepared> = reached.iter().map(|r| &r.prepared).collect();
+    let codes: Vec<&jit::JitProgram> = reached.iter().map(|r| &r.code).collect();
+    // Generated slots name the targets that could be prepared; report them by `targets` index.
+    let reached_idx: Vec<usize> = (0..targets.len())
+        .filter(|i| !left_out.iter().any(|(j, _)| j == i))
+        .collect();
+    let (rec, slots) = (&entry.rec, entry.slots.as_ref());
+    let insns = vin.insns;
+    let maps = vin.maps;
     let mut report = DiffReport {
         n_insns: insns.len(),
         insns_with_states: rec.n_covered(),
         insns_saturated: rec.n_saturated(),
+        targets: reached_idx.clone(),
+        targets_left_out: left_out,
         ..DiffReport::default()
     };
     for run in 0..cfg.runs {
@@ -1074,24 +1185,39 @@ pub fn diff_program(
         report.runs += 1;
         let rs = run_seed(cfg.seed, run);
         let mut rng = Rng::new(rs);
-        let gen = gen_input(&mut rng, vin.prog_type, slots.as_ref(), maps);
+        let mut gen = gen_input(&mut rng, vin.prog_type, slots, maps);
+        gen.map_entries.extend(crate::maps::gen::prog_slots(
+            &mut rng,
+            maps,
+            reached.len() as u32,
+        ));
         let input = gen.to_input();
         let (mut mi, prog) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
         let mut check = StateCheck {
-            rec: &rec,
+            rec,
+            entry: rec,
+            targets: &recs,
+            tails: Vec::new(),
+            past_subprog_tail_call: false,
+            past_tail: 0,
             maps: prog.maps(),
             ctx_base: None,
             escape: None,
             checked: 0,
             unchecked: 0,
         };
-        let ri = interp::run_traced(&mut mi, &prepared, &input, &mut check);
+        let ri = interp::run_chain_traced(&mut mi, &prepared, &entry.prepared, &input, &mut check);
         report.steps_checked += check.checked;
         report.steps_unchecked += check.unchecked;
+        report.runs_past_subprog_tail_calls += u32::from(check.past_subprog_tail_call);
+        report.steps_past_subprog_tail_calls += check.past_tail;
+        if let Ok(r) = &ri {
+            report.tail_calls_followed += r.tail_calls.len() as u64;
+        }
         let (mut mj, _) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
-        let rj = code.run(&mut mj, &input);
+        let rj = entry.code.run_chain(&codes, &mut mj, &input);
         let finding = |kind, detail: String| Finding {
             run,
             run_seed: rs,

@@ -36,6 +36,14 @@ pub trait Tracer {
     /// The instruction at `pc` is about to execute with registers `regs` (`r0`..`r10`) in call
     /// frame `depth` (0: the main program; callbacks and local calls add one each).
     fn step(&mut self, m: &Machine, pc: InsnIdx, regs: &[u64; 11], depth: usize);
+
+    /// A tail call to `programs[target]` is about to start it in call frame `depth`; the
+    /// following steps are that program's instructions.
+    fn tail_call(&mut self, _target: u32, _depth: usize) {}
+
+    /// The program the last [`Tracer::tail_call`] started has returned: the steps are the
+    /// caller's again.
+    fn tail_return(&mut self) {}
 }
 
 /// The tracer that watches nothing (compiled away).
@@ -52,22 +60,55 @@ pub fn run_prepared(m: &mut Machine, prog: &Prepared, input: &Input) -> Result<R
     run_traced(m, prog, input, &mut NoTrace)
 }
 
-/// [`run_prepared`], calling `tracer` before every instruction.
+/// [`run_prepared`], calling `tracer` before every instruction. A successful tail call ends
+/// the run, its target in [`RunResult::tail_call`]: only [`run_chain`] follows one.
 pub fn run_traced<T: Tracer>(
     m: &mut Machine,
     prog: &Prepared,
     input: &Input,
     tracer: &mut T,
 ) -> Result<RunResult, Fault> {
+    run_chain_traced(m, &[], prog, input, tracer)
+}
+
+/// Runs `entry` and follows its tail calls: a program-array value `p` names `programs[p]`
+/// (a value past the end ends the run as in [`run_traced`]).
+///
+/// A tail call replaces the frame that made it, as the kernel's JITs do: the target starts
+/// on that frame's stack with the context in `r1`, and its `r0` is what the frame returns.
+/// From the main program that is the run's result; from a BPF-to-BPF subprogram (Linux 5.10
+/// and later allow it) the subprogram's caller goes on with it. The context, packet and maps
+/// the first program changed are what the next one sees.
+pub fn run_chain(
+    m: &mut Machine,
+    programs: &[&Prepared],
+    entry: &Prepared,
+    input: &Input,
+) -> Result<RunResult, Fault> {
+    run_chain_traced(m, programs, entry, input, &mut NoTrace)
+}
+
+/// [`run_chain`], calling `tracer` before every instruction and at every program change.
+pub fn run_chain_traced<T: Tracer>(
+    m: &mut Machine,
+    programs: &[&Prepared],
+    entry: &Prepared,
+    input: &Input,
+    tracer: &mut T,
+) -> Result<RunResult, Fault> {
     let setup = m.begin_run(input);
     let mut it = Interp {
         tracer,
-        prog,
+        prog: entry,
+        programs,
         n_insns: 0,
         limit: m.env.insn_limit,
         may_goto: crate::machine::MAY_GOTO_BUDGET,
         depth: 0,
+        base_depth: 0,
         tail: None,
+        tail_done: false,
+        entered: Vec::new(),
         stack_top: setup.stack_top,
     };
     let mut regs = [0u64; 11];
@@ -77,7 +118,9 @@ pub fn run_traced<T: Tracer>(
     match it.exec(m, 0, regs) {
         Ok(r0) => {
             let n = it.n_insns;
-            Ok(m.end_run(setup, r0, n, it.tail))
+            let mut r = m.end_run(setup, r0, n, it.tail);
+            r.tail_calls = it.entered;
+            Ok(r)
         }
         Err(e) => {
             m.abort_run();
@@ -86,50 +129,26 @@ pub fn run_traced<T: Tracer>(
     }
 }
 
-/// Runs `programs[entry]` and follows tail calls (program-array values index `programs`).
-pub fn run_chain(
-    m: &mut Machine,
-    programs: &[Prepared],
-    entry: usize,
-    input: &Input,
-) -> Result<RunResult, Fault> {
-    // The context survives a tail call; re-running on the same input models that, as the
-    // tail-called program starts with the same `r1` (packet changes made before the tail call
-    // are lost in this model, a documented simplification).
-    let mut cur = entry;
-    let mut n_total = 0;
-    for _ in 0..=crate::machine::MAX_TAIL_CALLS {
-        let prog = programs.get(cur).ok_or(Fault {
-            insn: InsnIdx(0),
-            kind: FaultKind::BadCallTarget { target: cur as u64 },
-        })?;
-        let mut r = run_prepared(m, prog, input)?;
-        n_total += r.n_insns;
-        match r.tail_call {
-            Some(next) => cur = next as usize,
-            None => {
-                r.n_insns = n_total;
-                return Ok(r);
-            }
-        }
-    }
-    Err(Fault {
-        insn: InsnIdx(0),
-        kind: FaultKind::InsnLimit {
-            limit: u64::from(crate::machine::MAX_TAIL_CALLS),
-        },
-    })
-}
-
 struct Interp<'p, T: Tracer> {
     tracer: &'p mut T,
+    /// The program running now.
     prog: &'p Prepared,
+    /// What program-array values name.
+    programs: &'p [&'p Prepared],
     n_insns: u64,
     limit: u64,
     may_goto: u64,
     /// Frame depth of the code currently running (0 = main program).
     depth: usize,
+    /// The depth of the running program's frame 0 (a tail call from a subprogram starts its
+    /// target deeper); each program may call `MAX_FRAMES - 1` frames deeper than that.
+    base_depth: usize,
+    /// A tail call not followed (its target is not in `programs`): the run ends.
     tail: Option<u32>,
+    /// A followed tail call just returned: the frame that made it returns its `r0`.
+    tail_done: bool,
+    /// Programs entered by tail calls, in order.
+    entered: Vec<u32>,
     stack_top: u64,
 }
 
@@ -140,7 +159,7 @@ struct Frame {
 
 impl<T: Tracer> Callbacks for Interp<'_, T> {
     fn call(&mut self, m: &mut Machine, func: u32, args: [u64; 5]) -> Result<u64, FaultKind> {
-        if self.depth + 1 >= MAX_FRAMES {
+        if self.depth - self.base_depth + 1 >= MAX_FRAMES {
             return Err(FaultKind::CallDepth {
                 limit: MAX_FRAMES as u32,
             });
@@ -168,7 +187,7 @@ impl<T: Tracer> Interp<'_, T> {
     }
 }
 
-impl<T: Tracer> Interp<'_, T> {
+impl<'p, T: Tracer> Interp<'p, T> {
     /// Runs from `pc` with `regs` until the `exit` of the frame it starts in.
     #[allow(clippy::too_many_lines)]
     fn exec(&mut self, m: &mut Machine, mut pc: usize, regs: [u64; 11]) -> Result<u64, Fault> {
@@ -186,6 +205,20 @@ impl<T: Tracer> Interp<'_, T> {
                 self.n_insns = n;
                 return Ok($v);
             }};
+        }
+        // Leaves the current frame with `r0` (an `exit`, or a tail call's end).
+        macro_rules! exit_frame {
+            () => {
+                match frames.pop() {
+                    None => ret!(r[0]),
+                    Some(f) => {
+                        r[6..10].copy_from_slice(&f.saved[..4]);
+                        r[10] = f.saved[4];
+                        self.depth -= 1;
+                        pc = f.ret;
+                    }
+                }
+            };
         }
         loop {
             let o = ops[pc];
@@ -499,6 +532,10 @@ impl<T: Tracer> Interp<'_, T> {
                     if self.tail.is_some() {
                         ret!(r[0]);
                     }
+                    if self.tail_done {
+                        self.tail_done = false;
+                        exit_frame!();
+                    }
                 }
                 K::CallLocal => {
                     self.local_call(&mut frames, &mut r, pc, pc - 1)?;
@@ -517,19 +554,15 @@ impl<T: Tracer> Interp<'_, T> {
                         if self.tail.is_some() {
                             ret!(r[0]);
                         }
+                        if self.tail_done {
+                            self.tail_done = false;
+                            exit_frame!();
+                        }
                     } else {
                         return Err(fault(pc - 1, FaultKind::BadCallTarget { target: t }));
                     }
                 }
-                K::Exit => match frames.pop() {
-                    None => ret!(r[0]),
-                    Some(f) => {
-                        r[6..10].copy_from_slice(&f.saved[..4]);
-                        r[10] = f.saved[4];
-                        self.depth -= 1;
-                        pc = f.ret;
-                    }
-                },
+                K::Exit => exit_frame!(),
                 K::LdAbs | K::LdInd => {
                     let base = if o.k == K::LdInd { r[s] } else { 0 };
                     let size = u32::from(o.aux);
@@ -564,7 +597,7 @@ impl<T: Tracer> Interp<'_, T> {
         ret: usize,
         at: usize,
     ) -> Result<(), Fault> {
-        if self.depth + 1 >= MAX_FRAMES {
+        if self.depth - self.base_depth + 1 >= MAX_FRAMES {
             return Err(fault(
                 at,
                 FaultKind::CallDepth {
@@ -588,11 +621,40 @@ impl<T: Tracer> Interp<'_, T> {
         }
         match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
             HelperRet::Value(v) => Ok(v),
-            HelperRet::TailCall(p) => {
-                self.tail = Some(p);
-                Ok(0)
-            }
+            HelperRet::TailCall(p) => match self.programs.get(p as usize) {
+                Some(&target) => self.follow_tail_call(m, p, target, args[0], r[10]),
+                None => {
+                    self.tail = Some(p);
+                    Ok(0)
+                }
+            },
         }
+    }
+
+    /// Runs `target` in place of the frame at `fp` and returns its `r0` (the caller then
+    /// leaves that frame with it).
+    fn follow_tail_call(
+        &mut self,
+        m: &mut Machine,
+        p: u32,
+        target: &'p Prepared,
+        ctx: u64,
+        fp: u64,
+    ) -> Result<u64, Fault> {
+        self.entered.push(p);
+        self.tracer.tail_call(p, self.depth);
+        let caller = std::mem::replace(&mut self.prog, target);
+        let base = std::mem::replace(&mut self.base_depth, self.depth);
+        let mut regs = [0u64; 11];
+        regs[1] = ctx;
+        regs[10] = fp;
+        let r = self.exec(m, 0, regs);
+        self.prog = caller;
+        self.base_depth = base;
+        self.tracer.tail_return();
+        // A run that ended in an unfollowed tail call inside the target ends here too.
+        self.tail_done = self.tail.is_none();
+        r
     }
 }
 

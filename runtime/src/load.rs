@@ -9,7 +9,7 @@
 use crate::machine::Machine;
 use crate::maps::{MapDef, MapError, MapId, MapType};
 use crate::program::Program;
-use bpfvet_analyzer::isa::{Insn, PseudoSrc};
+use bpfvet_analyzer::isa::{CallTarget, Insn, PseudoSrc};
 use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind};
 use std::fmt;
 
@@ -90,6 +90,13 @@ pub fn maps_used(insns: &[Insn]) -> Vec<u32> {
     res.sort_unstable();
     res.dedup();
     res
+}
+
+/// Whether `insns` call `bpf_tail_call` (and so may reach other programs of their object).
+pub fn makes_tail_calls(insns: &[Insn]) -> bool {
+    insns.contains(&Insn::Call(CallTarget::Helper(
+        crate::helpers::id::TAIL_CALL,
+    )))
 }
 
 /// Creates one machine map per definition (placeholders for unsupported types that `insns`

@@ -7,10 +7,15 @@ use std::collections::BTreeMap;
 
 /// Size of one stack frame, as in Linux.
 pub const FRAME_SIZE: usize = 512;
-/// Maximum call depth (main program plus nested local calls and callbacks), as in Linux.
+/// Maximum call depth of one program (main program plus nested local calls and callbacks),
+/// as in Linux.
 pub const MAX_FRAMES: usize = 8;
 /// Maximum chained tail calls, as the kernel's `MAX_TAIL_CALL_CNT`.
 pub const MAX_TAIL_CALLS: u32 = 33;
+/// Frames in a run's stack. A tail call from a subprogram keeps its callers' frames, and the
+/// target may call as deep as any program: up to 33 targets each up to 7 frames deeper than
+/// the frame that tail-called it.
+pub const STACK_FRAMES: usize = MAX_FRAMES + MAX_TAIL_CALLS as usize * (MAX_FRAMES - 1);
 /// How many times a run's `may_goto` instructions fall through before they take their jump,
 /// as the kernel's `BPF_MAX_LOOPS`. One count per run, shared by both engines.
 pub const MAY_GOTO_BUDGET: u64 = 1 << 23;
@@ -152,8 +157,11 @@ pub struct RunResult {
     pub packet: Option<Vec<u8>>,
     /// The input buffer at the end, for `Input::Buffer` (with [`Machine::capture_output`]).
     pub buffer: Option<Vec<u8>>,
-    /// `Some(prog)` when the run ended in a successful tail call to that program-array value.
+    /// `Some(prog)` when the run ended in a successful tail call to that program-array value
+    /// (a run of one program, or a value naming no program of the chain).
     pub tail_call: Option<u32>,
+    /// The programs tail calls entered, in order (chain runs: indices into its programs).
+    pub tail_calls: Vec<u32>,
 }
 
 /// Maps, memory and helper environment, shared by the runs of one or more programs.
@@ -191,8 +199,8 @@ pub(crate) struct RunSetup {
 impl Machine {
     pub fn new() -> Machine {
         let mut mem = Memory::default();
-        let stack = mem.alloc(FRAME_SIZE * MAX_FRAMES, false);
-        mem.add_region(stack, 0, FRAME_SIZE * MAX_FRAMES, RegionKind::Stack, true);
+        let stack = mem.alloc(FRAME_SIZE * STACK_FRAMES, false);
+        mem.add_region(stack, 0, FRAME_SIZE * STACK_FRAMES, RegionKind::Stack, true);
         Machine {
             mem,
             maps: Vec::new(),
@@ -266,11 +274,11 @@ impl Machine {
     /// Installs the input's regions and re-zeroes the stack bytes the previous run wrote.
     pub(crate) fn begin_run(&mut self, input: &Input) -> RunSetup {
         let base = self.mem.block_addr(self.stack);
-        let stack_top = base + (FRAME_SIZE * MAX_FRAMES) as u64;
+        let stack_top = base + (FRAME_SIZE * STACK_FRAMES) as u64;
         let low = self.mem.take_stack_watermark().max(base);
         if low < stack_top {
             self.mem
-                .zero_range(self.stack, (low - base) as usize, FRAME_SIZE * MAX_FRAMES);
+                .zero_range(self.stack, (low - base) as usize, FRAME_SIZE * STACK_FRAMES);
         }
         self.tail_calls = 0;
         let (r1, r2, input_addr) = match input {
@@ -355,6 +363,7 @@ impl Machine {
             packet,
             buffer,
             tail_call,
+            tail_calls: Vec::new(),
         }
     }
 

@@ -86,6 +86,14 @@ struct ProgDoc {
     insns_saturated: usize,
     findings: Vec<FindingDoc>,
     kernel: Option<KernelDoc>,
+    /// The programs the generated program-array slots name (the object's other programs of
+    /// this type, when this one makes tail calls), and those left out, with why.
+    tail_call_targets: Vec<String>,
+    tail_call_targets_left_out: Vec<String>,
+    /// Runs whose states stopped being checked where a tail call from a subprogram returned
+    /// to its caller (the verifier does not model that return value).
+    runs_past_subprog_tail_calls: u32,
+    steps_past_subprog_tail_calls: u64,
     seconds: f64,
 }
 
@@ -191,6 +199,7 @@ fn write_reproducer(
     dir: &Path,
     file: &Path,
     loaded: &Loaded,
+    slot_names: &[String],
     f: &Finding,
     seed: u64,
 ) -> anyhow::Result<String> {
@@ -219,7 +228,18 @@ fn write_reproducer(
         let _ = write!(cmd, " --object {at}={}", o_path.display());
     }
     for (i, k, v) in &f.input.map_entries {
-        if let Some(m) = loaded.maps.get(*i as usize) {
+        let Some(m) = loaded.maps.get(*i as usize) else {
+            continue;
+        };
+        if super::tail_targets::is_prog_array(m) {
+            // A slot names a program (`bpfvet run` takes its name).
+            let t = v
+                .get(..4)
+                .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            if let Some(name) = slot_names.get(t as usize) {
+                let _ = write!(cmd, " --map {} 0x{}={name}", m.name, hex(k));
+            }
+        } else {
             let _ = write!(cmd, " --map {} 0x{}=0x{}", m.name, hex(k), hex(v));
         }
     }
@@ -411,14 +431,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let opts = bpfvet_analyzer::verifier::env::Options::default();
         let vin = loaded.verify_input();
-        match diff::diff_program(&vin, &opts, &cfg) {
+        let source = super::tail_targets::Source {
+            file: &args.file,
+            prog_type: args.prog_type.as_deref(),
+            btf: args.btf.as_deref(),
+        };
+        let targets = super::tail_targets::same_type_programs(&source, &loaded)?;
+        let target_inputs: Vec<_> = targets.iter().map(Loaded::verify_input).collect();
+        match diff::diff_program_with_targets(&vin, &target_inputs, &opts, &cfg) {
             Err(e) => {
                 doc.skipped = Some(e.to_string());
             }
             Ok(rep) => {
                 fill(&mut doc, &rep);
+                // Generated program-array value `i` names this target.
+                let slot_names: Vec<String> = rep
+                    .targets
+                    .iter()
+                    .map(|&i| targets[i].name.clone())
+                    .collect();
+                doc.tail_call_targets = slot_names.clone();
+                doc.tail_call_targets_left_out = rep
+                    .targets_left_out
+                    .iter()
+                    .map(|(i, why)| format!("{}: {why}", targets[*i].name))
+                    .collect();
                 for f in &rep.findings {
-                    let repro = write_reproducer(&outdir, &args.file, &loaded, f, args.seed)?;
+                    let repro =
+                        write_reproducer(&outdir, &args.file, &loaded, &slot_names, f, args.seed)?;
                     doc.findings.push(FindingDoc {
                         kind: f.kind.to_string(),
                         run: f.run,
@@ -478,6 +518,8 @@ fn fill(doc: &mut ProgDoc, rep: &DiffReport) {
     doc.n_insns = rep.n_insns;
     doc.insns_with_states = rep.insns_with_states;
     doc.insns_saturated = rep.insns_saturated;
+    doc.runs_past_subprog_tail_calls = rep.runs_past_subprog_tail_calls;
+    doc.steps_past_subprog_tail_calls = rep.steps_past_subprog_tail_calls;
 }
 
 fn render_human(d: &ProgDoc, out: &mut String) {
@@ -503,6 +545,23 @@ fn render_human(d: &ProgDoc, out: &mut String) {
         "  states: {} interpreter steps checked against the analyzer's states, {} at saturated insns; {}/{} insns explored, {} saturated",
         d.steps_checked, d.steps_unchecked, d.insns_with_states, d.n_insns, d.insns_saturated
     );
+    if !d.tail_call_targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "  tail calls: program arrays filled with {}",
+            d.tail_call_targets.join(", ")
+        );
+    }
+    if d.runs_past_subprog_tail_calls > 0 {
+        let _ = writeln!(
+            out,
+            "  tail calls: {} runs returned from a subprogram's tail call with the target's r0, which the verifier does not model: their later {} steps are not checked",
+            d.runs_past_subprog_tail_calls, d.steps_past_subprog_tail_calls
+        );
+    }
+    for why in &d.tail_call_targets_left_out {
+        let _ = writeln!(out, "  tail calls: left out {why}");
+    }
     if let Some(k) = &d.kernel {
         match &k.unavailable {
             Some(why) => {

@@ -13,6 +13,7 @@ mod kernel;
 mod load;
 mod run;
 mod sources;
+mod tail_targets;
 
 /// bpfvet: an offline eBPF verifier.
 #[derive(Parser, Debug)]

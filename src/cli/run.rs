@@ -33,6 +33,8 @@ use bpfvet_runtime::interp::{self, Prepared};
 use bpfvet_runtime::mem::{CtxObject, ObjectKind};
 use bpfvet_runtime::{jit, load, Fault, Input, Machine, RunResult, XDP_FIELDS};
 
+use super::tail_targets;
+
 /// Which engine runs the program.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -456,6 +458,8 @@ struct RunDoc {
     r0: Option<u64>,
     r0_name: Option<&'static str>,
     fault: Option<String>,
+    /// The programs the last run's tail calls entered, in order.
+    tail_calls: Vec<String>,
     packet_in: Option<String>,
     packet_out: Option<String>,
     /// The context after the run, when the program changed it (object addresses zeroed).
@@ -553,6 +557,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.map.len() % 2 != 0 {
         anyhow::bail!("--map takes NAME and KEY=VALUE");
     }
+    let mut tails = tail_targets::TailTargets::default();
     for pair in args.map.chunks(2) {
         let (name, kv) = (&pair[0], &pair[1]);
         let idx = loaded
@@ -566,13 +571,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .ok_or_else(|| anyhow::anyhow!("--map {name}: want KEY=VALUE, got {kv:?}"))?;
         let (k, v) = (
             parse_bytes(k, def.key_size).with_context(|| format!("--map {name} key"))?,
-            parse_bytes(v, def.value_size).with_context(|| format!("--map {name} value"))?,
+            if tail_targets::is_prog_array(def) {
+                tails.slot_value(name, v, def.value_size)?
+            } else {
+                parse_bytes(v, def.value_size).with_context(|| format!("--map {name} value"))?
+            },
         );
         let rc = m.map_update(prog.maps()[idx], &k, &v, 0);
         if rc != 0 {
             anyhow::bail!("--map {name}: update failed with {rc}");
         }
     }
+    let source = tail_targets::Source {
+        file: &args.file,
+        prog_type: args.prog_type.as_deref(),
+        btf: args.btf.as_deref(),
+    };
+    let targets = tails.load(
+        &source,
+        &loaded,
+        prog.maps(),
+        &opts,
+        btf_ctx || args.engine == Engine::Jit,
+    )?;
     let repeat = args.repeat.max(1);
     let before = diff::outcome(&mut m, &Err(placeholder_fault()));
     let engine_name = match args.engine {
@@ -583,13 +604,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let timing = match args.engine {
         Engine::Interp => {
             let prepared = Prepared::new(&prog);
+            let chain: Vec<Prepared> = targets.iter().map(|t| Prepared::new(&t.prog)).collect();
+            let chain: Vec<&Prepared> = chain.iter().collect();
             time_runs(&mut m, repeat, |m| {
-                interp::run_prepared(m, &prepared, &input)
+                interp::run_chain(m, &chain, &prepared, &input)
             })
         }
         Engine::JitChecked => {
             let code = jit::compile_checked(&prog)?;
-            time_runs(&mut m, repeat, |m| code.run(m, &input))
+            let chain = tail_targets::compile(&targets, &m)?;
+            let chain: Vec<&jit::JitProgram> = chain.iter().collect();
+            time_runs(&mut m, repeat, |m| code.run_chain(&chain, m, &input))
         }
         Engine::Jit => {
             let Some(verified) = verified else {
@@ -612,7 +637,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
             };
             let code = jit::compile(&verified, &m, prog.maps())?;
-            time_runs(&mut m, repeat, |m| code.run(m, &input))
+            let chain = tail_targets::compile(&targets, &m)?;
+            let chain: Vec<&jit::JitProgram> = chain.iter().collect();
+            time_runs(&mut m, repeat, |m| code.run_chain(&chain, m, &input))
         }
     };
     let Timing {
@@ -660,6 +687,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .ok()
             .and_then(|r| retval_name(loaded.rules.name, r.r0)),
         fault: res.as_ref().err().map(ToString::to_string),
+        tail_calls: res.as_ref().map_or_else(
+            |_| Vec::new(),
+            |r| {
+                r.tail_calls
+                    .iter()
+                    .map(|&i| {
+                        targets
+                            .get(i as usize)
+                            .map_or_else(|| format!("#{i}"), |t| t.name.clone())
+                    })
+                    .collect()
+            },
+        ),
         packet_in,
         packet_out: res
             .as_ref()
@@ -778,6 +818,14 @@ fn render_human(d: &RunDoc, out: &mut String) {
             let _ = writeln!(out, "fault: {f}");
         }
         (None, None) => {}
+    }
+    if !d.tail_calls.is_empty() {
+        let _ = writeln!(
+            out,
+            "tail calls: {} -> {}",
+            d.program,
+            d.tail_calls.join(" -> ")
+        );
     }
     match (&d.packet_in, &d.packet_out) {
         (Some(i), Some(o)) if i == o => {

@@ -5,7 +5,7 @@
 
 use super::rt::{
     SLOW_CHECK_WRITE, SLOW_LD_ABS, SLOW_LOAD, SLOW_LOAD_SX, SLOW_MAP_VALUE, SLOW_PROBE_LOAD,
-    SLOW_PROBE_LOAD_SX, SLOW_STORE,
+    SLOW_PROBE_LOAD_SX, SLOW_STORE, STATUS_TAIL_DONE,
 };
 use super::{
     mem, JitEnv, JitError, JitMode, JitProgram, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH,
@@ -235,9 +235,27 @@ impl Emitter<'_> {
             ; mov r9, r12
             ; mov rax, QWORD f
             ; call rax
-            ; cmp QWORD [r12 + off!(status)], 0
-            ; jne ->fault_exit
         );
+        if id.map_or(true, |id| id == crate::helpers::id::TAIL_CALL) {
+            // A followed tail call returns here with the target's `r0`: the frame that made
+            // it returns that, as if from its `exit`.
+            dynasm!(self.ops
+                ; .arch x64
+                ; cmp QWORD [r12 + off!(status)], 0
+                ; je >ok
+                ; cmp QWORD [r12 + off!(status)], STATUS_TAIL_DONE as i32
+                ; jne ->fault_exit
+                ; mov QWORD [r12 + off!(status)], 0
+                ; ret
+                ; ok:
+            );
+        } else {
+            dynasm!(self.ops
+                ; .arch x64
+                ; cmp QWORD [r12 + off!(status)], 0
+                ; jne ->fault_exit
+            );
+        }
     }
 
     /// A BPF-to-BPF call to the code address in r11 (`indirect`) or to a label.

@@ -52,6 +52,16 @@ pub(crate) fn program<'p>(env: &JitEnv) -> &'p super::JitProgram {
     unsafe { &*env.program }
 }
 
+/// Program `p` of the chain a run follows tail calls through, if there is one.
+pub(crate) fn chain_program<'p>(env: &JitEnv, p: u32) -> Option<&'p super::JitProgram> {
+    // SAFETY: `env.chain` is set by `JitProgram::run_chain` from a slice of live references
+    // that outlives the whole run (an empty slice otherwise); callers use the reference only
+    // within that run.
+    let chain = unsafe { &*env.chain };
+    // SAFETY: as above: each element came from a `&JitProgram` valid for the run.
+    chain.get(p as usize).map(|&q| unsafe { &*q })
+}
+
 /// Helper calls: `r1`..`r5` in the argument registers, the env in the sixth.
 pub(crate) extern "sysv64" fn helper_tramp(
     a1: u64,

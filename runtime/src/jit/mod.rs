@@ -82,7 +82,7 @@ pub(crate) struct JitEnv {
     /// Remaining fall-throughs of `may_goto` (both modes), as the interpreter counts them.
     may_goto: u64,
     limit: u64,
-    /// Lowest valid `r10`.
+    /// Lowest valid `r10` of the running program (`MAX_FRAMES - 1` frames below its frame 0).
     stack_floor: u64,
     /// Lowest `r10` of the run so far: the unchecked mode's stores stay within the frames
     /// entered, so the stack below `min_fp - FRAME_SIZE` is still zero after the run.
@@ -109,6 +109,10 @@ pub(crate) struct JitEnv {
     program: *const JitProgram,
     fault: Option<Fault>,
     tail: Option<u32>,
+    /// What program-array values name (`run_chain`; empty for `run`).
+    chain: *const [*const JitProgram],
+    /// Programs entered by followed tail calls, in order.
+    entered: Vec<u32>,
 }
 
 /// Fault codes generated code writes to `raw_kind`.
@@ -222,7 +226,80 @@ impl JitProgram {
 
     /// Runs the program once. In unchecked mode the input must be a context at least as large
     /// as the program type's (else a [`FaultKind::BadInput`] fault, before any code runs).
+    /// A successful tail call ends the run, its target in [`RunResult::tail_call`].
     pub fn run(&self, m: &mut Machine, input: &Input) -> Result<RunResult, Fault> {
+        self.run_chain(&[], m, input)
+    }
+
+    /// Runs the program and follows its tail calls through `programs` (a program-array value
+    /// `p` names `programs[p]`), with the semantics of [`crate::interp::run_chain`]. Every
+    /// program must accept the input.
+    pub fn run_chain(
+        &self,
+        programs: &[&JitProgram],
+        m: &mut Machine,
+        input: &Input,
+    ) -> Result<RunResult, Fault> {
+        for p in std::iter::once(self).chain(programs.iter().copied()) {
+            p.check_input(input)?;
+        }
+        let setup = m.begin_run(input);
+        let insn_limit = m.env.insn_limit;
+        let mut env = JitEnv {
+            status: 0,
+            saved_rsp: 0,
+            fp: setup.stack_top,
+            helper_id: 0,
+            pc: 0,
+            budget: insn_limit,
+            may_goto: crate::machine::MAY_GOTO_BUDGET,
+            limit: insn_limit,
+            stack_floor: setup.stack_top - (FRAME_SIZE * (MAX_FRAMES - 1)) as u64,
+            min_fp: setup.stack_top,
+            pkt_data: 0,
+            pkt_end: 0,
+            pkt_meta: 0,
+            flow_keys: 0,
+            hot_lo: 0,
+            hot_len: 0,
+            func_table: self.func_table.as_ptr(),
+            n_funcs: self.func_table.len() as u64,
+            raw_kind: 0,
+            raw_arg: 0,
+            machine: m as *mut Machine,
+            program: self as *const JitProgram,
+            fault: None,
+            tail: None,
+            chain: programs as *const [&JitProgram] as *const [*const JitProgram],
+            entered: Vec::new(),
+        };
+        rt::refresh_packet(&mut env, m);
+        let args = [setup.r1, setup.r2, 0, 0, 0];
+        let r0 = self
+            .code
+            .call(&mut env, &args, self.func_table[0], setup.stack_top);
+        let unchecked = std::iter::once(self)
+            .chain(programs.iter().copied())
+            .any(|p| p.mode == JitMode::Unchecked);
+        if unchecked {
+            m.mem.note_stack_write(env.min_fp - FRAME_SIZE as u64);
+        }
+        match rt::outcome(&mut env, r0) {
+            Ok(r0) => {
+                let mut r = m.end_run(setup, r0, 0, env.tail);
+                r.tail_calls = std::mem::take(&mut env.entered);
+                Ok(r)
+            }
+            Err(f) => {
+                m.abort_run();
+                Err(f)
+            }
+        }
+    }
+
+    /// In unchecked mode, whether the input is a context at least as large as the program
+    /// type's.
+    fn check_input(&self, input: &Input) -> Result<(), Fault> {
         if let Some(min) = self.min_ctx {
             let ok = match input {
                 Input::Context { ctx, .. } => ctx.len() >= min as usize,
@@ -239,49 +316,7 @@ impl JitProgram {
                 });
             }
         }
-        let setup = m.begin_run(input);
-        let insn_limit = m.env.insn_limit;
-        let mut env = JitEnv {
-            status: 0,
-            saved_rsp: 0,
-            fp: setup.stack_top,
-            helper_id: 0,
-            pc: 0,
-            budget: insn_limit,
-            may_goto: crate::machine::MAY_GOTO_BUDGET,
-            limit: insn_limit,
-            stack_floor: setup.stack_top - (FRAME_SIZE * MAX_FRAMES) as u64 + FRAME_SIZE as u64,
-            min_fp: setup.stack_top,
-            pkt_data: 0,
-            pkt_end: 0,
-            pkt_meta: 0,
-            flow_keys: 0,
-            hot_lo: 0,
-            hot_len: 0,
-            func_table: self.func_table.as_ptr(),
-            n_funcs: self.func_table.len() as u64,
-            raw_kind: 0,
-            raw_arg: 0,
-            machine: m as *mut Machine,
-            program: self as *const JitProgram,
-            fault: None,
-            tail: None,
-        };
-        rt::refresh_packet(&mut env, m);
-        let args = [setup.r1, setup.r2, 0, 0, 0];
-        let r0 = self
-            .code
-            .call(&mut env, &args, self.func_table[0], setup.stack_top);
-        if self.mode == JitMode::Unchecked {
-            m.mem.note_stack_write(env.min_fp - FRAME_SIZE as u64);
-        }
-        match rt::outcome(&mut env, r0) {
-            Ok(r0) => Ok(m.end_run(setup, r0, 0, env.tail)),
-            Err(f) => {
-                m.abort_run();
-                Err(f)
-            }
-        }
+        Ok(())
     }
 
     /// The code address of subprogram `func`, if it starts an instruction.

@@ -23,6 +23,8 @@ pub(crate) const SLOW_PROBE_LOAD_SX: u64 = 9;
 pub(crate) const STATUS_FAULT: u64 = 1;
 pub(crate) const STATUS_TAIL_CALL: u64 = 2;
 pub(crate) const STATUS_RETURN_ZERO: u64 = 3;
+/// A followed tail call has returned: the frame that made it returns its `r0`.
+pub(crate) const STATUS_TAIL_DONE: u64 = 4;
 
 fn raise(env: &mut JitEnv, pc: u32, kind: FaultKind) {
     if env.fault.is_none() {
@@ -59,15 +61,70 @@ pub(crate) fn helper(env: &mut JitEnv, m: &mut Machine, args: [u64; 5]) -> u64 {
     env.hot_len = 0;
     match res {
         Ok(HelperRet::Value(v)) => v,
-        Ok(HelperRet::TailCall(p)) => {
-            env.tail = Some(p);
-            env.status = STATUS_TAIL_CALL;
-            0
-        }
+        Ok(HelperRet::TailCall(p)) => match mem::chain_program(env, p) {
+            Some(target) => follow_tail_call(env, m, p, target, args[0]),
+            None => {
+                env.tail = Some(p);
+                env.status = STATUS_TAIL_CALL;
+                0
+            }
+        },
         Err(kind) => {
             raise(env, pc, kind);
             0
         }
+    }
+}
+
+/// Runs `target` in place of the frame that called `tail_call` (its `r10` is `env.fp`), as
+/// the interpreter does; the emitted call site then returns the result from that frame.
+fn follow_tail_call(
+    env: &mut JitEnv,
+    m: &mut Machine,
+    p: u32,
+    target: &super::JitProgram,
+    ctx: u64,
+) -> u64 {
+    env.entered.push(p);
+    let saved = (
+        env.program,
+        env.func_table,
+        env.n_funcs,
+        env.fp,
+        env.helper_id,
+        env.pc,
+        env.stack_floor,
+    );
+    // The target may call as deep below its frame 0 as any program.
+    env.stack_floor = env.fp - (FRAME_SIZE * (MAX_FRAMES - 1)) as u64;
+    env.program = target as *const super::JitProgram;
+    env.func_table = target.func_table.as_ptr();
+    env.n_funcs = target.func_table.len() as u64;
+    mem::set_machine(env, m);
+    let r = target
+        .code
+        .call(env, &[ctx, 0, 0, 0, 0], target.func_table[0], env.fp);
+    (
+        env.program,
+        env.func_table,
+        env.n_funcs,
+        env.fp,
+        env.helper_id,
+        env.pc,
+        env.stack_floor,
+    ) = saved;
+    match env.status {
+        0 => {
+            env.status = STATUS_TAIL_DONE;
+            r
+        }
+        // A failed legacy packet load ends the target with 0.
+        STATUS_RETURN_ZERO => {
+            env.status = STATUS_TAIL_DONE;
+            0
+        }
+        // A fault, or an unfollowed tail call, ends the whole run.
+        _ => 0,
     }
 }
 

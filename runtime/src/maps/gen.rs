@@ -45,6 +45,38 @@ pub fn map_entries(rng: &mut Rng, maps: &[ObjMapDef]) -> Vec<(u32, Vec<u8>, Vec<
     res
 }
 
+/// Program-array slots for differential runs with `n_targets` tail-call targets: each slot of
+/// the first eight holds a random target, or (one in four) stays empty, so that both a tail
+/// call's success and its failure get exercised. The value is the target's index, which is what
+/// the runtime's chain runs look up.
+pub fn prog_slots(
+    rng: &mut Rng,
+    maps: &[ObjMapDef],
+    n_targets: u32,
+) -> Vec<(u32, Vec<u8>, Vec<u8>)> {
+    let mut res = Vec::new();
+    if n_targets == 0 {
+        return res;
+    }
+    for (i, m) in maps.iter().enumerate() {
+        if MapType::from_kernel_id(m.map_type.0) != Some(MapType::ProgArray) || m.value_size != 4 {
+            continue;
+        }
+        for slot in 0..m.max_entries.min(8) {
+            if rng.chance(4) {
+                continue;
+            }
+            let target = rng.below(u64::from(n_targets)) as u32;
+            res.push((
+                i as u32,
+                slot.to_le_bytes().to_vec(),
+                target.to_le_bytes().to_vec(),
+            ));
+        }
+    }
+    res
+}
+
 /// A small index of an array-like map.
 fn index(rng: &mut Rng, m: &ObjMapDef) -> Vec<u8> {
     (rng.below(u64::from(m.max_entries.clamp(1, 8))) as u32)

@@ -1,0 +1,158 @@
+//! Tail-call targets of `bpfvet run`: `--map PROG_ARRAY KEY=PROGRAM` puts program PROGRAM of
+//! the same object in a program-array slot, and the run follows the entry's tail calls into it
+//! (`bpfvet_runtime::interp::run_chain` has the semantics).
+//!
+//! The kernel stores a program fd in the slot; here the value is the target's index in the
+//! run's list of targets, which is what the runtime's chain runs look up. A target must have
+//! the entry's program type (the kernel refuses others in the array) and, for `--engine jit`,
+//! be accepted by the verifier too.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use bpfvet_analyzer::program::{MapDef, MapType};
+use bpfvet_analyzer::verifier::env::Options;
+use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
+use bpfvet_runtime::{jit, Machine, Program};
+
+use super::run::{load_one, Loaded};
+
+/// Where targets come from: the entry's file, loaded with the entry's options.
+pub(super) struct Source<'a> {
+    pub file: &'a Path,
+    pub prog_type: Option<&'a str>,
+    pub btf: Option<&'a Path>,
+}
+
+impl Source<'_> {
+    fn load(&self, name: &str) -> anyhow::Result<Loaded> {
+        load_one(self.file, Some(name), self.prog_type, self.btf)
+            .with_context(|| format!("tail-call target {name}"))
+    }
+}
+
+/// The programs named in program-array slots, in order of first mention.
+#[derive(Default)]
+pub(super) struct TailTargets {
+    names: Vec<String>,
+}
+
+/// A target, loaded and bound to the entry's maps.
+pub(super) struct Target {
+    pub name: String,
+    pub prog: Program,
+    /// The analyzer's verdict, when it was asked for (the JIT needs it).
+    pub verified: Option<VerifiedProgram>,
+}
+
+/// Whether `--map` values of `def` name programs.
+pub(super) fn is_prog_array(def: &MapDef) -> bool {
+    def.map_type == MapType::PROG_ARRAY
+}
+
+impl TailTargets {
+    /// The value to store for `--map NAME KEY=program`: the program's index among the targets.
+    pub fn slot_value(
+        &mut self,
+        map: &str,
+        program: &str,
+        value_size: u32,
+    ) -> anyhow::Result<Vec<u8>> {
+        if value_size != 4 {
+            anyhow::bail!(
+                "--map {map}: a program array's values are 4 bytes, this one's are {value_size}"
+            );
+        }
+        let idx = match self.names.iter().position(|n| n == program) {
+            Some(i) => i,
+            None => {
+                self.names.push(program.to_string());
+                self.names.len() - 1
+            }
+        };
+        Ok((idx as u32).to_le_bytes().to_vec())
+    }
+
+    /// Loads every target from `file` as `entry` was loaded, binds it to `maps` (the entry's
+    /// machine maps: an object's programs share its maps) and, when `verify`, verifies it
+    /// (a rejected target is an error: the JIT runs only accepted programs).
+    pub fn load(
+        &self,
+        src: &Source<'_>,
+        entry: &Loaded,
+        maps: &[bpfvet_runtime::maps::MapId],
+        opts: &Options,
+        verify: bool,
+    ) -> anyhow::Result<Vec<Target>> {
+        self.names
+            .iter()
+            .map(|name| {
+                let t = src.load(name)?;
+                if t.rules.name != entry.rules.name {
+                    anyhow::bail!(
+                        "tail-call target {name} is a {} program, the entry {} is {}: the kernel keeps one program type per program array",
+                        t.rules.name,
+                        entry.name,
+                        entry.rules.name
+                    );
+                }
+                let verified = if verify {
+                    match verify_program(&t.verify_input(), opts) {
+                        Ok(v) => Some(v),
+                        Err(res) => anyhow::bail!(
+                            "tail-call target {name}: the verifier rejects it ({} finding{}; `bpfvet check` explains)",
+                            res.violations.len(),
+                            if res.violations.len() == 1 { "" } else { "s" }
+                        ),
+                    }
+                } else {
+                    None
+                };
+                let prog = Program::with_maps(t.insns.clone(), maps.to_vec())
+                    .with_probe_loads(verified.as_ref().map_or_else(Vec::new, |v| v.probe_loads().to_vec()))
+                    .with_kfuncs(bpfvet_runtime::kfuncs::names(t.verify_input().relocs));
+                Ok(Target {
+                    name: name.clone(),
+                    prog,
+                    verified,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The targets compiled by the JIT: checked, or (when they were verified) unchecked for `m`.
+pub(super) fn compile(targets: &[Target], m: &Machine) -> anyhow::Result<Vec<jit::JitProgram>> {
+    targets
+        .iter()
+        .map(|t| {
+            let code = match &t.verified {
+                Some(v) => jit::compile(v, m, t.prog.maps()),
+                None => jit::compile_checked(&t.prog),
+            };
+            code.with_context(|| format!("tail-call target {}", t.name))
+        })
+        .collect()
+}
+
+/// What `bpfvet diff` fills `entry`'s program arrays with: the other programs of its object
+/// that have its type (none when it makes no tail call, or is not from an object).
+pub(super) fn same_type_programs(src: &Source<'_>, entry: &Loaded) -> anyhow::Result<Vec<Loaded>> {
+    let Some(obj) = &entry.obj else {
+        return Ok(Vec::new());
+    };
+    if !bpfvet_runtime::load::makes_tail_calls(&entry.insns) {
+        return Ok(Vec::new());
+    }
+    let mut res = Vec::new();
+    for p in obj.programs() {
+        if p.name() == entry.name {
+            continue;
+        }
+        let t = src.load(p.name())?;
+        if t.rules.name == entry.rules.name {
+            res.push(t);
+        }
+    }
+    Ok(res)
+}
