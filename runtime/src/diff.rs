@@ -589,10 +589,6 @@ struct StateCheck<'a> {
     /// Per tail call being run: its target and the frame it started in, the depth the
     /// target's own frame 0 has.
     tails: Vec<(u32, usize)>,
-    /// A tail call from a subprogram returned to its caller: steps are no longer checked.
-    past_subprog_tail_call: bool,
-    /// Steps not checked for that reason.
-    past_tail: u64,
     maps: &'a [MapId],
     /// `r1` at the first instruction: the context's address.
     ctx_base: Option<u64>,
@@ -717,25 +713,14 @@ impl Tracer for StateCheck<'_> {
     }
 
     fn tail_return(&mut self) {
-        let Some((_, at)) = self.tails.pop() else {
-            return;
-        };
-        let (rec, base) = self.current();
-        self.rec = rec;
-        // The tail call came from a subprogram, whose caller now goes on with the target's
-        // `r0`. The verifier (the kernel's, and ours after it) follows the subprogram to its
-        // own `exit` instead, so from here on the caller's states do not bound the run.
-        if at > base {
-            self.past_subprog_tail_call = true;
-        }
+        // From a subprogram, its caller goes on with the target's `r0`: the verifier explores
+        // that return at the tail call (r0 unknown), so checking goes on.
+        self.tails.pop();
+        self.rec = self.current().0;
     }
 
     fn step(&mut self, m: &Machine, pc: InsnIdx, regs: &[u64; 11], depth: usize) {
         if self.escape.is_some() {
-            return;
-        }
-        if self.past_subprog_tail_call {
-            self.past_tail += 1;
             return;
         }
         // A tail-called program was verified from its own frame 0.
@@ -961,12 +946,6 @@ pub struct DiffReport {
     pub targets: Vec<usize>,
     /// Targets that could not be diffed themselves, with why; no slot names them.
     pub targets_left_out: Vec<(usize, String)>,
-    /// Runs in which a tail call from a subprogram returned the target's `r0` to the
-    /// subprogram's caller: the verifier assumes the subprogram's own return value there, so
-    /// the rest of such a run is not checked against states (its engines are still compared).
-    pub runs_past_subprog_tail_calls: u32,
-    /// The steps of those runs left unchecked.
-    pub steps_past_subprog_tail_calls: u64,
     /// Tail calls the interpreter followed into a target, over all runs.
     pub tail_calls_followed: u64,
 }
@@ -1199,8 +1178,6 @@ pub fn diff_program_with_targets(
             entry: rec,
             targets: &recs,
             tails: Vec::new(),
-            past_subprog_tail_call: false,
-            past_tail: 0,
             maps: prog.maps(),
             ctx_base: None,
             escape: None,
@@ -1210,8 +1187,6 @@ pub fn diff_program_with_targets(
         let ri = interp::run_chain_traced(&mut mi, &prepared, &entry.prepared, &input, &mut check);
         report.steps_checked += check.checked;
         report.steps_unchecked += check.unchecked;
-        report.runs_past_subprog_tail_calls += u32::from(check.past_subprog_tail_call);
-        report.steps_past_subprog_tail_calls += check.past_tail;
         if let Ok(r) = &ri {
             report.tail_calls_followed += r.tail_calls.len() as u64;
         }

@@ -90,10 +90,6 @@ struct ProgDoc {
     /// this type, when this one makes tail calls), and those left out, with why.
     tail_call_targets: Vec<String>,
     tail_call_targets_left_out: Vec<String>,
-    /// Runs whose states stopped being checked where a tail call from a subprogram returned
-    /// to its caller (the verifier does not model that return value).
-    runs_past_subprog_tail_calls: u32,
-    steps_past_subprog_tail_calls: u64,
     seconds: f64,
 }
 
@@ -518,8 +514,6 @@ fn fill(doc: &mut ProgDoc, rep: &DiffReport) {
     doc.n_insns = rep.n_insns;
     doc.insns_with_states = rep.insns_with_states;
     doc.insns_saturated = rep.insns_saturated;
-    doc.runs_past_subprog_tail_calls = rep.runs_past_subprog_tail_calls;
-    doc.steps_past_subprog_tail_calls = rep.steps_past_subprog_tail_calls;
 }
 
 fn render_human(d: &ProgDoc, out: &mut String) {
@@ -550,13 +544,6 @@ fn render_human(d: &ProgDoc, out: &mut String) {
             out,
             "  tail calls: program arrays filled with {}",
             d.tail_call_targets.join(", ")
-        );
-    }
-    if d.runs_past_subprog_tail_calls > 0 {
-        let _ = writeln!(
-            out,
-            "  tail calls: {} runs returned from a subprogram's tail call with the target's r0, which the verifier does not model: their later {} steps are not checked",
-            d.runs_past_subprog_tail_calls, d.steps_past_subprog_tail_calls
         );
     }
     for why in &d.tail_call_targets_left_out {

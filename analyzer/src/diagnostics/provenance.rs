@@ -133,10 +133,29 @@ fn successors(
                 None => Vec::new(),
             }
         }
+        // In a subprogram, a tail call that succeeds returns from it (the verifier forks there:
+        // decision `false` is that return, `true` the failed call going on).
+        Insn::Call(CallTarget::Helper(TAIL_CALL)) if !stack.is_empty() => {
+            let (&ret, rest) = stack.split_last().expect("not empty");
+            let back = (ret, k, rest.to_vec());
+            match path.get(k as usize) {
+                Some(&(at, dir)) if at == here => {
+                    if dir {
+                        vec![(next, k + 1, stack.to_vec())]
+                    } else {
+                        vec![(ret, k + 1, rest.to_vec())]
+                    }
+                }
+                _ => vec![plain(next), back],
+            }
+        }
         Insn::LdImm64Tail => Vec::new(),
         _ => vec![plain(next)],
     }
 }
+
+/// `bpf_tail_call`'s helper id.
+pub(crate) const TAIL_CALL: i32 = 12;
 
 /// What an instruction did to the tracked value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

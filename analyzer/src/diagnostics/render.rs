@@ -166,7 +166,18 @@ pub fn path_note(prog: &Program, d: &Diagnostic) -> Option<String> {
         let _ = write!(out, "\n  ... {skip} earlier branches");
     }
     for step in &d.path[skip..] {
-        let dir = if step.taken { "jumps" } else { "falls through" };
+        let tail_call = matches!(
+            prog.insns().get(step.insn.idx()),
+            Some(Insn::Call(crate::isa::CallTarget::Helper(
+                super::provenance::TAIL_CALL
+            )))
+        );
+        let dir = match (tail_call, step.taken) {
+            (true, false) => "succeeds, and the subprogram returns the target program's r0",
+            (true, true) => "fails, and the subprogram goes on",
+            (false, true) => "jumps",
+            (false, false) => "falls through",
+        };
         let _ = write!(out, "\n  {} {dir}", where_is(prog, step.insn));
     }
     let _ = write!(out, "\n  {} fails", where_is(prog, d.insn));

@@ -1039,6 +1039,20 @@ impl Vm<'_> {
                 other: (entry, Box::new(once)),
             });
         }
+        if h.id == 12 && st.frames.len() > 1 && st.cur().callback_ret.is_none() {
+            // A tail call from a subprogram that succeeds leaves the subprogram at once, and
+            // its caller goes on with the target's r0, any number. The kernel explores that
+            // path first (its log prints "returning from callee" at the call), then the one
+            // on which the tail call fails and the subprogram goes on.
+            let fails = st.clone();
+            let Flow::Next(back) = self.exit(st, pc)? else {
+                return Err(super::internal(pc, "a subprogram exit did not return"));
+            };
+            return Ok(Flow::Fork {
+                cont: back,
+                other: (InsnIdx(pc.0 + 1), Box::new(fails)),
+            });
+        }
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
     }
 }
