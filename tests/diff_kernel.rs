@@ -2,7 +2,8 @@
 //! way the kernel frames a test-run packet: tc and flow dissectors see the Ethernet frame;
 //! socket filters, cgroup skb and LWT programs see it from the network header (and the kernel
 //! hands the frame back with its Ethernet header zeroed); XDP returns its metadata in front of
-//! the packet. Every compared run must agree on `r0` and the output bytes.
+//! the packet; two tail-call chains, their program arrays filled with the object's other programs
+//! in the kernel as in ours. Every compared run must agree on `r0` and the output bytes.
 
 #[path = "kernel_support/mod.rs"]
 mod kernel_support;
@@ -20,6 +21,12 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("corpus/c/cgroup/cgroup_skb_acct.bpf.o", "cg_ingress_acct"),
     ("corpus/c/net/lwt_xmit_mark.bpf.o", "lwt_in_ttl"),
     ("corpus/c/xdp/xdp_metadata.bpf.o", "xdp_meta_from_frame"),
+    // Tail calls: the program array is filled with the object's other programs in both.
+    ("corpus/c/tailcall/tailcall_chain.bpf.o", "tc_dispatch"),
+    (
+        "corpus/c/tailcall/tailcall_subprog_chain.bpf.o",
+        "xdp_chain_entry",
+    ),
 ];
 
 const RUNS: u64 = 60;
@@ -62,6 +69,12 @@ fn generated_packets_run_as_in_the_kernel() {
             if agreed < RUNS / 2 {
                 failures.push(format!(
                     "{object} {name}: only {agreed} of {RUNS} packets agreed"
+                ));
+            }
+            let tails = k["agreed_with_tail_calls"].as_u64().unwrap_or(0);
+            if object.contains("/tailcall/") && tails < RUNS / 4 {
+                failures.push(format!(
+                    "{object} {name}: only {tails} agreed runs followed a tail call"
                 ));
             }
         }

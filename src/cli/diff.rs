@@ -7,8 +7,10 @@
 //! the Ethernet header), starts from empty maps, and its time, random and CPU helpers are its
 //! own. So the kernel run is compared against a *second* interpreter run on a kernel-like
 //! context (zeroes, `len`, `protocol` and `ifindex`/`ingress_ifindex` = 1) with no generated map
-//! entries, and only the return value (32 bits, as the kernel reports it) and the output packet
-//! are compared (for a flow dissector, whose test run outputs its `bpf_flow_keys`, the keys).
+//! entries but program-array slots, filled alike in the kernel (`test_run_with_slots`) and in
+//! ours with the object's other programs of the type, so that tail calls are compared too.
+//! Only the return value (32 bits, as the kernel reports it) and the output packet are compared
+//! (for a flow dissector, whose test run outputs its `bpf_flow_keys`, the keys).
 //! Packets shorter than an Ethernet header are refused by the kernel and skipped.
 //!
 //! Exit codes: 0 no finding, 1 a finding (mismatch, state escape, fault on an accepted
@@ -26,6 +28,7 @@ use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_runtime::diff::{
     self, run_seed, CtxShape, DiffConfig, DiffReport, Finding, GenInput, Rng,
 };
+use bpfvet_runtime::interp::Prepared;
 use bpfvet_runtime::{helpers, interp, Input};
 
 use super::run::{hex, load_one, Loaded};
@@ -111,6 +114,8 @@ struct KernelDoc {
     skipped: std::collections::BTreeMap<String, u32>,
     /// Why the comparison did not happen at all.
     unavailable: Option<String>,
+    /// Agreed runs on which the program tail-called into another (program arrays filled).
+    agreed_with_tail_calls: u32,
 }
 
 /// How `BPF_PROG_TEST_RUN` frames a packet (`net/bpf/test_run.c`): tc programs, flow
@@ -252,6 +257,7 @@ fn kernel_compare(
     elf: &[u8],
     file: &Path,
     loaded: &Loaded,
+    targets: &[Loaded],
     cfg: &DiffConfig,
     findings: &mut Vec<FindingDoc>,
 ) -> KernelDoc {
@@ -272,9 +278,34 @@ fn kernel_compare(
         doc.unavailable = Some(format!("the live kernel is unavailable: {e}"));
         return doc;
     }
+    // Tail-call targets, bound to the maps as every run's machine makes them.
+    let chain = match diff::machine_for(
+        &loaded.maps,
+        &loaded.insns,
+        &GenInput::default(),
+        cfg.insn_limit,
+    ) {
+        Ok((_, prog)) => super::tail_targets::prepared(targets, prog.maps()),
+        Err(_) => Vec::new(),
+    };
+    let chain: Vec<&Prepared> = chain.iter().collect();
+    let nondeterministic = std::iter::once(loaded)
+        .chain(targets)
+        .find_map(|p| nondeterministic_helper(&p.insns));
     for run in 0..cfg.runs {
         let rs = run_seed(cfg.seed, run);
         let gen = diff::gen_input(&mut Rng::new(rs), loaded.rules, None, &loaded.maps);
+        // The kernel's maps start empty, but for program arrays filled with the targets, in
+        // both (a stream of its own, so that the packets stay those of programs without).
+        let slots = bpfvet_runtime::maps::gen::prog_slots(
+            &mut Rng::new(rs ^ 0x7a11_ca11),
+            &loaded.maps,
+            targets.len() as u32,
+        );
+        let ours_gen = GenInput {
+            map_entries: slots.clone(),
+            ..GenInput::default()
+        };
         let Some(packet) = gen.packet.clone() else {
             continue;
         };
@@ -292,14 +323,10 @@ fn kernel_compare(
         let Some(input) = kernel_like(loaded.rules, &packet, seen) else {
             continue;
         };
-        let ours = match diff::machine_for(
-            &loaded.maps,
-            &loaded.insns,
-            &GenInput::default(),
-            cfg.insn_limit,
-        ) {
+        let followed;
+        let ours = match diff::machine_for(&loaded.maps, &loaded.insns, &ours_gen, cfg.insn_limit) {
             Ok((mut m, prog)) => {
-                let res = interp::run(&mut m, &prog, &input);
+                let res = interp::run_chain(&mut m, &chain, &Prepared::new(&prog), &input);
                 let mut out = res.as_ref().ok().and_then(|r| r.packet.clone());
                 if let Some(keys) = m.mem.written_objects().into_iter().next() {
                     // A flow dissector's output is its keys, which the test run returns as
@@ -314,14 +341,16 @@ fn kernel_compare(
                 } else if !ethernet {
                     out = out.map(|o| [&[0u8; ETH_HLEN][..], &o].concat());
                 }
+                followed = res.as_ref().map_or(0, |r| r.tail_calls.len());
                 res.map(|r| (r.r0, out))
             }
             Err(_) => continue,
         };
-        let theirs = bpfvet_oracle::test_run(
+        let theirs = bpfvet_oracle::test_run_with_slots(
             elf,
             &file.display().to_string(),
             &loaded.name,
+            &super::tail_targets::kernel_slots(&slots, &loaded.maps, targets),
             &bpfvet_oracle::TestRunInput {
                 data: packet.clone(),
                 ctx: None,
@@ -361,8 +390,11 @@ fn kernel_compare(
             )),
             Ok(_) => None,
         };
-        match (detail, nondeterministic_helper(&loaded.insns)) {
-            (None, _) => doc.agreed += 1,
+        match (detail, nondeterministic) {
+            (None, _) => {
+                doc.agreed += 1;
+                doc.agreed_with_tail_calls += u32::from(followed > 0);
+            }
             (Some(_), Some(name)) => {
                 *doc.skipped
                     .entry(format!("the result depends on bpf_{name}"))
@@ -468,6 +500,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                         &elf,
                         &args.file,
                         &loaded,
+                        &targets,
                         &cfg,
                         &mut doc.findings,
                     ));
@@ -560,6 +593,13 @@ fn render_human(d: &ProgDoc, out: &mut String) {
                     "  kernel: {} packets, {} agreed (r0 and output packet), {} refused by the kernel, {} skipped {:?}",
                     k.runs, k.agreed, k.refused, k.skipped.values().sum::<u32>(), k.skipped
                 );
+                if k.agreed_with_tail_calls > 0 {
+                    let _ = writeln!(
+                        out,
+                        "  kernel: {} of the agreed runs tail-called into the object's other programs",
+                        k.agreed_with_tail_calls
+                    );
+                }
             }
         }
     }

@@ -156,3 +156,41 @@ pub(super) fn same_type_programs(src: &Source<'_>, entry: &Loaded) -> anyhow::Re
     }
     Ok(res)
 }
+
+/// The kernel's view of generated program-array slots `(map index, key, value)`: value `i`
+/// names `targets[i]` (for `BPF_PROG_TEST_RUN` with the slots filled).
+pub(super) fn kernel_slots(
+    slots: &[(u32, Vec<u8>, Vec<u8>)],
+    maps: &[MapDef],
+    targets: &[Loaded],
+) -> Vec<bpfvet_oracle::ProgSlot> {
+    let word = |b: &[u8]| {
+        b.get(..4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+    };
+    slots
+        .iter()
+        .filter_map(|(i, k, v)| {
+            Some(bpfvet_oracle::ProgSlot {
+                map: maps.get(*i as usize)?.name.clone(),
+                key: word(k)?,
+                program: targets.get(word(v)? as usize)?.name.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `targets` pre-decoded for the interpreter, bound to `maps` (the entry's machine maps).
+pub(super) fn prepared(
+    targets: &[Loaded],
+    maps: &[bpfvet_runtime::maps::MapId],
+) -> Vec<bpfvet_runtime::interp::Prepared> {
+    targets
+        .iter()
+        .map(|t| {
+            let prog = Program::with_maps(t.insns.clone(), maps.to_vec())
+                .with_kfuncs(bpfvet_runtime::kfuncs::names(t.verify_input().relocs));
+            bpfvet_runtime::interp::Prepared::new(&prog)
+        })
+        .collect()
+}

@@ -138,13 +138,21 @@ fn sock_of_ptr(m: &Machine, p: u64) -> u64 {
 
 /// `map_lookup_elem` on a map of maps (the inner map's pointer) or a socket map (a socket);
 /// `None` for other maps, which the generic lookup serves.
+/// Whether lookups in maps of type `t` are served here (their values name kernel objects).
+pub(crate) fn serves_lookup(t: MapType) -> bool {
+    matches!(
+        t,
+        MapType::ArrayOfMaps | MapType::HashOfMaps | MapType::SockMap | MapType::SockHash
+    )
+}
+
 fn lookup(m: &mut Machine, a: [u64; 5]) -> Option<Result<u64, FaultKind>> {
     let (mid, t) = match map_type(m, id::MAP_LOOKUP_ELEM, a[0]) {
         Ok(x) => x,
         Err(e) => return Some(Err(e)),
     };
     let of_maps = matches!(t, MapType::ArrayOfMaps | MapType::HashOfMaps);
-    if !of_maps && !matches!(t, MapType::SockMap | MapType::SockHash) {
+    if !serves_lookup(t) {
         return None;
     }
     Some((|| {
