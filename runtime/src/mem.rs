@@ -475,18 +475,7 @@ impl Memory {
     /// [`Memory::store_hot`] on the warm region, in place.
     #[inline(always)]
     fn store_in_warm(&mut self, addr: u64, size: u32, v: u64) -> bool {
-        let Some(h) = &self.warm else {
-            return false;
-        };
-        if !(h.store_ok && fits(&h.region, addr, u64::from(size))) {
-            return false;
-        }
-        let at = h.base + (addr - h.region.start) as usize;
-        write_le(&h.bytes, at, size, v);
-        if h.stack && addr < self.stack_low {
-            self.stack_low = addr;
-        }
-        true
+        write_cached(&self.warm, &mut self.stack_low, addr, size, v)
     }
 
     #[inline(never)]
@@ -499,18 +488,7 @@ impl Memory {
 
     #[inline(always)]
     fn store_hot(&mut self, addr: u64, size: u32, v: u64) -> bool {
-        let Some(h) = &self.hot else {
-            return false;
-        };
-        if !(h.store_ok && fits(&h.region, addr, u64::from(size))) {
-            return false;
-        }
-        let at = h.base + (addr - h.region.start) as usize;
-        write_le(&h.bytes, at, size, v);
-        if h.stack && addr < self.stack_low {
-            self.stack_low = addr;
-        }
-        true
+        write_cached(&self.hot, &mut self.stack_low, addr, size, v)
     }
 
     #[inline(never)]
@@ -695,6 +673,24 @@ impl Memory {
         let off = r.block_off + (addr - r.start) as usize;
         Some(self.block_bytes(r.block, off, len))
     }
+}
+
+/// A store into a cached region, when it holds `addr..addr + size` and may be written directly
+/// (`stack_low` follows the lowest stack byte written, which the next run re-zeroes from).
+#[inline(always)]
+fn write_cached(h: &Option<Hot>, stack_low: &mut u64, addr: u64, size: u32, v: u64) -> bool {
+    let Some(h) = h else {
+        return false;
+    };
+    if !(h.store_ok && fits(&h.region, addr, u64::from(size))) {
+        return false;
+    }
+    let at = h.base + (addr - h.region.start) as usize;
+    write_le(&h.bytes, at, size, v);
+    if h.stack && addr < *stack_low {
+        *stack_low = addr;
+    }
+    true
 }
 
 /// A load from a cached region, when it holds `addr..addr + size` and may be read directly.

@@ -86,33 +86,19 @@ fn follow_tail_call(
     ctx: u64,
 ) -> u64 {
     env.entered.push(p);
-    let saved = (
-        env.program,
-        env.func_table,
-        env.n_funcs,
-        env.fp,
-        env.helper_id,
-        env.pc,
-        env.stack_floor,
-    );
+    let caller = std::mem::replace(&mut env.program, target as *const super::JitProgram);
+    let table = std::mem::replace(&mut env.func_table, target.func_table.as_ptr());
+    let n_funcs = std::mem::replace(&mut env.n_funcs, target.func_table.len() as u64);
     // The target may call as deep below its frame 0 as any program.
-    env.stack_floor = env.fp - (FRAME_SIZE * (MAX_FRAMES - 1)) as u64;
-    env.program = target as *const super::JitProgram;
-    env.func_table = target.func_table.as_ptr();
-    env.n_funcs = target.func_table.len() as u64;
+    let floor = env.fp - (FRAME_SIZE * (MAX_FRAMES - 1)) as u64;
+    let floor = std::mem::replace(&mut env.stack_floor, floor);
+    let at = (env.fp, env.helper_id, env.pc);
     mem::set_machine(env, m);
     let r = target
         .code
         .call(env, &[ctx, 0, 0, 0, 0], target.func_table[0], env.fp);
-    (
-        env.program,
-        env.func_table,
-        env.n_funcs,
-        env.fp,
-        env.helper_id,
-        env.pc,
-        env.stack_floor,
-    ) = saved;
+    (env.program, env.func_table, env.n_funcs, env.stack_floor) = (caller, table, n_funcs, floor);
+    (env.fp, env.helper_id, env.pc) = at;
     match env.status {
         0 => {
             env.status = STATUS_TAIL_DONE;
