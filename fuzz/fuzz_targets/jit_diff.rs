@@ -2,6 +2,9 @@
 //! array map), and runs them through `bpfvet_runtime::diff`: the interpreter against the
 //! checked JIT, and every interpreter state against the analyzer's abstract state. The
 //! property: no engine mismatch, no state escape, no interpreter fault on an accepted program.
+//! Every generated program, accepted or not, also runs on the interpreter untraced (pure
+//! instructions through `interp/pure`'s loop) and traced (all through the main loop), which
+//! must agree to the instruction count.
 //!
 //! The generator turns every 4 input bytes into one instruction from a menu that the analyzer
 //! accepts often (ALU on initialised registers, forward conditional jumps, aligned stack
@@ -17,7 +20,39 @@ use bpfvet_analyzer::program::{MapDef, MapType};
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_runtime::diff::{diff_program, DiffConfig};
+use bpfvet_runtime::interp::{self, Prepared, Tracer};
+use bpfvet_runtime::{load, Machine};
 use libfuzzer_sys::fuzz_target;
+
+/// A tracer that does something, so that the interpreter takes its traced path.
+struct Steps(u64);
+
+impl Tracer for Steps {
+    fn step(&mut self, _: &Machine, _: bpfvet_analyzer::isa::InsnIdx, _: &[u64; 11], _: usize) {
+        self.0 += 1;
+    }
+}
+
+/// The untraced and the traced interpreter agree on `insns`: the same outcome, host addresses
+/// aside (`diff::outcome`), and the same instruction count.
+fn untraced_agrees(insns: &[Insn], maps: &[MapDef], packet: &[u8]) {
+    let run = |traced: bool| {
+        let mut m = Machine::new();
+        m.env.insn_limit = 1 << 16;
+        let prog = load::load_program(&mut m, maps, insns).ok()?;
+        let p = Prepared::new(&prog);
+        let input = bpfvet_runtime::Input::xdp(packet);
+        let res = if traced {
+            interp::run_traced(&mut m, &p, &input, &mut Steps(0))
+        } else {
+            interp::run_prepared(&mut m, &p, &input)
+        };
+        let n = res.as_ref().ok().map(|r| r.n_insns);
+        Some((bpfvet_runtime::diff::outcome(&mut m, &res), n))
+    };
+    let (plain, traced) = (run(false), run(true));
+    assert_eq!(plain, traced, "untraced vs traced interpreter\n{insns:?}");
+}
 
 const ALU: [AluOp; 13] = [
     AluOp::Add,
@@ -252,6 +287,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let insns = generate(data);
     let maps = [MapDef::plain("m", MapType::ARRAY, 4, 8, 4)];
+    untraced_agrees(&insns, &maps, &data[..data.len().min(64)]);
     let rules = ProgTypeRules::by_name("xdp").expect("xdp rules");
     let input = Input::bare(&insns, &maps, rules, true);
     let seed = data
