@@ -114,7 +114,6 @@ pub fn run_chain_traced<T: Tracer>(
         depth: 0,
         base_depth: 0,
         tail: None,
-        tail_done: false,
         entered: Vec::new(),
         stack_top: setup.stack_top,
     };
@@ -152,8 +151,6 @@ struct Interp<'p, T: Tracer> {
     base_depth: usize,
     /// A tail call not followed (its target is not in `programs`): the run ends.
     tail: Option<u32>,
-    /// A followed tail call just returned: the frame that made it returns its `r0`.
-    tail_done: bool,
     /// Programs entered by tail calls, in order.
     entered: Vec<u32>,
     stack_top: u64,
@@ -224,6 +221,19 @@ impl<'p, T: Tracer> Interp<'p, T> {
                         self.depth -= 1;
                         pc = f.ret;
                     }
+                }
+            };
+        }
+        // Goes on after a helper call as `helper` says.
+        macro_rules! after_helper {
+            ($after:expr) => {
+                match $after {
+                    AfterHelper::Next(v) => r[0] = v,
+                    AfterHelper::ExitFrame(v) => {
+                        r[0] = v;
+                        exit_frame!();
+                    }
+                    AfterHelper::EndRun(v) => ret!(v),
                 }
             };
         }
@@ -411,15 +421,9 @@ impl<'p, T: Tracer> Interp<'p, T> {
                 }
                 K::CallHelper => {
                     self.n_insns = n;
-                    r[0] = self.helper(m, pc - 1, imm as i32, &r)?;
+                    let after = self.helper(m, pc - 1, imm as i32, &r)?;
                     n = self.n_insns;
-                    if self.tail.is_some() {
-                        ret!(r[0]);
-                    }
-                    if self.tail_done {
-                        self.tail_done = false;
-                        exit_frame!();
-                    }
+                    after_helper!(after);
                 }
                 K::CallLocal => {
                     self.local_call(&mut frames, &mut r, pc, pc - 1)?;
@@ -433,15 +437,9 @@ impl<'p, T: Tracer> Interp<'p, T> {
                     } else if let Ok(id) = i32::try_from(t) {
                         // uBPF's convention: a plain number is a helper id.
                         self.n_insns = n;
-                        r[0] = self.helper(m, pc - 1, id, &r)?;
+                        let after = self.helper(m, pc - 1, id, &r)?;
                         n = self.n_insns;
-                        if self.tail.is_some() {
-                            ret!(r[0]);
-                        }
-                        if self.tail_done {
-                            self.tail_done = false;
-                            exit_frame!();
-                        }
+                        after_helper!(after);
                     } else {
                         return Err(fault(pc - 1, FaultKind::BadCallTarget { target: t }));
                     }
@@ -507,21 +505,41 @@ impl<'p, T: Tracer> Interp<'p, T> {
         Ok(())
     }
 
-    fn helper(&mut self, m: &mut Machine, at: usize, id: i32, r: &[u64; 16]) -> Result<u64, Fault> {
+    fn helper(
+        &mut self,
+        m: &mut Machine,
+        at: usize,
+        id: i32,
+        r: &[u64; 16],
+    ) -> Result<AfterHelper, Fault> {
         let args = [r[1], r[2], r[3], r[4], r[5]];
         if let Some(k) = kfuncs::from_helper_id(id) {
-            return kfuncs::call(m, k, args).map_err(|e| fault(at, e));
+            return kfuncs::call(m, k, args)
+                .map(AfterHelper::Next)
+                .map_err(|e| fault(at, e));
         }
-        match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
-            HelperRet::Value(v) => Ok(v),
+        let v = match helpers::call(m, id, args, self).map_err(|e| fault(at, e))? {
+            HelperRet::Value(v) => v,
             HelperRet::TailCall(p) => match self.programs.get(p as usize) {
-                Some(&target) => self.follow_tail_call(m, p, target, args[0], r[10]),
+                Some(&target) => {
+                    let v = self.follow_tail_call(m, p, target, args[0], r[10])?;
+                    if self.tail.is_none() {
+                        return Ok(AfterHelper::ExitFrame(v));
+                    }
+                    v
+                }
                 None => {
                     self.tail = Some(p);
-                    Ok(0)
+                    0
                 }
             },
-        }
+        };
+        // An unfollowed tail call, here or in a callback or target the helper ran, ends the run.
+        Ok(if self.tail.is_some() {
+            AfterHelper::EndRun(v)
+        } else {
+            AfterHelper::Next(v)
+        })
     }
 
     /// Runs `target` in place of the frame at `fp` and returns its `r0` (the caller then
@@ -545,10 +563,18 @@ impl<'p, T: Tracer> Interp<'p, T> {
         self.prog = caller;
         self.base_depth = base;
         self.tracer.tail_return();
-        // A run that ended in an unfollowed tail call inside the target ends here too.
-        self.tail_done = self.tail.is_none();
         r
     }
+}
+
+/// How the interpreter goes on after a helper call.
+enum AfterHelper {
+    /// With `r0` = this, at the next instruction.
+    Next(u64),
+    /// A followed tail call returned this: the frame that made it returns it.
+    ExitFrame(u64),
+    /// An unfollowed tail call: the run ends with this `r0`.
+    EndRun(u64),
 }
 
 fn trap_kind(o: Op) -> FaultKind {

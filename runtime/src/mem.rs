@@ -399,33 +399,16 @@ impl Memory {
 
     /// Loads `size` (1, 2, 4 or 8) bytes, little-endian, zero-extended.
     ///
-    /// Only the hot region's check is inlined into the interpreter's loop (a bigger inline
-    /// body made the compiler call this out of line: 7-10 % of a map-lookup loop's time).
+    /// Only the two cached regions' checks are inlined into the interpreter's loop (with more,
+    /// the compiler called this out of line: 7-10 % of a map-lookup loop's time). The warm
+    /// region is read in place, so a loop alternating between two regions (the stack and a
+    /// map value, a packet and the stack) never leaves the inline path.
     #[inline(always)]
     pub fn load(&mut self, addr: u64, size: u32) -> Res<u64> {
-        // The warm region is read in place too: a loop alternating between two regions then
-        // never leaves the inline path (swapping them cost a call per switch).
         match read_cached(&self.hot, addr, size).or_else(|| read_cached(&self.warm, addr, size)) {
             Some(v) => Ok(v),
-            None => self.load_warm(addr, size),
+            None => self.load_slow(addr, size),
         }
-    }
-
-    #[inline(never)]
-    fn load_warm(&mut self, addr: u64, size: u32) -> Res<u64> {
-        // Programs alternate between two regions (stack and packet, stack and map value): the
-        // second one is promoted here, without the region search of the slow path.
-        if self.promote_warm(addr, u64::from(size)) {
-            if let Some(v) = self.load_hot(addr, size) {
-                return Ok(v);
-            }
-        }
-        self.load_slow(addr, size)
-    }
-
-    #[inline(always)]
-    fn load_hot(&self, addr: u64, size: u32) -> Option<u64> {
-        read_cached(&self.hot, addr, size)
     }
 
     /// Swaps the warm region in as the hot one if it holds `addr..addr + size`.
@@ -466,29 +449,12 @@ impl Memory {
     /// Stores the low `size` bytes of `v` (inlined as [`Memory::load`] is).
     #[inline(always)]
     pub fn store(&mut self, addr: u64, size: u32, v: u64) -> Res<()> {
-        if self.store_hot(addr, size, v) || self.store_in_warm(addr, size, v) {
-            return Ok(());
-        }
-        self.store_warm(addr, size, v)
-    }
-
-    /// [`Memory::store_hot`] on the warm region, in place.
-    #[inline(always)]
-    fn store_in_warm(&mut self, addr: u64, size: u32, v: u64) -> bool {
-        write_cached(&self.warm, &mut self.stack_low, addr, size, v)
-    }
-
-    #[inline(never)]
-    fn store_warm(&mut self, addr: u64, size: u32, v: u64) -> Res<()> {
-        if self.promote_warm(addr, u64::from(size)) && self.store_hot(addr, size, v) {
+        if write_cached(&self.hot, &mut self.stack_low, addr, size, v)
+            || write_cached(&self.warm, &mut self.stack_low, addr, size, v)
+        {
             return Ok(());
         }
         self.store_slow(addr, size, v)
-    }
-
-    #[inline(always)]
-    fn store_hot(&mut self, addr: u64, size: u32, v: u64) -> bool {
-        write_cached(&self.hot, &mut self.stack_low, addr, size, v)
     }
 
     #[inline(never)]

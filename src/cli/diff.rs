@@ -234,10 +234,8 @@ fn write_reproducer(
         };
         if super::tail_targets::is_prog_array(m) {
             // A slot names a program (`bpfvet run` takes its name).
-            let t = v
-                .get(..4)
-                .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            if let Some(name) = slot_names.get(t as usize) {
+            let target = super::tail_targets::slot_word(v);
+            if let Some(name) = target.and_then(|t| slot_names.get(t as usize)) {
                 let _ = write!(cmd, " --map {} 0x{}={name}", m.name, hex(k));
             }
         } else {

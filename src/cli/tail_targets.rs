@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use bpfvet_analyzer::program::{MapDef, MapType};
 use bpfvet_analyzer::verifier::env::Options;
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
+use bpfvet_runtime::maps::MapId;
 use bpfvet_runtime::{jit, Machine, Program};
 
 use super::run::{load_one, Loaded};
@@ -80,7 +81,7 @@ impl TailTargets {
         &self,
         src: &Source<'_>,
         entry: &Loaded,
-        maps: &[bpfvet_runtime::maps::MapId],
+        maps: &[MapId],
         opts: &Options,
         verify: bool,
     ) -> anyhow::Result<Vec<Target>> {
@@ -108,9 +109,7 @@ impl TailTargets {
                 } else {
                     None
                 };
-                let prog = Program::with_maps(t.insns.clone(), maps.to_vec())
-                    .with_probe_loads(verified.as_ref().map_or_else(Vec::new, |v| v.probe_loads().to_vec()))
-                    .with_kfuncs(bpfvet_runtime::kfuncs::names(t.verify_input().relocs));
+                let prog = bind(&t, maps, verified.as_ref());
                 Ok(Target {
                     name: name.clone(),
                     prog,
@@ -164,33 +163,39 @@ pub(super) fn kernel_slots(
     maps: &[MapDef],
     targets: &[Loaded],
 ) -> Vec<bpfvet_oracle::ProgSlot> {
-    let word = |b: &[u8]| {
-        b.get(..4)
-            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-    };
     slots
         .iter()
         .filter_map(|(i, k, v)| {
             Some(bpfvet_oracle::ProgSlot {
                 map: maps.get(*i as usize)?.name.clone(),
-                key: word(k)?,
-                program: targets.get(word(v)? as usize)?.name.clone(),
+                key: slot_word(k)?,
+                program: targets.get(slot_word(v)? as usize)?.name.clone(),
             })
         })
         .collect()
 }
 
+/// A program array's key or value: a u32 in memory order.
+pub(super) fn slot_word(b: &[u8]) -> Option<u32> {
+    b.get(..4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+}
+
+/// Target `t` as a runtime program bound to `maps` (the entry's machine maps: an object's
+/// programs share its maps), with the probe loads its verdict found, if it was verified.
+fn bind(t: &Loaded, maps: &[MapId], verified: Option<&VerifiedProgram>) -> Program {
+    Program::with_maps(t.insns.clone(), maps.to_vec())
+        .with_probe_loads(verified.map_or_else(Vec::new, |v| v.probe_loads().to_vec()))
+        .with_kfuncs(bpfvet_runtime::kfuncs::names(t.verify_input().relocs))
+}
+
 /// `targets` pre-decoded for the interpreter, bound to `maps` (the entry's machine maps).
 pub(super) fn prepared(
     targets: &[Loaded],
-    maps: &[bpfvet_runtime::maps::MapId],
+    maps: &[MapId],
 ) -> Vec<bpfvet_runtime::interp::Prepared> {
     targets
         .iter()
-        .map(|t| {
-            let prog = Program::with_maps(t.insns.clone(), maps.to_vec())
-                .with_kfuncs(bpfvet_runtime::kfuncs::names(t.verify_input().relocs));
-            bpfvet_runtime::interp::Prepared::new(&prog)
-        })
+        .map(|t| bpfvet_runtime::interp::Prepared::new(&bind(t, maps, None)))
         .collect()
 }

@@ -136,8 +136,6 @@ fn sock_of_ptr(m: &Machine, p: u64) -> u64 {
     m.env.system.sockets.get(&p).copied().unwrap_or(p)
 }
 
-/// `map_lookup_elem` on a map of maps (the inner map's pointer) or a socket map (a socket);
-/// `None` for other maps, which the generic lookup serves.
 /// Whether lookups in maps of type `t` are served here (their values name kernel objects).
 pub(crate) fn serves_lookup(t: MapType) -> bool {
     matches!(
@@ -146,6 +144,8 @@ pub(crate) fn serves_lookup(t: MapType) -> bool {
     )
 }
 
+/// `map_lookup_elem` on a map of maps (the inner map's pointer) or a socket map (a socket);
+/// `None` for other maps, which the generic lookup serves.
 fn lookup(m: &mut Machine, a: [u64; 5]) -> Option<Result<u64, FaultKind>> {
     let (mid, t) = match map_type(m, id::MAP_LOOKUP_ELEM, a[0]) {
         Ok(x) => x,
