@@ -505,6 +505,8 @@ impl<'p, T: Tracer> Interp<'p, T> {
         Ok(())
     }
 
+    // Out of line: inlined, it would crowd the run loop's registers.
+    #[inline(never)]
     fn helper(
         &mut self,
         m: &mut Machine,
