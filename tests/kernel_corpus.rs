@@ -1,52 +1,30 @@
 //! The live kernel against the corpus: every program listed in `corpus/manifest.json` is loaded
-//! into the running kernel and its verdict and reason line must equal the stated expectation,
-//! so no expectation in the corpus is ever a guess.
-//! A second test renders `bpfvet kernel --format summary` over every corpus object and compares
-//! it with `snapshots/kernel/corpus.txt`, so a kernel (or libbpf) change shows up as a diff.
+//! into the running kernel, and `bpfvet kernel --format summary` over every corpus object is
+//! kept as the running build's column (`snapshots/kernel/<release>/corpus.txt`, see
+//! `kernel_support/columns.rs`), so no expectation in the corpus is ever a guess and a kernel
+//! (or libbpf) change shows up as a diff.
+//!
+//! A manifest entry's `expectation` is the conservative verdict over every recorded build (a
+//! program some build rejects is expected to be rejected); its `kernels` map holds each
+//! recorded build's own verdict. On a recorded build the live verdict must equal that build's;
+//! on a new build a different answer fails only where every recorded build agreed and bpfvet
+//! disagrees with the live kernel (bpfvet would mislead a user of this build), and is printed
+//! otherwise.
 //!
 //! Where `bpf()` is unavailable both tests fail, saying why, unless `BPFVET_NO_KERNEL=1`; then
 //! they print a loud notice (past the test harness's output capture) and pass.
-//! `BPFVET_BLESS=1` rewrites the snapshot instead of comparing.
+//! `BPFVET_BLESS=1` rewrites the running build's column instead of comparing.
 //! `BPFVET_CORPUS_MANIFEST=PATH` reads another manifest (for work on the corpus itself).
 
-use std::io::Write as _;
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use bpfvet_oracle::{LogLevel, Outcome, VerifyOptions};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Writes straight to the process's stderr, which the harness does not capture.
-fn loud(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-/// `true` when the live verifier is usable; otherwise fails the test, or (with
-/// `BPFVET_NO_KERNEL=1`) says loudly that it is skipped.
-fn kernel_or_skip(test: &str) -> bool {
-    match bpfvet_oracle::kernel_available() {
-        Ok(info) => {
-            loud(&format!("{test}: live verifier of kernel {}", info.release));
-            true
-        }
-        Err(why) if std::env::var("BPFVET_NO_KERNEL").as_deref() == Ok("1") => {
-            loud(&format!(
-                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
-                 !!! {test}: NOT RUN: the live kernel verifier is unavailable:\n\
-                 !!!   {why}\n\
-                 !!! BPFVET_NO_KERNEL=1 is set, so this counts as passed. Nothing was checked.\n\
-                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-            ));
-            false
-        }
-        Err(why) => panic!(
-            "{test}: the live kernel verifier is unavailable: {why}\n\
-             (set BPFVET_NO_KERNEL=1 to skip this test on a machine without bpf())"
-        ),
-    }
-}
+use kernel_support::columns::{self, loud, running_release};
+use kernel_support::{bpfvet_accepts, kernel_or_skip, root};
 
 #[derive(serde::Deserialize)]
 struct Manifest {
@@ -64,6 +42,9 @@ struct Entry {
     /// the only acceptable answer is libbpf's refusal, which says so.
     #[serde(default)]
     legacy_maps: bool,
+    /// Each recorded build's verdict (`accept`, `reject`, `refused`), by release.
+    #[serde(default)]
+    kernels: BTreeMap<String, String>,
 }
 
 /// Compares one verdict with its manifest entry; `Err` describes the disagreement.
@@ -98,12 +79,57 @@ fn check(e: &Entry, got: &Outcome, log: &str) -> Result<(), String> {
     }
 }
 
+/// Judges one live answer on build `release`; `Err` fails the test, `Ok(Some)` is a difference
+/// from the recorded builds that bpfvet's verdict already covers.
+fn judge(
+    e: &Entry,
+    release: &str,
+    got: &Outcome,
+    log: &str,
+    bytes: &[u8],
+) -> Result<Option<String>, String> {
+    let word = got.expectation_word();
+    match e.kernels.get(release) {
+        // A recorded build answers as it did, and where it agrees with the expectation, with
+        // the expected reason.
+        Some(want) if *want == e.expectation || e.legacy_maps => check(e, got, log).map(|()| None),
+        Some(want) if want == word => Ok(None),
+        Some(want) => Err(format!(
+            "build {release} was recorded as {want}, kernel now: {}",
+            got.summary()
+        )),
+        None => {
+            let Err(why) = check(e, got, log) else {
+                return Ok(None);
+            };
+            let unanimous =
+                !e.kernels.is_empty() && e.kernels.values().all(|v| *v == e.expectation);
+            let ours = if bpfvet_accepts(bytes, &e.program) {
+                "accept"
+            } else {
+                "reject"
+            };
+            if unanimous && ours != word {
+                Err(format!(
+                    "{why}; every recorded build ({}) says {}, and bpfvet says {ours}: bpfvet \
+                     disagrees with this build",
+                    e.kernels.keys().cloned().collect::<Vec<_>>().join(", "),
+                    e.expectation
+                ))
+            } else {
+                Ok(Some(format!("{why} (bpfvet: {ours})")))
+            }
+        }
+    }
+}
+
 #[test]
 fn kernel_verdicts_match_corpus_manifest() {
     if !kernel_or_skip("kernel_verdicts_match_corpus_manifest") {
         return;
     }
     let root = root();
+    let release = running_release();
     let path = std::env::var_os("BPFVET_CORPUS_MANIFEST")
         .map_or_else(|| root.join("corpus/manifest.json"), PathBuf::from);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
@@ -124,7 +150,7 @@ fn kernel_verdicts_match_corpus_manifest() {
         .and_then(Path::parent)
         .map_or_else(|| root.clone(), Path::to_path_buf);
     let opts = VerifyOptions::new(LogLevel::Brief, true);
-    let mut bad = Vec::new();
+    let (mut bad, mut differs) = (Vec::new(), Vec::new());
     let mut counts = [0usize; 3];
     for e in &manifest.programs {
         let elf =
@@ -143,18 +169,34 @@ fn kernel_verdicts_match_corpus_manifest() {
                 Outcome::Rejected { .. } => 1,
                 _ => 2,
             }] += 1;
-            if let Err(why) = check(e, &v.outcome, v.log.as_deref().unwrap_or("")) {
-                bad.push(format!("{} {}: {why}", e.object, e.program));
+            match judge(
+                e,
+                &release,
+                &v.outcome,
+                v.log.as_deref().unwrap_or(""),
+                &elf,
+            ) {
+                Ok(None) => {}
+                Ok(Some(why)) => differs.push(format!("{} {}: {why}", e.object, e.program)),
+                Err(why) => bad.push(format!("{} {}: {why}", e.object, e.program)),
             }
         }
     }
     loud(&format!(
-        "kernel_verdicts_match_corpus_manifest: {} programs: {} accepted, {} rejected, {} refused; {} disagreements",
+        "kernel_verdicts_match_corpus_manifest: kernel {release}: {} programs: {} accepted, {} rejected, {} refused; {} disagreements{}",
         manifest.programs.len(),
         counts[0],
         counts[1],
         counts[2],
-        bad.len()
+        bad.len(),
+        if differs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n  this build answers differently from the recorded builds on (bpfvet's verdict covers it):\n  {}",
+                differs.join("\n  ")
+            )
+        }
     ));
     assert!(
         bad.is_empty(),
@@ -205,34 +247,109 @@ fn kernel_corpus_snapshot() {
         out.status
     );
     let got = format!(
-        "# `bpfvet kernel --format summary` over corpus/c/**/*.bpf.o, regenerated by tests/kernel_corpus.rs.\n\
-         # Deterministic on one kernel: verdict, reason line, processed insns and states; no timings.\n\
-         # Bless with BPFVET_BLESS=1 cargo test --test kernel_corpus.\n{}",
+        "# `bpfvet kernel --format summary` over corpus/c/**/*.bpf.o on this kernel build, kept by tests/kernel_corpus.rs.\n\
+         # Deterministic on one build: verdict, reason line, processed insns and states; no timings.\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let snap = root.join("snapshots/kernel/corpus.txt");
-    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::create_dir_all(snap.parent().expect("parent")).expect("mkdir snapshots/kernel");
-        std::fs::write(&snap, &got).expect("write snapshot");
-        loud(&format!(
-            "kernel_corpus_snapshot: blessed {}",
-            snap.display()
-        ));
-        return;
-    }
-    let want = std::fs::read_to_string(&snap).unwrap_or_default();
-    if want != got {
-        let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-        let mut diff = String::new();
-        for l in w.iter().filter(|l| !g.contains(l)) {
-            diff.push_str(&format!("- {l}\n"));
+    columns::check("corpus", &got);
+}
+
+/// The judgement on a build with no column, without a kernel: the cases the test's pass or
+/// fail rests on.
+#[test]
+fn a_new_build_fails_only_where_recorded_builds_agree_and_bpfvet_does_not() {
+    let bytes = std::fs::read(root().join("corpus/c/asm/spill_fill.bpf.o")).expect("object");
+    let entry = |expectation: &str, kernels: &[(&str, &str)]| Entry {
+        object: "corpus/c/asm/spill_fill.bpf.o".into(),
+        program: "asm_spill_const".into(),
+        expectation: expectation.into(),
+        kernel_message: (expectation == "reject").then(|| "Too large".into()),
+        legacy_maps: false,
+        kernels: kernels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    };
+    let rejected = Outcome::Rejected {
+        errno: bpfvet_oracle::Errno(13),
+        kind: bpfvet_oracle::RejectKind::Verifier,
+        reason: "combined stack size of 2 calls is 640. Too large".into(),
+    };
+    // bpfvet accepts asm_spill_const: a new build that rejects it, where every recorded build
+    // accepted, is a program on which bpfvet misleads users of this build.
+    let unanimous = entry("accept", &[("a", "accept"), ("b", "accept")]);
+    assert!(judge(&unanimous, "new", &rejected, "", &bytes).is_err());
+    // Recorded builds that disagree among themselves: printed, not failed.
+    let split = entry("reject", &[("a", "accept"), ("b", "reject")]);
+    assert!(matches!(
+        judge(&split, "new", &Outcome::Accepted, "", &bytes),
+        Ok(Some(_))
+    ));
+    // A recorded build must answer as recorded, even where another build accepts.
+    assert!(judge(&split, "b", &Outcome::Accepted, "", &bytes).is_err());
+    assert!(matches!(
+        judge(&split, "a", &Outcome::Accepted, "", &bytes),
+        Ok(None)
+    ));
+    assert!(matches!(
+        judge(&unanimous, "a", &Outcome::Accepted, "", &bytes),
+        Ok(None)
+    ));
+}
+
+/// The manifest's `kernels` columns are the recorded builds' `corpus.txt` columns, and every
+/// expectation is the conservative verdict over them: a program some recorded build rejects is
+/// expected to be rejected. Needs no kernel.
+#[test]
+fn manifest_columns_are_the_recorded_builds() {
+    let text = std::fs::read_to_string(root().join("corpus/manifest.json")).expect("manifest");
+    let manifest: Manifest = serde_json::from_str(&text).expect("corpus/manifest.json parses");
+    let recorded = columns::recorded("corpus");
+    assert!(
+        !recorded.is_empty(),
+        "no recorded build under snapshots/kernel/"
+    );
+    let mut bad = Vec::new();
+    for (build, column) in &recorded {
+        let verdicts: BTreeMap<(&str, &str), &str> = column
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (id, rest) = l.split_once(" (")?;
+                let (object, program) = id.split_once(' ')?;
+                let word = match rest.split_once("): ")?.1.split([' ', '(']).next()? {
+                    "accepted" => "accept",
+                    "rejected" => "reject",
+                    _ => "refused",
+                };
+                Some(((object, program), word))
+            })
+            .collect();
+        for e in &manifest.programs {
+            let want = verdicts
+                .get(&(e.object.as_str(), e.program.as_str()))
+                .copied();
+            if e.kernels.get(build).map(String::as_str) != want {
+                bad.push(format!(
+                    "{} {}: manifest says {build} {:?}, its column {want:?}",
+                    e.object,
+                    e.program,
+                    e.kernels.get(build)
+                ));
+            }
         }
-        for l in g.iter().filter(|l| !w.contains(l)) {
-            diff.push_str(&format!("+ {l}\n"));
-        }
-        panic!(
-            "{} differs from the running kernel's verdicts (BPFVET_BLESS=1 to accept):\n{diff}",
-            snap.display()
-        );
     }
+    for e in &manifest.programs {
+        if e.expectation == "accept" && e.kernels.values().any(|v| v == "reject") {
+            bad.push(format!(
+                "{} {}: expected accept, but a recorded build rejects it",
+                e.object, e.program
+            ));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "corpus/manifest.json and snapshots/kernel/*/corpus.txt disagree (run python3 corpus/tools/manifest.py):\n  {}",
+        bad.join("\n  ")
+    );
 }

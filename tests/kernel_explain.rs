@@ -5,9 +5,12 @@
 //! compared with a line diff. The number of identical lines per program is the table
 //! `snapshots/agreement/explain_kernel.txt`.
 //!
-//! The test fails when the table changes (bless a reviewed change with `BPFVET_BLESS=1`) or the
-//! overall agreement drops below the floor, and fails unless the kernel is available, except
-//! with `BPFVET_NO_KERNEL=1`, which it reports loudly.
+//! `kernel_explain_logs_column` keeps the live kernel's reduced logs as the running build's
+//! column (`snapshots/kernel/<release>/explain_logs.txt`, see `kernel_support/columns.rs`); it
+//! fails unless the kernel is available, except with `BPFVET_NO_KERNEL=1`, which it reports
+//! loudly. `explain_kernel_syntax_matches_real_logs` compares bpfvet with every recorded
+//! build's logs, without a kernel, and fails when the table changes (bless a reviewed change
+//! with `BPFVET_BLESS=1`) or a build's agreement drops below the floor.
 //!
 //! Known, named sources of difference: the kernel adds states at prune points only after a few
 //! jumps and instructions since the last one, so it explores some suffixes bpfvet prunes;
@@ -25,9 +28,8 @@ use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, Options};
 use bpfvet_analyzer::verifier::verify_observed;
 use bpfvet_oracle::{LogLevel, Outcome, VerifyOptions};
-use kernel_support::{kernel_btf, kernel_or_skip, kernel_verdict, manifest, root};
+use kernel_support::{columns, kernel_btf_once, kernel_or_skip, kernel_verdict, manifest, root};
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 /// Programs larger than this (in slots) are left out: their level-2 logs run to megabytes.
 const MAX_SLOTS: u64 = 300;
@@ -135,89 +137,166 @@ fn identical(kernel: &[String], ours: &[String]) -> usize {
         .sum()
 }
 
+/// The accepted corpus programs small enough to compare: (object, program).
+fn comparable_programs() -> Vec<(String, String)> {
+    manifest()["programs"]
+        .as_array()
+        .expect("programs")
+        .iter()
+        .filter(|p| {
+            p["expectation"] == "accept"
+                && p["legacy_maps"] != true
+                && p["insn_slots"].as_u64().unwrap_or(u64::MAX) <= MAX_SLOTS
+        })
+        .map(|p| {
+            (
+                p["object"].as_str().unwrap_or("").to_owned(),
+                p["program"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The live kernel's level-2 logs of the comparable programs it accepts, reduced, kept as the
+/// running build's column `snapshots/kernel/<release>/explain_logs.txt`: `## OBJECT PROGRAM`
+/// and the reduced lines below it.
 #[test]
-fn explain_kernel_syntax_matches_real_logs() {
-    if !kernel_or_skip("kernel_explain") {
+fn kernel_explain_logs_column() {
+    if !kernel_or_skip("kernel_explain_logs_column") {
         return;
     }
     let root = root();
-    let manifest = manifest();
-    let kernel_btf = kernel_btf();
     let opts = VerifyOptions::new(LogLevel::Verbose, true);
-    let (mut same, mut total, mut programs) = (0usize, 0usize, 0usize);
-    let mut table = String::new();
-    for p in manifest["programs"].as_array().expect("programs") {
-        if p["expectation"] != "accept"
-            || p["legacy_maps"] == true
-            || p["insn_slots"].as_u64().unwrap_or(u64::MAX) > MAX_SLOTS
-        {
-            continue;
-        }
-        let (object, name) = (
-            p["object"].as_str().unwrap_or(""),
-            p["program"].as_str().unwrap_or(""),
-        );
-        let bytes = std::fs::read(root.join(object)).expect("object");
-        let Some(v) = kernel_verdict(&bytes, object, name, &opts) else {
+    let mut column = String::from(
+        "# Level-2 verifier logs of accepted corpus programs on this kernel build, reduced to the \
+         lines `explain --format kernel` prints (tests/kernel_explain.rs).\n",
+    );
+    for (object, name) in comparable_programs() {
+        let bytes = std::fs::read(root.join(&object)).expect("object");
+        let Some(v) = kernel_verdict(&bytes, &object, &name, &opts) else {
             continue;
         };
         let (Outcome::Accepted, Some(log)) = (&v.outcome, v.log.as_deref()) else {
             continue;
         };
-        let obj = elf::load(&bytes).expect("corpus object loads");
-        let prog = obj.program(name).expect("program");
-        let Some(rules) = prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())) else {
-            continue;
-        };
-        let relocated =
-            bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel_btf.as_ref())
-                .and_then(Result::ok);
-        let prog = relocated.as_ref().unwrap_or(prog);
-        let (graph, _) = cfg::build(prog.insns());
-        let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
-        verify_observed(
-            &Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf.as_ref()),
-            &Options::default(),
-            &mut ex,
-        );
-        let (k, o) = (reduce(log), reduce(&ex.finish()));
-        if k.len() > MAX_LINES || o.len() > 2 * MAX_LINES {
-            let _ = writeln!(
-                table,
-                "{object} {name}: log too long to compare ({} kernel lines)",
-                k.len()
-            );
+        let k = reduce(log);
+        if k.len() > MAX_LINES {
+            let _ = writeln!(column, "## {object} {name}: too long ({} lines)", k.len());
             continue;
         }
-        let n = identical(&k, &o);
-        let _ = writeln!(
-            table,
-            "{object} {name}: {n} of {} kernel lines identical ({} bpfvet lines)",
-            k.len(),
-            o.len()
-        );
-        same += n;
-        total += k.len();
-        programs += 1;
+        let _ = writeln!(column, "## {object} {name}");
+        for l in k {
+            let _ = writeln!(column, "{l}");
+        }
     }
-    assert!(programs > 50, "only {programs} programs compared");
-    let percent = same * 100 / total.max(1);
-    let head = format!(
-        "{programs} programs: {same} of {total} comparable kernel log lines identical ({percent}%)\n"
+    columns::check("explain_logs", &column);
+}
+
+/// bpfvet's explanation of `name` in the kernel's syntax, reduced like the kernel's log.
+fn ours(object: &str, name: &str) -> Option<Vec<String>> {
+    let bytes = std::fs::read(root().join(object)).expect("object");
+    let obj = elf::load(&bytes).expect("corpus object loads");
+    let prog = obj.program(name).expect("program");
+    let rules = prog
+        .prog_type()
+        .and_then(|t| ProgTypeRules::by_id(t.raw()))?;
+    let kernel_btf = kernel_btf_once();
+    let relocated =
+        bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel_btf).and_then(Result::ok);
+    let prog = relocated.as_ref().unwrap_or(prog);
+    let (graph, _) = cfg::build(prog.insns());
+    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
+    verify_observed(
+        &Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf),
+        &Options::default(),
+        &mut ex,
     );
-    let text = format!("{head}{table}");
-    let path = root.join("snapshots/agreement/explain_kernel.txt");
+    Some(reduce(&ex.finish()))
+}
+
+/// One recorded build's logs: (object, program, reduced lines, or the length of a log too
+/// long to compare).
+fn parse_logs(column: &str) -> Vec<(String, String, Result<Vec<String>, usize>)> {
+    let mut out: Vec<(String, String, Result<Vec<String>, usize>)> = Vec::new();
+    for l in column.lines().filter(|l| !l.starts_with("# ")) {
+        if let Some(head) = l.strip_prefix("## ") {
+            let (id, long) = match head.split_once(": too long (") {
+                Some((id, n)) => (id, Err(n.trim_end_matches(" lines)").parse().unwrap_or(0))),
+                None => (head, Ok(Vec::new())),
+            };
+            let (object, name) = id.split_once(' ').expect("## OBJECT PROGRAM");
+            out.push((object.to_owned(), name.to_owned(), long));
+        } else if let Some((_, _, Ok(lines))) = out.last_mut() {
+            lines.push(l.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn explain_kernel_syntax_matches_real_logs() {
+    let recorded = columns::recorded("explain_logs");
+    assert!(
+        !recorded.is_empty(),
+        "no recorded build has an explain_logs column under snapshots/kernel/"
+    );
+    let mut text = String::new();
+    for (build, column) in &recorded {
+        let (mut same, mut total, mut programs) = (0usize, 0usize, 0usize);
+        let mut table = String::new();
+        for (object, name, kernel) in parse_logs(column) {
+            let k = match kernel {
+                Ok(k) => k,
+                Err(n) => {
+                    let _ = writeln!(
+                        table,
+                        "{object} {name}: log too long to compare ({n} kernel lines)"
+                    );
+                    continue;
+                }
+            };
+            let Some(o) = ours(&object, &name) else {
+                continue;
+            };
+            if o.len() > 2 * MAX_LINES {
+                let _ = writeln!(
+                    table,
+                    "{object} {name}: explanation too long to compare ({} lines)",
+                    o.len()
+                );
+                continue;
+            }
+            let n = identical(&k, &o);
+            let _ = writeln!(
+                table,
+                "{object} {name}: {n} of {} kernel lines identical ({} bpfvet lines)",
+                k.len(),
+                o.len()
+            );
+            same += n;
+            total += k.len();
+            programs += 1;
+        }
+        assert!(programs > 50, "{build}: only {programs} programs compared");
+        let percent = same * 100 / total.max(1);
+        let head = format!(
+            "kernel {build}: {programs} programs: {same} of {total} comparable kernel log lines identical ({percent}%)\n"
+        );
+        columns::loud(&head);
+        assert!(
+            percent >= FLOOR_PERCENT,
+            "{build}: explain --format kernel agrees on only {percent}% of the kernel's lines (floor {FLOOR_PERCENT}%)"
+        );
+        let _ = writeln!(text, "{head}{table}");
+    }
+    let path = root().join("snapshots/agreement/explain_kernel.txt");
     if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
         std::fs::write(&path, &text).expect("write snapshot");
     }
-    let _ = writeln!(std::io::stderr(), "{head}");
-    assert!(
-        percent >= FLOOR_PERCENT,
-        "explain --format kernel agrees on only {percent}% of the kernel's lines (floor {FLOOR_PERCENT}%)"
-    );
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         old == text,
-        "the agreement table changed; review and bless with BPFVET_BLESS=1:\n--- old\n{old}\n--- new\n{text}"
+        "the agreement table changed; review and bless with BPFVET_BLESS=1:\n{}",
+        columns::line_diff(&old, &text)
     );
 }

@@ -67,6 +67,7 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "bpfvet-oracle",
                 "anyhow",
                 "clap",
+                "regex",
                 "serde",
                 "serde_json",
             ],

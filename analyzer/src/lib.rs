@@ -13,4 +13,5 @@ pub mod prog_type;
 pub mod program;
 pub mod report;
 pub mod rules;
+pub mod test_spec;
 pub mod verifier;

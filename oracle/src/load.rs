@@ -275,6 +275,10 @@ fn load_with(
         let stats = parse_stats(&log);
         let outcome = match res {
             Ok(()) => Outcome::Accepted,
+            // The verifier printed its statistics and no error: it accepted the program, and
+            // what failed came after it (libbpf filling a program array with programs this load
+            // left out, say). That is the verifier's verdict; libbpf's message is kept.
+            Err(_) if stats.is_some() && reason_line(&log).is_empty() => Outcome::Accepted,
             Err(errno) if stats.is_some() => {
                 let reason = reason_line(&log);
                 let reason = if reason.is_empty() {
@@ -297,7 +301,7 @@ fn load_with(
                 }
             }
         };
-        let accepted = outcome == Outcome::Accepted;
+        let accepted = res.is_ok();
         let verdict = KernelVerdict {
             object: name.to_owned(),
             program: prog.name.clone(),

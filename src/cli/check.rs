@@ -41,6 +41,10 @@ pub struct Args {
     /// Apply the rules for programs loaded without CAP_BPF/CAP_PERFMON.
     #[arg(long)]
     unprivileged: bool,
+    /// Assume the kernel gives tracing-type programs a private stack (6.13+ on x86-64, not
+    /// every build), so only each function's own stack counts toward 512 bytes.
+    #[arg(long)]
+    private_stack: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts (default: the running
@@ -98,7 +102,8 @@ struct Checked {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let opts = options(args.kernel.as_deref(), args.unprivileged)?;
+    let mut opts = options(args.kernel.as_deref(), args.unprivileged)?;
+    opts.private_stack = args.private_stack;
     let override_type = override_type(args.prog_type.as_deref())?;
     let color = match args.color {
         Color::Always => true,

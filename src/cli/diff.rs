@@ -121,7 +121,7 @@ struct KernelDoc {
 /// How `BPF_PROG_TEST_RUN` frames a packet (`net/bpf/test_run.c`): tc programs, flow
 /// dissectors and XDP see the whole Ethernet frame; the other skb types see it from the network
 /// header, and get the frame back with its Ethernet header zeroed.
-fn sees_ethernet(rules: &ProgTypeRules) -> bool {
+pub(super) fn sees_ethernet(rules: &ProgTypeRules) -> bool {
     matches!(
         rules.name,
         "sched_cls" | "sched_act" | "flow_dissector" | "xdp"
@@ -129,7 +129,7 @@ fn sees_ethernet(rules: &ProgTypeRules) -> bool {
 }
 
 /// Bytes of the Ethernet header the kernel's test run takes off for the other skb types.
-const ETH_HLEN: usize = 14;
+pub(super) const ETH_HLEN: usize = 14;
 
 /// Helpers whose results differ between the kernel and the runtime by design (a real clock,
 /// real randomness, the CPU the run landed on, a flow hash seeded at boot): a mismatch in a
@@ -155,7 +155,7 @@ fn nondeterministic_helper(insns: &[Insn]) -> Option<&'static str> {
 
 /// A kernel-like context for `seen` (the packet as the program sees it, from `frame`), as
 /// `BPF_PROG_TEST_RUN` builds it without `ctx_in`.
-fn kernel_like(rules: &ProgTypeRules, frame: &[u8], seen: &[u8]) -> Option<Input> {
+pub(super) fn kernel_like(rules: &ProgTypeRules, frame: &[u8], seen: &[u8]) -> Option<Input> {
     match diff::ctx_shape(rules) {
         CtxShape::Xdp => {
             let mut ctx = vec![0u8; 24];

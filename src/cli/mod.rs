@@ -12,6 +12,7 @@ mod info;
 mod kernel;
 mod load;
 mod run;
+mod selftest;
 mod sources;
 mod tail_targets;
 
@@ -41,6 +42,8 @@ enum Command {
     Run(run::Args),
     /// Differential runs: interpreter vs checked JIT (vs the kernel), concrete vs abstract states.
     Diff(diff::Args),
+    /// Run verifier tests written in the kernel selftests' style (expectations in BTF decl tags).
+    Test(selftest::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -53,5 +56,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kernel(args) => kernel::run(args),
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Test(args) => selftest::run(args),
     }
 }

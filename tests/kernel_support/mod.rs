@@ -27,6 +27,12 @@ pub fn kernel_or_skip(test: &str) -> bool {
     panic!("the live kernel verifier is unavailable: {why} (set BPFVET_NO_KERNEL=1 to skip)");
 }
 
+/// [`kernel_btf`], parsed once per test binary.
+pub fn kernel_btf_once() -> Option<&'static bpfvet_analyzer::btf::Btf> {
+    static BTF: std::sync::OnceLock<Option<bpfvet_analyzer::btf::Btf>> = std::sync::OnceLock::new();
+    BTF.get_or_init(kernel_btf).as_ref()
+}
+
 /// `corpus/manifest.json`.
 pub fn manifest() -> serde_json::Value {
     serde_json::from_str(
@@ -54,4 +60,29 @@ pub fn kernel_verdict(
         .ok()?
         .into_iter()
         .next()
+}
+
+pub mod columns;
+
+/// Whether bpfvet, offline with its default profile, accepts program `name` of `bytes` (an
+/// object that does not load is a rejection).
+pub fn bpfvet_accepts(bytes: &[u8], name: &str) -> bool {
+    use bpfvet_analyzer::verifier::env::{core_relocated, Input, Options};
+    let Ok(obj) = bpfvet_analyzer::elf::load(bytes) else {
+        return false;
+    };
+    let Some(prog) = obj.program(name) else {
+        return false;
+    };
+    let Some(rules) = prog
+        .prog_type()
+        .and_then(|t| bpfvet_analyzer::rules::ProgTypeRules::by_id(t.raw()))
+    else {
+        return false;
+    };
+    let btf = kernel_btf_once();
+    let relocated = core_relocated(&obj, prog, btf).and_then(Result::ok);
+    let input = Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules).with_kernel_btf(btf);
+    bpfvet_analyzer::verifier::verify(&input, &Options::default()).verdict
+        == bpfvet_analyzer::verifier::Verdict::Accept
 }

@@ -63,6 +63,13 @@ pub struct Options {
     pub max_processed: u64,
     /// Most pending branches at once (the kernel's `BPF_COMPLEXITY_LIMIT_JMP_SEQ`).
     pub max_pending: usize,
+    /// Assume the kernel gives this program a private stack where it may (Linux 6.13 on
+    /// x86-64, [`crate::rules::PRIVATE_STACK_PROG_TYPES`]): then only each function's own
+    /// stack counts toward 512 bytes, not the sum along a call chain. Off by default because
+    /// builds of one release differ (6.18.44-fc-v1045 gave `raw_tracepoint` programs one,
+    /// 6.18.44-fc-v1252 did not: `corpus/c/subprogs/var_offset_frames`), so the safe verdict
+    /// counts the sum.
+    pub private_stack: bool,
 }
 
 impl Default for Options {
@@ -72,6 +79,7 @@ impl Default for Options {
             kernel: KernelVersion::LATEST,
             max_processed: 1_000_000,
             max_pending: 8192,
+            private_stack: false,
         }
     }
 }
@@ -84,6 +92,19 @@ impl Options {
         } else {
             4096
         }
+    }
+
+    /// Whether functions of a program of type `prog_type` (kernel id) whose stack is at least
+    /// [`crate::rules::PRIV_STACK_MIN`] bytes run on a private stack, given that the program
+    /// makes no tail call (the kernel then keeps every function on the shared stack).
+    pub fn private_stack_for(&self, prog_type: u32) -> bool {
+        self.private_stack && self.may_have_private_stack(prog_type)
+    }
+
+    /// Whether some build of this profile's kernel may give `prog_type` a private stack.
+    pub fn may_have_private_stack(&self, prog_type: u32) -> bool {
+        self.kernel >= KernelVersion::new(6, 13)
+            && crate::rules::PRIVATE_STACK_PROG_TYPES.contains(&prog_type)
     }
 
     /// Whether back-edges are allowed (bounded loops, Linux 5.3, privileged only).

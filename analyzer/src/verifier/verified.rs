@@ -15,7 +15,7 @@
 //! pointer loads are not context pointer loads.
 //!
 //! It also carries the *probe loads*: loads through a kernel object typed by BTF
-//! (`PTR_TO_BTF_ID`) on some path. The kernel compiles those as `BPF_PROBE_MEM` loads, whose
+//! (`PTR_TO_BTF_ID`) or through a map pointer (its `struct bpf_map`) on some path. The kernel compiles those as `BPF_PROBE_MEM` loads, whose
 //! fault yields 0 instead of an oops, because the verifier knows nothing about the address
 //! (a pointer field read from a kernel object may be anything). Runtimes must do the same.
 
@@ -225,7 +225,9 @@ impl<O: Observer> Observer for CtxLoadWatch<'_, '_, O> {
         if let (Some(Insn::Load { src, dst, .. }), Some(after)) = (self.insns.get(pc.idx()), after)
         {
             let from_ctx = matches!(before.reg(*src), RegState::Ptr(p) if p.kind == PtrKind::Ctx);
-            if matches!(before.reg(*src), RegState::Ptr(p) if matches!(p.kind, PtrKind::BtfId { .. }))
+            // Kernel objects the runtime does not hold: a BTF-typed pointer's pointee, and the
+            // `struct bpf_map` behind a map pointer (programs may read its fields).
+            if matches!(before.reg(*src), RegState::Ptr(p) if matches!(p.kind, PtrKind::BtfId { .. } | PtrKind::MapPtr { .. }))
             {
                 self.probe[pc.idx()] = true;
             }

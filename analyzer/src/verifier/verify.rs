@@ -172,8 +172,12 @@ pub fn verify_observed<O: Observer>(
     }
     let mut violations = exploration.violations;
     if violations.is_empty() {
-        let private = crate::rules::PRIVATE_STACK_PROG_TYPES.contains(&input.prog_type.kernel_id);
-        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth, private) {
+        let id = input.prog_type.kernel_id;
+        let stack = StackRule {
+            private: opts.private_stack_for(id),
+            may_be_private: opts.may_have_private_stack(id),
+        };
+        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth, stack) {
             violations.push(v);
         }
     }
@@ -220,10 +224,19 @@ fn structural_violation(v: StructuralViolation) -> Violation {
     *Violation::new(code, v.insn(), message, v.kernel_message())
 }
 
+/// Whether functions may run on a private stack (see [`Options::private_stack`]).
+#[derive(Clone, Copy)]
+struct StackRule {
+    /// Assumed: functions of at least 64 bytes do not count toward the sum.
+    private: bool,
+    /// Some build of the profile's kernel would give one: the finding says so.
+    may_be_private: bool,
+}
+
 /// The kernel's stack limit across a chain of bpf-to-bpf calls: the rounded frame sizes along
 /// any call path must add up to at most 512 bytes.
 ///
-/// Program types with a private stack do not count subprograms of at least
+/// Programs with a private stack do not count subprograms of at least
 /// [`crate::rules::PRIV_STACK_MIN`] bytes toward the total. A call chain deeper than 8 frames
 /// (recursion, above all) is rejected here whatever the values, as the kernel's walk of the call
 /// graph does.
@@ -231,9 +244,14 @@ fn combined_stack(
     insns: &[Insn],
     cfg: &cfg::Cfg,
     depth: &[u32],
-    private: bool,
+    rule: StackRule,
 ) -> Option<Violation> {
     let subprogs = cfg.subprogs();
+    // A tail call anywhere keeps every function on the shared stack.
+    let tail_calls = insns
+        .iter()
+        .any(|i| matches!(i, Insn::Call(CallTarget::Helper(12))));
+    let private = rule.private && !tail_calls;
     let round = |d: u32| {
         if private && d >= crate::rules::PRIV_STACK_MIN {
             0
@@ -281,10 +299,15 @@ fn combined_stack(
             }
             let t = total + round(depth.get(callee).copied().unwrap_or(0));
             if t > STACK_SIZE as u32 {
+                let unless = if rule.may_be_private && !private && !tail_calls {
+                    "; a kernel that gives this program a private stack (Linux 6.13 and later on x86-64, for kprobe, tracepoint, perf_event, raw_tracepoint and tracing programs, but not every build: 6.18.44-fc-v1045 did, 6.18.44-fc-v1252 and -v1272 did not) counts each function alone and accepts it (`--private-stack` assumes that)"
+                } else {
+                    ""
+                };
                 return Some(*Violation::new(
                     Code::CombinedStackTooLarge,
                     pc,
-                    format!("the stacks of the {} functions on this call chain add up to {t} bytes, over 512", frames + 1),
+                    format!("the stacks of the {} functions on this call chain add up to {t} bytes, over 512{unless}", frames + 1),
                     format!("combined stack size of {} calls is {t}. Too large", frames + 1),
                 ));
             }

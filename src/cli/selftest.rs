@@ -1,0 +1,449 @@
+//! `bpfvet test`: runs verifier tests written in the style of the kernel's BPF selftests
+//! offline. Each program's expectations come from its BTF decl tags
+//! (`bpfvet_analyzer::test_spec`); per mode (privileged, unprivileged) the verdict, the log
+//! messages in order, and the return value of one run on a zeroed 64-byte input (as
+//! `BPF_PROG_TEST_RUN` makes it, on both the interpreter and the JIT) are compared.
+//!
+//! bpfvet's log for a program is its analysis in the kernel's level-2 syntax (`explain
+//! --format kernel`) followed by the kernel's message of each finding, so messages about
+//! states, instructions and errors can all be found.
+//!
+//! Exit codes: 0 every test passed (or was skipped, with its reason), 1 some test failed,
+//! 2 bad input (unreadable object, no BTF, no test tags, a malformed tag).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bpfvet_analyzer::cfg;
+use bpfvet_analyzer::diagnostics::explain::{Explainer, Syntax};
+use bpfvet_analyzer::program::{Object, Program};
+use bpfvet_analyzer::test_spec::{Expect, Retval, TestSpec};
+use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
+use bpfvet_analyzer::verifier::{verify_observed, verify_program, Verdict, VerifiedProgram};
+use bpfvet_runtime::diff::{self as rdiff, CtxShape};
+use bpfvet_runtime::interp;
+use bpfvet_runtime::{jit, load, Machine};
+use serde::Serialize;
+
+use super::check::rules_for;
+use super::diff::{kernel_like, sees_ethernet, ETH_HLEN};
+use super::load::{core_relocate, kernel_btf, load_object};
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Expectations are BTF decl tags `comment:test_*` on each program \
+(the selftests' __success, __failure, __msg, __retval, __log_level, __flag, __auxiliary, \
+*_unpriv). A program without a verdict tag is expected to load, as in the kernel's test_loader.\n\
+Exit codes: 0 all passed or skipped, 1 some test failed, 2 bad input."
+)]
+pub struct Args {
+    /// BPF ELF objects with selftests-style expectations in their BTF.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Only the test with this function name.
+    #[arg(long)]
+    program: Option<String>,
+    /// Run only the unprivileged mode (of tests that have one).
+    #[arg(long, conflicts_with = "both")]
+    unprivileged: bool,
+    /// Run both modes (the unprivileged one where a test has it).
+    #[arg(long)]
+    both: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Kernel BTF for BTF-typed contexts and CO-RE (default: the running kernel's).
+    #[arg(long, value_name = "FILE")]
+    btf: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// One line per test that did not pass, and a summary.
+    Human,
+    /// Every test with its result.
+    Json,
+}
+
+/// One test in one mode.
+#[derive(Serialize)]
+struct Outcome {
+    object: String,
+    program: String,
+    mode: &'static str,
+    /// `pass`, `fail` or `skip`.
+    result: &'static str,
+    /// bpfvet's verdict in this mode (`accept`, `reject`), when the test ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<&'static str>,
+    /// The test's expected verdict in this mode (`accept`, `reject`).
+    expected: &'static str,
+    /// How many log messages the test expects in this mode.
+    msgs: usize,
+    /// What differed (fail), why it was not run (skip), or what was not checked (pass).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Doc {
+    tests: Vec<Outcome>,
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+/// Load flags a test may ask for, and whether bpfvet's analysis honours each: on x86-64 the
+/// kernel does not require aligned accesses, so `BPF_F_ANY_ALIGNMENT` changes nothing there;
+/// `BPF_F_TEST_STATE_FREQ` changes where states are kept, not verdicts; strict alignment is not
+/// modelled.
+fn flag_modelled(flag: &str) -> bool {
+    matches!(
+        flag,
+        "BPF_F_ANY_ALIGNMENT" | "BPF_F_TEST_STATE_FREQ" | "BPF_F_TEST_RND_HI32"
+    )
+}
+
+/// The data `BPF_PROG_TEST_RUN` is given by the selftests' loader: 64 zero bytes.
+const TEST_DATA_LEN: usize = 64;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut tests = Vec::new();
+    for path in &args.files {
+        test_object(path, &args, &mut tests)?;
+    }
+    let count = |r: &str| tests.iter().filter(|t| t.result == r).count();
+    let doc = Doc {
+        passed: count("pass"),
+        failed: count("fail"),
+        skipped: count("skip"),
+        tests,
+    };
+    let out = match args.format {
+        Format::Json => serde_json::to_string_pretty(&doc)? + "\n",
+        Format::Human => {
+            let mut out = String::new();
+            for t in doc.tests.iter().filter(|t| t.result != "pass") {
+                let _ = writeln!(
+                    out,
+                    "{} {} {} ({}): {}",
+                    t.result.to_uppercase(),
+                    t.object,
+                    t.program,
+                    t.mode,
+                    t.notes.join("; ")
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{} passed, {} failed, {} skipped",
+                doc.passed, doc.failed, doc.skipped
+            );
+            out
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        r => r?,
+    }
+    Ok(if doc.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The specs of every program of `obj` (of `only`, when given). A program without tags in an
+/// object that has tests is a test expecting success, as in the kernel's loader.
+fn specs<'a>(
+    obj: &'a Object,
+    path: &Path,
+    only: Option<&str>,
+) -> anyhow::Result<Vec<(&'a Program, TestSpec)>> {
+    let btf = obj.btf().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{}: no BTF: test expectations are BTF decl tags (compile with -g and keep .BTF)",
+            path.display()
+        )
+    })?;
+    let mut out = Vec::new();
+    let mut tagged = false;
+    for prog in super::load::select(obj, path, only)? {
+        let spec = TestSpec::of_function(btf, prog.name())
+            .map_err(|e| anyhow::anyhow!("{}: {}: {e}", path.display(), prog.name()))?;
+        tagged |= spec.is_some();
+        out.push((prog, spec.unwrap_or_default()));
+    }
+    let any_tag = tagged
+        || btf
+            .decl_tags()
+            .any(|(_, _, s)| s.starts_with("comment:test_"));
+    anyhow::ensure!(
+        any_tag,
+        "{}: no test tags (`comment:test_*` decl tags, the selftests' __success/__failure/__msg): \
+         not a test object; `bpfvet check` verifies programs without expectations",
+        path.display()
+    );
+    Ok(out)
+}
+
+fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Result<()> {
+    let object = path.display().to_string();
+    let bytes =
+        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    // A program that does not decode stops the loader for the whole object: say so as a
+    // skipped entry, not as bad input, so the other objects' tests still count.
+    if let Err(e) = bpfvet_analyzer::elf::load(&bytes) {
+        if let bpfvet_analyzer::elf::LoadErrorKind::Decode { program, err, .. } = e.kind() {
+            out.push(Outcome {
+                object,
+                program: program.clone(),
+                mode: "priv",
+                result: "skip",
+                verdict: None,
+                expected: "reject",
+                msgs: 0,
+                notes: vec![format!(
+                    "instruction {} does not decode ({err}), and bpfvet's loader then reads none of the object's programs (the kernel says: {})",
+                    err.insn,
+                    err.kernel_message()
+                )],
+            });
+            return Ok(());
+        }
+    }
+    let obj = load_object(path)?;
+    for (prog, spec) in specs(&obj, path, args.program.as_deref())? {
+        if spec.auxiliary {
+            continue;
+        }
+        let mut modes: Vec<(&'static str, bool, &Expect)> = Vec::new();
+        if !args.unprivileged {
+            modes.push(("priv", true, &spec.privileged));
+        }
+        if args.unprivileged || args.both {
+            if let Some(u) = &spec.unprivileged {
+                modes.push(("unpriv", false, u));
+            }
+        }
+        for (mode, privileged, expect) in modes {
+            let (result, verdict, notes) = match skip_reason(&spec) {
+                Some(why) => ("skip", None, vec![why]),
+                None => match test_mode(&obj, prog, expect, privileged, args) {
+                    Ok((v, differences)) if differences.is_empty() => {
+                        ("pass", Some(v), unchecked(&spec))
+                    }
+                    Ok((v, differences)) => ("fail", Some(v), differences),
+                    Err(e) => ("fail", None, vec![format!("{e:#}")]),
+                },
+            };
+            out.push(Outcome {
+                object: object.clone(),
+                program: prog.name().to_owned(),
+                mode,
+                result,
+                verdict,
+                expected: if expect.failure { "reject" } else { "accept" },
+                msgs: expect.msgs.len(),
+                notes,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Why a test cannot be run offline at all, if it cannot.
+fn skip_reason(spec: &TestSpec) -> Option<String> {
+    if let Some(f) = spec.prog_flags.iter().find(|f| !flag_modelled(f)) {
+        return Some(format!("load flag {f} is not modelled"));
+    }
+    None
+}
+
+/// The expectations this run could not check (said on a pass, so it is not mistaken for more).
+fn unchecked(spec: &TestSpec) -> Vec<String> {
+    spec.unchecked
+        .iter()
+        .map(|t| format!("{t} expectations not checked"))
+        .collect()
+}
+
+/// Runs one mode of one test: bpfvet's verdict and the differences from the expectations
+/// (none: it passed).
+fn test_mode(
+    obj: &Object,
+    prog: &Program,
+    expect: &Expect,
+    privileged: bool,
+    args: &Args,
+) -> anyhow::Result<(&'static str, Vec<String>)> {
+    let rules = rules_for(prog, None)?;
+    let needs_btf =
+        rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+    let kbtf = if needs_btf {
+        kernel_btf(args.btf.as_deref())?
+    } else {
+        None
+    };
+    let (relocated, _) = core_relocate(obj, prog, kbtf);
+    let prog = relocated.as_ref().unwrap_or(prog);
+    let opts = Options {
+        privileged,
+        ..Options::default()
+    };
+    let input = VerifyInput::new(obj, prog, rules).with_kernel_btf(kbtf);
+    let (graph, _) = cfg::build(prog.insns());
+    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
+    let res = verify_observed(&input, &opts, &mut ex);
+    let mut log = ex.finish();
+    for v in &res.violations {
+        let _ = writeln!(log, "{}", v.kernel_message);
+    }
+    // The statistics trailer the kernel ends every log with.
+    let depths: Vec<String> = res.stack_depth.iter().map(u32::to_string).collect();
+    let _ = writeln!(
+        log,
+        "stack depth {}\nprocessed {} insns (limit {}) max_states_per_insn 0 total_states {} peak_states {} mark_read 0",
+        depths.join("+"),
+        res.stats.processed,
+        opts.max_processed,
+        res.stats.states,
+        res.stats.peak_states
+    );
+    let accepted = res.verdict == Verdict::Accept;
+    let mut differences = Vec::new();
+    match (accepted, expect.failure) {
+        (true, true) => {
+            differences.push("expected the verifier to reject it; bpfvet accepts it".to_owned())
+        }
+        (false, false) => differences.push(format!(
+            "expected the verifier to accept it; bpfvet rejects it: {}",
+            res.violations
+                .first()
+                .map_or("", |v| v.kernel_message.as_str())
+        )),
+        _ => {}
+    }
+    let mut at = 0;
+    for (i, msg) in expect.msgs.iter().enumerate() {
+        match find_msg(&log, msg, at) {
+            Some(end) => at = end,
+            None => {
+                differences.push(format!(
+                    "message {} of {} not found in order: {msg:?}",
+                    i + 1,
+                    expect.msgs.len()
+                ));
+                break;
+            }
+        }
+    }
+    if let (true, Some(want), false) = (accepted, &expect.retval, expect.failure) {
+        if let Ok(verified) = verify_program(&input, &opts) {
+            if let Some(d) = check_retval(obj, prog, &input, &verified, rules, want)? {
+                differences.push(d);
+            }
+        }
+    }
+    Ok((if accepted { "accept" } else { "reject" }, differences))
+}
+
+/// Runs the program once on each engine on the test loader's input; a difference from `want`.
+fn check_retval(
+    obj: &Object,
+    prog: &Program,
+    input: &VerifyInput<'_>,
+    verified: &VerifiedProgram,
+    rules: &bpfvet_analyzer::rules::ProgTypeRules,
+    want: &Retval,
+) -> anyhow::Result<Option<String>> {
+    let Retval::Value(want) = *want else {
+        // POINTER_VALUE: the kernel returns a pointer's low half, which no offline run shares.
+        return Ok(None);
+    };
+    let frame = [0u8; TEST_DATA_LEN];
+    let seen = if sees_ethernet(rules) {
+        &frame[..]
+    } else {
+        &frame[ETH_HLEN..]
+    };
+    let run_input = match rdiff::ctx_shape(rules) {
+        CtxShape::Xdp | CtxShape::Skb => kernel_like(rules, &frame, seen),
+        _ => None,
+    };
+    let Some(run_input) = run_input else {
+        return Ok(Some(format!(
+            "retval {want}: bpfvet does not run {} programs as BPF_PROG_TEST_RUN does",
+            rules.name
+        )));
+    };
+    let mut got = Vec::new();
+    // The checked JIT: an unsound verdict shows as a typed fault, not a crash of bpfvet.
+    for engine in ["interpreter", "jit"] {
+        let mut m = Machine::new();
+        let code = load::load_program(&mut m, obj.maps(), prog.insns())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", prog.name()))?
+            .with_probe_loads(verified.probe_loads().to_vec())
+            .with_kfuncs(bpfvet_runtime::kfuncs::names(input.relocs));
+        let r = if engine == "jit" {
+            jit::compile_checked(&code)?.run(&mut m, &run_input)
+        } else {
+            interp::run(&mut m, &code, &run_input)
+        };
+        got.push((engine, r.map(|r| r.r0)));
+    }
+    // The kernel reports the return value as a u32, which the loader compares as an int.
+    let want32 = want as i32;
+    let wrong: Vec<String> = got
+        .iter()
+        .filter(|(_, r)| r.as_ref().map_or(true, |r0| *r0 as u32 as i32 != want32))
+        .map(|(e, r)| match r {
+            Ok(r0) => format!("{e} returned {}", *r0 as u32 as i32),
+            Err(f) => format!("{e} faulted: {f}"),
+        })
+        .collect();
+    Ok((!wrong.is_empty()).then(|| format!("expected retval {want}, {}", wrong.join(", "))))
+}
+
+/// Where `pattern` (literal text with `{{regex}}` parts, as the selftests write them) first
+/// matches `log` at or after byte `from`: the end of the match.
+pub fn find_msg(log: &str, pattern: &str, from: usize) -> Option<usize> {
+    let from = from.min(log.len());
+    if !pattern.contains("{{") {
+        return log[from..]
+            .find(pattern)
+            .map(|at| from + at + pattern.len());
+    }
+    let mut re = String::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find("{{") {
+        re.push_str(&regex::escape(&rest[..open]));
+        let close = rest[open + 2..].find("}}")? + open + 2;
+        re.push('(');
+        re.push_str(&rest[open + 2..close]);
+        re.push(')');
+        rest = &rest[close + 2..];
+    }
+    re.push_str(&regex::escape(rest));
+    let re = regex::Regex::new(&re).ok()?;
+    re.find(&log[from..]).map(|m| from + m.end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_msg;
+
+    #[test]
+    fn messages_match_in_order_with_regex_parts() {
+        let log = "0: (b7) r0 = 1 ; R0_w=1\n1: (95) exit\nR0 invalid mem access 'scalar'";
+        let end = find_msg(log, "0: (b7) r0 = 1 {{.*}} R0_w=1", 0).expect("first");
+        assert!(find_msg(log, "invalid mem access", end).is_some());
+        assert!(find_msg(log, "0: (b7)", end).is_none());
+        assert!(find_msg(log, "{{unclosed", 0).is_none());
+    }
+}

@@ -1,0 +1,250 @@
+//! The kernel's own verifier tests as bpfvet's regression suite: every program of
+//! `../shared/kernel-selftests/verifier/` and `verifier-v4/` (Linux 6.12's
+//! `progs/verifier_*.c`, compiled; read from there, never copied into the project) run through
+//! `bpfvet test`, beside the live kernel's verdict on it, in one committed table
+//! (`snapshots/agreement/selftests.txt`), so every change in agreement shows up as a diff.
+//!
+//! - `selftests_kernel_column` keeps the live kernel's verdicts (`bpfvet kernel --format
+//!   summary`) as the running build's column `snapshots/kernel/<release>/selftests.txt` (see
+//!   `kernel_support/columns.rs`); it fails unless the kernel is available, except with
+//!   `BPFVET_NO_KERNEL=1`, which it reports loudly.
+//! - `selftests_agree_with_the_recorded_kernels` needs no kernel: it compares bpfvet with the
+//!   annotations and every recorded build's verdicts, and fails when the table changes (bless
+//!   a reviewed change with `BPFVET_BLESS=1`). Where the 6.12 annotation and the kernel differ,
+//!   the kernel is the judge; the table marks those lines.
+//!
+//! Both fail when `../shared/kernel-selftests` is missing, unless `BPFVET_NO_SELFTESTS=1`.
+
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use kernel_support::{columns, kernel_or_skip, root};
+
+/// The suite's directory, or `None` (after saying so loudly) when it may be absent.
+fn suite() -> Option<PathBuf> {
+    let dir = root().join("../shared/kernel-selftests");
+    if dir.join("verifier").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
+        columns::loud(&format!(
+            "\n!!! {} is missing; BPFVET_NO_SELFTESTS=1 is set, nothing was checked\n",
+            dir.display()
+        ));
+        return None;
+    }
+    panic!(
+        "{} is missing: the kernel's verifier tests are read from there (set BPFVET_NO_SELFTESTS=1 to skip)",
+        dir.display()
+    );
+}
+
+/// `verifier/*.o` and `verifier-v4/*.o`, relative to the suite, sorted.
+fn objects(suite: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for sub in ["verifier", "verifier-v4"] {
+        let Ok(rd) = std::fs::read_dir(suite.join(sub)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".o") {
+                out.push(format!("{sub}/{name}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn bpfvet(suite: &std::path::Path, args: &[&str], objs: &[String]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .current_dir(suite)
+        .args(args)
+        .args(objs)
+        .output()
+        .expect("run bpfvet");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "bpfvet {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn selftests_kernel_column() {
+    let Some(suite) = suite() else { return };
+    if !kernel_or_skip("selftests_kernel_column") {
+        return;
+    }
+    let objs = objects(&suite);
+    let text = format!(
+        "# `bpfvet kernel --format summary` over ../shared/kernel-selftests/verifier*/*.o on this kernel build (tests/selftests_suite.rs).\n{}",
+        bpfvet(&suite, &["kernel", "--format", "summary"], &objs)
+    );
+    columns::check("selftests", &text);
+}
+
+#[derive(serde::Deserialize)]
+struct Doc {
+    tests: Vec<Test>,
+}
+
+#[derive(serde::Deserialize)]
+struct Test {
+    object: String,
+    program: String,
+    mode: String,
+    result: String,
+    verdict: Option<String>,
+    expected: String,
+    msgs: usize,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+/// A build's verdict word (`accepted`, `rejected`, `refused`) by (object, program).
+type Verdicts = BTreeMap<(String, String), String>;
+
+/// `OBJECT PROGRAM (TYPE): accepted|rejected|refused ...` lines: the verdict word by program.
+fn kernel_verdicts(column: &str) -> Verdicts {
+    column
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(" (")?;
+            let (object, program) = id.split_once(' ')?;
+            let word = rest.split_once("): ")?.1.split([' ', '(']).next()?;
+            Some(((object.to_owned(), program.to_owned()), word.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn selftests_agree_with_the_recorded_kernels() {
+    let Some(suite) = suite() else { return };
+    let objs = objects(&suite);
+    let doc: Doc = serde_json::from_str(&bpfvet(
+        &suite,
+        &["test", "--both", "--format", "json"],
+        &objs,
+    ))
+    .expect("bpfvet test --format json parses");
+    let recorded: Vec<(String, Verdicts)> = columns::recorded("selftests")
+        .into_iter()
+        .map(|(b, c)| (b, kernel_verdicts(&c)))
+        .collect();
+    assert!(
+        !recorded.is_empty(),
+        "no recorded build has a selftests column under snapshots/kernel/"
+    );
+    let mut table = String::new();
+    let mut head = String::new();
+    for (build, kernel) in &recorded {
+        let (mut k_acc, mut b_acc, mut k_rej, mut unsound) = (0, 0, 0, Vec::new());
+        for t in doc.tests.iter().filter(|t| t.mode == "priv") {
+            let Some(k) = kernel.get(&(t.object.clone(), t.program.clone())) else {
+                continue;
+            };
+            let ours = t.verdict.as_deref();
+            match k.as_str() {
+                "accepted" => {
+                    k_acc += 1;
+                    b_acc += usize::from(ours == Some("accept"));
+                }
+                "rejected" => {
+                    k_rej += 1;
+                    if ours == Some("accept") {
+                        unsound.push(format!("{} {}", t.object, t.program));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let _ = writeln!(
+            head,
+            "kernel {build}: bpfvet accepts {b_acc} of the {k_acc} programs it accepts ({:.1}%) and {} of the {k_rej} it rejects (unsound accepts)",
+            b_acc as f64 * 100.0 / k_acc.max(1) as f64,
+            unsound.len()
+        );
+    }
+    let priv_fail_msgs: Vec<&Test> = doc
+        .tests
+        .iter()
+        .filter(|t| t.mode == "priv" && t.expected == "reject" && t.msgs > 0)
+        .collect();
+    let met = priv_fail_msgs
+        .iter()
+        .filter(|t| !t.notes.iter().any(|n| n.starts_with("message ")))
+        .count();
+    let count = |r: &str| doc.tests.iter().filter(|t| t.result == r).count();
+    let _ = writeln!(
+        head,
+        "bpfvet test --both: {} passed, {} failed, {} skipped; __msg of privileged failure tests met on {met} of {} ({:.1}%)",
+        count("pass"),
+        count("fail"),
+        count("skip"),
+        priv_fail_msgs.len(),
+        met as f64 * 100.0 / priv_fail_msgs.len().max(1) as f64
+    );
+    for t in &doc.tests {
+        let key = (t.object.clone(), t.program.clone());
+        let kernel: Vec<String> = if t.mode == "priv" {
+            recorded
+                .iter()
+                .map(|(b, k)| format!("{b}={}", k.get(&key).map_or("-", String::as_str)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let judged_by_kernel = t.mode == "priv"
+            && recorded.iter().any(|(_, k)| {
+                k.get(&key).is_some_and(|v| {
+                    (v == "accepted") != (t.expected == "accept") && v != "refused"
+                })
+            });
+        let _ = writeln!(
+            table,
+            "{} {} {}: expects {}{}, bpfvet {} [{}]{}{}",
+            t.object,
+            t.program,
+            t.mode,
+            t.expected,
+            if kernel.is_empty() {
+                String::new()
+            } else {
+                format!(", kernel {}", kernel.join(" "))
+            },
+            t.verdict.as_deref().unwrap_or("-"),
+            t.result,
+            if judged_by_kernel {
+                " ANNOTATION-DIFFERS-FROM-KERNEL"
+            } else {
+                ""
+            },
+            if t.result == "pass" {
+                String::new()
+            } else {
+                format!(": {}", t.notes.join("; "))
+            }
+        );
+    }
+    columns::loud(&head);
+    let text = format!("{head}\n{table}");
+    let path = root().join("snapshots/agreement/selftests.txt");
+    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, &text).expect("write snapshot");
+    }
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        old == text,
+        "the kernel selftests table changed; review and bless with BPFVET_BLESS=1:\n{}",
+        columns::line_diff(&old, &text)
+    );
+}
