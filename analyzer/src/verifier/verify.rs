@@ -4,6 +4,7 @@ use super::btf_ctx;
 use super::btf_info;
 use super::engine::{Engine, NoObserver, Observer, Stats};
 use super::env::{Input, Options};
+use super::fastcall;
 use super::liveness;
 use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
 use super::transfer::Vm;
@@ -170,6 +171,8 @@ pub fn verify_observed<O: Observer>(
             *d = (*d).max(*s);
         }
     }
+    // The depths the kernel reports and limits: without removable fastcall spill areas.
+    fastcall::apply(input.insns, &cfg, &mut exploration.stack_depth);
     let mut violations = exploration.violations;
     if violations.is_empty() {
         let id = input.prog_type.kernel_id;
