@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod cfg;
 mod check;
+mod compare;
 mod diff;
 mod disasm;
 mod explain;
@@ -44,6 +45,8 @@ enum Command {
     Diff(diff::Args),
     /// Run verifier tests written in the kernel selftests' style (expectations in BTF decl tags).
     Test(selftest::Args),
+    /// Compare two `check --format json` reports: verdict and verifier-cost changes per program.
+    Compare(compare::Args),
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -57,5 +60,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Test(args) => selftest::run(args),
+        Command::Compare(args) => compare::run(args),
     }
 }

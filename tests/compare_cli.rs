@@ -1,0 +1,89 @@
+//! `bpfvet compare` on real reports of corpus programs: unchanged reports pass, a program whose
+//! processed instructions grew past the threshold fails the comparison and is named, and bad
+//! input exits 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bpfvet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("run bpfvet")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `check --format json` of two corpus objects, written to `dir/base.json`.
+fn base_report(dir: &Path) -> (PathBuf, serde_json::Value) {
+    let o = bpfvet(&[
+        "check",
+        "--format",
+        "json",
+        "corpus/c/xdp/xdp_fw_lpm.bpf.o",
+        "corpus/c/reject/mapval/missing_null_check.bpf.o",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+    let path = dir.join("base.json");
+    std::fs::write(&path, &o.stdout).expect("write base");
+    (path, doc)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bpfvet-compare-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir
+}
+
+#[test]
+fn an_unchanged_report_passes() {
+    let dir = tmp("same");
+    let (base, _) = base_report(&dir);
+    let b = base.to_str().expect("utf-8");
+    let o = bpfvet(&["compare", b, b, "--fail-on", "verdict,processed+10%"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 programs, 0 changed, 0 crossed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn growth_past_the_threshold_fails_and_names_the_program() {
+    let dir = tmp("grow");
+    let (base, mut doc) = base_report(&dir);
+    // The commit under test made xdp_firewall's analysis 25% longer.
+    let stats = &mut doc["objects"][0]["programs"][0]["stats"];
+    let before = stats["processed"].as_u64().expect("processed");
+    stats["processed"] = serde_json::json!(before + before / 4);
+    let new = dir.join("new.json");
+    std::fs::write(&new, doc.to_string()).expect("write new");
+    let (b, n) = (base.to_str().expect("utf-8"), new.to_str().expect("utf-8"));
+    let o = bpfvet(&["compare", b, n, "--fail-on", "processed+10%"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("corpus/c/xdp/xdp_fw_lpm.bpf.o xdp_firewall: accept, processed"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL processed+10%"), "{text}");
+    // Under a looser threshold the same growth passes.
+    let o = bpfvet(&["compare", b, n, "--fail-on", "processed+30%"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let o = bpfvet(&["compare", "README.md", "README.md"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = bpfvet(&["compare", "a.json", "b.json", "--fail-on", "cycles+1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
