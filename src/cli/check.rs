@@ -272,7 +272,17 @@ fn check_object(
                 sources::find(selected.iter().copied(), path, args.source_dir.as_deref())
             };
             for prog in selected {
-                let rules = rules_for(prog, override_type)?;
+                let rules = match rules_for(prog, override_type) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        // One program whose type cannot be told: a finding for it, and the
+                        // other programs of the object are still checked.
+                        let v = unknown_type(prog);
+                        let rep = single_finding(prog, v, &srcs, &render_opts, &mut human);
+                        programs.push(rep);
+                        continue;
+                    }
+                };
                 let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
                     || !prog.core_relos().is_empty();
                 let kbtf = if needs_btf {
@@ -319,21 +329,8 @@ fn check_object(
                 );
             }
             let prog = Program::from_insns(&name, None, Vec::new());
-            let diags = diagnostics::build(&prog, std::slice::from_ref(&v));
-            let res = VerifyResult {
-                verdict: bpfvet_analyzer::verifier::Verdict::Reject,
-                violations: vec![v],
-                stats: Default::default(),
-                stack_depth: Vec::new(),
-            };
-            let rep = report::program(&prog, "unknown", &res, &diags, None);
-            human.push_str(&header(&rep));
-            human.push_str(&render::human(
-                &prog,
-                &diags,
-                &sources::find([], path, None),
-                &render_opts,
-            ));
+            let srcs = sources::find([], path, None);
+            let rep = single_finding(&prog, v, &srcs, &render_opts, &mut human);
             programs.push(rep);
         }
     }
@@ -344,6 +341,45 @@ fn check_object(
         },
         human,
     })
+}
+
+/// The finding for a program whose type neither its section name nor `--type` tells: without
+/// a type there is no context, no helper set and no return range to check against.
+fn unknown_type(prog: &Program) -> Violation {
+    *Violation::new(
+        Code::UnsupportedCtx,
+        bpfvet_analyzer::isa::InsnIdx(0),
+        format!(
+            "cannot tell the program type from section `{}`: pass --type (e.g. --type xdp, --type sched_cls)",
+            prog.section()
+        ),
+        format!(
+            "none from the verifier: libbpf refuses the load (failed to guess program type from ELF section '{}')",
+            prog.section()
+        ),
+    )
+}
+
+/// Reports `prog` as rejected with the one finding `v` (no analysis ran), and renders it.
+fn single_finding(
+    prog: &Program,
+    v: Violation,
+    srcs: &render::Sources,
+    render_opts: &render::Options,
+    human: &mut String,
+) -> ProgramReport {
+    let diags = diagnostics::build(prog, std::slice::from_ref(&v));
+    let res = VerifyResult {
+        verdict: bpfvet_analyzer::verifier::Verdict::Reject,
+        violations: vec![v],
+        stats: Default::default(),
+        stack_depth: Vec::new(),
+    };
+    let ty = prog.prog_type().map_or("unknown", |t| t.name());
+    let rep = report::program(prog, ty, &res, &diags, None);
+    human.push_str(&header(&rep));
+    human.push_str(&render::human(prog, &diags, srcs, render_opts));
+    rep
 }
 
 /// The one-line verdict above a program's diagnostics (deterministic: no timings).

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Rebuilds the loader's test objects from the sources beside them (clang-19, libbpf-dev).
+# The objects are committed so that tests need no compiler; each source says what it tests.
+set -e
+cd "$(dirname "$0")"
+CFLAGS="-O2 -g -target bpf -I/usr/include/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)"
+for c in *.c; do
+    clang-19 $CFLAGS -c "$c" -o "${c%.c}.o"
+done
+for s in *.s; do
+    [ -e "$s" ] || continue
+    clang-19 -target bpf -c "$s" -o "${s%.s}.o"
+done
