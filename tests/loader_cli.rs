@@ -70,3 +70,66 @@ fn type_given_on_the_command_line_types_the_untyped_section() {
         "{out}"
     );
 }
+
+#[test]
+fn text_only_object_is_listed_and_checked_as_socket_filters() {
+    let o = bpfvet(&["info", &obj("text_only.o")]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains(
+            "filter_a (section .text, type none (checked as socket_filter unless --type))"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("filter_b (section .text"), "{out}");
+    // `twice` is static: a helper, not an entry point.
+    assert!(!out.contains("    twice"), "{out}");
+
+    let o = bpfvet(&["check", "--color", "never", &obj("text_only.o")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("filter_a (socket_filter, section .text): accepted"),
+        "{out}"
+    );
+    assert!(
+        out.contains("checked as socket_filter (pass --type to choose)"),
+        "{out}"
+    );
+
+    let o = bpfvet(&["check", "--type", "sched_cls", &obj("text_only.o")]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("filter_b (sched_cls, section .text): accepted"),
+        "{out}"
+    );
+    assert!(!out.contains("checked as socket_filter"), "{out}");
+}
+
+#[test]
+fn program_may_name_a_text_function() {
+    let path = obj("text_and_sections.o");
+    let o = bpfvet(&["check", "--color", "never", "--program", "classify", &path]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("classify (socket_filter, section .text): accepted"),
+        "{out}"
+    );
+
+    let o = bpfvet(&["disasm", "--program", "classify", &path]);
+    assert!(
+        stdout(&o).contains("classify (section .text"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = bpfvet(&["check", "--program", "nope", &path]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("(programs: ingress; .text functions: classify)"),
+        "{err}"
+    );
+}

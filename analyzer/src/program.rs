@@ -442,6 +442,9 @@ pub fn license_is_gpl_compatible(license: &str) -> bool {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Object {
     pub(crate) programs: Vec<Program>,
+    /// Every `.text` function linked as a program of its own (section `.text`, no type), for
+    /// loaders that pick functions by name.
+    pub(crate) text_functions: Vec<Program>,
     pub(crate) maps: Vec<MapDef>,
     pub(crate) license: String,
     pub(crate) kern_version: Option<u32>,
@@ -461,9 +464,18 @@ impl Object {
         self.programs
     }
 
-    /// The program with this name.
+    /// The program with this name, or else the `.text` function with this name linked as a
+    /// program (section `.text`, no type).
     pub fn program(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name == name)
+        self.programs
+            .iter()
+            .chain(&self.text_functions)
+            .find(|p| p.name == name)
+    }
+
+    /// Every `.text` function, each linked as a program of its own.
+    pub fn text_functions(&self) -> &[Program] {
+        &self.text_functions
     }
 
     /// Maps, indexed by [`MapIdx`]: legacy `maps`, then `.maps`, then global data, then

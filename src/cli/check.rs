@@ -215,6 +215,8 @@ pub(super) fn rules_for(
 ) -> anyhow::Result<&'static ProgTypeRules> {
     match override_type {
         Some(r) => Ok(r),
+        None if text_default(prog) => ProgTypeRules::by_name(TEXT_DEFAULT_TYPE)
+            .ok_or_else(|| anyhow::anyhow!("internal error: no rules for {TEXT_DEFAULT_TYPE}")),
         None => prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())).ok_or_else(|| {
             anyhow::anyhow!(
                 "program {} in section {:?}: cannot tell its program type from the section name; pass --type (e.g. --type xdp)",
@@ -223,6 +225,16 @@ pub(super) fn rules_for(
             )
         }),
     }
+}
+
+/// The type a `.text` function is checked as when `--type` names none: socket filters are what
+/// loaders that pick `.text` functions by name (custom loaders, `bpf(2)` by hand) load most.
+pub(super) const TEXT_DEFAULT_TYPE: &str = "socket_filter";
+
+/// Whether `prog` is a `.text` function with no type of its own, so [`TEXT_DEFAULT_TYPE`]
+/// applies (and the output says so).
+pub(super) fn text_default(prog: &Program) -> bool {
+    prog.prog_type().is_none() && prog.section() == ".text"
 }
 
 /// Loads `path`; an instruction that does not decode is a finding of its program, not an
@@ -305,6 +317,11 @@ fn check_object(
                         Some(oldest.map_or_else(|| "none".to_string(), |k| k.to_string()));
                 }
                 human.push_str(&header(&rep));
+                if override_type.is_none() && text_default(prog) {
+                    human.push_str(&format!(
+                        "  note: a .text function has no section name to tell its type: checked as {TEXT_DEFAULT_TYPE} (pass --type to choose)\n"
+                    ));
+                }
                 if let Some(note) = core_note {
                     human.push_str(&format!("  note: {note}\n"));
                 }

@@ -127,7 +127,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     "    {} (section {}, type {}): {} insns ({} linked){sub}",
                     p.name,
                     p.section,
-                    p.prog_type.unwrap_or("unknown"),
+                    p.prog_type.unwrap_or(if p.section == ".text" {
+                        "none (checked as socket_filter unless --type)"
+                    } else {
+                        "unknown"
+                    }),
                     p.insns,
                     p.linked_insns
                 );

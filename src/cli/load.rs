@@ -35,8 +35,19 @@ pub fn select<'a>(
             Some(p) => Ok(vec![p]),
             None => {
                 let names: Vec<&str> = obj.programs().iter().map(Program::name).collect();
+                let text: Vec<&str> = obj
+                    .text_functions()
+                    .iter()
+                    .map(Program::name)
+                    .filter(|t| !names.contains(t))
+                    .collect();
+                let text = if text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; .text functions: {}", text.join(", "))
+                };
                 anyhow::bail!(
-                    "{}: no program named {n:?} (programs: {})",
+                    "{}: no program named {n:?} (programs: {}{text})",
                     path.display(),
                     names.join(", ")
                 )

@@ -72,30 +72,69 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
         .saturating_mul(16)
         .max(4 * link::MAX_PROGRAM_SLOTS);
     let mut programs = Vec::new();
-    for cs in &code {
+    let link_one = |cs: &CodeSection, func_idx: usize, budget: &mut usize| {
         let sec = &elf.sections[cs.sec as usize];
-        if sec.name == ".text" {
+        let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), budget)?;
+        if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
+            link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
+        }
+        let mut program = prog.program;
+        let def = crate::prog_type::lookup(&sec.name);
+        program.name.clone_from(&cs.funcs[func_idx].name);
+        program.section.clone_from(&sec.name);
+        program.prog_type = def.map(|d| d.prog_type);
+        program.attach_type = def.and_then(|d| d.attach_type);
+        program.sleepable = def.is_some_and(|d| d.sleepable);
+        program.xdp_frags = def.is_some_and(|d| d.xdp_frags);
+        program.license.clone_from(&license);
+        Ok::<Program, LoadError>(program)
+    };
+    for cs in &code {
+        if elf.sections[cs.sec as usize].name == ".text" {
             continue;
         }
-        for (func_idx, func) in cs.funcs.iter().enumerate() {
-            let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), &mut budget)?;
-            if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
-                link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
-            }
-            let mut program = prog.program;
-            let def = crate::prog_type::lookup(&sec.name);
-            program.name.clone_from(&func.name);
-            program.section.clone_from(&sec.name);
-            program.prog_type = def.map(|d| d.prog_type);
-            program.attach_type = def.and_then(|d| d.attach_type);
-            program.sleepable = def.is_some_and(|d| d.sleepable);
-            program.xdp_frags = def.is_some_and(|d| d.xdp_frags);
-            program.license.clone_from(&license);
-            programs.push(program);
+        for func_idx in 0..cs.funcs.len() {
+            programs.push(link_one(cs, func_idx, &mut budget)?);
         }
+    }
+    // `.text` functions are subprograms to libbpf, but other loaders pick any function by
+    // name, and some objects have no other code: every one is linked as a program of its own,
+    // with no type (its section name tells none).
+    let mut text_functions = Vec::new();
+    let text_only = programs.is_empty();
+    for cs in code
+        .iter()
+        .filter(|c| elf.sections[c.sec as usize].name == ".text")
+    {
+        for func_idx in 0..cs.funcs.len() {
+            match link_one(cs, func_idx, &mut budget) {
+                Ok(p) => text_functions.push(p),
+                // Only reachable by name in an object with other programs: a function that
+                // cannot be linked must not make those unreadable.
+                Err(e) if text_only => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    if text_only {
+        // The entry points are the global functions (static ones are their helpers), or every
+        // function when none is global (hand-written assembly).
+        let globals: std::collections::HashSet<&str> = code
+            .iter()
+            .filter(|c| elf.sections[c.sec as usize].name == ".text")
+            .flat_map(|c| &c.funcs)
+            .filter(|f| f.global)
+            .map(|f| f.name.as_str())
+            .collect();
+        programs = text_functions
+            .iter()
+            .filter(|p| globals.is_empty() || globals.contains(p.name.as_str()))
+            .cloned()
+            .collect();
     }
     Ok(Object {
         programs,
+        text_functions,
         maps: maps.defs,
         license,
         kern_version,
@@ -117,6 +156,8 @@ pub(crate) struct Func {
     pub(crate) name: String,
     pub(crate) start: u32,
     pub(crate) len: u32,
+    /// A global (or weak) symbol: in `.text`, what a loader may pick as a program.
+    pub(crate) global: bool,
 }
 
 /// A decoded executable section with its functions sorted by start.
@@ -226,6 +267,7 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
             name: sym.name.clone(),
             start: (sym.value / 8) as u32,
             len: (sym.size / 8) as u32,
+            global: sym.global,
         });
     }
     funcs.sort_by_key(|f| (f.start, f.len));
@@ -241,6 +283,7 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
             name: elf.sections[sec as usize].name.clone(),
             start: 0,
             len: n_slots,
+            global: true,
         });
         funcs.sort_by_key(|f| (f.start, f.len));
     }

@@ -16,6 +16,8 @@ pub(crate) const SHF_EXECINSTR: u64 = 4;
 pub(crate) const STT_OBJECT: u8 = 1;
 pub(crate) const STT_FUNC: u8 = 2;
 pub(crate) const STT_SECTION: u8 = 3;
+const STB_GLOBAL: u8 = 1;
+const STB_WEAK: u8 = 2;
 const EM_NONE: u16 = 0;
 const EM_BPF: u16 = 247;
 const ET_REL: u16 = 1;
@@ -44,6 +46,8 @@ pub(crate) struct Symbol {
     pub(crate) value: u64,
     pub(crate) size: u64,
     pub(crate) st_type: u8,
+    /// `STB_GLOBAL` or `STB_WEAK`: visible outside the object.
+    pub(crate) global: bool,
 }
 
 /// A `SHT_REL` entry (BPF objects carry no addends: they live in the instruction).
@@ -187,6 +191,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             value: sym.st_value(e),
             size: sym.st_size(e),
             st_type: sym.st_type(),
+            global: matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK),
         });
     }
 

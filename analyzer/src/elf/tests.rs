@@ -965,3 +965,5 @@ fn zero_size_function_is_an_empty_program() {
         .collect();
     assert_eq!(progs, [("empty", 0), ("prog", 2)]);
 }
+
+mod text;
