@@ -133,3 +133,43 @@ fn program_may_name_a_text_function() {
         "{err}"
     );
 }
+
+/// A lookup in a legacy map-in-map yields the inner template's map, which can be looked up in
+/// turn (without the template, the second lookup's map argument is a map value: rejected).
+#[test]
+fn legacy_map_in_map_lookups_yield_the_inner_map() {
+    for f in [
+        "legacy_samples_map_in_map.o",
+        "legacy_iproute2_map_in_map.o",
+    ] {
+        let o = bpfvet(&["check", "--color", "never", &obj(f)]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(0), "{f}: {out}");
+        assert!(out.contains("lookup_through ("), "{f}: {out}");
+        assert!(out.contains("accepted"), "{f}: {out}");
+    }
+}
+
+#[test]
+fn unsized_legacy_maps_and_maps_slash_sections_load() {
+    let path = obj("legacy_notype_maps.o");
+    let o = bpfvet(&["info", &path]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("map_a (array): key 4 B, value 4 B, 1 entries"),
+        "{out}"
+    );
+    assert!(
+        out.contains("map_b (array): key 4 B, value 8 B, 1 entries"),
+        "{out}"
+    );
+    assert!(
+        out.contains("map_c (hash): key 4 B, value 16 B, 64 entries"),
+        "{out}"
+    );
+    // The program reads 8 bytes of map_b's value and 16 of map_c's: in bounds only if the
+    // definitions were read at the right sizes.
+    let o = bpfvet(&["check", "--color", "never", &path]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}

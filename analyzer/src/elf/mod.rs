@@ -21,6 +21,7 @@
 
 mod core;
 mod error;
+mod legacy_maps;
 mod link;
 mod maps;
 mod read;

@@ -966,4 +966,5 @@ fn zero_size_function_is_an_empty_program() {
     assert_eq!(progs, [("empty", 0), ("prog", 2)]);
 }
 
+mod legacy_maps;
 mod text;
