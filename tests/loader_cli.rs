@@ -173,3 +173,12 @@ fn unsized_legacy_maps_and_maps_slash_sections_load() {
     let o = bpfvet(&["check", "--color", "never", &path]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
+
+#[test]
+fn gcc_object_with_two_programs_in_one_section() {
+    let o = bpfvet(&["check", "--color", "never", &obj("gcc_two_programs.o")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("first (xdp, section xdp): accepted"), "{out}");
+    assert!(out.contains("second (xdp, section xdp): accepted"), "{out}");
+}

@@ -54,6 +54,8 @@ struct ElfBuilder {
     /// Per target user-section index, its relocations.
     rels: Vec<(u16, Vec<RelEntry>)>,
     machine: u16,
+    /// Write `SHT_RELA` sections, with these addends by `(target, offset)` (0 when absent).
+    rela: Option<Vec<((u16, u64), i64)>>,
 }
 
 impl ElfBuilder {
@@ -71,6 +73,7 @@ impl ElfBuilder {
             syms: vec![null],
             rels: Vec::new(),
             machine: 247,
+            rela: None,
         }
     }
 
@@ -174,20 +177,32 @@ impl ElfBuilder {
             for &(off, sym, ty) in rels {
                 data.extend_from_slice(&off.to_le_bytes());
                 data.extend_from_slice(&((u64::from(sym) << 32) | u64::from(ty)).to_le_bytes());
+                if let Some(addends) = &self.rela {
+                    let a = addends
+                        .iter()
+                        .find(|(k, _)| *k == (*target, off))
+                        .map_or(0, |(_, a)| *a);
+                    data.extend_from_slice(&a.to_le_bytes());
+                }
             }
             let target_name = self
                 .secs
                 .get(*target as usize - 1)
                 .map_or("bogus", |s| s.name.as_str());
-            let name = format!(".rel{target_name}");
+            let (kind, prefix, entsize) = if self.rela.is_some() {
+                (4, ".rela", 24)
+            } else {
+                (9, ".rel", 16)
+            };
+            let name = format!("{prefix}{target_name}");
             all.push(shdr(
                 name_of(&name),
-                9,
+                kind,
                 0,
                 data,
                 symtab_idx,
                 u32::from(*target),
-                16,
+                entsize,
             ));
         }
         let mut strtab = vec![0u8];
@@ -967,4 +982,5 @@ fn zero_size_function_is_an_empty_program() {
 }
 
 mod legacy_maps;
+mod rela;
 mod text;
