@@ -182,3 +182,29 @@ fn gcc_object_with_two_programs_in_one_section() {
     assert!(out.contains("first (xdp, section xdp): accepted"), "{out}");
     assert!(out.contains("second (xdp, section xdp): accepted"), "{out}");
 }
+
+#[test]
+fn undecodable_slots_are_listed_and_only_their_program_is_rejected() {
+    let path = obj("undecodable.o");
+    let o = bpfvet(&["disasm", &path]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("     0: r0 = 0x2\n     1: <unknown>  ; ff 00 00 00 00 00 00 00: unknown opcode 0xff\n     2: exit"), "{out}");
+    assert!(
+        out.contains("good (section xdp, type xdp, 2 insns)"),
+        "{out}"
+    );
+
+    let o = bpfvet(&["check", "--color", "never", &path]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("bad (xdp, section xdp): REJECTED, 1 finding"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error[invalid-insn]: instruction 1 does not decode: unknown opcode 0xff"),
+        "{out}"
+    );
+    assert!(out.contains("good (xdp, section xdp): accepted"), "{out}");
+}

@@ -277,6 +277,19 @@ pub struct Program {
     pub(crate) func_info: Vec<FuncInfo>,
     pub(crate) core_relos: Vec<CoreRelo>,
     pub(crate) license: String,
+    /// Slots that do not decode, when loaded by [`crate::elf::load_lenient`] (sorted; the slot
+    /// holds an `exit` placeholder). Empty for [`crate::elf::load`], which refuses them.
+    pub(crate) undecoded: Vec<Undecoded>,
+}
+
+/// A slot that does not decode, kept so that the rest of its program can still be shown.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Undecoded {
+    /// Where in the linked program (also `err.insn`).
+    pub insn: InsnIdx,
+    /// The slot's bytes as in the object.
+    pub bytes: [u8; 8],
+    pub err: crate::isa::DecodeError,
 }
 
 impl Program {
@@ -303,7 +316,14 @@ impl Program {
             func_info: Vec::new(),
             core_relos: Vec::new(),
             license: String::new(),
+            undecoded: Vec::new(),
         }
+    }
+
+    /// Slots that do not decode (only from [`crate::elf::load_lenient`]): such a program must
+    /// not be verified, its listing marks them.
+    pub fn undecoded(&self) -> &[Undecoded] {
+        &self.undecoded
     }
 
     /// Replaces the program type (the CLI's `--type` override) and its expected attach type.

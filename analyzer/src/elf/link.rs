@@ -227,6 +227,10 @@ impl Linker<'_, '_> {
         let out = (c.out_start + k) as usize;
         let offset = u64::from(slot) * 8;
         let insn = self.insns[out];
+        if self.code[c.code].is_bad(slot) {
+            // A placeholder for a slot that did not decode: nothing to relocate or link.
+            return Ok(());
+        }
         let Some(rel) = self.index.rels[c.code].get(&offset).copied() else {
             return self.process_unrelocated(c, slot, out, insn);
         };

@@ -22,6 +22,7 @@
 mod core;
 mod error;
 mod legacy_maps;
+mod lenient;
 mod link;
 mod maps;
 mod read;
@@ -42,6 +43,18 @@ use read::{Elf, SHF_EXECINSTR, SHT_PROGBITS};
 ///
 /// Sections whose name follows no libbpf convention still load, with an unknown program type.
 pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
+    load_with(bytes, false)
+}
+
+/// Like [`load`], but a slot that does not decode does not refuse the object: it becomes an
+/// `exit` placeholder listed in its program's [`Program::undecoded`], its relocation (if any)
+/// is not applied, and every other slot and program loads as usual. For listings and for
+/// reporting the bad program at its source line while checking the others.
+pub fn load_lenient(bytes: &[u8]) -> Result<Object, LoadError> {
+    load_with(bytes, true)
+}
+
+fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     let elf = read::read(bytes)?;
     let license = elf
         .section_by_name("license")
@@ -62,7 +75,7 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
         _ => None,
     };
     let maps = maps::collect(&elf, btf.as_ref())?;
-    let code = decode_code_sections(&elf)?;
+    let code = decode_code_sections(&elf, lenient)?;
 
     let index = link::Index::new(&elf, &code)?;
     // All programs together may use this many slots: generous for real objects (which share
@@ -80,6 +93,7 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
             link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
         }
         let mut program = prog.program;
+        program.undecoded = undecoded_in(&code, &prog.chunks);
         let def = crate::prog_type::lookup(&sec.name);
         program.name.clone_from(&cs.funcs[func_idx].name);
         program.section.clone_from(&sec.name);
@@ -167,6 +181,39 @@ pub(crate) struct CodeSection {
     pub(crate) sec: u32,
     pub(crate) insns: Vec<Insn>,
     pub(crate) funcs: Vec<Func>,
+    /// Slots that did not decode, sorted (only when loading leniently).
+    pub(crate) bad: Vec<lenient::BadSlot>,
+}
+
+impl CodeSection {
+    /// Whether slot `slot` did not decode.
+    pub(crate) fn is_bad(&self, slot: u32) -> bool {
+        self.bad.binary_search_by_key(&slot, |b| b.slot).is_ok()
+    }
+}
+
+/// The bad slots of the code a program was linked from, at their places in the program.
+fn undecoded_in(code: &[CodeSection], chunks: &[link::Chunk]) -> Vec<crate::program::Undecoded> {
+    let mut res = Vec::new();
+    for c in chunks {
+        let bad = &code[c.code].bad;
+        let first = bad.partition_point(|b| b.slot < c.sec_start);
+        for b in bad[first..]
+            .iter()
+            .take_while(|b| b.slot - c.sec_start < c.len)
+        {
+            let insn = InsnIdx(c.out_start + (b.slot - c.sec_start));
+            let mut err = b.err;
+            err.insn = insn;
+            res.push(crate::program::Undecoded {
+                insn,
+                bytes: b.bytes,
+                err,
+            });
+        }
+    }
+    res.sort_by_key(|u| u.insn);
+    res
 }
 
 impl CodeSection {
@@ -180,7 +227,7 @@ impl CodeSection {
     }
 }
 
-fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
+fn decode_code_sections(elf: &Elf<'_>, lenient: bool) -> Result<Vec<CodeSection>, LoadError> {
     let mut res = Vec::new();
     for sec in &elf.sections {
         if sec.sh_type != SHT_PROGBITS || sec.flags & SHF_EXECINSTR == 0 || sec.data.is_empty() {
@@ -196,6 +243,17 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
         }
         let n_slots = u32::try_from(size / 8).map_err(|_| LoadErrorKind::TooLarge)?;
         let funcs = find_funcs(elf, sec.index, n_slots)?;
+        if lenient {
+            let (insns, bad) = lenient::decode(sec.data);
+            check_func_starts(elf, sec.index, &funcs, &insns)?;
+            res.push(CodeSection {
+                sec: sec.index,
+                insns,
+                funcs,
+                bad,
+            });
+            continue;
+        }
         let insns = isa::decode(sec.data).map_err(|mut err| {
             let offset = u64::from(err.insn.0) * 8;
             let func = funcs
@@ -210,19 +268,31 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
                 err,
             }
         })?;
-        for f in &funcs {
-            if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
-                let what = "starts in the middle of a lddw";
-                return Err(bad_func(elf, sec.index, f, what));
-            }
-        }
+        check_func_starts(elf, sec.index, &funcs, &insns)?;
         res.push(CodeSection {
             sec: sec.index,
             insns,
             funcs,
+            bad: Vec::new(),
         });
     }
     Ok(res)
+}
+
+/// No function may start on the second slot of a `lddw`.
+fn check_func_starts(
+    elf: &Elf<'_>,
+    sec: u32,
+    funcs: &[Func],
+    insns: &[Insn],
+) -> Result<(), LoadError> {
+    for f in funcs {
+        if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
+            let what = "starts in the middle of a lddw";
+            return Err(bad_func(elf, sec, f, what));
+        }
+    }
+    Ok(())
 }
 
 fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError {

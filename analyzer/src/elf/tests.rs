@@ -982,5 +982,6 @@ fn zero_size_function_is_an_empty_program() {
 }
 
 mod legacy_maps;
+mod lenient;
 mod rela;
 mod text;
