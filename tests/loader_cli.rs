@@ -208,3 +208,18 @@ fn undecodable_slots_are_listed_and_only_their_program_is_rejected() {
     );
     assert!(out.contains("good (xdp, section xdp): accepted"), "{out}");
 }
+
+#[test]
+fn info_lists_a_program_that_does_not_decode() {
+    let o = bpfvet(&["info", &obj("undecodable.o")]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("bad (section xdp, type xdp): 3 insns (3 linked); does not decode at insn 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("good (section xdp, type xdp): 2 insns (2 linked)\n"),
+        "{out}"
+    );
+}
