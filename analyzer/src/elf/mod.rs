@@ -307,7 +307,8 @@ fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError 
 }
 
 /// The `STT_FUNC` symbols of a code section, checked and sorted; a section without any
-/// becomes one function named after the section (hand-written assembly).
+/// becomes one function named after its global label at offset 0, or else after the section
+/// (hand-written assembly).
 fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadError> {
     let mut funcs = Vec::new();
     for sym in elf.symbols_in(sec) {
@@ -350,8 +351,14 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
         }
     }
     if sized.is_empty() && n_slots > 0 {
+        // Older compilers and hand-written assembly label a program with a global symbol of no
+        // type or size; older loaders named the program after it, and so do we.
+        let label = elf
+            .symbols_in(sec)
+            .find(|s| s.global && s.value == 0 && s.st_type != read::STT_SECTION)
+            .map(|s| s.name.clone());
         funcs.push(Func {
-            name: elf.sections[sec as usize].name.clone(),
+            name: label.unwrap_or_else(|| elf.sections[sec as usize].name.clone()),
             start: 0,
             len: n_slots,
             global: true,

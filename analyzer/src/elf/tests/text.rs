@@ -46,3 +46,15 @@ fn text_functions_are_found_by_name_beside_section_programs() {
     assert_eq!(obj.program("entry").map(|p| p.section()), Some(".text"));
     assert_eq!(obj.text_functions().len(), 2);
 }
+
+/// Old objects label a program with an untyped, unsized global symbol: it names the program.
+#[test]
+fn an_untyped_global_label_names_a_section_without_functions() {
+    let mut b = ElfBuilder::new();
+    let x = b.code("xdp", &[mov(Reg::R0, 2), Insn::Exit]);
+    b.sym("xdp_prog", x, 0, 0, STT_NOTYPE, true);
+    b.sym("local_label", x, 8, 0, STT_NOTYPE, false);
+    let obj = load(&b.build()).unwrap();
+    let names: Vec<&str> = obj.programs().iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["xdp_prog"]);
+}
