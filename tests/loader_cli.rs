@@ -223,3 +223,30 @@ fn info_lists_a_program_that_does_not_decode() {
         "{out}"
     );
 }
+
+/// libbpf loads an object whose `.BTF` (or `.BTF.ext`) does not parse without it, when nothing
+/// needs it: so does bpfvet, and says so.
+#[test]
+fn unparsable_btf_is_left_out_with_a_note() {
+    let mut bytes = std::fs::read(obj("text_only.o")).unwrap();
+    let magic = bytes.windows(2).position(|w| w == [0x9f, 0xeb]).unwrap();
+    bytes[magic] = 0;
+    let dir = std::env::temp_dir().join(format!("bpfvet-loader-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad_btf.o");
+    std::fs::write(&path, &bytes).unwrap();
+    let o = bpfvet(&["check", "--color", "never", path.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("does not parse (bad magic"), "{out}");
+    assert!(out.contains("ignored, as libbpf does"), "{out}");
+    assert!(
+        out.contains("filter_a (socket_filter, section .text): accepted"),
+        "{out}"
+    );
+}

@@ -471,6 +471,8 @@ pub struct Object {
     pub(crate) btf: Option<Btf>,
     pub(crate) has_btf_ext: bool,
     pub(crate) n_core_relos: usize,
+    /// What the loader left out and why (a `.BTF` that does not parse, ...), for the reader.
+    pub(crate) notes: Vec<String>,
 }
 
 impl Object {
@@ -529,6 +531,11 @@ impl Object {
 
     pub fn has_btf_ext(&self) -> bool {
         self.has_btf_ext
+    }
+
+    /// What the loader left out of the object and why, one sentence each.
+    pub fn load_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Number of CO-RE relocation records in `.BTF.ext` (over all sections).

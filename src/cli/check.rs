@@ -265,6 +265,9 @@ fn check_object(
     let mut programs = Vec::new();
     // Slots that do not decode make their program one finding; the others are checked.
     let obj = load_object_lenient(path)?;
+    for note in obj.load_notes() {
+        human.push_str(&format!("  note: {note}\n"));
+    }
     let selected = select(&obj, path, args.program.as_deref())?;
     let srcs = if args.no_source {
         render::Sources::new()

@@ -109,6 +109,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&it)?),
         Format::Human => {
             println!("{}", args.file.display());
+            for note in obj.load_notes() {
+                println!("  note: {note}");
+            }
             println!(
                 "  license: {}",
                 if it.license.is_empty() {

@@ -64,14 +64,30 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
         let b = s.data.get(..4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     });
-    let btf = match elf.section_by_name(".BTF") {
-        Some(s) => Some(Btf::parse(s.data).map_err(|err| LoadErrorKind::Btf { err })?),
+    // libbpf treats `.BTF` and `.BTF.ext` as optional: one that does not parse is dropped
+    // (said in `notes`) unless the object cannot do without BTF.
+    let mut notes = Vec::new();
+    let btf = match elf.section_by_name(".BTF").map(|s| Btf::parse(s.data)) {
+        Some(Ok(btf)) => Some(btf),
+        Some(Err(err)) if needs_btf(&elf) => return Err(LoadErrorKind::Btf { err }.into()),
+        Some(Err(err)) => {
+            notes.push(format!(
+                ".BTF does not parse ({err}): ignored, as libbpf does; no source lines"
+            ));
+            None
+        }
         None => None,
     };
     let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
-        (Some(btf), Some(s)) => {
-            Some(BtfExt::parse(s.data, btf).map_err(|err| LoadErrorKind::BtfExt { err })?)
-        }
+        (Some(btf), Some(s)) => match BtfExt::parse(s.data, btf) {
+            Ok(ext) => Some(ext),
+            Err(err) => {
+                notes.push(format!(
+                    ".BTF.ext does not parse ({err}): ignored, as libbpf does; no source lines"
+                ));
+                None
+            }
+        },
         _ => None,
     };
     let maps = maps::collect(&elf, btf.as_ref())?;
@@ -153,10 +169,23 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
         maps: maps.defs,
         license,
         kern_version,
+        notes,
         has_btf_ext: btf_ext.is_some(),
         n_core_relos: btf_ext.as_ref().map_or(0, BtfExt::n_core_relos),
         btf,
     })
+}
+
+/// Whether the object cannot be read without its `.BTF` (libbpf's rule): BTF-defined maps,
+/// struct_ops, or externs (undefined global symbols), which only BTF describes.
+fn needs_btf(elf: &Elf<'_>) -> bool {
+    elf.sections
+        .iter()
+        .any(|s| s.name == ".maps" || s.name.starts_with(".struct_ops"))
+        || elf
+            .symbols
+            .iter()
+            .any(|s| s.shndx == 0 && s.global && !s.name.is_empty())
 }
 
 /// The string up to the first NUL (lossy UTF-8).

@@ -838,8 +838,26 @@ fn map_and_btf_errors() {
     assert!(
         matches!(kind(&b.build()), LoadErrorKind::BadMap { map, what } if map == "b" && what.contains("overlaps map `a`"))
     );
+    // A `.BTF` that does not parse is left out, as libbpf does, unless the object needs it.
     let mut b = minimal();
     b.sec(".BTF", 1, 0, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let obj = load(&b.build()).unwrap();
+    assert!(!obj.has_btf());
+    assert_eq!(
+        obj.load_notes(),
+        [".BTF does not parse (bad magic 0x0201, expected 0xeb9f): ignored, as libbpf does; no source lines"]
+    );
+    let mut ext = minimal();
+    ext.sec(".BTF", 1, 0, btf_blob(&[]));
+    ext.sec(".BTF.ext", 1, 0, vec![9; 4]);
+    let obj = load(&ext.build()).unwrap();
+    assert!(obj.has_btf() && !obj.has_btf_ext());
+    assert!(
+        obj.load_notes()[0].starts_with(".BTF.ext does not parse ("),
+        "{:?}",
+        obj.load_notes()
+    );
+    b.sec(".maps", 1, 3, vec![0; 8]);
     let e = load(&b.build()).unwrap_err();
     assert!(matches!(e.kind(), LoadErrorKind::Btf { .. }));
     assert_eq!(e.to_string(), ".BTF: bad magic 0x0201, expected 0xeb9f");
