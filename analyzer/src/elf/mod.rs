@@ -131,35 +131,36 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     // `.text` functions are subprograms to libbpf, but other loaders pick any function by
     // name, and some objects have no other code: every one is linked as a program of its own,
     // with no type (its section name tells none).
-    let mut text_functions = Vec::new();
+    let text_code = || {
+        code.iter()
+            .filter(|c| elf.sections[c.sec as usize].name == ".text")
+    };
+    // With no other code, the entry points are the global functions (static ones are their
+    // helpers), or every function when none is global (hand-written assembly).
     let text_only = programs.is_empty();
-    for cs in code
-        .iter()
-        .filter(|c| elf.sections[c.sec as usize].name == ".text")
-    {
-        for func_idx in 0..cs.funcs.len() {
+    let globals: std::collections::HashSet<&str> = text_code()
+        .flat_map(|c| &c.funcs)
+        .filter(|f| f.global)
+        .map(|f| f.name.as_str())
+        .collect();
+    let is_entry = |name: &str| text_only && (globals.is_empty() || globals.contains(name));
+    let mut text_functions = Vec::new();
+    for cs in text_code() {
+        for (func_idx, f) in cs.funcs.iter().enumerate() {
             match link_one(cs, func_idx, &mut budget) {
                 Ok(p) => text_functions.push(p),
-                // Only reachable by name in an object with other programs: a function that
-                // cannot be linked must not make those unreadable.
-                Err(e) if text_only => return Err(e),
+                // An entry point that cannot be linked is the object's error, as for any
+                // program; another function is only reachable by name, and must not make the
+                // object unreadable.
+                Err(e) if is_entry(&f.name) => return Err(e),
                 Err(_) => {}
             }
         }
     }
     if text_only {
-        // The entry points are the global functions (static ones are their helpers), or every
-        // function when none is global (hand-written assembly).
-        let globals: std::collections::HashSet<&str> = code
-            .iter()
-            .filter(|c| elf.sections[c.sec as usize].name == ".text")
-            .flat_map(|c| &c.funcs)
-            .filter(|f| f.global)
-            .map(|f| f.name.as_str())
-            .collect();
         programs = text_functions
             .iter()
-            .filter(|p| globals.is_empty() || globals.contains(p.name.as_str()))
+            .filter(|p| is_entry(&p.name))
             .cloned()
             .collect();
     }

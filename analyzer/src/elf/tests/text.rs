@@ -58,3 +58,29 @@ fn an_untyped_global_label_names_a_section_without_functions() {
     let names: Vec<&str> = obj.programs().iter().map(|p| p.name()).collect();
     assert_eq!(names, ["xdp_prog"]);
 }
+
+/// A `.text` function that cannot be linked does not make the object unreadable unless it is
+/// one of the programs.
+#[test]
+fn an_unlinkable_helper_does_not_hide_the_entry_points() {
+    let mut b = ElfBuilder::new();
+    let t = b.code(
+        ".text",
+        &[mov(Reg::R0, 0), Insn::Exit, mov(Reg::R0, 1), Insn::Exit],
+    );
+    b.sym("entry", t, 0, 16, STT_FUNC, true);
+    let broken = b.sym("broken", t, 16, 16, STT_FUNC, false);
+    // A map relocation on a `mov`: cannot apply.
+    b.rel(t, 16, broken, R_64_64);
+    let obj = load(&b.build()).unwrap();
+    let names: Vec<&str> = obj.programs().iter().map(|p| p.name()).collect();
+    assert_eq!(names, ["entry"]);
+    assert!(obj.program("broken").is_none());
+
+    // The same function as the entry point: the object's error.
+    let mut b = ElfBuilder::new();
+    let t = b.code(".text", &[mov(Reg::R0, 1), Insn::Exit]);
+    let entry = b.sym("entry", t, 0, 16, STT_FUNC, true);
+    b.rel(t, 0, entry, R_64_64);
+    assert!(matches!(kind(&b.build()), LoadErrorKind::BadReloc { .. }));
+}
