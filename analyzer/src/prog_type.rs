@@ -208,8 +208,16 @@ impl SectionDef {
 
 /// The first table entry that names `section`, or `None` when no convention applies (the program
 /// type is then unknown, and the caller may supply one).
+///
+/// A leading `?` is libbpf's mark for a program that is loaded only when asked for; it does not
+/// change the type, so it is ignored here. Names the current libbpf table does not know are
+/// then tried against [`LEGACY_SECTION_DEFS`], the names older loaders accepted.
 pub fn lookup(section: &str) -> Option<&'static SectionDef> {
-    SECTION_DEFS.iter().find(|it| it.matches(section))
+    let section = section.strip_prefix('?').unwrap_or(section);
+    SECTION_DEFS
+        .iter()
+        .find(|it| it.matches(section))
+        .or_else(|| LEGACY_SECTION_DEFS.iter().find(|it| it.matches(section)))
 }
 
 /// Builds one table row; `flags` is a subset of `S` (sleepable), `F` (frags), `B` (BTF attach).
@@ -249,7 +257,7 @@ const fn def(
 
 use AttachType as A;
 use ProgType as P;
-use SecMatch::{Exact, Plus, Prefix};
+use SecMatch::{Exact, Plus, Prefix, Slash};
 
 /// The section-name table, in match order (first match wins).
 // Rationale for `rustfmt::skip`: one row per line keeps the table readable and diffable.
@@ -358,6 +366,38 @@ pub static SECTION_DEFS: &[SectionDef] = &[
     def("netfilter", Exact, P::Netfilter, Some(A::Netfilter), "", "Netfilter hook."),
 ];
 
+/// Section names that only older loaders accept, tried after [`SECTION_DEFS`] finds nothing:
+/// libbpf before 1.0 matched most types by plain prefix (`xdp_prog`, `sk_skb1`), knew the
+/// `xdp_devmap/` and `xdp_cpumap/` spellings, and the old samples/bpf loader (`bpf_load.c`)
+/// took the type from the start of the name whatever followed (`xdp1`, `cgroup/sock1`).
+/// iproute2 takes the type from its command line (`tc ... bpf`, `ip link ... xdp`) and any
+/// section name: its defaults `classifier` and `action` are in the main table, and other names
+/// (`prog`, `ingress`) cannot be told apart, so they need `--type`.
+// Rationale for `rustfmt::skip`: as for `SECTION_DEFS`.
+#[rustfmt::skip]
+pub static LEGACY_SECTION_DEFS: &[SectionDef] = &[
+    def("xdp_devmap/", Slash, P::Xdp, Some(A::XdpDevmap), "", "XDP program run from a devmap entry, libbpf 0.x spelling."),
+    def("xdp_cpumap/", Slash, P::Xdp, Some(A::XdpCpumap), "", "XDP program run from a cpumap entry, libbpf 0.x spelling."),
+    def("xdp", Prefix, P::Xdp, None, "", "XDP program, any name starting with `xdp` (samples/bpf, libbpf 0.x)."),
+    def("perf_event", Prefix, P::PerfEvent, None, "", "Perf event program, old prefix match."),
+    def("cgroup/skb", Prefix, P::CgroupSkb, None, "", "Cgroup skb filter, old prefix match."),
+    def("cgroup_skb", Prefix, P::CgroupSkb, None, "", "Cgroup skb filter, old prefix match."),
+    def("cgroup/sock", Prefix, P::CgroupSock, Some(A::CgroupInetSockCreate), "", "Cgroup socket program, old prefix match (the kernel defaults to sock_create)."),
+    def("sockops", Prefix, P::SockOps, Some(A::CgroupSockOps), "", "Socket operations, old prefix match."),
+    def("sk_skb", Prefix, P::SkSkb, None, "", "Sockmap skb program, old prefix match (`sk_skb1`)."),
+    def("sk_msg", Prefix, P::SkMsg, Some(A::SkMsgVerdict), "", "Sockmap sendmsg verdict, old prefix match."),
+    def("sk_reuseport", Prefix, P::SkReuseport, Some(A::SkReuseportSelect), "", "SO_REUSEPORT selection, old prefix match."),
+    def("sk_lookup", Prefix, P::SkLookup, Some(A::SkLookup), "", "Socket lookup, libbpf 0.x `sk_lookup/` spelling."),
+    def("classifier", Prefix, P::SchedCls, None, "", "TC classifier, old prefix match."),
+    def("action", Prefix, P::SchedAct, None, "", "TC action, old prefix match."),
+    def("lwt_in", Prefix, P::LwtIn, None, "", "Lightweight tunnel input, old prefix match."),
+    def("lwt_out", Prefix, P::LwtOut, None, "", "Lightweight tunnel output, old prefix match."),
+    def("lwt_xmit", Prefix, P::LwtXmit, None, "", "Lightweight tunnel transmit, old prefix match."),
+    def("lwt_seg6local", Prefix, P::LwtSeg6local, None, "", "SRv6 local action, old prefix match."),
+    def("flow_dissector", Prefix, P::FlowDissector, Some(A::FlowDissector), "", "Flow dissector, old prefix match."),
+    def("lirc_mode2", Prefix, P::LircMode2, Some(A::LircMode2), "", "Infrared decoder, old prefix match."),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,10 +496,55 @@ mod tests {
 
     #[test]
     fn near_misses_do_not_match() {
-        assert_eq!(ty("kprobex"), None);
-        assert_eq!(ty("xdpfoo"), None);
         assert_eq!(ty(".text"), None);
         assert_eq!(ty(""), None);
+        assert_eq!(ty("?"), None);
+        assert_eq!(ty("prog"), None);
+        assert_eq!(ty("ingress"), None);
+        assert_eq!(ty("my/custom"), None);
+        // Old loaders wanted `kprobe/` too.
+        assert_eq!(ty("kprobex"), None);
+    }
+
+    #[test]
+    fn question_mark_keeps_the_type() {
+        // libbpf: `SEC("?name")` is `name`, loaded only on request.
+        assert_eq!(ty("?raw_tp"), Some((P::RawTracepoint, None)));
+        assert_eq!(
+            ty("?tp_btf/task_newtask"),
+            Some((P::Tracing, Some(A::TraceRawTp)))
+        );
+        assert_eq!(ty("?xdp"), Some((P::Xdp, Some(A::Xdp))));
+        assert!(lookup("?fentry.s/x").unwrap().sleepable);
+        assert_eq!(ty("??xdp"), None);
+    }
+
+    #[test]
+    fn older_loaders_names() {
+        // samples/bpf's bpf_load.c and libbpf 0.x's prefix matching.
+        assert_eq!(ty("xdp1"), Some((P::Xdp, None)));
+        assert_eq!(ty("xdp_redirect_map"), Some((P::Xdp, None)));
+        assert_eq!(ty("xdpfoo"), Some((P::Xdp, None)));
+        assert_eq!(ty("xdp_devmap/x"), Some((P::Xdp, Some(A::XdpDevmap))));
+        assert_eq!(ty("xdp_cpumap/x"), Some((P::Xdp, Some(A::XdpCpumap))));
+        assert_eq!(ty("sk_skb1"), Some((P::SkSkb, None)));
+        assert_eq!(ty("sk_msg1"), Some((P::SkMsg, Some(A::SkMsgVerdict))));
+        assert_eq!(
+            ty("cgroup/sock1"),
+            Some((P::CgroupSock, Some(A::CgroupInetSockCreate)))
+        );
+        assert_eq!(ty("sockops1"), Some((P::SockOps, Some(A::CgroupSockOps))));
+        assert_eq!(ty("perf_event1"), Some((P::PerfEvent, None)));
+        assert_eq!(ty("classifier_ingress"), Some((P::SchedCls, None)));
+        assert_eq!(ty("action_mirred"), Some((P::SchedAct, None)));
+        assert_eq!(ty("lwt_xmit_test"), Some((P::LwtXmit, None)));
+        assert_eq!(ty("sk_lookup/x"), Some((P::SkLookup, Some(A::SkLookup))));
+        // Current names still win over the legacy prefixes.
+        assert_eq!(ty("xdp.frags"), Some((P::Xdp, Some(A::Xdp))));
+        assert_eq!(
+            ty("sk_skb/stream_parser"),
+            Some((P::SkSkb, Some(A::SkSkbStreamParser)))
+        );
     }
 
     #[test]
@@ -479,7 +564,7 @@ mod tests {
 
     #[test]
     fn every_entry_matches_its_own_prefix_first_or_is_shadowed_on_purpose() {
-        for d in SECTION_DEFS {
+        for d in SECTION_DEFS.iter().chain(LEGACY_SECTION_DEFS) {
             let probe = if d.matching == SecMatch::Slash {
                 format!("{}x", d.prefix)
             } else {

@@ -277,6 +277,19 @@ pub struct Program {
     pub(crate) func_info: Vec<FuncInfo>,
     pub(crate) core_relos: Vec<CoreRelo>,
     pub(crate) license: String,
+    /// Slots that do not decode, when loaded by [`crate::elf::load_lenient`] (sorted; the slot
+    /// holds an `exit` placeholder). Empty for [`crate::elf::load`], which refuses them.
+    pub(crate) undecoded: Vec<Undecoded>,
+}
+
+/// A slot that does not decode, kept so that the rest of its program can still be shown.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Undecoded {
+    /// Where in the linked program (also `err.insn`).
+    pub insn: InsnIdx,
+    /// The slot's bytes as in the object.
+    pub bytes: [u8; 8],
+    pub err: crate::isa::DecodeError,
 }
 
 impl Program {
@@ -303,7 +316,14 @@ impl Program {
             func_info: Vec::new(),
             core_relos: Vec::new(),
             license: String::new(),
+            undecoded: Vec::new(),
         }
+    }
+
+    /// Slots that do not decode (only from [`crate::elf::load_lenient`]): such a program must
+    /// not be verified, its listing marks them.
+    pub fn undecoded(&self) -> &[Undecoded] {
+        &self.undecoded
     }
 
     /// Replaces the program type (the CLI's `--type` override) and its expected attach type.
@@ -442,12 +462,17 @@ pub fn license_is_gpl_compatible(license: &str) -> bool {
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Object {
     pub(crate) programs: Vec<Program>,
+    /// Every `.text` function linked as a program of its own (section `.text`, no type), for
+    /// loaders that pick functions by name.
+    pub(crate) text_functions: Vec<Program>,
     pub(crate) maps: Vec<MapDef>,
     pub(crate) license: String,
     pub(crate) kern_version: Option<u32>,
     pub(crate) btf: Option<Btf>,
     pub(crate) has_btf_ext: bool,
     pub(crate) n_core_relos: usize,
+    /// What the loader left out and why (a `.BTF` that does not parse, ...), for the reader.
+    pub(crate) notes: Vec<String>,
 }
 
 impl Object {
@@ -461,9 +486,18 @@ impl Object {
         self.programs
     }
 
-    /// The program with this name.
+    /// The program with this name, or else the `.text` function with this name linked as a
+    /// program (section `.text`, no type).
     pub fn program(&self, name: &str) -> Option<&Program> {
-        self.programs.iter().find(|p| p.name == name)
+        self.programs
+            .iter()
+            .chain(&self.text_functions)
+            .find(|p| p.name == name)
+    }
+
+    /// Every `.text` function, each linked as a program of its own.
+    pub fn text_functions(&self) -> &[Program] {
+        &self.text_functions
     }
 
     /// Maps, indexed by [`MapIdx`]: legacy `maps`, then `.maps`, then global data, then
@@ -497,6 +531,11 @@ impl Object {
 
     pub fn has_btf_ext(&self) -> bool {
         self.has_btf_ext
+    }
+
+    /// What the loader left out of the object and why, one sentence each.
+    pub fn load_notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Number of CO-RE relocation records in `.BTF.ext` (over all sections).

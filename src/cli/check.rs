@@ -4,11 +4,10 @@
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
 //! some warning), 2 an input or usage error.
 
-use super::load::{load_object, select};
+use super::load::{load_object_lenient, select};
 use super::sources;
 use bpfvet_analyzer::diagnostics::{self, explain, render};
-use bpfvet_analyzer::elf;
-use bpfvet_analyzer::program::{Object, Program};
+use bpfvet_analyzer::program::Program;
 use bpfvet_analyzer::report::{self, ObjectReport, ProgramReport, Report};
 use bpfvet_analyzer::rules::ProgTypeRules;
 use bpfvet_analyzer::verifier::env::{Input, KernelVersion, Options};
@@ -220,6 +219,8 @@ pub(super) fn rules_for(
 ) -> anyhow::Result<&'static ProgTypeRules> {
     match override_type {
         Some(r) => Ok(r),
+        None if text_default(prog) => ProgTypeRules::by_name(TEXT_DEFAULT_TYPE)
+            .ok_or_else(|| anyhow::anyhow!("internal error: no rules for {TEXT_DEFAULT_TYPE}")),
         None => prog.prog_type().and_then(|t| ProgTypeRules::by_id(t.raw())).ok_or_else(|| {
             anyhow::anyhow!(
                 "program {} in section {:?}: cannot tell its program type from the section name; pass --type (e.g. --type xdp)",
@@ -230,28 +231,27 @@ pub(super) fn rules_for(
     }
 }
 
-/// Loads `path`; an instruction that does not decode is a finding of its program, not an
-/// input error, so it is returned as `Err((program, violation))`.
-fn load(path: &Path) -> anyhow::Result<Result<Object, (String, Violation)>> {
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    match elf::load(&bytes) {
-        Ok(o) => Ok(Ok(o)),
-        Err(e) => match e.kind() {
-            elf::LoadErrorKind::Decode { program, err, .. } => {
-                let what = err.to_string();
-                let what = what.split_once(": ").map_or(what.as_str(), |(_, w)| w);
-                let v = Violation::new(
-                    Code::InvalidInsn,
-                    err.insn,
-                    format!("instruction {} does not decode: {what}", err.insn),
-                    err.kernel_message(),
-                );
-                Ok(Err((program.clone(), *v)))
-            }
-            _ => load_object(path).map(Ok),
-        },
-    }
+/// The type a `.text` function is checked as when `--type` names none: socket filters are what
+/// loaders that pick `.text` functions by name (custom loaders, `bpf(2)` by hand) load most.
+pub(super) const TEXT_DEFAULT_TYPE: &str = "socket_filter";
+
+/// Whether `prog` is a `.text` function with no type of its own, so [`TEXT_DEFAULT_TYPE`]
+/// applies (and the output says so).
+pub(super) fn text_default(prog: &Program) -> bool {
+    prog.prog_type().is_none() && prog.section() == ".text"
+}
+
+/// The finding for a program with a slot that does not decode (the kernel refuses such a
+/// program before verifying it), at the first such slot.
+fn undecodable(u: &bpfvet_analyzer::program::Undecoded) -> Violation {
+    let what = u.err.to_string();
+    let what = what.split_once(": ").map_or(what.as_str(), |(_, w)| w);
+    *Violation::new(
+        Code::InvalidInsn,
+        u.insn,
+        format!("instruction {} does not decode: {what}", u.insn),
+        u.err.kernel_message(),
+    )
 }
 
 fn check_object(
@@ -268,79 +268,75 @@ fn check_object(
     };
     let mut human = format!("{display}\n");
     let mut programs = Vec::new();
-    match load(path)? {
-        Ok(obj) => {
-            let selected = select(&obj, path, args.program.as_deref())?;
-            let srcs = if args.no_source {
-                render::Sources::new()
-            } else {
-                sources::find(selected.iter().copied(), path, args.source_dir.as_deref())
-            };
-            for prog in selected {
-                let rules = rules_for(prog, override_type)?;
-                let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
-                    || !prog.core_relos().is_empty();
-                let kbtf = if needs_btf {
-                    super::load::kernel_btf(args.btf.as_deref())?
-                } else {
-                    None
-                };
-                let (relocated, core_note) = super::load::core_relocate(&obj, prog, kbtf);
-                let prog = relocated.as_ref().unwrap_or(prog);
-                let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
-                let start = Instant::now();
-                let res = verify(&input, opts);
-                let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-                let mut diags = diagnostics::build(prog, &res.violations);
-                diags.extend(diagnostics::warnings::warnings(prog, &res));
-                let mut rep = report::program(prog, rules.name, &res, &diags, Some(duration));
-                if args.min_kernel {
-                    let oldest = bpfvet_analyzer::verifier::profiles::min_kernel(&input, opts);
-                    rep.min_kernel =
-                        Some(oldest.map_or_else(|| "none".to_string(), |k| k.to_string()));
-                }
-                human.push_str(&header(&rep));
-                if let Some(note) = core_note {
-                    human.push_str(&format!("  note: {note}\n"));
-                }
-                if let Some(k) = &rep.min_kernel {
-                    human.push_str(&if k == "none" {
-                        "  no kernel release bpfvet knows accepts it\n".to_string()
-                    } else {
-                        format!("  oldest kernel that accepts it: {k}\n")
-                    });
-                }
-                human.push_str(&render::human(prog, &diags, &srcs, &render_opts));
-                if args.trace {
-                    human.push_str(&traces(prog, &input, opts, &res));
-                }
-                programs.push(rep);
-            }
-        }
-        Err((name, v)) => {
-            if args.program.as_deref().is_some_and(|p| p != name) {
-                anyhow::bail!(
-                    "{display}: program {name} does not decode, so no other program can be checked"
-                );
-            }
-            let prog = Program::from_insns(&name, None, Vec::new());
-            let diags = diagnostics::build(&prog, std::slice::from_ref(&v));
-            let res = VerifyResult {
-                verdict: bpfvet_analyzer::verifier::Verdict::Reject,
-                violations: vec![v],
-                stats: Default::default(),
-                stack_depth: Vec::new(),
-            };
-            let rep = report::program(&prog, "unknown", &res, &diags, None);
-            human.push_str(&header(&rep));
-            human.push_str(&render::human(
-                &prog,
-                &diags,
-                &sources::find([], path, None),
-                &render_opts,
-            ));
+    // Slots that do not decode make their program one finding; the others are checked.
+    let obj = load_object_lenient(path)?;
+    for note in obj.load_notes() {
+        human.push_str(&format!("  note: {note}\n"));
+    }
+    let selected = select(&obj, path, args.program.as_deref())?;
+    let srcs = if args.no_source {
+        render::Sources::new()
+    } else {
+        sources::find(selected.iter().copied(), path, args.source_dir.as_deref())
+    };
+    for prog in selected {
+        if let Some(u) = prog.undecoded().first() {
+            let rep = single_finding(prog, undecodable(u), &srcs, &render_opts, &mut human);
             programs.push(rep);
+            continue;
         }
+        let rules = match rules_for(prog, override_type) {
+            Ok(r) => r,
+            Err(_) => {
+                // One program whose type cannot be told: a finding for it, and the
+                // other programs of the object are still checked.
+                let v = unknown_type(prog);
+                let rep = single_finding(prog, v, &srcs, &render_opts, &mut human);
+                programs.push(rep);
+                continue;
+            }
+        };
+        let needs_btf =
+            rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+        let kbtf = if needs_btf {
+            super::load::kernel_btf(args.btf.as_deref())?
+        } else {
+            None
+        };
+        let (relocated, core_note) = super::load::core_relocate(&obj, prog, kbtf);
+        let prog = relocated.as_ref().unwrap_or(prog);
+        let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
+        let start = Instant::now();
+        let res = verify(&input, opts);
+        let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let mut diags = diagnostics::build(prog, &res.violations);
+        diags.extend(diagnostics::warnings::warnings(prog, &res));
+        let mut rep = report::program(prog, rules.name, &res, &diags, Some(duration));
+        if args.min_kernel {
+            let oldest = bpfvet_analyzer::verifier::profiles::min_kernel(&input, opts);
+            rep.min_kernel = Some(oldest.map_or_else(|| "none".to_string(), |k| k.to_string()));
+        }
+        human.push_str(&header(&rep));
+        if override_type.is_none() && text_default(prog) {
+            human.push_str(&format!(
+                    "  note: a .text function has no section name to tell its type: checked as {TEXT_DEFAULT_TYPE} (pass --type to choose)\n"
+                ));
+        }
+        if let Some(note) = core_note {
+            human.push_str(&format!("  note: {note}\n"));
+        }
+        if let Some(k) = &rep.min_kernel {
+            human.push_str(&if k == "none" {
+                "  no kernel release bpfvet knows accepts it\n".to_string()
+            } else {
+                format!("  oldest kernel that accepts it: {k}\n")
+            });
+        }
+        human.push_str(&render::human(prog, &diags, &srcs, &render_opts));
+        if args.trace {
+            human.push_str(&traces(prog, &input, opts, &res));
+        }
+        programs.push(rep);
     }
     Ok(Checked {
         report: ObjectReport {
@@ -349,6 +345,45 @@ fn check_object(
         },
         human,
     })
+}
+
+/// The finding for a program whose type neither its section name nor `--type` tells: without
+/// a type there is no context, no helper set and no return range to check against.
+fn unknown_type(prog: &Program) -> Violation {
+    *Violation::new(
+        Code::UnsupportedCtx,
+        bpfvet_analyzer::isa::InsnIdx(0),
+        format!(
+            "cannot tell the program type from section `{}`: pass --type (e.g. --type xdp, --type sched_cls)",
+            prog.section()
+        ),
+        format!(
+            "none from the verifier: libbpf refuses the load (failed to guess program type from ELF section '{}')",
+            prog.section()
+        ),
+    )
+}
+
+/// Reports `prog` as rejected with the one finding `v` (no analysis ran), and renders it.
+fn single_finding(
+    prog: &Program,
+    v: Violation,
+    srcs: &render::Sources,
+    render_opts: &render::Options,
+    human: &mut String,
+) -> ProgramReport {
+    let diags = diagnostics::build(prog, std::slice::from_ref(&v));
+    let res = VerifyResult {
+        verdict: bpfvet_analyzer::verifier::Verdict::Reject,
+        violations: vec![v],
+        stats: Default::default(),
+        stack_depth: Vec::new(),
+    };
+    let ty = prog.prog_type().map_or("unknown", |t| t.name());
+    let rep = report::program(prog, ty, &res, &diags, None);
+    human.push_str(&header(&rep));
+    human.push_str(&render::human(prog, &diags, srcs, render_opts));
+    rep
 }
 
 /// The one-line verdict above a program's diagnostics (deterministic: no timings).

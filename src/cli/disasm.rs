@@ -1,7 +1,8 @@
 //! `bpfvet disasm`: each program's instructions in llvm-objdump's syntax, with the C source
-//! line above the instructions it produced and relocations shown by name.
+//! line above the instructions it produced and relocations shown by name. A slot that does not
+//! decode is listed as `<unknown>` with its bytes and the reason; the rest is listed as usual.
 
-use super::load::{load_object, select};
+use super::load::{load_object_lenient, select};
 use bpfvet_analyzer::isa::text::{Printer, Syntax};
 use bpfvet_analyzer::isa::{Insn, InsnIdx};
 use bpfvet_analyzer::program::{Object, Program, RelocTarget};
@@ -19,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let obj = load_object(&args.file)?;
+    let obj = load_object_lenient(&args.file)?;
     let mut out = String::new();
     for prog in select(&obj, &args.file, args.program.as_deref())? {
         render(&mut out, &obj, prog);
@@ -84,6 +85,18 @@ fn render(out: &mut String, obj: &Object, prog: &Program) {
         }
         if let Some(l) = &labels[at] {
             let _ = writeln!(out, "{l}:");
+        }
+        if let Some(u) = prog.undecoded().iter().find(|u| u.insn == idx) {
+            // As llvm-objdump marks what it cannot decode, with the bytes and why.
+            let b = u.bytes;
+            let what = u.err.to_string();
+            let what = what.split_once(": ").map_or(what.as_str(), |(_, w)| w);
+            let _ = writeln!(
+                out,
+                "{at:>6}: <unknown>  ; {:02x} {:02x} {:02x} {:02x} {:02x} {:02x} {:02x} {:02x}: {what}",
+                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
+            );
+            continue;
         }
         let text = printer.insn(insn, idx);
         let note = prog

@@ -1,6 +1,6 @@
 //! `bpfvet info`: what an object holds, for people and (with `--format json`) for scripts.
 
-use super::load::load_object;
+use super::load::load_object_lenient;
 use bpfvet_analyzer::program::Object;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -42,6 +42,9 @@ struct ProgInfo {
     /// Slots after linking.
     linked_insns: usize,
     subprograms: Vec<String>,
+    /// Slots of the linked program that do not decode (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    undecodable: Vec<u32>,
 }
 
 #[derive(Serialize)]
@@ -73,6 +76,7 @@ fn info(obj: &Object) -> Info {
                     .skip(1)
                     .map(|s| s.name.clone())
                     .collect(),
+                undecodable: p.undecoded().iter().map(|u| u.insn.0).collect(),
             })
             .collect(),
         maps: obj
@@ -98,12 +102,16 @@ fn info(obj: &Object) -> Info {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let obj = load_object(&args.file)?;
+    // Lenient: a program with slots that do not decode is still listed, with them counted.
+    let obj = load_object_lenient(&args.file)?;
     let it = info(&obj);
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&it)?),
         Format::Human => {
             println!("{}", args.file.display());
+            for note in obj.load_notes() {
+                println!("  note: {note}");
+            }
             println!(
                 "  license: {}",
                 if it.license.is_empty() {
@@ -123,11 +131,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     format!(", calls {}", p.subprograms.join(", "))
                 };
+                let sub = if p.undecodable.is_empty() {
+                    sub
+                } else {
+                    let at: Vec<String> = p.undecodable.iter().map(u32::to_string).collect();
+                    format!("{sub}; does not decode at insn {}", at.join(", "))
+                };
                 println!(
                     "    {} (section {}, type {}): {} insns ({} linked){sub}",
                     p.name,
                     p.section,
-                    p.prog_type.unwrap_or("unknown"),
+                    p.prog_type.unwrap_or(if p.section == ".text" {
+                        "none (checked as socket_filter unless --type)"
+                    } else {
+                        "unknown"
+                    }),
                     p.insns,
                     p.linked_insns
                 );

@@ -9,6 +9,19 @@ use std::path::Path;
 const MAX_OBJECT_BYTES: u64 = 512 << 20;
 
 pub fn load_object(path: &Path) -> anyhow::Result<Object> {
+    load_object_with(path, elf::load)
+}
+
+/// [`load_object`], but slots that do not decode are kept as [`Program::undecoded`] instead of
+/// refusing the object (`disasm` and `check`).
+pub fn load_object_lenient(path: &Path) -> anyhow::Result<Object> {
+    load_object_with(path, elf::load_lenient)
+}
+
+fn load_object_with(
+    path: &Path,
+    load: fn(&[u8]) -> Result<Object, elf::LoadError>,
+) -> anyhow::Result<Object> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > MAX_OBJECT_BYTES {
@@ -19,7 +32,7 @@ pub fn load_object(path: &Path) -> anyhow::Result<Object> {
         );
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    elf::load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// The programs of `obj` selected by `--program` (all when `None`), or an error naming the
@@ -35,8 +48,19 @@ pub fn select<'a>(
             Some(p) => Ok(vec![p]),
             None => {
                 let names: Vec<&str> = obj.programs().iter().map(Program::name).collect();
+                let text: Vec<&str> = obj
+                    .text_functions()
+                    .iter()
+                    .map(Program::name)
+                    .filter(|t| !names.contains(t))
+                    .collect();
+                let text = if text.is_empty() {
+                    String::new()
+                } else {
+                    format!("; .text functions: {}", text.join(", "))
+                };
                 anyhow::bail!(
-                    "{}: no program named {n:?} (programs: {})",
+                    "{}: no program named {n:?} (programs: {}{text})",
                     path.display(),
                     names.join(", ")
                 )

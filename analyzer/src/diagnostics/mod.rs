@@ -287,6 +287,10 @@ fn lowercase_first(s: &str) -> String {
 
 /// The instruction text of `insn` in `prog`, as `llvm-objdump` prints it.
 pub fn insn_text(prog: &Program, insn: InsnIdx) -> String {
+    // A slot that did not decode holds a placeholder: show it as llvm-objdump does.
+    if prog.undecoded().iter().any(|u| u.insn == insn) {
+        return "<unknown>".to_string();
+    }
     // An unresolved kfunc call prints as `call kfunc 0x0`; the extern it was relocated
     // against names it.
     if let Some(crate::program::RelocTarget::Extern { name }) = prog.reloc_at(insn) {

@@ -227,10 +227,19 @@ impl Linker<'_, '_> {
         let out = (c.out_start + k) as usize;
         let offset = u64::from(slot) * 8;
         let insn = self.insns[out];
+        if self.code[c.code].is_bad(slot) {
+            // A placeholder for a slot that did not decode: nothing to relocate or link.
+            return Ok(());
+        }
         let Some(rel) = self.index.rels[c.code].get(&offset).copied() else {
             return self.process_unrelocated(c, slot, out, insn);
         };
         let sym = &self.elf.symbols[rel.sym as usize];
+        let insn = match rel.addend {
+            Some(a) => self.fold_addend(c.code, offset, sym, rel.r_type, insn, a)?,
+            None => insn,
+        };
+        self.insns[out] = insn;
         match (rel.r_type, insn) {
             (
                 R_BPF_64_64,
@@ -271,6 +280,55 @@ impl Linker<'_, '_> {
                 format!("unsupported relocation type {t} in code"),
             )),
         }
+    }
+
+    /// Writes an `SHT_RELA` addend where an `SHT_REL` one would be, so that the rest of
+    /// linking reads both alike: a `lddw` holds `S + A` as `sym.value + imm`, a call reaches
+    /// slot `(S + A) / 8` through `imm = A / 8 - 1` (the LLVM BPF ABI's `R_BPF_64_32`).
+    fn fold_addend(
+        &self,
+        code: usize,
+        offset: u64,
+        sym: &Symbol,
+        r_type: u32,
+        insn: Insn,
+        addend: i64,
+    ) -> Result<Insn, LoadError> {
+        let too_big = || {
+            self.bad_reloc(
+                code,
+                offset,
+                sym,
+                format!("addend {addend} does not fit the instruction"),
+            )
+        };
+        Ok(match (r_type, insn) {
+            (
+                R_BPF_64_64,
+                Insn::LdImm64 {
+                    dst, src, next_imm, ..
+                },
+            ) => Insn::LdImm64 {
+                dst,
+                src,
+                imm: i32::try_from(addend).map_err(|_| too_big())?,
+                next_imm,
+            },
+            (R_BPF_64_32, Insn::Call(CallTarget::Local(_))) if sym.shndx != 0 => {
+                if addend % 8 != 0 {
+                    return Err(self.bad_reloc(
+                        code,
+                        offset,
+                        sym,
+                        format!("call addend {addend} is not insn-aligned"),
+                    ));
+                }
+                Insn::Call(CallTarget::Local(
+                    i32::try_from(addend / 8 - 1).map_err(|_| too_big())?,
+                ))
+            }
+            _ => insn,
+        })
     }
 
     fn record_extern(&mut self, out: usize, sym: &Symbol) -> Result<(), LoadError> {
@@ -446,7 +504,14 @@ impl Linker<'_, '_> {
         if sym.shndx >= SHN_LORESERVE {
             return Err(self.bad_reloc(code, offset, sym, "symbol is not in a section"));
         }
-        if let Some(&map) = self.maps.by_sym.get(&(sym.shndx, sym.value)) {
+        // A map is named by its own symbol, or (some assemblers) by its section's symbol plus
+        // the definition's offset in the immediate.
+        let map_off = if sym.st_type == STT_SECTION {
+            u64::try_from(i64::from(imm)).map_or(u64::MAX, |i| sym.value.saturating_add(i))
+        } else {
+            sym.value
+        };
+        if let Some(&map) = self.maps.by_sym.get(&(sym.shndx, map_off)) {
             self.insns[out] = Insn::LdImm64 {
                 dst,
                 src: PseudoSrc::MapIdx,

@@ -1,4 +1,5 @@
-//! The object's map list, in libbpf's order: legacy `maps`, BTF-defined `.maps`, global data
+//! The object's map list, in libbpf's order: legacy `maps` and `maps/*` (in
+//! [`legacy_maps`](super::legacy_maps)), BTF-defined `.maps`, global data
 //! (`.data*`, `.rodata*`, `.bss*` in section order), then `.kconfig`.
 //!
 //! Besides the definitions, [`Maps`] keeps how relocations find them: by (section, symbol
@@ -28,14 +29,14 @@ pub(crate) struct Maps {
 }
 
 impl Maps {
-    fn push(&mut self, def: MapDef) -> Result<MapIdx, LoadError> {
+    pub(super) fn push(&mut self, def: MapDef) -> Result<MapIdx, LoadError> {
         let idx = u32::try_from(self.defs.len()).map_err(|_| LoadErrorKind::TooLarge)?;
         self.defs.push(def);
         Ok(MapIdx(idx))
     }
 }
 
-fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
+pub(super) fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
     LoadErrorKind::BadMap {
         map: map.to_string(),
         what: what.into(),
@@ -43,7 +44,7 @@ fn bad_map(map: &str, what: impl Into<String>) -> LoadError {
     .into()
 }
 
-fn blank(name: &str, kind: MapKind) -> MapDef {
+pub(super) fn blank(name: &str, kind: MapKind) -> MapDef {
     MapDef {
         kind,
         ..MapDef::plain(name, MapType(0), 0, 0, 0)
@@ -52,9 +53,7 @@ fn blank(name: &str, kind: MapKind) -> MapDef {
 
 pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadError> {
     let mut maps = Maps::default();
-    if let Some(sec) = elf.section_by_name("maps") {
-        legacy(elf, sec.index, &mut maps)?;
-    }
+    super::legacy_maps::collect(elf, &mut maps)?;
     if let Some(sec) = elf.section_by_name(".maps") {
         let btf = btf.ok_or_else(|| bad_map(".maps", "btf-defined maps need a .BTF section"))?;
         btf_maps(elf, sec.index, btf, &mut maps)?;
@@ -94,47 +93,6 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
         maps.typed_ksyms = typed_ksyms(btf);
     }
     Ok(maps)
-}
-
-/// `struct bpf_map_def { type, key_size, value_size, max_entries, map_flags }`, one per symbol,
-/// each sized by its symbol (missing trailing fields read as zero, extra ones are ignored).
-fn legacy(elf: &Elf<'_>, sec: u32, maps: &mut Maps) -> Result<(), LoadError> {
-    let data = elf.sections[sec as usize].data;
-    let mut syms: Vec<_> = elf
-        .symbols_in(sec)
-        .filter(|s| s.st_type != STT_SECTION)
-        .collect();
-    syms.sort_by_key(|s| s.value);
-    check_disjoint(&syms)?;
-    for sym in syms {
-        let start = usize::try_from(sym.value).ok();
-        let end = start.and_then(|s| s.checked_add(usize::try_from(sym.size).ok()?));
-        let bytes = match (start, end) {
-            (Some(s), Some(e)) if e <= data.len() && e > s => &data[s..e],
-            _ => {
-                return Err(bad_map(
-                    &sym.name,
-                    "definition lies outside the maps section",
-                ))
-            }
-        };
-        let field = |i: usize| {
-            let mut b = [0u8; 4];
-            for (k, byte) in b.iter_mut().enumerate() {
-                *byte = bytes.get(i * 4 + k).copied().unwrap_or(0);
-            }
-            u32::from_le_bytes(b)
-        };
-        let mut def = blank(&sym.name, MapKind::Legacy);
-        def.map_type = MapType(field(0));
-        def.key_size = field(1);
-        def.value_size = field(2);
-        def.max_entries = field(3);
-        def.map_flags = field(4);
-        let idx = maps.push(def)?;
-        maps.by_sym.insert((sec, sym.value), idx);
-    }
-    Ok(())
 }
 
 /// BTF-defined maps: each variable of the `.maps` datasec is a struct whose members encode the
@@ -193,7 +151,7 @@ fn btf_maps(elf: &Elf<'_>, sec: u32, btf: &Btf, maps: &mut Maps) -> Result<(), L
 
 /// Map definitions must not overlap (sorted by offset on entry): each map's bytes, and the
 /// relocations inside them, belong to it alone.
-fn check_disjoint(syms: &[&Symbol]) -> Result<(), LoadError> {
+pub(super) fn check_disjoint(syms: &[&Symbol]) -> Result<(), LoadError> {
     for w in syms.windows(2) {
         if w[0].value.saturating_add(w[0].size) > w[1].value {
             return Err(bad_map(

@@ -21,6 +21,8 @@
 
 mod core;
 mod error;
+mod legacy_maps;
+mod lenient;
 mod link;
 mod maps;
 mod read;
@@ -41,6 +43,18 @@ use read::{Elf, SHF_EXECINSTR, SHT_PROGBITS};
 ///
 /// Sections whose name follows no libbpf convention still load, with an unknown program type.
 pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
+    load_with(bytes, false)
+}
+
+/// Like [`load`], but a slot that does not decode does not refuse the object: it becomes an
+/// `exit` placeholder listed in its program's [`Program::undecoded`], its relocation (if any)
+/// is not applied, and every other slot and program loads as usual. For listings and for
+/// reporting the bad program at its source line while checking the others.
+pub fn load_lenient(bytes: &[u8]) -> Result<Object, LoadError> {
+    load_with(bytes, true)
+}
+
+fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     let elf = read::read(bytes)?;
     let license = elf
         .section_by_name("license")
@@ -50,18 +64,34 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
         let b = s.data.get(..4)?;
         Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     });
-    let btf = match elf.section_by_name(".BTF") {
-        Some(s) => Some(Btf::parse(s.data).map_err(|err| LoadErrorKind::Btf { err })?),
+    // libbpf treats `.BTF` and `.BTF.ext` as optional: one that does not parse is dropped
+    // (said in `notes`) unless the object cannot do without BTF.
+    let mut notes = Vec::new();
+    let btf = match elf.section_by_name(".BTF").map(|s| Btf::parse(s.data)) {
+        Some(Ok(btf)) => Some(btf),
+        Some(Err(err)) if needs_btf(&elf) => return Err(LoadErrorKind::Btf { err }.into()),
+        Some(Err(err)) => {
+            notes.push(format!(
+                ".BTF does not parse ({err}): ignored, as libbpf does; no source lines"
+            ));
+            None
+        }
         None => None,
     };
     let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
-        (Some(btf), Some(s)) => {
-            Some(BtfExt::parse(s.data, btf).map_err(|err| LoadErrorKind::BtfExt { err })?)
-        }
+        (Some(btf), Some(s)) => match BtfExt::parse(s.data, btf) {
+            Ok(ext) => Some(ext),
+            Err(err) => {
+                notes.push(format!(
+                    ".BTF.ext does not parse ({err}): ignored, as libbpf does; no source lines"
+                ));
+                None
+            }
+        },
         _ => None,
     };
     let maps = maps::collect(&elf, btf.as_ref())?;
-    let code = decode_code_sections(&elf)?;
+    let code = decode_code_sections(&elf, lenient)?;
 
     let index = link::Index::new(&elf, &code)?;
     // All programs together may use this many slots: generous for real objects (which share
@@ -72,37 +102,91 @@ pub fn load(bytes: &[u8]) -> Result<Object, LoadError> {
         .saturating_mul(16)
         .max(4 * link::MAX_PROGRAM_SLOTS);
     let mut programs = Vec::new();
-    for cs in &code {
+    let link_one = |cs: &CodeSection, func_idx: usize, budget: &mut usize| {
         let sec = &elf.sections[cs.sec as usize];
-        if sec.name == ".text" {
+        let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), budget)?;
+        if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
+            link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
+        }
+        let mut program = prog.program;
+        program.undecoded = undecoded_in(&code, &prog.chunks);
+        let def = crate::prog_type::lookup(&sec.name);
+        program.name.clone_from(&cs.funcs[func_idx].name);
+        program.section.clone_from(&sec.name);
+        program.prog_type = def.map(|d| d.prog_type);
+        program.attach_type = def.and_then(|d| d.attach_type);
+        program.sleepable = def.is_some_and(|d| d.sleepable);
+        program.xdp_frags = def.is_some_and(|d| d.xdp_frags);
+        program.license.clone_from(&license);
+        Ok::<Program, LoadError>(program)
+    };
+    for cs in &code {
+        if elf.sections[cs.sec as usize].name == ".text" {
             continue;
         }
-        for (func_idx, func) in cs.funcs.iter().enumerate() {
-            let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), &mut budget)?;
-            if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
-                link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
-            }
-            let mut program = prog.program;
-            let def = crate::prog_type::lookup(&sec.name);
-            program.name.clone_from(&func.name);
-            program.section.clone_from(&sec.name);
-            program.prog_type = def.map(|d| d.prog_type);
-            program.attach_type = def.and_then(|d| d.attach_type);
-            program.sleepable = def.is_some_and(|d| d.sleepable);
-            program.xdp_frags = def.is_some_and(|d| d.xdp_frags);
-            program.license.clone_from(&license);
-            programs.push(program);
+        for func_idx in 0..cs.funcs.len() {
+            programs.push(link_one(cs, func_idx, &mut budget)?);
         }
+    }
+    // `.text` functions are subprograms to libbpf, but other loaders pick any function by
+    // name, and some objects have no other code: every one is linked as a program of its own,
+    // with no type (its section name tells none).
+    let text_code = || {
+        code.iter()
+            .filter(|c| elf.sections[c.sec as usize].name == ".text")
+    };
+    // With no other code, the entry points are the global functions (static ones are their
+    // helpers), or every function when none is global (hand-written assembly).
+    let text_only = programs.is_empty();
+    let globals: std::collections::HashSet<&str> = text_code()
+        .flat_map(|c| &c.funcs)
+        .filter(|f| f.global)
+        .map(|f| f.name.as_str())
+        .collect();
+    let is_entry = |name: &str| text_only && (globals.is_empty() || globals.contains(name));
+    let mut text_functions = Vec::new();
+    for cs in text_code() {
+        for (func_idx, f) in cs.funcs.iter().enumerate() {
+            match link_one(cs, func_idx, &mut budget) {
+                Ok(p) => text_functions.push(p),
+                // An entry point that cannot be linked is the object's error, as for any
+                // program; another function is only reachable by name, and must not make the
+                // object unreadable.
+                Err(e) if is_entry(&f.name) => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    if text_only {
+        programs = text_functions
+            .iter()
+            .filter(|p| is_entry(&p.name))
+            .cloned()
+            .collect();
     }
     Ok(Object {
         programs,
+        text_functions,
         maps: maps.defs,
         license,
         kern_version,
+        notes,
         has_btf_ext: btf_ext.is_some(),
         n_core_relos: btf_ext.as_ref().map_or(0, BtfExt::n_core_relos),
         btf,
     })
+}
+
+/// Whether the object cannot be read without its `.BTF` (libbpf's rule): BTF-defined maps,
+/// struct_ops, or externs (undefined global symbols), which only BTF describes.
+fn needs_btf(elf: &Elf<'_>) -> bool {
+    elf.sections
+        .iter()
+        .any(|s| s.name == ".maps" || s.name.starts_with(".struct_ops"))
+        || elf
+            .symbols
+            .iter()
+            .any(|s| s.shndx == 0 && s.global && !s.name.is_empty())
 }
 
 /// The string up to the first NUL (lossy UTF-8).
@@ -117,6 +201,8 @@ pub(crate) struct Func {
     pub(crate) name: String,
     pub(crate) start: u32,
     pub(crate) len: u32,
+    /// A global (or weak) symbol: in `.text`, what a loader may pick as a program.
+    pub(crate) global: bool,
 }
 
 /// A decoded executable section with its functions sorted by start.
@@ -125,6 +211,39 @@ pub(crate) struct CodeSection {
     pub(crate) sec: u32,
     pub(crate) insns: Vec<Insn>,
     pub(crate) funcs: Vec<Func>,
+    /// Slots that did not decode, sorted (only when loading leniently).
+    pub(crate) bad: Vec<lenient::BadSlot>,
+}
+
+impl CodeSection {
+    /// Whether slot `slot` did not decode.
+    pub(crate) fn is_bad(&self, slot: u32) -> bool {
+        self.bad.binary_search_by_key(&slot, |b| b.slot).is_ok()
+    }
+}
+
+/// The bad slots of the code a program was linked from, at their places in the program.
+fn undecoded_in(code: &[CodeSection], chunks: &[link::Chunk]) -> Vec<crate::program::Undecoded> {
+    let mut res = Vec::new();
+    for c in chunks {
+        let bad = &code[c.code].bad;
+        let first = bad.partition_point(|b| b.slot < c.sec_start);
+        for b in bad[first..]
+            .iter()
+            .take_while(|b| b.slot - c.sec_start < c.len)
+        {
+            let insn = InsnIdx(c.out_start + (b.slot - c.sec_start));
+            let mut err = b.err;
+            err.insn = insn;
+            res.push(crate::program::Undecoded {
+                insn,
+                bytes: b.bytes,
+                err,
+            });
+        }
+    }
+    res.sort_by_key(|u| u.insn);
+    res
 }
 
 impl CodeSection {
@@ -138,7 +257,7 @@ impl CodeSection {
     }
 }
 
-fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
+fn decode_code_sections(elf: &Elf<'_>, lenient: bool) -> Result<Vec<CodeSection>, LoadError> {
     let mut res = Vec::new();
     for sec in &elf.sections {
         if sec.sh_type != SHT_PROGBITS || sec.flags & SHF_EXECINSTR == 0 || sec.data.is_empty() {
@@ -154,6 +273,17 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
         }
         let n_slots = u32::try_from(size / 8).map_err(|_| LoadErrorKind::TooLarge)?;
         let funcs = find_funcs(elf, sec.index, n_slots)?;
+        if lenient {
+            let (insns, bad) = lenient::decode(sec.data);
+            check_func_starts(elf, sec.index, &funcs, &insns)?;
+            res.push(CodeSection {
+                sec: sec.index,
+                insns,
+                funcs,
+                bad,
+            });
+            continue;
+        }
         let insns = isa::decode(sec.data).map_err(|mut err| {
             let offset = u64::from(err.insn.0) * 8;
             let func = funcs
@@ -168,19 +298,31 @@ fn decode_code_sections(elf: &Elf<'_>) -> Result<Vec<CodeSection>, LoadError> {
                 err,
             }
         })?;
-        for f in &funcs {
-            if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
-                let what = "starts in the middle of a lddw";
-                return Err(bad_func(elf, sec.index, f, what));
-            }
-        }
+        check_func_starts(elf, sec.index, &funcs, &insns)?;
         res.push(CodeSection {
             sec: sec.index,
             insns,
             funcs,
+            bad: Vec::new(),
         });
     }
     Ok(res)
+}
+
+/// No function may start on the second slot of a `lddw`.
+fn check_func_starts(
+    elf: &Elf<'_>,
+    sec: u32,
+    funcs: &[Func],
+    insns: &[Insn],
+) -> Result<(), LoadError> {
+    for f in funcs {
+        if matches!(insns.get(f.start as usize), Some(Insn::LdImm64Tail)) {
+            let what = "starts in the middle of a lddw";
+            return Err(bad_func(elf, sec, f, what));
+        }
+    }
+    Ok(())
 }
 
 fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError {
@@ -195,7 +337,8 @@ fn bad_func(elf: &Elf<'_>, sec: u32, f: &Func, what: &'static str) -> LoadError 
 }
 
 /// The `STT_FUNC` symbols of a code section, checked and sorted; a section without any
-/// becomes one function named after the section (hand-written assembly).
+/// becomes one function named after its global label at offset 0, or else after the section
+/// (hand-written assembly).
 fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadError> {
     let mut funcs = Vec::new();
     for sym in elf.symbols_in(sec) {
@@ -226,6 +369,7 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
             name: sym.name.clone(),
             start: (sym.value / 8) as u32,
             len: (sym.size / 8) as u32,
+            global: sym.global,
         });
     }
     funcs.sort_by_key(|f| (f.start, f.len));
@@ -237,10 +381,17 @@ fn find_funcs(elf: &Elf<'_>, sec: u32, n_slots: u32) -> Result<Vec<Func>, LoadEr
         }
     }
     if sized.is_empty() && n_slots > 0 {
+        // Older compilers and hand-written assembly label a program with a global symbol of no
+        // type or size; older loaders named the program after it, and so do we.
+        let label = elf
+            .symbols_in(sec)
+            .find(|s| s.global && s.value == 0 && s.st_type != read::STT_SECTION)
+            .map(|s| s.name.clone());
         funcs.push(Func {
-            name: elf.sections[sec as usize].name.clone(),
+            name: label.unwrap_or_else(|| elf.sections[sec as usize].name.clone()),
             start: 0,
             len: n_slots,
+            global: true,
         });
         funcs.sort_by_key(|f| (f.start, f.len));
     }

@@ -3,7 +3,7 @@
 
 use super::error::{LoadError, LoadErrorKind, SectionRef};
 use object::elf::{FileHeader64, ELFCLASS64, ELFDATA2LSB, ELFMAG};
-use object::read::elf::{FileHeader, Rel as _, SectionHeader as _, Sym as _};
+use object::read::elf::{FileHeader, Rel as _, Rela as _, SectionHeader as _, Sym as _};
 use object::LittleEndian as LE;
 
 pub(crate) const SHT_PROGBITS: u32 = 1;
@@ -16,6 +16,8 @@ pub(crate) const SHF_EXECINSTR: u64 = 4;
 pub(crate) const STT_OBJECT: u8 = 1;
 pub(crate) const STT_FUNC: u8 = 2;
 pub(crate) const STT_SECTION: u8 = 3;
+const STB_GLOBAL: u8 = 1;
+const STB_WEAK: u8 = 2;
 const EM_NONE: u16 = 0;
 const EM_BPF: u16 = 247;
 const ET_REL: u16 = 1;
@@ -44,14 +46,20 @@ pub(crate) struct Symbol {
     pub(crate) value: u64,
     pub(crate) size: u64,
     pub(crate) st_type: u8,
+    /// `STB_GLOBAL` or `STB_WEAK`: visible outside the object.
+    pub(crate) global: bool,
 }
 
-/// A `SHT_REL` entry (BPF objects carry no addends: they live in the instruction).
+/// A relocation. Clang's objects use `SHT_REL`, whose addend lives in the instruction; an
+/// `SHT_RELA` entry carries it in `addend` instead, and the linker folds it into the
+/// instruction before reading it the same way.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rel {
     pub(crate) offset: u64,
     pub(crate) sym: u32,
     pub(crate) r_type: u32,
+    /// The explicit addend of an `SHT_RELA` entry.
+    pub(crate) addend: Option<i64>,
 }
 
 /// The parts of an ELF object later stages need.
@@ -187,6 +195,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             value: sym.st_value(e),
             size: sym.st_size(e),
             st_type: sym.st_type(),
+            global: matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK),
         });
     }
 
@@ -204,39 +213,30 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             }
             .into());
         }
-        if sh_type == SHT_RELA {
-            // BPF objects never carry RELA; libbpf rejects them against code. Against anything
-            // else (debug info) they do not matter to us.
-            if sections[target as usize].flags & SHF_EXECINSTR != 0 {
-                return Err(LoadErrorKind::BadReloc {
-                    section: sec_ref(&sections, target),
-                    offset: 0,
-                    symbol: String::new(),
-                    what: "rela relocations are not supported".to_string(),
-                }
-                .into());
-            }
-            continue;
-        }
-        let Some((rels, _link)) =
-            sh.rel(e, bytes)
-                .map_err(|_| LoadErrorKind::SectionOutOfBounds {
-                    section: sec_ref(&sections, index),
-                    offset: sh.sh_offset(e),
-                    size: sh.sh_size(e),
-                })?
-        else {
-            continue;
+        let out_of_bounds = || LoadErrorKind::SectionOutOfBounds {
+            section: sec_ref(&sections, index),
+            offset: sh.sh_offset(e),
+            size: sh.sh_size(e),
         };
-        let out = &mut sections[target as usize].rels;
-        out.reserve(rels.len());
-        for r in rels {
-            out.push(Rel {
+        let mut read = Vec::new();
+        if sh_type == SHT_RELA {
+            if let Some((relas, _link)) = sh.rela(e, bytes).map_err(|_| out_of_bounds())? {
+                read.extend(relas.iter().map(|r| Rel {
+                    offset: r.r_offset(e),
+                    sym: r.r_sym(e, false),
+                    r_type: r.r_type(e, false),
+                    addend: Some(r.r_addend(e)),
+                }));
+            }
+        } else if let Some((rels, _link)) = sh.rel(e, bytes).map_err(|_| out_of_bounds())? {
+            read.extend(rels.iter().map(|r| Rel {
                 offset: r.r_offset(e),
                 sym: r.r_sym(e),
                 r_type: r.r_type(e),
-            });
+                addend: None,
+            }));
         }
+        sections[target as usize].rels.extend(read);
     }
     for s in &mut sections {
         s.rels.sort_by_key(|r| r.offset);

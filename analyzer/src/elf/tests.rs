@@ -54,6 +54,8 @@ struct ElfBuilder {
     /// Per target user-section index, its relocations.
     rels: Vec<(u16, Vec<RelEntry>)>,
     machine: u16,
+    /// Write `SHT_RELA` sections, with these addends by `(target, offset)` (0 when absent).
+    rela: Option<Vec<((u16, u64), i64)>>,
 }
 
 impl ElfBuilder {
@@ -71,6 +73,7 @@ impl ElfBuilder {
             syms: vec![null],
             rels: Vec::new(),
             machine: 247,
+            rela: None,
         }
     }
 
@@ -174,20 +177,32 @@ impl ElfBuilder {
             for &(off, sym, ty) in rels {
                 data.extend_from_slice(&off.to_le_bytes());
                 data.extend_from_slice(&((u64::from(sym) << 32) | u64::from(ty)).to_le_bytes());
+                if let Some(addends) = &self.rela {
+                    let a = addends
+                        .iter()
+                        .find(|(k, _)| *k == (*target, off))
+                        .map_or(0, |(_, a)| *a);
+                    data.extend_from_slice(&a.to_le_bytes());
+                }
             }
             let target_name = self
                 .secs
                 .get(*target as usize - 1)
                 .map_or("bogus", |s| s.name.as_str());
-            let name = format!(".rel{target_name}");
+            let (kind, prefix, entsize) = if self.rela.is_some() {
+                (4, ".rela", 24)
+            } else {
+                (9, ".rel", 16)
+            };
+            let name = format!("{prefix}{target_name}");
             all.push(shdr(
                 name_of(&name),
-                9,
+                kind,
                 0,
                 data,
                 symtab_idx,
                 u32::from(*target),
-                16,
+                entsize,
             ));
         }
         let mut strtab = vec![0u8];
@@ -823,8 +838,26 @@ fn map_and_btf_errors() {
     assert!(
         matches!(kind(&b.build()), LoadErrorKind::BadMap { map, what } if map == "b" && what.contains("overlaps map `a`"))
     );
+    // A `.BTF` that does not parse is left out, as libbpf does, unless the object needs it.
     let mut b = minimal();
     b.sec(".BTF", 1, 0, vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let obj = load(&b.build()).unwrap();
+    assert!(!obj.has_btf());
+    assert_eq!(
+        obj.load_notes(),
+        [".BTF does not parse (bad magic 0x0201, expected 0xeb9f): ignored, as libbpf does; no source lines"]
+    );
+    let mut ext = minimal();
+    ext.sec(".BTF", 1, 0, btf_blob(&[]));
+    ext.sec(".BTF.ext", 1, 0, vec![9; 4]);
+    let obj = load(&ext.build()).unwrap();
+    assert!(obj.has_btf() && !obj.has_btf_ext());
+    assert!(
+        obj.load_notes()[0].starts_with(".BTF.ext does not parse ("),
+        "{:?}",
+        obj.load_notes()
+    );
+    b.sec(".maps", 1, 3, vec![0; 8]);
     let e = load(&b.build()).unwrap_err();
     assert!(matches!(e.kind(), LoadErrorKind::Btf { .. }));
     assert_eq!(e.to_string(), ".BTF: bad magic 0x0201, expected 0xeb9f");
@@ -965,3 +998,8 @@ fn zero_size_function_is_an_empty_program() {
         .collect();
     assert_eq!(progs, [("empty", 0), ("prog", 2)]);
 }
+
+mod legacy_maps;
+mod lenient;
+mod rela;
+mod text;
