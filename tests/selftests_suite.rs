@@ -181,7 +181,7 @@ fn selftests_agree_with_the_recorded_kernels() {
         .collect();
     let met = priv_fail_msgs
         .iter()
-        .filter(|t| !t.notes.iter().any(|n| n.starts_with("message ")))
+        .filter(|t| t.verdict.is_some() && !t.notes.iter().any(|n| n.starts_with("message ")))
         .count();
     let count = |r: &str| doc.tests.iter().filter(|t| t.result == r).count();
     let _ = writeln!(
