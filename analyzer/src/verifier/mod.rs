@@ -22,6 +22,8 @@ pub mod verify;
 pub mod violation;
 
 #[cfg(test)]
+mod kernel_cases;
+#[cfg(test)]
 mod tests;
 
 pub use engine::{NoObserver, Observer, Stats};

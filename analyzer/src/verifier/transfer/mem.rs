@@ -32,8 +32,26 @@ impl Vm<'_> {
         writable(pc, dst)?;
         let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
         if sign_extend {
-            if let RegState::Scalar { v: s, .. } = &v {
-                v = RegState::scalar(s.sign_extend(crate::isa::Width::W64, size.bits()));
+            match &v {
+                RegState::Scalar { v: s, .. } => {
+                    v = RegState::scalar(s.sign_extend(crate::isa::Width::W64, size.bits()));
+                }
+                // The context's packet pointers (data, data_meta, data_end) are 32-bit fields
+                // that the kernel rewrites into 64-bit loads; sign-extending one would corrupt
+                // the address, so the program types' access checks refuse a sign-extending load
+                // of any field that yields a pointer.
+                RegState::Ptr(_) if matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) => {
+                    return Err(Violation::new(
+                        Code::CtxBadAccess,
+                        pc,
+                        format!(
+                            "sign-extending {}-byte load of a pointer field at context offset {off}",
+                            size.bytes()
+                        ),
+                        format!("invalid bpf_context access off={off} size={}", size.bytes()),
+                    ));
+                }
+                _ => {}
             }
         }
         st.set(dst, v);
