@@ -365,6 +365,18 @@ impl Vm<'_> {
         if h.name == "snprintf" {
             self.check_snprintf(st, pc)?;
         }
+        // bpf_get_local_storage cannot fail, so it has no way to report flags it does not
+        // know: the kernel requires the flags argument to be the constant 0.
+        if h.name == "get_local_storage"
+            && st.reg(Reg::R2).as_scalar().and_then(Scalar::as_const) != Some(0)
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                "the flags argument of bpf_get_local_storage (r2) must be the constant 0",
+                "get_local_storage() doesn't support non-zero flags",
+            ));
+        }
         self.helper_effects(st, pc, h, &cx)
     }
 

@@ -5,7 +5,7 @@ use super::{read, uninit, writable, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
-use crate::verifier::env::{map_frozen_value, map_read_only};
+use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -400,6 +400,17 @@ impl Vm<'_> {
                         format!("map {} is read-only to the program", m.name),
                         format!(
                             "write into map forbidden, value_size={} off={off64} size={size}",
+                            m.value_size
+                        ),
+                    ));
+                }
+                if access == Access::Read && map_write_only(m) {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("map {} is write-only to the program", m.name),
+                        format!(
+                            "read from map forbidden, value_size={} off={off64} size={size}",
                             m.value_size
                         ),
                     ));
