@@ -267,6 +267,10 @@ pub struct HelperSig {
     /// The call releases a reference passed to it (`OBJ_RELEASE`: `sk_release`,
     /// `ringbuf_submit`/`discard`, `kptr_xchg`'s second argument, the `*_dynptr` submits).
     pub release: bool,
+    /// The result is the socket argument seen as another type (the kernel's pointer casts:
+    /// `tcp_sock`, `sk_fullsock`, `skc_to_*` but `skc_to_unix_sock`): it carries the argument's
+    /// reference, so releasing the argument invalidates it too.
+    pub casts: bool,
     /// Calling it may move packet data, so packet pointers must be re-checked after it
     /// (the kernel's `bpf_helper_changes_pkt_data`).
     pub changes_pkt_data: bool,

@@ -71,7 +71,7 @@ pub(in super::super) const ROWS: [HelperSig; 71] = [
     d(193, "ima_file_hash", &[Arg::BtfId, OUT, SIZE], Ret::Integer, G::LSM, v(5, 18), "the IMA hash of a file (sleepable)"),
     d(194, "kptr_xchg", &[Arg::KptrXchgDest, Arg::BtfIdOrNull], Ret::BtfIdOrNull, BC, v(5, 19), "swap a referenced kptr in a map value").acquire().release(),
     d(195, "map_lookup_percpu_elem", &[Arg::Map { types: &[PERCPU_ARRAY, PERCPU_HASH, LRU_PERCPU_HASH] }, KEY, ANY], Ret::MapValueOrNull, B, v(5, 19), "look up a key on a given CPU"),
-    d(196, "skc_to_mptcp_sock", &[Arg::SockCommon], Ret::BtfIdOrNull, SKC_TO, v(5, 19), "the MPTCP socket of a subflow, or NULL"),
+    d(196, "skc_to_mptcp_sock", &[Arg::SockCommon], Ret::BtfIdOrNull, SKC_TO, v(5, 19), "the MPTCP socket of a subflow, or NULL").cast(),
     d(197, "dynptr_from_mem", &[OUT, SIZE0, ANY, NEW_DYNPTR], Ret::Integer, BC, v(5, 19), "a dynptr over local memory"),
     d(198, "ringbuf_reserve_dynptr", &[RINGBUF_ARG, ANY, ANY, NEW_DYNPTR], Ret::Integer, BC, v(5, 19), "reserve ring buffer space as a dynptr; submit or discard it").acquire(),
     d(199, "ringbuf_submit_dynptr", &[DYNPTR, ANY], Ret::Void, BC, v(5, 19), "publish a reserved dynptr record").release(),

@@ -13,6 +13,7 @@ use crate::verifier::{verify, Verdict, VerifyResult};
 mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
+mod sock_cast_refs;
 
 /// Verifies `src` (llvm-objdump syntax) as a privileged program of `prog_type` with `maps`.
 fn check(prog_type: &str, maps: &[MapDef], src: &str) -> VerifyResult {

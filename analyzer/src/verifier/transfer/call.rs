@@ -951,8 +951,11 @@ impl Vm<'_> {
                 // A lookup in a sockmap or sockhash yields a referenced socket, or NULL.
                 let mut p = Pointer::new(PtrKind::Socket);
                 p.maybe_null = true;
-                p.id = st.fresh_id();
+                // The kernel numbers the NULL check first, then the reference, and names both
+                // by the reference: its NULL check releases it (jmp::mark_null_checked).
+                let _null_check = st.fresh_id();
                 let ref_id = st.fresh_id();
+                p.id = ref_id;
                 p.ref_obj_id = ref_id;
                 st.refs.push(Reference {
                     id: ref_id,
@@ -1014,12 +1017,25 @@ impl Vm<'_> {
         if h.acquire {
             if let RegState::Ptr(p) = &mut ret {
                 let id = st.fresh_id();
+                // An acquired pointer that may be NULL is named by its reference (as in the
+                // kernel), so that its NULL check releases the reference and a cast's does not.
+                if p.id != 0 {
+                    p.id = id;
+                }
                 p.ref_obj_id = id;
                 st.refs.push(Reference {
                     id,
                     acquired_at: pc,
                     acquired_by: h.name,
                 });
+            }
+        }
+        if h.casts {
+            // The cast's result is the same object as its argument: it holds the argument's
+            // reference (if any) without owning it, so its NULL check releases nothing, and
+            // releasing the argument invalidates the result too.
+            if let RegState::Ptr(p) = &mut ret {
+                p.ref_obj_id = st.reg(Reg::R1).as_ptr().map_or(0, |a| a.ref_obj_id);
             }
         }
         let callback = cx.callback;

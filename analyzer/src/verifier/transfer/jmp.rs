@@ -174,8 +174,10 @@ fn mark_null_checked(st: &mut AbstractState, r: Reg, id: u32, is_null: bool) {
     } else {
         st.for_each_reg_mut(apply);
     }
-    // A NULL result holds no reference: there is nothing to release on that edge.
-    if is_null && ref_id != 0 {
+    // A NULL result holds no reference: there is nothing to release on that edge. Only the
+    // pointer that owns the reference (an acquired one, whose id names it) drops it; a cast of
+    // a referenced socket that is NULL leaves the socket's reference held.
+    if is_null && ref_id != 0 && ref_id == id {
         st.refs.retain(|rf| rf.id != ref_id);
     }
 }
