@@ -10,6 +10,7 @@ use crate::verifier::env::{Input, Options};
 use crate::verifier::violation::Code;
 use crate::verifier::{verify, Verdict, VerifyResult};
 
+mod hidden_exits;
 mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;

@@ -1,7 +1,7 @@
 //! Loads, stores, atomics, `lddw` and legacy packet loads: access checks by pointer kind (the
 //! kernel's `check_mem_access` and its per-kind helpers).
 
-use super::{read, uninit, writable, Res, Vm};
+use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
@@ -270,6 +270,9 @@ impl Vm<'_> {
         Ok(())
     }
 
+    /// `ld_abs`/`ld_ind`: a load from the packet that ends the program with r0 = 0 when it
+    /// falls outside the packet. In a subprogram that hidden exit returns 0 to the caller, a
+    /// path the kernel explores first, before the one on which the load succeeds.
     pub(super) fn ld_abs(
         &self,
         st: &mut AbstractState,
@@ -277,7 +280,7 @@ impl Vm<'_> {
         size: Size,
         src: Option<Reg>,
         _imm: i32,
-    ) -> Res<()> {
+    ) -> Res<Flow> {
         if !self.input.prog_type.ld_abs {
             return Err(Violation::new(
                 Code::InvalidMemAccess,
@@ -289,15 +292,14 @@ impl Vm<'_> {
                 "BPF_LD_[ABS|IND] instructions not allowed for this program type",
             ));
         }
-        if let Some(r) = src {
-            read(st, pc, r)?;
-        }
-        if !matches!(st.reg(Reg::R6).as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) {
+        read(st, pc, Reg::R6)?;
+        // The hidden exit may not happen with a lock held or references unreleased.
+        if st.active_lock.is_some() {
             return Err(Violation::new(
-                Code::InvalidMemAccess,
+                Code::SpinLockMisuse,
                 pc,
-                "legacy packet loads need the context pointer in r6",
-                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+                "legacy packet loads may exit the program, which would leave the spin lock held",
+                "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region",
             ));
         }
         if !st.refs.is_empty() {
@@ -308,14 +310,38 @@ impl Vm<'_> {
                 "BPF_LD_[ABS|IND] cannot be mixed with socket references",
             ));
         }
+        if !matches!(st.reg(Reg::R6).as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) {
+            return Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                "legacy packet loads need the context pointer in r6",
+                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+            ));
+        }
+        if let Some(r) = src {
+            read(st, pc, r)?;
+        }
         for r in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
             st.set(r, RegState::Uninit);
         }
-        st.set(
+        let next = InsnIdx(pc.0 + 1);
+        let mut loaded = st.clone();
+        loaded.set(
             Reg::R0,
             RegState::scalar(Scalar::unknown_bytes(size.bytes())),
         );
-        Ok(())
+        if st.frames.len() == 1 {
+            *st = loaded;
+            return Ok(Flow::Next(next));
+        }
+        st.set(Reg::R0, RegState::scalar_const(0));
+        match self.exit(st, pc)? {
+            Flow::Next(back) => Ok(Flow::Fork {
+                cont: back,
+                other: (next, Box::new(loaded)),
+            }),
+            _ => Err(super::internal(pc, "a subprogram exit did not return")),
+        }
     }
 
     /// Checks an access of `size` bytes at `base + off` and performs it: a read returns the

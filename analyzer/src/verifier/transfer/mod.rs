@@ -167,12 +167,8 @@ impl Vm<'_> {
                 .ld_imm64(st, pc, dst, src, imm, next_imm)
                 .map(|()| Flow::Next(next)),
             Insn::LdImm64Tail => Err(internal(pc, "control reached the second half of a lddw")),
-            Insn::LdAbs { size, imm } => self
-                .ld_abs(st, pc, size, None, imm)
-                .map(|()| Flow::Next(next)),
-            Insn::LdInd { size, src, imm } => self
-                .ld_abs(st, pc, size, Some(src), imm)
-                .map(|()| Flow::Next(next)),
+            Insn::LdAbs { size, imm } => self.ld_abs(st, pc, size, None, imm),
+            Insn::LdInd { size, src, imm } => self.ld_abs(st, pc, size, Some(src), imm),
         }
     }
 }
