@@ -15,6 +15,8 @@ mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
 mod sock_cast_refs;
+mod stack_sub;
+mod untracked_alu;
 
 /// Verifies `src` (llvm-objdump syntax) as a privileged program of `prog_type` with `maps`.
 fn check(prog_type: &str, maps: &[MapDef], src: &str) -> VerifyResult {
