@@ -7,7 +7,7 @@ use crate::isa::{CallTarget, InsnIdx, Reg};
 use crate::rules::{Arg, HelperSig, Ret};
 use crate::verifier::domain::Scalar;
 use crate::verifier::state::{
-    AbstractState, Frame, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
+    AbstractState, Frame, HeldLock, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
 };
 use crate::verifier::violation::{Code, Related, Violation};
 
@@ -230,7 +230,7 @@ impl Vm<'_> {
                 path: Vec::new(),
             }));
         }
-        if let Some(at) = st.active_lock {
+        if let Some(HeldLock { at, .. }) = st.active_lock {
             return Err(Box::new(Violation {
                 code: Code::SpinLockMisuse,
                 insn: pc,
@@ -897,16 +897,24 @@ impl Vm<'_> {
                         "Locking two bpf_spin_locks are not allowed",
                     ));
                 }
-                st.active_lock = Some(pc);
+                let (map, id) = lock_of(st.reg(Reg::R1));
+                st.active_lock = Some(HeldLock { at: pc, map, id });
             }
             "spin_unlock" => {
-                let held = st.active_lock.take();
-                if held.is_none() {
+                let Some(held) = st.active_lock.take() else {
                     return Err(Violation::new(
                         Code::SpinLockMisuse,
                         pc,
                         "unlock without a held lock",
                         "bpf_spin_unlock without taking a lock",
+                    ));
+                };
+                if lock_of(st.reg(Reg::R1)) != (held.map, held.id) {
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        format!("bpf_spin_unlock is given a different lock than the one bpf_spin_lock took at insn {}", held.at),
+                        "bpf_spin_unlock of different lock",
                     ));
                 }
             }
@@ -971,6 +979,14 @@ impl Vm<'_> {
                 let mut p = Pointer::new(PtrKind::MapValue { map });
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
+                    p.id = st.fresh_id();
+                } else if self
+                    .special
+                    .get(map as usize)
+                    .is_some_and(|f| f.iter().any(|f| f.kind == "bpf_spin_lock"))
+                {
+                    // A value that holds a lock needs an id even when it cannot be NULL: the
+                    // id names the lock (HeldLock).
                     p.id = st.fresh_id();
                 }
                 RegState::Ptr(p)
@@ -1099,6 +1115,19 @@ struct CallCx {
     callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     const_array_key: bool,
+}
+
+/// Which lock a `bpf_spin_lock`/`unlock` argument names: the map and the value pointer's id
+/// (the argument check made sure it is a map value).
+fn lock_of(arg: &RegState) -> (u32, u32) {
+    match arg.as_ptr() {
+        Some(Pointer {
+            kind: PtrKind::MapValue { map },
+            id,
+            ..
+        }) => (*map, *id),
+        _ => (u32::MAX, 0),
+    }
 }
 
 /// The call that gives back what `acquirer` handed out, named as the C source spells it.
