@@ -12,6 +12,7 @@ mod engine;
 pub mod env;
 pub mod kfuncs;
 pub(crate) mod liveness;
+mod pkt_effects;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod state;

@@ -116,6 +116,7 @@ pub fn verify_observed<O: Observer>(
         cfg: &cfg,
         special,
         globals,
+        changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
     };
     let mut main = Frame::new(0, InsnIdx(0));

@@ -14,6 +14,7 @@ mod hidden_exits;
 mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
+mod pkt_invalidation;
 mod sock_cast_refs;
 mod spin_lock_identity;
 mod stack_sub;

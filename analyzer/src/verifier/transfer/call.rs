@@ -32,6 +32,9 @@ impl Vm<'_> {
                     .ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
                 if let Some(sig) = &self.globals[subprog] {
                     self.global_call(st, pc, sig)?;
+                    if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
+                        invalidate_pkt_pointers(st);
+                    }
                     return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
                 }
                 self.enter_frame(st, pc, subprog as u32, None)?;
@@ -929,11 +932,7 @@ impl Vm<'_> {
             _ => {}
         }
         if h.changes_pkt_data {
-            st.for_each_reg_mut(|reg| {
-                if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
-                    *reg = RegState::unknown();
-                }
-            });
+            invalidate_pkt_pointers(st);
         }
         let ret = match h.ret {
             // The kernel treats r0 after a failed tail call as a number (its return type is
@@ -1115,6 +1114,16 @@ struct CallCx {
     callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     const_array_key: bool,
+}
+
+/// After a call that may move packet data, every packet pointer in every frame (registers and
+/// spilled copies) is an unknown number: it must be rebuilt and checked again.
+fn invalidate_pkt_pointers(st: &mut AbstractState) {
+    st.for_each_reg_mut(|reg| {
+        if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
+            *reg = RegState::unknown();
+        }
+    });
 }
 
 /// Which lock a `bpf_spin_lock`/`unlock` argument names: the map and the value pointer's id

@@ -44,6 +44,8 @@ pub(super) struct Vm<'a> {
     pub special: Vec<Vec<crate::verifier::btf_info::SpecialField>>,
     /// Per subprogram: its signature when it is a global function.
     pub globals: Vec<Option<crate::verifier::btf_info::GlobalSig>>,
+    /// Per subprogram: whether running it may move packet data (`pkt_effects`).
+    pub changes_pkt_data: Vec<bool>,
     /// The typed context of BTF-typed program types, or why it could not be typed.
     pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
 }
