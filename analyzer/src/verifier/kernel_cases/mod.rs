@@ -15,6 +15,7 @@ mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
 mod pkt_invalidation;
+mod same_insn_base;
 mod sock_cast_refs;
 mod spin_lock_identity;
 mod stack_sub;
