@@ -10,6 +10,7 @@ use crate::verifier::env::{Input, Options};
 use crate::verifier::violation::Code;
 use crate::verifier::{verify, Verdict, VerifyResult};
 
+mod aligned_long_arg;
 mod hidden_exits;
 mod ldsx_ctx;
 mod local_storage_flags;
@@ -20,6 +21,7 @@ mod sock_cast_refs;
 mod spin_lock_identity;
 mod stack_sub;
 mod untracked_alu;
+mod zero_size_arg;
 
 /// Verifies `src` (llvm-objdump syntax) as a privileged program of `prog_type` with `maps`.
 fn check(prog_type: &str, maps: &[MapDef], src: &str) -> VerifyResult {

@@ -575,11 +575,17 @@ impl Vm<'_> {
                         ),
                     ));
                 }
-                if s.umax() == 0 && !zero_ok {
+                // A size that only may be zero is refused too: the kernel checks the lower
+                // bound, and the helper would be called with 0 on some path.
+                if s.umin() == 0 && !zero_ok {
                     return Err(Violation::new(
                         Code::HelperInvalidSize,
                         pc,
-                        format!("the size passed to bpf_{} in {r} is zero", h.name),
+                        if s.umax() == 0 {
+                            format!("the size passed to bpf_{} in {r} is zero", h.name)
+                        } else {
+                            format!("the size passed to bpf_{} in {r} may be zero ({s})", h.name)
+                        },
                         format!("R{n} invalid zero-sized read"),
                     ));
                 }
@@ -682,6 +688,13 @@ impl Vm<'_> {
                 cx.callback_ctx = Some(v.clone());
             }
             Arg::LongOut => {
+                // The helper stores a long there: the kernel wants it aligned (`MEM_ALIGNED`).
+                if let Some(p) = v.as_ptr() {
+                    if !p.kind.is_packet() {
+                        let what = format!("result of bpf_{} in {r}", h.name);
+                        self.strict_alignment(pc, p, 0, 8, &what)?;
+                    }
+                }
                 self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
             }
             Arg::ConstStr => {

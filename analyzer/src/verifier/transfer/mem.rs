@@ -160,7 +160,7 @@ impl Vm<'_> {
             ));
         }
         if let RegState::Ptr(p) = &base {
-            self.strict_alignment(pc, p, off, size.bytes())?;
+            self.strict_alignment(pc, p, off, size.bytes(), "atomic operation")?;
         }
         let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
         self.access(
@@ -692,8 +692,16 @@ impl Vm<'_> {
         Ok(())
     }
 
-    /// Atomics must be aligned to their size whatever the pointer (`strict_alignment_once`).
-    fn strict_alignment(&self, pc: InsnIdx, p: &Pointer, off: i16, size: u32) -> Res<()> {
+    /// Atomics, and the helper arguments the kernel marks `MEM_ALIGNED`, must be aligned to
+    /// their size whatever the pointer and the load flags (`strict_alignment_once`).
+    pub(super) fn strict_alignment(
+        &self,
+        pc: InsnIdx,
+        p: &Pointer,
+        off: i16,
+        size: u32,
+        what: &str,
+    ) -> Res<()> {
         let (v, m) = p.var_off.tnum();
         let fixed = i64::from(p.off) + i64::from(off);
         let mask = u64::from(size) - 1;
@@ -714,9 +722,7 @@ impl Vm<'_> {
         Err(Violation::new(
             Code::MisalignedAccess,
             pc,
-            format!(
-                "the {size}-byte atomic operation at offset {fixed} is not aligned to {size} bytes"
-            ),
+            format!("the {size}-byte {what} at offset {fixed} is not aligned to {size} bytes"),
             format!(
                 "misaligned {desc}access off {}+{}+{off} size {size}",
                 p.var_off.kernel_off_str(),
