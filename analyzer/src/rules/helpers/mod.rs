@@ -4,7 +4,8 @@
 //! A row is `d(id, name, args, ret, groups, since, doc)` for a described helper or
 //! `u(id, name, groups, since, doc)` for one whose arguments are not described yet, followed by
 //! the modifiers `.gpl()`, `.acquire()`, `.release()`, `.cast()` (the result shares the
-//! argument's reference) and `.pkt()` (changes packet data).
+//! argument's reference), `.pkt_ok()` (may be given packet pointers) and `.pkt()` (changes
+//! packet data).
 //! Arguments use the kernel's order; `MEM`/`SIZE` pairs mirror `ARG_PTR_TO_MEM` and
 //! `ARG_CONST_SIZE`.
 
@@ -39,6 +40,7 @@ const fn d(
         acquire: false,
         release: false,
         casts: false,
+        pkt_access: false,
         changes_pkt_data: false,
         groups,
         since,
@@ -63,6 +65,7 @@ const fn u(
         acquire: false,
         release: false,
         casts: false,
+        pkt_access: false,
         changes_pkt_data: false,
         groups,
         since,
@@ -92,6 +95,12 @@ impl HelperSig {
     /// Returns its socket argument seen as another type, sharing the argument's reference.
     const fn cast(mut self) -> HelperSig {
         self.casts = true;
+        self
+    }
+
+    /// May be given pointers into the packet (the kernel's `pkt_access`).
+    const fn pkt_ok(mut self) -> HelperSig {
+        self.pkt_access = true;
         self
     }
 

@@ -406,6 +406,20 @@ impl Vm<'_> {
                 format!("R{n} type={} expected={expected}", v.type_name()),
             )
         };
+        // A number of any kind is not memory; for every other argument a packet pointer needs
+        // a helper that may read the packet.
+        if arg != Arg::Anything
+            && matches!(v.as_ptr(), Some(p) if p.kind.is_packet())
+            && !h.pkt_access
+            && self.input.prog_type.kernel_id != crate::rules::CGROUP_SOCKOPT_PROG_TYPE
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("bpf_{} may not be given a pointer into the packet ({r}); copy the bytes to the stack first", h.name),
+                "helper access to the packet is not allowed",
+            ));
+        }
         match arg {
             Arg::Anything => {}
             Arg::MapValueOrNull => {
