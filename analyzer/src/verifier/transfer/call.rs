@@ -442,6 +442,7 @@ impl Vm<'_> {
                 }
             }
             Arg::WritableMem { nullable } => {
+                mem_arg_type(pc, h, r, &v, nullable)?;
                 cx.mem = Some((r, v.clone(), false, nullable));
                 cx.mem_written = true;
             }
@@ -564,6 +565,7 @@ impl Vm<'_> {
                 _ => return Err(type_err("ctx")),
             },
             Arg::Mem { uninit, nullable } => {
+                mem_arg_type(pc, h, r, &v, nullable)?;
                 cx.mem = Some((r, v.clone(), uninit, nullable));
             }
             Arg::Size { zero_ok } => {
@@ -1141,6 +1143,35 @@ struct CallCx {
     callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     const_array_key: bool,
+}
+
+/// A memory argument's type, checked whatever the size that follows (a zero size does not
+/// excuse a number where a pointer is needed): only NULL, and only where the argument may be
+/// NULL.
+fn mem_arg_type(pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, nullable: bool) -> Res<()> {
+    let Some(s) = v.as_scalar() else {
+        return Ok(());
+    };
+    if nullable && s.as_const() == Some(0) {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Code::HelperArgType,
+        pc,
+        format!(
+            "bpf_{} needs a pointer to memory in {r}, but {r} is {}",
+            h.name,
+            if nullable {
+                "a number other than NULL"
+            } else {
+                "a number"
+            }
+        ),
+        format!(
+            "R{} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem",
+            r.num()
+        ),
+    ))
 }
 
 /// After a call that may move packet data, every packet pointer in every frame (registers and
