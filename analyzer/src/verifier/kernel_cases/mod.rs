@@ -12,6 +12,7 @@ use crate::verifier::{verify, Verdict, VerifyResult};
 
 mod aligned_long_arg;
 mod hidden_exits;
+mod inner_map_null;
 mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;

@@ -478,8 +478,10 @@ impl Vm<'_> {
                 }
             }
             Arg::Map { types } => {
+                // An inner map from a map-of-maps lookup must be NULL-checked first.
                 let Some(Pointer {
                     kind: PtrKind::MapPtr { map },
+                    maybe_null: false,
                     ..
                 }) = v.as_ptr()
                 else {
