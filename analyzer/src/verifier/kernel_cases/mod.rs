@@ -17,6 +17,7 @@ mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
 mod mem_arg_type;
+mod meta_bound;
 mod pkt_helper_access;
 mod pkt_invalidation;
 mod same_insn_base;

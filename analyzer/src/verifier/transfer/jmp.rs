@@ -192,10 +192,15 @@ fn pkt_ranges(
     outcome: bool,
 ) {
     use PtrKind::{Packet, PacketEnd, PacketMeta};
-    // Normalize to "pkt <cond> end".
+    // Normalize to "pkt <cond> end". For metadata the end is the packet start itself: a
+    // packet pointer that was moved bounds nothing (the kernel's `reg_is_init_pkt_pointer`).
+    let is_start =
+        |r: &crate::verifier::state::Pointer| r.off == 0 && r.var_off.as_const() == Some(0);
     let (pkt, c) = match (p.kind, q.kind) {
-        (Packet, PacketEnd) | (PacketMeta, Packet) => (p, cond),
-        (PacketEnd, Packet) | (Packet, PacketMeta) => (q, cond.swap()),
+        (Packet, PacketEnd) => (p, cond),
+        (PacketMeta, Packet) if is_start(q) => (p, cond),
+        (PacketEnd, Packet) => (q, cond.swap()),
+        (Packet, PacketMeta) if is_start(p) => (q, cond.swap()),
         _ => return,
     };
     // `pkt + off <= end` holds on this edge: which comparison and outcome say so, and whether
