@@ -18,6 +18,7 @@ mod local_storage_flags;
 mod map_access_flags;
 mod mem_arg_type;
 mod meta_bound;
+mod null_check_operand_order;
 mod pkt_helper_access;
 mod pkt_invalidation;
 mod same_insn_base;

@@ -112,7 +112,11 @@ fn refine_edge(
             if is_zero && matches!(cond, Cond::Eq | Cond::Ne) {
                 let is_null = (cond == Cond::Eq) == outcome;
                 if p.maybe_null {
-                    mark_null_checked(st, ptr_reg, p.id, is_null);
+                    // The kernel learns NULL-ness only when the pointer is the left operand
+                    // (`if p == 0`, `if p == zero_reg`); `if zero_reg != p` teaches nothing.
+                    if ptr_reg == dst && matches!(a, RegState::Ptr(_)) {
+                        mark_null_checked(st, ptr_reg, p.id, is_null);
+                    }
                     return true;
                 }
                 // A pointer that cannot be NULL is never equal to zero.
