@@ -16,6 +16,7 @@ mod inner_map_null;
 mod ldsx_ctx;
 mod local_storage_flags;
 mod map_access_flags;
+mod map_ptr_negative;
 mod mem_arg_type;
 mod meta_bound;
 mod null_check_operand_order;

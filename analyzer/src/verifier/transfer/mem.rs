@@ -534,14 +534,24 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::MapPtr { .. } => {
-                // Programs may read `struct bpf_map` fields through BTF, never write them.
+            PtrKind::MapPtr { map } => {
+                // Programs may read the map's kernel structure through BTF, at offsets from
+                // its start, never write it.
+                let tname = map_struct_name(self.map(map).map_type.0);
+                if off64 < 0 {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{reg} points to a map's kernel structure; offset {off64} is before its start"),
+                        format!("R{n} is {tname} invalid negative access: off={off64}"),
+                    ));
+                }
                 if access == Access::Write {
                     return Err(Violation::new(
                         Code::WriteToReadOnly,
                         pc,
                         format!("{reg} points to a map's kernel structure, which programs may only read"),
-                        "only read from bpf_array is supported",
+                        format!("only read from {tname} is supported"),
                     ));
                 }
                 Ok(RegState::scalar(loaded(size)))
@@ -967,6 +977,16 @@ fn oob(
         ),
         kernel,
     )
+}
+
+/// The kernel structure behind a map pointer of this type, as the kernel's messages name it.
+fn map_struct_name(map_type: u32) -> &'static str {
+    use crate::rules::map_type as t;
+    match map_type {
+        t::HASH | t::PERCPU_HASH | t::LRU_HASH | t::LRU_PERCPU_HASH | t::HASH_OF_MAPS => "bpf_htab",
+        // The array family, and what the previous message always said.
+        _ => "bpf_array",
+    }
 }
 
 /// The little-endian value of `size` bytes at `off` of read-only initial data.
