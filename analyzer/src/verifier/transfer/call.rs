@@ -620,6 +620,12 @@ impl Vm<'_> {
                 if is_null && nullable && s.umax() == 0 {
                     return Ok(());
                 }
+                let on_stack =
+                    matches!(mv.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Stack { .. }));
+                if s.umax() == 0 && on_stack {
+                    // Even an empty stack buffer must lie inside the frame.
+                    self.helper_mem(st, pc, h, mr, &mv, 0, uninit, false)?;
+                }
                 if s.umax() > 0 {
                     self.helper_mem(st, pc, h, mr, &mv, s.umax() as u32, uninit, false)?;
                     if std::mem::take(&mut cx.mem_written) {
