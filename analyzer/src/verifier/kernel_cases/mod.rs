@@ -11,6 +11,7 @@ use crate::verifier::violation::Code;
 use crate::verifier::{verify, Verdict, VerifyResult};
 
 mod aligned_long_arg;
+mod ctx_null_compare;
 mod empty_stack_buffer;
 mod hidden_exits;
 mod inner_map_null;

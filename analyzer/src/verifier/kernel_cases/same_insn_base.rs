@@ -1,8 +1,7 @@
 //! One store reached with the context on one path and the stack on another: the kernel
 //! rewrites context accesses per instruction and refuses it (the mechanism of verifier_unpriv.c
-//! `fill_of_different_pointers_*`, whose second pointer kind the kernel reaches only on a
-//! speculative path bpfvet does not explore; this program reaches both on real paths and was
-//! checked against the live kernel).
+//! `fill_of_different_pointers_*`, see also `ctx_null_compare`; this program was checked against
+//! the live kernel).
 
 use super::{assert_accepted, assert_rejected, check};
 use crate::verifier::violation::Code;

@@ -119,8 +119,10 @@ fn refine_edge(
                     }
                     return true;
                 }
-                // A pointer that cannot be NULL is never equal to zero.
-                return !is_null;
+                // A pointer the kernel knows cannot be NULL is never equal to zero. It does not
+                // count the context, stack, packet or flow-key pointers among those
+                // (`reg_not_null`): comparing them with zero leaves both edges open.
+                return !is_null || !known_not_null(p.kind);
             }
             true
         }
@@ -132,6 +134,21 @@ fn refine_edge(
         }
         _ => true,
     }
+}
+
+/// The pointer kinds whose comparison with zero the kernel decides (`reg_not_null`).
+fn known_not_null(k: PtrKind) -> bool {
+    matches!(
+        k,
+        PtrKind::Socket
+            | PtrKind::TcpSock
+            | PtrKind::SockCommon
+            | PtrKind::MapValue { .. }
+            | PtrKind::MapKey { .. }
+            | PtrKind::MapPtr { .. }
+            | PtrKind::BtfId { .. }
+            | PtrKind::Mem { .. }
+    )
 }
 
 fn src_reg(src: Operand) -> Option<Reg> {
