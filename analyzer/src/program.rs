@@ -114,6 +114,8 @@ impl fmt::Display for MapType {
 
 /// `BPF_F_RDONLY_PROG`: programs may not write the map.
 pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// `BPF_F_WRONLY_PROG`: programs may not read the map.
+pub const BPF_F_WRONLY_PROG: u32 = 1 << 8;
 /// `BPF_F_MMAPABLE`.
 pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 

@@ -267,6 +267,14 @@ pub struct HelperSig {
     /// The call releases a reference passed to it (`OBJ_RELEASE`: `sk_release`,
     /// `ringbuf_submit`/`discard`, `kptr_xchg`'s second argument, the `*_dynptr` submits).
     pub release: bool,
+    /// The result is the socket argument seen as another type (the kernel's pointer casts:
+    /// `tcp_sock`, `sk_fullsock`, `skc_to_*` but `skc_to_unix_sock`): it carries the argument's
+    /// reference, so releasing the argument invalidates it too.
+    pub casts: bool,
+    /// Its memory arguments may point into the packet (the kernel's `pkt_access`: map
+    /// helpers, `csum_diff`, socket lookups, SYN cookies); for others a packet pointer argument
+    /// is refused, except in programs whose packet is a copy (cgroup sockopt).
+    pub pkt_access: bool,
     /// Calling it may move packet data, so packet pointers must be re-checked after it
     /// (the kernel's `bpf_helper_changes_pkt_data`).
     pub changes_pkt_data: bool,
@@ -531,6 +539,10 @@ impl ProgTypeRules {
 
 /// Program types an unprivileged user may load (socket filter, cgroup_skb).
 pub const UNPRIVILEGED_PROG_TYPES: &[u32] = &[1, 8];
+
+/// `BPF_PROG_TYPE_CGROUP_SOCKOPT`: its "packet" is a copy of the option value, which every
+/// helper may be given.
+pub const CGROUP_SOCKOPT_PROG_TYPE: u32 = 25;
 
 /// Helpers that may sleep (`might_sleep` in their prototypes): only sleepable programs may call
 /// them. `copy_from_user`, `ima_inode_hash`, `copy_from_user_task`, `ima_file_hash`.

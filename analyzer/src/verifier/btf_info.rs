@@ -73,6 +73,29 @@ pub fn global_sig(
     })
 }
 
+/// Whether the function starting at `entry` returns an integer (of at most 8 bytes) or an
+/// enum, by its BTF prototype (the kernel's test before allowing the hidden exits of ld_abs
+/// and tail calls, which return a number); `None` when BTF does not describe the function.
+pub fn returns_scalar(
+    btf: Option<&Btf>,
+    func_info: &[FuncInfo],
+    entry: crate::isa::InsnIdx,
+) -> Option<bool> {
+    let btf = btf?;
+    let fi = func_info.iter().find(|f| f.insn == entry)?;
+    let BtfKind::Func { proto, .. } = &btf.type_by_id(fi.type_id)?.kind else {
+        return None;
+    };
+    let BtfKind::FuncProto { ret, .. } = &btf.resolve_type(*proto)?.kind else {
+        return None;
+    };
+    Some(match btf.resolve_type(*ret).map(|t| &t.kind) {
+        Some(BtfKind::Int { size, .. }) => *size <= 8,
+        Some(BtfKind::Enum { .. } | BtfKind::Enum64 { .. }) => true,
+        _ => false,
+    })
+}
+
 fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
     let Some(t) = btf.resolve_type(ty) else {
         return ParamKind::Unsupported("unknown type".into());

@@ -18,6 +18,11 @@ pub fn map_read_only(m: &MapDef) -> bool {
     ) || m.map_flags & crate::program::BPF_F_RDONLY_PROG != 0
 }
 
+/// Whether the map's flags forbid the program to read its values (`BPF_F_WRONLY_PROG`).
+pub fn map_write_only(m: &MapDef) -> bool {
+    m.map_flags & crate::program::BPF_F_WRONLY_PROG != 0
+}
+
 /// The initial value of a frozen global-data map, whose contents the program sees as constants.
 pub fn map_frozen_value(m: &MapDef) -> Option<&[u8]> {
     match &m.kind {

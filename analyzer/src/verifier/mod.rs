@@ -13,6 +13,7 @@ pub mod env;
 mod fastcall;
 pub mod kfuncs;
 pub(crate) mod liveness;
+mod pkt_effects;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod state;
@@ -22,6 +23,8 @@ mod verified;
 pub mod verify;
 pub mod violation;
 
+#[cfg(test)]
+mod kernel_cases;
 #[cfg(test)]
 mod tests;
 

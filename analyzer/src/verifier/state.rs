@@ -226,13 +226,23 @@ pub struct Reference {
     pub acquired_by: &'static str,
 }
 
+/// A held `bpf_spin_lock`: where it was taken and which lock it is. A lock is named, as in the
+/// kernel, by the map and the id of the map value pointer it lives in (the id its lookup gave,
+/// kept through the NULL check), so that unlocking another value's lock is caught.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct HeldLock {
+    pub at: InsnIdx,
+    pub map: u32,
+    pub id: u32,
+}
+
 /// The whole abstract machine: the call stack of frames and the program-wide state.
 #[derive(Clone, PartialEq, Debug)]
 pub struct AbstractState {
     pub frames: Vec<Frame>,
     pub refs: Vec<Reference>,
-    /// Held `bpf_spin_lock`, if any: the instruction that took it.
-    pub active_lock: Option<InsnIdx>,
+    /// Held `bpf_spin_lock`, if any.
+    pub active_lock: Option<HeldLock>,
     /// Source of fresh ids for pointers and references.
     pub next_id: u32,
 }

@@ -47,6 +47,11 @@ pub fn covers(old: &AbstractState, cur: &AbstractState, live: RegSet, privileged
         return false;
     }
     let mut ids = IdMap::default();
+    if let (Some(a), Some(b)) = (old.active_lock, cur.active_lock) {
+        if a.map != b.map || (a.id == 0) != (b.id == 0) || !ids.check(a.id, b.id) {
+            return false;
+        }
+    }
     for (a, b) in old.refs.iter().zip(&cur.refs) {
         if a.acquired_at != b.acquired_at || !ids.check(a.id, b.id) {
             return false;

@@ -85,6 +85,9 @@ pub fn verify_observed<O: Observer>(
     if !structural.is_empty() {
         return VerifyResult::reject(structural);
     }
+    if let Some(v) = hidden_exit_needs_int(input, &cfg) {
+        return VerifyResult::reject(vec![v]);
+    }
     let live = liveness::live_in(input.insns);
     let special = input
         .maps
@@ -114,7 +117,9 @@ pub fn verify_observed<O: Observer>(
         cfg: &cfg,
         special,
         globals,
+        changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
+        access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
@@ -194,6 +199,33 @@ pub fn verify_observed<O: Observer>(
         stats: exploration.stats,
         stack_depth: exploration.stack_depth,
     }
+}
+
+/// `ld_abs`/`ld_ind` and tail calls may leave a subprogram with a number in r0 that the
+/// subprogram never set (0, or the tail-called program's result): the kernel refuses them in a
+/// subprogram whose BTF prototype does not return an integer or enum, before exploring.
+fn hidden_exit_needs_int(input: &Input<'_>, cfg: &cfg::Cfg) -> Option<Violation> {
+    for s in cfg.subprogs().iter().skip(1) {
+        if btf_info::returns_scalar(input.btf, input.func_info, s.start) != Some(false) {
+            continue;
+        }
+        let body = input.insns.get(s.start.0 as usize..s.end.0 as usize)?;
+        let (at, code, what) = body.iter().enumerate().find_map(|(i, insn)| match insn {
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => Some((i, Code::InvalidMemAccess, "LD_ABS")),
+            Insn::Call(CallTarget::Helper(12)) => Some((i, Code::TailCallMisuse, "tail_call")),
+            _ => None,
+        })?;
+        return Some(*Violation::new(
+            code,
+            InsnIdx(s.start.0 + at as u32),
+            format!(
+                "{} may leave this function with a number in r0, but its BTF prototype does not return an integer (declare it to return int)",
+                if what == "LD_ABS" { "a legacy packet load" } else { "a tail call" }
+            ),
+            format!("{what} is only allowed in functions that return 'int'."),
+        ));
+    }
+    None
 }
 
 fn structural_violation(v: StructuralViolation) -> Violation {

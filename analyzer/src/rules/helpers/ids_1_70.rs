@@ -31,9 +31,9 @@ const PERF_OUT: G = any(&[
 
 #[rustfmt::skip]
 pub(in super::super) const ROWS: [HelperSig; 70] = [
-    d(1, "map_lookup_elem", &[MAP, KEY], Ret::MapValueOrNull, B, v(3, 18), "look up a key; NULL when absent"),
-    d(2, "map_update_elem", &[MAP, KEY, Arg::MapValue { uninit: false }, ANY], Ret::Integer, B, v(3, 18), "insert or replace an element"),
-    d(3, "map_delete_elem", &[MAP, KEY], Ret::Integer, B, v(3, 18), "delete an element"),
+    d(1, "map_lookup_elem", &[MAP, KEY], Ret::MapValueOrNull, B, v(3, 18), "look up a key; NULL when absent").pkt_ok(),
+    d(2, "map_update_elem", &[MAP, KEY, Arg::MapValue { uninit: false }, ANY], Ret::Integer, B, v(3, 18), "insert or replace an element").pkt_ok(),
+    d(3, "map_delete_elem", &[MAP, KEY], Ret::Integer, B, v(3, 18), "delete an element").pkt_ok(),
     d(4, "probe_read", &[OUT, SIZE0, ANY], Ret::Integer, TR, v(4, 1), "read kernel or user memory (legacy, x86-64 only)").gpl(),
     d(5, "ktime_get_ns", &[], Ret::Integer, B, v(4, 1), "monotonic time in ns"),
     d(6, "trace_printk", &[MEM, SIZE], Ret::Integer, any(&[BP, TR]), v(4, 1), "print to the trace pipe").gpl(),
@@ -58,7 +58,7 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(25, "perf_event_output", &[CTX, PEA, ANY, MEM, SIZE0], Ret::Integer, PERF_OUT, v(4, 4), "send a record to a perf event array").gpl(),
     d(26, "skb_load_bytes", &[CTX, ANY, OUT, SIZE], Ret::Integer, any(&[G::SKB, G::FLOW_DISSECTOR, G::SK_REUSEPORT]), v(4, 5), "copy packet bytes out"),
     d(27, "get_stackid", &[CTX, Arg::Map { types: &[STACK_TRACE] }, ANY], Ret::Integer, TR, v(4, 6), "record the stack in a stack trace map").gpl(),
-    d(28, "csum_diff", &[MEM_NULL, SIZE0, MEM_NULL, SIZE0, ANY], Ret::Integer, any(&[G::TC, G::XDP, G::LWT]), v(4, 6), "checksum difference of two buffers"),
+    d(28, "csum_diff", &[MEM_NULL, SIZE0, MEM_NULL, SIZE0, ANY], Ret::Integer, any(&[G::TC, G::XDP, G::LWT]), v(4, 6), "checksum difference of two buffers").pkt_ok(),
     d(29, "skb_get_tunnel_opt", &[CTX, OUT, SIZE], Ret::Integer, TC_XMIT, v(4, 6), "read the tunnel options"),
     d(30, "skb_set_tunnel_opt", &[CTX, MEM, SIZE], Ret::Integer, TC_XMIT, v(4, 6), "set the tunnel options"),
     d(31, "skb_change_proto", &[CTX, ANY, ANY], Ret::Integer, G::TC, v(4, 8), "switch between IPv4 and IPv6").pkt(),

@@ -3,7 +3,9 @@
 //!
 //! A row is `d(id, name, args, ret, groups, since, doc)` for a described helper or
 //! `u(id, name, groups, since, doc)` for one whose arguments are not described yet, followed by
-//! the modifiers `.gpl()`, `.acquire()`, `.release()` and `.pkt()` (changes packet data).
+//! the modifiers `.gpl()`, `.acquire()`, `.release()`, `.cast()` (the result shares the
+//! argument's reference), `.pkt_ok()` (may be given packet pointers) and `.pkt()` (changes
+//! packet data).
 //! Arguments use the kernel's order; `MEM`/`SIZE` pairs mirror `ARG_PTR_TO_MEM` and
 //! `ARG_CONST_SIZE`.
 
@@ -37,6 +39,8 @@ const fn d(
         gpl_only: false,
         acquire: false,
         release: false,
+        casts: false,
+        pkt_access: false,
         changes_pkt_data: false,
         groups,
         since,
@@ -60,6 +64,8 @@ const fn u(
         gpl_only: false,
         acquire: false,
         release: false,
+        casts: false,
+        pkt_access: false,
         changes_pkt_data: false,
         groups,
         since,
@@ -83,6 +89,18 @@ impl HelperSig {
     /// Releases a referenced object passed to it.
     const fn release(mut self) -> HelperSig {
         self.release = true;
+        self
+    }
+
+    /// Returns its socket argument seen as another type, sharing the argument's reference.
+    const fn cast(mut self) -> HelperSig {
+        self.casts = true;
+        self
+    }
+
+    /// May be given pointers into the packet (the kernel's `pkt_access`).
+    const fn pkt_ok(mut self) -> HelperSig {
+        self.pkt_access = true;
         self
     }
 

@@ -69,7 +69,11 @@ impl Vm<'_> {
         writable(pc, dst)?;
         let res = match (&dst_val, &src_val) {
             (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
-                RegState::scalar(Scalar::alu(op, width, a, b))
+                if kernel_tracks(op, width, b) {
+                    RegState::scalar(Scalar::alu(op, width, a, b))
+                } else {
+                    RegState::unknown()
+                }
             }
             (RegState::Ptr(p), RegState::Scalar { v: s, .. }) => {
                 self.ptr_arith(st, pc, width, op, dst, p, s, false)?
@@ -181,6 +185,16 @@ impl Vm<'_> {
                 format!("R{n} tried to subtract pointer from scalar"),
             ));
         }
+        // JITs may not handle a frame pointer moved up by subtraction; the kernel refuses
+        // any subtraction from a stack pointer (programs add a negative number instead).
+        if op == AluOp::Sub && matches!(p.kind, PtrKind::Stack { .. }) {
+            return Err(Violation::new(
+                Code::PointerArithProhibited,
+                pc,
+                format!("subtracting from {dst}, a stack pointer, is not allowed; add a negative number instead"),
+                format!("R{n} subtraction from stack pointer prohibited"),
+            ));
+        }
         if p.maybe_null {
             return Err(Violation::new(
                 Code::NullablePointerArith,
@@ -192,7 +206,11 @@ impl Vm<'_> {
         }
         let known = s.as_const();
         let zero_add = known == Some(0) && op == AluOp::Add;
-        if !(p.kind.allows_arithmetic() || zero_add && matches!(p.kind, PtrKind::MapPtr { .. })) {
+        // Flow keys may only move by a constant.
+        let flow_keys_var = p.kind == PtrKind::FlowKeys && known.is_none();
+        if !(p.kind.allows_arithmetic() && !flow_keys_var
+            || zero_add && matches!(p.kind, PtrKind::MapPtr { .. }))
+        {
             return Err(Violation::new(
                 Code::PointerArithProhibited,
                 pc,
@@ -327,6 +345,26 @@ fn unary(
 
 /// The scalar an immediate operand stands for: sign-extended to 64 bits in ALU64, its 32-bit
 /// pattern in ALU.
+/// Whether the kernel computes the bounds of `dst op src` on scalars (its
+/// `is_safe_to_compute_dst_reg_range`); where it does not, the whole 64-bit register becomes
+/// unknown, even after a 32-bit operation. Division and modulo are never tracked; shifts only
+/// by a constant smaller than the width (a larger count is undefined behaviour). Tracking more
+/// than the kernel would accept programs whose bounds checks the kernel cannot follow.
+fn kernel_tracks(op: AluOp, width: Width, src: &Scalar) -> bool {
+    match op {
+        AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
+            let (is_const, bits) = match width {
+                Width::W64 => (src.as_const().is_some(), 64),
+                Width::W32 => (src.u32_min() == src.u32_max(), 32),
+            };
+            // The count's 64-bit maximum, also for 32-bit shifts, as the kernel compares it.
+            is_const && src.umax() < bits
+        }
+        AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => false,
+        _ => true,
+    }
+}
+
 pub(crate) fn imm_scalar(width: Width, imm: i32) -> Scalar {
     match width {
         Width::W64 => Scalar::constant(imm as i64 as u64),

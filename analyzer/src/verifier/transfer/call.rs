@@ -7,7 +7,7 @@ use crate::isa::{CallTarget, InsnIdx, Reg};
 use crate::rules::{Arg, HelperSig, Ret};
 use crate::verifier::domain::Scalar;
 use crate::verifier::state::{
-    AbstractState, Frame, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
+    AbstractState, Frame, HeldLock, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
 };
 use crate::verifier::violation::{Code, Related, Violation};
 
@@ -32,6 +32,9 @@ impl Vm<'_> {
                     .ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
                 if let Some(sig) = &self.globals[subprog] {
                     self.global_call(st, pc, sig)?;
+                    if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
+                        invalidate_pkt_pointers(st);
+                    }
                     return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
                 }
                 self.enter_frame(st, pc, subprog as u32, None)?;
@@ -230,7 +233,7 @@ impl Vm<'_> {
                 path: Vec::new(),
             }));
         }
-        if let Some(at) = st.active_lock {
+        if let Some(HeldLock { at, .. }) = st.active_lock {
             return Err(Box::new(Violation {
                 code: Code::SpinLockMisuse,
                 insn: pc,
@@ -365,6 +368,18 @@ impl Vm<'_> {
         if h.name == "snprintf" {
             self.check_snprintf(st, pc)?;
         }
+        // bpf_get_local_storage cannot fail, so it has no way to report flags it does not
+        // know: the kernel requires the flags argument to be the constant 0.
+        if h.name == "get_local_storage"
+            && st.reg(Reg::R2).as_scalar().and_then(Scalar::as_const) != Some(0)
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                "the flags argument of bpf_get_local_storage (r2) must be the constant 0",
+                "get_local_storage() doesn't support non-zero flags",
+            ));
+        }
         self.helper_effects(st, pc, h, &cx)
     }
 
@@ -391,6 +406,20 @@ impl Vm<'_> {
                 format!("R{n} type={} expected={expected}", v.type_name()),
             )
         };
+        // A number of any kind is not memory; for every other argument a packet pointer needs
+        // a helper that may read the packet.
+        if arg != Arg::Anything
+            && matches!(v.as_ptr(), Some(p) if p.kind.is_packet())
+            && !h.pkt_access
+            && self.input.prog_type.kernel_id != crate::rules::CGROUP_SOCKOPT_PROG_TYPE
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("bpf_{} may not be given a pointer into the packet ({r}); copy the bytes to the stack first", h.name),
+                "helper access to the packet is not allowed",
+            ));
+        }
         match arg {
             Arg::Anything => {}
             Arg::MapValueOrNull => {
@@ -413,6 +442,7 @@ impl Vm<'_> {
                 }
             }
             Arg::WritableMem { nullable } => {
+                mem_arg_type(pc, h, r, &v, nullable)?;
                 cx.mem = Some((r, v.clone(), false, nullable));
                 cx.mem_written = true;
             }
@@ -448,8 +478,10 @@ impl Vm<'_> {
                 }
             }
             Arg::Map { types } => {
+                // An inner map from a map-of-maps lookup must be NULL-checked first.
                 let Some(Pointer {
                     kind: PtrKind::MapPtr { map },
+                    maybe_null: false,
                     ..
                 }) = v.as_ptr()
                 else {
@@ -535,6 +567,7 @@ impl Vm<'_> {
                 _ => return Err(type_err("ctx")),
             },
             Arg::Mem { uninit, nullable } => {
+                mem_arg_type(pc, h, r, &v, nullable)?;
                 cx.mem = Some((r, v.clone(), uninit, nullable));
             }
             Arg::Size { zero_ok } => {
@@ -560,11 +593,17 @@ impl Vm<'_> {
                         ),
                     ));
                 }
-                if s.umax() == 0 && !zero_ok {
+                // A size that only may be zero is refused too: the kernel checks the lower
+                // bound, and the helper would be called with 0 on some path.
+                if s.umin() == 0 && !zero_ok {
                     return Err(Violation::new(
                         Code::HelperInvalidSize,
                         pc,
-                        format!("the size passed to bpf_{} in {r} is zero", h.name),
+                        if s.umax() == 0 {
+                            format!("the size passed to bpf_{} in {r} is zero", h.name)
+                        } else {
+                            format!("the size passed to bpf_{} in {r} may be zero ({s})", h.name)
+                        },
                         format!("R{n} invalid zero-sized read"),
                     ));
                 }
@@ -580,6 +619,12 @@ impl Vm<'_> {
                 let is_null = mv.as_scalar().and_then(Scalar::as_const) == Some(0);
                 if is_null && nullable && s.umax() == 0 {
                     return Ok(());
+                }
+                let on_stack =
+                    matches!(mv.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Stack { .. }));
+                if s.umax() == 0 && on_stack {
+                    // Even an empty stack buffer must lie inside the frame.
+                    self.helper_mem(st, pc, h, mr, &mv, 0, uninit, false)?;
                 }
                 if s.umax() > 0 {
                     self.helper_mem(st, pc, h, mr, &mv, s.umax() as u32, uninit, false)?;
@@ -667,6 +712,13 @@ impl Vm<'_> {
                 cx.callback_ctx = Some(v.clone());
             }
             Arg::LongOut => {
+                // The helper stores a long there: the kernel wants it aligned (`MEM_ALIGNED`).
+                if let Some(p) = v.as_ptr() {
+                    if !p.kind.is_packet() {
+                        let what = format!("result of bpf_{} in {r}", h.name);
+                        self.strict_alignment(pc, p, 0, 8, &what)?;
+                    }
+                }
                 self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
             }
             Arg::ConstStr => {
@@ -885,16 +937,24 @@ impl Vm<'_> {
                         "Locking two bpf_spin_locks are not allowed",
                     ));
                 }
-                st.active_lock = Some(pc);
+                let (map, id) = lock_of(st.reg(Reg::R1));
+                st.active_lock = Some(HeldLock { at: pc, map, id });
             }
             "spin_unlock" => {
-                let held = st.active_lock.take();
-                if held.is_none() {
+                let Some(held) = st.active_lock.take() else {
                     return Err(Violation::new(
                         Code::SpinLockMisuse,
                         pc,
                         "unlock without a held lock",
                         "bpf_spin_unlock without taking a lock",
+                    ));
+                };
+                if lock_of(st.reg(Reg::R1)) != (held.map, held.id) {
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        format!("bpf_spin_unlock is given a different lock than the one bpf_spin_lock took at insn {}", held.at),
+                        "bpf_spin_unlock of different lock",
                     ));
                 }
             }
@@ -909,11 +969,7 @@ impl Vm<'_> {
             _ => {}
         }
         if h.changes_pkt_data {
-            st.for_each_reg_mut(|reg| {
-                if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
-                    *reg = RegState::unknown();
-                }
-            });
+            invalidate_pkt_pointers(st);
         }
         let ret = match h.ret {
             // The kernel treats r0 after a failed tail call as a number (its return type is
@@ -939,8 +995,11 @@ impl Vm<'_> {
                 // A lookup in a sockmap or sockhash yields a referenced socket, or NULL.
                 let mut p = Pointer::new(PtrKind::Socket);
                 p.maybe_null = true;
-                p.id = st.fresh_id();
+                // The kernel numbers the NULL check first, then the reference, and names both
+                // by the reference: its NULL check releases it (jmp::mark_null_checked).
+                let _null_check = st.fresh_id();
                 let ref_id = st.fresh_id();
+                p.id = ref_id;
                 p.ref_obj_id = ref_id;
                 st.refs.push(Reference {
                     id: ref_id,
@@ -956,6 +1015,14 @@ impl Vm<'_> {
                 let mut p = Pointer::new(PtrKind::MapValue { map });
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
+                    p.id = st.fresh_id();
+                } else if self
+                    .special
+                    .get(map as usize)
+                    .is_some_and(|f| f.iter().any(|f| f.kind == "bpf_spin_lock"))
+                {
+                    // A value that holds a lock needs an id even when it cannot be NULL: the
+                    // id names the lock (HeldLock).
                     p.id = st.fresh_id();
                 }
                 RegState::Ptr(p)
@@ -1002,12 +1069,25 @@ impl Vm<'_> {
         if h.acquire {
             if let RegState::Ptr(p) = &mut ret {
                 let id = st.fresh_id();
+                // An acquired pointer that may be NULL is named by its reference (as in the
+                // kernel), so that its NULL check releases the reference and a cast's does not.
+                if p.id != 0 {
+                    p.id = id;
+                }
                 p.ref_obj_id = id;
                 st.refs.push(Reference {
                     id,
                     acquired_at: pc,
                     acquired_by: h.name,
                 });
+            }
+        }
+        if h.casts {
+            // The cast's result is the same object as its argument: it holds the argument's
+            // reference (if any) without owning it, so its NULL check releases nothing, and
+            // releasing the argument invalidates the result too.
+            if let RegState::Ptr(p) = &mut ret {
+                p.ref_obj_id = st.reg(Reg::R1).as_ptr().map_or(0, |a| a.ref_obj_id);
             }
         }
         let callback = cx.callback;
@@ -1071,6 +1151,58 @@ struct CallCx {
     callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     const_array_key: bool,
+}
+
+/// A memory argument's type, checked whatever the size that follows (a zero size does not
+/// excuse a number where a pointer is needed): only NULL, and only where the argument may be
+/// NULL.
+fn mem_arg_type(pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, nullable: bool) -> Res<()> {
+    let Some(s) = v.as_scalar() else {
+        return Ok(());
+    };
+    if nullable && s.as_const() == Some(0) {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Code::HelperArgType,
+        pc,
+        format!(
+            "bpf_{} needs a pointer to memory in {r}, but {r} is {}",
+            h.name,
+            if nullable {
+                "a number other than NULL"
+            } else {
+                "a number"
+            }
+        ),
+        format!(
+            "R{} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem",
+            r.num()
+        ),
+    ))
+}
+
+/// After a call that may move packet data, every packet pointer in every frame (registers and
+/// spilled copies) is an unknown number: it must be rebuilt and checked again.
+fn invalidate_pkt_pointers(st: &mut AbstractState) {
+    st.for_each_reg_mut(|reg| {
+        if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
+            *reg = RegState::unknown();
+        }
+    });
+}
+
+/// Which lock a `bpf_spin_lock`/`unlock` argument names: the map and the value pointer's id
+/// (the argument check made sure it is a map value).
+fn lock_of(arg: &RegState) -> (u32, u32) {
+    match arg.as_ptr() {
+        Some(Pointer {
+            kind: PtrKind::MapValue { map },
+            id,
+            ..
+        }) => (*map, *id),
+        _ => (u32::MAX, 0),
+    }
 }
 
 /// The call that gives back what `acquirer` handed out, named as the C source spells it.

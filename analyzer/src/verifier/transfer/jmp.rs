@@ -112,11 +112,17 @@ fn refine_edge(
             if is_zero && matches!(cond, Cond::Eq | Cond::Ne) {
                 let is_null = (cond == Cond::Eq) == outcome;
                 if p.maybe_null {
-                    mark_null_checked(st, ptr_reg, p.id, is_null);
+                    // The kernel learns NULL-ness only when the pointer is the left operand
+                    // (`if p == 0`, `if p == zero_reg`); `if zero_reg != p` teaches nothing.
+                    if ptr_reg == dst && matches!(a, RegState::Ptr(_)) {
+                        mark_null_checked(st, ptr_reg, p.id, is_null);
+                    }
                     return true;
                 }
-                // A pointer that cannot be NULL is never equal to zero.
-                return !is_null;
+                // A pointer the kernel knows cannot be NULL is never equal to zero. It does not
+                // count the context, stack, packet or flow-key pointers among those
+                // (`reg_not_null`): comparing them with zero leaves both edges open.
+                return !is_null || !known_not_null(p.kind);
             }
             true
         }
@@ -128,6 +134,21 @@ fn refine_edge(
         }
         _ => true,
     }
+}
+
+/// The pointer kinds whose comparison with zero the kernel decides (`reg_not_null`).
+fn known_not_null(k: PtrKind) -> bool {
+    matches!(
+        k,
+        PtrKind::Socket
+            | PtrKind::TcpSock
+            | PtrKind::SockCommon
+            | PtrKind::MapValue { .. }
+            | PtrKind::MapKey { .. }
+            | PtrKind::MapPtr { .. }
+            | PtrKind::BtfId { .. }
+            | PtrKind::Mem { .. }
+    )
 }
 
 fn src_reg(src: Operand) -> Option<Reg> {
@@ -174,8 +195,10 @@ fn mark_null_checked(st: &mut AbstractState, r: Reg, id: u32, is_null: bool) {
     } else {
         st.for_each_reg_mut(apply);
     }
-    // A NULL result holds no reference: there is nothing to release on that edge.
-    if is_null && ref_id != 0 {
+    // A NULL result holds no reference: there is nothing to release on that edge. Only the
+    // pointer that owns the reference (an acquired one, whose id names it) drops it; a cast of
+    // a referenced socket that is NULL leaves the socket's reference held.
+    if is_null && ref_id != 0 && ref_id == id {
         st.refs.retain(|rf| rf.id != ref_id);
     }
 }
@@ -190,10 +213,15 @@ fn pkt_ranges(
     outcome: bool,
 ) {
     use PtrKind::{Packet, PacketEnd, PacketMeta};
-    // Normalize to "pkt <cond> end".
+    // Normalize to "pkt <cond> end". For metadata the end is the packet start itself: a
+    // packet pointer that was moved bounds nothing (the kernel's `reg_is_init_pkt_pointer`).
+    let is_start =
+        |r: &crate::verifier::state::Pointer| r.off == 0 && r.var_off.as_const() == Some(0);
     let (pkt, c) = match (p.kind, q.kind) {
-        (Packet, PacketEnd) | (PacketMeta, Packet) => (p, cond),
-        (PacketEnd, Packet) | (Packet, PacketMeta) => (q, cond.swap()),
+        (Packet, PacketEnd) => (p, cond),
+        (PacketMeta, Packet) if is_start(q) => (p, cond),
+        (PacketEnd, Packet) => (q, cond.swap()),
+        (Packet, PacketMeta) if is_start(p) => (q, cond.swap()),
         _ => return,
     };
     // `pkt + off <= end` holds on this edge: which comparison and outcome say so, and whether

@@ -1,11 +1,11 @@
 //! Loads, stores, atomics, `lddw` and legacy packet loads: access checks by pointer kind (the
 //! kernel's `check_mem_access` and its per-kind helpers).
 
-use super::{read, uninit, writable, Res, Vm};
+use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
-use crate::verifier::env::{map_frozen_value, map_read_only};
+use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -32,8 +32,26 @@ impl Vm<'_> {
         writable(pc, dst)?;
         let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
         if sign_extend {
-            if let RegState::Scalar { v: s, .. } = &v {
-                v = RegState::scalar(s.sign_extend(crate::isa::Width::W64, size.bits()));
+            match &v {
+                RegState::Scalar { v: s, .. } => {
+                    v = RegState::scalar(s.sign_extend(crate::isa::Width::W64, size.bits()));
+                }
+                // The context's packet pointers (data, data_meta, data_end) are 32-bit fields
+                // that the kernel rewrites into 64-bit loads; sign-extending one would corrupt
+                // the address, so the program types' access checks refuse a sign-extending load
+                // of any field that yields a pointer.
+                RegState::Ptr(_) if matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) => {
+                    return Err(Violation::new(
+                        Code::CtxBadAccess,
+                        pc,
+                        format!(
+                            "sign-extending {}-byte load of a pointer field at context offset {off}",
+                            size.bytes()
+                        ),
+                        format!("invalid bpf_context access off={off} size={}", size.bytes()),
+                    ));
+                }
+                _ => {}
             }
         }
         st.set(dst, v);
@@ -142,7 +160,7 @@ impl Vm<'_> {
             ));
         }
         if let RegState::Ptr(p) = &base {
-            self.strict_alignment(pc, p, off, size.bytes())?;
+            self.strict_alignment(pc, p, off, size.bytes(), "atomic operation")?;
         }
         let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
         self.access(
@@ -252,6 +270,9 @@ impl Vm<'_> {
         Ok(())
     }
 
+    /// `ld_abs`/`ld_ind`: a load from the packet that ends the program with r0 = 0 when it
+    /// falls outside the packet. In a subprogram that hidden exit returns 0 to the caller, a
+    /// path the kernel explores first, before the one on which the load succeeds.
     pub(super) fn ld_abs(
         &self,
         st: &mut AbstractState,
@@ -259,7 +280,7 @@ impl Vm<'_> {
         size: Size,
         src: Option<Reg>,
         _imm: i32,
-    ) -> Res<()> {
+    ) -> Res<Flow> {
         if !self.input.prog_type.ld_abs {
             return Err(Violation::new(
                 Code::InvalidMemAccess,
@@ -271,15 +292,14 @@ impl Vm<'_> {
                 "BPF_LD_[ABS|IND] instructions not allowed for this program type",
             ));
         }
-        if let Some(r) = src {
-            read(st, pc, r)?;
-        }
-        if !matches!(st.reg(Reg::R6).as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) {
+        read(st, pc, Reg::R6)?;
+        // The hidden exit may not happen with a lock held or references unreleased.
+        if st.active_lock.is_some() {
             return Err(Violation::new(
-                Code::InvalidMemAccess,
+                Code::SpinLockMisuse,
                 pc,
-                "legacy packet loads need the context pointer in r6",
-                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+                "legacy packet loads may exit the program, which would leave the spin lock held",
+                "BPF_LD_[ABS|IND] cannot be used inside bpf_spin_lock-ed region",
             ));
         }
         if !st.refs.is_empty() {
@@ -290,14 +310,38 @@ impl Vm<'_> {
                 "BPF_LD_[ABS|IND] cannot be mixed with socket references",
             ));
         }
+        if !matches!(st.reg(Reg::R6).as_ptr().map(|p| p.kind), Some(PtrKind::Ctx)) {
+            return Err(Violation::new(
+                Code::InvalidMemAccess,
+                pc,
+                "legacy packet loads need the context pointer in r6",
+                "at the time of BPF_LD_ABS|IND R6 != pointer to skb",
+            ));
+        }
+        if let Some(r) = src {
+            read(st, pc, r)?;
+        }
         for r in [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5] {
             st.set(r, RegState::Uninit);
         }
-        st.set(
+        let next = InsnIdx(pc.0 + 1);
+        let mut loaded = st.clone();
+        loaded.set(
             Reg::R0,
             RegState::scalar(Scalar::unknown_bytes(size.bytes())),
         );
-        Ok(())
+        if st.frames.len() == 1 {
+            *st = loaded;
+            return Ok(Flow::Next(next));
+        }
+        st.set(Reg::R0, RegState::scalar_const(0));
+        match self.exit(st, pc)? {
+            Flow::Next(back) => Ok(Flow::Fork {
+                cont: back,
+                other: (next, Box::new(loaded)),
+            }),
+            _ => Err(super::internal(pc, "a subprogram exit did not return")),
+        }
     }
 
     /// Checks an access of `size` bytes at `base + off` and performs it: a read returns the
@@ -382,6 +426,17 @@ impl Vm<'_> {
                         format!("map {} is read-only to the program", m.name),
                         format!(
                             "write into map forbidden, value_size={} off={off64} size={size}",
+                            m.value_size
+                        ),
+                    ));
+                }
+                if access == Access::Read && map_write_only(m) {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("map {} is write-only to the program", m.name),
+                        format!(
+                            "read from map forbidden, value_size={} off={off64} size={size}",
                             m.value_size
                         ),
                     ));
@@ -479,14 +534,24 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::MapPtr { .. } => {
-                // Programs may read `struct bpf_map` fields through BTF, never write them.
+            PtrKind::MapPtr { map } => {
+                // Programs may read the map's kernel structure through BTF, at offsets from
+                // its start, never write it.
+                let tname = map_struct_name(self.map(map).map_type.0);
+                if off64 < 0 {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{reg} points to a map's kernel structure; offset {off64} is before its start"),
+                        format!("R{n} is {tname} invalid negative access: off={off64}"),
+                    ));
+                }
                 if access == Access::Write {
                     return Err(Violation::new(
                         Code::WriteToReadOnly,
                         pc,
                         format!("{reg} points to a map's kernel structure, which programs may only read"),
-                        "only read from bpf_array is supported",
+                        format!("only read from {tname} is supported"),
                     ));
                 }
                 Ok(RegState::scalar(loaded(size)))
@@ -637,8 +702,16 @@ impl Vm<'_> {
         Ok(())
     }
 
-    /// Atomics must be aligned to their size whatever the pointer (`strict_alignment_once`).
-    fn strict_alignment(&self, pc: InsnIdx, p: &Pointer, off: i16, size: u32) -> Res<()> {
+    /// Atomics, and the helper arguments the kernel marks `MEM_ALIGNED`, must be aligned to
+    /// their size whatever the pointer and the load flags (`strict_alignment_once`).
+    pub(super) fn strict_alignment(
+        &self,
+        pc: InsnIdx,
+        p: &Pointer,
+        off: i16,
+        size: u32,
+        what: &str,
+    ) -> Res<()> {
         let (v, m) = p.var_off.tnum();
         let fixed = i64::from(p.off) + i64::from(off);
         let mask = u64::from(size) - 1;
@@ -659,9 +732,7 @@ impl Vm<'_> {
         Err(Violation::new(
             Code::MisalignedAccess,
             pc,
-            format!(
-                "the {size}-byte atomic operation at offset {fixed} is not aligned to {size} bytes"
-            ),
+            format!("the {size}-byte {what} at offset {fixed} is not aligned to {size} bytes"),
             format!(
                 "misaligned {desc}access off {}+{}+{off} size {size}",
                 p.var_off.kernel_off_str(),
@@ -906,6 +977,16 @@ fn oob(
         ),
         kernel,
     )
+}
+
+/// The kernel structure behind a map pointer of this type, as the kernel's messages name it.
+fn map_struct_name(map_type: u32) -> &'static str {
+    use crate::rules::map_type as t;
+    match map_type {
+        t::HASH | t::PERCPU_HASH | t::LRU_HASH | t::LRU_PERCPU_HASH | t::HASH_OF_MAPS => "bpf_htab",
+        // The array family, and what the previous message always said.
+        _ => "bpf_array",
+    }
 }
 
 /// The little-endian value of `size` bytes at `off` of read-only initial data.

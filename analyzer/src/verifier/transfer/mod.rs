@@ -10,6 +10,7 @@ mod format;
 mod jmp;
 mod kfunc;
 mod mem;
+mod same_base;
 mod stack;
 
 use super::env::{Input, Options};
@@ -44,6 +45,11 @@ pub(super) struct Vm<'a> {
     pub special: Vec<Vec<crate::verifier::btf_info::SpecialField>>,
     /// Per subprogram: its signature when it is a global function.
     pub globals: Vec<Option<crate::verifier::btf_info::GlobalSig>>,
+    /// Per subprogram: whether running it may move packet data (`pkt_effects`).
+    pub changes_pkt_data: Vec<bool>,
+    /// Per instruction: the kind of base pointer its load or store was first checked with
+    /// (`same_base`), shared by every path.
+    pub access_bases: std::cell::RefCell<Vec<Option<same_base::AccessBase>>>,
     /// The typed context of BTF-typed program types, or why it could not be typed.
     pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
 }
@@ -63,6 +69,15 @@ impl Vm<'_> {
 
     /// Executes the instruction at `pc` on `st`.
     pub fn step(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
+        let base = self.access_base(st, pc);
+        let flow = self.step_insn(st, pc)?;
+        if let Some(base) = base {
+            self.record_access_base(pc, base)?;
+        }
+        Ok(flow)
+    }
+
+    fn step_insn(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
         let Some(insn) = self.input.insns.get(pc.idx()) else {
             return Err(internal(pc, "control reached past the end of the program"));
         };
@@ -167,12 +182,8 @@ impl Vm<'_> {
                 .ld_imm64(st, pc, dst, src, imm, next_imm)
                 .map(|()| Flow::Next(next)),
             Insn::LdImm64Tail => Err(internal(pc, "control reached the second half of a lddw")),
-            Insn::LdAbs { size, imm } => self
-                .ld_abs(st, pc, size, None, imm)
-                .map(|()| Flow::Next(next)),
-            Insn::LdInd { size, src, imm } => self
-                .ld_abs(st, pc, size, Some(src), imm)
-                .map(|()| Flow::Next(next)),
+            Insn::LdAbs { size, imm } => self.ld_abs(st, pc, size, None, imm),
+            Insn::LdInd { size, src, imm } => self.ld_abs(st, pc, size, Some(src), imm),
         }
     }
 }

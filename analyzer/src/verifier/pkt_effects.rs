@@ -1,0 +1,52 @@
+//! Which subprograms may move packet data, directly or through the functions they call (the
+//! kernel's `changes_pkt_data` property of a subprogram). A global function is verified on its
+//! own, so its caller learns this only from here: after calling one that may, the caller's
+//! packet pointers are invalid.
+
+use crate::cfg::Cfg;
+use crate::isa::{CallTarget, Insn};
+use crate::rules::HelperTable;
+
+/// Per subprogram of `cfg`: whether running it may move packet data.
+pub fn changes_pkt_data(insns: &[Insn], cfg: &Cfg, helpers: &HelperTable) -> Vec<bool> {
+    let subprogs = cfg.subprogs();
+    let mut changes = vec![false; subprogs.len()];
+    let mut callees: Vec<Vec<usize>> = vec![Vec::new(); subprogs.len()];
+    for (i, s) in subprogs.iter().enumerate() {
+        let body = insns
+            .get(s.start.0 as usize..s.end.0 as usize)
+            .unwrap_or(&[]);
+        for (off, insn) in body.iter().enumerate() {
+            match insn {
+                Insn::Call(CallTarget::Helper(id))
+                    if helpers.get(*id).is_some_and(|h| h.changes_pkt_data) =>
+                {
+                    changes[i] = true;
+                }
+                Insn::Call(CallTarget::Local(imm)) => {
+                    let at = s.start.0 as i64 + off as i64;
+                    let callee = crate::isa::InsnIdx(at as u32)
+                        .jump(i64::from(*imm))
+                        .and_then(|entry| cfg.subprog_at(entry));
+                    if let Some(c) = callee {
+                        callees[i].push(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    // Propagate from callees to callers until nothing changes (the call graph is small and
+    // may have cycles only in programs the CFG check rejects; the loop ends either way).
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 0..subprogs.len() {
+            if !changes[i] && callees[i].iter().any(|&c| changes[c]) {
+                changes[i] = true;
+                changed = true;
+            }
+        }
+    }
+    changes
+}
