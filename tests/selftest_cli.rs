@@ -85,3 +85,35 @@ fn a_kernel_selftests_object_reports_each_test() {
     let failed = doc["failed"].as_u64().expect("failed count");
     assert_eq!(code, Some(if failed > 0 { 1 } else { 0 }), "{}", text(&o));
 }
+
+/// Maps holding a `bpf_timer` or `bpf_spin_lock` are refused to tracing program types before
+/// any instruction is explored (verifier_helper_restricted.c; the live 6.18 kernel prints
+/// "tracing progs cannot use bpf_timer yet" for `in_bpf_prog_type_kprobe_2`).
+#[test]
+fn tracing_programs_may_not_name_maps_with_timers_or_locks() {
+    let obj = root().join("../shared/kernel-selftests/verifier/verifier_helper_restricted.o");
+    if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
+        return;
+    }
+    let o = bpfvet(&[
+        "test",
+        "--format",
+        "json",
+        obj.to_str().expect("utf-8 path"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    for name in [
+        "in_bpf_prog_type_kprobe_2",
+        "in_bpf_prog_type_tracepoint_3",
+        "bpf_prog_type_raw_tracepoint_2",
+    ] {
+        let t = doc["tests"]
+            .as_array()
+            .expect("tests")
+            .iter()
+            .find(|t| t["program"] == name)
+            .unwrap_or_else(|| panic!("{name} in {doc}"));
+        assert_eq!(t["verdict"], "reject", "{t}");
+        assert_eq!(t["result"], "pass", "{t}");
+    }
+}

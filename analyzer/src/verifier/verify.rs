@@ -10,7 +10,7 @@ use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STA
 use super::transfer::Vm;
 use super::violation::{Code, Violation};
 use crate::cfg::{self, StructuralViolation};
-use crate::isa::{CallTarget, Insn, InsnIdx, Reg};
+use crate::isa::{CallTarget, Insn, InsnIdx, PseudoSrc, Reg};
 
 /// Accept or reject.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -89,11 +89,14 @@ pub fn verify_observed<O: Observer>(
         return VerifyResult::reject(vec![v]);
     }
     let live = liveness::live_in(input.insns);
-    let special = input
+    let special: Vec<Vec<btf_info::SpecialField>> = input
         .maps
         .iter()
         .map(|m| btf_info::special_fields(input.btf, m.value_type))
         .collect();
+    if let Some(v) = map_prog_compat(input, &special) {
+        return VerifyResult::reject(vec![v]);
+    }
     let globals: Vec<_> = cfg
         .subprogs()
         .iter()
@@ -257,6 +260,46 @@ fn structural_violation(v: StructuralViolation) -> Violation {
         StructuralViolation::Empty => (Code::EmptyProgram, "the program is empty".to_string()),
     };
     *Violation::new(code, v.insn(), message, v.kernel_message())
+}
+
+/// Program types the kernel counts as tracing (`is_tracing_prog_type`): kprobe, tracepoint,
+/// perf_event, raw_tracepoint, raw_tracepoint_writable. They run in any context, so the kernel
+/// keeps locks and timers in map values away from them.
+const TRACING_PROG_TYPES: &[u32] = &[2, 5, 7, 17, 24];
+
+/// The kernel's check of each map a program names against the program's type, done when it
+/// resolves the map references, before any instruction is explored.
+fn map_prog_compat(
+    input: &Input<'_>,
+    special: &[Vec<btf_info::SpecialField>],
+) -> Option<Violation> {
+    if !TRACING_PROG_TYPES.contains(&input.prog_type.kernel_id) {
+        return None;
+    }
+    input.insns.iter().enumerate().find_map(|(at, insn)| {
+        let Insn::LdImm64 {
+            src: PseudoSrc::MapIdx | PseudoSrc::MapIdxValue,
+            imm,
+            ..
+        } = insn
+        else {
+            return None;
+        };
+        let fields = special.get(usize::try_from(*imm).ok()?)?;
+        let kind = ["bpf_spin_lock", "bpf_timer"]
+            .into_iter()
+            .find(|k| fields.iter().any(|f| f.kind == *k))?;
+        let map = input.maps.get(*imm as usize).map_or("", |m| m.name.as_str());
+        Some(*Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(at as u32),
+            format!(
+                "map {map} holds a {kind}, which {} programs may not use (they can run in any context)",
+                input.prog_type.name
+            ),
+            format!("tracing progs cannot use {kind} yet"),
+        ))
+    })
 }
 
 /// Whether functions may run on a private stack (see [`Options::private_stack`]).
