@@ -117,3 +117,36 @@ fn tracing_programs_may_not_name_maps_with_timers_or_locks() {
         assert_eq!(t["result"], "pass", "{t}");
     }
 }
+
+/// Sockmap and sockhash entries may be changed with `bpf_map_update_elem`/`delete_elem` only
+/// by program types that cannot hold a locked socket, and sock_ops only deletes
+/// (verifier_sockmap_mutate.c; the live 6.18 kernel says "cannot update sockmap in this
+/// context" for `test_raw_tp_delete` and `test_sockops_update`, and accepts the others).
+#[test]
+fn sockmaps_change_only_where_no_socket_lock_can_be_held() {
+    let obj = root().join("../shared/kernel-selftests/verifier/verifier_sockmap_mutate.o");
+    if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
+        return;
+    }
+    let o = bpfvet(&[
+        "test",
+        "--format",
+        "json",
+        obj.to_str().expect("utf-8 path"),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let verdict = |name: &str| {
+        doc["tests"]
+            .as_array()
+            .expect("tests")
+            .iter()
+            .find(|t| t["program"] == name)
+            .unwrap_or_else(|| panic!("{name} in {doc}"))["verdict"]
+            .clone()
+    };
+    assert_eq!(verdict("test_raw_tp_delete"), "reject");
+    assert_eq!(verdict("test_sockops_update"), "reject");
+    assert_eq!(verdict("test_sockops_delete"), "accept");
+    assert_eq!(verdict("test_trace_iter"), "accept");
+    assert_eq!(verdict("test_xdp"), "accept");
+}

@@ -630,6 +630,34 @@ pub fn map_allows_helper(map_type: u32, helper_id: u32) -> bool {
         .map_or(true, |m| m.helpers.contains(&helper_id))
 }
 
+/// Whether a program of type `prog_type` (kernel id) may update or delete entries of a sockmap
+/// or sockhash with `bpf_map_update_elem` (2) / `bpf_map_delete_elem` (3): only where it cannot
+/// hold a locked socket (the kernel's `may_update_sockmap`). `iterator`: a tracing program
+/// attached as a BPF iterator. Other helpers are not concerned.
+pub fn may_update_sockmap(prog_type: u32, iterator: bool, helper_id: u32) -> bool {
+    const SOCKET_FILTER: u32 = 1;
+    const SCHED_CLS: u32 = 3;
+    const SCHED_ACT: u32 = 4;
+    const XDP: u32 = 6;
+    const SOCK_OPS: u32 = 13;
+    const SK_REUSEPORT: u32 = 21;
+    const FLOW_DISSECTOR: u32 = 22;
+    const TRACING: u32 = 26;
+    const SK_LOOKUP: u32 = 30;
+    if !matches!(helper_id, 2 | 3) {
+        return true;
+    }
+    match prog_type {
+        TRACING => iterator,
+        // Updates from sock_ops go through the dedicated helpers, which check the event.
+        SOCK_OPS => helper_id == 3,
+        SOCKET_FILTER | SCHED_CLS | SCHED_ACT | XDP | SK_REUSEPORT | FLOW_DISSECTOR | SK_LOOKUP => {
+            true
+        }
+        _ => false,
+    }
+}
+
 /// The helpers a map type may be used with (one row of [`MAP_ALLOWED_HELPERS`]).
 #[derive(Clone, Copy, Debug)]
 pub struct MapHelpers {

@@ -517,6 +517,31 @@ impl Vm<'_> {
                         ),
                     ));
                 }
+                let sockmap = matches!(
+                    m.map_type.0,
+                    crate::rules::map_type::SOCKMAP | crate::rules::map_type::SOCKHASH
+                );
+                let iterator = self.input.attach == Some(crate::prog_type::AttachType::TraceIter);
+                if sockmap
+                    && !crate::rules::may_update_sockmap(
+                        self.input.prog_type.kernel_id,
+                        iterator,
+                        h.id,
+                    )
+                {
+                    return Err(Violation::new(
+                        Code::HelperMapType,
+                        pc,
+                        format!(
+                            "{} programs may not change {} with bpf_{}: they may hold a socket's lock",
+                            self.input.prog_type.name, m.name, h.name
+                        ),
+                        format!(
+                            "cannot update sockmap in this context\ncannot pass map_type {} into func bpf_{}#{}",
+                            m.map_type.0, h.name, h.id
+                        ),
+                    ));
+                }
                 cx.map = Some(*map);
             }
             Arg::MapKey
