@@ -45,17 +45,19 @@ fn a_file_that_is_no_object_is_refused_plainly() {
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
 }
 
-/// `verifier_and.o` of the kernel's suite (read from `../shared`): its two failure tests
-/// expect the kernel's message, which the live kernel prints for both; its success tests pass.
-#[test]
-fn a_kernel_selftests_object_reports_each_test() {
-    let obj = root().join("../shared/kernel-selftests/verifier/verifier_and.o");
+/// `bpfvet test --format json` over `../shared/kernel-selftests/verifier/NAME`: the report and
+/// the exit code, or `None` (said loudly) when the suite is absent and
+/// `BPFVET_NO_SELFTESTS=1` allows that.
+fn selftest_report(name: &str) -> Option<(serde_json::Value, Option<i32>)> {
+    let obj = root()
+        .join("../shared/kernel-selftests/verifier")
+        .join(name);
     if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
         eprintln!(
             "\n!!! {} missing; BPFVET_NO_SELFTESTS=1: not checked\n",
             obj.display()
         );
-        return;
+        return None;
     }
     let o = bpfvet(&[
         "test",
@@ -63,27 +65,39 @@ fn a_kernel_selftests_object_reports_each_test() {
         "json",
         obj.to_str().expect("utf-8 path"),
     ]);
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let tests = doc["tests"].as_array().expect("tests");
-    let find = |name: &str| {
-        tests
-            .iter()
-            .find(|t| t["program"] == name)
-            .unwrap_or_else(|| panic!("{name} in {doc}"))
+    let doc = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    Some((doc, o.status.code()))
+}
+
+/// The entry of test `name` in a `bpfvet test` report.
+fn test_of<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .find(|t| t["program"] == name)
+        .unwrap_or_else(|| panic!("{name} in {doc}"))
+}
+
+/// `verifier_and.o` of the kernel's suite: its two failure tests expect the kernel's message,
+/// which the live kernel prints for both; its success tests pass.
+#[test]
+fn a_kernel_selftests_object_reports_each_test() {
+    let Some((doc, code)) = selftest_report("verifier_and.o") else {
+        return;
     };
     // Expected to be accepted, and bpfvet does.
-    let ok = find("known_subreg_with_unknown_reg");
+    let ok = test_of(&doc, "known_subreg_with_unknown_reg");
     assert_eq!(ok["result"], "pass", "{ok}");
     assert_eq!(ok["verdict"], "accept", "{ok}");
     // Expected to be rejected with a message: bpfvet rejects it; whether its message is the
     // kernel's shows in `result`.
-    let bad = find("invalid_and_of_negative_number");
+    let bad = test_of(&doc, "invalid_and_of_negative_number");
     assert_eq!(bad["expected"], "reject", "{bad}");
     assert_eq!(bad["verdict"], "reject", "{bad}");
     assert_eq!(bad["msgs"], 1, "{bad}");
-    let code = o.status.code();
     let failed = doc["failed"].as_u64().expect("failed count");
-    assert_eq!(code, Some(if failed > 0 { 1 } else { 0 }), "{}", text(&o));
+    assert_eq!(code, Some(if failed > 0 { 1 } else { 0 }), "{doc}");
 }
 
 /// Maps holding a `bpf_timer` or `bpf_spin_lock` are refused to tracing program types before
@@ -91,28 +105,15 @@ fn a_kernel_selftests_object_reports_each_test() {
 /// "tracing progs cannot use bpf_timer yet" for `in_bpf_prog_type_kprobe_2`).
 #[test]
 fn tracing_programs_may_not_name_maps_with_timers_or_locks() {
-    let obj = root().join("../shared/kernel-selftests/verifier/verifier_helper_restricted.o");
-    if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
+    let Some((doc, _)) = selftest_report("verifier_helper_restricted.o") else {
         return;
-    }
-    let o = bpfvet(&[
-        "test",
-        "--format",
-        "json",
-        obj.to_str().expect("utf-8 path"),
-    ]);
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    };
     for name in [
         "in_bpf_prog_type_kprobe_2",
         "in_bpf_prog_type_tracepoint_3",
         "bpf_prog_type_raw_tracepoint_2",
     ] {
-        let t = doc["tests"]
-            .as_array()
-            .expect("tests")
-            .iter()
-            .find(|t| t["program"] == name)
-            .unwrap_or_else(|| panic!("{name} in {doc}"));
+        let t = test_of(&doc, name);
         assert_eq!(t["verdict"], "reject", "{t}");
         assert_eq!(t["result"], "pass", "{t}");
     }
@@ -124,29 +125,16 @@ fn tracing_programs_may_not_name_maps_with_timers_or_locks() {
 /// context" for `test_raw_tp_delete` and `test_sockops_update`, and accepts the others).
 #[test]
 fn sockmaps_change_only_where_no_socket_lock_can_be_held() {
-    let obj = root().join("../shared/kernel-selftests/verifier/verifier_sockmap_mutate.o");
-    if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
+    let Some((doc, _)) = selftest_report("verifier_sockmap_mutate.o") else {
         return;
-    }
-    let o = bpfvet(&[
-        "test",
-        "--format",
-        "json",
-        obj.to_str().expect("utf-8 path"),
-    ]);
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
-    let verdict = |name: &str| {
-        doc["tests"]
-            .as_array()
-            .expect("tests")
-            .iter()
-            .find(|t| t["program"] == name)
-            .unwrap_or_else(|| panic!("{name} in {doc}"))["verdict"]
-            .clone()
     };
-    assert_eq!(verdict("test_raw_tp_delete"), "reject");
-    assert_eq!(verdict("test_sockops_update"), "reject");
-    assert_eq!(verdict("test_sockops_delete"), "accept");
-    assert_eq!(verdict("test_trace_iter"), "accept");
-    assert_eq!(verdict("test_xdp"), "accept");
+    for (name, verdict) in [
+        ("test_raw_tp_delete", "reject"),
+        ("test_sockops_update", "reject"),
+        ("test_sockops_delete", "accept"),
+        ("test_trace_iter", "accept"),
+        ("test_xdp", "accept"),
+    ] {
+        assert_eq!(test_of(&doc, name)["verdict"], verdict, "{name}");
+    }
 }
