@@ -51,7 +51,10 @@ fn a_file_that_is_no_object_is_refused_plainly() {
 fn a_kernel_selftests_object_reports_each_test() {
     let obj = root().join("../shared/kernel-selftests/verifier/verifier_and.o");
     if !obj.exists() && std::env::var("BPFVET_NO_SELFTESTS").as_deref() == Ok("1") {
-        eprintln!("\n!!! {} missing; BPFVET_NO_SELFTESTS=1: not checked\n", obj.display());
+        eprintln!(
+            "\n!!! {} missing; BPFVET_NO_SELFTESTS=1: not checked\n",
+            obj.display()
+        );
         return;
     }
     let o = bpfvet(&[
