@@ -169,7 +169,7 @@ fn selftests_agree_with_the_recorded_kernels() {
         }
         let _ = writeln!(
             head,
-            "kernel {build}: bpfvet accepts {b_acc} of the {k_acc} programs it accepts ({:.1}%) and {} of the {k_rej} it rejects (unsound accepts)",
+            "kernel {build}: bpfvet (newest profile) accepts {b_acc} of the {k_acc} programs it accepts ({:.1}%) and {} of the {k_rej} it rejects (unsound accepts where the build is the newest)",
             b_acc as f64 * 100.0 / k_acc.max(1) as f64,
             unsound.len()
         );
