@@ -1,17 +1,18 @@
 //! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
 //! frame, callbacks, and the checks the kernel makes at `exit`.
 
+use super::helper_effects::CallCx;
 use super::mem::Access;
 use super::{read, Flow, Res, Vm};
 use crate::isa::{CallTarget, InsnIdx, Reg};
-use crate::rules::{Arg, HelperSig, Ret};
+use crate::rules::{Arg, HelperSig};
 use crate::verifier::domain::Scalar;
 use crate::verifier::state::{
-    AbstractState, Frame, HeldLock, Pointer, PtrKind, Reference, RegState, MAX_CALL_FRAMES,
+    AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, MAX_CALL_FRAMES,
 };
 use crate::verifier::violation::{Code, Related, Violation};
 
-const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
+pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
 /// Largest memory size a helper may be given (`BPF_MAX_VAR_SIZ`).
 const MAX_VAR_SIZ: u64 = 1 << 29;
 
@@ -119,7 +120,7 @@ impl Vm<'_> {
     }
 
     /// Pushes a frame for `subprog`: r1-r5 are passed, everything else starts uninitialized.
-    fn enter_frame(
+    pub(super) fn enter_frame(
         &self,
         st: &mut AbstractState,
         pc: InsnIdx,
@@ -924,258 +925,6 @@ impl Vm<'_> {
             }
         }
     }
-
-    fn helper_effects(
-        &self,
-        st: &mut AbstractState,
-        pc: InsnIdx,
-        h: &HelperSig,
-        cx: &CallCx,
-    ) -> Res<Flow> {
-        let _ = &self.special;
-        if let Some(ref_id) = cx.release {
-            if !st.refs.iter().any(|r| r.id == ref_id) {
-                return Err(Violation::new(
-                    Code::InvalidRelease,
-                    pc,
-                    format!(
-                        "bpf_{} releases something that is not an acquired reference",
-                        h.name
-                    ),
-                    "release reference id mismatch",
-                ));
-            }
-            st.refs.retain(|r| r.id != ref_id);
-            st.for_each_reg_mut(|reg| {
-                if matches!(reg, RegState::Ptr(p) if p.ref_obj_id == ref_id) {
-                    *reg = RegState::unknown();
-                }
-            });
-        }
-        match h.name {
-            "spin_lock" => {
-                if st.active_lock.is_some() {
-                    return Err(Violation::new(
-                        Code::SpinLockMisuse,
-                        pc,
-                        "a second spin lock is taken while one is held",
-                        "Locking two bpf_spin_locks are not allowed",
-                    ));
-                }
-                let (map, id) = lock_of(st.reg(Reg::R1));
-                st.active_lock = Some(HeldLock { at: pc, map, id });
-            }
-            "spin_unlock" => {
-                let Some(held) = st.active_lock.take() else {
-                    return Err(Violation::new(
-                        Code::SpinLockMisuse,
-                        pc,
-                        "unlock without a held lock",
-                        "bpf_spin_unlock without taking a lock",
-                    ));
-                };
-                if lock_of(st.reg(Reg::R1)) != (held.map, held.id) {
-                    return Err(Violation::new(
-                        Code::SpinLockMisuse,
-                        pc,
-                        format!("bpf_spin_unlock is given a different lock than the one bpf_spin_lock took at insn {}", held.at),
-                        "bpf_spin_unlock of different lock",
-                    ));
-                }
-            }
-            "tail_call" if !st.refs.is_empty() => {
-                return Err(Violation::new(
-                    Code::ReferenceLeak,
-                    pc,
-                    "a tail call would leak the references held",
-                    "tail_call would lead to reference leak",
-                ));
-            }
-            _ => {}
-        }
-        if h.changes_pkt_data {
-            invalidate_pkt_pointers(st);
-        }
-        let ret = match h.ret {
-            // The kernel treats r0 after a failed tail call as a number (its return type is
-            // void, but programs read it and the kernel accepts them).
-            Ret::Void if h.id == 12 => RegState::unknown(),
-            Ret::Integer => RegState::unknown(),
-            Ret::Void => RegState::Uninit,
-            Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
-                // A lookup in a map of maps yields the inner map, or NULL.
-                let outer = cx.map.unwrap_or(0);
-                let mut p = Pointer::new(PtrKind::MapPtr {
-                    map: outer | super::INNER_MAP,
-                });
-                p.maybe_null = true;
-                p.id = st.fresh_id();
-                RegState::Ptr(p)
-            }
-            Ret::MapValueOrNull
-                if cx.map.is_some_and(|m| {
-                    crate::rules::map_lookup_yields_socket(self.map(m).map_type.0)
-                }) =>
-            {
-                // A lookup in a sockmap or sockhash yields a referenced socket, or NULL.
-                let mut p = Pointer::new(PtrKind::Socket);
-                p.maybe_null = true;
-                // The kernel numbers the NULL check first, then the reference, and names both
-                // by the reference: its NULL check releases it (jmp::mark_null_checked).
-                let _null_check = st.fresh_id();
-                let ref_id = st.fresh_id();
-                p.id = ref_id;
-                p.ref_obj_id = ref_id;
-                st.refs.push(Reference {
-                    id: ref_id,
-                    acquired_at: pc,
-                    acquired_by: "map_lookup_elem",
-                });
-                RegState::Ptr(p)
-            }
-            Ret::MapValueOrNull | Ret::MapValue => {
-                let map = cx.map.ok_or_else(|| {
-                    super::internal(pc, "map value return without a map argument")
-                })?;
-                let mut p = Pointer::new(PtrKind::MapValue { map });
-                if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
-                    p.maybe_null = true;
-                    p.id = st.fresh_id();
-                } else if self
-                    .special
-                    .get(map as usize)
-                    .is_some_and(|f| f.iter().any(|f| f.kind == "bpf_spin_lock"))
-                {
-                    // A value that holds a lock needs an id even when it cannot be NULL: the
-                    // id names the lock (HeldLock).
-                    p.id = st.fresh_id();
-                }
-                RegState::Ptr(p)
-            }
-            Ret::SocketOrNull | Ret::SockCommonOrNull | Ret::TcpSockOrNull => {
-                let kind = match h.ret {
-                    Ret::SocketOrNull => PtrKind::Socket,
-                    Ret::SockCommonOrNull => PtrKind::SockCommon,
-                    _ => PtrKind::TcpSock,
-                };
-                let mut p = Pointer::new(kind);
-                p.maybe_null = true;
-                p.id = st.fresh_id();
-                RegState::Ptr(p)
-            }
-            Ret::AllocMemOrNull => {
-                let size = cx.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
-                let mut p = Pointer::new(PtrKind::Mem {
-                    size,
-                    rdonly: false,
-                });
-                p.maybe_null = true;
-                p.id = st.fresh_id();
-                RegState::Ptr(p)
-            }
-            Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull | Ret::DynptrMemOrNull => {
-                return Err(Violation::new(
-                    Code::UnsupportedHelper,
-                    pc,
-                    format!("bpfvet does not model what bpf_{} returns yet", h.name),
-                    "",
-                ))
-            }
-            Ret::BtfId | Ret::BtfIdOrNull => {
-                let mut p = Pointer::new(PtrKind::BtfId { type_id: 0 });
-                if h.ret == Ret::BtfIdOrNull {
-                    p.maybe_null = true;
-                    p.id = st.fresh_id();
-                }
-                RegState::Ptr(p)
-            }
-        };
-        let mut ret = ret;
-        if h.acquire {
-            if let RegState::Ptr(p) = &mut ret {
-                let id = st.fresh_id();
-                // An acquired pointer that may be NULL is named by its reference (as in the
-                // kernel), so that its NULL check releases the reference and a cast's does not.
-                if p.id != 0 {
-                    p.id = id;
-                }
-                p.ref_obj_id = id;
-                st.refs.push(Reference {
-                    id,
-                    acquired_at: pc,
-                    acquired_by: h.name,
-                });
-            }
-        }
-        if h.casts {
-            // The cast's result is the same object as its argument: it holds the argument's
-            // reference (if any) without owning it, so its NULL check releases nothing, and
-            // releasing the argument invalidates the result too.
-            if let RegState::Ptr(p) = &mut ret {
-                p.ref_obj_id = st.reg(Reg::R1).as_ptr().map_or(0, |a| a.ref_obj_id);
-            }
-        }
-        let callback = cx.callback;
-        let callback_ctx = cx.callback_ctx.clone();
-        for r in ARG_REGS {
-            st.set(r, RegState::Uninit);
-        }
-        st.set(Reg::R0, ret);
-        if let Some(subprog) = callback {
-            // The helper may run the callback zero times: that path continues here. The path on
-            // which it runs once enters the callback with (index, ctx) in r1 and r2.
-            let mut once = st.clone();
-            let entry = self.cfg.subprogs()[subprog as usize].start;
-            once.set(Reg::R1, RegState::scalar(Scalar::unknown_bytes(4)));
-            once.set(Reg::R2, callback_ctx.unwrap_or(RegState::scalar_const(0)));
-            if h.name == "for_each_map_elem" {
-                let map = cx.map.unwrap_or(0);
-                once.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
-                once.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
-                once.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
-                once.set(
-                    Reg::R4,
-                    cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0)),
-                );
-            }
-            self.enter_frame(&mut once, pc, subprog, Some((0, 1)))?;
-            return Ok(Flow::Fork {
-                cont: InsnIdx(pc.0 + 1),
-                other: (entry, Box::new(once)),
-            });
-        }
-        if h.id == 12 && st.frames.len() > 1 && st.cur().callback_ret.is_none() {
-            // A tail call from a subprogram that succeeds leaves the subprogram at once, and
-            // its caller goes on with the target's r0, any number. The kernel explores that
-            // path first (its log prints "returning from callee" at the call), then the one
-            // on which the tail call fails and the subprogram goes on.
-            let fails = st.clone();
-            let Flow::Next(back) = self.exit(st, pc)? else {
-                return Err(super::internal(pc, "a subprogram exit did not return"));
-            };
-            return Ok(Flow::Fork {
-                cont: back,
-                other: (InsnIdx(pc.0 + 1), Box::new(fails)),
-            });
-        }
-        Ok(Flow::Next(InsnIdx(pc.0 + 1)))
-    }
-}
-
-/// What earlier arguments of a call told the later ones.
-#[derive(Default)]
-struct CallCx {
-    map: Option<u32>,
-    mem: Option<(Reg, RegState, bool, bool)>,
-    /// The memory argument is read and then written by the helper (`ARG_PTR_TO_MEM` without
-    /// `MEM_RDONLY`): after the call its bytes are unknown.
-    mem_written: bool,
-    alloc_size: Option<u64>,
-    release: Option<u32>,
-    callback: Option<u32>,
-    callback_ctx: Option<RegState>,
-    /// The key is a constant index inside an array map, so the lookup cannot fail.
-    const_array_key: bool,
 }
 
 /// A memory argument's type, checked whatever the size that follows (a zero size does not
@@ -1209,7 +958,7 @@ fn mem_arg_type(pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, nullable: bool
 
 /// After a call that may move packet data, every packet pointer in every frame (registers and
 /// spilled copies) is an unknown number: it must be rebuilt and checked again.
-fn invalidate_pkt_pointers(st: &mut AbstractState) {
+pub(super) fn invalidate_pkt_pointers(st: &mut AbstractState) {
     st.for_each_reg_mut(|reg| {
         if matches!(reg, RegState::Ptr(p) if matches!(p.kind, PtrKind::Packet | PtrKind::PacketMeta | PtrKind::PacketEnd)) {
             *reg = RegState::unknown();
@@ -1219,7 +968,7 @@ fn invalidate_pkt_pointers(st: &mut AbstractState) {
 
 /// Which lock a `bpf_spin_lock`/`unlock` argument names: the map and the value pointer's id
 /// (the argument check made sure it is a map value).
-fn lock_of(arg: &RegState) -> (u32, u32) {
+pub(super) fn lock_of(arg: &RegState) -> (u32, u32) {
     match arg.as_ptr() {
         Some(Pointer {
             kind: PtrKind::MapValue { map },

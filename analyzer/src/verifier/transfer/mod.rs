@@ -7,6 +7,7 @@
 mod alu;
 mod call;
 mod format;
+mod helper_effects;
 mod jmp;
 mod kfunc;
 mod mem;
