@@ -784,3 +784,20 @@ fn parse_type(c: &mut Cursor<'_>, id: u32) -> Result<BtfType, BtfError> {
 
 #[cfg(test)]
 mod tests;
+
+/// A `.BTF` blob of the given type records (as little-endian words) and string table, for
+/// tests that build BTF by hand.
+#[cfg(test)]
+pub(crate) fn test_blob(type_words: &[u32], strings: &[u8]) -> Vec<u8> {
+    let types: Vec<u8> = type_words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut res = Vec::new();
+    res.extend_from_slice(&0xeb9fu16.to_le_bytes());
+    res.extend_from_slice(&[1, 0]);
+    let (tl, sl) = (types.len() as u32, strings.len() as u32);
+    for w in [24u32, 0, tl, tl, sl] {
+        res.extend_from_slice(&w.to_le_bytes());
+    }
+    res.extend_from_slice(&types);
+    res.extend_from_slice(strings);
+    res
+}

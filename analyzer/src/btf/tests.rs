@@ -43,23 +43,7 @@ impl Builder {
     }
 
     fn build(&self) -> Vec<u8> {
-        let types: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let mut res = Vec::new();
-        res.extend_from_slice(&0xeb9fu16.to_le_bytes());
-        res.push(1);
-        res.push(0);
-        for w in [
-            24u32,
-            0,
-            types.len() as u32,
-            types.len() as u32,
-            self.strings.len() as u32,
-        ] {
-            res.extend_from_slice(&w.to_le_bytes());
-        }
-        res.extend_from_slice(&types);
-        res.extend_from_slice(&self.strings);
-        res
+        super::test_blob(&self.words, &self.strings)
     }
 }
 

@@ -895,20 +895,7 @@ fn btf_blob(types: &[(&str, u32, u32, &[u32])]) -> Vec<u8> {
         words.extend_from_slice(&[off, *info, *st]);
         words.extend_from_slice(extra);
     }
-    let ty: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut res = vec![0x9f, 0xeb, 1, 0];
-    for w in [
-        24u32,
-        0,
-        ty.len() as u32,
-        ty.len() as u32,
-        strings.len() as u32,
-    ] {
-        res.extend_from_slice(&w.to_le_bytes());
-    }
-    res.extend_from_slice(&ty);
-    res.extend_from_slice(&strings);
-    res
+    crate::btf::test_blob(&words, &strings)
 }
 
 #[test]

@@ -88,17 +88,7 @@ fn btf() -> Btf {
         0, 13 << 24, 1, // int (void)
         9, 12 << 24, 4, // isub
     ];
-    let types: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let mut blob = Vec::new();
-    blob.extend_from_slice(&0xeb9fu16.to_le_bytes());
-    blob.extend_from_slice(&[1, 0]);
-    let (tl, sl) = (types.len() as u32, strings.len() as u32);
-    for w in [24u32, 0, tl, tl, sl] {
-        blob.extend_from_slice(&w.to_le_bytes());
-    }
-    blob.extend_from_slice(&types);
-    blob.extend_from_slice(strings);
-    Btf::parse(&blob).expect("valid BTF")
+    Btf::parse(&crate::btf::test_blob(&words, strings)).expect("valid BTF")
 }
 
 /// Verifies `src` whose subprogram at instruction 3 is described by BTF type `func`.
