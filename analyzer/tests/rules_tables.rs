@@ -427,17 +427,72 @@ fn spot_check_availability() {
     assert!(!prog("tracepoint").allows(helper("override_return")));
     assert!(!xdp.allows(helper("get_current_comm")));
     // Privilege tiers: probe_read_kernel from tc needs CAP_PERFMON, spin_lock needs CAP_BPF.
-    assert!(tc.allows_for(helper("probe_read_kernel"), None, true));
-    assert!(!tc.allows_for(helper("probe_read_kernel"), None, false));
-    assert!(!sf.allows_for(helper("spin_lock"), None, false));
-    assert!(sf.allows_for(helper("map_lookup_elem"), None, false));
+    assert!(tc.allows_for(
+        helper("probe_read_kernel"),
+        None,
+        true,
+        KernelVersion::LATEST
+    ));
+    assert!(!tc.allows_for(
+        helper("probe_read_kernel"),
+        None,
+        false,
+        KernelVersion::LATEST
+    ));
+    assert!(!sf.allows_for(helper("spin_lock"), None, false, KernelVersion::LATEST));
+    assert!(sf.allows_for(
+        helper("map_lookup_elem"),
+        None,
+        false,
+        KernelVersion::LATEST
+    ));
     // Attach-dependent helpers.
     let sa = prog("cgroup_sock_addr");
-    assert!(sa.allows_for(helper("bind"), Some(AttachType::CgroupInet4Connect), true));
-    assert!(!sa.allows_for(helper("bind"), Some(AttachType::CgroupInet4Bind), true));
+    assert!(sa.allows_for(
+        helper("bind"),
+        Some(AttachType::CgroupInet4Connect),
+        true,
+        KernelVersion::LATEST
+    ));
+    assert!(!sa.allows_for(
+        helper("bind"),
+        Some(AttachType::CgroupInet4Bind),
+        true,
+        KernelVersion::LATEST
+    ));
     let tr = prog("tracing");
-    assert!(tr.allows_for(helper("seq_printf"), Some(AttachType::TraceIter), true));
-    assert!(!tr.allows_for(helper("seq_printf"), Some(AttachType::TraceFentry), true));
+    assert!(tr.allows_for(
+        helper("seq_printf"),
+        Some(AttachType::TraceIter),
+        true,
+        KernelVersion::LATEST
+    ));
+    assert!(!tr.allows_for(
+        helper("seq_printf"),
+        Some(AttachType::TraceFentry),
+        true,
+        KernelVersion::LATEST
+    ));
+    // Helpers the kernel later offered to every program type (6.1 and 6.12 kernels confirm
+    // both sides: the corpus's xdp_wants_pid and cg_ingress_acct).
+    let old = KernelVersion::new(6, 1);
+    assert!(!xdp.allows_for(helper("get_current_pid_tgid"), None, true, old));
+    assert!(xdp.allows_for(
+        helper("get_current_pid_tgid"),
+        None,
+        true,
+        KernelVersion::new(6, 10)
+    ));
+    assert!(prog("kprobe").allows_for(helper("get_current_pid_tgid"), None, true, old));
+    let cg_skb = prog("cgroup_skb");
+    assert!(!cg_skb.allows_for(helper("get_current_cgroup_id"), None, true, old));
+    assert!(cg_skb.allows_for(
+        helper("get_current_cgroup_id"),
+        None,
+        true,
+        KernelVersion::new(6, 6)
+    ));
+    assert!(prog("cgroup_sock").allows_for(helper("get_current_cgroup_id"), None, true, old));
 }
 
 #[test]

@@ -53,7 +53,8 @@ pub struct Args {
     /// Where to look for the C sources BTF names (besides next to the object and the recorded path).
     #[arg(long, value_name = "DIR")]
     source_dir: Option<PathBuf>,
-    /// Also report the oldest kernel release under which each program is accepted.
+    /// Also report the oldest kernel release from which on each program is accepted (every
+    /// newer release bpfvet knows accepts it too).
     #[arg(long)]
     min_kernel: bool,
     /// Point diagnostics into the disassembly listing even when the C source can be found.
@@ -327,9 +328,9 @@ fn check_object(
         }
         if let Some(k) = &rep.min_kernel {
             human.push_str(&if k == "none" {
-                "  no kernel release bpfvet knows accepts it\n".to_string()
+                "  the newest kernel release bpfvet knows rejects it\n".to_string()
             } else {
-                format!("  oldest kernel that accepts it: {k}\n")
+                format!("  accepted from kernel {k} on\n")
             });
         }
         human.push_str(&render::human(prog, &diags, &srcs, &render_opts));

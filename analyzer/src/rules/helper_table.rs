@@ -10,7 +10,7 @@ use super::HelperSig;
 /// The number of `BPF_FUNC_*` ids after `unspec` (Linux 6.18: `cgrp_storage_delete` = 211).
 pub const HELPER_COUNT: usize = 211;
 
-const ALL: [HelperSig; HELPER_COUNT] = join(ids_1_70::ROWS, ids_71_140::ROWS, ids_141_211::ROWS);
+static ALL: [HelperSig; HELPER_COUNT] = join(ids_1_70::ROWS, ids_71_140::ROWS, ids_141_211::ROWS);
 
 /// Every helper, sorted by id, dense from 1.
 pub static HELPERS: &[HelperSig] = &ALL;

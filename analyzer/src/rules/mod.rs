@@ -279,6 +279,10 @@ pub struct HelperSig {
     /// (the kernel's `bpf_helper_changes_pkt_data`).
     pub changes_pkt_data: bool,
     pub groups: Groups,
+    /// Releases before this one offered the helper to fewer program types: `(release, groups)`
+    /// means that until `release` only `groups` had it (e.g. `get_current_pid_tgid` joined the
+    /// base set offered to every program type in 6.10).
+    pub narrower_before: Option<(KernelVersion, Groups)>,
     /// The kernel release that introduced it.
     pub since: KernelVersion,
     pub doc: &'static str,
@@ -288,6 +292,16 @@ pub struct HelperSig {
 #[derive(Debug)]
 pub struct HelperTable {
     pub entries: &'static [HelperSig],
+}
+
+impl HelperSig {
+    /// The groups offered the helper by kernel release `kernel`.
+    pub fn groups_at(&self, kernel: KernelVersion) -> Groups {
+        match self.narrower_before {
+            Some((release, earlier)) if kernel < release => earlier,
+            _ => self.groups,
+        }
+    }
 }
 
 impl HelperTable {
@@ -458,9 +472,19 @@ impl ProgTypeRules {
         self.helpers.intersects(h.groups)
     }
 
-    /// Whether a helper is available for this expected attach type and privilege.
-    pub fn allows_for(&self, h: &HelperSig, attach: Option<AttachType>, privileged: bool) -> bool {
-        if !self.helper_groups(privileged).intersects(h.groups) {
+    /// Whether a helper is available for this expected attach type and privilege on kernel
+    /// release `kernel`.
+    pub fn allows_for(
+        &self,
+        h: &HelperSig,
+        attach: Option<AttachType>,
+        privileged: bool,
+        kernel: KernelVersion,
+    ) -> bool {
+        if !self
+            .helper_groups(privileged)
+            .intersects(h.groups_at(kernel))
+        {
             return false;
         }
         HELPER_ATTACH_LIMITS

@@ -63,6 +63,11 @@ impl Scalar {
         self.0.is_const()
     }
 
+    /// `Some(v)` if the low 32 bits are known exactly.
+    pub fn as_const32(&self) -> Option<u32> {
+        self.0.is_const32()
+    }
+
     pub fn umin(&self) -> u64 {
         self.0.umin()
     }

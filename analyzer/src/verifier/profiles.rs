@@ -1,5 +1,5 @@
-//! Kernel profiles: the releases bpfvet knows the rules of, and the oldest one that accepts a
-//! program (`bpfvet check --min-kernel`).
+//! Kernel profiles: the releases bpfvet knows the rules of, and the oldest one from which on a
+//! program is accepted (`bpfvet check --min-kernel`).
 
 use super::env::{Input, KernelVersion, Options};
 use super::{verify, Verdict};
@@ -28,16 +28,26 @@ pub const PROFILES: &[KernelVersion] = &[
     KernelVersion::LATEST,
 ];
 
-/// The oldest profile under which `input` is accepted, if any, checking under the privilege
-/// and budgets of `base`.
+/// The oldest profile from which on `input` is accepted: every profile from it to the newest
+/// accepts, checking under the privilege and budgets of `base`. `None` when the newest profile
+/// rejects it, even if older ones accept (a check the kernel added later: the program would
+/// stop loading on upgrade, so no release is "enough").
 pub fn min_kernel(input: &Input<'_>, base: &Options) -> Option<KernelVersion> {
-    PROFILES.iter().copied().find(|&kernel| {
+    let accepts = |kernel: KernelVersion| {
         let opts = Options {
             kernel,
             ..base.clone()
         };
         verify(input, &opts).verdict == Verdict::Accept
-    })
+    };
+    let mut oldest = None;
+    for &kernel in PROFILES.iter().rev() {
+        if !accepts(kernel) {
+            break;
+        }
+        oldest = Some(kernel);
+    }
+    oldest
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 
 use super::super::map_type::*;
 use super::super::{Arg, Groups as G, HelperSig, Ret};
-use super::{any, d, v, ANY, B, BC, BP, BT, CTX, KEY, MEM, MEM_NULL, OUT, SIZE, SIZE0, TR};
+use super::{
+    any, d, v, ANY, B, BC, BP, BT, CTX, CURRENT_TASK_BEFORE_BASE, KEY, MEM, MEM_NULL, OUT, SIZE,
+    SIZE0, TR,
+};
 
 const PEA: Arg = Arg::Map {
     types: &[PERF_EVENT_ARRAY],
@@ -44,7 +47,7 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(77, "rc_repeat", &[CTX], Ret::Integer, G::LIRC, v(4, 18), "report a repeated IR key").gpl(),
     d(78, "rc_keydown", &[CTX, ANY, ANY, ANY], Ret::Integer, G::LIRC, v(4, 18), "report an IR key press").gpl(),
     d(79, "skb_cgroup_id", &[CTX], Ret::Integer, any(&[G::TC, G::CG_SKB]), v(4, 18), "cgroup v2 id of the packet's socket"),
-    d(80, "get_current_cgroup_id", &[], Ret::Integer, any(&[BC, TR]), v(4, 18), "cgroup v2 id of current"),
+    d(80, "get_current_cgroup_id", &[], Ret::Integer, any(&[BC, TR]), v(4, 18), "cgroup v2 id of current").before(v(6, 4), CURRENT_TASK_BEFORE_BASE),
     d(81, "get_local_storage", &[Arg::Map { types: &[CGROUP_STORAGE, PERCPU_CGROUP_STORAGE] }, ANY], Ret::MapValue, any(&[G::CGROUP, G::LSM]), v(4, 19), "the cgroup local storage value"),
     d(82, "sk_select_reuseport", &[CTX, Arg::Map { types: &[REUSEPORT_SOCKARRAY, SOCKMAP, SOCKHASH] }, KEY, ANY], Ret::Integer, G::SK_REUSEPORT, v(4, 19), "pick the socket of a reuseport group"),
     d(83, "skb_ancestor_cgroup_id", &[CTX, ANY], Ret::Integer, any(&[G::TC, G::CG_SKB]), v(4, 19), "ancestor cgroup id of the packet's socket"),
@@ -84,10 +87,10 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(117, "send_signal_thread", &[ANY], Ret::Integer, TR, v(5, 5), "signal the current thread"),
     d(118, "jiffies64", &[], Ret::Integer, any(&[BC, TR]), v(5, 5), "the 64-bit jiffies"),
     d(119, "read_branch_records", &[CTX, Arg::WritableMem { nullable: true }, SIZE0, ANY], Ret::Integer, G::PERF_EVENT, v(5, 6), "copy the sample's branch records").gpl(),
-    d(120, "get_ns_current_pid_tgid", &[ANY, ANY, OUT, SIZE], Ret::Integer, any(&[B, TR]), v(5, 6), "pid/tgid of current in a pid namespace"),
+    d(120, "get_ns_current_pid_tgid", &[ANY, ANY, OUT, SIZE], Ret::Integer, any(&[B, TR]), v(5, 6), "pid/tgid of current in a pid namespace").before(v(6, 10), TR),
     d(121, "xdp_output", &[Arg::BtfId, PEA, ANY, MEM, SIZE0], Ret::Integer, BT, v(5, 6), "perf output with frame bytes from an xdp_buff").gpl(),
     d(122, "get_netns_cookie", &[Arg::CtxOrNull], Ret::Integer, any(&[G::SOCKET, G::TC, G::CG_SOCK, G::SOCK_ADDR, G::SOCK_OPS, G::SK_MSG, G::SOCKOPT]), v(5, 7), "the network namespace cookie"),
-    d(123, "get_current_ancestor_cgroup_id", &[ANY], Ret::Integer, any(&[BC, TR]), v(5, 7), "ancestor cgroup id of current"),
+    d(123, "get_current_ancestor_cgroup_id", &[ANY], Ret::Integer, any(&[BC, TR]), v(5, 7), "ancestor cgroup id of current").before(v(6, 4), CURRENT_TASK_BEFORE_BASE),
     d(124, "sk_assign", &[CTX, SOCK, ANY], Ret::Integer, any(&[G::TC, G::SK_LOOKUP_PROG]), v(5, 6), "steer the packet to a socket (sk_lookup: socket or NULL)"),
     d(125, "ktime_get_boot_ns", &[], Ret::Integer, B, v(5, 8), "boot time in ns, including suspend"),
     d(126, "seq_printf", &[Arg::BtfId, MEM, SIZE, MEM_NULL, SIZE0], Ret::Integer, BT, v(5, 7), "print to a seq_file (iterators only)").gpl(),

@@ -307,7 +307,8 @@ impl Vm<'_> {
                 format!("invalid func unknown#{id}"),
             ));
         };
-        if !pt.allows_for(h, self.input.attach, self.opts.privileged) || h.since > self.opts.kernel
+        if !pt.allows_for(h, self.input.attach, self.opts.privileged, self.opts.kernel)
+            || h.since > self.opts.kernel
         {
             let why = if h.since > self.opts.kernel {
                 format!(
@@ -552,6 +553,7 @@ impl Vm<'_> {
             {
                 let Some(map) = cx.map else { unreachable!() };
                 let m = self.map(map);
+                self.map_arg_kind(pc, h, r, &v)?;
                 self.helper_mem(st, pc, h, r, &v, m.key_size, false, false)?;
                 cx.const_array_key = m.key_size == 4
                     && self
@@ -571,6 +573,7 @@ impl Vm<'_> {
                     Arg::MapValue { uninit } => (m.value_size, uninit),
                     _ => unreachable!(),
                 };
+                self.map_arg_kind(pc, h, r, &v)?;
                 self.helper_mem(st, pc, h, r, &v, size, uninit, false)?;
             }
             Arg::Ctx => match v.as_ptr() {
@@ -850,6 +853,31 @@ impl Vm<'_> {
     }
 
     /// `size` bytes at the pointer in `r` that a helper reads (or writes, when `uninit`).
+    /// Before 6.2 a map key or value argument had to point to the stack, the packet or a
+    /// map; any other memory (a global function's `PTR_TO_MEM` argument, ring buffer
+    /// records) was refused. From 6.2 every memory pointer is accepted.
+    fn map_arg_kind(&self, pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState) -> Res<()> {
+        let Some(p) = v.as_ptr() else { return Ok(()) };
+        if self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 2)
+            || !matches!(p.kind, PtrKind::Mem { .. })
+        {
+            return Ok(());
+        }
+        Err(Violation::new(
+            Code::HelperArgType,
+            pc,
+            format!(
+                "Linux {} takes map keys and values for bpf_{} only from the stack, the packet or a map, and {r} points to other memory (accepted from 6.2)",
+                self.opts.kernel, h.name
+            ),
+            format!(
+                "R{} type={} expected=fp, pkt, pkt_meta, map_key, map_value",
+                r.num(),
+                v.type_name()
+            ),
+        ))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn helper_mem(
         &self,

@@ -245,11 +245,17 @@ impl Vm<'_> {
                 other: (entry, Box::new(once)),
             });
         }
-        if h.id == 12 && st.frames.len() > 1 && st.cur().callback_ret.is_none() {
+        if h.id == 12
+            && st.frames.len() > 1
+            && st.cur().callback_ret.is_none()
+            && self.opts.kernel > crate::verifier::env::KernelVersion::new(6, 12)
+        {
             // A tail call from a subprogram that succeeds leaves the subprogram at once, and
             // its caller goes on with the target's r0, any number. The kernel explores that
             // path first (its log prints "returning from callee" at the call), then the one
-            // on which the tail call fails and the subprogram goes on.
+            // on which the tail call fails and the subprogram goes on. Kernels up to 6.12
+            // (measured on 6.1 and 6.12) follow only the failing path; the release between
+            // 6.12 and 6.18 that added the other is not measured, so 6.13 is assumed.
             let fails = st.clone();
             let Flow::Next(back) = self.exit(st, pc)? else {
                 return Err(super::internal(pc, "a subprogram exit did not return"));

@@ -6,6 +6,7 @@ use super::alu::imm_scalar;
 use super::{jump_target, read, Flow, Res, Vm};
 use crate::isa::{Cond, InsnIdx, Operand, Reg, Width};
 use crate::verifier::domain::Scalar;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{AbstractState, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -51,6 +52,12 @@ impl Vm<'_> {
         let target = jump_target(pc, i64::from(off))?;
         let fall = InsnIdx(pc.0 + 1);
 
+        if self.opts.kernel < KernelVersion::new(6, 8) {
+            if let Some(refine) = undecided_before_6_8(width, cond, &a, &b) {
+                let edges = (fall, target);
+                return Ok(both_edges(st, width, cond, dst, src, &a, &b, refine, edges));
+            }
+        }
         let mut taken = st.clone();
         let taken_ok = refine_edge(&mut taken, width, cond, dst, src, &a, &b, true);
         let fall_ok = refine_edge(st, width, cond, dst, src, &a, &b, false);
@@ -67,6 +74,59 @@ impl Vm<'_> {
             // Both edges impossible means the state itself was empty: nothing to explore.
             (false, false) => Ok(Flow::Done),
         }
+    }
+}
+
+/// How kernels before 6.8 treat a compare of two scalars they cannot judge: `None` when they
+/// judge it (the right operand is a constant and, for `==`/`!=`, so is the left one); else
+/// `Some(refine)`, whether they still narrow the operands on each edge (one side a constant,
+/// or a 64-bit equality, which intersects the two ranges). The 6.1 kernel measured this on
+/// the selftests' `verifier_bounds_deduction_non_const` (all 30 rejected, all accepted by
+/// 6.12); 6.8, where the kernel's branch logic learned ranges on both sides, is assumed as
+/// the boundary.
+fn undecided_before_6_8(width: Width, cond: Cond, a: &RegState, b: &RegState) -> Option<bool> {
+    let (RegState::Scalar { v: x, .. }, RegState::Scalar { v: y, .. }) = (a, b) else {
+        return None;
+    };
+    let known = |s: &Scalar| match width {
+        Width::W64 => s.as_const().is_some(),
+        Width::W32 => s.as_const32().is_some(),
+    };
+    let (kx, ky) = (known(x), known(y));
+    let equality = matches!(cond, Cond::Eq | Cond::Ne);
+    if ky && (kx || !equality) {
+        return None;
+    }
+    Some(kx || ky || (width == Width::W64 && equality))
+}
+
+/// Both edges of a compare the kernel does not judge: each edge narrowed when `refine` (and
+/// followed as it was when the narrowing finds the edge impossible, as the old kernels did).
+#[allow(clippy::too_many_arguments)]
+fn both_edges(
+    st: &mut AbstractState,
+    width: Width,
+    cond: Cond,
+    dst: Reg,
+    src: Operand,
+    a: &RegState,
+    b: &RegState,
+    refine: bool,
+    (fall_pc, target): (InsnIdx, InsnIdx),
+) -> Flow {
+    let mut taken = st.clone();
+    if refine {
+        if !refine_edge(&mut taken, width, cond, dst, src, a, b, true) {
+            taken = st.clone();
+        }
+        let mut fall = st.clone();
+        if refine_edge(&mut fall, width, cond, dst, src, a, b, false) {
+            *st = fall;
+        }
+    }
+    Flow::Fork {
+        cont: fall_pc,
+        other: (target, Box::new(taken)),
     }
 }
 

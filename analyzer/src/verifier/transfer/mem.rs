@@ -5,6 +5,7 @@ use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
@@ -68,6 +69,22 @@ impl Vm<'_> {
         src: Operand,
     ) -> Res<()> {
         let base = read(st, pc, dst)?;
+        // Before 6.4 the kernel refused every BPF_ST (store of an immediate) through the
+        // context pointer; from 6.4 it rewrites them like register stores.
+        if matches!(src, Operand::Imm(_))
+            && self.opts.kernel < KernelVersion::new(6, 4)
+            && matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Ctx))
+        {
+            return Err(Violation::new(
+                Code::CtxBadAccess,
+                pc,
+                format!(
+                    "Linux {} does not accept stores of an immediate into the context; store a register instead (accepted from 6.4)",
+                    self.opts.kernel
+                ),
+                format!("BPF_ST stores into R{} ctx is not allowed", dst.num()),
+            ));
+        }
         let val = match src {
             Operand::Reg(r) => read(st, pc, r)?,
             Operand::Imm(imm) => RegState::scalar(Scalar::constant(imm as i64 as u64)),

@@ -1,0 +1,300 @@
+//! Kernel profiles against real kernels: `bpfvet check --kernel X.Y` compared, program by
+//! program, with every recorded kernel build of release X.Y (`snapshots/kernel/<build>/`),
+//! without a kernel. Today's recorded builds are Debian's 6.1 and 6.12 (booted under QEMU by
+//! `scripts/kernel-oracle`) and the machines' 6.18.
+//!
+//! For each build the table `snapshots/agreement/profiles.txt` gives, on the corpus and on the
+//! kernel's selftests, how many of the programs the kernel accepts bpfvet accepts under that
+//! release's profile, how many it accepts that the kernel rejects, and every program where
+//! they differ. Programs the kernel refused before its verifier ran (an attach target or a
+//! configuration the build lacks), and corpus programs the manifest files as `refused` (their
+//! verdict depends on the build's configuration: `fmod_ret` needs the target on the
+//! error-injection list), are left out: no profile can predict them.
+//!
+//! It also checks `--min-kernel` on the corpus: the release it names for a program must be
+//! newer than every recorded release whose kernel rejects that program.
+//!
+//! Two properties are asserted, beyond the table being unchanged (bless a reviewed change with
+//! `BPFVET_BLESS=1`): no corpus program is accepted by a profile whose kernel rejects it, and
+//! `--min-kernel` never names a release older than a rejecting kernel.
+
+#[path = "kernel_support/mod.rs"]
+mod kernel_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use bpfvet_analyzer::verifier::env::KernelVersion;
+use bpfvet_analyzer::verifier::profiles::PROFILES;
+use kernel_support::{columns, manifest, root};
+
+/// Corpus programs whose verdict depends on the kernel's configuration, not its release.
+fn config_dependent() -> BTreeSet<(String, String)> {
+    manifest()["programs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["expectation"] == "refused")
+        .map(|p| {
+            (
+                p["object"].as_str().unwrap_or_default().to_owned(),
+                p["program"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A kernel's verdict word (`accepted`, `rejected`, `refused`) by (object, program).
+type Verdicts = BTreeMap<(String, String), String>;
+
+/// `OBJECT PROGRAM (TYPE): accepted|rejected|refused ...` lines of a column.
+fn kernel_verdicts(column: &str) -> Verdicts {
+    column
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(" (")?;
+            let (object, program) = id.split_once(' ')?;
+            let word = rest.split_once("): ")?.1.split([' ', '(']).next()?;
+            Some(((object.to_owned(), program.to_owned()), word.to_owned()))
+        })
+        .collect()
+}
+
+/// The profile for a build's release (`6.1.0-57-cloud-amd64` → 6.1), if bpfvet has one.
+fn profile_of(build: &str) -> Option<KernelVersion> {
+    let mut parts = build.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let v = KernelVersion::new(major, minor);
+    PROFILES.contains(&v).then_some(v)
+}
+
+/// bpfvet's verdict (`accept`/`reject`) and `--min-kernel` answer by (object, program).
+struct Ours {
+    verdict: BTreeMap<(String, String), String>,
+    min_kernel: BTreeMap<(String, String), String>,
+}
+
+fn bpfvet(dir: &Path, args: &[String], objects: &BTreeSet<String>) -> Ours {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .current_dir(dir)
+        .args(args)
+        .args(["--format", "json"])
+        .args(objects)
+        .output()
+        .expect("run bpfvet");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "bpfvet {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check json");
+    let mut ours = Ours {
+        verdict: BTreeMap::new(),
+        min_kernel: BTreeMap::new(),
+    };
+    for o in doc["objects"].as_array().into_iter().flatten() {
+        let path = o["path"].as_str().unwrap_or_default();
+        for p in o["programs"].as_array().into_iter().flatten() {
+            let key = (
+                path.to_owned(),
+                p["name"].as_str().unwrap_or_default().to_owned(),
+            );
+            if let Some(v) = p["verdict"].as_str() {
+                ours.verdict.insert(key.clone(), v.to_owned());
+            }
+            if let Some(m) = p["min_kernel"].as_str() {
+                ours.min_kernel.insert(key, m.to_owned());
+            }
+        }
+    }
+    ours
+}
+
+/// What one comparison of a profile with a build found.
+#[derive(Default)]
+struct Tally {
+    kernel_accepts: usize,
+    both_accept: usize,
+    kernel_rejects: usize,
+    unsound: Vec<String>,
+    too_strict: Vec<String>,
+}
+
+fn compare(kernel: &Verdicts, ours: &Ours) -> Tally {
+    let mut t = Tally::default();
+    for (key, word) in kernel {
+        let Some(v) = ours.verdict.get(key) else {
+            continue;
+        };
+        let id = format!("{} {}", key.0, key.1);
+        match word.as_str() {
+            "accepted" => {
+                t.kernel_accepts += 1;
+                if v == "accept" {
+                    t.both_accept += 1;
+                } else {
+                    t.too_strict.push(id);
+                }
+            }
+            "rejected" => {
+                t.kernel_rejects += 1;
+                if v == "accept" {
+                    t.unsound.push(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+fn summary(set: &str, build: &str, profile: KernelVersion, t: &Tally) -> String {
+    format!(
+        "{set}, kernel {build} against --kernel {profile}: bpfvet accepts {} of the {} programs the kernel accepts ({:.1}%) and {} of the {} it rejects",
+        t.both_accept,
+        t.kernel_accepts,
+        t.both_accept as f64 * 100.0 / t.kernel_accepts.max(1) as f64,
+        t.unsound.len(),
+        t.kernel_rejects
+    )
+}
+
+fn details(out: &mut String, set: &str, build: &str, t: &Tally) {
+    for id in &t.unsound {
+        let _ = writeln!(out, "{set} {build}: {id}: kernel rejects, bpfvet accepts");
+    }
+    for id in &t.too_strict {
+        let _ = writeln!(out, "{set} {build}: {id}: kernel accepts, bpfvet rejects");
+    }
+}
+
+/// The release `--min-kernel` names must be newer than every recorded release whose kernel
+/// rejects the program; returns the programs where it is not.
+fn min_kernel_too_old(builds: &[(String, KernelVersion, Verdicts)], ours: &Ours) -> Vec<String> {
+    let mut bad = Vec::new();
+    for (key, named) in &ours.min_kernel {
+        let named = named
+            .split_once('.')
+            .and_then(|(a, b)| Some(KernelVersion::new(a.parse().ok()?, b.parse().ok()?)));
+        for (build, release, kernel) in builds {
+            if kernel.get(key).map(String::as_str) != Some("rejected") {
+                continue;
+            }
+            if named.is_some_and(|n| n <= *release) {
+                bad.push(format!(
+                    "{} {}: --min-kernel names {} but kernel {build} rejects it",
+                    key.0,
+                    key.1,
+                    named.map(|n| n.to_string()).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn profiles_agree_with_the_recorded_kernels() {
+    let root = root();
+    let skip = config_dependent();
+    let corpus: Vec<(String, KernelVersion, Verdicts)> = columns::recorded("corpus")
+        .into_iter()
+        .filter_map(|(b, c)| {
+            let mut verdicts = kernel_verdicts(&c);
+            verdicts.retain(|key, _| !skip.contains(key));
+            Some((b.clone(), profile_of(&b)?, verdicts))
+        })
+        .collect();
+    assert!(
+        corpus.len() >= 2,
+        "fewer than two recorded builds have a corpus column under snapshots/kernel/"
+    );
+    let mut head = String::new();
+    let mut body = String::new();
+    let mut unsound = Vec::new();
+
+    for (build, profile, kernel) in &corpus {
+        let objects: BTreeSet<String> = kernel.keys().map(|(o, _)| o.clone()).collect();
+        let ours = bpfvet(
+            &root,
+            &["check".into(), format!("--kernel={profile}")],
+            &objects,
+        );
+        let t = compare(kernel, &ours);
+        let _ = writeln!(head, "{}", summary("corpus", build, *profile, &t));
+        details(&mut body, "corpus", build, &t);
+        unsound.extend(t.unsound.iter().map(|id| format!("{build}: {id}")));
+    }
+
+    // --min-kernel over the corpus objects that some recorded kernel rejects.
+    let rejected: BTreeSet<String> = corpus
+        .iter()
+        .flat_map(|(_, _, k)| k.iter())
+        .filter(|(_, w)| w.as_str() == "rejected")
+        .map(|((o, _), _)| o.clone())
+        .collect();
+    let ours = bpfvet(&root, &["check".into(), "--min-kernel".into()], &rejected);
+    let too_old = min_kernel_too_old(&corpus, &ours);
+    let _ = writeln!(
+        head,
+        "corpus --min-kernel: over the {} programs of objects some recorded kernel rejects, it names a release no newer than a rejecting kernel for {}",
+        ours.min_kernel.len(),
+        too_old.len()
+    );
+    for line in &too_old {
+        let _ = writeln!(body, "corpus --min-kernel: {line}");
+    }
+
+    // The kernel's selftests, where a build has their column.
+    let suite = root.join("../shared/kernel-selftests");
+    if suite.join("verifier").is_dir() {
+        for (build, column) in columns::recorded("selftests") {
+            let Some(profile) = profile_of(&build) else {
+                continue;
+            };
+            let kernel = kernel_verdicts(&column);
+            let objects: BTreeSet<String> = kernel.keys().map(|(o, _)| o.clone()).collect();
+            let ours = bpfvet(
+                &suite,
+                &["check".into(), format!("--kernel={profile}")],
+                &objects,
+            );
+            let t = compare(&kernel, &ours);
+            let _ = writeln!(head, "{}", summary("selftests", &build, profile, &t));
+            details(&mut body, "selftests", &build, &t);
+        }
+    } else {
+        columns::loud(&format!(
+            "\n!!! {} is missing: the selftests rows of the profiles table were not computed\n",
+            suite.display()
+        ));
+        return;
+    }
+
+    columns::loud(&head);
+    let text = format!("{head}\n{body}");
+    let path = root.join("snapshots/agreement/profiles.txt");
+    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
+        std::fs::write(&path, &text).expect("write snapshot");
+    }
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        unsound.is_empty(),
+        "a profile accepts corpus programs its kernel rejects:\n{}",
+        unsound.join("\n")
+    );
+    assert!(
+        too_old.is_empty(),
+        "--min-kernel names a release whose kernel rejects the program:\n{}",
+        too_old.join("\n")
+    );
+    assert!(
+        old == text,
+        "the kernel profiles table changed; review and bless with BPFVET_BLESS=1:\n{}",
+        columns::line_diff(&old, &text)
+    );
+}
