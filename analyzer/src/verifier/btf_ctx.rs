@@ -91,6 +91,17 @@ pub fn btf_ctx(kernel: &Btf, attach: Option<AttachType>, target: &str) -> Result
     })
 }
 
+/// Whether the kernel function `func` returns nothing, by its BTF prototype (`None` when the
+/// BTF does not describe it).
+pub fn returns_void(kernel: &Btf, func: &str) -> Option<bool> {
+    let id = kernel.find_by_name(func, "func")?;
+    let proto = kernel.type_by_id(id)?.referenced()?;
+    match kernel.resolve_type(proto).map(|t| &t.kind) {
+        Some(BtfKind::FuncProto { ret, .. }) => Some(ret.0 == 0),
+        _ => None,
+    }
+}
+
 fn proto_args(
     kernel: &Btf,
     proto: TypeId,
