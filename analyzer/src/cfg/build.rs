@@ -226,7 +226,15 @@ fn explore(cfg: &mut Cfg, insns: &[Insn], violations: &mut Vec<StructuralViolati
                     let from = cfg.graph[NodeIndex::new(b as usize)].last;
                     let to = cfg.graph[NodeIndex::new(s as usize)].start;
                     loop_heads.push(to);
-                    violations.push(StructuralViolation::BackEdge { from, to });
+                    let fall_through = !matches!(
+                        insns[from.idx()],
+                        Insn::Ja { .. } | Insn::Jmp { .. } | Insn::MayGoto { .. }
+                    );
+                    violations.push(StructuralViolation::BackEdge {
+                        from,
+                        to,
+                        fall_through,
+                    });
                 }
                 _ => {}
             }

@@ -29,8 +29,14 @@ pub enum StructuralViolation {
     FallsOffEnd { last: InsnIdx },
     /// No path from the entry reaches this instruction.
     Unreachable { insn: InsnIdx },
-    /// A back-edge, which loop-less profiles reject.
-    BackEdge { from: InsnIdx, to: InsnIdx },
+    /// A back-edge, which loop-less profiles reject. `fall_through` when the edge is the plain
+    /// fall-through of an instruction that is not a jump (a loop entered in its middle, whose
+    /// body runs into the head): kernels before 6.12 refused those even with bounded loops.
+    BackEdge {
+        from: InsnIdx,
+        to: InsnIdx,
+        fall_through: bool,
+    },
     /// The program is empty.
     Empty,
 }
@@ -71,7 +77,7 @@ impl StructuralViolation {
                 "last insn is not an exit or jmp".to_string()
             }
             StructuralViolation::Unreachable { insn } => format!("unreachable insn {insn}"),
-            StructuralViolation::BackEdge { from, to } => {
+            StructuralViolation::BackEdge { from, to, .. } => {
                 format!("back-edge from insn {from} to {to}")
             }
             StructuralViolation::Empty => {

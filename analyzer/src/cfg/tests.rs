@@ -68,10 +68,48 @@ fn reports_back_edge_and_loop_head() {
         v,
         vec![StructuralViolation::BackEdge {
             from: InsnIdx(1),
-            to: InsnIdx(0)
+            to: InsnIdx(0),
+            fall_through: false,
         }]
     );
     assert_eq!(cfg.loop_heads(), &[InsnIdx(0)]);
+}
+
+#[test]
+fn a_loop_entered_in_its_middle_closes_by_falling_through() {
+    // 0: r0 = 0; 1: goto +1 (to 3); 2: r0 += 1; 3: if r0 < 4 goto -2 (to 2); 4: exit
+    // (the selftests' loop_start_in_the_middle): the depth-first walk meets 3 again from 2's
+    // fall-through.
+    let prog = [
+        mov(0),
+        Insn::Ja {
+            off: 1,
+            long: false,
+        },
+        Insn::Alu {
+            width: Width::W64,
+            op: AluOp::Add,
+            dst: Reg::R0,
+            src: Operand::Imm(1),
+        },
+        Insn::Jmp {
+            width: Width::W64,
+            cond: Cond::Lt,
+            dst: Reg::R0,
+            src: Operand::Imm(4),
+            off: -2,
+        },
+        Insn::Exit,
+    ];
+    let (_, v) = build(&prog);
+    assert_eq!(
+        v,
+        vec![StructuralViolation::BackEdge {
+            from: InsnIdx(2),
+            to: InsnIdx(3),
+            fall_through: true,
+        }]
+    );
 }
 
 #[test]

@@ -114,11 +114,20 @@ fn both_edges(
     refine: bool,
     (fall_pc, target): (InsnIdx, InsnIdx),
 ) -> Flow {
+    // For `==`/`!=` only the edge where the operands are equal learns anything: the old
+    // kernels drew nothing from "not equal", not even at a range's end.
+    let equal_edge = match cond {
+        Cond::Eq => Some(true),
+        Cond::Ne => Some(false),
+        _ => None,
+    };
     let mut taken = st.clone();
-    if refine {
+    if refine && equal_edge != Some(false) {
         if !refine_edge(&mut taken, width, cond, dst, src, a, b, true) {
             taken = st.clone();
         }
+    }
+    if refine && equal_edge != Some(true) {
         let mut fall = st.clone();
         if refine_edge(&mut fall, width, cond, dst, src, a, b, false) {
             *st = fall;
