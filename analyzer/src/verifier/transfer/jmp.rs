@@ -122,10 +122,11 @@ fn both_edges(
         _ => None,
     };
     let mut taken = st.clone();
-    if refine && equal_edge != Some(false) {
-        if !refine_edge(&mut taken, width, cond, dst, src, a, b, true) {
-            taken = st.clone();
-        }
+    if refine
+        && equal_edge != Some(false)
+        && !refine_edge(&mut taken, width, cond, dst, src, a, b, true)
+    {
+        taken = st.clone();
     }
     if refine && equal_edge != Some(true) {
         let mut fall = st.clone();
