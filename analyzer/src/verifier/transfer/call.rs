@@ -16,6 +16,22 @@ pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::
 /// Largest memory size a helper may be given (`BPF_MAX_VAR_SIZ`).
 const MAX_VAR_SIZ: u64 = 1 << 29;
 
+/// `bpf_d_path`'s helper id.
+const D_PATH: u32 = 147;
+
+/// The kernel functions a tracing program calling `bpf_d_path` may attach to (the kernel's
+/// `btf_allowlist_d_path` as 6.1 and 6.12 have it; older releases listed fewer).
+const D_PATH_TARGETS: &[&str] = &[
+    "security_file_permission",
+    "security_inode_getattr",
+    "security_file_open",
+    "security_path_truncate",
+    "vfs_truncate",
+    "vfs_fallocate",
+    "dentry_open",
+    "vfs_getattr",
+    "filp_close",
+];
 impl Vm<'_> {
     pub(super) fn call(
         &self,
@@ -264,6 +280,22 @@ impl Vm<'_> {
         Ok(Flow::Done)
     }
 
+    /// Whether `bpf_d_path` is offered here: tracing programs attached to the functions on the
+    /// kernel's allow list, iterators, and LSM programs (the kernel further limits those to
+    /// sleepable hooks, which bpfvet does not list yet).
+    fn d_path_allowed(&self) -> bool {
+        use crate::prog_type::AttachType;
+        match self.input.attach {
+            Some(AttachType::TraceIter | AttachType::LsmMac | AttachType::LsmCgroup) => true,
+            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn) => {
+                self.input
+                    .attach_target
+                    .is_some_and(|t| D_PATH_TARGETS.contains(&t))
+            }
+            _ => true,
+        }
+    }
+
     /// What an LSM program may return, from 6.11: 0 or 1 for the hooks the kernel lists as
     /// boolean, 0 or a negative errno for the others; hooks that return nothing are not
     /// checked. Measured: the 6.12 kernel rejects the selftests' out-of-range returns, 6.1
@@ -352,6 +384,18 @@ impl Vm<'_> {
                 format!("unknown func bpf_{}#{id}", h.name)
             };
             return Err(Violation::new(Code::HelperNotAllowed, pc, why, kernel));
+        }
+        if h.id == D_PATH && !self.d_path_allowed() {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!(
+                    "bpf_d_path may be called only from programs attached to the kernel's allow-listed functions ({}), from iterators and LSM hooks; this one attaches to {}",
+                    D_PATH_TARGETS.join(", "),
+                    self.input.attach_target.unwrap_or("nothing")
+                ),
+                "helper call is not allowed in probe",
+            ));
         }
         if crate::rules::MIGHT_SLEEP.contains(&h.id) && !self.input.sleepable {
             return Err(Violation::new(
