@@ -7,6 +7,7 @@ use super::{read, Flow, Res, Vm};
 use crate::isa::{CallTarget, InsnIdx, Reg};
 use crate::rules::{Arg, HelperSig};
 use crate::verifier::domain::Scalar;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{
     AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, MAX_CALL_FRAMES,
 };
@@ -47,6 +48,17 @@ impl Vm<'_> {
                     .cfg
                     .subprog_at(entry)
                     .ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
+                if st.active_lock.is_some() && self.opts.kernel < KernelVersion::new(6, 9) {
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        format!(
+                            "Linux {} allows no function call while a bpf_spin_lock is held (static functions from 6.9)",
+                            self.opts.kernel
+                        ),
+                        "function calls are not allowed while holding a lock",
+                    ));
+                }
                 if let Some(sig) = &self.globals[subprog] {
                     self.global_call(st, pc, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
@@ -177,6 +189,29 @@ impl Vm<'_> {
 
     pub(super) fn exit(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
         let r0 = read(st, pc, Reg::R0)?;
+        if st.frames.len() > 1
+            && st.cur().callback_ret.is_none()
+            && self.opts.kernel < KernelVersion::new(6, 9)
+        {
+            if let Some(HeldLock { at, .. }) = st.active_lock {
+                // Before 6.9 every exit, a function's too, had to come after the unlock.
+                return Err(Box::new(Violation {
+                    code: Code::SpinLockMisuse,
+                    insn: pc,
+                    message: format!(
+                        "the function returns holding a spin lock, which Linux {} refuses (from 6.9 the caller may unlock it)",
+                        self.opts.kernel
+                    ),
+                    kernel_message: "bpf_spin_unlock is missing".into(),
+                    notes: vec![],
+                    related: vec![Related {
+                        insn: at,
+                        note: "locked here".into(),
+                    }],
+                    path: Vec::new(),
+                }));
+            }
+        }
         if st.frames.len() > 1 {
             let callee = st.frames.pop().expect("checked above");
             if let RegState::Ptr(Pointer {
