@@ -24,8 +24,9 @@ use std::time::Instant;
     after_help = "Exit codes: 0 all accepted, 1 some program rejected (or a warning with --deny warnings), 2 input or usage error."
 )]
 pub struct Args {
-    /// BPF ELF object files.
-    #[arg(required = true)]
+    /// BPF ELF object files, and directories to walk for them (every ELF file for machine BPF
+    /// below, in path order; other files are skipped).
+    #[arg(required = true, value_name = "FILE|DIR")]
     files: Vec<PathBuf>,
     /// Check only the program with this name (its function name).
     #[arg(long)]
@@ -109,25 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Color::Never => false,
         Color::Auto => args.format == Format::Human && std::io::stdout().is_terminal(),
     };
-    // Objects are independent: check them on all cores, then print in order.
-    let results: Vec<anyhow::Result<Checked>> = std::thread::scope(|s| {
-        let handles: Vec<_> = args
-            .files
-            .iter()
-            .map(|path| s.spawn(|| check_object(path, &args, override_type, &opts, color)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: checker panicked")))
-            })
-            .collect()
-    });
-    let mut checked = Vec::new();
-    for r in results {
-        checked.push(r?);
-    }
+    let objects = super::files::expand(&args.files)?;
+    let checked = check_all(&objects.files, &args, override_type, &opts, color)?;
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
     let warned = programs().any(|p| !p.warnings.is_empty());
@@ -138,6 +122,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 out.push_str(&c.human);
             }
             summary(&mut out, &checked);
+            if objects.skipped > 0 {
+                let _ = writeln!(
+                    out,
+                    "note: {} files in the directories walked are not BPF objects and were skipped",
+                    objects.skipped
+                );
+            }
         }
         Format::Json | Format::Sarif | Format::Github => {
             let report = Report {
@@ -167,6 +158,59 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Checks `files` on all cores (one worker per core takes the next object), with a progress bar
+/// on a terminal, and returns the outcomes in the order of `files`; the first object that
+/// cannot be read is the error.
+fn check_all(
+    files: &[PathBuf],
+    args: &Args,
+    override_type: Option<&'static ProgTypeRules>,
+    opts: &Options,
+    color: bool,
+) -> anyhow::Result<Vec<Checked>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<anyhow::Result<Checked>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let bar = super::progress::bar(files.len(), "checking");
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                bar.set_message(path.display().to_string());
+                // A panic in one object's check is that object's error, not the run's end.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_object(path, args, override_type, opts, color)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "{}: internal error: checker panicked",
+                        path.display()
+                    ))
+                });
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| {
+                    Err(anyhow::anyhow!("internal error: an object was not checked"))
+                })
+        })
+        .collect()
 }
 
 fn summary(out: &mut String, checked: &[Checked]) {
