@@ -1,11 +1,14 @@
 //! `bpfvet check`: the verdict on every program of one or more objects, with every finding as
-//! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0 or GitHub annotations.
+//! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0, GitHub annotations or GitLab
+//! Code Quality; `--write FORMAT=FILE` writes more of these from the same run (what a CI job
+//! wants: annotations in the log, SARIF and a JSON baseline as files).
 //!
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
 //! some warning), 2 an input or usage error.
 
 use super::load::{load_object_lenient, select};
 use super::sources;
+use anyhow::Context as _;
 use bpfvet_analyzer::diagnostics::{self, explain, render};
 use bpfvet_analyzer::program::Program;
 use bpfvet_analyzer::report::{self, ObjectReport, ProgramReport, Report};
@@ -47,6 +50,9 @@ pub struct Args {
     private_stack: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable), e.g. --write sarif=bpfvet.sarif.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_write)]
+    write: Vec<(Format, PathBuf)>,
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts (default: the running
     /// kernel's /sys/kernel/btf/vmlinux).
     #[arg(long, value_name = "FILE")]
@@ -81,6 +87,21 @@ enum Format {
     Sarif,
     /// GitHub Actions workflow-command annotations.
     Github,
+    /// GitLab Code Quality issues (artifacts:reports:codequality).
+    Codequality,
+}
+
+/// A `--write` value: FORMAT=FILE.
+fn parse_write(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum as _;
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("want FORMAT=FILE, got {s:?}"))?;
+    let format = Format::from_str(format, true)?;
+    if file.is_empty() {
+        return Err(format!("no file after {format:?}="));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,12 +136,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
     let warned = programs().any(|p| !p.warnings.is_empty());
-    let mut out = String::new();
-    match args.format {
+    let report = Report {
+        version: report::VERSION,
+        objects: checked.iter().map(|c| c.report.clone()).collect(),
+    };
+    let render = |format: Format| match format {
         Format::Human => {
-            for c in &checked {
-                out.push_str(&c.human);
-            }
+            let mut out: String = checked.iter().map(|c| c.human.as_str()).collect();
             summary(&mut out, &checked);
             if objects.skipped > 0 {
                 let _ = writeln!(
@@ -129,19 +151,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     objects.skipped
                 );
             }
+            out
         }
-        Format::Json | Format::Sarif | Format::Github => {
-            let report = Report {
-                version: report::VERSION,
-                objects: checked.into_iter().map(|c| c.report).collect(),
-            };
-            match args.format {
-                Format::Json => out = report::to_json(&report) + "\n",
-                Format::Sarif => out = report::sarif::to_json(&report) + "\n",
-                _ => out = report::github::annotations(&report),
-            }
-        }
+        Format::Json => report::to_json(&report) + "\n",
+        Format::Sarif => report::sarif::to_json(&report) + "\n",
+        Format::Github => report::github::annotations(&report),
+        Format::Codequality => report::codequality::to_json(&report) + "\n",
+    };
+    for (format, file) in &args.write {
+        std::fs::write(file, render(*format))
+            .with_context(|| format!("cannot write {}", file.display()))?;
     }
+    let out = render(args.format);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
         .write_all(out.as_bytes())
