@@ -6,9 +6,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal as _;
 
 /// A bar over `len` steps named `what`, or a hidden one (every call on it does nothing) when
-/// stderr is not a terminal or there is a single step.
+/// stderr is not a terminal. It ticks on its own, so the elapsed time moves during a long step.
 pub fn bar(len: usize, what: &'static str) -> ProgressBar {
-    if len < 2 || !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
@@ -21,5 +21,6 @@ pub fn bar(len: usize, what: &'static str) -> ProgressBar {
             );
     pb.set_style(style);
     pb.set_prefix(what);
+    pb.enable_steady_tick(std::time::Duration::from_millis(250));
     pb
 }
