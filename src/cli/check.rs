@@ -129,7 +129,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => args.format == Format::Human && std::io::stdout().is_terminal(),
+        // The human text is rendered once: no colour codes when a copy goes to a file.
+        Color::Auto => {
+            args.format == Format::Human
+                && std::io::stdout().is_terminal()
+                && !args.write.iter().any(|(f, _)| *f == Format::Human)
+        }
     };
     let objects = super::files::expand(&args.files)?;
     let checked = check_all(&objects.files, &args, override_type, &opts, color)?;
