@@ -126,3 +126,28 @@ fn a_terminal_shows_the_bar_and_keeps_stdout_clean() {
     assert!(!has_bar_bytes(&stdout), "{:?}", text(&stdout));
     assert!(text(&stdout).contains("programs: "), "{}", text(&stdout));
 }
+
+#[test]
+fn a_human_copy_written_to_a_file_has_no_colour_codes_even_from_a_terminal() {
+    let d = std::env::temp_dir().join(format!("bpfvet-tty-copy-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("tmp");
+    let copy = d.join("report.txt");
+    let cmd = format!(
+        "'{}' check --write human='{}' corpus/c/reject/mapval/missing_null_check.bpf.o",
+        env!("CARGO_BIN_EXE_bpfvet"),
+        copy.display()
+    );
+    let o = Command::new("script")
+        .current_dir(root())
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("run `script` (util-linux)");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let written = std::fs::read(&copy).expect("the copy");
+    assert!(!has_bar_bytes(&written), "{:?}", text(&written));
+    assert!(
+        text(&written).contains("error[null-deref]"),
+        "{}",
+        text(&written)
+    );
+}
