@@ -5,11 +5,15 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::FromArgMatches as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let matches = cli::command().get_matches();
+    let args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     match cli::dispatch(args) {
         Ok(code) => code,
         Err(err) => {

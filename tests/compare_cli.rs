@@ -1,6 +1,7 @@
 //! `bpfvet compare` on real reports of corpus programs: unchanged reports pass, a program whose
-//! processed instructions grew past the threshold fails the comparison and is named, and bad
-//! input exits 2.
+//! processed instructions grew past the threshold fails the comparison and is named (an edited
+//! report, and a real rebuild of a corpus program with a bigger loop bound), and bad input
+//! exits 2.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -86,4 +87,57 @@ fn bad_input_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     let o = bpfvet(&["compare", "a.json", "b.json", "--fail-on", "cycles+1"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// A build directory holding `object` as `bounded_loops.bpf.o`, checked from `dir` as a CI job
+/// would (`bpfvet check --format json build`), the report written to `dir/NAME.json`.
+fn build_report(dir: &Path, object: &str, name: &str) -> PathBuf {
+    let build = dir.join("build");
+    std::fs::create_dir_all(&build).expect("build dir");
+    std::fs::copy(root().join(object), build.join("bounded_loops.bpf.o")).expect("copy");
+    let o = Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .current_dir(dir)
+        .args(["check", "--format", "json", "build"])
+        .output()
+        .expect("run bpfvet");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, &o.stdout).expect("write report");
+    path
+}
+
+/// A real second build of a corpus program whose loop bound was doubled
+/// (tests/data/grow/build.sh: loop_nested's outer loop 8 -> 16, no longer unrolled). The
+/// kernel 6.18.44-fc-v1252 processes 100 instructions for the corpus build and 350 for this one
+/// (`bpfvet kernel`), the other two programs 74 and 903 in both; bpfvet's counts are the same.
+#[test]
+fn a_rebuilt_program_whose_verification_grew_is_flagged() {
+    // The committed variant is the corpus source with that one change.
+    let corpus = std::fs::read_to_string(root().join("corpus/c/loops/bounded_loops.bpf.c"))
+        .expect("corpus source");
+    let grown = std::fs::read_to_string(root().join("tests/data/grow/bounded_loops.bpf.c"))
+        .expect("variant source");
+    assert_eq!(
+        corpus.replace(
+            "for (int i = 0; i < 8; i++)",
+            "for (int i = 0; i < 16; i++)"
+        ),
+        grown,
+        "rebuild the variant: bash tests/data/grow/build.sh"
+    );
+    let dir = tmp("rebuilt");
+    let base = build_report(&dir, "corpus/c/loops/bounded_loops.bpf.o", "base");
+    let new = build_report(&dir, "tests/data/grow/bounded_loops.bpf.o", "new");
+    let (b, n) = (base.to_str().expect("utf-8"), new.to_str().expect("utf-8"));
+    let o = bpfvet(&["compare", b, n, "--fail-on", "insns+10%"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert_eq!(
+        stdout(&o),
+        "build/bounded_loops.bpf.o loop_nested: accept, processed 100 -> 350 (+250.0%), \
+states 3 -> 20 (+566.7%), peak 3 -> 20 (+566.7%), stack 8\n  FAIL insns+10%: 100 -> 350\n\
+3 programs, 1 changed, 1 crossed a threshold; processed in total 1079 -> 1329 (+23.2%)\n"
+    );
+    // The unchanged baseline passes the same gate.
+    let o = bpfvet(&["compare", b, b, "--fail-on", "insns+10%"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }

@@ -1,11 +1,14 @@
 //! `bpfvet check`: the verdict on every program of one or more objects, with every finding as
-//! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0 or GitHub annotations.
+//! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0, GitHub annotations or GitLab
+//! Code Quality; `--write FORMAT=FILE` writes more of these from the same run (what a CI job
+//! wants: annotations in the log, SARIF and a JSON baseline as files).
 //!
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
 //! some warning), 2 an input or usage error.
 
 use super::load::{load_object_lenient, select};
 use super::sources;
+use anyhow::Context as _;
 use bpfvet_analyzer::diagnostics::{self, explain, render};
 use bpfvet_analyzer::program::Program;
 use bpfvet_analyzer::report::{self, ObjectReport, ProgramReport, Report};
@@ -24,8 +27,9 @@ use std::time::Instant;
     after_help = "Exit codes: 0 all accepted, 1 some program rejected (or a warning with --deny warnings), 2 input or usage error."
 )]
 pub struct Args {
-    /// BPF ELF object files.
-    #[arg(required = true)]
+    /// BPF ELF object files, and directories to walk for them (every ELF file for machine BPF
+    /// below, in path order; other files are skipped).
+    #[arg(required = true, value_name = "FILE|DIR")]
     files: Vec<PathBuf>,
     /// Check only the program with this name (its function name).
     #[arg(long)]
@@ -46,6 +50,9 @@ pub struct Args {
     private_stack: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable), e.g. --write sarif=bpfvet.sarif.
+    #[arg(long, value_name = "FORMAT=FILE", value_parser = parse_write)]
+    write: Vec<(Format, PathBuf)>,
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts (default: the running
     /// kernel's /sys/kernel/btf/vmlinux).
     #[arg(long, value_name = "FILE")]
@@ -81,6 +88,21 @@ enum Format {
     Sarif,
     /// GitHub Actions workflow-command annotations.
     Github,
+    /// GitLab Code Quality issues (artifacts:reports:codequality).
+    Codequality,
+}
+
+/// A `--write` value: FORMAT=FILE.
+fn parse_write(s: &str) -> Result<(Format, PathBuf), String> {
+    use clap::ValueEnum as _;
+    let (format, file) = s
+        .split_once('=')
+        .ok_or_else(|| format!("want FORMAT=FILE, got {s:?}"))?;
+    let format = Format::from_str(format, true)?;
+    if file.is_empty() {
+        return Err(format!("no file after {format:?}="));
+    }
+    Ok((format, PathBuf::from(file)))
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,50 +130,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => args.format == Format::Human && std::io::stdout().is_terminal(),
+        // The human text is rendered once: no colour codes when a copy goes to a file.
+        Color::Auto => {
+            args.format == Format::Human
+                && std::io::stdout().is_terminal()
+                && !args.write.iter().any(|(f, _)| *f == Format::Human)
+        }
     };
-    // Objects are independent: check them on all cores, then print in order.
-    let results: Vec<anyhow::Result<Checked>> = std::thread::scope(|s| {
-        let handles: Vec<_> = args
-            .files
-            .iter()
-            .map(|path| s.spawn(|| check_object(path, &args, override_type, &opts, color)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: checker panicked")))
-            })
-            .collect()
-    });
-    let mut checked = Vec::new();
-    for r in results {
-        checked.push(r?);
-    }
+    let objects = super::files::expand(&args.files)?;
+    let checked = check_all(&objects.files, &args, override_type, &opts, color)?;
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
     let warned = programs().any(|p| !p.warnings.is_empty());
-    let mut out = String::new();
-    match args.format {
+    let report = Report {
+        version: report::VERSION,
+        objects: checked.iter().map(|c| c.report.clone()).collect(),
+    };
+    let render = |format: Format| match format {
         Format::Human => {
-            for c in &checked {
-                out.push_str(&c.human);
-            }
+            let mut out: String = checked.iter().map(|c| c.human.as_str()).collect();
             summary(&mut out, &checked);
-        }
-        Format::Json | Format::Sarif | Format::Github => {
-            let report = Report {
-                version: report::VERSION,
-                objects: checked.into_iter().map(|c| c.report).collect(),
-            };
-            match args.format {
-                Format::Json => out = report::to_json(&report) + "\n",
-                Format::Sarif => out = report::sarif::to_json(&report) + "\n",
-                _ => out = report::github::annotations(&report),
+            if objects.skipped > 0 {
+                let _ = writeln!(
+                    out,
+                    "note: {} files in the directories walked are not BPF objects and were skipped",
+                    objects.skipped
+                );
             }
+            out
         }
+        Format::Json => report::to_json(&report) + "\n",
+        Format::Sarif => report::sarif::to_json(&report) + "\n",
+        Format::Github => report::github::annotations(&report),
+        Format::Codequality => report::codequality::to_json(&report) + "\n",
+    };
+    for (format, file) in &args.write {
+        std::fs::write(file, render(*format))
+            .with_context(|| format!("cannot write {}", file.display()))?;
     }
+    let out = render(args.format);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout
         .write_all(out.as_bytes())
@@ -168,6 +185,59 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Checks `files` on all cores (one worker per core takes the next object), with a progress bar
+/// on a terminal, and returns the outcomes in the order of `files`; the first object that
+/// cannot be read is the error.
+fn check_all(
+    files: &[PathBuf],
+    args: &Args,
+    override_type: Option<&'static ProgTypeRules>,
+    opts: &Options,
+    color: bool,
+) -> anyhow::Result<Vec<Checked>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<anyhow::Result<Checked>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    let bar = super::progress::bar(files.len(), "checking");
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                bar.set_message(path.display().to_string());
+                // A panic in one object's check is that object's error, not the run's end.
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_object(path, args, override_type, opts, color)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "{}: internal error: checker panicked",
+                        path.display()
+                    ))
+                });
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(|| {
+                    Err(anyhow::anyhow!("internal error: an object was not checked"))
+                })
+        })
+        .collect()
 }
 
 fn summary(out: &mut String, checked: &[Checked]) {

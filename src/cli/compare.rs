@@ -19,8 +19,8 @@ use serde::Serialize;
 #[command(
     after_help = "Thresholds (--fail-on, comma-separated): `verdict` (a program accepted \
 in BASE is rejected in NEW), `new` / `gone` (a program appears / disappears), or \
-METRIC+N% / METRIC+N (growth of processed, states, peak_states or stack beyond N percent or N \
-units), e.g. --fail-on verdict,processed+10%.\n\
+METRIC+N% / METRIC+N (growth of processed (or its other name insns), states, peak_states or \
+stack beyond N percent or N units), e.g. --fail-on verdict,insns+10%.\n\
 Exit codes: 0 no threshold crossed, 1 some threshold crossed, 2 unreadable input."
 )]
 pub struct Args {
@@ -57,13 +57,14 @@ struct Side {
     stack: u64,
 }
 
-/// The figures compared, by name.
-const METRICS: [&str; 4] = ["processed", "states", "peak_states", "stack"];
+/// The figures compared, by name; `insns` is another name for `processed` (the kernel's
+/// "processed N insns", veristat's `insns` column).
+const METRICS: [&str; 5] = ["processed", "insns", "states", "peak_states", "stack"];
 
 impl Side {
     fn metric(&self, name: &str) -> u64 {
         match name {
-            "processed" => self.processed,
+            "processed" | "insns" => self.processed,
             "states" => self.states,
             "peak_states" => self.peak_states,
             _ => self.stack,

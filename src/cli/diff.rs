@@ -442,7 +442,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let elf = std::fs::read(&args.file)?;
     let mut docs = Vec::new();
+    // One step per program: its generated runs, then (with --kernel) the kernel's.
+    let bar = super::progress::bar(names.len(), "diff");
     for name in &names {
+        bar.set_message(format!(
+            "{} ({} runs{})",
+            name.as_deref().unwrap_or("program"),
+            args.runs,
+            if args.kernel { ", kernel" } else { "" }
+        ));
         let loaded = load_one(
             &args.file,
             name.as_deref(),
@@ -507,7 +515,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         doc.seconds = started.elapsed().as_secs_f64();
         docs.push(doc);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let mut out = String::new();
     match args.format {
         Format::Json => {

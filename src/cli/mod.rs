@@ -1,6 +1,6 @@
 //! Subcommands. Each lives in its own module with its clap `Args` and a `run` function.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cfg;
@@ -9,9 +9,12 @@ mod compare;
 mod diff;
 mod disasm;
 mod explain;
+mod files;
+mod generate;
 mod info;
 mod kernel;
 mod load;
+mod progress;
 mod run;
 mod selftest;
 mod sources;
@@ -47,6 +50,26 @@ enum Command {
     Test(selftest::Args),
     /// Compare two `check --format json` reports: verdict and verifier-cost changes per program.
     Compare(compare::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff), generated from the same definitions as `--help`.
+    Man(generate::ManArgs),
+}
+
+/// The version line: the crate version and the newest kernel whose rules bpfvet knows, which
+/// is what `check` assumes without `--kernel`.
+pub fn version() -> String {
+    format!(
+        "{} (newest kernel profile: {})",
+        env!("CARGO_PKG_VERSION"),
+        bpfvet_analyzer::verifier::env::KernelVersion::LATEST
+    )
+}
+
+/// The clap command with its version line: what `main` parses and what the completions and
+/// the man page are generated from.
+pub fn command() -> clap::Command {
+    Cli::command().version(version())
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -61,5 +84,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(args),
         Command::Test(args) => selftest::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     }
 }

@@ -1,6 +1,6 @@
 //! Machine-readable reports: the versioned JSON schema of `bpfvet check --format json`
-//! (documented in docs/json.md), SARIF 2.1.0 ([`sarif`]) and GitHub Actions annotations
-//! ([`github`]).
+//! (documented in docs/json.md), SARIF 2.1.0 ([`sarif`]), GitHub Actions annotations
+//! ([`github`]) and GitLab Code Quality issues ([`codequality`]).
 //!
 //! Architecture invariant: this is the only module of the analyzer that derives `Serialize`.
 //! Reports are built from [`Diagnostic`]s, so every format says the same thing as the human
@@ -11,6 +11,7 @@
 //! fields may appear within a version (version 1 gained `severity`, `location`, `instruction`,
 //! `labels`, `notes`, `help`, `path`, `also_at` and `warnings` this way).
 
+pub mod codequality;
 pub mod github;
 pub mod sarif;
 
