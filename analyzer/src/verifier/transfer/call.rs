@@ -17,22 +17,6 @@ pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::
 /// Largest memory size a helper may be given (`BPF_MAX_VAR_SIZ`).
 const MAX_VAR_SIZ: u64 = 1 << 29;
 
-/// `bpf_d_path`'s helper id.
-const D_PATH: u32 = 147;
-
-/// The kernel functions a tracing program calling `bpf_d_path` may attach to (the kernel's
-/// `btf_allowlist_d_path` as 6.1 and 6.12 have it; older releases listed fewer).
-const D_PATH_TARGETS: &[&str] = &[
-    "security_file_permission",
-    "security_inode_getattr",
-    "security_file_open",
-    "security_path_truncate",
-    "vfs_truncate",
-    "vfs_fallocate",
-    "dentry_open",
-    "vfs_getattr",
-    "filp_close",
-];
 impl Vm<'_> {
     pub(super) fn call(
         &self,
@@ -315,47 +299,6 @@ impl Vm<'_> {
         Ok(Flow::Done)
     }
 
-    /// Whether `bpf_d_path` is offered here: tracing programs attached to the functions on the
-    /// kernel's allow list, iterators, and LSM programs (the kernel further limits those to
-    /// sleepable hooks, which bpfvet does not list yet).
-    fn d_path_allowed(&self) -> bool {
-        use crate::prog_type::AttachType;
-        match self.input.attach {
-            Some(AttachType::TraceIter | AttachType::LsmMac | AttachType::LsmCgroup) => true,
-            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn) => {
-                self.input
-                    .attach_target
-                    .is_some_and(|t| D_PATH_TARGETS.contains(&t))
-            }
-            _ => true,
-        }
-    }
-
-    /// What an LSM program may return, from 6.11: 0 or 1 for the hooks the kernel lists as
-    /// boolean, 0 or a negative errno for the others; hooks that return nothing are not
-    /// checked. Measured: the 6.12 kernel rejects the selftests' out-of-range returns, 6.1
-    /// accepts them. Needs the kernel's BTF to tell void hooks.
-    fn lsm_ret_range(&self) -> Option<(i64, i64)> {
-        /// Hooks whose `int` result the kernel reads as a boolean.
-        const BOOL_LSM_HOOKS: &[&str] = &["audit_rule_known", "inode_xattr_skipcap"];
-        const MAX_ERRNO: i64 = 4095;
-        if self.input.attach != Some(crate::prog_type::AttachType::LsmMac)
-            || self.opts.kernel < crate::verifier::env::KernelVersion::new(6, 11)
-        {
-            return None;
-        }
-        let target = self.input.attach_target?;
-        let kernel = self.input.kernel_btf?;
-        if crate::verifier::btf_ctx::returns_void(kernel, &format!("bpf_lsm_{target}"))? {
-            return None;
-        }
-        Some(if BOOL_LSM_HOOKS.contains(&target) {
-            (0, 1)
-        } else {
-            (-MAX_ERRNO, 0)
-        })
-    }
-
     fn check_ret_range(&self, pc: InsnIdx, r0: &RegState, lo: i64, hi: i64, ctx: &str) -> Res<()> {
         let Some(v) = r0.as_scalar() else {
             return Err(Violation::new(
@@ -420,13 +363,13 @@ impl Vm<'_> {
             };
             return Err(Violation::new(Code::HelperNotAllowed, pc, why, kernel));
         }
-        if h.id == D_PATH && !self.d_path_allowed() {
+        if h.id == super::attach_target::D_PATH && !self.d_path_allowed() {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
                 pc,
                 format!(
                     "bpf_d_path may be called only from programs attached to the kernel's allow-listed functions ({}), from iterators and LSM hooks; this one attaches to {}",
-                    D_PATH_TARGETS.join(", "),
+                    super::attach_target::D_PATH_TARGETS.join(", "),
                     self.input.attach_target.unwrap_or("nothing")
                 ),
                 "helper call is not allowed in probe",
