@@ -296,8 +296,9 @@ fn check_object(
                 continue;
             }
         };
-        let needs_btf =
-            rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+        let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+            || !prog.core_relos().is_empty()
+            || super::load::calls_kfuncs(prog);
         let kbtf = if needs_btf {
             super::load::kernel_btf(args.btf.as_deref())?
         } else {

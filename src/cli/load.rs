@@ -69,6 +69,16 @@ pub fn select<'a>(
     }
 }
 
+/// Whether `prog` calls kernel functions: their prototypes are read from the kernel's BTF.
+pub fn calls_kfuncs(prog: &Program) -> bool {
+    prog.relocs().iter().any(|r| {
+        matches!(
+            r.target,
+            bpfvet_analyzer::program::RelocTarget::Extern { .. }
+        )
+    })
+}
+
 /// Where the running kernel publishes its BTF.
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 

@@ -123,6 +123,8 @@ pub fn verify_observed<O: Observer>(
         changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        kfunc_protos: Default::default(),
+        kernel_structs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));

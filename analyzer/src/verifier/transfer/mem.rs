@@ -3,10 +3,11 @@
 
 use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
+use crate::prog_type::AttachType;
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, Trust};
 use crate::verifier::violation::{Code, Violation};
 
 /// Read or write.
@@ -520,7 +521,7 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::BtfId { type_id } => {
+            PtrKind::BtfId { type_id, .. } => {
                 if access == Access::Read {
                     return self.btf_load(pc, reg, p, type_id, off64, size);
                 }
@@ -620,7 +621,20 @@ impl Vm<'_> {
         };
         Ok(match *arg {
             crate::verifier::btf_ctx::BtfArg::Ptr { type_id, nullable } if size == 8 => {
-                let mut p = Pointer::new(PtrKind::BtfId { type_id: type_id.0 });
+                // The kernel trusts the arguments of tp_btf and iterator programs only
+                // (`prog_args_trusted`; LSM hooks are left untrusted here, the safe side).
+                let trusted = matches!(
+                    self.input.attach,
+                    Some(AttachType::TraceRawTp | AttachType::TraceIter)
+                );
+                let mut p = Pointer::new(PtrKind::BtfId {
+                    type_id: type_id.0,
+                    trust: if trusted {
+                        Trust::Trusted
+                    } else {
+                        Trust::Untrusted
+                    },
+                });
                 if nullable {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
@@ -670,7 +684,7 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId { type_id: target.0 })),
+            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::btf(target.0))),
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }
