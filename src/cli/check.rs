@@ -298,7 +298,7 @@ fn check_object(
         };
         let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
             || !prog.core_relos().is_empty()
-            || super::load::calls_kfuncs(prog);
+            || super::load::needs_kernel_types(&obj, prog);
         let kbtf = if needs_btf {
             super::load::kernel_btf(args.btf.as_deref())?
         } else {

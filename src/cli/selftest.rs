@@ -285,7 +285,7 @@ fn test_mode(
     let rules = rules_for(prog, None)?;
     let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
         || !prog.core_relos().is_empty()
-        || super::load::calls_kfuncs(prog);
+        || super::load::needs_kernel_types(obj, prog);
     let kbtf = if needs_btf {
         kernel_btf(args.btf.as_deref())?
     } else {

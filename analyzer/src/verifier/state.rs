@@ -111,6 +111,21 @@ impl RegState {
         match self {
             RegState::Uninit => "?".to_string(),
             RegState::Scalar { .. } => "scalar".to_string(),
+            // The kernel spells kernel objects with their trust as a prefix and a NULL-able
+            // one as `ptr_or_null_` (its `reg_type_str`).
+            RegState::Ptr(Pointer {
+                kind: PtrKind::BtfId { trust, .. },
+                maybe_null,
+                ..
+            }) => {
+                let prefix = match trust {
+                    Trust::Trusted => "trusted_",
+                    Trust::Rcu => "rcu_",
+                    Trust::Untrusted => "",
+                };
+                let null = if *maybe_null { "or_null_" } else { "" };
+                format!("{prefix}ptr_{null}")
+            }
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();
                 if p.maybe_null {

@@ -32,7 +32,7 @@ impl Vm<'_> {
                     .subprog_at(entry)
                     .ok_or_else(|| super::internal(pc, "call target is not a subprogram"))?;
                 if let Some(sig) = &self.globals[subprog] {
-                    self.global_call(st, pc, sig)?;
+                    self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
                         invalidate_pkt_pointers(st);
                     }
@@ -51,6 +51,7 @@ impl Vm<'_> {
         &self,
         st: &mut AbstractState,
         pc: InsnIdx,
+        subprog: usize,
         sig: &crate::verifier::btf_info::GlobalSig,
     ) -> Res<()> {
         use crate::verifier::btf_info::ParamKind;
@@ -79,7 +80,24 @@ impl Vm<'_> {
                         return Err(bad("pointer to ctx"));
                     }
                 }
-                ParamKind::Mem { size } => {
+                ParamKind::Object {
+                    kernel_struct,
+                    trusted,
+                    nullable,
+                } => self
+                    .global_object_arg(pc, &v, r, kernel_struct, *trusted, *nullable)
+                    .map_err(|mut e| {
+                        // The kernel's second line names the callee.
+                        e.kernel_message.push_str(&format!(
+                            "\nCaller passes invalid args into func#{subprog} ('{}')",
+                            sig.name
+                        ));
+                        e
+                    })?,
+                ParamKind::Mem { size, nonnull } => {
+                    if *nonnull && !matches!(&v, RegState::Ptr(p) if !p.maybe_null) {
+                        return Err(bad("a pointer that is not NULL"));
+                    }
                     if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
                         match v.as_ptr() {
                             None => return Err(bad("pointer to memory")),

@@ -141,11 +141,22 @@ impl Vm<'_> {
                         "R2 must be a known constant".to_string(),
                     ));
                 }
-                // The id names a type of the *program's* BTF; bpfvet does not map it to the
-                // kernel's yet, so the result is an untrusted object of unknown layout: loads
-                // from it are unknown numbers, and no kfunc that needs trust takes it.
+                // The id is the kernel's (`bpf_core_cast` takes it from a CO-RE type-id
+                // relocation, resolved against the kernel's BTF): a struct there makes the
+                // result an untrusted object of that type. Anything else is an untrusted object
+                // of unknown layout here (loads from it are unknown numbers), never trusted.
+                let want = id.as_scalar().and_then(|s| s.as_const()).unwrap_or(0);
+                let is_struct = self.input.kernel_btf.is_some_and(|b| {
+                    u32::try_from(want).is_ok_and(|w| {
+                        matches!(
+                            b.type_by_id(crate::btf::TypeId(w)).map(|t| &t.kind),
+                            Some(crate::btf::BtfKind::Struct { .. })
+                        )
+                    })
+                });
+                let type_id = if is_struct { want as u32 } else { 0 };
                 clobber_args(st);
-                st.set(Reg::R0, RegState::ptr(PtrKind::btf(0)));
+                st.set(Reg::R0, RegState::ptr(PtrKind::btf(type_id)));
                 Ok(Flow::Next(next))
             }
             Role::Plain => {
@@ -162,12 +173,10 @@ impl Vm<'_> {
                     }
                     release_ref(st, id);
                 }
-                let trust = if k.has(kf::ACQUIRE) {
-                    Trust::Trusted
-                } else {
-                    Trust::Untrusted
-                };
-                let r0 = self.kfunc_result(st, pc, k, &proto.ret, trust)?;
+                // An acquired object is trusted through its reference (the kernel's
+                // `is_trusted_reg` counts `ref_obj_id`), not through `PTR_TRUSTED`; other
+                // returned objects are not trusted.
+                let r0 = self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?;
                 clobber_args(st);
                 st.set(Reg::R0, r0);
                 Ok(Flow::Next(next))

@@ -53,7 +53,7 @@ impl Vm<'_> {
     }
 
     /// The id of struct `name` in the kernel's BTF (0 when unknown), cached.
-    pub(super) fn kernel_struct_id(&self, name: &str) -> u32 {
+    pub(in crate::verifier) fn kernel_struct_id(&self, name: &str) -> u32 {
         let Some(kernel) = self.input.kernel_btf else {
             return 0;
         };
@@ -164,16 +164,18 @@ impl Vm<'_> {
                         self.kfunc_mem(st, pc, k, r, i, &v, *size, *nullable, *uninit)?;
                     }
                 }
-                Param::Unsupported(what) => return Err(Violation::new(
-                    Code::UnsupportedHelper,
-                    pc,
-                    format!(
+                Param::Unsupported(what) => {
+                    return Err(Violation::new(
+                        Code::UnsupportedHelper,
+                        pc,
+                        format!(
                         "argument {} ({pname}) of {} is {what}, which bpfvet does not check yet",
                         i + 1,
                         k.name
                     ),
-                    "",
-                )),
+                        "",
+                    ))
+                }
             }
             i += 1;
         }
@@ -453,6 +455,58 @@ impl Vm<'_> {
             }
         }
         Ok(release.then_some(p.ref_obj_id))
+    }
+
+    /// A global function's `arg:trusted`/`arg:untrusted` argument, checked at the call (the
+    /// kernel's `btf_check_func_arg_match`): a kernel object of that struct (or NULL where
+    /// allowed), trusted, RCU or referenced when the tag is `arg:trusted`.
+    pub(super) fn global_object_arg(
+        &self,
+        pc: InsnIdx,
+        v: &RegState,
+        r: Reg,
+        want_name: &str,
+        trusted: bool,
+        nullable: bool,
+    ) -> Res<()> {
+        let n = r.num();
+        let expected = || {
+            Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!(
+                    "the global function's argument in {r} must be {} struct {want_name}, but {r} is {}",
+                    if trusted { "a trusted" } else { "a pointer to a" },
+                    v.type_name()
+                ),
+                format!(
+                    "R{n} type={} expected=ptr_, trusted_ptr_, rcu_ptr_",
+                    v.type_name()
+                ),
+            )
+        };
+        let p = match v {
+            RegState::Ptr(p) => p,
+            _ if nullable && v.as_scalar().and_then(|s| s.as_const()) == Some(0) => return Ok(()),
+            _ => return Err(expected()),
+        };
+        let PtrKind::BtfId { type_id, trust } = p.kind else {
+            return Err(expected());
+        };
+        if p.maybe_null && !nullable {
+            return Err(expected());
+        }
+        let want = self.kernel_struct_id(want_name);
+        let matches = self.input.kernel_btf.is_some_and(|b| {
+            type_id != 0 && want != 0 && kfuncs::struct_matches(b, type_id, want, false)
+        });
+        if !matches || p.off != 0 || !p.has_const_off() {
+            return Err(expected());
+        }
+        if trusted && p.ref_obj_id == 0 && trust == Trust::Untrusted {
+            return Err(expected());
+        }
+        Ok(())
     }
 
     /// r0 after a call to `k` that returns `ret`: a new reference for `KF_ACQUIRE`, NULL-able
