@@ -73,6 +73,8 @@ impl Hooks {
     );
     /// The cpumask kfuncs (kernel/bpf/cpumask.c): tracing, struct_ops and syscall programs.
     pub const CPUMASK: Hooks = Hooks(Hooks::TRACING.0 | t(STRUCT_OPS) | t(SYSCALL));
+    /// struct_ops programs only (the TCP congestion-control kfuncs, net/ipv4/bpf_tcp_ca.c).
+    pub const STRUCT_OPS: Hooks = Hooks(t(STRUCT_OPS));
     /// The conntrack kfuncs (nf_conntrack_bpf.c): xdp and tc programs.
     pub const CONNTRACK: Hooks = Hooks(t(XDP) | t(SCHED_CLS));
 
@@ -323,6 +325,13 @@ pub static KFUNCS: &[KfuncDef] = &[
         v(6, 5),
     ),
     plain("bpf_cpumask_weight", RCU, Hooks::CPUMASK, v(6, 9)),
+    // TCP congestion control helpers for struct tcp_congestion_ops programs
+    // (net/ipv4/bpf_tcp_ca.c; the first kfuncs, Linux 5.13).
+    plain("tcp_reno_ssthresh", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_reno_cong_avoid", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_reno_undo_cwnd", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_slow_start", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_cong_avoid_ai", 0, Hooks::STRUCT_OPS, v(5, 13)),
     // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
     plain(
         "bpf_xdp_ct_lookup",

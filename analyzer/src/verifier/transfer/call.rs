@@ -178,7 +178,14 @@ impl Vm<'_> {
     }
 
     pub(super) fn exit(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
-        let r0 = read(st, pc, Reg::R0)?;
+        let void_main = st.frames.len() == 1
+            && st.frames[0].subprog == 0
+            && matches!(&self.btf_ctx, Some(Ok(c)) if c.void_return);
+        let r0 = if void_main {
+            st.reg(Reg::R0).clone()
+        } else {
+            read(st, pc, Reg::R0)?
+        };
         if st.frames.len() > 1 {
             let callee = st.frames.pop().expect("checked above");
             if let RegState::Ptr(Pointer {

@@ -526,12 +526,29 @@ impl Vm<'_> {
                     return self.btf_load(pc, reg, p, type_id, off64, size);
                 }
                 if access == Access::Write {
-                    return Err(Violation::new(
-                        Code::WriteToReadOnly,
-                        pc,
-                        "writes through BTF-typed kernel pointers are not allowed",
-                        "only read is supported",
-                    ));
+                    // TCP congestion-control struct_ops programs may write a few tcp_sock
+                    // fields; every other write through a kernel object is refused.
+                    let tcp_ca = self.input.prog_type.kernel_id == 27
+                        && self
+                            .input
+                            .attach_target
+                            .is_some_and(|t| t.starts_with("tcp_congestion_ops:"));
+                    let verdict = match self.input.kernel_btf {
+                        Some(k) if tcp_ca && p.has_const_off() => {
+                            crate::verifier::struct_ops_access::tcp_ca_write(
+                                k, type_id, off64, size,
+                            )
+                        }
+                        _ => Err("only read is supported".to_string()),
+                    };
+                    if let Err(kernel) = verdict {
+                        return Err(Violation::new(
+                            Code::WriteToReadOnly,
+                            pc,
+                            "this write through a BTF-typed kernel pointer is not allowed",
+                            kernel,
+                        ));
+                    }
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
@@ -623,10 +640,11 @@ impl Vm<'_> {
             crate::verifier::btf_ctx::BtfArg::Ptr { type_id, nullable } if size == 8 => {
                 // The kernel trusts the arguments of tp_btf and iterator programs only
                 // (`prog_args_trusted`; LSM hooks are left untrusted here, the safe side).
+                // struct_ops arguments are trusted too.
                 let trusted = matches!(
                     self.input.attach,
                     Some(AttachType::TraceRawTp | AttachType::TraceIter)
-                );
+                ) || self.input.prog_type.kernel_id == 27;
                 let mut p = Pointer::new(PtrKind::BtfId {
                     type_id: type_id.0,
                     trust: if trusted {
