@@ -1005,15 +1005,37 @@ pub(super) fn lock_of(arg: &RegState) -> (u32, u32) {
 }
 
 /// The call that gives back what `acquirer` handed out, named as the C source spells it.
-fn releaser(acquirer: &str) -> &'static str {
-    match acquirer {
+fn releaser(acquirer: &str) -> String {
+    let fixed = match acquirer {
         "ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()",
         "ringbuf_reserve_dynptr" => "bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr()",
-        "bpf_iter_num_new" => "bpf_iter_num_destroy()",
         "kptr_xchg" => "bpf_kptr_xchg() back into a map, or the object's release kfunc",
-        // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
-        _ => "bpf_sk_release()",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
     }
+    // Open-coded iterators end with their `_destroy`; referenced kernel objects with the
+    // release kfunc of their family.
+    if let Some(family) = acquirer
+        .strip_prefix("bpf_iter_")
+        .and_then(|r| r.strip_suffix("_new"))
+    {
+        return format!("bpf_iter_{family}_destroy()");
+    }
+    for (prefix, release) in [
+        ("bpf_task_", "bpf_task_release()"),
+        ("bpf_cgroup_", "bpf_cgroup_release()"),
+        ("bpf_cpumask_", "bpf_cpumask_release()"),
+        ("bpf_xdp_ct_", "bpf_ct_release()"),
+        ("bpf_skb_ct_", "bpf_ct_release()"),
+    ] {
+        if acquirer.starts_with(prefix) {
+            return release.to_string();
+        }
+    }
+    // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
+    "bpf_sk_release()".to_string()
 }
 
 /// Checks that argument `i` (0-based) of `callee`, held in `r`, is a number, not a pointer.
