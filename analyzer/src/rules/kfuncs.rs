@@ -39,6 +39,10 @@ pub mod kf {
     pub const RCU_PROTECTED: u32 = 1 << 11;
     /// The call may keep caller-saved registers it does not use (no semantic effect here).
     pub const FASTCALL: u32 = 1 << 12;
+    /// Returns a pointer into an arena (`__arena`).
+    pub const ARENA_RET: u32 = 1 << 13;
+    /// The second argument is an arena pointer.
+    pub const ARENA_ARG2: u32 = 1 << 15;
 }
 
 /// The program types a kfunc set is registered for, as a bit per `BPF_PROG_TYPE_*` number.
@@ -332,6 +336,19 @@ pub static KFUNCS: &[KfuncDef] = &[
     plain("tcp_reno_undo_cwnd", 0, Hooks::STRUCT_OPS, v(5, 13)),
     plain("tcp_slow_start", 0, Hooks::STRUCT_OPS, v(5, 13)),
     plain("tcp_cong_avoid_ai", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    // Arenas (kernel/bpf/arena.c, every program type).
+    plain(
+        "bpf_arena_alloc_pages",
+        TRUSTED_ARGS | SLEEPABLE | ARENA_RET | ARENA_ARG2,
+        Hooks::ALL,
+        v(6, 9),
+    ),
+    plain(
+        "bpf_arena_free_pages",
+        TRUSTED_ARGS | SLEEPABLE | ARENA_ARG2,
+        Hooks::ALL,
+        v(6, 9),
+    ),
     // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
     plain(
         "bpf_xdp_ct_lookup",
