@@ -282,6 +282,9 @@ pub struct Program {
     /// Slots that do not decode, when loaded by [`crate::elf::load_lenient`] (sorted; the slot
     /// holds an `exit` placeholder). Empty for [`crate::elf::load`], which refuses them.
     pub(crate) undecoded: Vec<Undecoded>,
+    /// For a struct_ops program, the ops member it implements (`tcp_congestion_ops:init`),
+    /// from the `.struct_ops` section's relocations.
+    pub(crate) struct_ops_member: Option<String>,
 }
 
 /// A slot that does not decode, kept so that the rest of its program can still be shown.
@@ -319,7 +322,14 @@ impl Program {
             core_relos: Vec::new(),
             license: String::new(),
             undecoded: Vec::new(),
+            struct_ops_member: None,
         }
+    }
+
+    /// For a struct_ops program, the ops member it implements, as `struct:member`
+    /// (`tcp_congestion_ops:init`), when a `.struct_ops` section assigns it.
+    pub fn struct_ops_member(&self) -> Option<&str> {
+        self.struct_ops_member.as_deref()
     }
 
     /// Slots that do not decode (only from [`crate::elf::load_lenient`]): such a program must

@@ -1,5 +1,6 @@
-//! Kernel functions (kfuncs) the runtime implements, shared by both engines: today the numeric
-//! open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c).
+//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the numeric
+//! open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c) and the
+//! bits iterator over one 64-bit word (`bpf_iter_bits_*`, kernel/bpf/helpers.c).
 //!
 //! Which kfunc a call goes to is known by name only (offline the instruction's kernel BTF id is
 //! 0): a [`Program`](crate::Program) carries the names per call instruction
@@ -14,6 +15,14 @@
 //! when `start > end` or the range is longer than `BPF_MAX_LOOPS`); `next(it)` advances `cur`
 //! and returns its address (so the element pointer points into the stack slot, which the program
 //! may read), or NULL once `cur + 1 >= end`, zeroing both; `destroy(it)` zeroes both.
+//!
+//! The bits iterator's 16 bytes are the kernel's too: the copied word (or, in the kernel, a
+//! pointer to an allocated copy), then `int nr_bits`, then `int bit`. `new(it, p, nr_words)`
+//! fails with `-EINVAL` for a NULL `p` or no words, `-E2BIG` past 511 words, `-EFAULT` when
+//! `p` cannot be read; one word is copied into the state, and more than one (which the kernel
+//! copies into allocated memory) is refused by name: the runtime stops with an unsupported
+//! fault rather than guess. `next` returns the address of `bit`, set to the next set bit, or
+//! NULL.
 
 use crate::machine::Machine;
 use crate::maps::errno;
@@ -30,9 +39,22 @@ pub enum Kfunc {
     IterNumNew,
     IterNumNext,
     IterNumDestroy,
+    IterBitsNew,
+    IterBitsNext,
+    IterBitsDestroy,
 }
 
-const ALL: [Kfunc; 3] = [Kfunc::IterNumNew, Kfunc::IterNumNext, Kfunc::IterNumDestroy];
+const ALL: [Kfunc; 6] = [
+    Kfunc::IterNumNew,
+    Kfunc::IterNumNext,
+    Kfunc::IterNumDestroy,
+    Kfunc::IterBitsNew,
+    Kfunc::IterBitsNext,
+    Kfunc::IterBitsDestroy,
+];
+
+/// The kernel's bound on a bits iterator's words (`BITS_ITER_NR_WORDS_MAX`).
+const BITS_MAX_WORDS: u64 = 511;
 
 /// Helper ids from here up to `BASE + ALL.len()` stand for the kfuncs, in [`ALL`]'s order.
 const BASE: i32 = i32::MIN;
@@ -48,6 +70,9 @@ impl Kfunc {
             Kfunc::IterNumNew => "bpf_iter_num_new",
             Kfunc::IterNumNext => "bpf_iter_num_next",
             Kfunc::IterNumDestroy => "bpf_iter_num_destroy",
+            Kfunc::IterBitsNew => "bpf_iter_bits_new",
+            Kfunc::IterBitsNext => "bpf_iter_bits_next",
+            Kfunc::IterBitsDestroy => "bpf_iter_bits_destroy",
         }
     }
 }
@@ -106,6 +131,47 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
             store_state(m, it, 0, 0)?;
             Ok(0)
         }
+        Kfunc::IterBitsNew => {
+            let (src, nr_words) = (a[1], u64::from(a[2] as u32));
+            // nr_bits = 0, bit = -1, no bits, whatever follows.
+            m.mem.store(it, 8, 0)?;
+            m.mem.store(it + 8, 4, 0)?;
+            m.mem.store(it + 12, 4, u64::from(u32::MAX))?;
+            if src == 0 || nr_words == 0 {
+                return Ok(-errno::EINVAL as u64);
+            }
+            if nr_words > BITS_MAX_WORDS {
+                return Ok(-errno::E2BIG as u64);
+            }
+            if nr_words > 1 {
+                return Err(FaultKind::UnsupportedInsn {
+                    what: "bpf_iter_bits_new over more than one word (the kernel copies them into allocated memory, which the runtime does not model)",
+                });
+            }
+            // The kernel reads the word with a fault-safe copy: an unreadable address is an
+            // error return, not a fault.
+            let Ok(word) = m.mem.load(src, 8) else {
+                return Ok(-errno::EFAULT as u64);
+            };
+            m.mem.store(it, 8, word)?;
+            m.mem.store(it + 8, 4, 64)?;
+            Ok(0)
+        }
+        Kfunc::IterBitsNext => {
+            let nr_bits = m.mem.load(it + 8, 4)? as u32 as i32;
+            let bit = m.mem.load(it + 12, 4)? as u32 as i32;
+            if nr_bits == 0 || bit >= nr_bits {
+                return Ok(0);
+            }
+            let word = m.mem.load(it, 8)?;
+            let from = bit.wrapping_add(1).max(0) as u32;
+            let next = (from..64)
+                .find(|b| word >> b & 1 == 1)
+                .map_or(64, |b| b as i32);
+            m.mem.store(it + 12, 4, u64::from(next as u32))?;
+            Ok(if next >= nr_bits { 0 } else { it + 12 })
+        }
+        Kfunc::IterBitsDestroy => Ok(0),
     }
 }
 
@@ -127,7 +193,7 @@ mod tests {
         }
         assert_eq!(from_helper_id(1), None);
         assert_eq!(from_helper_id(-1), None);
-        assert_eq!(from_helper_id(BASE + 3), None);
+        assert_eq!(from_helper_id(BASE + ALL.len() as i32), None);
         assert_eq!(Kfunc::by_name("bpf_iter_task_new"), None);
     }
 }

@@ -155,3 +155,67 @@ fn a_kfunc_the_runtime_does_not_implement_stays_unsupported() {
     let bare = Program::new(prog.insns().to_vec());
     assert!(interp::run(&mut Machine::new(), &bare, &Input::None).is_err());
 }
+
+/// `new(fp-16, fp-24, nr_words)` over the word `word` at fp-24, then `next` until NULL; r0 is
+/// the number of bits visited plus 1000 times the last bit index (or `new`'s error when it
+/// fails, as a negative number).
+fn bits_program(word: u32, nr_words: u32, src_null: bool) -> Program {
+    let src_ptr = if src_null {
+        "mov %r2, 0\n"
+    } else {
+        "mov %r2, %r10\nadd %r2, -24\n"
+    };
+    let src = format!(
+        "mov %r1, {word}\nstxdw [%r10-24], %r1\n\
+         mov %r1, %r10\nadd %r1, -16\n{src_ptr}mov %r3, {nr_words}\ncall 1\n\
+         mov %r6, 0\nmov %r7, 0\njsge %r0, 0, +2\nmov %r6, %r0\nja +9\n\
+         mov %r1, %r10\nadd %r1, -16\ncall 1\njeq %r0, 0, +4\nadd %r6, 1\nldxw %r7, [%r0+0]\n\
+         ja -7\nmov %r0, %r0\nmul %r7, 1000\nadd %r6, %r7\n\
+         mov %r1, %r10\nadd %r1, -16\ncall 1\nmov %r0, %r6\nexit\n"
+    );
+    let insns = assemble(&src).expect("assembles");
+    let calls: Vec<u32> = insns
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| matches!(i, Insn::Call(CallTarget::Helper(1))))
+        .map(|(at, _)| at as u32)
+        .collect();
+    let names = [
+        "bpf_iter_bits_new",
+        "bpf_iter_bits_next",
+        "bpf_iter_bits_destroy",
+    ];
+    let pairs: Vec<(u32, &str)> = calls.iter().copied().zip(names).collect();
+    with_kfuncs(&src, &pairs)
+}
+
+#[test]
+fn the_bits_iterator_visits_each_set_bit_of_one_word() {
+    // 0xf7310 has 4 + 3 + 2 + 1 set bits (the kernel selftest's bits_copy), the last at 19.
+    let want = 10 + 19 * 1000;
+    assert_eq!(both(&bits_program(0xf7310, 1, false)), (want, want));
+    // No set bit: nothing visited.
+    assert_eq!(both(&bits_program(0, 1, false)), (0, 0));
+    // Bit 8 only (the selftest's bit_index).
+    assert_eq!(both(&bits_program(0x100, 1, false)), (1 + 8000, 1 + 8000));
+}
+
+#[test]
+fn the_bits_iterator_fails_as_the_kernel_does_and_refuses_what_it_cannot_copy() {
+    let einval = (-22i64) as u64;
+    let e2big = (-7i64) as u64;
+    assert_eq!(both(&bits_program(1, 0, false)), (einval, einval));
+    assert_eq!(both(&bits_program(1, 1, true)), (einval, einval));
+    assert_eq!(both(&bits_program(1, 512, false)), (e2big, e2big));
+    // Two words would be copied into kernel-allocated memory: refused by name.
+    let err = interp::run(
+        &mut Machine::new(),
+        &bits_program(1, 2, false),
+        &Input::None,
+    )
+    .expect_err("refused");
+    assert!(
+        matches!(err.kind, FaultKind::UnsupportedInsn { what } if what.contains("bpf_iter_bits_new")),
+        "{err:?}"
+    );
+}

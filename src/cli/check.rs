@@ -367,8 +367,9 @@ fn check_object(
                 continue;
             }
         };
-        let needs_btf =
-            rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+        let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+            || !prog.core_relos().is_empty()
+            || super::load::needs_kernel_types(&obj, prog);
         let kbtf = if needs_btf {
             super::load::kernel_btf(args.btf.as_deref())?
         } else {

@@ -69,6 +69,23 @@ pub fn select<'a>(
     }
 }
 
+/// Whether checking `prog` needs kernel types beyond its context: it calls kernel functions
+/// (their prototypes are read from the kernel's BTF), or the object's global functions take
+/// kernel objects (`__arg_trusted` / `__arg_untrusted`, matched against kernel structs).
+pub fn needs_kernel_types(obj: &Object, prog: &Program) -> bool {
+    let kfuncs = prog.relocs().iter().any(|r| {
+        matches!(
+            r.target,
+            bpfvet_analyzer::program::RelocTarget::Extern { .. }
+        )
+    });
+    kfuncs
+        || obj.btf().is_some_and(|b| {
+            b.decl_tags()
+                .any(|(_, _, tag)| matches!(tag, "arg:trusted" | "arg:untrusted"))
+        })
+}
+
 /// Where the running kernel publishes its BTF.
 const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 

@@ -185,8 +185,9 @@ pub(super) fn load_one(
             );
         };
         let rules = super::check::rules_for(prog, override_type)?;
-        let needs_btf =
-            rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+        let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+            || !prog.core_relos().is_empty()
+            || super::load::needs_kernel_types(&obj, prog);
         let kernel_btf = if needs_btf {
             super::load::kernel_btf(btf)?
         } else {

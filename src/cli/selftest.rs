@@ -283,8 +283,9 @@ fn test_mode(
     args: &Args,
 ) -> anyhow::Result<(&'static str, Vec<String>)> {
     let rules = rules_for(prog, None)?;
-    let needs_btf =
-        rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs || !prog.core_relos().is_empty();
+    let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+        || !prog.core_relos().is_empty()
+        || super::load::needs_kernel_types(obj, prog);
     let kbtf = if needs_btf {
         kernel_btf(args.btf.as_deref())?
     } else {

@@ -26,6 +26,7 @@ mod lenient;
 mod link;
 mod maps;
 mod read;
+mod struct_ops;
 
 pub use self::core::{
     essential_name, relocate as relocate_core, CoreError, CoreErrorKind, CoreOutcome, Relocated,
@@ -155,6 +156,11 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
                 Err(e) if is_entry(&f.name) => return Err(e),
                 Err(_) => {}
             }
+        }
+    }
+    for (func, member) in struct_ops::struct_ops_members(&elf, btf.as_ref()) {
+        for p in programs.iter_mut().filter(|p| p.name == func) {
+            p.struct_ops_member = Some(member.clone());
         }
     }
     if text_only {

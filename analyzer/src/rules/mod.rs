@@ -8,6 +8,8 @@
 //!   `check_map_func_compatibility` (a helper's own side is its `Arg::Map { types }`);
 //! - [`PROG_TYPES`] (`prog_type_table.rs` and `ctx/`): every program type, its context model,
 //!   exit range and helper groups;
+//! - [`kfuncs::KFUNCS`] (`kfuncs.rs`): the kernel functions bpfvet models, with their `KF_*`
+//!   flags, the program types that may call them and the release that added each;
 //! - [`HELPER_ATTACH_LIMITS`] (`prog_type_table.rs`): helpers a program type offers only for
 //!   some expected attach types.
 //!
@@ -22,6 +24,7 @@ mod ctx;
 mod helper_table;
 mod helpers;
 pub mod isa_levels;
+pub mod kfuncs;
 mod prog_type_table;
 
 pub use helper_table::HELPERS;

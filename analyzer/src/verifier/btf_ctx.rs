@@ -23,6 +23,9 @@ pub struct BtfCtx {
     pub target: String,
     /// The context's u64 slots, in order.
     pub args: Vec<BtfArg>,
+    /// The program implements a struct_ops member returning `void`: its exit does not read r0
+    /// (the kernel's `check_return_code`).
+    pub void_return: bool,
 }
 
 /// The typed context for a program attached as `attach` to `target`, from the kernel's BTF.
@@ -37,6 +40,9 @@ pub fn btf_ctx(kernel: &Btf, attach: Option<AttachType>, target: &str) -> Result
             .ok_or("a function without a prototype")?;
         proto_args(kernel, proto, skip, with_ret)
     };
+    if let Some((ops, member)) = target.split_once(':') {
+        return struct_ops_ctx(kernel, ops, member, target);
+    }
     let args = match attach {
         Some(AttachType::TraceRawTp) => {
             let name = format!("btf_trace_{target}");
@@ -88,6 +94,46 @@ pub fn btf_ctx(kernel: &Btf, attach: Option<AttachType>, target: &str) -> Result
     Ok(BtfCtx {
         target: target.to_string(),
         args,
+        void_return: false,
+    })
+}
+
+/// The context of a struct_ops program implementing `ops.member`: the member's (a function
+/// pointer's) arguments. In `tcp_congestion_ops` a `struct sock *` is a `struct tcp_sock *`
+/// (the kernel's `bpf_tcp_ca_is_valid_access` promotes it).
+fn struct_ops_ctx(kernel: &Btf, ops: &str, member: &str, target: &str) -> Result<BtfCtx, String> {
+    let id = kernel
+        .find_by_name(ops, "struct")
+        .ok_or_else(|| format!("the kernel's BTF has no struct_ops type {ops}"))?;
+    let m = kernel
+        .member(id, member)
+        .ok_or_else(|| format!("struct {ops} has no member {member}"))?;
+    let proto = kernel
+        .resolve_type(m.ty)
+        .and_then(|t| t.referenced())
+        .ok_or_else(|| format!("{ops}.{member} is not a function pointer"))?;
+    let mut args = proto_args(kernel, proto, 0, false)?;
+    if ops == "tcp_congestion_ops" {
+        let sock = kernel.find_by_name("sock", "struct");
+        let tcp_sock = kernel.find_by_name("tcp_sock", "struct");
+        if let (Some(sock), Some(tcp_sock)) = (sock, tcp_sock) {
+            for a in &mut args {
+                if let BtfArg::Ptr { type_id, .. } = a {
+                    if *type_id == sock {
+                        *type_id = tcp_sock;
+                    }
+                }
+            }
+        }
+    }
+    let void_return = matches!(
+        kernel.resolve_type(proto).map(|t| &t.kind),
+        Some(BtfKind::FuncProto { ret, .. }) if *ret == TypeId::VOID
+    );
+    Ok(BtfCtx {
+        target: target.to_string(),
+        args,
+        void_return,
     })
 }
 

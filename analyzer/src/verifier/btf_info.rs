@@ -13,8 +13,17 @@ pub enum ParamKind {
     Scalar,
     /// A pointer to the program's context struct.
     Ctx,
-    /// A pointer to `size` bytes, or NULL: the callee must check it.
-    Mem { size: u32 },
+    /// A pointer to `size` bytes, or NULL (unless tagged `arg:nonnull`): the callee must check
+    /// it.
+    Mem { size: u32, nonnull: bool },
+    /// A pointer to a kernel object (`arg:trusted` / `arg:untrusted`), by the kernel struct's
+    /// name (a `___flavor` suffix dropped): trusted ones must be passed trusted or referenced
+    /// pointers, NULL only where `nullable`.
+    Object {
+        kernel_struct: String,
+        trusted: bool,
+        nullable: bool,
+    },
     /// A type the kernel rejects or bpfvet does not model; the text says which.
     Unsupported(String),
 }
@@ -66,7 +75,21 @@ pub fn global_sig(
     let BtfKind::FuncProto { params, .. } = &btf.resolve_type(*proto)?.kind else {
         return None;
     };
-    let params = params.iter().map(|p| param_kind(btf, p.ty)).collect();
+    // Parameter tags (`__arg_ctx`, `__arg_nonnull`, `__arg_trusted`...) are `arg:*` decl tags
+    // on the function, by parameter index (the kernel's `btf_prepare_func_args`).
+    let tags = btf.decl_tags_of(fi.type_id);
+    let params = params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mine: Vec<&str> = tags
+                .iter()
+                .filter(|(idx, _)| usize::try_from(*idx).ok() == Some(i))
+                .filter_map(|(_, t)| t.strip_prefix("arg:"))
+                .collect();
+            param_kind(btf, p.ty, &mine)
+        })
+        .collect();
     Some(GlobalSig {
         name: fi.name.clone(),
         params,
@@ -96,10 +119,53 @@ pub fn returns_scalar(
     })
 }
 
-fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
+fn param_kind(btf: &Btf, ty: TypeId, tags: &[&str]) -> ParamKind {
     let Some(t) = btf.resolve_type(ty) else {
         return ParamKind::Unsupported("unknown type".into());
     };
+    let nonnull = tags.contains(&"nonnull");
+    if let Some(other) = tags.iter().find(|t| {
+        !matches!(
+            **t,
+            "ctx" | "nonnull" | "nullable" | "trusted" | "untrusted"
+        )
+    }) {
+        return ParamKind::Unsupported(format!("tagged arg:{other}"));
+    }
+    if let BtfKind::Ptr { ty } = &t.kind {
+        if tags.contains(&"ctx") {
+            return ParamKind::Ctx;
+        }
+        let trusted = tags.contains(&"trusted");
+        if trusted || tags.contains(&"untrusted") {
+            let target = btf.resolve(*ty).unwrap_or(*ty);
+            let is_struct = matches!(
+                btf.type_by_id(target).map(|t| &t.kind),
+                Some(BtfKind::Struct { .. } | BtfKind::Fwd { is_union: false })
+            );
+            let name = btf.name_of(target);
+            if !is_struct || name.is_empty() {
+                return ParamKind::Unsupported(
+                    "an arg:trusted/arg:untrusted pointer to something other than a named struct"
+                        .into(),
+                );
+            }
+            // `struct task_struct___local` is the kernel's `struct task_struct`.
+            let kernel_struct = name.split("___").next().unwrap_or(name).to_string();
+            // A trusted argument is non-NULL unless tagged `arg:nullable`; an untrusted one
+            // may be NULL unless tagged `arg:nonnull` (`btf_prepare_func_args`).
+            let nullable = if trusted {
+                tags.contains(&"nullable")
+            } else {
+                !nonnull
+            };
+            return ParamKind::Object {
+                kernel_struct,
+                trusted,
+                nullable,
+            };
+        }
+    }
     match &t.kind {
         BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. } => ParamKind::Scalar,
         BtfKind::Ptr { ty } => {
@@ -109,9 +175,10 @@ fn param_kind(btf: &Btf, ty: TypeId) -> ParamKind {
                 return ParamKind::Ctx;
             }
             match btf.size_of(target) {
-                Some(size) if size > 0 && size <= u64::from(u32::MAX) => {
-                    ParamKind::Mem { size: size as u32 }
-                }
+                Some(size) if size > 0 && size <= u64::from(u32::MAX) => ParamKind::Mem {
+                    size: size as u32,
+                    nonnull,
+                },
                 _ => ParamKind::Unsupported(format!(
                     "a pointer to {} whose size BTF does not give",
                     if name.is_empty() { "void" } else { name }

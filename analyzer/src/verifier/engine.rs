@@ -21,7 +21,7 @@
 //! precise; bpfvet tracks no precision, so it widens every one that changed (a source of false
 //! rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
 
-use super::kfuncs::KfuncKind;
+use super::kfuncs::kf;
 use super::liveness::RegSet;
 use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
 use super::subsume::covers;
@@ -361,10 +361,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         matches!(
             self.vm.input.insns.get(pc.idx()),
             Some(Insn::Call(CallTarget::Kfunc { .. }))
-        ) && self
-            .vm
-            .kfunc_at(pc)
-            .is_some_and(|k| k.kind == KfuncKind::IterNext)
+        ) && self.vm.kfunc_at(pc).is_some_and(|k| k.has(kf::ITER_NEXT))
     }
 
     /// Whether r1 points at an active iterator (the argument of the `next` about to run).

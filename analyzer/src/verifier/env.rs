@@ -162,11 +162,12 @@ impl<'a> Input<'a> {
             btf: obj.btf(),
             func_info: prog.func_info(),
             kernel_btf: None,
-            attach_target: prog
-                .section()
-                .split_once('/')
-                .map(|(_, t)| t)
-                .filter(|t| !t.is_empty()),
+            attach_target: prog.struct_ops_member().or_else(|| {
+                prog.section()
+                    .split_once('/')
+                    .map(|(_, t)| t)
+                    .filter(|t| !t.is_empty())
+            }),
             relocs: prog.relocs(),
         }
     }

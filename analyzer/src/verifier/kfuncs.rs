@@ -1,84 +1,19 @@
-//! The kernel functions (kfuncs) bpfvet models, identified by name.
+//! Kfunc calls resolved: which kfunc a call goes to, and its prototype in the kernel's BTF.
 //!
 //! A kfunc call's instruction carries the callee's BTF id in the *kernel's* BTF, which libbpf
 //! fills in at load time; offline the loader leaves it 0 and names the extern symbol in a
 //! relocation instead (`RelocTarget::Extern`). So calls are identified by that name, through
-//! [`extern_at`], and looked up in [`KFUNCS`], a data table like the helper table. A kfunc not in
-//! the table is rejected as `unsupported-helper`, naming it.
-//!
-//! Today the table holds the numeric open-coded iterator (`bpf_iter_num_new`, `_next`,
-//! `_destroy`, Linux 6.4), whose state is one 8-byte stack slot (`struct bpf_iter_num`).
+//! [`extern_at`], and looked up in the rules table [`crate::rules::kfuncs::KFUNCS`] (flags,
+//! program types, release). The arguments and return type come from the function's prototype in
+//! the kernel's BTF ([`resolve`]), read by the kernel's conventions: parameter names ending in
+//! `__sz`/`__szk` give the size of the memory argument before them, `__k` asks for a constant,
+//! `__ign` is not checked, `__nullable`/`__opt` may be NULL, `__uninit` may be uninitialised,
+//! `__map` is a map.
 
+use crate::btf::{Btf, BtfKind, TypeId};
 use crate::isa::InsnIdx;
 use crate::program::{InsnReloc, RelocTarget};
-use crate::verifier::env::KernelVersion;
-
-/// What a kfunc does, as far as the verifier is concerned.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum KfuncKind {
-    /// `bpf_iter_<type>_new(it, ...)`: `it` must point at uninitialised stack slots, which
-    /// become an active iterator holding a new reference. Returns an int.
-    IterNew,
-    /// `bpf_iter_<type>_next(it)`: `it` must be an initialised iterator. Returns NULL (the
-    /// iterator is drained) or a pointer to the next element.
-    IterNext,
-    /// `bpf_iter_<type>_destroy(it)`: `it` must be an initialised iterator; releases it.
-    IterDestroy,
-}
-
-/// One supported kfunc.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct KfuncSig {
-    /// The symbol name, as the object's extern declares it.
-    pub name: &'static str,
-    pub kind: KfuncKind,
-    /// The iterator type's name (`num` for `struct bpf_iter_num`), as the kernel's messages
-    /// print it (`iter_num`).
-    pub iter: &'static str,
-    /// Size in bytes of the iterator's state on the stack.
-    pub iter_size: u32,
-    /// Size of the element `next` points to (`int` for `bpf_iter_num_next`).
-    pub elem_size: u32,
-    /// Arguments after the iterator: each is a number (`int start, int end` for `new`).
-    pub scalar_args: u8,
-    /// First kernel release that has it.
-    pub since: KernelVersion,
-}
-
-const NUM: KfuncSig = KfuncSig {
-    name: "",
-    kind: KfuncKind::IterNew,
-    iter: "num",
-    iter_size: 8,
-    elem_size: 4,
-    scalar_args: 0,
-    since: KernelVersion::new(6, 4),
-};
-
-/// Every kfunc bpfvet models (kernel/bpf/bpf_iter.c for the numeric iterator).
-pub const KFUNCS: &[KfuncSig] = &[
-    KfuncSig {
-        name: "bpf_iter_num_new",
-        kind: KfuncKind::IterNew,
-        scalar_args: 2,
-        ..NUM
-    },
-    KfuncSig {
-        name: "bpf_iter_num_next",
-        kind: KfuncKind::IterNext,
-        ..NUM
-    },
-    KfuncSig {
-        name: "bpf_iter_num_destroy",
-        kind: KfuncKind::IterDestroy,
-        ..NUM
-    },
-];
-
-/// The kfunc named `name`, if bpfvet models it.
-pub fn by_name(name: &str) -> Option<&'static KfuncSig> {
-    KFUNCS.iter().find(|k| k.name == name)
-}
+pub use crate::rules::kfuncs::{kf, kfunc as by_name, IterDef, KfuncDef, Role};
 
 /// The extern symbol the call at `pc` goes to, from the loader's relocations.
 pub fn extern_at(relocs: &[InsnReloc], pc: InsnIdx) -> Option<&str> {
@@ -88,18 +23,257 @@ pub fn extern_at(relocs: &[InsnReloc], pc: InsnIdx) -> Option<&str> {
     })
 }
 
+/// What one parameter of a kfunc is, from its BTF type and name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// A number; `constant` for a `__k` parameter.
+    Scalar { constant: bool },
+    /// The size of the memory argument before it (`__sz`, or `__szk` when it must be a
+    /// constant): checked with that argument.
+    Size { constant: bool },
+    /// `__ign`: not checked.
+    Ignored,
+    /// A pointer to a struct: a kernel object (`PTR_TO_BTF_ID`), the program's context, or
+    /// memory of the struct's size, depending on what is passed.
+    Struct {
+        type_id: u32,
+        name: String,
+        size: u32,
+        nullable: bool,
+        uninit: bool,
+    },
+    /// A pointer to a number or to `void` (memory; its size comes from the next parameter
+    /// when that is a `__sz` one, else from the pointee type).
+    Mem {
+        size: Option<u32>,
+        nullable: bool,
+        uninit: bool,
+    },
+    /// `struct bpf_map *..__map`.
+    Map,
+    /// A kind of argument bpfvet does not check yet (dynptrs, lists, callbacks...), named.
+    Unsupported(String),
+}
+
+/// What a kfunc returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ret {
+    Void,
+    Scalar,
+    /// A pointer to a kernel struct, by its id in the kernel's BTF.
+    Struct {
+        type_id: u32,
+    },
+    /// A pointer to memory of this many bytes.
+    Mem {
+        size: u32,
+    },
+    Unsupported(String),
+}
+
+/// A kfunc's prototype, read from the kernel's BTF.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proto {
+    /// Parameter names (for messages) and kinds, in order.
+    pub params: Vec<(String, Param)>,
+    pub ret: Ret,
+}
+
+/// Names of the program context structs the kernel recognises as `ctx` arguments.
+const CTX_STRUCTS: &[&str] = &[
+    "__sk_buff",
+    "xdp_md",
+    "bpf_sock_addr",
+    "bpf_sock_ops",
+    "sk_msg_md",
+    "bpf_sk_lookup",
+    "sk_reuseport_md",
+    "bpf_sysctl",
+    "bpf_sockopt",
+    "bpf_perf_event_data",
+    "bpf_nf_ctx",
+];
+
+/// Whether a struct name is a program context type (a `ctx` argument).
+pub fn is_ctx_struct(name: &str) -> bool {
+    CTX_STRUCTS.contains(&name)
+}
+
+/// The prototype of kfunc `name` in `kernel`, or why the kernel (or bpfvet) cannot call it:
+/// `Err(None)` when the kernel's BTF has no such function (libbpf then refuses the load).
+pub fn resolve(kernel: &Btf, name: &str) -> Result<Proto, Option<String>> {
+    let func = kernel.find_by_name(name, "func").ok_or(None)?;
+    let proto_id = kernel
+        .type_by_id(func)
+        .and_then(|t| t.referenced())
+        .ok_or_else(|| Some(format!("{name} has no prototype in the kernel's BTF")))?;
+    let Some(BtfKind::FuncProto { ret, params }) = kernel.type_by_id(proto_id).map(|t| &t.kind)
+    else {
+        return Err(Some(format!("{name} has no prototype in the kernel's BTF")));
+    };
+    let names: Vec<String> = params
+        .iter()
+        .map(|p| kernel.str_at(p.name_off).unwrap_or("").to_string())
+        .collect();
+    let mut out = Vec::with_capacity(params.len());
+    for (i, p) in params.iter().enumerate() {
+        let pname = &names[i];
+        let next_is_size = names
+            .get(i + 1)
+            .is_some_and(|n| n.ends_with("__sz") || n.ends_with("__szk"));
+        out.push((pname.clone(), param(kernel, p.ty, pname, next_is_size)));
+    }
+    Ok(Proto {
+        params: out,
+        ret: ret_kind(kernel, *ret),
+    })
+}
+
+fn param(kernel: &Btf, ty: TypeId, pname: &str, next_is_size: bool) -> Param {
+    if pname.ends_with("__ign") {
+        return Param::Ignored;
+    }
+    let Some(resolved) = kernel.resolve(ty) else {
+        return Param::Unsupported(format!("parameter {pname} has a dangling type"));
+    };
+    let Some(t) = kernel.type_by_id(resolved) else {
+        return Param::Unsupported(format!("parameter {pname} is void"));
+    };
+    match &t.kind {
+        BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. } => {
+            if pname.ends_with("__sz") {
+                Param::Size { constant: false }
+            } else if pname.ends_with("__szk") {
+                Param::Size { constant: true }
+            } else {
+                Param::Scalar {
+                    constant: pname.ends_with("__k"),
+                }
+            }
+        }
+        BtfKind::Ptr { ty: pointee } => {
+            let nullable = pname.ends_with("__nullable") || pname.ends_with("__opt");
+            let uninit = pname.ends_with("__uninit");
+            if pname.ends_with("__map") {
+                return Param::Map;
+            }
+            let target = kernel.resolve(*pointee);
+            let tt = target.and_then(|id| kernel.type_by_id(id));
+            match tt.map(|t| &t.kind) {
+                None => Param::Mem {
+                    size: None,
+                    nullable,
+                    uninit,
+                },
+                Some(BtfKind::Struct { size, .. }) => {
+                    let sname = kernel.name_of(target.unwrap_or(TypeId::VOID)).to_string();
+                    if sname == "bpf_dynptr"
+                        || sname.starts_with("bpf_list_")
+                        || sname.starts_with("bpf_rb_")
+                        || sname == "bpf_refcount"
+                        || sname == "bpf_wq"
+                        || sname == "bpf_res_spin_lock"
+                    {
+                        return Param::Unsupported(format!("a pointer to struct {sname}"));
+                    }
+                    Param::Struct {
+                        type_id: target.map_or(0, |t| t.0),
+                        name: sname,
+                        size: *size,
+                        nullable,
+                        uninit,
+                    }
+                }
+                Some(BtfKind::Int { size, .. }) | Some(BtfKind::Enum { size, .. }) => Param::Mem {
+                    size: (!next_is_size).then_some(*size),
+                    nullable,
+                    uninit,
+                },
+                Some(BtfKind::FuncProto { .. }) => {
+                    Param::Unsupported("a callback function".to_string())
+                }
+                Some(other) => Param::Unsupported(format!(
+                    "a pointer to a {}",
+                    match other {
+                        BtfKind::Union { .. } => "union",
+                        BtfKind::Ptr { .. } => "pointer",
+                        BtfKind::Array { .. } => "array",
+                        _ => "type bpfvet does not model as an argument",
+                    }
+                )),
+            }
+        }
+        _ => Param::Unsupported(format!("parameter {pname} of kind {}", t.kind_name())),
+    }
+}
+
+fn ret_kind(kernel: &Btf, ty: TypeId) -> Ret {
+    if ty == TypeId::VOID {
+        return Ret::Void;
+    }
+    let Some(t) = kernel.resolve_type(ty) else {
+        return Ret::Void;
+    };
+    match &t.kind {
+        BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. } => Ret::Scalar,
+        BtfKind::Ptr { ty: pointee } => {
+            let target = kernel.resolve(*pointee).unwrap_or(TypeId::VOID);
+            match kernel.type_by_id(target).map(|t| &t.kind) {
+                Some(BtfKind::Struct { .. }) => Ret::Struct { type_id: target.0 },
+                Some(BtfKind::Int { size, .. }) => Ret::Mem { size: *size },
+                _ => Ret::Unsupported("a pointer to void or to a non-struct type".to_string()),
+            }
+        }
+        other => Ret::Unsupported(format!("a value of kind {other:?}")),
+    }
+}
+
+/// Whether an object of BTF type `have` may be passed where `want` is expected: the same type,
+/// or (when `strict` is false) a struct whose first member, at offset 0, is one (the kernel's
+/// `btf_struct_ids_match`, e.g. `struct bpf_cpumask` for `struct cpumask`).
+pub fn struct_matches(kernel: &Btf, have: u32, want: u32, strict: bool) -> bool {
+    let mut cur = TypeId(have);
+    for _ in 0..16 {
+        if cur.0 == want {
+            return true;
+        }
+        if strict {
+            return false;
+        }
+        let Some(first) = kernel.members(cur).and_then(|m| m.first().copied()) else {
+            return false;
+        };
+        if first.bit_offset != 0 {
+            return false;
+        }
+        match kernel.resolve(first.ty) {
+            Some(id)
+                if matches!(
+                    kernel.type_by_id(id).map(|t| &t.kind),
+                    Some(BtfKind::Struct { .. })
+                ) =>
+            {
+                cur = id
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn iterator_kfuncs_are_found_by_name_and_nothing_else_is() {
-        assert_eq!(
-            by_name("bpf_iter_num_next").map(|k| k.kind),
-            Some(KfuncKind::IterNext)
-        );
-        assert_eq!(by_name("bpf_iter_num_new").map(|k| k.scalar_args), Some(2));
-        assert!(by_name("bpf_iter_task_new").is_none());
+    fn iterator_kfuncs_are_found_by_name_and_unknown_ones_are_not() {
+        assert!(matches!(
+            by_name("bpf_iter_num_next").map(|k| k.role),
+            Some(Role::Iter(IterDef { name: "num", .. }))
+        ));
+        assert!(by_name("bpf_iter_num_next").unwrap().has(kf::ITER_NEXT));
+        assert!(by_name("bpf_iter_bits_new").is_some());
+        assert!(by_name("bpf_no_such_kfunc").is_none());
         assert!(by_name("").is_none());
     }
 
@@ -123,5 +297,12 @@ mod tests {
         assert_eq!(extern_at(&relocs, InsnIdx(3)), Some("bpf_iter_num_new"));
         assert_eq!(extern_at(&relocs, InsnIdx(5)), None);
         assert_eq!(extern_at(&relocs, InsnIdx(4)), None);
+    }
+
+    #[test]
+    fn ctx_structs_are_the_uapi_context_types() {
+        assert!(is_ctx_struct("xdp_md"));
+        assert!(is_ctx_struct("__sk_buff"));
+        assert!(!is_ctx_struct("task_struct"));
     }
 }

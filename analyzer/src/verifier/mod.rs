@@ -17,6 +17,7 @@ mod pkt_effects;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod state;
+mod struct_ops_access;
 mod subsume;
 mod transfer;
 mod verified;

@@ -29,13 +29,38 @@ pub enum PtrKind {
     TcpSock,
     /// Flow dissector keys (`PTR_TO_FLOW_KEYS`).
     FlowKeys,
-    /// A kernel object typed by BTF (`PTR_TO_BTF_ID`), by type id.
-    BtfId { type_id: u32 },
+    /// A kernel object typed by BTF (`PTR_TO_BTF_ID`), by type id in the kernel's BTF, and how
+    /// far the kernel trusts it (part of the kind, so that an untrusted pointer never stands
+    /// for a trusted one when states are compared).
+    BtfId { type_id: u32, trust: Trust },
     /// A subprogram, as a callback argument (`PTR_TO_FUNC`), by its first instruction.
     Func { subprog: u32 },
 }
 
+/// How far the kernel trusts a `PTR_TO_BTF_ID` (its `PTR_TRUSTED` and `MEM_RCU` flags): kfuncs
+/// with `KF_TRUSTED_ARGS` take only trusted (or referenced) pointers, `KF_RCU` ones also RCU ones.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum Trust {
+    /// Reached by walking fields, or of unknown origin: may be read (through the kernel's
+    /// exception tables) but not passed where trust is needed.
+    #[default]
+    Untrusted,
+    /// Valid while the RCU read section lasts (`MEM_RCU`).
+    Rcu,
+    /// Valid for the whole program (`PTR_TRUSTED`): tp_btf and iterator arguments, the
+    /// current task, what an iterator's `next` yields.
+    Trusted,
+}
+
 impl PtrKind {
+    /// A pointer to a kernel object of BTF type `type_id`, not trusted.
+    pub fn btf(type_id: u32) -> PtrKind {
+        PtrKind::BtfId {
+            type_id,
+            trust: Trust::Untrusted,
+        }
+    }
+
     /// The kernel's name for the type, as its log prints it.
     pub fn kernel_name(self) -> &'static str {
         match self {

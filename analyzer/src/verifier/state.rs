@@ -6,7 +6,7 @@
 //! `base(kind) + off + v` for every `v` in `var_off`.
 
 use super::domain::Scalar;
-pub use super::ptr_kind::PtrKind;
+pub use super::ptr_kind::{PtrKind, Trust};
 use crate::isa::{InsnIdx, Reg};
 use std::fmt;
 
@@ -111,6 +111,21 @@ impl RegState {
         match self {
             RegState::Uninit => "?".to_string(),
             RegState::Scalar { .. } => "scalar".to_string(),
+            // The kernel spells kernel objects with their trust as a prefix and a NULL-able
+            // one as `ptr_or_null_` (its `reg_type_str`).
+            RegState::Ptr(Pointer {
+                kind: PtrKind::BtfId { trust, .. },
+                maybe_null,
+                ..
+            }) => {
+                let prefix = match trust {
+                    Trust::Trusted => "trusted_",
+                    Trust::Rcu => "rcu_",
+                    Trust::Untrusted => "",
+                };
+                let null = if *maybe_null { "or_null_" } else { "" };
+                format!("{prefix}ptr_{null}")
+            }
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();
                 if p.maybe_null {
@@ -149,7 +164,7 @@ pub struct StackSlot {
     pub iter: Option<IterSlot>,
 }
 
-/// An open-coded iterator's state on the stack (`struct bpf_iter_num` is one 8-byte slot).
+/// An open-coded iterator's state on the stack, on each 8-byte slot it covers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub struct IterSlot {
     /// The reference `bpf_iter_*_new` acquired; `destroy` releases it.
@@ -160,6 +175,9 @@ pub struct IterSlot {
     /// that the exact-equality loop check never mistakes the next iteration for the same state;
     /// subsumption ignores it (the kernel's `iter.depth`).
     pub depth: u32,
+    /// The iterator's family (`num` for `struct bpf_iter_num`): `next` and `destroy` of
+    /// another family reject it.
+    pub family: &'static str,
 }
 
 /// One function's frame: registers and stack.

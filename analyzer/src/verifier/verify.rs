@@ -130,6 +130,8 @@ pub fn verify_observed<O: Observer>(
         changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        kfunc_protos: Default::default(),
+        kernel_structs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
@@ -157,14 +159,32 @@ pub fn verify_observed<O: Observer>(
                         RegState::unknown()
                     }
                     btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
-                    btf_info::ParamKind::Mem { size } => {
+                    btf_info::ParamKind::Mem { size, nonnull } => {
                         next_id += 1;
                         let mut ptr = super::state::Pointer::new(PtrKind::Mem {
                             size: *size,
                             rdonly: false,
                         });
-                        ptr.maybe_null = true;
-                        ptr.id = next_id;
+                        ptr.maybe_null = !nonnull;
+                        ptr.id = if *nonnull { 0 } else { next_id };
+                        RegState::Ptr(ptr)
+                    }
+                    btf_info::ParamKind::Object {
+                        kernel_struct,
+                        trusted,
+                        nullable,
+                    } => {
+                        next_id += 1;
+                        let mut ptr = super::state::Pointer::new(PtrKind::BtfId {
+                            type_id: vm.kernel_struct_id(kernel_struct),
+                            trust: if *trusted {
+                                super::state::Trust::Trusted
+                            } else {
+                                super::state::Trust::Untrusted
+                            },
+                        });
+                        ptr.maybe_null = *nullable;
+                        ptr.id = if *nullable { next_id } else { 0 };
                         RegState::Ptr(ptr)
                     }
                 },

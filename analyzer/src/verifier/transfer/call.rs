@@ -44,7 +44,7 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
-                    self.global_call(st, pc, sig)?;
+                    self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
                         invalidate_pkt_pointers(st);
                     }
@@ -63,6 +63,7 @@ impl Vm<'_> {
         &self,
         st: &mut AbstractState,
         pc: InsnIdx,
+        subprog: usize,
         sig: &crate::verifier::btf_info::GlobalSig,
     ) -> Res<()> {
         use crate::verifier::btf_info::ParamKind;
@@ -91,7 +92,24 @@ impl Vm<'_> {
                         return Err(bad("pointer to ctx"));
                     }
                 }
-                ParamKind::Mem { size } => {
+                ParamKind::Object {
+                    kernel_struct,
+                    trusted,
+                    nullable,
+                } => self
+                    .global_object_arg(pc, &v, r, kernel_struct, *trusted, *nullable)
+                    .map_err(|mut e| {
+                        // The kernel's second line names the callee.
+                        e.kernel_message.push_str(&format!(
+                            "\nCaller passes invalid args into func#{subprog} ('{}')",
+                            sig.name
+                        ));
+                        e
+                    })?,
+                ParamKind::Mem { size, nonnull } => {
+                    if *nonnull && !matches!(&v, RegState::Ptr(p) if !p.maybe_null) {
+                        return Err(bad("a pointer that is not NULL"));
+                    }
                     if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
                         match v.as_ptr() {
                             None => return Err(bad("pointer to memory")),
@@ -172,7 +190,14 @@ impl Vm<'_> {
     }
 
     pub(super) fn exit(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
-        let r0 = read(st, pc, Reg::R0)?;
+        let void_main = st.frames.len() == 1
+            && st.frames[0].subprog == 0
+            && matches!(&self.btf_ctx, Some(Ok(c)) if c.void_return);
+        let r0 = if void_main {
+            st.reg(Reg::R0).clone()
+        } else {
+            read(st, pc, Reg::R0)?
+        };
         if st.frames.len() > 1
             && st.cur().callback_ret.is_none()
             && self.opts.kernel < KernelVersion::new(6, 9)
@@ -1058,15 +1083,37 @@ pub(super) fn lock_of(arg: &RegState) -> (u32, u32) {
 }
 
 /// The call that gives back what `acquirer` handed out, named as the C source spells it.
-fn releaser(acquirer: &str) -> &'static str {
-    match acquirer {
+fn releaser(acquirer: &str) -> String {
+    let fixed = match acquirer {
         "ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()",
         "ringbuf_reserve_dynptr" => "bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr()",
-        "bpf_iter_num_new" => "bpf_iter_num_destroy()",
         "kptr_xchg" => "bpf_kptr_xchg() back into a map, or the object's release kfunc",
-        // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
-        _ => "bpf_sk_release()",
+        _ => "",
+    };
+    if !fixed.is_empty() {
+        return fixed.to_string();
     }
+    // Open-coded iterators end with their `_destroy`; referenced kernel objects with the
+    // release kfunc of their family.
+    if let Some(family) = acquirer
+        .strip_prefix("bpf_iter_")
+        .and_then(|r| r.strip_suffix("_new"))
+    {
+        return format!("bpf_iter_{family}_destroy()");
+    }
+    for (prefix, release) in [
+        ("bpf_task_", "bpf_task_release()"),
+        ("bpf_cgroup_", "bpf_cgroup_release()"),
+        ("bpf_cpumask_", "bpf_cpumask_release()"),
+        ("bpf_xdp_ct_", "bpf_ct_release()"),
+        ("bpf_skb_ct_", "bpf_ct_release()"),
+    ] {
+        if acquirer.starts_with(prefix) {
+            return release.to_string();
+        }
+    }
+    // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
+    "bpf_sk_release()".to_string()
 }
 
 /// Checks that argument `i` (0-based) of `callee`, held in `r`, is a number, not a pointer.

@@ -183,7 +183,17 @@ impl Vm<'_> {
                 ))
             }
             Ret::BtfId | Ret::BtfIdOrNull => {
-                let mut p = Pointer::new(PtrKind::BtfId { type_id: 0 });
+                // The current task is the one object a helper hands out trusted (the kernel's
+                // `RET_PTR_TO_BTF_ID_TRUSTED`), so kfuncs that need trust may take it.
+                let kind = if h.name == "get_current_task_btf" {
+                    PtrKind::BtfId {
+                        type_id: self.kernel_struct_id("task_struct"),
+                        trust: crate::verifier::state::Trust::Trusted,
+                    }
+                } else {
+                    PtrKind::btf(0)
+                };
+                let mut p = Pointer::new(kind);
                 if h.ret == Ret::BtfIdOrNull {
                     p.maybe_null = true;
                     p.id = st.fresh_id();

@@ -1,34 +1,36 @@
-//! Kfunc calls: the callee is named by the loader's relocation and looked up in
-//! [`crate::verifier::kfuncs`]; today the open-coded iterators (`bpf_iter_num_*`).
+//! Kfunc calls: the callee is named by the loader's relocation, looked up in the rules table
+//! ([`crate::rules::kfuncs`]: flags, program types, release) and in the kernel's BTF (its
+//! prototype, [`crate::verifier::kfuncs::resolve`]); arguments are checked in `kfunc_args.rs`.
 //!
-//! An iterator lives in stack slots of the frame its pointer names (the kernel's `STACK_ITER`,
-//! here [`IterSlot`]): `new` needs slots that hold no iterator and makes them an *active*
-//! iterator holding a new reference; `next` needs an initialised iterator and forks: the path
-//! on which it returns NULL continues at once with the iterator *drained*, and the path on which
-//! it returns a read-only pointer to the element is queued with the iteration depth one higher
-//! (the kernel's `process_iter_next_call`); `destroy` releases the reference, which invalidates
-//! every element pointer, and frees the slots. A drained iterator's `next` returns NULL only.
-//! How loops over `next` converge is the engine's business (see `engine.rs`).
+//! Open-coded iterators live in stack slots of the frame their pointer names (the kernel's
+//! `STACK_ITER`, here [`IterSlot`] on each 8-byte slot of `struct bpf_iter_<name>`): `new`
+//! needs slots that hold no iterator and makes them an *active* iterator holding a new
+//! reference; `next` needs an initialised iterator of the same family and forks: the path on
+//! which it returns NULL continues at once with the iterator *drained*, and the path on which
+//! it returns the element is queued with the iteration depth one higher (the kernel's
+//! `process_iter_next_call`); `destroy` releases the reference, which invalidates every element
+//! pointer, and frees the slots. A drained iterator's `next` returns NULL only. How loops over
+//! `next` converge is the engine's business (see `engine.rs`).
 
+use super::kfunc_args::{arg_err, clobber_args, opaque, release_ref};
 use super::{read, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
-use crate::verifier::kfuncs::{self, KfuncKind, KfuncSig};
+use crate::verifier::kfuncs::{self, kf, IterDef, KfuncDef, Proto, Ret, Role};
 use crate::verifier::state::{
-    AbstractState, IterSlot, Pointer, PtrKind, Reference, RegState, StackByte,
+    AbstractState, IterSlot, Pointer, PtrKind, Reference, RegState, StackByte, Trust,
 };
 use crate::verifier::violation::{Code, Violation};
 
-const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
-
-/// Where an iterator argument points: frame and first slot index (`stack[slot]`).
+/// Where an iterator argument points: frame, and the slot indices (`stack[slot]`) it covers,
+/// the one the pointer names first.
 struct IterArg {
     frame: usize,
-    slot: usize,
+    slots: Vec<usize>,
 }
 
 impl Vm<'_> {
     /// The kfunc the call at `pc` goes to, if the object names one bpfvet models.
-    pub(in crate::verifier) fn kfunc_at(&self, pc: InsnIdx) -> Option<&'static KfuncSig> {
+    pub(in crate::verifier) fn kfunc_at(&self, pc: InsnIdx) -> Option<&'static KfuncDef> {
         kfuncs::extern_at(self.input.relocs, pc).and_then(kfuncs::by_name)
     }
 
@@ -45,7 +47,7 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::UnsupportedHelper,
                 pc,
-                format!("calls to the kernel function {name} are not supported by bpfvet yet (it models bpf_iter_num_new, bpf_iter_num_next and bpf_iter_num_destroy)"),
+                format!("calls to the kernel function {name} are not supported by bpfvet yet (its flags are not in bpfvet's kfunc table)"),
                 "",
             ));
         };
@@ -57,7 +59,7 @@ impl Vm<'_> {
                     "{name} needs Linux {} or newer (profile: {})",
                     k.since, self.opts.kernel
                 ),
-                "",
+                format!("extern (func ksym) '{name}': not found in kernel or module BTFs"),
             )
             .with_note("libbpf refuses the load when the kernel's BTF has no such function"));
         }
@@ -69,96 +71,265 @@ impl Vm<'_> {
                 "cannot call kernel function from non-GPL compatible program",
             ));
         }
-        let it = self.iter_arg(st, pc, k)?;
+        if !k.hooks.allows(self.input.prog_type.kernel_id) {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!(
+                    "{name} may not be called from {} programs (its kfunc set is not registered for them)",
+                    self.input.prog_type.name
+                ),
+                format!("calling kernel function {name} is not allowed"),
+            ));
+        }
+        if k.has(kf::SLEEPABLE) && !self.input.sleepable {
+            return Err(Violation::new(
+                Code::SleepableHelper,
+                pc,
+                format!("{name} may sleep, and this program is not sleepable"),
+                format!("program must be sleepable to call sleepable kfunc {name}"),
+            ));
+        }
+        if k.has(kf::RCU_PROTECTED) && self.input.sleepable {
+            // Non-sleepable programs run inside an RCU read section; bpfvet does not model
+            // bpf_rcu_read_lock() sections in sleepable ones yet.
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!("{name} must run inside an RCU read section, which a sleepable program has only between bpf_rcu_read_lock() and bpf_rcu_read_unlock()"),
+                format!("kernel func {name} requires RCU critical section protection"),
+            ));
+        }
         let next = InsnIdx(pc.0 + 1);
-        match k.kind {
-            KfuncKind::IterNew => {
-                if st.frames[it.frame]
-                    .slot(it.slot)
-                    .is_some_and(|s| s.iter.is_some())
+        match k.role {
+            Role::Iter(def) => self.iter_call(st, pc, k, def),
+            Role::CastToKernCtx => {
+                let v = read(st, pc, Reg::R1)?;
+                if !matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0 && p.has_const_off())
                 {
-                    return Err(misuse(
+                    return Err(arg_err(
                         pc,
                         k,
                         format!(
-                            "{} is given an iterator that is already initialised; destroy it first",
-                            k.name
+                            "bpf_cast_to_kern_ctx takes the program's context, but r1 is {}",
+                            v.type_name()
                         ),
-                        format!("expected uninitialized iter_{} as arg #0", k.iter),
+                        format!("arg#0 expected pointer to ctx, but got {}", v.type_name()),
                     ));
                 }
-                for (i, r) in ARG_REGS
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .take(usize::from(k.scalar_args))
-                {
-                    let v = read(st, pc, *r)?;
-                    super::call::expect_number(&v, pc, *r, i, k.name)?;
-                }
-                let ref_id = st.fresh_id();
-                st.refs.push(Reference {
-                    id: ref_id,
-                    acquired_at: pc,
-                    acquired_by: k.name,
-                });
-                let slot = st.frames[it.frame].slot_mut(it.slot);
-                slot.bytes = [StackByte::Misc; 8];
-                slot.spilled = None;
-                slot.iter = Some(IterSlot {
-                    ref_id,
-                    active: true,
-                    depth: 0,
-                });
+                // The kernel's own context struct (`struct sk_buff` for `__sk_buff`, ...), which
+                // bpfvet does not type yet: an object whose fields it does not know.
                 clobber_args(st);
-                st.set(Reg::R0, RegState::unknown());
+                st.set(
+                    Reg::R0,
+                    RegState::ptr(PtrKind::BtfId {
+                        type_id: 0,
+                        trust: Trust::Trusted,
+                    }),
+                );
                 Ok(Flow::Next(next))
             }
-            KfuncKind::IterNext => {
-                let cur = self.live_iter(st, pc, k, &it)?;
-                clobber_args(st);
-                st.set(Reg::R0, RegState::scalar_const(0));
-                if !cur.active {
-                    return Ok(Flow::Next(next));
+            Role::RdonlyCast => {
+                read(st, pc, Reg::R1)?;
+                let id = read(st, pc, Reg::R2)?;
+                if id.as_scalar().and_then(|s| s.as_const()).is_none() {
+                    return Err(arg_err(
+                        pc,
+                        k,
+                        "bpf_rdonly_cast's type id (r2) must be a constant the verifier knows"
+                            .to_string(),
+                        "R2 must be a known constant".to_string(),
+                    ));
                 }
-                let mut other = st.clone();
-                if let Some(s) = other.frames[it.frame].slot_mut(it.slot).iter.as_mut() {
-                    s.depth += 1;
-                }
-                let mut elem = Pointer::new(PtrKind::Mem {
-                    size: k.elem_size,
-                    rdonly: true,
+                // The id is the kernel's (`bpf_core_cast` takes it from a CO-RE type-id
+                // relocation, resolved against the kernel's BTF): a struct there makes the
+                // result an untrusted object of that type. Anything else is an untrusted object
+                // of unknown layout here (loads from it are unknown numbers), never trusted.
+                let want = id.as_scalar().and_then(|s| s.as_const()).unwrap_or(0);
+                let is_struct = self.input.kernel_btf.is_some_and(|b| {
+                    u32::try_from(want).is_ok_and(|w| {
+                        matches!(
+                            b.type_by_id(crate::btf::TypeId(w)).map(|t| &t.kind),
+                            Some(crate::btf::BtfKind::Struct { .. })
+                        )
+                    })
                 });
-                elem.ref_obj_id = cur.ref_id;
-                other.set(Reg::R0, RegState::Ptr(elem));
-                if let Some(s) = st.frames[it.frame].slot_mut(it.slot).iter.as_mut() {
-                    s.active = false;
-                }
-                Ok(Flow::Fork {
-                    cont: next,
-                    other: (next, Box::new(other)),
-                })
+                let type_id = if is_struct { want as u32 } else { 0 };
+                clobber_args(st);
+                st.set(Reg::R0, RegState::ptr(PtrKind::btf(type_id)));
+                Ok(Flow::Next(next))
             }
-            KfuncKind::IterDestroy => {
-                let cur = self.live_iter(st, pc, k, &it)?;
-                st.refs.retain(|r| r.id != cur.ref_id);
-                st.for_each_reg_mut(|reg| {
-                    if matches!(reg, RegState::Ptr(p) if p.ref_obj_id == cur.ref_id) {
-                        *reg = RegState::unknown();
+            Role::Plain => {
+                let proto = self.kfunc_proto(pc, name)?;
+                let seen = self.kfunc_args(st, pc, k, &proto, 0)?;
+                if let Some(id) = seen.release {
+                    if !st.refs.iter().any(|r| r.id == id) {
+                        return Err(Violation::new(
+                            Code::InvalidRelease,
+                            pc,
+                            format!("{name} releases something that is not an acquired reference"),
+                            "release reference id mismatch",
+                        ));
                     }
-                });
-                let slot = st.frames[it.frame].slot_mut(it.slot);
-                slot.iter = None;
-                slot.bytes = [StackByte::Invalid; 8];
+                    release_ref(st, id);
+                }
+                // An acquired object is trusted through its reference (the kernel's
+                // `is_trusted_reg` counts `ref_obj_id`), not through `PTR_TRUSTED`; other
+                // returned objects are not trusted.
+                let r0 = self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?;
                 clobber_args(st);
-                st.set(Reg::R0, RegState::Uninit);
+                st.set(Reg::R0, r0);
                 Ok(Flow::Next(next))
             }
         }
     }
 
-    /// Checks that r1 points at an iterator's slots on some frame's stack.
-    fn iter_arg(&self, st: &AbstractState, pc: InsnIdx, k: &KfuncSig) -> Res<IterArg> {
+    /// The prototype of an iterator kfunc; without the kernel's BTF, the numeric iterator's
+    /// is known (`new(it, int, int)`, `next` returning `int *`).
+    fn iter_proto(&self, pc: InsnIdx, k: &KfuncDef, def: IterDef) -> Res<Proto> {
+        if self.input.kernel_btf.is_none() && def.name == "num" {
+            use crate::verifier::kfuncs::Param;
+            let it = ("it".to_string(), Param::Ignored);
+            let num = Param::Scalar { constant: false };
+            return Ok(Proto {
+                params: if k.has(kf::ITER_NEW) {
+                    vec![it, ("start".into(), num.clone()), ("end".into(), num)]
+                } else {
+                    vec![it]
+                },
+                ret: if k.has(kf::ITER_NEXT) {
+                    Ret::Mem { size: 4 }
+                } else {
+                    Ret::Scalar
+                },
+            });
+        }
+        self.kfunc_proto(pc, k.name)
+    }
+
+    fn iter_call(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        def: IterDef,
+    ) -> Res<Flow> {
+        let proto = self.iter_proto(pc, k, def)?;
+        let size = match self.input.kernel_btf {
+            Some(b) => {
+                let id = self.kernel_struct_id(&format!("bpf_iter_{}", def.name));
+                b.size_of(crate::btf::TypeId(id))
+                    .filter(|_| id != 0)
+                    .map_or(def.size, |s| s as u32)
+            }
+            None => def.size,
+        };
+        let it = self.iter_arg(st, pc, k, def, size)?;
+        let next = InsnIdx(pc.0 + 1);
+        if k.has(kf::ITER_NEW) {
+            if it.slots.iter().any(|&s| {
+                st.frames[it.frame]
+                    .slot(s)
+                    .is_some_and(|s| s.iter.is_some())
+            }) {
+                return Err(misuse(
+                    pc,
+                    def,
+                    format!(
+                        "{} is given an iterator that is already initialised; destroy it first",
+                        k.name
+                    ),
+                    format!("expected uninitialized iter_{} as arg #0", def.name),
+                ));
+            }
+            self.kfunc_args(st, pc, k, &proto, 1)?;
+            let ref_id = st.fresh_id();
+            st.refs.push(Reference {
+                id: ref_id,
+                acquired_at: pc,
+                acquired_by: k.name,
+            });
+            for &s in &it.slots {
+                let slot = st.frames[it.frame].slot_mut(s);
+                opaque(slot);
+                slot.iter = Some(IterSlot {
+                    ref_id,
+                    active: true,
+                    depth: 0,
+                    family: def.name,
+                });
+            }
+            clobber_args(st);
+            st.set(Reg::R0, RegState::unknown());
+            return Ok(Flow::Next(next));
+        }
+        let cur = self.live_iter(st, pc, k, def, &it)?;
+        if k.has(kf::ITER_NEXT) {
+            // Elements of an RCU-protected iterator are RCU pointers, others trusted
+            // (`process_iter_next_call` and `check_kfunc_call`).
+            let new_def = kfuncs::by_name(&format!("bpf_iter_{}_new", def.name));
+            let trust = if new_def.is_some_and(|n| n.has(kf::RCU_PROTECTED)) {
+                Trust::Rcu
+            } else {
+                Trust::Trusted
+            };
+            let elem = match proto.ret {
+                Ret::Mem { size } => Pointer::new(PtrKind::Mem { size, rdonly: true }),
+                Ret::Struct { type_id } => Pointer::new(PtrKind::BtfId { type_id, trust }),
+                _ => {
+                    return Err(Violation::new(
+                        Code::UnsupportedHelper,
+                        pc,
+                        format!("{} returns a kind of element bpfvet does not model", k.name),
+                        "",
+                    ))
+                }
+            };
+            clobber_args(st);
+            st.set(Reg::R0, RegState::scalar_const(0));
+            if !cur.active {
+                return Ok(Flow::Next(next));
+            }
+            let mut other = st.clone();
+            for &s in &it.slots {
+                if let Some(i) = other.frames[it.frame].slot_mut(s).iter.as_mut() {
+                    i.depth += 1;
+                }
+            }
+            let mut elem = elem;
+            elem.ref_obj_id = cur.ref_id;
+            other.set(Reg::R0, RegState::Ptr(elem));
+            for &s in &it.slots {
+                if let Some(i) = st.frames[it.frame].slot_mut(s).iter.as_mut() {
+                    i.active = false;
+                }
+            }
+            return Ok(Flow::Fork {
+                cont: next,
+                other: (next, Box::new(other)),
+            });
+        }
+        // destroy
+        release_ref(st, cur.ref_id);
+        for &s in &it.slots {
+            let slot = st.frames[it.frame].slot_mut(s);
+            slot.iter = None;
+            slot.bytes = [StackByte::Invalid; 8];
+        }
+        clobber_args(st);
+        st.set(Reg::R0, RegState::Uninit);
+        Ok(Flow::Next(next))
+    }
+
+    /// Checks that r1 points at `size` bytes of iterator slots on some frame's stack.
+    fn iter_arg(
+        &self,
+        st: &AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        def: IterDef,
+        size: u32,
+    ) -> Res<IterArg> {
         let v = read(st, pc, Reg::R1)?;
         let Some(Pointer {
             kind: PtrKind::Stack { frame },
@@ -167,15 +338,20 @@ impl Vm<'_> {
             ..
         }) = v.as_ptr()
         else {
+            let uninit = !k.has(kf::ITER_NEW);
             return Err(misuse(
                 pc,
-                k,
+                def,
                 format!(
                     "{} takes a pointer to its iterator on the stack, but r1 is {}",
                     k.name,
                     v.type_name()
                 ),
-                "arg#0 expected pointer to an iterator on stack".to_string(),
+                if uninit {
+                    format!("expected an initialized iter_{} as arg #0", def.name)
+                } else {
+                    "arg#0 expected pointer to an iterator on stack".to_string()
+                },
             ));
         };
         let off = match var_off.as_const() {
@@ -183,58 +359,64 @@ impl Vm<'_> {
             _ => {
                 return Err(misuse(
                     pc,
-                    k,
+                    def,
                     format!("{} gets an iterator pointer with a variable offset", k.name),
                     String::new(),
                 ))
             }
         };
-        self.stack_bounds(pc, Reg::R1, off, k.iter_size, true)?;
+        self.stack_bounds(pc, Reg::R1, off, size, true)?;
         if off % 8 != 0 {
             return Err(misuse(
                 pc,
-                k,
+                def,
                 format!("the iterator at fp{off:+} is not aligned to 8 bytes"),
                 String::new(),
             ));
         }
+        let first = ((-off - 1) / 8) as usize;
+        let n = (size / 8).max(1) as usize;
         Ok(IterArg {
             frame: usize::from(*frame),
-            slot: ((-off - 1) / 8) as usize,
+            slots: (0..n).map(|i| first - i).collect(),
         })
     }
 
-    /// The initialised iterator `it` points at, or the kernel's error for one that is not.
+    /// The initialised iterator `it` points at, or the kernel's error for one that is not:
+    /// every slot must hold the same iterator, of this family.
     fn live_iter(
         &self,
         st: &AbstractState,
         pc: InsnIdx,
-        k: &KfuncSig,
+        k: &KfuncDef,
+        def: IterDef,
         it: &IterArg,
     ) -> Res<IterSlot> {
-        match st.frames[it.frame].slot(it.slot).and_then(|s| s.iter) {
-            Some(cur) => Ok(cur),
-            None => Err(misuse(
+        let f = &st.frames[it.frame];
+        let first = f.slot(it.slots[0]).and_then(|s| s.iter);
+        let whole = first.filter(|c| {
+            c.family == def.name
+                && it.slots.iter().all(|&s| {
+                    f.slot(s)
+                        .and_then(|s| s.iter)
+                        .is_some_and(|o| o.ref_id == c.ref_id)
+                })
+        });
+        whole.ok_or_else(|| {
+            misuse(
                 pc,
-                k,
-                format!("{} is given an iterator that was never initialised with bpf_iter_{}_new (or was destroyed, or overwritten)", k.name, k.iter),
-                format!("expected an initialized iter_{} as arg #0", k.iter),
-            )),
-        }
+                def,
+                format!("{} is given an iterator that was never initialised with bpf_iter_{}_new (or was destroyed, or overwritten)", k.name, def.name),
+                format!("expected an initialized iter_{} as arg #0", def.name),
+            )
+        })
     }
 }
 
-/// The caller-saved argument registers are unreadable after any call.
-fn clobber_args(st: &mut AbstractState) {
-    for r in ARG_REGS {
-        st.set(r, RegState::Uninit);
-    }
-}
-
-fn misuse(pc: InsnIdx, k: &KfuncSig, message: String, kernel: String) -> Box<Violation> {
+fn misuse(pc: InsnIdx, def: IterDef, message: String, kernel: String) -> Box<Violation> {
     Violation::new(Code::HelperArgType, pc, message, kernel).with_note(format!(
         "an iterator must go bpf_iter_{0}_new, then bpf_iter_{0}_next any number of times, then bpf_iter_{0}_destroy, on every path",
-        k.iter
+        def.name
     ))
 }
 

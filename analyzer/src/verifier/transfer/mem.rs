@@ -3,11 +3,12 @@
 
 use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
+use crate::prog_type::AttachType;
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, Trust};
 use crate::verifier::violation::{Code, Violation};
 
 /// Read or write.
@@ -537,17 +538,34 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::BtfId { type_id } => {
+            PtrKind::BtfId { type_id, .. } => {
                 if access == Access::Read {
                     return self.btf_load(pc, reg, p, type_id, off64, size);
                 }
                 if access == Access::Write {
-                    return Err(Violation::new(
-                        Code::WriteToReadOnly,
-                        pc,
-                        "writes through BTF-typed kernel pointers are not allowed",
-                        "only read is supported",
-                    ));
+                    // TCP congestion-control struct_ops programs may write a few tcp_sock
+                    // fields; every other write through a kernel object is refused.
+                    let tcp_ca = self.input.prog_type.kernel_id == 27
+                        && self
+                            .input
+                            .attach_target
+                            .is_some_and(|t| t.starts_with("tcp_congestion_ops:"));
+                    let verdict = match self.input.kernel_btf {
+                        Some(k) if tcp_ca && p.has_const_off() => {
+                            crate::verifier::struct_ops_access::tcp_ca_write(
+                                k, type_id, off64, size,
+                            )
+                        }
+                        _ => Err("only read is supported".to_string()),
+                    };
+                    if let Err(kernel) = verdict {
+                        return Err(Violation::new(
+                            Code::WriteToReadOnly,
+                            pc,
+                            "this write through a BTF-typed kernel pointer is not allowed",
+                            kernel,
+                        ));
+                    }
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
@@ -637,7 +655,21 @@ impl Vm<'_> {
         };
         Ok(match *arg {
             crate::verifier::btf_ctx::BtfArg::Ptr { type_id, nullable } if size == 8 => {
-                let mut p = Pointer::new(PtrKind::BtfId { type_id: type_id.0 });
+                // The kernel trusts the arguments of tp_btf and iterator programs only
+                // (`prog_args_trusted`; LSM hooks are left untrusted here, the safe side).
+                // struct_ops arguments are trusted too.
+                let trusted = matches!(
+                    self.input.attach,
+                    Some(AttachType::TraceRawTp | AttachType::TraceIter)
+                ) || self.input.prog_type.kernel_id == 27;
+                let mut p = Pointer::new(PtrKind::BtfId {
+                    type_id: type_id.0,
+                    trust: if trusted {
+                        Trust::Trusted
+                    } else {
+                        Trust::Untrusted
+                    },
+                });
                 if nullable {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
@@ -687,7 +719,7 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId { type_id: target.0 })),
+            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::btf(target.0))),
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }

@@ -11,6 +11,7 @@ mod format;
 mod helper_effects;
 mod jmp;
 mod kfunc;
+mod kfunc_args;
 mod mem;
 mod same_base;
 mod stack;
@@ -54,6 +55,12 @@ pub(super) struct Vm<'a> {
     pub access_bases: std::cell::RefCell<Vec<Option<same_base::AccessBase>>>,
     /// The typed context of BTF-typed program types, or why it could not be typed.
     pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
+    /// Kfunc prototypes read from the kernel's BTF, by name (`kfunc_args.rs`).
+    pub kfunc_protos: std::cell::RefCell<
+        std::collections::HashMap<String, Result<crate::verifier::kfuncs::Proto, Option<String>>>,
+    >,
+    /// Ids of kernel structs looked up by name (0: none).
+    pub kernel_structs: std::cell::RefCell<std::collections::HashMap<String, u32>>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).

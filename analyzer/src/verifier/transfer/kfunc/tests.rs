@@ -181,9 +181,18 @@ fn a_counter_widened_by_the_loop_is_not_trusted_as_an_offset() {
 #[test]
 fn other_kfuncs_are_unsupported_by_name() {
     let src = "r1 = 1\ncall kfunc 0\nr0 = 0\nexit";
-    let res = check(src, &["bpf_task_from_pid"]);
+    let res = check(src, &["bpf_wq_init"]);
     assert_eq!(res.violations[0].code, Code::UnsupportedHelper);
-    assert!(res.violations[0].message.contains("bpf_task_from_pid"));
+    assert!(res.violations[0].message.contains("bpf_wq_init"));
+    // In the table, but raw tracepoints are outside the kernel's tracing kfunc hook.
+    let res = check(src, &["bpf_task_from_pid"]);
+    assert_eq!(
+        first(&res),
+        (
+            Code::HelperNotAllowed,
+            "calling kernel function bpf_task_from_pid is not allowed"
+        )
+    );
     let res = check(src, &[]);
     assert_eq!(res.violations[0].code, Code::UnsupportedHelper);
 }
@@ -223,4 +232,159 @@ fn a_later_iteration_that_changes_a_pointer_offset_is_checked_again() {
     let safe = src.replace("r7 = -600", "r7 = -16");
     let res = check(&safe, &[NEW, NEXT, DESTROY]);
     assert_eq!(res.verdict, Verdict::Accept, "{:?}", res.violations);
+}
+
+/// A kernel BTF with `struct task_struct` and the prototypes of three task kfuncs:
+/// `bpf_task_from_pid(int)`, `bpf_task_acquire(task *)`, `bpf_task_release(task *)`.
+fn task_kernel_btf() -> crate::btf::Btf {
+    let mut strings = vec![0u8];
+    let mut s = |t: &str| {
+        let off = strings.len() as u32;
+        strings.extend_from_slice(t.as_bytes());
+        strings.push(0);
+        off
+    };
+    let (int, task, pid, p) = (s("int"), s("task_struct"), s("pid"), s("p"));
+    let (from_pid, acquire, release) = (
+        s("bpf_task_from_pid"),
+        s("bpf_task_acquire"),
+        s("bpf_task_release"),
+    );
+    let hdr = |name: u32, kind: u32, vlen: u32, size_or_type: u32| {
+        [name, (kind << 24) | vlen, size_or_type]
+    };
+    let mut w: Vec<u32> = Vec::new();
+    w.extend(hdr(int, 1, 0, 4)); // 1: int
+    w.push((1 << 24) | 32);
+    w.extend(hdr(task, 4, 1, 4)); // 2: struct task_struct { int pid; }
+    w.extend([pid, 1, 0]);
+    w.extend(hdr(0, 2, 0, 2)); // 3: struct task_struct *
+    w.extend(hdr(0, 13, 1, 3)); // 4: task *(int pid)
+    w.extend([pid, 1]);
+    w.extend(hdr(from_pid, 12, 1, 4)); // 5: bpf_task_from_pid
+    w.extend(hdr(0, 13, 1, 3)); // 6: task *(task *p)
+    w.extend([p, 3]);
+    w.extend(hdr(acquire, 12, 1, 6)); // 7: bpf_task_acquire
+    w.extend(hdr(0, 13, 1, 0)); // 8: void (task *p)
+    w.extend([p, 3]);
+    w.extend(hdr(release, 12, 1, 8)); // 9: bpf_task_release
+    crate::btf::Btf::parse(&crate::btf::test_blob(&w, &strings)).expect("valid BTF")
+}
+
+/// Verifies `src` as a syscall program against the hand-made kernel BTF.
+fn check_task(src: &str, names: &[&str], prog_type: &str) -> VerifyResult {
+    let insns: Vec<Insn> = parse_program(src).expect("parses");
+    let calls = insns
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| matches!(i, Insn::Call(crate::isa::CallTarget::Kfunc { .. })))
+        .map(|(at, _)| InsnIdx(at as u32));
+    let relocs: Vec<InsnReloc> = calls
+        .zip(names)
+        .map(|(insn, name)| InsnReloc {
+            insn,
+            target: RelocTarget::Extern {
+                name: (*name).to_string(),
+            },
+        })
+        .collect();
+    let btf = task_kernel_btf();
+    let rules = ProgTypeRules::by_name(prog_type).expect("rules");
+    let mut input = Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(&btf));
+    input.relocs = &relocs;
+    verify(&input, &Options::default())
+}
+
+const FROM_PID_RELEASE: &str = "r1 = 1\ncall kfunc 0\nif r0 == 0 goto out\n\
+    r1 = r0\ncall kfunc 0\nout:\nr0 = 0\nexit";
+
+#[test]
+fn an_acquired_task_released_on_every_path_is_accepted() {
+    let res = check_task(
+        FROM_PID_RELEASE,
+        &["bpf_task_from_pid", "bpf_task_release"],
+        "syscall",
+    );
+    assert_eq!(res.verdict, Verdict::Accept, "{:?}", res.violations);
+}
+
+#[test]
+fn an_acquired_task_not_released_leaks() {
+    let src = "r1 = 1\ncall kfunc 0\nr0 = 0\nexit";
+    let res = check_task(src, &["bpf_task_from_pid"], "syscall");
+    assert_eq!(res.violations[0].code, Code::ReferenceLeak);
+    assert!(res.violations[0].message.contains("bpf_task_from_pid"));
+}
+
+#[test]
+fn a_result_that_may_be_null_is_not_a_trusted_argument() {
+    let src = "r1 = 1\ncall kfunc 0\nr1 = r0\ncall kfunc 0\nr0 = 0\nexit";
+    let res = check_task(src, &["bpf_task_from_pid", "bpf_task_acquire"], "syscall");
+    assert_eq!(
+        first(&res),
+        (
+            Code::HelperArgType,
+            "Possibly NULL pointer passed to trusted arg0"
+        )
+    );
+}
+
+#[test]
+fn releasing_what_holds_no_reference_is_the_kernels_error() {
+    // A number where the task should be: not even a pointer.
+    let res = check_task(
+        "r1 = 5\ncall kfunc 0\nr0 = 0\nexit",
+        &["bpf_task_release"],
+        "syscall",
+    );
+    assert_eq!(res.violations[0].code, Code::HelperArgType);
+    // The task after its release: the reference is gone, the register is a number.
+    let src = "r1 = 1\ncall kfunc 0\nif r0 == 0 goto out\nr6 = r0\n\
+               r1 = r0\ncall kfunc 0\nr1 = r6\ncall kfunc 0\nout:\nr0 = 0\nexit";
+    let res = check_task(
+        src,
+        &["bpf_task_from_pid", "bpf_task_release", "bpf_task_release"],
+        "syscall",
+    );
+    assert_eq!(res.verdict, Verdict::Reject);
+}
+
+#[test]
+fn a_scalar_argument_must_not_be_a_pointer() {
+    let res = check_task(
+        "r1 = r10\ncall kfunc 0\nr0 = 0\nexit",
+        &["bpf_task_from_pid"],
+        "syscall",
+    );
+    assert_eq!(first(&res), (Code::HelperArgType, "R1 is not a scalar"));
+}
+
+#[test]
+fn a_kfunc_the_kernel_btf_lacks_is_refused_as_libbpf_would() {
+    // bpf_task_from_vpid is in the table (Linux 6.13) but not in this kernel's BTF.
+    let res = check_task(
+        "r1 = 1\ncall kfunc 0\nr0 = 0\nexit",
+        &["bpf_task_from_vpid"],
+        "syscall",
+    );
+    assert_eq!(res.violations[0].code, Code::HelperNotAllowed);
+    assert!(res.violations[0]
+        .kernel_message
+        .contains("not found in kernel or module BTFs"));
+}
+
+#[test]
+fn program_types_outside_the_kfunc_hook_may_not_call_it() {
+    let res = check_task(
+        FROM_PID_RELEASE,
+        &["bpf_task_from_pid", "bpf_task_release"],
+        "socket_filter",
+    );
+    assert_eq!(
+        first(&res),
+        (
+            Code::HelperNotAllowed,
+            "calling kernel function bpf_task_from_pid is not allowed"
+        )
+    );
 }

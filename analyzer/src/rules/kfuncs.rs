@@ -1,0 +1,407 @@
+//! The kernel functions (kfuncs) bpfvet models: name, flags, the program types that may call
+//! them, and the release that added each.
+//!
+//! Facts come from the kernel's `BTF_ID_FLAGS` lists (kernel/bpf/helpers.c, cpumask.c,
+//! net/netfilter/nf_conntrack_bpf.c) and from `bpf_prog_type_to_kfunc_hook` (kernel/bpf/btf.c);
+//! the table and its wording are ours. A kfunc's *arguments and return type* are not here: they
+//! are read from its prototype in the kernel's BTF at verification time (the kernel's own
+//! source of truth), so this table holds only what BTF does not say.
+//!
+//! A kfunc missing from this table is reported as unsupported, by name: its flags (does it
+//! acquire a reference? release one?) are kernel code, and guessing them could accept a
+//! program that leaks a reference.
+
+use crate::verifier::env::KernelVersion;
+
+/// The kernel's `KF_*` flags, with the kernel's bit values.
+pub mod kf {
+    /// Returns a new reference that must be released.
+    pub const ACQUIRE: u32 = 1 << 0;
+    /// Releases the reference its (one) referenced argument holds.
+    pub const RELEASE: u32 = 1 << 1;
+    /// May return NULL: the result must be checked before use.
+    pub const RET_NULL: u32 = 1 << 2;
+    /// Pointer arguments must be trusted or referenced.
+    pub const TRUSTED_ARGS: u32 = 1 << 4;
+    /// Only sleepable programs may call it.
+    pub const SLEEPABLE: u32 = 1 << 5;
+    /// Changes kernel state destructively (needs CAP_SYS_BOOT).
+    pub const DESTRUCTIVE: u32 = 1 << 6;
+    /// Pointer arguments may also be RCU-protected (`MEM_RCU`) ones.
+    pub const RCU: u32 = 1 << 7;
+    /// Initialises an open-coded iterator.
+    pub const ITER_NEW: u32 = 1 << 8;
+    /// Advances an open-coded iterator.
+    pub const ITER_NEXT: u32 = 1 << 9;
+    /// Destroys an open-coded iterator.
+    pub const ITER_DESTROY: u32 = 1 << 10;
+    /// Must be called inside an RCU read section (implicit in non-sleepable programs).
+    pub const RCU_PROTECTED: u32 = 1 << 11;
+    /// The call may keep caller-saved registers it does not use (no semantic effect here).
+    pub const FASTCALL: u32 = 1 << 12;
+    /// Returns a pointer into an arena (`__arena`).
+    pub const ARENA_RET: u32 = 1 << 13;
+    /// The second argument is an arena pointer.
+    pub const ARENA_ARG2: u32 = 1 << 15;
+}
+
+/// The program types a kfunc set is registered for, as a bit per `BPF_PROG_TYPE_*` number.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Hooks(pub u64);
+
+const fn t(prog_type: u32) -> u64 {
+    1 << prog_type
+}
+
+// `BPF_PROG_TYPE_*` numbers (uapi/linux/bpf.h).
+const SCHED_CLS: u32 = 3;
+const TRACEPOINT: u32 = 5;
+const XDP: u32 = 6;
+const PERF_EVENT: u32 = 7;
+const CGROUP_SKB: u32 = 8;
+const TRACING: u32 = 26;
+const STRUCT_OPS: u32 = 27;
+const LSM: u32 = 29;
+const SYSCALL: u32 = 31;
+
+impl Hooks {
+    /// Every program type (a set registered with `BPF_PROG_TYPE_UNSPEC`).
+    pub const ALL: Hooks = Hooks(u64::MAX);
+    /// The kernel's tracing hook: tracing and LSM programs, and (Linux 6.12) tracepoint and
+    /// perf_event programs. Raw tracepoints are not in it.
+    pub const TRACING: Hooks = Hooks(t(TRACING) | t(LSM) | t(TRACEPOINT) | t(PERF_EVENT));
+    /// `generic_kfunc_set` (kernel/bpf/helpers.c): tracing, tc, xdp, struct_ops, syscall and
+    /// cgroup_skb programs.
+    pub const GENERIC: Hooks = Hooks(
+        Hooks::TRACING.0 | t(SCHED_CLS) | t(XDP) | t(STRUCT_OPS) | t(SYSCALL) | t(CGROUP_SKB),
+    );
+    /// The cpumask kfuncs (kernel/bpf/cpumask.c): tracing, struct_ops and syscall programs.
+    pub const CPUMASK: Hooks = Hooks(Hooks::TRACING.0 | t(STRUCT_OPS) | t(SYSCALL));
+    /// struct_ops programs only (the TCP congestion-control kfuncs, net/ipv4/bpf_tcp_ca.c).
+    pub const STRUCT_OPS: Hooks = Hooks(t(STRUCT_OPS));
+    /// The conntrack kfuncs (nf_conntrack_bpf.c): xdp and tc programs.
+    pub const CONNTRACK: Hooks = Hooks(t(XDP) | t(SCHED_CLS));
+
+    /// Whether a program of type `prog_type` (kernel number) may call the set.
+    pub fn allows(self, prog_type: u32) -> bool {
+        prog_type < 64 && self.0 & (1 << prog_type) != 0
+    }
+}
+
+/// What the verifier does for a kfunc beyond checking its arguments against its prototype.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Role {
+    /// Nothing else: arguments from the prototype, result from the return type and flags.
+    Plain,
+    /// `bpf_iter_<iter>_new`, `_next`, `_destroy` of an open-coded iterator whose state is
+    /// `struct bpf_iter_<iter>` on the stack.
+    Iter(IterDef),
+    /// `bpf_cast_to_kern_ctx(ctx)`: the context as the kernel's own context struct.
+    CastToKernCtx,
+    /// `bpf_rdonly_cast(obj, btf_id__k)`: any pointer, as an untrusted object of a program
+    /// BTF type (or read-only memory when the type is not a struct).
+    RdonlyCast,
+}
+
+/// An open-coded iterator family.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct IterDef {
+    /// The name in `struct bpf_iter_<name>` and in the kernel's messages (`iter_<name>`).
+    pub name: &'static str,
+    /// Bytes of `struct bpf_iter_<name>` (a multiple of 8), when the kernel's BTF cannot say.
+    pub size: u32,
+}
+
+/// One kfunc bpfvet models.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct KfuncDef {
+    pub name: &'static str,
+    /// `KF_*` bits ([`kf`]).
+    pub flags: u32,
+    /// Who may call it.
+    pub hooks: Hooks,
+    /// The first release that has it (with these flags).
+    pub since: KernelVersion,
+    pub role: Role,
+}
+
+impl KfuncDef {
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+const fn v(major: u16, minor: u16) -> KernelVersion {
+    KernelVersion::new(major, minor)
+}
+
+const fn plain(name: &'static str, flags: u32, hooks: Hooks, since: KernelVersion) -> KfuncDef {
+    KfuncDef {
+        name,
+        flags,
+        hooks,
+        since,
+        role: Role::Plain,
+    }
+}
+
+const fn iter(name: &'static str, flags: u32, def: IterDef, since: KernelVersion) -> KfuncDef {
+    KfuncDef {
+        name,
+        flags,
+        hooks: Hooks::ALL,
+        since,
+        role: Role::Iter(def),
+    }
+}
+
+const NUM: IterDef = IterDef {
+    name: "num",
+    size: 8,
+};
+const BITS: IterDef = IterDef {
+    name: "bits",
+    size: 16,
+};
+const TASK: IterDef = IterDef {
+    name: "task",
+    size: 24,
+};
+const TASK_VMA: IterDef = IterDef {
+    name: "task_vma",
+    size: 8,
+};
+const CSS: IterDef = IterDef {
+    name: "css",
+    size: 24,
+};
+const CSS_TASK: IterDef = IterDef {
+    name: "css_task",
+    size: 8,
+};
+
+use kf::*;
+
+/// Every kfunc bpfvet models.
+pub static KFUNCS: &[KfuncDef] = &[
+    // Open-coded iterators (common set: every program type).
+    iter("bpf_iter_num_new", ITER_NEW, NUM, v(6, 4)),
+    iter("bpf_iter_num_next", ITER_NEXT | RET_NULL, NUM, v(6, 4)),
+    iter("bpf_iter_num_destroy", ITER_DESTROY, NUM, v(6, 4)),
+    iter("bpf_iter_task_vma_new", ITER_NEW | RCU, TASK_VMA, v(6, 7)),
+    iter(
+        "bpf_iter_task_vma_next",
+        ITER_NEXT | RET_NULL,
+        TASK_VMA,
+        v(6, 7),
+    ),
+    iter("bpf_iter_task_vma_destroy", ITER_DESTROY, TASK_VMA, v(6, 7)),
+    iter(
+        "bpf_iter_css_task_new",
+        ITER_NEW | TRUSTED_ARGS,
+        CSS_TASK,
+        v(6, 7),
+    ),
+    iter(
+        "bpf_iter_css_task_next",
+        ITER_NEXT | RET_NULL,
+        CSS_TASK,
+        v(6, 7),
+    ),
+    iter("bpf_iter_css_task_destroy", ITER_DESTROY, CSS_TASK, v(6, 7)),
+    iter(
+        "bpf_iter_css_new",
+        ITER_NEW | TRUSTED_ARGS | RCU_PROTECTED,
+        CSS,
+        v(6, 7),
+    ),
+    iter("bpf_iter_css_next", ITER_NEXT | RET_NULL, CSS, v(6, 7)),
+    iter("bpf_iter_css_destroy", ITER_DESTROY, CSS, v(6, 7)),
+    iter(
+        "bpf_iter_task_new",
+        ITER_NEW | TRUSTED_ARGS | RCU_PROTECTED,
+        TASK,
+        v(6, 7),
+    ),
+    iter("bpf_iter_task_next", ITER_NEXT | RET_NULL, TASK, v(6, 7)),
+    iter("bpf_iter_task_destroy", ITER_DESTROY, TASK, v(6, 7)),
+    iter("bpf_iter_bits_new", ITER_NEW, BITS, v(6, 11)),
+    iter("bpf_iter_bits_next", ITER_NEXT | RET_NULL, BITS, v(6, 11)),
+    iter("bpf_iter_bits_destroy", ITER_DESTROY, BITS, v(6, 11)),
+    // Casts (common set).
+    KfuncDef {
+        name: "bpf_cast_to_kern_ctx",
+        flags: FASTCALL,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::CastToKernCtx,
+    },
+    KfuncDef {
+        name: "bpf_rdonly_cast",
+        flags: FASTCALL,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::RdonlyCast,
+    },
+    // Referenced tasks and cgroups (generic set).
+    plain(
+        "bpf_task_acquire",
+        ACQUIRE | RCU | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 2),
+    ),
+    plain("bpf_task_release", RELEASE, Hooks::GENERIC, v(6, 2)),
+    plain(
+        "bpf_task_from_pid",
+        ACQUIRE | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 2),
+    ),
+    plain(
+        "bpf_task_from_vpid",
+        ACQUIRE | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 13),
+    ),
+    plain(
+        "bpf_cgroup_acquire",
+        ACQUIRE | RCU | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 2),
+    ),
+    plain("bpf_cgroup_release", RELEASE, Hooks::GENERIC, v(6, 2)),
+    plain(
+        "bpf_cgroup_ancestor",
+        ACQUIRE | RCU | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 2),
+    ),
+    plain(
+        "bpf_cgroup_from_id",
+        ACQUIRE | RET_NULL,
+        Hooks::GENERIC,
+        v(6, 3),
+    ),
+    plain("bpf_task_under_cgroup", RCU, Hooks::GENERIC, v(6, 5)),
+    // cpumasks (kernel/bpf/cpumask.c).
+    plain(
+        "bpf_cpumask_create",
+        ACQUIRE | RET_NULL,
+        Hooks::CPUMASK,
+        v(6, 3),
+    ),
+    plain("bpf_cpumask_release", RELEASE, Hooks::CPUMASK, v(6, 3)),
+    plain(
+        "bpf_cpumask_acquire",
+        ACQUIRE | TRUSTED_ARGS,
+        Hooks::CPUMASK,
+        v(6, 3),
+    ),
+    plain("bpf_cpumask_first", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_first_zero", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_first_and", RCU, Hooks::CPUMASK, v(6, 5)),
+    plain("bpf_cpumask_set_cpu", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_clear_cpu", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_test_cpu", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_test_and_set_cpu", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain(
+        "bpf_cpumask_test_and_clear_cpu",
+        RCU,
+        Hooks::CPUMASK,
+        v(6, 3),
+    ),
+    plain("bpf_cpumask_setall", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_clear", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_and", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_or", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_xor", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_equal", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_intersects", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_subset", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_empty", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_full", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_copy", RCU, Hooks::CPUMASK, v(6, 3)),
+    plain("bpf_cpumask_any_distribute", RCU, Hooks::CPUMASK, v(6, 5)),
+    plain(
+        "bpf_cpumask_any_and_distribute",
+        RCU,
+        Hooks::CPUMASK,
+        v(6, 5),
+    ),
+    plain("bpf_cpumask_weight", RCU, Hooks::CPUMASK, v(6, 9)),
+    // TCP congestion control helpers for struct tcp_congestion_ops programs
+    // (net/ipv4/bpf_tcp_ca.c; the first kfuncs, Linux 5.13).
+    plain("tcp_reno_ssthresh", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_reno_cong_avoid", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_reno_undo_cwnd", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_slow_start", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    plain("tcp_cong_avoid_ai", 0, Hooks::STRUCT_OPS, v(5, 13)),
+    // Arenas (kernel/bpf/arena.c, every program type).
+    plain(
+        "bpf_arena_alloc_pages",
+        TRUSTED_ARGS | SLEEPABLE | ARENA_RET | ARENA_ARG2,
+        Hooks::ALL,
+        v(6, 9),
+    ),
+    plain(
+        "bpf_arena_free_pages",
+        TRUSTED_ARGS | SLEEPABLE | ARENA_ARG2,
+        Hooks::ALL,
+        v(6, 9),
+    ),
+    // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
+    plain(
+        "bpf_xdp_ct_lookup",
+        ACQUIRE | RET_NULL,
+        Hooks::CONNTRACK,
+        v(5, 18),
+    ),
+    plain(
+        "bpf_skb_ct_lookup",
+        ACQUIRE | RET_NULL,
+        Hooks::CONNTRACK,
+        v(5, 18),
+    ),
+    plain("bpf_ct_release", RELEASE, Hooks::CONNTRACK, v(5, 18)),
+];
+
+/// The kfunc named `name`, if bpfvet models it.
+pub fn kfunc(name: &str) -> Option<&'static KfuncDef> {
+    KFUNCS.iter().find(|k| k.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_iterator_triples_are_complete() {
+        for (i, k) in KFUNCS.iter().enumerate() {
+            assert!(
+                KFUNCS[..i].iter().all(|o| o.name != k.name),
+                "{} twice",
+                k.name
+            );
+            if let Role::Iter(d) = k.role {
+                for part in ["new", "next", "destroy"] {
+                    let name = format!("bpf_iter_{}_{part}", d.name);
+                    assert!(kfunc(&name).is_some(), "{name} missing");
+                }
+                assert_eq!(d.size % 8, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn hooks_follow_the_kernel_registration() {
+        let from_pid = kfunc("bpf_task_from_pid").unwrap();
+        assert!(from_pid.hooks.allows(TRACEPOINT));
+        assert!(from_pid.hooks.allows(SYSCALL));
+        // Raw tracepoints are outside the tracing hook (verifier_kfunc_prog_types.c).
+        assert!(!from_pid.hooks.allows(17));
+        assert!(kfunc("bpf_iter_num_new").unwrap().hooks.allows(17));
+        assert!(!Hooks::CONNTRACK.allows(TRACING));
+        assert!(from_pid.has(kf::ACQUIRE) && from_pid.has(kf::RET_NULL));
+        assert!(!from_pid.has(kf::RELEASE));
+    }
+}
