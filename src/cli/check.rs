@@ -4,7 +4,7 @@
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
 //! some warning), 2 an input or usage error.
 
-use super::load::{load_object_lenient, select};
+use super::load::{is_embedded, load_objects_lenient, select};
 use super::sources;
 use bpfvet_analyzer::diagnostics::{self, explain, render};
 use bpfvet_analyzer::program::Program;
@@ -24,7 +24,8 @@ use std::time::Instant;
     after_help = "Exit codes: 0 all accepted, 1 some program rejected (or a warning with --deny warnings), 2 input or usage error."
 )]
 pub struct Args {
-    /// BPF ELF object files.
+    /// BPF ELF object files, or executables with BPF objects embedded (libbpf skeletons:
+    /// each is checked and named `FILE!0xOFFSET`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Check only the program with this name (its function name).
@@ -110,7 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Color::Auto => args.format == Format::Human && std::io::stdout().is_terminal(),
     };
     // Objects are independent: check them on all cores, then print in order.
-    let results: Vec<anyhow::Result<Checked>> = std::thread::scope(|s| {
+    let results: Vec<anyhow::Result<Vec<Checked>>> = std::thread::scope(|s| {
         let handles: Vec<_> = args
             .files
             .iter()
@@ -126,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     });
     let mut checked = Vec::new();
     for r in results {
-        checked.push(r?);
+        checked.extend(r?);
     }
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
@@ -254,26 +255,65 @@ fn undecodable(u: &bpfvet_analyzer::program::Undecoded) -> Violation {
     )
 }
 
+/// Checks the object `path`, or each BPF object embedded in it.
 fn check_object(
     path: &Path,
     args: &Args,
     override_type: Option<&'static ProgTypeRules>,
     opts: &Options,
     color: bool,
+) -> anyhow::Result<Vec<Checked>> {
+    // Slots that do not decode make their program one finding; the others are checked.
+    let objs = load_objects_lenient(path)?;
+    let wanted = args.program.as_deref();
+    let mut out = Vec::new();
+    for named in &objs {
+        // In an executable, `--program` picks the embedded objects that have it.
+        if is_embedded(&named.name, path) && wanted.is_some_and(|n| named.item.program(n).is_none())
+        {
+            continue;
+        }
+        out.push(check_one(
+            path,
+            &named.name,
+            &named.item,
+            args,
+            override_type,
+            opts,
+            color,
+        )?);
+    }
+    if out.is_empty() {
+        if let Some(n) = wanted {
+            anyhow::bail!(
+                "{}: no embedded BPF object has a program named {n:?}",
+                path.display()
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn check_one(
+    path: &Path,
+    display: &str,
+    obj: &bpfvet_analyzer::program::Object,
+    args: &Args,
+    override_type: Option<&'static ProgTypeRules>,
+    opts: &Options,
+    color: bool,
 ) -> anyhow::Result<Checked> {
-    let display = path.display().to_string();
+    let display = display.to_owned();
     let render_opts = render::Options {
         color,
         object: display.clone(),
     };
     let mut human = format!("{display}\n");
     let mut programs = Vec::new();
-    // Slots that do not decode make their program one finding; the others are checked.
-    let obj = load_object_lenient(path)?;
     for note in obj.load_notes() {
         human.push_str(&format!("  note: {note}\n"));
     }
-    let selected = select(&obj, path, args.program.as_deref())?;
+    let selected = select(obj, path, args.program.as_deref())?;
     let srcs = if args.no_source {
         render::Sources::new()
     } else {
@@ -303,9 +343,9 @@ fn check_object(
         } else {
             None
         };
-        let (relocated, core_note) = super::load::core_relocate(&obj, prog, kbtf);
+        let (relocated, core_note) = super::load::core_relocate(obj, prog, kbtf);
         let prog = relocated.as_ref().unwrap_or(prog);
-        let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
+        let input = Input::new(obj, prog, rules).with_kernel_btf(kbtf);
         let start = Instant::now();
         let res = verify(&input, opts);
         let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);

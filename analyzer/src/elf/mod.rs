@@ -20,6 +20,7 @@
 //! indexes (`read::Elf::symbols_in`, `link::Index`).
 
 mod core;
+pub mod embedded;
 mod error;
 mod legacy_maps;
 mod lenient;
