@@ -26,6 +26,7 @@ mod legacy_maps;
 mod lenient;
 mod link;
 mod maps;
+pub(crate) use maps::kconfig_layout;
 mod read;
 
 pub use self::core::{

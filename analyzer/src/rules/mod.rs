@@ -422,6 +422,34 @@ pub struct ProgTypeRules {
     pub doc: &'static str,
 }
 
+/// A helper a later kernel offers more widely: from `since`, it also belongs to `groups`.
+#[derive(Debug)]
+pub struct HelperWidening {
+    /// The helper (`BPF_FUNC_*`).
+    pub helper: u32,
+    /// The groups it joins.
+    pub groups: Groups,
+    /// The first release that offers it there.
+    pub since: KernelVersion,
+}
+
+/// Helpers whose availability grew after they were introduced, by kernel release.
+pub static HELPER_WIDENINGS: &[HelperWidening] = &[
+    // 6.16 ("bpf: Allow some trace helpers for all prog types") moved these two into
+    // `bpf_base_func_proto`, among the CAP_PERFMON helpers: any program type may call them
+    // (the live 6.18 kernel accepts them in xdp, socket filters, cgroup_sock, sock_ops...).
+    HelperWidening {
+        helper: 15,
+        groups: Groups::BASE_PERFMON,
+        since: KernelVersion::new(6, 16),
+    },
+    HelperWidening {
+        helper: 16,
+        groups: Groups::BASE_PERFMON,
+        since: KernelVersion::new(6, 16),
+    },
+];
+
 /// A helper a program type offers only for some expected attach types.
 #[derive(Clone, Copy, Debug)]
 pub struct HelperAttachLimit {
@@ -460,7 +488,23 @@ impl ProgTypeRules {
 
     /// Whether a helper is available for this expected attach type and privilege.
     pub fn allows_for(&self, h: &HelperSig, attach: Option<AttachType>, privileged: bool) -> bool {
-        if !self.helper_groups(privileged).intersects(h.groups) {
+        self.allows_at(h, attach, privileged, None)
+    }
+
+    /// [`ProgTypeRules::allows_for`] on kernel `kernel` (`None`: as the helper was introduced),
+    /// counting the groups [`HELPER_WIDENINGS`] added by then.
+    pub fn allows_at(
+        &self,
+        h: &HelperSig,
+        attach: Option<AttachType>,
+        privileged: bool,
+        kernel: Option<KernelVersion>,
+    ) -> bool {
+        let widened = HELPER_WIDENINGS
+            .iter()
+            .filter(|w| w.helper == h.id && kernel.is_some_and(|k| w.since <= k))
+            .fold(h.groups, |g, w| Groups(g.0 | w.groups.0));
+        if !self.helper_groups(privileged).intersects(widened) {
             return false;
         }
         HELPER_ATTACH_LIMITS

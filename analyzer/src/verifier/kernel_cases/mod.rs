@@ -12,6 +12,7 @@ use crate::verifier::{verify, Verdict, VerifyResult};
 
 mod aligned_long_arg;
 mod ctx_null_compare;
+mod current_task_helpers;
 mod empty_stack_buffer;
 mod hidden_exits;
 mod inner_map_null;

@@ -307,7 +307,12 @@ impl Vm<'_> {
                 format!("invalid func unknown#{id}"),
             ));
         };
-        if !pt.allows_for(h, self.input.attach, self.opts.privileged) || h.since > self.opts.kernel
+        if !pt.allows_at(
+            h,
+            self.input.attach,
+            self.opts.privileged,
+            Some(self.opts.kernel),
+        ) || h.since > self.opts.kernel
         {
             let why = if h.since > self.opts.kernel {
                 format!(
