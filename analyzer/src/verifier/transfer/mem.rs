@@ -238,6 +238,17 @@ impl Vm<'_> {
                 RegState::Ptr(p)
             }
             PseudoSrc::Func => {
+                // A callback's BTF prototype is how the kernel checks it, so a program loaded
+                // without BTF function info (GCC 12 writes none) may not take a function's
+                // address at all.
+                if !self.input.btf_func_info {
+                    return Err(Violation::new(
+                        Code::InvalidLdImm64,
+                        pc,
+                        "this program has no BTF function info (.BTF.ext), which the kernel needs to check a callback; build with BTF (clang -g)",
+                        "missing btf func_info",
+                    ));
+                }
                 let target = pc
                     .jump(i64::from(imm))
                     .ok_or_else(|| super::internal(pc, "callback target"))?;
