@@ -22,9 +22,9 @@ fn run(src: &str, maps: &[MapDef], with_func_info: bool) -> VerifyResult {
 }
 
 /// `bpf_loop(1, cb, NULL, 0)` with a callback returning 0; the lddw's function offset counts
-/// from the instruction after it (index 3) to the callback (index 8).
+/// from the lddw (index 1) plus one to the callback (index 8).
 const LOOP: &str = "r1 = 0x1
-    ld_pseudo r2, 0x4, 0x5
+    ld_pseudo r2, 0x4, 0x6
     r3 = 0x0
     r4 = 0x0
     call 0xb5
