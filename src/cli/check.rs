@@ -2,7 +2,8 @@
 //! a diagnostic (human, via codespan), or as JSON, SARIF 2.1.0 or GitHub annotations.
 //!
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
-//! some warning), 2 an input or usage error.
+//! some warning), 2 an input or usage error (with several files, the others are still checked
+//! and reported).
 
 use super::load::{is_embedded, load_objects_lenient, select};
 use super::sources;
@@ -125,9 +126,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
             .collect()
     });
+    // A file that cannot be read or loaded is an error of its own: the others are still
+    // checked and reported, and the exit status says 2 at the end.
     let mut checked = Vec::new();
+    let mut input_errors = 0;
     for r in results {
-        checked.extend(r?);
+        match r {
+            Ok(c) => checked.extend(c),
+            Err(e) if args.files.len() > 1 => {
+                eprintln!("bpfvet: error: {e:#}");
+                input_errors += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
@@ -161,6 +172,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         return Err(e.into());
+    }
+    if input_errors > 0 {
+        return Ok(ExitCode::from(2));
     }
     let failed = rejected || (warned && args.deny == Some(Deny::Warnings));
     Ok(if failed {
