@@ -82,6 +82,12 @@ pub fn load_objects_lenient(path: &Path) -> anyhow::Result<Vec<Named<Object>>> {
             let obj = elf::load_lenient(p.item).map_err(|e| {
                 if embedded {
                     anyhow::anyhow!("{} (a BPF object embedded in the file): {e}", p.name)
+                } else if matches!(e.kind(), elf::LoadErrorKind::NotBpf { .. }) {
+                    // An executable or library: say that it was searched, too.
+                    anyhow::anyhow!(
+                        "{}: {e}, and no complete BPF object is embedded in it",
+                        p.name
+                    )
                 } else {
                     anyhow::anyhow!("{}: {e}", p.name)
                 }
