@@ -175,6 +175,21 @@ impl Object {
         let Some(ptr) = NonNull::new(raw) else {
             return Err(Errno::last());
         };
+        // Pinning (`LIBBPF_PIN_BY_NAME`, iproute2's `PIN_GLOBAL_NS`) shares a map through a
+        // BPF file system path: nothing the verifier looks at, but the load fails where no
+        // such file system is mounted (and would reuse another load's map where one is). Each
+        // verdict gets maps of its own instead.
+        let mut map: *mut libbpf_sys::bpf_map = std::ptr::null_mut();
+        loop {
+            // SAFETY: `ptr` is a live bpf_object and `map` is null or a map of it.
+            map = unsafe { libbpf_sys::bpf_object__next_map(ptr.as_ptr(), map) };
+            if map.is_null() {
+                break;
+            }
+            // SAFETY: `map` belongs to the live, not yet loaded object; a null path clears the
+            // pin path (libbpf frees its own copy).
+            unsafe { libbpf_sys::bpf_map__set_pin_path(map, std::ptr::null()) };
+        }
         let mut progs = Vec::new();
         let mut cur: *mut libbpf_sys::bpf_program = std::ptr::null_mut();
         loop {

@@ -4,9 +4,10 @@
 //! wants: annotations in the log, SARIF and a JSON baseline as files).
 //!
 //! Exit codes: 0 every program accepted, 1 some program rejected (or, with `--deny warnings`,
-//! some warning), 2 an input or usage error.
+//! some warning), 2 an input or usage error (with several files, the others are still checked
+//! and reported).
 
-use super::load::{load_object_lenient, select};
+use super::load::{is_embedded, load_objects_lenient, select};
 use super::sources;
 use anyhow::Context as _;
 use bpfvet_analyzer::diagnostics::{self, explain, render};
@@ -27,8 +28,9 @@ use std::time::Instant;
     after_help = "Exit codes: 0 all accepted, 1 some program rejected (or a warning with --deny warnings), 2 input or usage error."
 )]
 pub struct Args {
-    /// BPF ELF object files, and directories to walk for them (every ELF file for machine BPF
-    /// below, in path order; other files are skipped).
+    /// BPF ELF object files, executables with BPF objects embedded (libbpf skeletons: each is
+    /// checked and named `FILE!0xOFFSET`), and directories to walk for objects (every ELF file
+    /// for machine BPF below, in path order; other files are skipped).
     #[arg(required = true, value_name = "FILE|DIR")]
     files: Vec<PathBuf>,
     /// Check only the program with this name (its function name).
@@ -138,7 +140,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let objects = super::files::expand(&args.files)?;
-    let checked = check_all(&objects.files, &args, override_type, &opts, color)?;
+    let results = check_all(&objects.files, &args, override_type, &opts, color);
+    // A file that cannot be read or loaded is an error of its own: the others are still
+    // checked and reported, and the exit status says 2 at the end.
+    let mut checked = Vec::new();
+    let mut input_errors = 0;
+    for r in results {
+        match r {
+            Ok(c) => checked.extend(c),
+            Err(e) if objects.files.len() > 1 => {
+                eprintln!("bpfvet: error: {e:#}");
+                input_errors += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let programs = || checked.iter().flat_map(|c| &c.report.programs);
     let rejected = programs().any(|p| p.verdict == "reject");
     let warned = programs().any(|p| !p.warnings.is_empty());
@@ -179,6 +195,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Err(e.into());
     }
+    if input_errors > 0 {
+        return Ok(ExitCode::from(2));
+    }
     let failed = rejected || (warned && args.deny == Some(Deny::Warnings));
     Ok(if failed {
         ExitCode::from(1)
@@ -196,11 +215,11 @@ fn check_all(
     override_type: Option<&'static ProgTypeRules>,
     opts: &Options,
     color: bool,
-) -> anyhow::Result<Vec<Checked>> {
+) -> Vec<anyhow::Result<Vec<Checked>>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<anyhow::Result<Checked>>>> =
+    let slots: Vec<Mutex<Option<anyhow::Result<Vec<Checked>>>>> =
         files.iter().map(|_| Mutex::new(None)).collect();
     let bar = super::progress::bar(files.len(), "checking");
     let workers = std::thread::available_parallelism()
@@ -325,26 +344,65 @@ fn undecodable(u: &bpfvet_analyzer::program::Undecoded) -> Violation {
     )
 }
 
+/// Checks the object `path`, or each BPF object embedded in it.
 fn check_object(
     path: &Path,
     args: &Args,
     override_type: Option<&'static ProgTypeRules>,
     opts: &Options,
     color: bool,
+) -> anyhow::Result<Vec<Checked>> {
+    // Slots that do not decode make their program one finding; the others are checked.
+    let objs = load_objects_lenient(path)?;
+    let wanted = args.program.as_deref();
+    let mut out = Vec::new();
+    for named in &objs {
+        // In an executable, `--program` picks the embedded objects that have it.
+        if is_embedded(&named.name, path) && wanted.is_some_and(|n| named.item.program(n).is_none())
+        {
+            continue;
+        }
+        out.push(check_one(
+            path,
+            &named.name,
+            &named.item,
+            args,
+            override_type,
+            opts,
+            color,
+        )?);
+    }
+    if out.is_empty() {
+        if let Some(n) = wanted {
+            anyhow::bail!(
+                "{}: no embedded BPF object has a program named {n:?}",
+                path.display()
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn check_one(
+    path: &Path,
+    display: &str,
+    obj: &bpfvet_analyzer::program::Object,
+    args: &Args,
+    override_type: Option<&'static ProgTypeRules>,
+    opts: &Options,
+    color: bool,
 ) -> anyhow::Result<Checked> {
-    let display = path.display().to_string();
+    let display = display.to_owned();
     let render_opts = render::Options {
         color,
         object: display.clone(),
     };
     let mut human = format!("{display}\n");
     let mut programs = Vec::new();
-    // Slots that do not decode make their program one finding; the others are checked.
-    let obj = load_object_lenient(path)?;
     for note in obj.load_notes() {
         human.push_str(&format!("  note: {note}\n"));
     }
-    let selected = select(&obj, path, args.program.as_deref())?;
+    let selected = select(obj, path, args.program.as_deref())?;
     let srcs = if args.no_source {
         render::Sources::new()
     } else {
@@ -369,15 +427,15 @@ fn check_object(
         };
         let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
             || !prog.core_relos().is_empty()
-            || super::load::needs_kernel_types(&obj, prog);
+            || super::load::needs_kernel_types(obj, prog);
         let kbtf = if needs_btf {
             super::load::kernel_btf(args.btf.as_deref())?
         } else {
             None
         };
-        let (relocated, core_note) = super::load::core_relocate(&obj, prog, kbtf);
+        let (relocated, core_note) = super::load::core_relocate(obj, prog, kbtf);
         let prog = relocated.as_ref().unwrap_or(prog);
-        let input = Input::new(&obj, prog, rules).with_kernel_btf(kbtf);
+        let input = Input::new(obj, prog, rules).with_kernel_btf(kbtf);
         let start = Instant::now();
         let res = verify(&input, opts);
         let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -2,7 +2,7 @@
 //! line above the instructions it produced and relocations shown by name. A slot that does not
 //! decode is listed as `<unknown>` with its bytes and the reason; the rest is listed as usual.
 
-use super::load::{load_object_lenient, select};
+use super::load::{is_embedded, load_objects_lenient, select};
 use bpfvet_analyzer::isa::text::{Printer, Syntax};
 use bpfvet_analyzer::isa::{Insn, InsnIdx};
 use bpfvet_analyzer::program::{Object, Program, RelocTarget};
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A BPF ELF object file.
+    /// A BPF ELF object file, or an executable with BPF objects embedded (libbpf skeletons).
     file: PathBuf,
     /// Show only the program with this name.
     #[arg(long)]
@@ -20,10 +20,32 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let obj = load_object_lenient(&args.file)?;
+    let objs = load_objects_lenient(&args.file)?;
     let mut out = String::new();
-    for prog in select(&obj, &args.file, args.program.as_deref())? {
-        render(&mut out, &obj, prog);
+    let wanted = args.program.as_deref();
+    let mut listed = 0;
+    for named in &objs {
+        let obj = &named.item;
+        let embedded = is_embedded(&named.name, &args.file);
+        // In an executable, `--program` picks the embedded objects that have it.
+        if embedded && wanted.is_some_and(|n| obj.program(n).is_none()) {
+            continue;
+        }
+        if embedded {
+            let _ = writeln!(out, "{}:\n", named.name);
+        }
+        for prog in select(obj, &args.file, wanted)? {
+            render(&mut out, obj, prog);
+            listed += 1;
+        }
+    }
+    if listed == 0 && objs.len() > 1 {
+        if let Some(n) = wanted {
+            anyhow::bail!(
+                "{}: no embedded BPF object has a program named {n:?}",
+                args.file.display()
+            );
+        }
     }
     print!("{out}");
     Ok(ExitCode::SUCCESS)

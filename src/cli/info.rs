@@ -1,6 +1,6 @@
 //! `bpfvet info`: what an object holds, for people and (with `--format json`) for scripts.
 
-use super::load::load_object_lenient;
+use super::load::{is_embedded, load_objects_lenient};
 use bpfvet_analyzer::program::Object;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A BPF ELF object file.
+    /// A BPF ELF object file, or an executable with BPF objects embedded (libbpf skeletons).
     file: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
@@ -22,6 +22,9 @@ enum Format {
 
 #[derive(Serialize)]
 struct Info {
+    /// `PATH!0xOFFSET` of an object embedded in the file (absent for the file itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    object: Option<String>,
     programs: Vec<ProgInfo>,
     maps: Vec<MapInfo>,
     license: String,
@@ -58,8 +61,9 @@ struct MapInfo {
     flags: u32,
 }
 
-fn info(obj: &Object) -> Info {
+fn info(obj: &Object, object: Option<String>) -> Info {
     Info {
+        object,
         programs: obj
             .programs()
             .iter()
@@ -103,70 +107,97 @@ fn info(obj: &Object) -> Info {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Lenient: a program with slots that do not decode is still listed, with them counted.
-    let obj = load_object_lenient(&args.file)?;
-    let it = info(&obj);
+    let objs = load_objects_lenient(&args.file)?;
+    let embedded = objs.iter().any(|o| is_embedded(&o.name, &args.file));
+    let infos: Vec<(Info, &Object)> = objs
+        .iter()
+        .map(|o| (info(&o.item, embedded.then(|| o.name.clone())), &o.item))
+        .collect();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&it)?),
+        // An executable's embedded objects are a list, each naming itself; a plain object is
+        // the object alone, as it always was.
+        Format::Json if embedded => {
+            let all: Vec<&Info> = infos.iter().map(|(i, _)| i).collect();
+            println!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        Format::Json => {
+            for (it, _) in &infos {
+                println!("{}", serde_json::to_string_pretty(it)?);
+            }
+        }
         Format::Human => {
-            println!("{}", args.file.display());
-            for note in obj.load_notes() {
-                println!("  note: {note}");
-            }
-            println!(
-                "  license: {}",
-                if it.license.is_empty() {
-                    "(none)"
-                } else {
-                    &it.license
-                }
-            );
-            println!(
-                "  btf: {}, btf.ext: {}, CO-RE relocations: {}",
-                it.btf, it.btf_ext, it.core_relocations
-            );
-            println!("  programs:");
-            for p in &it.programs {
-                let sub = if p.subprograms.is_empty() {
-                    String::new()
-                } else {
-                    format!(", calls {}", p.subprograms.join(", "))
-                };
-                let sub = if p.undecodable.is_empty() {
-                    sub
-                } else {
-                    let at: Vec<String> = p.undecodable.iter().map(u32::to_string).collect();
-                    format!("{sub}; does not decode at insn {}", at.join(", "))
-                };
+            if embedded {
                 println!(
-                    "    {} (section {}, type {}): {} insns ({} linked){sub}",
-                    p.name,
-                    p.section,
-                    p.prog_type.unwrap_or(if p.section == ".text" {
-                        "none (checked as socket_filter unless --type)"
-                    } else {
-                        "unknown"
-                    }),
-                    p.insns,
-                    p.linked_insns
+                    "{}: {} BPF objects embedded (libbpf skeletons)",
+                    args.file.display(),
+                    infos.len()
                 );
             }
-            println!("  maps:");
-            for m in &it.maps {
-                println!(
-                    "    {} ({}): key {} B, value {} B, {} entries{}",
-                    m.name,
-                    m.map_type,
-                    m.key_size,
-                    m.value_size,
-                    m.max_entries,
-                    if m.flags != 0 {
-                        format!(", flags {:#x}", m.flags)
-                    } else {
-                        String::new()
-                    }
-                );
+            for ((it, obj), named) in infos.iter().zip(&objs) {
+                human(&named.name, it, obj);
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn human(name: &str, it: &Info, obj: &Object) {
+    println!("{name}");
+    for note in obj.load_notes() {
+        println!("  note: {note}");
+    }
+    println!(
+        "  license: {}",
+        if it.license.is_empty() {
+            "(none)"
+        } else {
+            &it.license
+        }
+    );
+    println!(
+        "  btf: {}, btf.ext: {}, CO-RE relocations: {}",
+        it.btf, it.btf_ext, it.core_relocations
+    );
+    println!("  programs:");
+    for p in &it.programs {
+        let sub = if p.subprograms.is_empty() {
+            String::new()
+        } else {
+            format!(", calls {}", p.subprograms.join(", "))
+        };
+        let sub = if p.undecodable.is_empty() {
+            sub
+        } else {
+            let at: Vec<String> = p.undecodable.iter().map(u32::to_string).collect();
+            format!("{sub}; does not decode at insn {}", at.join(", "))
+        };
+        println!(
+            "    {} (section {}, type {}): {} insns ({} linked){sub}",
+            p.name,
+            p.section,
+            p.prog_type.unwrap_or(if p.section == ".text" {
+                "none (checked as socket_filter unless --type)"
+            } else {
+                "unknown"
+            }),
+            p.insns,
+            p.linked_insns
+        );
+    }
+    println!("  maps:");
+    for m in &it.maps {
+        println!(
+            "    {} ({}): key {} B, value {} B, {} entries{}",
+            m.name,
+            m.map_type,
+            m.key_size,
+            m.value_size,
+            m.max_entries,
+            if m.flags != 0 {
+                format!(", flags {:#x}", m.flags)
+            } else {
+                String::new()
+            }
+        );
+    }
 }

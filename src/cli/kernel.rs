@@ -34,7 +34,8 @@ pub enum Format {
 Exit codes: 0 all accepted, 1 some program rejected or refused, 2 usage/IO error or no bpf()."
 )]
 pub struct Args {
-    /// BPF ELF object files.
+    /// BPF ELF object files, or executables with BPF objects embedded (libbpf skeletons:
+    /// each is loaded and named `FILE!0xOFFSET`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Only this program (function name).
@@ -87,6 +88,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The kernel's verdicts on the object `path`, or on each BPF object embedded in it (in an
+/// executable, `--program` picks the embedded objects that have it).
+fn verify_file(
+    path: &std::path::Path,
+    program: Option<&str>,
+    opts: &VerifyOptions,
+) -> Result<Vec<KernelVerdict>, OracleError> {
+    let bytes = std::fs::read(path).map_err(|source| OracleError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let parts = super::load::object_bytes(path, &bytes);
+    if parts.len() == 1 && parts[0].item.len() == bytes.len() {
+        return bpfvet_oracle::verify_object(&bytes, &parts[0].name, program, opts);
+    }
+    let mut all = Vec::new();
+    let mut last_missing = None;
+    for p in &parts {
+        match bpfvet_oracle::verify_object(p.item, &p.name, program, opts) {
+            Ok(vs) => all.extend(vs),
+            Err(e @ OracleError::NoSuchProgram { .. }) => last_missing = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    match last_missing {
+        Some(e) if all.is_empty() => Err(e),
+        _ => Ok(all),
+    }
+}
+
 fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> ExitCode {
     let level = if args.verbose_log {
         LogLevel::Verbose
@@ -97,7 +128,7 @@ fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> Ex
     let mut verdicts: Vec<KernelVerdict> = Vec::new();
     let mut errors: Vec<(PathBuf, OracleError)> = Vec::new();
     for file in &args.files {
-        match bpfvet_oracle::verify_file(file, args.program.as_deref(), &opts) {
+        match verify_file(file, args.program.as_deref(), &opts) {
             Ok(vs) => {
                 if args.format == Format::Human {
                     for v in &vs {

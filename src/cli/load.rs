@@ -12,16 +12,16 @@ pub fn load_object(path: &Path) -> anyhow::Result<Object> {
     load_object_with(path, elf::load)
 }
 
-/// [`load_object`], but slots that do not decode are kept as [`Program::undecoded`] instead of
-/// refusing the object (`disasm` and `check`).
-pub fn load_object_lenient(path: &Path) -> anyhow::Result<Object> {
-    load_object_with(path, elf::load_lenient)
-}
-
 fn load_object_with(
     path: &Path,
     load: fn(&[u8]) -> Result<Object, elf::LoadError>,
 ) -> anyhow::Result<Object> {
+    let bytes = read_bounded(path)?;
+    load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The bytes of `path`, refusing files larger than [`MAX_OBJECT_BYTES`].
+pub fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.len() > MAX_OBJECT_BYTES {
@@ -31,8 +31,78 @@ fn load_object_with(
             meta.len()
         );
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// One BPF object of a file: the file itself, or one embedded in it.
+pub struct Named<T> {
+    /// How output names it: the path, or `PATH!0xOFFSET` for an embedded object.
+    pub name: String,
+    pub item: T,
+}
+
+/// The BPF objects of the file `bytes` (read from `path`), unloaded: the file itself when it is
+/// one (or no ELF at all, for the loader to say why), else every BPF object embedded in it (a
+/// libbpf skeleton compiles its object into the executable). An ELF file for another machine
+/// with none embedded is the loader's error, which names its machine.
+pub fn object_bytes<'a>(path: &Path, bytes: &'a [u8]) -> Vec<Named<&'a [u8]>> {
+    let display = path.display().to_string();
+    let whole = || {
+        vec![Named {
+            name: display.clone(),
+            item: bytes,
+        }]
+    };
+    if !bytes.starts_with(b"\x7fELF") || elf::embedded::is_bpf_object(bytes) {
+        return whole();
+    }
+    let found = elf::embedded::find_embedded(bytes);
+    if found.is_empty() {
+        return whole();
+    }
+    found
+        .iter()
+        .map(|e| Named {
+            name: format!("{display}!{:#x}", e.offset),
+            item: e.bytes(bytes),
+        })
+        .collect()
+}
+
+/// Every BPF object of `path` ([`object_bytes`]), loaded leniently: slots that do not decode
+/// are kept as [`Program::undecoded`] instead of refusing the object (`info`, `disasm` and
+/// `check`). An embedded object that does not load is an error naming it.
+pub fn load_objects_lenient(path: &Path) -> anyhow::Result<Vec<Named<Object>>> {
+    let bytes = read_bounded(path)?;
+    let parts = object_bytes(path, &bytes);
+    let embedded = parts.len() > 1 || parts.first().is_some_and(|p| p.item.len() != bytes.len());
+    parts
+        .into_iter()
+        .map(|p| {
+            let obj = elf::load_lenient(p.item).map_err(|e| {
+                if embedded {
+                    anyhow::anyhow!("{} (a BPF object embedded in the file): {e}", p.name)
+                } else if matches!(e.kind(), elf::LoadErrorKind::NotBpf { .. }) {
+                    // An executable or library: say that it was searched, too.
+                    anyhow::anyhow!(
+                        "{}: {e}, and no complete BPF object is embedded in it",
+                        p.name
+                    )
+                } else {
+                    anyhow::anyhow!("{}: {e}", p.name)
+                }
+            })?;
+            Ok(Named {
+                name: p.name,
+                item: obj,
+            })
+        })
+        .collect()
+}
+
+/// Whether `name` (from [`object_bytes`]) names an object embedded in a larger file.
+pub fn is_embedded(name: &str, path: &Path) -> bool {
+    name != path.display().to_string()
 }
 
 /// The programs of `obj` selected by `--program` (all when `None`), or an error naming the

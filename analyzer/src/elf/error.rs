@@ -124,7 +124,9 @@ impl fmt::Display for LoadError {
             K::Not64Bit => write!(f, "32-bit elf file, bpf objects are 64-bit"),
             K::BigEndian => write!(
                 f,
-                "big-endian bpf object, only little-endian objects are supported"
+                "big-endian bpf object (built with -target bpfeb): it loads only on big-endian \
+                 hosts such as s390x; bpfvet checks little-endian objects (-target bpfel, what \
+                 x86-64 and arm64 load)"
             ),
             K::NotBpf { machine } => {
                 write!(f, "not a bpf object: machine is {}", machine_name(*machine))

@@ -530,14 +530,18 @@ impl Linker<'_, '_> {
             let off = i64::try_from(sym.value)
                 .unwrap_or(i64::MAX)
                 .saturating_add(i64::from(imm));
+            // libbpf adds the symbol's value to the instruction's offset without a bounds
+            // check (GCC 12 puts the variable's offset in both, so its objects point past the
+            // section): the kernel then refuses the lddw, as the analysis does. Only an offset
+            // the instruction cannot hold is a loader error.
             let off = match u32::try_from(off) {
-                Ok(o) if o <= def.value_size => o,
+                Ok(o) if i32::try_from(o).is_ok() => o,
                 _ => {
                     return Err(self.bad_reloc(
                         code,
                         offset,
                         sym,
-                        format!("offset {off} is outside the data section"),
+                        format!("offset {off} does not fit the instruction"),
                     ))
                 }
             };

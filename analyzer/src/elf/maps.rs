@@ -288,42 +288,12 @@ fn init_slots(
 /// `.kconfig`: extern variables the loader fills from the kernel config, laid out as libbpf
 /// does (by alignment descending, then size ascending, then name) in one read-only array.
 fn kconfig(btf: &Btf, maps: &mut Maps) -> Result<(), LoadError> {
-    let Some(ds) = btf.find_by_name(".kconfig", "datasec") else {
+    let Some((layout, off)) = kconfig_layout(btf) else {
         return Ok(());
     };
-    let Some(BtfKind::Datasec { vars, .. }) = btf.type_by_id(ds).map(|t| &t.kind) else {
-        return Ok(());
-    };
-    let mut ext = Vec::new();
-    for v in vars {
-        let Some(var) = btf.type_by_id(v.ty) else {
-            continue;
-        };
-        let BtfKind::Var { ty, .. } = var.kind else {
-            continue;
-        };
-        let name = btf.name(var).to_string();
-        let size = btf
-            .size_of(ty)
-            .and_then(|s| u32::try_from(s).ok())
-            .unwrap_or(0);
-        let align = align_of(btf, ty);
-        ext.push((align, size, name));
-    }
-    if ext.is_empty() {
-        return Ok(());
-    }
-    ext.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let idx = MapIdx(u32::try_from(maps.defs.len()).map_err(|_| LoadErrorKind::TooLarge)?);
-    let mut off: u32 = 0;
-    for (align, size, name) in ext {
-        off = off
-            .checked_next_multiple_of(align)
-            .ok_or_else(|| bad_map(".kconfig", "too large"))?;
-        maps.kconfig.insert(name, (idx, off));
-        off = off
-            .checked_add(size)
-            .ok_or_else(|| bad_map(".kconfig", "too large"))?;
+    for (name, at) in layout {
+        maps.kconfig.insert(name, (idx, at));
     }
     let value_size = off
         .checked_next_multiple_of(8)
@@ -392,4 +362,42 @@ fn typed_ksyms(btf: &Btf) -> HashSet<String> {
         }
     }
     res
+}
+
+/// Where libbpf puts each `.kconfig` extern of `btf` in the `.kconfig` map's value (by
+/// alignment descending, then size ascending, then name), and the end of the last one. `None`
+/// when the object declares none, or their layout overflows.
+pub(crate) fn kconfig_layout(btf: &Btf) -> Option<(Vec<(String, u32)>, u32)> {
+    let ds = btf.find_by_name(".kconfig", "datasec")?;
+    let Some(BtfKind::Datasec { vars, .. }) = btf.type_by_id(ds).map(|t| &t.kind) else {
+        return None;
+    };
+    let mut ext = Vec::new();
+    for v in vars {
+        let Some(var) = btf.type_by_id(v.ty) else {
+            continue;
+        };
+        let BtfKind::Var { ty, .. } = var.kind else {
+            continue;
+        };
+        let name = btf.name(var).to_string();
+        let size = btf
+            .size_of(ty)
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or(0);
+        let align = align_of(btf, ty);
+        ext.push((align, size, name));
+    }
+    if ext.is_empty() {
+        return None;
+    }
+    ext.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut off: u32 = 0;
+    let mut layout = Vec::with_capacity(ext.len());
+    for (align, size, name) in ext {
+        off = off.checked_next_multiple_of(align)?;
+        layout.push((name, off));
+        off = off.checked_add(size)?;
+    }
+    Some((layout, off))
 }

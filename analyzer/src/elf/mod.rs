@@ -20,11 +20,13 @@
 //! indexes (`read::Elf::symbols_in`, `link::Index`).
 
 mod core;
+pub mod embedded;
 mod error;
 mod legacy_maps;
 mod lenient;
 mod link;
 mod maps;
+pub(crate) use maps::kconfig_layout;
 mod read;
 mod struct_ops;
 

@@ -282,10 +282,6 @@ pub struct HelperSig {
     /// (the kernel's `bpf_helper_changes_pkt_data`).
     pub changes_pkt_data: bool,
     pub groups: Groups,
-    /// Releases before this one offered the helper to fewer program types: `(release, groups)`
-    /// means that until `release` only `groups` had it (e.g. `get_current_pid_tgid` joined the
-    /// base set offered to every program type in 6.10).
-    pub narrower_before: Option<(KernelVersion, Groups)>,
     /// The kernel release that introduced it.
     pub since: KernelVersion,
     pub doc: &'static str,
@@ -298,12 +294,13 @@ pub struct HelperTable {
 }
 
 impl HelperSig {
-    /// The groups offered the helper by kernel release `kernel`.
+    /// The groups offered the helper by kernel release `kernel`: those of its introduction,
+    /// and those [`HELPER_WIDENINGS`] added by then.
     pub fn groups_at(&self, kernel: KernelVersion) -> Groups {
-        match self.narrower_before {
-            Some((release, earlier)) if kernel < release => earlier,
-            _ => self.groups,
-        }
+        HELPER_WIDENINGS
+            .iter()
+            .filter(|w| w.helper == self.id && w.since <= kernel)
+            .fold(self.groups, |g, w| g.union(w.groups))
     }
 }
 
@@ -439,6 +436,59 @@ pub struct ProgTypeRules {
     pub doc: &'static str,
 }
 
+/// A helper a later kernel offers more widely: from `since`, it also belongs to `groups`.
+#[derive(Debug)]
+pub struct HelperWidening {
+    /// The helper (`BPF_FUNC_*`).
+    pub helper: u32,
+    /// The groups it joins.
+    pub groups: Groups,
+    /// The first release that offers it there.
+    pub since: KernelVersion,
+}
+
+/// Helpers whose availability grew after they were introduced, by kernel release.
+pub static HELPER_WIDENINGS: &[HelperWidening] = &[
+    // 6.4 ("bpf: Make bpf_get_current_[ancestor_]cgroup_id() available for all program
+    // types") put the cgroup ids into `bpf_base_func_proto`'s CAP_BPF tier; the 6.1 kernel
+    // refuses them in cgroup_skb, 6.12 accepts (corpus: cg_ingress_acct).
+    HelperWidening {
+        helper: 80,
+        groups: Groups::BASE_CAP_BPF,
+        since: KernelVersion::new(6, 4),
+    },
+    HelperWidening {
+        helper: 123,
+        groups: Groups::BASE_CAP_BPF,
+        since: KernelVersion::new(6, 4),
+    },
+    // 6.10 ("bpf: Allow helper bpf_get_[ns_]current_pid_tgid() for all prog types") made them
+    // base helpers; the 6.1 kernel refuses pid_tgid in XDP, 6.12 accepts (xdp_wants_pid).
+    HelperWidening {
+        helper: 14,
+        groups: Groups::BASE,
+        since: KernelVersion::new(6, 10),
+    },
+    HelperWidening {
+        helper: 120,
+        groups: Groups::BASE,
+        since: KernelVersion::new(6, 10),
+    },
+    // 6.16 ("bpf: Allow some trace helpers for all prog types") moved these two into
+    // `bpf_base_func_proto`, among the CAP_PERFMON helpers: any program type may call them
+    // (the live 6.18 kernel accepts them in xdp, socket filters, cgroup_sock, sock_ops...).
+    HelperWidening {
+        helper: 15,
+        groups: Groups::BASE_PERFMON,
+        since: KernelVersion::new(6, 16),
+    },
+    HelperWidening {
+        helper: 16,
+        groups: Groups::BASE_PERFMON,
+        since: KernelVersion::new(6, 16),
+    },
+];
+
 /// A helper a program type offers only for some expected attach types.
 #[derive(Clone, Copy, Debug)]
 pub struct HelperAttachLimit {
@@ -476,7 +526,7 @@ impl ProgTypeRules {
     }
 
     /// Whether a helper is available for this expected attach type and privilege on kernel
-    /// release `kernel`.
+    /// release `kernel`, counting the groups [`HELPER_WIDENINGS`] added by then.
     pub fn allows_for(
         &self,
         h: &HelperSig,

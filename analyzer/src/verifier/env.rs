@@ -135,6 +135,9 @@ pub struct Input<'a> {
     pub btf: Option<&'a crate::btf::Btf>,
     /// Which BTF function each subprogram is.
     pub func_info: &'a [crate::program::FuncInfo],
+    /// Whether the loader passes BTF function info with the program. Without it the kernel
+    /// refuses callbacks and tail calls or `ld_abs` in subprograms (GCC 12 writes none).
+    pub btf_func_info: bool,
     /// The kernel's BTF, which types the contexts of tp_btf, fentry, lsm and iterator programs.
     pub kernel_btf: Option<&'a crate::btf::Btf>,
     /// What the program attaches to (`sched_wakeup` in `tp_btf/sched_wakeup`).
@@ -161,6 +164,7 @@ impl<'a> Input<'a> {
             attach: prog.attach_type(),
             btf: obj.btf(),
             func_info: prog.func_info(),
+            btf_func_info: !prog.func_info().is_empty(),
             kernel_btf: None,
             attach_target: prog.struct_ops_member().or_else(|| {
                 prog.section()
@@ -173,7 +177,7 @@ impl<'a> Input<'a> {
     }
 
     /// Instructions with no object around them (assembly, tests): no BTF, no attach target,
-    /// not sleepable.
+    /// not sleepable; loaded as if with BTF function info (the checks that need none pass).
     pub fn bare(
         insns: &'a [Insn],
         maps: &'a [MapDef],
@@ -190,6 +194,8 @@ impl<'a> Input<'a> {
             attach: None,
             btf: None,
             func_info: &[],
+            // Hand-written programs are taken as loaded with BTF, as clang -g builds them.
+            btf_func_info: true,
             kernel_btf: None,
             attach_target: None,
             relocs: &[],

@@ -235,6 +235,30 @@ pub fn verify_observed<O: Observer>(
 /// subprogram never set (0, or the tail-called program's result): the kernel refuses them in a
 /// subprogram whose BTF prototype does not return an integer or enum, before exploring.
 fn hidden_exit_needs_int(input: &Input<'_>, cfg: &cfg::Cfg) -> Option<Violation> {
+    // Without BTF function info nothing says what a subprogram returns: the kernel refuses
+    // both in any subprogram (its `check_abnormal_return`).
+    if !input.btf_func_info {
+        for s in cfg.subprogs().iter().skip(1) {
+            let body = input.insns.get(s.start.0 as usize..s.end.0 as usize)?;
+            let found = body.iter().enumerate().find_map(|(i, insn)| match insn {
+                Insn::LdAbs { .. } | Insn::LdInd { .. } => {
+                    Some((i, Code::InvalidMemAccess, "LD_ABS", "a legacy packet load"))
+                }
+                Insn::Call(CallTarget::Helper(12)) => {
+                    Some((i, Code::TailCallMisuse, "tail_call", "a tail call"))
+                }
+                _ => None,
+            });
+            if let Some((at, code, what, prose)) = found {
+                return Some(*Violation::new(
+                    code,
+                    InsnIdx(s.start.0 + at as u32),
+                    format!("{prose} in a subprogram needs BTF function info (.BTF.ext), which this program lacks; build with BTF (clang -g)"),
+                    format!("{what} is not allowed in subprogs without BTF"),
+                ));
+            }
+        }
+    }
     for s in cfg.subprogs().iter().skip(1) {
         if btf_info::returns_scalar(input.btf, input.func_info, s.start) != Some(false) {
             continue;

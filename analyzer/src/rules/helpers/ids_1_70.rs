@@ -47,7 +47,7 @@ pub(in super::super) const ROWS: [HelperSig; 70] = [
     d(11, "l4_csum_replace", &[CTX, ANY, ANY, ANY, ANY], Ret::Integer, TC_XMIT, v(4, 1), "fix an L4 checksum incrementally").pkt(),
     d(12, "tail_call", &[CTX, Arg::Map { types: &[PROG_ARRAY] }, ANY], Ret::Void, B, v(4, 2), "jump to another program; returns only on failure").pkt(),
     d(13, "clone_redirect", &[CTX, ANY, ANY], Ret::Integer, TC_XMIT, v(4, 2), "clone the packet and redirect the clone").pkt(),
-    d(14, "get_current_pid_tgid", &[], Ret::Integer, any(&[B, TR]), v(4, 2), "tgid << 32 | pid of current").before(v(6, 10), CURRENT_TASK_BEFORE_BASE),
+    d(14, "get_current_pid_tgid", &[], Ret::Integer, CURRENT_TASK_BEFORE_BASE, v(4, 2), "tgid << 32 | pid of current"),
     d(15, "get_current_uid_gid", &[], Ret::Integer, any(&[TR, G::CGROUP_CURRENT]), v(4, 2), "gid << 32 | uid of current"),
     d(16, "get_current_comm", &[OUT, SIZE], Ret::Integer, any(&[TR, G::CGROUP_CURRENT]), v(4, 2), "the current task's comm"),
     d(17, "get_cgroup_classid", &[CTX], Ret::Integer, any(&[G::TC, G::LWT, G::CGROUP_CURRENT]), v(4, 3), "net_cls classid (cgroup types: no argument)"),

@@ -3,7 +3,7 @@
 //!
 //! A row is `d(id, name, args, ret, groups, since, doc)` for a described helper or
 //! `u(id, name, groups, since, doc)` for one whose arguments are not described yet, followed by
-//! the modifiers `.before(release, groups)` (fewer program types had it until `release`), `.gpl()`, `.acquire()`, `.release()`, `.cast()` (the result shares the
+//! the modifiers `.gpl()`, `.acquire()`, `.release()`, `.cast()` (the result shares the
 //! argument's reference), `.pkt_ok()` (may be given packet pointers) and `.pkt()` (changes
 //! packet data).
 //! Arguments use the kernel's order; `MEM`/`SIZE` pairs mirror `ARG_PTR_TO_MEM` and
@@ -43,7 +43,6 @@ const fn d(
         pkt_access: false,
         changes_pkt_data: false,
         groups,
-        narrower_before: None,
         since,
         doc,
     }
@@ -69,7 +68,6 @@ const fn u(
         pkt_access: false,
         changes_pkt_data: false,
         groups,
-        narrower_before: None,
         since,
         doc,
     }
@@ -103,13 +101,6 @@ impl HelperSig {
     /// May be given pointers into the packet (the kernel's `pkt_access`).
     const fn pkt_ok(mut self) -> HelperSig {
         self.pkt_access = true;
-        self
-    }
-
-    /// Before release `release`, only `earlier` groups were offered it (the kernel widened
-    /// the helper's availability then).
-    const fn before(mut self, release: KernelVersion, earlier: Groups) -> HelperSig {
-        self.narrower_before = Some((release, earlier));
         self
     }
 
@@ -154,7 +145,8 @@ const BT: Groups = Groups::BTF_TRACING;
 
 /// Who had the current-task helpers (`get_current_pid_tgid`, `get_current_cgroup_id`, ...)
 /// before the kernel offered them to every program type (6.4 for the cgroup ids, 6.10 for
-/// pid/tgid): the tracing layer, the cgroup hooks that run in process context, and `sk_msg`.
+/// pid/tgid; `HELPER_WIDENINGS`): the tracing layer, the cgroup hooks that run in process
+/// context, and `sk_msg`.
 const CURRENT_TASK_BEFORE_BASE: Groups = any(&[
     TR,
     Groups::CGROUP_CURRENT,

@@ -63,7 +63,7 @@ impl Vm<'_> {
         };
         if op == AluOp::Mov {
             writable(pc, dst)?;
-            return self.mov(st, width, dst, src, src_val);
+            return self.mov(st, pc, width, dst, src, src_val);
         }
         let dst_val = read(st, pc, dst)?;
         writable(pc, dst)?;
@@ -82,7 +82,9 @@ impl Vm<'_> {
                 self.ptr_arith(st, pc, width, op, dst, p, s, true)?
             }
             (RegState::Ptr(_), RegState::Ptr(_)) => {
-                if op == AluOp::Sub && width == Width::W64 && self.opts.privileged {
+                // Privileged, the difference of two pointers is a scalar nothing is known about,
+                // in either width (`data_end - data` computed in 32 bits, as GCC emits it).
+                if op == AluOp::Sub && self.opts.privileged {
                     RegState::unknown()
                 } else if width == Width::W32 {
                     return Err(ptr32(pc, dst));
@@ -104,11 +106,22 @@ impl Vm<'_> {
     fn mov(
         &self,
         st: &mut AbstractState,
+        pc: InsnIdx,
         width: Width,
         dst: Reg,
         src: Operand,
         val: RegState,
     ) -> Res<()> {
+        if let (Width::W32, RegState::Ptr(_), Operand::Reg(s), false) =
+            (width, &val, src, self.opts.privileged)
+        {
+            return Err(Violation::new(
+                Code::PointerLeak,
+                pc,
+                format!("a 32-bit copy of the pointer in {s} would leak half an address"),
+                format!("R{} partial copy of pointer", s.num()),
+            ));
+        }
         let res = match (width, val) {
             (Width::W64, RegState::Scalar { v, id }) => {
                 // A register copy links the two scalars, so a later bound on one holds for both.
@@ -149,6 +162,11 @@ impl Vm<'_> {
     ) -> Res<RegState> {
         let n = dst.num();
         if width == Width::W32 {
+            // The kernel lets privileged programs subtract in 32 bits with a pointer operand
+            // (either side) and makes the result a scalar nothing is known about.
+            if op == AluOp::Sub && self.opts.privileged {
+                return Ok(RegState::unknown());
+            }
             return Err(ptr32(pc, dst));
         }
         let kind_name = RegState::Ptr(p.clone()).type_name();

@@ -256,6 +256,17 @@ impl Vm<'_> {
                 RegState::Ptr(p)
             }
             PseudoSrc::Func => {
+                // A callback's BTF prototype is how the kernel checks it, so a program loaded
+                // without BTF function info (GCC 12 writes none) may not take a function's
+                // address at all.
+                if !self.input.btf_func_info {
+                    return Err(Violation::new(
+                        Code::InvalidLdImm64,
+                        pc,
+                        "this program has no BTF function info (.BTF.ext), which the kernel needs to check a callback; build with BTF (clang -g)",
+                        "missing btf func_info",
+                    ));
+                }
                 let target = pc
                     .jump(i64::from(imm))
                     .ok_or_else(|| super::internal(pc, "callback target"))?;
@@ -466,6 +477,9 @@ impl Vm<'_> {
                         (map_frozen_value(m), p.has_const_off(), size <= 8)
                     {
                         return Ok(RegState::scalar(const_read(init, off64, size)));
+                    }
+                    if let Some(v) = self.kconfig_read(m, p, off64, size) {
+                        return Ok(RegState::scalar(v));
                     }
                 }
                 Ok(RegState::scalar(loaded(size)))
@@ -1035,6 +1049,40 @@ fn map_struct_name(map_type: u32) -> &'static str {
         t::HASH | t::PERCPU_HASH | t::LRU_HASH | t::LRU_PERCPU_HASH | t::HASH_OF_MAPS => "bpf_htab",
         // The array family, and what the previous message always said.
         _ => "bpf_array",
+    }
+}
+
+impl Vm<'_> {
+    /// What a read of `.kconfig` at `off` yields when the loader's value is known offline:
+    /// `LINUX_KERNEL_VERSION`, which libbpf fills with `KERNEL_VERSION(major, minor, patch)` of
+    /// the running kernel (patch capped at 255). For the profile's release any patch level is
+    /// possible, so programs that pick code by kernel version (`if (LINUX_KERNEL_VERSION <
+    /// KERNEL_VERSION(5, 11, 0))`) have the branch the kernel will take decided, as the kernel
+    /// does with the frozen map's real value.
+    fn kconfig_read(
+        &self,
+        m: &crate::program::MapDef,
+        p: &crate::verifier::state::Pointer,
+        off: i64,
+        size: u32,
+    ) -> Option<Scalar> {
+        let crate::program::MapKind::GlobalData { section, .. } = &m.kind else {
+            return None;
+        };
+        if section != ".kconfig" || !p.has_const_off() || size != 4 {
+            return None;
+        }
+        let (layout, _) = crate::elf::kconfig_layout(self.input.btf?)?;
+        let at = layout
+            .iter()
+            .find(|(name, _)| name == "LINUX_KERNEL_VERSION")
+            .map(|(_, at)| i64::from(*at))?;
+        if at != off {
+            return None;
+        }
+        let k = self.opts.kernel;
+        let base = (u64::from(k.major) << 16) | (u64::from(k.minor) << 8);
+        Some(Scalar::from_urange(base, base + 255))
     }
 }
 
