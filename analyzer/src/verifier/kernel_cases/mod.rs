@@ -24,6 +24,7 @@ mod meta_bound;
 mod null_check_operand_order;
 mod pkt_helper_access;
 mod pkt_invalidation;
+mod precision;
 mod same_insn_base;
 mod sock_cast_refs;
 mod spin_lock_identity;
