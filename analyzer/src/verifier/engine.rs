@@ -55,8 +55,10 @@ struct Checkpoint {
     hits: u32,
     misses: u32,
     /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
-    /// against checkpoints still being explored compares states only when these agree.
-    fingerprint: u64,
+    /// against checkpoints still being explored compares states only when these agree. Taken
+    /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
+    /// states was the top entry of the profile.
+    fingerprint: Option<u64>,
     /// Which of its scalars were found to matter (`precision.rs`).
     prec: Precision,
 }
@@ -548,7 +550,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
             } else if !iter_next {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
-                let looping = c.fingerprint == fp
+                let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
+                let looping = old_fp == fp
                     && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock;
@@ -562,7 +565,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return Visit::Continue;
         }
         let id = self.cps.len() as CpId;
-        let fingerprint = cur_fp.unwrap_or_else(|| fingerprint(state));
+        let fingerprint = cur_fp;
         self.cps.push(Checkpoint {
             state: Some(state.clone()),
             pc,
