@@ -18,8 +18,13 @@
 //! `next` returns an element has every scalar that differs from the previous iteration's
 //! checkpoint widened to unknown, so that the loop body reaches a covered state after a few
 //! iterations instead of being unrolled. The kernel widens only scalars it has not marked
-//! precise; bpfvet tracks no precision, so it widens every one that changed (a source of false
-//! rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
+//! precise; bpfvet widens every one that changed, because the previous iteration's checkpoint
+//! is still being explored and its precision (`precision.rs`) is not final yet (a source of
+//! false rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
+//!
+//! Precision tracking and stack liveness (`precision.rs`): every processed instruction is
+//! recorded in a history tree; demands for precision and stack reads walk it back and mark the
+//! checkpoints passed, and complete checkpoints prune with what was marked.
 
 use super::kfuncs::KfuncKind;
 use super::liveness::RegSet;
