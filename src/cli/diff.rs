@@ -463,7 +463,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             prog_type: loaded.rules.name.to_string(),
             ..ProgDoc::default()
         };
-        let opts = bpfvet_analyzer::verifier::env::Options::default();
+        // Every concrete state must lie in an explored abstract state, which holds only when
+        // pruning compares every scalar: with precision tracking an imprecise scalar of a
+        // pruned path may differ from the state that pruned it.
+        let opts = bpfvet_analyzer::verifier::env::Options {
+            precision: false,
+            ..Default::default()
+        };
         let vin = loaded.verify_input();
         let source = super::tail_targets::Source {
             file: &args.file,

@@ -18,11 +18,17 @@
 //! `next` returns an element has every scalar that differs from the previous iteration's
 //! checkpoint widened to unknown, so that the loop body reaches a covered state after a few
 //! iterations instead of being unrolled. The kernel widens only scalars it has not marked
-//! precise; bpfvet tracks no precision, so it widens every one that changed (a source of false
-//! rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
+//! precise; bpfvet widens every one that changed, because the previous iteration's checkpoint
+//! is still being explored and its precision (`precision.rs`) is not final yet (a source of
+//! false rejections for a loop that needs a counter's bounds, never of unsafe acceptance).
+//!
+//! Precision tracking and stack liveness (`precision.rs`): every processed instruction is
+//! recorded in a history tree; demands for precision and stack reads walk it back and mark the
+//! checkpoints passed, and complete checkpoints prune with what was marked.
 
 use super::kfuncs::kf;
 use super::liveness::RegSet;
+use super::precision::{self, History, Marks, Precision, NO_NODE};
 use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
 use super::subsume::covers;
 use super::transfer::{Flow, Vm};
@@ -54,18 +60,92 @@ struct Checkpoint {
     hits: u32,
     misses: u32,
     /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
-    /// against checkpoints still being explored compares states only when these agree.
-    fingerprint: u64,
+    /// against checkpoints still being explored compares states only when these agree. Taken
+    /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
+    /// states was the top entry of the profile.
+    fingerprint: Option<u64>,
+    /// Which of its scalars were found to matter (`precision.rs`).
+    prec: Precision,
+}
+
+/// The checkpoints as a precision walk sees them.
+struct CpView<'a>(&'a mut [Checkpoint]);
+
+impl precision::Checkpoints for CpView<'_> {
+    fn get(&mut self, id: u32) -> Option<(&AbstractState, &mut Precision)> {
+        let c = &mut self.0[id as usize];
+        c.state.as_ref().map(|s| (s, &mut c.prec))
+    }
+
+    fn all_precise(&self, id: u32) -> bool {
+        self.0[id as usize].prec.all
+    }
+
+    fn set_all_precise(&mut self, id: u32) {
+        self.0[id as usize].prec.all = true;
+    }
 }
 
 /// A hash of what the infinite-loop check compares (frames, references, held lock).
 fn fingerprint(s: &AbstractState) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = MixHasher(0);
     s.frames.hash(&mut h);
     s.refs.hash(&mut h);
     s.active_lock.hash(&mut h);
     h.finish()
+}
+
+/// A multiply-rotate hasher (the scheme of rustc's `FxHasher`): the fingerprint needs no
+/// resistance to chosen collisions, only speed, and the standard SipHash took 25-40 % of the
+/// analysis time on the kernel's largest programs (`perf`, docs/benchmarks.md).
+struct MixHasher(u64);
+
+impl MixHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl std::hash::Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(buf));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A complete checkpoint that missed more than `MISS_FACTOR * hits + MISS_FACTOR` times is
@@ -80,7 +160,18 @@ struct Pending {
     trail: u32,
     /// The conditional jump this path branched off at (`None` for the entry).
     from: Option<InsnIdx>,
+    /// The newest node of this path's history (`precision.rs`).
+    hist: u32,
+    /// Its newest checkpoint marker, and the instructions recorded since.
+    marker: u32,
+    since: u32,
 }
+
+/// Longest stretch of history a precision or liveness walk follows without meeting a
+/// checkpoint (none is made once an instruction holds `MAX_CHECKPOINTS_PER_INSN`, e.g. deep in
+/// a long counted loop). Past it the path's checkpoints are made all-precise instead, once,
+/// so that walks never make exploration quadratic in its length.
+const WALK_LIMIT: u32 = 2048;
 
 /// One branch decision; decisions form a tree shared by all paths (`u32::MAX`: the root).
 struct TrailNode {
@@ -146,7 +237,18 @@ pub(super) struct Engine<'a, O: Observer> {
     stats: Stats,
     violations: Vec<Violation>,
     stack_depth: Vec<u32>,
+    history: History,
+    /// Whether checkpoints compare imprecise scalars loosely (privileged programs only: the
+    /// kernel treats every scalar of an unprivileged program as precise).
+    precise_pruning: bool,
 }
+
+/// Every register and slot of every frame: what a state pruned by an all-precise or a still
+/// incomplete checkpoint must be assumed to need.
+const ALL: Marks = Marks {
+    regs: [0x7ff; super::state::MAX_CALL_FRAMES],
+    slots: [u64::MAX; super::state::MAX_CALL_FRAMES],
+};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub fn new(vm: &'a Vm<'a>, live: &'a [RegSet], obs: &'a mut O) -> Self {
@@ -161,7 +263,31 @@ impl<'a, O: Observer> Engine<'a, O> {
             stats: Stats::default(),
             violations: Vec::new(),
             stack_depth: vec![0; vm.cfg.subprogs().len()],
+            history: History::default(),
+            precise_pruning: vm.opts.precision && vm.opts.privileged,
         }
+    }
+
+    /// Makes every checkpoint from `marker` back all-precise: the path is too far from its
+    /// newest checkpoint for walks to follow (see `WALK_LIMIT`).
+    fn give_up_walks(&mut self, marker: u32) {
+        self.history.mark_all(&mut CpView(&mut self.cps), marker);
+    }
+
+    /// Marks precise, along the chain ending at `hist`, what `need` (in `state`) came from.
+    fn mark_chain(&mut self, hist: u32, need: Marks, state: &AbstractState) {
+        if !self.precise_pruning {
+            return;
+        }
+        let callback = state.cur().callback_ret.is_some();
+        self.history.mark_chain(
+            self.vm.input.insns,
+            &mut CpView(&mut self.cps),
+            hist,
+            need,
+            state.frame_no(),
+            callback,
+        );
     }
 
     /// Explores every path from `init` at instruction 0.
@@ -172,6 +298,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             cp: None,
             trail: NO_TRAIL,
             from: None,
+            hist: NO_NODE,
+            marker: NO_NODE,
+            since: 0,
         }];
         'paths: while let Some(Pending {
             mut pc,
@@ -179,6 +308,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             mut cp,
             mut trail,
             from,
+            mut hist,
+            mut marker,
+            mut since,
         }) = worklist.pop()
         {
             if let Some(from) = from {
@@ -204,7 +336,30 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
                 if self.vm.cfg.is_prune_point(pc) || iter_next {
                     match self.visit(pc, &state, cp, iter_next) {
-                        Visit::Prune => {
+                        Visit::Prune(by) => {
+                            // What made the old path safe must hold of this one's history.
+                            let c = &self.cps[by as usize];
+                            let (need, reads) = if c.live > 0 || c.prec.all {
+                                (ALL, ALL)
+                            } else {
+                                let reads = Marks {
+                                    regs: [0; super::state::MAX_CALL_FRAMES],
+                                    slots: c.prec.live_slots,
+                                };
+                                (c.prec.marks, reads)
+                            };
+                            if since > WALK_LIMIT {
+                                self.give_up_walks(marker);
+                            } else if self.precise_pruning {
+                                self.mark_chain(hist, need, &state);
+                                self.history.mark_read(
+                                    self.vm.input.insns,
+                                    &mut CpView(&mut self.cps),
+                                    hist,
+                                    reads,
+                                    state.frame_no(),
+                                );
+                            }
                             self.obs.pruned(pc);
                             self.end_path(&state, cp);
                             continue 'paths;
@@ -222,6 +377,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                         Visit::Checkpoint(id) => {
                             cp = Some(id);
                             made_here = Some(id);
+                            if self.precise_pruning {
+                                hist = self.history.checkpoint(hist, id);
+                                marker = hist;
+                                since = 0;
+                            }
                         }
                         Visit::Continue => {}
                     }
@@ -230,7 +390,71 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let d = &mut self.stack_depth[frame.subprog as usize];
                 *d = (*d).max(frame.stack_depth());
                 let before = self.obs.wants_states().then(|| state.clone());
+                let insn = self.vm.input.insns.get(pc.idx());
+                let noted = insn
+                    .filter(|_| self.precise_pruning)
+                    .map(|i| (i, self.history.before(i, &state)));
+                // A helper's argument registers, read before the call clobbers them.
+                let state_before_args = match (&noted, insn) {
+                    (Some(_), Some(Insn::Call(CallTarget::Helper(_)))) => {
+                        let mut a: [RegState; 6] = Default::default();
+                        for (n, r) in a.iter_mut().enumerate().skip(1) {
+                            *r = state.cur().regs[n].clone();
+                        }
+                        a
+                    }
+                    _ => Default::default(),
+                };
                 let res = self.vm.step(&mut state, pc);
+                if let (Some((insn, b)), Ok(flow)) = (&noted, &res) {
+                    let decided = matches!(flow, Flow::Next(_));
+                    let depth_after = match flow {
+                        Flow::Done => b.depth(),
+                        _ => state.frame_no(),
+                    };
+                    // A program's return value matters only where its type restricts it (a
+                    // global function's exit returns to no caller here and has no range).
+                    let range_checked = state.cur().subprog == 0
+                        && self
+                            .vm
+                            .input
+                            .prog_type
+                            .ret_range(self.vm.input.attach)
+                            .is_some();
+                    let outcome = precision::Outcome {
+                        decided,
+                        depth_after,
+                        exit_range_checked: range_checked,
+                    };
+                    let (node, demand, reads) = self.history.after(hist, pc, insn, b, outcome);
+                    let (demand, key_slots) = self.helper_demand(insn, demand, &state_before_args);
+                    let walk = demand != 0 || !key_slots.is_empty() || !reads.is_empty();
+                    if walk && since > WALK_LIMIT {
+                        self.give_up_walks(marker);
+                    } else if demand != 0 || !key_slots.is_empty() {
+                        let mut need = key_slots;
+                        need.regs[b.depth()] |= demand;
+                        self.history.mark_chain(
+                            self.vm.input.insns,
+                            &mut CpView(&mut self.cps),
+                            hist,
+                            need,
+                            b.depth(),
+                            b.is_callback(),
+                        );
+                    }
+                    if !reads.is_empty() && since <= WALK_LIMIT {
+                        self.history.mark_read(
+                            self.vm.input.insns,
+                            &mut CpView(&mut self.cps),
+                            hist,
+                            reads,
+                            b.depth(),
+                        );
+                    }
+                    hist = node;
+                    since += 1;
+                }
                 if let Some(before) = &before {
                     let after =
                         matches!(res, Ok(Flow::Next(_) | Flow::Fork { .. })).then_some(&state);
@@ -253,6 +477,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                             cp,
                             trail: taken,
                             from: Some(pc),
+                            hist,
+                            marker,
+                            since,
                         });
                         if worklist.len() > self.vm.opts.max_pending {
                             self.violations.push(*Violation::new(
@@ -312,9 +539,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 continue;
             };
             if c.live == 0 || iter_active {
-                if covers(old, state, live, self.vm.opts.privileged) {
+                // Only a complete checkpoint's precision is final (see `precision.rs`).
+                let precise =
+                    (self.precise_pruning && c.live == 0 && !c.prec.all).then_some(&c.prec);
+                if covers(old, state, live, self.vm.opts.privileged, precise) {
                     c.hits += 1;
-                    return Visit::Prune;
+                    return Visit::Prune(id);
                 }
                 c.misses += 1;
                 if c.live == 0 && c.misses > MISS_FACTOR * c.hits + MISS_FACTOR {
@@ -325,7 +555,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
             } else if !iter_next {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
-                let looping = c.fingerprint == fp
+                let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
+                let looping = old_fp == fp
                     && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock;
@@ -339,7 +570,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return Visit::Continue;
         }
         let id = self.cps.len() as CpId;
-        let fingerprint = cur_fp.unwrap_or_else(|| fingerprint(state));
+        let fingerprint = cur_fp;
         self.cps.push(Checkpoint {
             state: Some(state.clone()),
             pc,
@@ -348,12 +579,58 @@ impl<'a, O: Observer> Engine<'a, O> {
             hits: 0,
             misses: 0,
             fingerprint,
+            prec: Precision::default(),
         });
         self.explored[pc.idx()].push(id);
         self.held += 1;
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.held);
         Visit::Checkpoint(id)
+    }
+
+    /// Narrows what a helper call demands to what its signature lets decide safety: scalars
+    /// passed as `ARG_ANYTHING` or plain scalars are not looked at (but for the helpers that
+    /// require a constant there), while a map key on the stack is, when a constant key lets
+    /// the lookup skip its NULL result. Returns the registers and the key's stack slots.
+    fn helper_demand(&self, insn: &Insn, demand: u16, args: &[RegState; 6]) -> (u16, Marks) {
+        use crate::rules::Arg;
+        let mut slots = Marks::default();
+        let Insn::Call(CallTarget::Helper(id)) = insn else {
+            return (demand, slots);
+        };
+        let Some(h) = self.vm.input.helpers.get(*id) else {
+            return (demand, slots);
+        };
+        let Some(sig) = h.args else {
+            return (demand, slots);
+        };
+        if matches!(h.name, "get_local_storage" | "snprintf") {
+            return (demand, slots);
+        }
+        let mut keep = 0u16;
+        for (i, arg) in sig.iter().enumerate().take(5) {
+            let bit = 1u16 << (i + 1);
+            match arg {
+                Arg::Anything | Arg::Scalar => {}
+                Arg::MapKey => {
+                    if let Some(p) = args[i + 1].as_ptr() {
+                        if let (PtrKind::Stack { frame }, Some(0)) = (p.kind, p.var_off.as_const())
+                        {
+                            // The 4 bytes a constant array key is read from.
+                            let start = i64::from(p.off);
+                            for at in [start, start + 3] {
+                                if (-512..0).contains(&at) {
+                                    let s = ((-at - 1) / 8) as u32;
+                                    slots.slots[usize::from(frame)] |= 1u64 << s;
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => keep |= bit,
+            }
+        }
+        (demand & keep, slots)
     }
 
     /// Whether the instruction at `pc` calls an iterator's `next`.
@@ -487,7 +764,8 @@ fn widen(old: &AbstractState, cur: &mut AbstractState) {
 }
 
 enum Visit {
-    Prune,
+    /// Covered by this checkpoint.
+    Prune(CpId),
     InfiniteLoop,
     Checkpoint(CpId),
     Continue,

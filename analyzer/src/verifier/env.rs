@@ -75,6 +75,10 @@ pub struct Options {
     /// 6.18.44-fc-v1252 did not: `corpus/c/subprogs/var_offset_frames`), so the safe verdict
     /// counts the sum.
     pub private_stack: bool,
+    /// Precision tracking (`precision.rs`): a checkpoint compares by value only the scalars
+    /// found to decide safety below it, as the kernel does. Off: every scalar is compared by
+    /// value (more exploration, never a different verdict but for the budget).
+    pub precision: bool,
 }
 
 impl Default for Options {
@@ -85,6 +89,7 @@ impl Default for Options {
             max_processed: 1_000_000,
             max_pending: 8192,
             private_stack: false,
+            precision: true,
         }
     }
 }

@@ -2,8 +2,8 @@
 //! the kernel's verifier does it, over the `lattice` domains.
 //!
 //! Layout (STYLE.md G): `engine` explores and prunes, `transfer` gives each instruction's
-//! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`
-//! and `liveness` serve pruning, `violation` names what is found.
+//! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`,
+//! `liveness` and `precision` serve pruning, `violation` names what is found.
 
 pub mod btf_ctx;
 mod btf_info;
@@ -14,6 +14,7 @@ mod fastcall;
 pub mod kfuncs;
 pub(crate) mod liveness;
 mod pkt_effects;
+mod precision;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod state;

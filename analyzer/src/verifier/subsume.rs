@@ -4,6 +4,7 @@
 //! `states_equal` with `regsafe` and `stacksafe`).
 
 use super::liveness::RegSet;
+use super::precision::Precision;
 use super::state::{AbstractState, Frame, RegState, StackByte, StackSlot};
 
 /// A partial bijection between the ids of the old state and those of the current one.
@@ -39,7 +40,16 @@ impl IdMap {
 const CALLEE_SAVED: RegSet = 0b11_1100_0000 | (1 << 10);
 
 /// Whether `old` covers `cur`, comparing in the top frame only the registers in `live`.
-pub fn covers(old: &AbstractState, cur: &AbstractState, live: RegSet, privileged: bool) -> bool {
+/// `precise`: what the paths from `old` were found to depend on: the scalars whose values
+/// matter (every other scalar of `old` covers any scalar, up to ids) and the stack slots read
+/// (the others are not compared). `None`: everything matters.
+pub fn covers(
+    old: &AbstractState,
+    cur: &AbstractState,
+    live: RegSet,
+    privileged: bool,
+    precise: Option<&Precision>,
+) -> bool {
     if old.frames.len() != cur.frames.len()
         || old.refs.len() != cur.refs.len()
         || old.active_lock.is_some() != cur.active_lock.is_some()
@@ -60,14 +70,52 @@ pub fn covers(old: &AbstractState, cur: &AbstractState, live: RegSet, privileged
     let top = old.frames.len() - 1;
     for (i, (fo, fc)) in old.frames.iter().zip(&cur.frames).enumerate() {
         let mask = if i == top { live } else { CALLEE_SAVED };
-        if !frame_covers(fo, fc, mask, privileged, &mut ids) {
+        let exact = Exact {
+            marks: precise,
+            frame: i,
+        };
+        if !frame_covers(fo, fc, mask, privileged, exact, &mut ids) {
             return false;
         }
     }
     true
 }
 
-fn frame_covers(old: &Frame, cur: &Frame, mask: RegSet, privileged: bool, ids: &mut IdMap) -> bool {
+/// Which scalars of one old frame must be compared by value.
+#[derive(Clone, Copy)]
+struct Exact<'a> {
+    marks: Option<&'a Precision>,
+    frame: usize,
+}
+
+impl Exact<'_> {
+    fn reg(self, n: usize) -> bool {
+        self.marks.map_or(true, |m| m.marks.reg(self.frame, n))
+    }
+
+    fn slot(self, s: usize) -> bool {
+        self.marks
+            .map_or(true, |m| s >= 64 || m.marks.slot(self.frame, s))
+    }
+
+    fn live_slot(self, s: usize) -> bool {
+        self.marks.map_or(true, |m| {
+            s >= 64
+                || m.live_slots
+                    .get(self.frame)
+                    .map_or(true, |l| l & (1 << s) != 0)
+        })
+    }
+}
+
+fn frame_covers(
+    old: &Frame,
+    cur: &Frame,
+    mask: RegSet,
+    privileged: bool,
+    exact: Exact<'_>,
+    ids: &mut IdMap,
+) -> bool {
     // The snapshot decides what a callback's return forgets, so it must match exactly.
     if old.subprog != cur.subprog
         || old.return_to != cur.return_to
@@ -77,26 +125,33 @@ fn frame_covers(old: &Frame, cur: &Frame, mask: RegSet, privileged: bool, ids: &
         return false;
     }
     for (n, (ro, rc)) in old.regs.iter().zip(&cur.regs).enumerate() {
-        if mask & (1 << n) != 0 && !reg_covers(ro, rc, ids) {
+        if mask & (1 << n) != 0 && !reg_covers(ro, rc, exact.reg(n), ids) {
             return false;
         }
     }
     let empty = StackSlot::default();
     for (i, so) in old.stack.iter().enumerate() {
         let sc = cur.stack.get(i).unwrap_or(&empty);
-        if !slot_covers(so, sc, privileged, ids) {
+        // A slot nothing below read is dead; iterators are compared anyway (they are state
+        // the next `next` call looks at whatever the reads).
+        if !exact.live_slot(i) && so.iter.is_none() && sc.iter.is_none() {
+            continue;
+        }
+        if !slot_covers(so, sc, privileged, exact.slot(i), ids) {
             return false;
         }
     }
     true
 }
 
-fn reg_covers(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
+/// `precise`: whether an old scalar's value matters; an imprecise one covers any scalar
+/// whose id maps consistently (ids still tie copies that one branch bounds together).
+fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) -> bool {
     match (old, cur) {
         (RegState::Uninit, _) => true,
         (_, RegState::Uninit) => false,
         (RegState::Scalar { v: vo, id: io }, RegState::Scalar { v: vc, id: ic }) => {
-            vc.le(vo) && ids.check(*io, *ic)
+            (!precise || vc.le(vo)) && ids.check(*io, *ic)
         }
         (RegState::Ptr(po), RegState::Ptr(pc)) => {
             po.kind == pc.kind
@@ -111,7 +166,13 @@ fn reg_covers(old: &RegState, cur: &RegState, ids: &mut IdMap) -> bool {
     }
 }
 
-fn slot_covers(old: &StackSlot, cur: &StackSlot, privileged: bool, ids: &mut IdMap) -> bool {
+fn slot_covers(
+    old: &StackSlot,
+    cur: &StackSlot,
+    privileged: bool,
+    precise: bool,
+    ids: &mut IdMap,
+) -> bool {
     // Iterators must match in state and reference; their depth is ignored, or no loop over an
     // iterator would ever converge (the kernel's `stacksafe` for `STACK_ITER`).
     match (&old.iter, &cur.iter) {
@@ -129,7 +190,19 @@ fn slot_covers(old: &StackSlot, cur: &StackSlot, privileged: bool, ids: &mut IdM
             &cur.spilled,
             cur.bytes.iter().all(|b| *b == StackByte::Spill),
         ) {
-            return reg_covers(o, c, ids);
+            return reg_covers(o, c, precise, ids);
+        }
+        // An imprecise spilled scalar stands for any number, which plain written bytes hold.
+        if !precise
+            && privileged
+            && matches!(old.spilled, Some(RegState::Scalar { id: 0, .. }))
+            && cur.iter.is_none()
+            && cur
+                .bytes
+                .iter()
+                .all(|b| matches!(b, StackByte::Misc | StackByte::Zero))
+        {
+            return true;
         }
         // An old spilled scalar that cur holds as plain bytes: only an unconstrained one covers.
         return matches!(&old.spilled, Some(RegState::Uninit));

@@ -26,6 +26,7 @@ mod no_btf_func_info;
 mod null_check_operand_order;
 mod pkt_helper_access;
 mod pkt_invalidation;
+mod precision;
 mod ptr_sub_32;
 mod same_insn_base;
 mod sock_cast_refs;
