@@ -321,7 +321,7 @@ fn build_input(
                     .enumerate()
                     .filter_map(|(i, s)| {
                         s.map(|(size, _)| CtxObject {
-                            kind: ObjectKind::Kernel,
+                            kind: ObjectKind::kernel_for(rules.name),
                             bytes: vec![0; size as usize],
                             slot: Some(i as u32 * 8),
                         })
@@ -338,7 +338,7 @@ fn build_input(
                         );
                     }
                     objects.push(CtxObject {
-                        kind: ObjectKind::Kernel,
+                        kind: ObjectKind::kernel_for(rules.name),
                         bytes,
                         slot: Some(off),
                     });
@@ -533,6 +533,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None
     };
     let accepted: Option<&VerifiedProgram> = verified.as_ref().and_then(|v| v.as_ref().ok());
+    let returns_nothing = accepted.is_some_and(VerifiedProgram::returns_nothing);
     let slots = accepted
         .and_then(VerifiedProgram::ctx_args)
         .zip(loaded.kernel_btf)
@@ -682,7 +683,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         prog_type: loaded.rules.name,
         engine: engine_name,
         runs: repeat,
-        r0: res.as_ref().ok().map(|r| r.r0),
+        // A program implementing a void kernel function leaves whatever r0 held: no result.
+        r0: res.as_ref().ok().filter(|_| !returns_nothing).map(|r| r.r0),
         r0_name: res
             .as_ref()
             .ok()
@@ -818,7 +820,12 @@ fn render_human(d: &RunDoc, out: &mut String) {
         (None, Some(f)) => {
             let _ = writeln!(out, "fault: {f}");
         }
-        (None, None) => {}
+        (None, None) => {
+            let _ = writeln!(
+                out,
+                "returns nothing (it implements a void kernel function)"
+            );
+        }
     }
     if !d.tail_calls.is_empty() {
         let _ = writeln!(

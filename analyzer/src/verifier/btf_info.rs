@@ -58,10 +58,13 @@ const CTX_STRUCTS: &[&str] = &[
 const MAX_NESTING: usize = 4;
 
 /// The signature of the function starting at a subprogram entry, if BTF says it is global.
+/// `arg_tags`: whether the kernel reads the `arg:*` parameter tags (from 6.8; older kernels
+/// ignore them, so a tagged pointer is still a nullable pointer to memory).
 pub fn global_sig(
     btf: Option<&Btf>,
     func_info: &[FuncInfo],
     entry: crate::isa::InsnIdx,
+    arg_tags: bool,
 ) -> Option<GlobalSig> {
     let btf = btf?;
     let fi = func_info.iter().find(|f| f.insn == entry)?;
@@ -77,7 +80,11 @@ pub fn global_sig(
     };
     // Parameter tags (`__arg_ctx`, `__arg_nonnull`, `__arg_trusted`...) are `arg:*` decl tags
     // on the function, by parameter index (the kernel's `btf_prepare_func_args`).
-    let tags = btf.decl_tags_of(fi.type_id);
+    let tags = if arg_tags {
+        btf.decl_tags_of(fi.type_id)
+    } else {
+        Vec::new()
+    };
     let params = params
         .iter()
         .enumerate()

@@ -50,6 +50,9 @@ pub struct VerifiedProgram {
     /// The extern names of the kfunc calls, by instruction (from the loader's relocations).
     kfuncs: Vec<(InsnIdx, String)>,
     ctx_args: Option<Vec<BtfArg>>,
+    /// The program implements a kernel function that returns nothing (a void struct_ops
+    /// member): its r0 at exit means nothing.
+    returns_nothing: bool,
 }
 
 impl VerifiedProgram {
@@ -96,6 +99,11 @@ impl VerifiedProgram {
     /// kernel's BTF the program was verified against. `None` for every other context.
     pub fn ctx_args(&self) -> Option<&[BtfArg]> {
         self.ctx_args.as_deref()
+    }
+
+    /// Whether the program's result means nothing (it implements a void kernel function).
+    pub fn returns_nothing(&self) -> bool {
+        self.returns_nothing
     }
 }
 
@@ -155,12 +163,12 @@ pub fn verify_program_observed<O: Observer>(
         .map(|i| InsnIdx(i as u32))
         .collect();
     // The analysis typed the same slots (it rejects the program when they cannot be typed).
-    let ctx_args = match (input.prog_type.ctx, input.kernel_btf, input.attach_target) {
-        (CtxModel::BtfArgs, Some(k), Some(target)) => {
-            btf_ctx(k, input.attach, target).ok().map(|c| c.args)
-        }
+    let typed = match (input.prog_type.ctx, input.kernel_btf, input.attach_target) {
+        (CtxModel::BtfArgs, Some(k), Some(target)) => btf_ctx(k, input.attach, target).ok(),
         _ => None,
     };
+    let returns_nothing = typed.as_ref().is_some_and(|c| c.void_return);
+    let ctx_args = typed.map(|c| c.args);
     let ctx_bound = match input.prog_type.ctx {
         CtxModel::Fields(fields) => {
             CtxBound::Bytes(fields.iter().map(|f| f.off + f.size).max().unwrap_or(0))
@@ -181,6 +189,7 @@ pub fn verify_program_observed<O: Observer>(
         ctx_loads,
         probe_loads,
         ctx_args,
+        returns_nothing,
         kfuncs: input
             .relocs
             .iter()

@@ -112,7 +112,12 @@ pub fn verify_observed<O: Observer>(
             if i == 0 {
                 None
             } else {
-                btf_info::global_sig(input.btf, input.func_info, s.start)
+                btf_info::global_sig(
+                    input.btf,
+                    input.func_info,
+                    s.start,
+                    opts.kernel >= KernelVersion::new(6, 8),
+                )
             }
         })
         .collect();

@@ -4,9 +4,9 @@
 // other members are valid (libbpf loads the set together, so the live kernel
 // reports them refused after ca_bad_init fails; checked alone they verify).
 // bpfvet-expect(ca_bad_init): reject "no write support to tcp_sock at off"
-// bpfvet-expect(ca_bad_ssthresh): accept
-// bpfvet-expect(ca_bad_cong_avoid): accept
-// bpfvet-expect(ca_bad_undo_cwnd): accept
+// bpfvet-expect(ca_bad_ssthresh): refused "libbpf loads the struct_ops set together and stops at ca_bad_init's rejection"
+// bpfvet-expect(ca_bad_cong_avoid): refused "libbpf loads the struct_ops set together and stops at ca_bad_init's rejection"
+// bpfvet-expect(ca_bad_undo_cwnd): refused "libbpf loads the struct_ops set together and stops at ca_bad_init's rejection"
 #include "bpfvet.h"
 
 struct sock {

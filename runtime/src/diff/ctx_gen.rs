@@ -114,7 +114,7 @@ pub(super) fn gen_ctx(rng: &mut Rng, rules: &ProgTypeRules, btf: Option<&BtfSlot
                     continue;
                 }
                 objects.push(CtxObject {
-                    kind: ObjectKind::Kernel,
+                    kind: ObjectKind::kernel_for(rules.name),
                     bytes: object_bytes(rng, size as usize),
                     slot: Some(at as u32),
                 });

@@ -412,9 +412,15 @@ impl Emitter<'_> {
                 match self.prog.kfunc_at(at).and_then(kfuncs::Kfunc::by_name) {
                     Some(k) => self.helper_call(i, Some(kfuncs::helper_id(k))),
                     None => {
-                        return Err(JitError::Unsupported {
-                            insn: at,
-                            what: "kfunc call",
+                        return Err(match self.prog.kfunc_at(at) {
+                            Some(name) => JitError::UnsupportedKfunc {
+                                insn: at,
+                                name: name.to_string(),
+                            },
+                            None => JitError::Unsupported {
+                                insn: at,
+                                what: "kfunc call",
+                            },
                         })
                     }
                 }

@@ -52,6 +52,8 @@ pub enum JitError {
     BadJump { insn: InsnIdx, target: i64 },
     #[error("insn {insn}: unsupported instruction: {what}")]
     Unsupported { insn: InsnIdx, what: &'static str },
+    #[error("insn {insn}: kfunc {name} is not run by bpfvet's runtime (it runs bpf_iter_bits_*)")]
+    UnsupportedKfunc { insn: InsnIdx, name: String },
     #[error("insn {insn}: lddw names map table entry {imm}, which does not exist")]
     BadMapRef { insn: InsnIdx, imm: i32 },
     #[error("the program falls off its last instruction")]

@@ -20,8 +20,25 @@ use super::{BlockId, Memory, RegionKind};
 pub enum ObjectKind {
     /// A read-only kernel object ([`RegionKind::KernelObject`]).
     Kernel,
+    /// A kernel object the program may write, in the fields the verifier allowed (a
+    /// struct_ops program's `tcp_sock`): the region is writable, the verifier keeps the
+    /// writes to the allowed fields.
+    WritableKernel,
     /// The flow dissector's keys ([`RegionKind::FlowKeys`]), writable.
     FlowKeys,
+}
+
+impl ObjectKind {
+    /// The kind of the objects a BTF-typed context of program type `prog_type` points to:
+    /// struct_ops programs may write some fields of theirs (the verifier says which); every
+    /// other program only reads them.
+    pub fn kernel_for(prog_type: &str) -> ObjectKind {
+        if prog_type == "struct_ops" {
+            ObjectKind::WritableKernel
+        } else {
+            ObjectKind::Kernel
+        }
+    }
 }
 
 /// One object of a run's input.
@@ -64,6 +81,7 @@ impl Memory {
             } else {
                 let (kind, writable) = match o.kind {
                     ObjectKind::Kernel => (RegionKind::KernelObject, false),
+                    ObjectKind::WritableKernel => (RegionKind::KernelObject, true),
                     ObjectKind::FlowKeys => (RegionKind::FlowKeys, true),
                 };
                 self.add_region(block, 0, o.bytes.len(), kind, writable)
