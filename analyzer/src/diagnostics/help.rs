@@ -57,6 +57,7 @@ pub const HELP: &[(Code, &str)] = &[
     (Code::SpinLockMisuse, "keep the locked region short: no helper calls and no return between bpf_spin_lock() and bpf_spin_unlock(); touch the lock only through them"),
     (Code::PointerLeak, "do not store pointers into maps or return them; store an integer computed from the data instead"),
     (Code::UnsupportedHelper, "bpfvet cannot check this call yet; verify the program with the kernel (`bpfvet kernel`)"),
+    (Code::AttachRefused, "attach to another hook: the kernel keeps these LSM hooks from BPF programs whatever they do"),
     (Code::UnsupportedCtx, "check the attach target's name against the kernel you deploy to, and pass that kernel's BTF with `--btf FILE` (default /sys/kernel/btf/vmlinux)"),
     (Code::InvalidInsn, "the object contains an instruction the kernel cannot decode: rebuild it with a supported clang and check hand-written assembly"),
     (Code::SleepableHelper, "call this helper only from a sleepable program: use a `.s` section such as SEC(\"lsm.s/...\") or SEC(\"fentry.s/...\")"),

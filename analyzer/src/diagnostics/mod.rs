@@ -110,6 +110,7 @@ const NO_VALUE: &[Code] = &[
     Code::SleepableHelper,
     Code::UnsupportedHelper,
     Code::UnsupportedCtx,
+    Code::AttachRefused,
     Code::InvalidLdImm64,
     Code::InternalError,
     // These carry their own related instruction (where the reference or lock was taken).

@@ -101,6 +101,9 @@ pub fn verify_observed<O: Observer>(
         .iter()
         .map(|m| btf_info::special_fields(input.btf, m.value_type))
         .collect();
+    if let Some(v) = super::transfer::attach_target::disabled_lsm_hook(input) {
+        return VerifyResult::reject(vec![v]);
+    }
     if let Some(v) = map_prog_compat(input, &special) {
         return VerifyResult::reject(vec![v]);
     }

@@ -132,6 +132,8 @@ codes! {
     UnsupportedHelper = "unsupported-helper",
     /// A BTF-typed context bpfvet cannot type: no kernel BTF, or no attach target in it.
     UnsupportedCtx = "unsupported-ctx",
+    /// An attach target the kernel refuses for this program type (an LSM hook BPF may not use).
+    AttachRefused = "attach-refused",
     /// An instruction that does not decode: unknown opcode, bad register, reserved bits set.
     InvalidInsn = "invalid-insn",
     /// A helper that may sleep, called from a program that may not.

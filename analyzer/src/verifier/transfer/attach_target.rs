@@ -1,9 +1,12 @@
-//! Rules that depend on what a program attaches to: the functions whose programs may call
-//! `bpf_d_path`, and the values an LSM program may return for its hook.
+//! Rules that depend on what a program attaches to: the LSM hooks BPF may not use, the
+//! functions whose programs may call `bpf_d_path`, and the values an LSM program may return
+//! for its hook.
 
 use super::Vm;
+use crate::isa::InsnIdx;
 use crate::prog_type::AttachType;
 use crate::verifier::env::KernelVersion;
+use crate::verifier::violation::{Code, Violation};
 
 /// `bpf_d_path`'s helper id.
 pub(super) const D_PATH: u32 = 147;
@@ -21,6 +24,47 @@ pub(super) const D_PATH_TARGETS: &[&str] = &[
     "vfs_getattr",
     "filp_close",
 ];
+
+/// The LSM hooks the kernel keeps from BPF programs (`bpf_lsm_disabled_hooks`; Debian's 6.1
+/// and 6.12 both refuse the selftests' three). `key_getsecurity` and `audit_rule_match` are
+/// listed when the kernel has keys and audit, as distribution kernels do.
+const DISABLED_LSM_HOOKS: &[&str] = &[
+    "vm_enough_memory",
+    "inode_need_killpriv",
+    "inode_getsecurity",
+    "inode_listsecurity",
+    "inode_copy_up_xattr",
+    "getselfattr",
+    "getprocattr",
+    "setprocattr",
+    "key_getsecurity",
+    "audit_rule_match",
+    "ismaclabel",
+];
+
+/// The kernel's refusal of an LSM program attached to a hook BPF may not use, if it is one.
+pub fn disabled_lsm_hook(input: &crate::verifier::env::Input<'_>) -> Option<Violation> {
+    if !matches!(
+        input.attach,
+        Some(AttachType::LsmMac | AttachType::LsmCgroup)
+    ) {
+        return None;
+    }
+    let hook = input
+        .attach_target
+        .filter(|t| DISABLED_LSM_HOOKS.contains(t))?;
+    let func = format!("bpf_lsm_{hook}");
+    let id = input
+        .kernel_btf
+        .and_then(|k| k.find_by_name(&func, "func"))
+        .map_or_else(|| "N".to_string(), |id| id.0.to_string());
+    Some(*Violation::new(
+        Code::AttachRefused,
+        InsnIdx(0),
+        format!("the kernel keeps the LSM hook {hook} from BPF programs: it refuses this one before verifying it"),
+        format!("attach_btf_id {id} points to disabled hook {func}"),
+    ))
+}
 
 impl Vm<'_> {
     /// Whether `bpf_d_path` is offered here: tracing programs attached to the functions on the

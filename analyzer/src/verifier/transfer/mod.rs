@@ -5,7 +5,7 @@
 //! returned to the engine, which decides the order and prunes.
 
 mod alu;
-mod attach_target;
+pub(super) mod attach_target;
 mod call;
 mod format;
 mod helper_effects;
