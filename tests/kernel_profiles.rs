@@ -45,22 +45,7 @@ fn config_dependent() -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// A kernel's verdict word (`accepted`, `rejected`, `refused`) by (object, program).
-type Verdicts = BTreeMap<(String, String), String>;
-
-/// `OBJECT PROGRAM (TYPE): accepted|rejected|refused ...` lines of a column.
-fn kernel_verdicts(column: &str) -> Verdicts {
-    column
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (id, rest) = l.split_once(" (")?;
-            let (object, program) = id.split_once(' ')?;
-            let word = rest.split_once("): ")?.1.split([' ', '(']).next()?;
-            Some(((object.to_owned(), program.to_owned()), word.to_owned()))
-        })
-        .collect()
-}
+use kernel_support::columns::{verdicts as kernel_verdicts, Verdicts};
 
 /// The profile for a build's release (`6.1.0-57-cloud-amd64` → 6.1), if bpfvet has one.
 fn profile_of(build: &str) -> Option<KernelVersion> {

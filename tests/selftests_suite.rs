@@ -18,7 +18,6 @@
 #[path = "kernel_support/mod.rs"]
 mod kernel_support;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -109,22 +108,7 @@ struct Test {
     notes: Vec<String>,
 }
 
-/// A build's verdict word (`accepted`, `rejected`, `refused`) by (object, program).
-type Verdicts = BTreeMap<(String, String), String>;
-
-/// `OBJECT PROGRAM (TYPE): accepted|rejected|refused ...` lines: the verdict word by program.
-fn kernel_verdicts(column: &str) -> Verdicts {
-    column
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (id, rest) = l.split_once(" (")?;
-            let (object, program) = id.split_once(' ')?;
-            let word = rest.split_once("): ")?.1.split([' ', '(']).next()?;
-            Some(((object.to_owned(), program.to_owned()), word.to_owned()))
-        })
-        .collect()
-}
+use kernel_support::columns::{verdicts as kernel_verdicts, Verdicts};
 
 #[test]
 fn selftests_agree_with_the_recorded_kernels() {

@@ -125,3 +125,21 @@ pub fn line_diff(want: &str, got: &str) -> String {
 pub fn loud(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
+
+/// A kernel's verdict word (`accepted`, `rejected`, `refused`) by (object, program).
+pub type Verdicts = BTreeMap<(String, String), String>;
+
+/// The verdict words of a `bpfvet kernel --format summary` column
+/// (`OBJECT PROGRAM (TYPE): accepted|rejected|refused ...` lines).
+pub fn verdicts(column: &str) -> Verdicts {
+    column
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(" (")?;
+            let (object, program) = id.split_once(' ')?;
+            let word = rest.split_once("): ")?.1.split([' ', '(']).next()?;
+            Some(((object.to_owned(), program.to_owned()), word.to_owned()))
+        })
+        .collect()
+}
