@@ -250,3 +250,40 @@ fn unparsable_btf_is_left_out_with_a_note() {
         "{out}"
     );
 }
+
+/// `explain`, `cfg` and `run` take an executable's embedded object as `check` names it
+/// (`FILE!0xOFFSET`), or the file itself when it embeds only one.
+#[test]
+fn single_program_commands_open_embedded_objects() {
+    let exe = "fuzz/seeds/load/rw-host-cut-then-whole";
+    let info = stdout(&bpfvet(&["info", exe]));
+    let named = info
+        .lines()
+        .find(|l| l.starts_with(&format!("{exe}!0x")))
+        .unwrap_or_else(|| panic!("info names the embedded object:\n{info}"))
+        .trim()
+        .to_owned();
+    for file in [named.as_str(), exe] {
+        let o = bpfvet(&["explain", file, "--program", "xdp_prog"]);
+        let out = stdout(&o);
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)) && out.contains("xdp_prog"),
+            "explain {file}: {out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = bpfvet(&["cfg", file, "--program", "xdp_prog"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "cfg {file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = bpfvet(&["explain", &format!("{exe}!0x10"), "--program", "xdp_prog"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no BPF object is embedded at that offset") && err.contains(&named),
+        "{err}"
+    );
+}

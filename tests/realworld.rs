@@ -219,10 +219,14 @@ struct Ours {
 /// `info` and `disasm` on each object (cheap, one process each), and `check` on all of them in
 /// one process (the kernel BTF is parsed once, objects are checked on all cores); an object
 /// `check` cannot load is named on its stderr.
-fn run_ours(dir: &Path, objects: &[Source]) -> Vec<Ours> {
+fn run_ours(dir: &Path, objects: &[Source], config: Option<&Path>) -> Vec<Ours> {
     let code = |o: &std::process::Output| o.status.code().unwrap_or(-1);
     let paths: Vec<&str> = objects.iter().map(|s| s.path.as_str()).collect();
     let mut args = vec!["check", "--format", "json"];
+    let config = config.map(|p| p.to_string_lossy().into_owned());
+    if let Some(c) = &config {
+        args.extend(["--kernel-config", c.as_str()]);
+    }
     args.extend(&paths);
     let check = bpfvet(dir, &args);
     let mut verdicts: BTreeMap<String, Verdicts> = BTreeMap::new();
@@ -313,7 +317,10 @@ fn realworld_agrees_with_the_kernel() {
         panic!("no recorded kernel column snapshots/kernel/*/{TABLE}.txt: run realworld_kernel_column on a machine with bpf()");
     };
     let kernel = parse_column(column);
-    let ours = run_ours(&dir, &objects);
+    // The build's configuration where it is recorded (tests/kernel_build_column.rs): helpers
+    // it leaves out are refused as it refuses them.
+    let config = columns::columns_dir().join(build).join("kernel-config.txt");
+    let ours = run_ours(&dir, &objects, config.exists().then_some(config.as_path()));
     let reasons = reasons();
     let mut used = std::collections::BTreeSet::new();
 

@@ -69,6 +69,7 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "clap",
                 "clap_complete",
                 "clap_mangen",
+                "flate2",
                 "indicatif",
                 "regex",
                 "serde",

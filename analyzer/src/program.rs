@@ -485,6 +485,9 @@ pub struct Object {
     pub(crate) n_core_relos: usize,
     /// What the loader left out and why (a `.BTF` that does not parse, ...), for the reader.
     pub(crate) notes: Vec<String>,
+    /// Why the kernel refuses the object's BTF, if it does (`btf::kernel_meta`): libbpf then
+    /// loads the object without BTF, and so does the verifier's input.
+    pub(crate) btf_refused: Option<String>,
 }
 
 impl Object {
@@ -535,6 +538,11 @@ impl Object {
     /// The object's `.BTF`, when present.
     pub fn btf(&self) -> Option<&Btf> {
         self.btf.as_ref()
+    }
+
+    /// Why the kernel refuses this object's BTF as a whole, if it does.
+    pub fn btf_refused(&self) -> Option<&str> {
+        self.btf_refused.as_deref()
     }
 
     pub fn has_btf(&self) -> bool {

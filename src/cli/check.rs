@@ -43,6 +43,8 @@ pub struct Args {
     /// Check against what this kernel version allows (e.g. 5.15); default: the newest known.
     #[arg(long, value_name = "X.Y")]
     kernel: Option<String>,
+    #[command(flatten)]
+    build: super::kernel_build::BuildArgs,
     /// Apply the rules for programs loaded without CAP_BPF/CAP_PERFMON.
     #[arg(long)]
     unprivileged: bool,
@@ -128,6 +130,7 @@ struct Checked {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut opts = options(args.kernel.as_deref(), args.unprivileged)?;
     opts.private_stack = args.private_stack;
+    args.build.apply(&mut opts)?;
     let override_type = override_type(args.prog_type.as_deref())?;
     let color = match args.color {
         Color::Always => true,

@@ -35,6 +35,8 @@ pub struct Args {
     /// Check against what this kernel version allows (e.g. 5.15).
     #[arg(long, value_name = "X.Y")]
     kernel: Option<String>,
+    #[command(flatten)]
+    build: super::kernel_build::BuildArgs,
     /// Apply the rules for programs loaded without CAP_BPF/CAP_PERFMON.
     #[arg(long)]
     unprivileged: bool,
@@ -49,7 +51,8 @@ enum Format {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let opts = options(args.kernel.as_deref(), args.unprivileged)?;
+    let mut opts = options(args.kernel.as_deref(), args.unprivileged)?;
+    args.build.apply(&mut opts)?;
     let obj = load_object(&args.file)?;
     let prog = select(&obj, &args.file, Some(&args.program))?[0];
     let rules = rules_for(prog, override_type(args.prog_type.as_deref())?)?;

@@ -12,12 +12,61 @@ pub fn load_object(path: &Path) -> anyhow::Result<Object> {
     load_object_with(path, elf::load)
 }
 
+/// Loads the one object `path` names: the file itself; or, in an executable with BPF objects
+/// embedded (libbpf skeletons), the object at `FILE!0xOFFSET` (as `check` and `info` name
+/// them), or the only one when the file embeds just one.
 fn load_object_with(
     path: &Path,
     load: fn(&[u8]) -> Result<Object, elf::LoadError>,
 ) -> anyhow::Result<Object> {
-    let bytes = read_bounded(path)?;
-    load(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    let (file, offset) = split_embedded_name(path);
+    let bytes = read_bounded(&file)?;
+    let parts = object_bytes(&file, &bytes);
+    let embedded = parts.first().is_some_and(|p| p.item.len() != bytes.len());
+    let chosen = match (embedded, offset) {
+        (false, None) => &bytes[..],
+        (false, Some(_)) => anyhow::bail!(
+            "{}: no BPF object is embedded at an offset in it (it is one itself, or no ELF file): name the file alone",
+            file.display()
+        ),
+        (true, wanted) => {
+            let names = || parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+            match wanted {
+                None if parts.len() == 1 => parts[0].item,
+                None => anyhow::bail!(
+                    "{}: {} BPF objects are embedded in this file; name one as FILE!0xOFFSET ({})",
+                    file.display(),
+                    parts.len(),
+                    names()
+                ),
+                Some(_) => match parts.iter().find(|p| p.name == path.display().to_string()) {
+                    Some(p) => p.item,
+                    None => anyhow::bail!(
+                        "{}: no BPF object is embedded at that offset (embedded: {})",
+                        path.display(),
+                        names()
+                    ),
+                },
+            }
+        }
+    };
+    load(chosen).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// `FILE!0xOFFSET` split into the file and the offset, when `path` does not exist as given
+/// and ends that way; else `path` itself.
+fn split_embedded_name(path: &Path) -> (std::path::PathBuf, Option<u64>) {
+    if !path.exists() {
+        if let Some((file, off)) = path.to_str().and_then(|s| s.rsplit_once('!')) {
+            if let Some(n) = off
+                .strip_prefix("0x")
+                .and_then(|h| u64::from_str_radix(h, 16).ok())
+            {
+                return (file.into(), Some(n));
+            }
+        }
+    }
+    (path.to_path_buf(), None)
 }
 
 /// The bytes of `path`, refusing files larger than [`MAX_OBJECT_BYTES`].

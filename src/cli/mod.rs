@@ -13,6 +13,7 @@ mod files;
 mod generate;
 mod info;
 mod kernel;
+mod kernel_build;
 mod load;
 mod progress;
 mod run;

@@ -14,6 +14,7 @@
 //! The `.BTF.ext` part (func_info, line_info, CO-RE relocations) is in [`ext`].
 
 pub mod ext;
+pub mod kernel_meta;
 
 use std::fmt;
 

@@ -172,6 +172,16 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
             .cloned()
             .collect();
     }
+    let btf_refused = btf
+        .as_ref()
+        .and_then(crate::btf::kernel_meta::kernel_refusal);
+    if let Some(why) = &btf_refused {
+        notes.push(format!(
+            "the kernel refuses this object's BTF ({why}); libbpf then loads it without BTF, \
+             so its maps have no BTF types and its programs no function info, and bpfvet checks \
+             it that way"
+        ));
+    }
     Ok(Object {
         programs,
         text_functions,
@@ -182,6 +192,7 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
         has_btf_ext: btf_ext.is_some(),
         n_core_relos: btf_ext.as_ref().map_or(0, BtfExt::n_core_relos),
         btf,
+        btf_refused,
     })
 }
 

@@ -10,6 +10,8 @@
 //!   exit range and helper groups;
 //! - [`kfuncs::KFUNCS`] (`kfuncs.rs`): the kernel functions bpfvet models, with their `KF_*`
 //!   flags, the program types that may call them and the release that added each;
+//! - [`kernel_build::KernelBuild`] (`kernel_build.rs`): what one build's lockdown and
+//!   configuration withdraw from what its release offers;
 //! - [`HELPER_ATTACH_LIMITS`] (`prog_type_table.rs`): helpers a program type offers only for
 //!   some expected attach types.
 //!
@@ -24,6 +26,7 @@ mod ctx;
 mod helper_table;
 mod helpers;
 pub mod isa_levels;
+pub mod kernel_build;
 pub mod kfuncs;
 mod prog_type_table;
 

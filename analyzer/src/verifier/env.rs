@@ -79,6 +79,9 @@ pub struct Options {
     /// found to decide safety below it, as the kernel does. Off: every scalar is compared by
     /// value (more exploration, never a different verdict but for the budget).
     pub precision: bool,
+    /// The build beyond its release: lockdown and configuration options that withdraw
+    /// helpers (`--kernel-config`, `--lockdown`). Default: a full build, not locked down.
+    pub build: crate::rules::kernel_build::KernelBuild,
 }
 
 impl Default for Options {
@@ -90,6 +93,7 @@ impl Default for Options {
             max_pending: 8192,
             private_stack: false,
             precision: true,
+            build: crate::rules::kernel_build::KernelBuild::default(),
         }
     }
 }
@@ -143,6 +147,9 @@ pub struct Input<'a> {
     /// Whether the loader passes BTF function info with the program. Without it the kernel
     /// refuses callbacks and tail calls or `ld_abs` in subprograms (GCC 12 writes none).
     pub btf_func_info: bool,
+    /// Why the kernel refuses the object's BTF, when it does: then `btf` is `None` and there is
+    /// no function info, as libbpf loads such an object.
+    pub btf_refused: Option<&'a str>,
     /// The kernel's BTF, which types the contexts of tp_btf, fentry, lsm and iterator programs.
     pub kernel_btf: Option<&'a crate::btf::Btf>,
     /// What the program attaches to (`sched_wakeup` in `tp_btf/sched_wakeup`).
@@ -167,9 +174,14 @@ impl<'a> Input<'a> {
             gpl: prog.is_gpl_compatible(),
             sleepable: prog.sleepable(),
             attach: prog.attach_type(),
-            btf: obj.btf(),
-            func_info: prog.func_info(),
-            btf_func_info: !prog.func_info().is_empty(),
+            btf: obj.btf().filter(|_| obj.btf_refused().is_none()),
+            func_info: if obj.btf_refused().is_some() {
+                &[]
+            } else {
+                prog.func_info()
+            },
+            btf_func_info: obj.btf_refused().is_none() && !prog.func_info().is_empty(),
+            btf_refused: obj.btf_refused(),
             kernel_btf: None,
             attach_target: prog.struct_ops_member().or_else(|| {
                 prog.section()
@@ -201,6 +213,7 @@ impl<'a> Input<'a> {
             func_info: &[],
             // Hand-written programs are taken as loaded with BTF, as clang -g builds them.
             btf_func_info: true,
+            btf_refused: None,
             kernel_btf: None,
             attach_target: None,
             relocs: &[],

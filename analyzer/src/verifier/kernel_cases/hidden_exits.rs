@@ -6,7 +6,7 @@ use super::{assert_accepted, assert_rejected, check};
 use crate::btf::{Btf, TypeId};
 use crate::isa::text::parse_program;
 use crate::isa::{Insn, InsnIdx};
-use crate::program::{FuncInfo, MapDef, MapType};
+use crate::program::{FuncInfo, MapType};
 use crate::rules::ProgTypeRules;
 use crate::verifier::env::{Input, Options};
 use crate::verifier::violation::Code;
@@ -47,7 +47,7 @@ fn both_results_of_a_packet_load_in_a_subprogram_are_safe() {
 
 #[test]
 fn a_packet_load_with_a_spin_lock_held_is_rejected() {
-    let maps = [MapDef::plain("locked", MapType::ARRAY, 4, 8, 1)];
+    let (map, lock_btf) = super::locked_map("locked", MapType::ARRAY);
     let src = "r6 = r1
         r1 = 0x0
         *(u32 *)(r10 - 0x4) = w1
@@ -67,7 +67,7 @@ fn a_packet_load_with_a_spin_lock_held_is_rejected() {
         call 0x5e
         r0 = 0x0
         exit";
-    let res = check("sched_cls", &maps, src);
+    let res = super::check_with_btf("sched_cls", &[map], &lock_btf, src);
     assert_rejected(
         &res,
         Code::SpinLockMisuse,

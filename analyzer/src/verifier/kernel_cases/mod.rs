@@ -30,6 +30,7 @@ mod precision;
 mod ptr_sub_32;
 mod same_insn_base;
 mod sock_cast_refs;
+mod spin_lock_btf;
 mod spin_lock_identity;
 mod stack_sub;
 mod untracked_alu;
@@ -40,6 +41,53 @@ fn check(prog_type: &str, maps: &[MapDef], src: &str) -> VerifyResult {
     let insns: Vec<Insn> = parse_program(src).expect("parses");
     let rules = ProgTypeRules::by_name(prog_type).expect("program type");
     verify(&Input::bare(&insns, maps, rules, true), &Options::default())
+}
+
+/// A map `name` of `map_type` whose 8-byte value is `struct value { int x; struct
+/// bpf_spin_lock l; }` (the lock at offset 4) described by the returned BTF, as
+/// `verifier_spin_lock.c` declares its maps.
+fn locked_map(name: &str, map_type: crate::program::MapType) -> (MapDef, crate::btf::Btf) {
+    // 1: int; 2: struct bpf_spin_lock { int val; }; 3: struct value { int x; ... l; }.
+    let strings = b"\0int\0bpf_spin_lock\0val\0value\0x\0l\0";
+    let words = [
+        1,
+        1 << 24,
+        4,
+        (1 << 24) | 32,
+        5,
+        (4 << 24) | 1,
+        4,
+        19,
+        1,
+        0,
+        23,
+        (4 << 24) | 2,
+        8,
+        29,
+        1,
+        0,
+        31,
+        2,
+        32,
+    ];
+    let btf = crate::btf::Btf::parse(&crate::btf::test_blob(&words, strings)).expect("BTF");
+    let mut def = MapDef::plain(name, map_type, 4, 8, 1);
+    def.value_type = Some(crate::btf::TypeId(3));
+    (def, btf)
+}
+
+/// [`check`] with the object's BTF (map value layouts).
+fn check_with_btf(
+    prog_type: &str,
+    maps: &[MapDef],
+    btf: &crate::btf::Btf,
+    src: &str,
+) -> VerifyResult {
+    let insns: Vec<Insn> = parse_program(src).expect("parses");
+    let rules = ProgTypeRules::by_name(prog_type).expect("program type");
+    let mut input = Input::bare(&insns, maps, rules, true);
+    input.btf = Some(btf);
+    verify(&input, &Options::default())
 }
 
 /// Asserts that the first finding has `code` and the kernel's `message`.

@@ -2,14 +2,16 @@
 //! and the id of the value pointer it lives in (verifier_spin_lock.c
 //! `spin_lock_test9_different_lock`, `reg_id_for_map_value`).
 
-use super::{assert_accepted, assert_rejected, check};
-use crate::program::{MapDef, MapType};
+use super::{assert_accepted, assert_rejected, check_with_btf, locked_map};
+use crate::program::MapType;
 use crate::verifier::violation::Code;
 
 const MSG: &str = "bpf_spin_unlock of different lock";
 
-fn map() -> [MapDef; 1] {
-    [MapDef::plain("locked", MapType::HASH, 4, 8, 1)]
+/// `src` checked with one hash map whose value holds a lock at offset 4.
+fn check(src: &str) -> crate::verifier::VerifyResult {
+    let (map, btf) = locked_map("locked", MapType::HASH);
+    check_with_btf("cgroup_skb", &[map], &btf, src)
 }
 
 /// Two lookups of key 0 into r6 and r7, then `body`.
@@ -50,13 +52,13 @@ fn lock_unlock(lock: &str, unlock: &str) -> String {
 
 #[test]
 fn unlocking_another_values_lock_is_rejected() {
-    let res = check("cgroup_skb", &map(), &lock_unlock("r6", "r7"));
+    let res = check(&lock_unlock("r6", "r7"));
     assert_rejected(&res, Code::SpinLockMisuse, MSG);
 }
 
 #[test]
 fn unlocking_the_same_lock_through_a_copy_is_accepted() {
-    assert_accepted(&check("cgroup_skb", &map(), &lock_unlock("r6", "r6")));
+    assert_accepted(&check(&lock_unlock("r6", "r6")));
     let copy = two_values(
         "r1 = r6
          r1 += 0x4
@@ -66,7 +68,7 @@ fn unlocking_the_same_lock_through_a_copy_is_accepted() {
          r1 += 0x4
          call 0x5e",
     );
-    assert_accepted(&check("cgroup_skb", &map(), &copy));
+    assert_accepted(&check(&copy));
 }
 
 /// On one path the pointer to unlock is replaced by the other value.
@@ -88,6 +90,6 @@ fn a_lock_replaced_on_one_path_is_rejected() {
              call 0x5e",
         )
     );
-    let res = check("cgroup_skb", &map(), &src);
+    let res = check(&src);
     assert_rejected(&res, Code::SpinLockMisuse, MSG);
 }

@@ -352,6 +352,15 @@ impl Vm<'_> {
         .with_note(format!("r0 is {v}")))
     }
 
+    /// The kernel's words for a helper it offers this program no prototype for.
+    fn no_helper_text(&self, name: &str, id: i32) -> String {
+        if self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 10) {
+            format!("program of this type cannot use helper bpf_{name}#{id}")
+        } else {
+            format!("unknown func bpf_{name}#{id}")
+        }
+    }
+
     fn helper_call(&self, st: &mut AbstractState, pc: InsnIdx, id: i32) -> Res<Flow> {
         let pt = self.input.prog_type;
         if id == crate::elf::POISON_HELPER_ID {
@@ -381,12 +390,20 @@ impl Vm<'_> {
             } else {
                 format!("{} programs may not call bpf_{}", pt.name, h.name)
             };
-            let kernel = if self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 10) {
-                format!("program of this type cannot use helper bpf_{}#{id}", h.name)
-            } else {
-                format!("unknown func bpf_{}#{id}", h.name)
-            };
-            return Err(Violation::new(Code::HelperNotAllowed, pc, why, kernel));
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                why,
+                self.no_helper_text(h.name, id),
+            ));
+        }
+        if let Some(why) = self.opts.build.withdraws(h.name) {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                why,
+                self.no_helper_text(h.name, id),
+            ));
         }
         if h.id == super::attach_target::D_PATH && !self.d_path_allowed() {
             return Err(Violation::new(
@@ -832,12 +849,18 @@ impl Vm<'_> {
                 }
             }
             Arg::SpinLock | Arg::Timer => {
-                if !matches!(
-                    v.as_ptr().map(|p| (p.kind, p.maybe_null)),
-                    Some((PtrKind::MapValue { .. }, false))
-                ) {
+                let Some(p) = v
+                    .as_ptr()
+                    .filter(|p| matches!(p.kind, PtrKind::MapValue { .. }) && !p.maybe_null)
+                else {
                     return Err(type_err("map_value"));
-                }
+                };
+                let kind = if arg == Arg::SpinLock {
+                    "bpf_spin_lock"
+                } else {
+                    "bpf_timer"
+                };
+                self.check_special_field_arg(pc, n, p, kind)?;
             }
             Arg::BtfId => {
                 if v.as_ptr().is_none() {

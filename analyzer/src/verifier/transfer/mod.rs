@@ -14,6 +14,7 @@ mod kfunc;
 mod kfunc_args;
 mod mem;
 mod same_base;
+mod special_field_arg;
 mod stack;
 
 use super::env::{Input, Options};

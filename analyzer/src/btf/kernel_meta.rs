@@ -1,0 +1,135 @@
+//! The kernel's own checks of an object's BTF (`btf_check_meta` in `kernel/bpf/btf.c`) where
+//! compilers are known to fail them. When the kernel refuses an object's BTF, libbpf loads the
+//! object without it ("BTF is optional, ignoring"): the maps are created without key/value
+//! types and the programs without function info, which changes what the verifier accepts
+//! (a `bpf_spin_lock` in a map value is no longer found; every subprogram is static).
+//!
+//! Known case: GCC 12 marks `char` types both signed and char (`BTF_INT_SIGNED |
+//! BTF_INT_CHAR`), an encoding the kernel refuses with ENOTSUPP.
+
+use super::{Btf, BtfKind};
+
+/// Why the kernel refuses `btf` as a whole, if it does (the first failing type).
+pub fn kernel_refusal(btf: &Btf) -> Option<String> {
+    for (id, t) in btf.types() {
+        let name = btf.name(t);
+        let what = |kind: &str| {
+            if name.is_empty() {
+                format!("[{}] {kind}", id.0)
+            } else {
+                format!("[{}] {kind} '{name}'", id.0)
+            }
+        };
+        match &t.kind {
+            BtfKind::Int {
+                size,
+                encoding,
+                bit_offset,
+                bits,
+            } => {
+                let flags = [encoding.signed, encoding.char, encoding.bool]
+                    .iter()
+                    .filter(|f| **f)
+                    .count();
+                if flags > 1 {
+                    return Some(format!(
+                        "{} has an unsupported encoding (more than one of signed, char and bool)",
+                        what("INT")
+                    ));
+                }
+                if ![1, 2, 4, 8, 16].contains(size) {
+                    return Some(format!("{} has an invalid size {size}", what("INT")));
+                }
+                if u32::from(*bit_offset) + u32::from(*bits) > size * 8 {
+                    return Some(format!(
+                        "{} has {bits} bits at bit {bit_offset}, more than its {size} bytes hold",
+                        what("INT")
+                    ));
+                }
+            }
+            BtfKind::Func { .. } if !valid_identifier(name) => {
+                return Some(format!(
+                    "{} has no valid C identifier as its name",
+                    what("FUNC")
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A C identifier, as the kernel wants function names: a letter or `_`, then letters, digits
+/// and `_`.
+fn valid_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A blob of `types` (each: name, info word, size-or-type, extra words) and `strings`
+    /// (the table after the leading NUL; names are offsets into it).
+    fn btf(types: &[(u32, u32, u32, &[u32])], strings: &str) -> Btf {
+        let mut words = Vec::new();
+        for (name, info, size, extra) in types {
+            words.extend([*name, *info, *size]);
+            words.extend_from_slice(extra);
+        }
+        let mut table = vec![0u8];
+        table.extend_from_slice(strings.as_bytes());
+        Btf::parse(&crate::btf::test_blob(&words, &table)).expect("a valid blob")
+    }
+
+    const INT: u32 = 1 << 24;
+    const FUNC_PROTO: u32 = 13 << 24;
+    const FUNC: u32 = 12 << 24;
+
+    #[test]
+    fn a_char_both_signed_and_char_is_refused() {
+        // 1: "signed char" (name at 1), size 1, encoding SIGNED|CHAR, 8 bits.
+        let b = btf(&[(1, INT, 1, &[(3 << 24) | 8])], "signed char\0");
+        let why = kernel_refusal(&b).expect("refused");
+        assert!(why.contains("unsupported encoding"), "{why}");
+    }
+
+    #[test]
+    fn plain_ints_and_named_functions_pass() {
+        // 1: int; 2: int (void); 3: func main_prog.
+        let b = btf(
+            &[
+                (1, INT, 4, &[(1 << 24) | 32]),
+                (0, FUNC_PROTO, 1, &[]),
+                (5, FUNC | 1, 2, &[]),
+            ],
+            "int\0main_prog\0",
+        );
+        assert_eq!(kernel_refusal(&b), None);
+    }
+
+    #[test]
+    fn an_anonymous_function_is_refused() {
+        let b = btf(
+            &[
+                (1, INT, 4, &[32]),
+                (0, FUNC_PROTO, 1, &[]),
+                (0, FUNC | 1, 2, &[]),
+            ],
+            "int\0",
+        );
+        assert!(kernel_refusal(&b).is_some());
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(valid_identifier("_a1"));
+        assert!(!valid_identifier("1a"));
+        assert!(!valid_identifier("a.b"));
+        assert!(!valid_identifier(""));
+    }
+}
