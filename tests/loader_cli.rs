@@ -287,3 +287,27 @@ fn single_program_commands_open_embedded_objects() {
         "{err}"
     );
 }
+
+/// iproute2's `__section_tail(ID, KEY)` sections take the type of the object's other programs,
+/// as tc loads them, and say so.
+#[test]
+fn iproute2_tail_sections_take_the_objects_program_type() {
+    let o = bpfvet(&[
+        "check",
+        "--color",
+        "never",
+        &obj("iproute2_tail_sections.o"),
+    ]);
+    let out = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("tail_drop (sched_cls, section 1/0): accepted")
+            && out.contains("note: iproute2 tail-call sections ID/KEY get the type of the object's other programs, sched_cls"),
+        "{out}"
+    );
+}

@@ -160,6 +160,7 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
             }
         }
     }
+    type_iproute2_tail_sections(&mut programs, &mut notes);
     for (func, member) in struct_ops::struct_ops_members(&elf, btf.as_ref()) {
         for p in programs.iter_mut().filter(|p| p.name == func) {
             p.struct_ops_member = Some(member.clone());
@@ -194,6 +195,42 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
         btf,
         btf_refused,
     })
+}
+
+/// iproute2 (`tc ... bpf obj FILE sec NAME`) loads every program of an object with the type the
+/// command names, and puts those in sections named `ID/KEY` (its `__section_tail(ID, KEY)`) into
+/// slot KEY of the program array whose `bpf_elf_map` has that id. Such a section tells no type
+/// of its own: it gets the one type all the object's typed programs share, said in a note.
+fn type_iproute2_tail_sections(programs: &mut [Program], notes: &mut Vec<String>) {
+    let is_tail_section = |name: &str| {
+        name.split_once('/')
+            .is_some_and(|(id, key)| id.parse::<u32>().is_ok() && key.parse::<u32>().is_ok())
+    };
+    let mut typed = programs
+        .iter()
+        .filter(|p| !is_tail_section(&p.section))
+        .filter_map(|p| p.prog_type.map(|t| (t, p.attach_type)));
+    let Some(shared) = typed.next() else { return };
+    if typed.any(|t| t != shared) {
+        return;
+    }
+    let mut named = Vec::new();
+    for p in programs
+        .iter_mut()
+        .filter(|p| p.prog_type.is_none() && is_tail_section(&p.section))
+    {
+        p.prog_type = Some(shared.0);
+        p.attach_type = shared.1;
+        named.push(format!("{} ({})", p.name, p.section));
+    }
+    if !named.is_empty() {
+        notes.push(format!(
+            "iproute2 tail-call sections ID/KEY get the type of the object's other programs, \
+             {}, as tc loads them: {}",
+            shared.0.name(),
+            named.join(", ")
+        ));
+    }
 }
 
 /// Whether the object cannot be read without its `.BTF` (libbpf's rule): BTF-defined maps,
