@@ -28,8 +28,9 @@
 
 use super::kfuncs::kf;
 use super::liveness::RegSet;
+use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
-use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
+use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::covers;
 use super::transfer::{Flow, Vm};
 use super::violation::{Code, Violation};
@@ -319,6 +320,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.obs.path_start(pc);
             loop {
                 let iter_next = self.is_iter_next(pc);
+                let may_goto = matches!(
+                    self.vm.input.insns.get(pc.idx()),
+                    Some(Insn::MayGoto { .. })
+                );
                 // The checkpoint made at this instruction on this visit, if any.
                 let mut made_here = None;
                 self.stats.processed += 1;
@@ -334,8 +339,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
-                if self.vm.cfg.is_prune_point(pc) || iter_next {
-                    match self.visit(pc, &state, cp, iter_next) {
+                if self.vm.cfg.is_prune_point(pc) || iter_next || may_goto {
+                    match self.visit(pc, &state, cp, iter_next, may_goto) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -463,14 +468,21 @@ impl<'a, O: Observer> Engine<'a, O> {
                 match res {
                     Ok(Flow::Next(next)) => pc = next,
                     Ok(Flow::Fork { cont, mut other }) => {
-                        if iter_next {
-                            self.widen_from_prev_iteration(pc, cp, made_here, &mut other.1);
+                        if iter_next || may_goto {
+                            self.widen_from_prev_iteration(
+                                pc,
+                                cp,
+                                made_here,
+                                &mut other.1,
+                                may_goto,
+                            );
                         }
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
                         }
-                        let taken = self.trail_push(trail, pc, true);
-                        trail = self.trail_push(trail, pc, false);
+                        // A `may_goto` queues its fall-through and follows its jump.
+                        let taken = self.trail_push(trail, pc, !may_goto);
+                        trail = self.trail_push(trail, pc, may_goto);
                         worklist.push(Pending {
                             pc: other.0,
                             state: *other.1,
@@ -524,6 +536,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         state: &AbstractState,
         cp: Option<CpId>,
         iter_next: bool,
+        may_goto: bool,
     ) -> Visit {
         // At an iterator's `next`, a checkpoint still being explored prunes too, when the
         // iterator is active (see the module doc).
@@ -553,10 +566,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                     self.explored[pc.idx()].swap_remove(i);
                     continue;
                 }
+            } else if loops::may_goto_iteration_covered(may_goto, old, state, |o, n| {
+                covers(o, n, live, self.vm.opts.privileged, None)
+            }) {
+                c.hits += 1;
+                return Visit::Prune(id);
             } else if !iter_next {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
                 let looping = old_fp == fp
+                    && old.may_goto_depth == state.may_goto_depth
                     && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock;
@@ -671,6 +690,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         cp: Option<CpId>,
         made_here: Option<CpId>,
         queued: &mut AbstractState,
+        imprecise_only: bool,
     ) {
         let same_calls = |s: &AbstractState| {
             s.frames.len() == queued.frames.len()
@@ -688,7 +708,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             let Some(prev) = &c.state else { continue };
             if same_calls(prev) {
-                widen(prev, queued);
+                // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
+                // where marks are missing or gave up, every changed scalar is widened.
+                let keep = (imprecise_only && self.precise_pruning && !c.prec.all)
+                    .then_some(&c.prec.marks);
+                loops::widen(prev, keep, queued);
                 return;
             }
         }
@@ -733,32 +757,6 @@ impl<'a, O: Observer> Engine<'a, O> {
                 break;
             }
             cp = entry.parent;
-        }
-    }
-}
-
-/// Sets to unknown every scalar of `cur` (registers and spilled slots) whose value differs from
-/// the same one in `old`.
-fn widen(old: &AbstractState, cur: &mut AbstractState) {
-    fn widen_reg(old: &RegState, cur: &mut RegState) {
-        if let (RegState::Scalar { v: vo, .. }, RegState::Scalar { v: vc, .. }) = (old, &*cur) {
-            if vo != vc {
-                *cur = RegState::unknown();
-            }
-        }
-    }
-    for (fo, fc) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (ro, rc) in fo.regs.iter().zip(fc.regs.iter_mut()) {
-            widen_reg(ro, rc);
-        }
-        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
-            let spilled = |s: &StackSlot| s.bytes.iter().all(|b| *b == StackByte::Spill);
-            if !(spilled(so) && spilled(sc)) {
-                continue;
-            }
-            if let (Some(ro), Some(rc)) = (&so.spilled, sc.spilled.as_mut()) {
-                widen_reg(ro, rc);
-            }
         }
     }
 }

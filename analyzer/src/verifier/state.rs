@@ -263,6 +263,10 @@ pub struct AbstractState {
     pub active_lock: Option<HeldLock>,
     /// Source of fresh ids for pointers and references.
     pub next_id: u32,
+    /// How many `may_goto` fall-throughs this path has taken (the kernel's `may_goto_depth`):
+    /// two visits of a `may_goto` with different depths are iterations of one loop (see
+    /// `loops.rs`). Not compared when pruning: the abstract paths do not depend on it.
+    pub may_goto_depth: u32,
 }
 
 impl AbstractState {
