@@ -324,6 +324,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     self.vm.input.insns.get(pc.idx()),
                     Some(Insn::MayGoto { .. })
                 );
+                let calls_back = self.calls_iterating_callback(pc);
                 // The checkpoint made at this instruction on this visit, if any.
                 let mut made_here = None;
                 self.stats.processed += 1;
@@ -339,8 +340,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
-                if self.vm.cfg.is_prune_point(pc) || iter_next || may_goto {
-                    match self.visit(pc, &state, cp, iter_next, may_goto) {
+                if self.vm.cfg.is_prune_point(pc) || iter_next || may_goto || calls_back {
+                    let head = LoopHead {
+                        iter_next,
+                        may_goto,
+                        calls_back,
+                    };
+                    match self.visit(pc, &state, cp, head) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -535,12 +541,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         pc: InsnIdx,
         state: &AbstractState,
         cp: Option<CpId>,
-        iter_next: bool,
-        may_goto: bool,
+        head: LoopHead,
     ) -> Visit {
+        let LoopHead {
+            iter_next,
+            may_goto,
+            calls_back,
+        } = head;
         // At an iterator's `next`, a checkpoint still being explored prunes too, when the
-        // iterator is active (see the module doc).
-        let iter_active = iter_next && self.iter_arg_active(state);
+        // iterator is active (see the module doc); so it does at a call that runs a callback
+        // again (`loops.rs`).
+        let iter_active = (iter_next && self.iter_arg_active(state)) || calls_back;
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
         let mut cur_fp: Option<u64> = None;
         let mut i = 0;
@@ -571,7 +582,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }) {
                 c.hits += 1;
                 return Visit::Prune(id);
-            } else if !iter_next {
+            } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
                 let looping = old_fp == fp
@@ -626,7 +637,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         if matches!(h.name, "get_local_storage" | "snprintf") {
             return (demand, slots);
         }
-        let mut keep = 0u16;
+        // `bpf_loop`'s count decides how many runs of the callback are explored (`loops.rs`).
+        let mut keep = if h.name == "loop" { 1u16 << 1 } else { 0 };
         for (i, arg) in sig.iter().enumerate().take(5) {
             let bit = 1u16 << (i + 1);
             match arg {
@@ -650,6 +662,19 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
         }
         (demand & keep, slots)
+    }
+
+    /// Whether the instruction at `pc` calls a helper that runs its callback any number of
+    /// times (`loops.rs`).
+    fn calls_iterating_callback(&self, pc: InsnIdx) -> bool {
+        let Some(Insn::Call(CallTarget::Helper(id))) = self.vm.input.insns.get(pc.idx()) else {
+            return false;
+        };
+        self.vm
+            .input
+            .helpers
+            .get(*id)
+            .is_some_and(|h| loops::iterates_callback(h.name))
     }
 
     /// Whether the instruction at `pc` calls an iterator's `next`.
@@ -759,6 +784,14 @@ impl<'a, O: Observer> Engine<'a, O> {
             cp = entry.parent;
         }
     }
+}
+
+/// What kind of loop head an instruction is, if any (`loops.rs`).
+#[derive(Clone, Copy)]
+struct LoopHead {
+    iter_next: bool,
+    may_goto: bool,
+    calls_back: bool,
 }
 
 enum Visit {

@@ -10,6 +10,13 @@
 //! loop, already being checked from a larger state. Two visits with equal depths are not
 //! iterations of one `may_goto` loop, so only they take part in the infinite-loop check.
 //!
+//! A helper that calls a callback synchronously (`bpf_loop`, `bpf_for_each_map_elem`,
+//! `bpf_find_vma`, `bpf_user_ringbuf_drain`) is such a loop too, with the call as its head
+//! (`push_callback_call`, `prepare_func_exit`): the callback returns to the call, which queues
+//! the next run from the state the last one left; a run whose state at the call an earlier run
+//! (still being explored) covers is pruned, and `bpf_loop` stops queueing runs at its count's
+//! maximum (`callback_depth`). A fault that only a later run meets is thus found.
+//!
 //! Why this is sound in bpfvet's model: the `may_goto` is a nondeterministic branch, both of
 //! whose edges are explored from every state that reaches it, and a state is pruned only by
 //! one whose every successor is (or will be) explored; widening only loses information.
@@ -56,4 +63,14 @@ pub(super) fn widen(old: &AbstractState, keep: Option<&Marks>, cur: &mut Abstrac
             }
         }
     }
+}
+
+/// Whether the helper (by its name without `bpf_`) calls its callback synchronously, any number
+/// of times, so that its runs are explored one after another until their states converge (the
+/// kernel's `push_callback_call` for every callback that is not async: timers' are not).
+pub(crate) fn iterates_callback(helper: &str) -> bool {
+    matches!(
+        helper,
+        "loop" | "for_each_map_elem" | "find_vma" | "user_ringbuf_drain"
+    )
 }
