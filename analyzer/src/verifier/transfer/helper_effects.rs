@@ -303,7 +303,7 @@ impl Vm<'_> {
             "loop" => st
                 .reg(Reg::R1)
                 .as_scalar()
-                .is_none_or(|n| u64::from(runs) < n.umax()),
+                .map_or(true, |n| u64::from(runs) < n.umax()),
             _ => true,
         };
         let mut run = more.then(|| st.clone());
