@@ -390,6 +390,9 @@ fn check_retval(
     // The checked JIT: an unsound verdict shows as a typed fault, not a crash of bpfvet.
     for engine in ["interpreter", "jit"] {
         let mut m = Machine::new();
+        // BPF_PROG_TEST_RUN counts no instructions: a `may_goto` loop runs its 8M iterations
+        // (`MAY_GOTO_BUDGET`), which the default budget of a `bpfvet run` would cut short.
+        m.env.insn_limit = 1 << 28;
         let code = load::load_program(&mut m, obj.maps(), prog.insns())
             .map_err(|e| anyhow::anyhow!("{}: {e}", prog.name()))?
             .with_probe_loads(verified.probe_loads().to_vec())

@@ -28,8 +28,9 @@
 
 use super::kfuncs::kf;
 use super::liveness::RegSet;
+use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
-use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
+use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::covers;
 use super::transfer::{Flow, Vm};
 use super::violation::{Code, Violation};
@@ -319,6 +320,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.obs.path_start(pc);
             loop {
                 let iter_next = self.is_iter_next(pc);
+                let may_goto = matches!(
+                    self.vm.input.insns.get(pc.idx()),
+                    Some(Insn::MayGoto { .. })
+                );
+                let calls_back = self.calls_iterating_callback(pc);
                 // The checkpoint made at this instruction on this visit, if any.
                 let mut made_here = None;
                 self.stats.processed += 1;
@@ -334,8 +340,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
-                if self.vm.cfg.is_prune_point(pc) || iter_next {
-                    match self.visit(pc, &state, cp, iter_next) {
+                if self.vm.cfg.is_prune_point(pc) || iter_next || may_goto || calls_back {
+                    let head = LoopHead {
+                        iter_next,
+                        may_goto,
+                        calls_back,
+                    };
+                    match self.visit(pc, &state, cp, head) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -463,14 +474,21 @@ impl<'a, O: Observer> Engine<'a, O> {
                 match res {
                     Ok(Flow::Next(next)) => pc = next,
                     Ok(Flow::Fork { cont, mut other }) => {
-                        if iter_next {
-                            self.widen_from_prev_iteration(pc, cp, made_here, &mut other.1);
+                        if iter_next || may_goto {
+                            self.widen_from_prev_iteration(
+                                pc,
+                                cp,
+                                made_here,
+                                &mut other.1,
+                                may_goto,
+                            );
                         }
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
                         }
-                        let taken = self.trail_push(trail, pc, true);
-                        trail = self.trail_push(trail, pc, false);
+                        // A `may_goto` queues its fall-through and follows its jump.
+                        let taken = self.trail_push(trail, pc, !may_goto);
+                        trail = self.trail_push(trail, pc, may_goto);
                         worklist.push(Pending {
                             pc: other.0,
                             state: *other.1,
@@ -523,11 +541,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         pc: InsnIdx,
         state: &AbstractState,
         cp: Option<CpId>,
-        iter_next: bool,
+        head: LoopHead,
     ) -> Visit {
+        let LoopHead {
+            iter_next,
+            may_goto,
+            calls_back,
+        } = head;
         // At an iterator's `next`, a checkpoint still being explored prunes too, when the
-        // iterator is active (see the module doc).
-        let iter_active = iter_next && self.iter_arg_active(state);
+        // iterator is active (see the module doc); so it does at a call that runs a callback
+        // again (`loops.rs`).
+        let iter_active = (iter_next && self.iter_arg_active(state)) || calls_back;
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
         let mut cur_fp: Option<u64> = None;
         let mut i = 0;
@@ -553,10 +577,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                     self.explored[pc.idx()].swap_remove(i);
                     continue;
                 }
-            } else if !iter_next {
+            } else if loops::may_goto_iteration_covered(may_goto, old, state, |o, n| {
+                covers(o, n, live, self.vm.opts.privileged, None)
+            }) {
+                c.hits += 1;
+                return Visit::Prune(id);
+            } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
                 let looping = old_fp == fp
+                    && old.may_goto_depth == state.may_goto_depth
                     && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock;
@@ -607,7 +637,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         if matches!(h.name, "get_local_storage" | "snprintf") {
             return (demand, slots);
         }
-        let mut keep = 0u16;
+        // `bpf_loop`'s count decides how many runs of the callback are explored (`loops.rs`).
+        let mut keep = if h.name == "loop" { 1u16 << 1 } else { 0 };
         for (i, arg) in sig.iter().enumerate().take(5) {
             let bit = 1u16 << (i + 1);
             match arg {
@@ -631,6 +662,19 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
         }
         (demand & keep, slots)
+    }
+
+    /// Whether the instruction at `pc` calls a helper that runs its callback any number of
+    /// times (`loops.rs`).
+    fn calls_iterating_callback(&self, pc: InsnIdx) -> bool {
+        let Some(Insn::Call(CallTarget::Helper(id))) = self.vm.input.insns.get(pc.idx()) else {
+            return false;
+        };
+        self.vm
+            .input
+            .helpers
+            .get(*id)
+            .is_some_and(|h| loops::iterates_callback(h.name))
     }
 
     /// Whether the instruction at `pc` calls an iterator's `next`.
@@ -671,6 +715,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         cp: Option<CpId>,
         made_here: Option<CpId>,
         queued: &mut AbstractState,
+        imprecise_only: bool,
     ) {
         let same_calls = |s: &AbstractState| {
             s.frames.len() == queued.frames.len()
@@ -688,7 +733,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             let Some(prev) = &c.state else { continue };
             if same_calls(prev) {
-                widen(prev, queued);
+                // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
+                // where marks are missing or gave up, every changed scalar is widened.
+                let keep = (imprecise_only && self.precise_pruning && !c.prec.all)
+                    .then_some(&c.prec.marks);
+                loops::widen(prev, keep, queued);
                 return;
             }
         }
@@ -737,30 +786,12 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 }
 
-/// Sets to unknown every scalar of `cur` (registers and spilled slots) whose value differs from
-/// the same one in `old`.
-fn widen(old: &AbstractState, cur: &mut AbstractState) {
-    fn widen_reg(old: &RegState, cur: &mut RegState) {
-        if let (RegState::Scalar { v: vo, .. }, RegState::Scalar { v: vc, .. }) = (old, &*cur) {
-            if vo != vc {
-                *cur = RegState::unknown();
-            }
-        }
-    }
-    for (fo, fc) in old.frames.iter().zip(cur.frames.iter_mut()) {
-        for (ro, rc) in fo.regs.iter().zip(fc.regs.iter_mut()) {
-            widen_reg(ro, rc);
-        }
-        for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
-            let spilled = |s: &StackSlot| s.bytes.iter().all(|b| *b == StackByte::Spill);
-            if !(spilled(so) && spilled(sc)) {
-                continue;
-            }
-            if let (Some(ro), Some(rc)) = (&so.spilled, sc.spilled.as_mut()) {
-                widen_reg(ro, rc);
-            }
-        }
-    }
+/// What kind of loop head an instruction is, if any (`loops.rs`).
+#[derive(Clone, Copy)]
+struct LoopHead {
+    iter_next: bool,
+    may_goto: bool,
+    calls_back: bool,
 }
 
 enum Visit {

@@ -476,10 +476,14 @@ impl History {
                         if d != later_depth + 1 {
                             return self.mark_all(cps, from);
                         }
-                        let r0 = need.regs[later_depth] & 1;
-                        need.regs[later_depth] &= !CALLER_SAVED;
-                        need.clear_frame(d);
-                        if !callback {
+                        if callback {
+                            // A callback run returns to its call with the caller's registers
+                            // untouched (`loops.rs`): what is needed of them was so before.
+                            need.clear_frame(d);
+                        } else {
+                            let r0 = need.regs[later_depth] & 1;
+                            need.regs[later_depth] &= !CALLER_SAVED;
+                            need.clear_frame(d);
                             need.regs[d] = r0;
                         }
                     } else if !self.backtrack(insn, d, stack, linked, &mut need) {

@@ -195,6 +195,9 @@ pub struct Frame {
     /// For callback frames: the caller's stack when the callback was entered, so that what one
     /// run of the callback changed there can be forgotten (it may run any number of times).
     pub caller_stack_at_entry: Option<Vec<StackSlot>>,
+    /// How many runs of the callback this frame's pending `bpf_loop`-like call has had
+    /// explored on this path (the kernel's `callback_depth`; `loops.rs`).
+    pub callback_depth: u32,
 }
 
 impl Frame {
@@ -206,6 +209,7 @@ impl Frame {
             return_to,
             callback_ret: None,
             caller_stack_at_entry: None,
+            callback_depth: 0,
         }
     }
 
@@ -263,6 +267,10 @@ pub struct AbstractState {
     pub active_lock: Option<HeldLock>,
     /// Source of fresh ids for pointers and references.
     pub next_id: u32,
+    /// How many `may_goto` fall-throughs this path has taken (the kernel's `may_goto_depth`):
+    /// two visits of a `may_goto` with different depths are iterations of one loop (see
+    /// `loops.rs`). Not compared when pruning: the abstract paths do not depend on it.
+    pub may_goto_depth: u32,
 }
 
 impl AbstractState {

@@ -121,6 +121,8 @@ fn frame_covers(
         || old.return_to != cur.return_to
         || old.callback_ret != cur.callback_ret
         || old.caller_stack_at_entry != cur.caller_stack_at_entry
+        // Fewer callback runs explored means at least as many still to come (`loops.rs`).
+        || old.callback_depth > cur.callback_depth
     {
         return false;
     }

@@ -149,6 +149,7 @@ pub fn verify_observed<O: Observer>(
         refs: Vec::new(),
         active_lock: None,
         next_id: 0,
+        may_goto_depth: 0,
     };
     let mut exploration = Engine::new(&vm, &live, &mut *obs).run(init, InsnIdx(0));
     // Global functions are verified once each, on their own, from their declared argument
@@ -204,6 +205,7 @@ pub fn verify_observed<O: Observer>(
             refs: Vec::new(),
             active_lock: None,
             next_id,
+            may_goto_depth: 0,
         };
         let sub = Engine::new(&vm, &live, &mut *obs).run(init, entry);
         exploration.violations.extend(sub.violations);

@@ -18,6 +18,7 @@ mod hidden_exits;
 mod inner_map_null;
 mod ldsx_ctx;
 mod local_storage_flags;
+mod loop_iterations;
 mod map_access_flags;
 mod map_ptr_negative;
 mod mem_arg_type;

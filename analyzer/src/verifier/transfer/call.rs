@@ -256,6 +256,11 @@ impl Vm<'_> {
             let ret = match callee.callback_ret {
                 Some((lo, hi)) => {
                     self.check_ret_range(pc, &r0, lo, hi, "At callback return")?;
+                    if callee.caller_stack_at_entry.is_none() {
+                        // A run of an iterating callback (`loops.rs`): back to the call, with
+                        // the caller's registers as they were there, to queue the next run.
+                        return Ok(Flow::Next(callee.return_to));
+                    }
                     RegState::unknown()
                 }
                 None => r0,

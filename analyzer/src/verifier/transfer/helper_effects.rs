@@ -6,6 +6,7 @@ use super::{Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::rules::{HelperSig, Ret};
 use crate::verifier::domain::Scalar;
+use crate::verifier::loops;
 use crate::verifier::state::{AbstractState, HeldLock, Pointer, PtrKind, Reference, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -228,6 +229,9 @@ impl Vm<'_> {
         }
         let callback = cx.callback;
         let callback_ctx = cx.callback_ctx.clone();
+        if let Some(subprog) = callback.filter(|_| loops::iterates_callback(h.name)) {
+            return self.iterate_callback(st, pc, h.name, subprog, cx, ret);
+        }
         for r in ARG_REGS {
             st.set(r, RegState::Uninit);
         }
@@ -276,5 +280,63 @@ impl Vm<'_> {
             });
         }
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
+    }
+
+    /// A helper that calls its callback synchronously, any number of times (`bpf_loop`,
+    /// `bpf_for_each_map_elem`, ...), as the kernel verifies it (`push_callback_call`): this
+    /// path goes on after the call (no more runs), and one more run of the callback is queued
+    /// from the caller's state as it is now; the callback's `exit` comes back to this call,
+    /// which then queues the next run from the state that run left. The engine prunes a run
+    /// whose state an earlier run at this call covers (`loops.rs`). `bpf_loop` queues no run
+    /// past its count's maximum.
+    fn iterate_callback(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        helper: &str,
+        subprog: u32,
+        cx: &CallCx,
+        ret: RegState,
+    ) -> Res<Flow> {
+        let runs = st.cur().callback_depth;
+        let more = match helper {
+            "loop" => st
+                .reg(Reg::R1)
+                .as_scalar()
+                .map_or(true, |n| u64::from(runs) < n.umax()),
+            _ => true,
+        };
+        let mut run = more.then(|| st.clone());
+        for r in ARG_REGS {
+            st.set(r, RegState::Uninit);
+        }
+        st.set(Reg::R0, ret);
+        st.cur_mut().callback_depth = 0;
+        let Some(mut run) = run.take() else {
+            return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
+        };
+        run.cur_mut().callback_depth = runs + 1;
+        let entry = self.cfg.subprogs()[subprog as usize].start;
+        self.enter_frame(&mut run, pc, subprog, Some((0, 1)))?;
+        let callee = run.cur_mut();
+        // Back to the call when it returns, and nothing of the caller's stack to forget: the
+        // next run is explored from what this one left.
+        callee.return_to = pc;
+        callee.caller_stack_at_entry = None;
+        let ctx = cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0));
+        if helper == "for_each_map_elem" {
+            let map = cx.map.unwrap_or(0);
+            run.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
+            run.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
+            run.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
+            run.set(Reg::R4, ctx);
+        } else {
+            run.set(Reg::R1, RegState::scalar(Scalar::unknown_bytes(4)));
+            run.set(Reg::R2, ctx);
+        }
+        Ok(Flow::Fork {
+            cont: InsnIdx(pc.0 + 1),
+            other: (entry, Box::new(run)),
+        })
     }
 }

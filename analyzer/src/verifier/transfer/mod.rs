@@ -142,11 +142,14 @@ impl Vm<'_> {
                 off,
             } => self.cond_jmp(st, pc, width, cond, dst, src, off),
             Insn::MayGoto { off } => {
-                // The kernel may take the jump at any time; both successors are possible.
-                let other = Box::new(st.clone());
+                // The kernel may take the jump at any time; both successors are possible. As in
+                // the kernel, this path leaves the loop (the jump) and the loop body is queued
+                // one iteration deeper (the engine widens it, see `loops.rs`).
+                let mut body = Box::new(st.clone());
+                body.may_goto_depth += 1;
                 Ok(Flow::Fork {
-                    cont: next,
-                    other: (jump_target(pc, i64::from(off))?, other),
+                    cont: jump_target(pc, i64::from(off))?,
+                    other: (next, body),
                 })
             }
             Insn::Call(target) => self.call(st, pc, target),
