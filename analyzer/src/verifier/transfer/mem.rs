@@ -1082,6 +1082,14 @@ impl Vm<'_> {
         }
         let k = self.opts.kernel;
         let base = (u64::from(k.major) << 16) | (u64::from(k.minor) << 8);
+        // Kernels before 6.8 judge a compare of two registers only when one is a constant
+        // (jmp.rs), and the kernel holds the exact version there: a range would make bpfvet
+        // follow a version branch that kernel never explores (the 6.1 kernel loads libbpf-tools'
+        // biosnoop, whose `ctx[1]` branch is for kernels before 5.11). The release's first
+        // patch level stands for all of them; version checks compare releases, not patches.
+        if k < crate::verifier::env::KernelVersion::new(6, 8) {
+            return Some(Scalar::constant(base));
+        }
         Some(Scalar::from_urange(base, base + 255))
     }
 }
