@@ -207,6 +207,8 @@ fn profiles_agree_with_the_recorded_kernels() {
     let mut head = String::new();
     let mut body = String::new();
     let mut unsound = Vec::new();
+    let reasons = listed_reasons();
+    let mut used = BTreeSet::new();
 
     for (build, profile, kernel) in &corpus {
         let objects: BTreeSet<String> = kernel.keys().map(|(o, _)| o.clone()).collect();
@@ -254,9 +256,15 @@ fn profiles_agree_with_the_recorded_kernels() {
                 &["check".into(), format!("--kernel={profile}")],
                 &objects,
             );
-            let t = compare(&kernel, &ours);
-            let _ = writeln!(head, "{}", summary("selftests", &build, profile, &t));
+            let mut t = compare(&kernel, &ours);
+            let listed = set_apart(&mut t, &build, &reasons, &mut used);
+            let _ = writeln!(
+                head,
+                "{}",
+                summary_listed("selftests", &build, profile, &t, &listed)
+            );
             details(&mut body, "selftests", &build, &t);
+            details_listed(&mut body, "selftests", &build, &listed);
         }
     } else {
         columns::loud(&format!(
@@ -266,7 +274,13 @@ fn profiles_agree_with_the_recorded_kernels() {
         return;
     }
 
-    let realworld_failures = realworld(&mut head, &mut body, &mut unsound);
+    let mut realworld_failures = realworld(&mut head, &mut body, &mut unsound, &reasons, &mut used);
+    realworld_failures.extend(
+        reasons
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .map(|(b, o, p)| format!("corpus/profile-differences.txt lists a difference that is gone (remove the line): {b} {o} {p}")),
+    );
 
     columns::loud(&head);
     let text = format!("{head}\n{body}");
@@ -297,12 +311,14 @@ fn profiles_agree_with_the_recorded_kernels() {
     );
 }
 
-/// `corpus/realworld/profile-differences.txt`: `BUILD OBJECT PROGRAM: reason` for each program
-/// of the real-world corpus where a build's kernel and bpfvet's profile for its release differ
-/// for a reason no profile can see (the build's configuration, its BTF).
-fn realworld_reasons() -> BTreeMap<(String, String, String), String> {
-    let text = std::fs::read_to_string(root().join("corpus/realworld/profile-differences.txt"))
-        .expect("corpus/realworld/profile-differences.txt");
+/// `corpus/profile-differences.txt`: `BUILD OBJECT PROGRAM: reason` for each program of the
+/// selftests or the real-world corpus that a build's kernel rejects and bpfvet's profile for
+/// its release accepts, for a reason no profile can see (the build's configuration, its BTF).
+type Reasons = BTreeMap<(String, String, String), String>;
+
+fn listed_reasons() -> Reasons {
+    let text = std::fs::read_to_string(root().join("corpus/profile-differences.txt"))
+        .expect("corpus/profile-differences.txt");
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
@@ -321,7 +337,13 @@ fn realworld_reasons() -> BTreeMap<(String, String, String), String> {
 /// column: the share of accepted programs bpfvet's profile accepts must be at least 99 %, and
 /// a program the kernel rejects and the profile accepts must be listed with its reason (it then
 /// stays out of `unsound`). Without the cache the rows are left out, loudly.
-fn realworld(head: &mut String, body: &mut String, unsound: &mut Vec<String>) -> Vec<String> {
+fn realworld(
+    head: &mut String,
+    body: &mut String,
+    unsound: &mut Vec<String>,
+    reasons: &Reasons,
+    used: &mut BTreeSet<(String, String, String)>,
+) -> Vec<String> {
     let dir = std::env::var_os("BPFVET_REALWORLD_DIR")
         .map(std::path::PathBuf::from)
         .or_else(|| {
@@ -334,8 +356,6 @@ fn realworld(head: &mut String, body: &mut String, unsound: &mut Vec<String>) ->
         );
         return Vec::new();
     };
-    let reasons = realworld_reasons();
-    let mut used = BTreeSet::new();
     let mut low = Vec::new();
     for (build, column) in columns::recorded("realworld") {
         let Some(profile) = profile_of(&build) else {
@@ -356,45 +376,72 @@ fn realworld(head: &mut String, body: &mut String, unsound: &mut Vec<String>) ->
             true,
         );
         let mut t = compare(&kernel, &ours);
-        let mut listed = Vec::new();
-        t.unsound.retain(|id| {
-            let (obj, prog) = id.split_once(' ').unwrap_or((id, ""));
-            let key = (build.clone(), obj.to_owned(), prog.to_owned());
-            match reasons.get(&key) {
-                Some(why) => {
-                    listed.push(format!("{id}: {why}"));
-                    used.insert(key);
-                    false
-                }
-                None => true,
-            }
-        });
-        let _ = writeln!(head, "{}", summary("realworld", &build, profile, &t));
+        let listed = set_apart(&mut t, &build, reasons, used);
+        let _ = writeln!(
+            head,
+            "{}",
+            summary_listed("realworld", &build, profile, &t, &listed)
+        );
         details(body, "realworld", &build, &t);
-        for l in &listed {
-            let _ = writeln!(
-                body,
-                "realworld {build}: {l} (kernel rejects, bpfvet accepts: listed)"
-            );
-        }
+        details_listed(body, "realworld", &build, &listed);
         unsound.extend(t.unsound.iter().map(|id| format!("{build}: {id}")));
         if t.both_accept * 100 < t.kernel_accepts * 99 {
             low.push(summary("realworld", &build, profile, &t));
         }
     }
-    let stale: Vec<String> = reasons
-        .keys()
-        .filter(|k| !used.contains(*k))
-        .map(|(b, o, p)| format!("{b} {o} {p}"))
-        .collect();
-    let mut failures: Vec<String> = stale
-        .iter()
-        .map(|l| format!("corpus/realworld/profile-differences.txt lists a difference that is gone (remove the line): {l}"))
-        .collect();
-    failures.extend(low.into_iter().map(|l| {
-        format!(
-            "a profile accepts fewer than 99 % of the real-world programs its kernel accepts: {l}"
-        )
-    }));
-    failures
+    low.into_iter()
+        .map(|l| format!("a profile accepts fewer than 99 % of the real-world programs its kernel accepts: {l}"))
+        .collect()
+}
+
+/// Moves the unsound programs `reasons` lists for `build` out of `t.unsound`, returned as
+/// `id: reason` lines.
+fn set_apart(
+    t: &mut Tally,
+    build: &str,
+    reasons: &Reasons,
+    used: &mut BTreeSet<(String, String, String)>,
+) -> Vec<String> {
+    let mut listed = Vec::new();
+    t.unsound.retain(|id| {
+        let (obj, prog) = id.split_once(' ').unwrap_or((id, ""));
+        let key = (build.to_owned(), obj.to_owned(), prog.to_owned());
+        match reasons.get(&key) {
+            Some(why) => {
+                listed.push(format!("{id}: {why}"));
+                used.insert(key);
+                false
+            }
+            None => true,
+        }
+    });
+    listed
+}
+
+/// The summary line, the listed programs counted apart.
+fn summary_listed(
+    set: &str,
+    build: &str,
+    profile: KernelVersion,
+    t: &Tally,
+    listed: &[String],
+) -> String {
+    let mut line = summary(set, build, profile, t);
+    if !listed.is_empty() {
+        let _ = write!(
+            line,
+            " (and {} more listed in corpus/profile-differences.txt)",
+            listed.len()
+        );
+    }
+    line
+}
+
+fn details_listed(out: &mut String, set: &str, build: &str, listed: &[String]) {
+    for l in listed {
+        let _ = writeln!(
+            out,
+            "{set} {build}: {l} (kernel rejects, bpfvet accepts: listed)"
+        );
+    }
 }

@@ -603,6 +603,24 @@ impl Vm<'_> {
                         format!("only read from {tname} is supported"),
                     ));
                 }
+                // Every map structure starts with `struct bpf_map`, whose first members are
+                // the pointers `ops`, `inner_map_meta` and `security`. Kernels up to 6.12 (6.1
+                // and 6.12 measured, 6.18 accepts) refuse a read of part of a pointer member;
+                // the release between is not measured, so profiles up to 6.15 refuse it.
+                const PTR_MEMBERS: [&str; 3] = ["ops", "inner_map_meta", "security"];
+                if self.opts.kernel < KernelVersion::new(6, 16)
+                    && (0..24).contains(&off64)
+                    && (off64 % 8 != 0 || size != 8)
+                {
+                    let moff = off64 - off64 % 8;
+                    let member = PTR_MEMBERS[(moff / 8) as usize];
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{reg} reads {size} bytes at offset {off64} of a map's kernel structure, part of the pointer `{member}`"),
+                        format!("cannot access ptr member {member} with moff {moff} in struct bpf_map with off {off64} size {size}"),
+                    ));
+                }
                 Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
