@@ -157,7 +157,9 @@ pub static PROG_TYPES: &[ProgTypeRules] = &[
         "cgroup ingress/egress filter: 1 passes, 0 drops (egress: bit 1 signals congestion)")
         .ret(0, 1).ret_by(&[AttachRet { attach: &[A::CgroupInetEgress], ret: Some((0, 3)) }])
         .attach(&[A::CgroupInetIngress, A::CgroupInetEgress]),
-    p("cgroup_sock", 9, CtxModel::Fields(sock::BPF_SOCK), G(BASE.0 | G::CGROUP.0 | G::CG_SOCK.0),
+    // Sockets are created in process context: `sock_filter_func_proto` gives the current task's
+    // uid/gid and comm (`cgroup_current_func_proto`; 6.1 and 6.12 load samples/bpf's sock_flags).
+    p("cgroup_sock", 9, CtxModel::Fields(sock::BPF_SOCK), G(BASE.0 | G::CGROUP.0 | G::CGROUP_CURRENT.0 | G::CG_SOCK.0),
         "socket create/release/post_bind hook: 1 allows, 0 rejects").ret(0, 1)
         .attach(&[A::CgroupInetSockCreate, A::CgroupInetSockRelease, A::CgroupInet4PostBind, A::CgroupInet6PostBind]),
     p("lwt_in", 10, CtxModel::Fields(skb::LWT_SKB), G(LWT.0 | G::LWT_IN.0),

@@ -59,12 +59,17 @@ const MAX_NESTING: usize = 4;
 
 /// The signature of the function starting at a subprogram entry, if BTF says it is global.
 /// `arg_tags`: whether the kernel reads the `arg:*` parameter tags (from 6.8; older kernels
-/// ignore them, so a tagged pointer is still a nullable pointer to memory).
+/// ignore them, so a tagged pointer is still a nullable pointer to memory). `loader_ctx`: on
+/// those older kernels, whether libbpf rewrites an `arg:ctx` parameter into a pointer to the
+/// program type's context struct, which the kernel then types as the context (libbpf does so
+/// for the types with a context struct of their own; the 6.1 kernel so accepts the selftests'
+/// `arg_tag_ctx_kprobe`, `_perf` and `_raw_tp`, and refuses `_tp` and `_fentry`).
 pub fn global_sig(
     btf: Option<&Btf>,
     func_info: &[FuncInfo],
     entry: crate::isa::InsnIdx,
     arg_tags: bool,
+    loader_ctx: bool,
 ) -> Option<GlobalSig> {
     let btf = btf?;
     let fi = func_info.iter().find(|f| f.insn == entry)?;
@@ -82,6 +87,10 @@ pub fn global_sig(
     // on the function, by parameter index (the kernel's `btf_prepare_func_args`).
     let tags = if arg_tags {
         btf.decl_tags_of(fi.type_id)
+    } else if loader_ctx {
+        let mut tags = btf.decl_tags_of(fi.type_id);
+        tags.retain(|(_, t)| *t == "arg:ctx");
+        tags
     } else {
         Vec::new()
     };

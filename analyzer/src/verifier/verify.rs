@@ -107,6 +107,12 @@ pub fn verify_observed<O: Observer>(
     if let Some(v) = map_prog_compat(input, &special) {
         return VerifyResult::reject(vec![v]);
     }
+    // The program types whose context libbpf can name with a struct (`__sk_buff`, `xdp_md`,
+    // `bpf_user_pt_regs_t`, `bpf_perf_event_data`, `bpf_raw_tracepoint_args`...): for those it
+    // rewrites an `arg:ctx` parameter for kernels that ignore the tag.
+    const LIBBPF_CTX_TYPES: [u32; 24] = [
+        1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23, 24, 25, 30,
+    ];
     let globals: Vec<_> = cfg
         .subprogs()
         .iter()
@@ -120,6 +126,7 @@ pub fn verify_observed<O: Observer>(
                     input.func_info,
                     s.start,
                     opts.kernel >= KernelVersion::new(6, 8),
+                    LIBBPF_CTX_TYPES.contains(&input.prog_type.kernel_id),
                 )
             }
         })

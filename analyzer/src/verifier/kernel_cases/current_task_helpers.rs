@@ -1,7 +1,8 @@
 //! Since 6.16 `bpf_get_current_uid_gid` and `bpf_get_current_comm` are base helpers: every
 //! program type may call them (samples/bpf's sock_flags calls the first from cgroup_sock). The
 //! live 6.18 kernel accepts each program below as xdp, socket_filter, cgroup_sock, cgroup_skb
-//! and sock_ops; a profile older than 6.16 keeps them to the tracing and cgroup types.
+//! and sock_ops; a profile older than 6.16 keeps them to the tracing and cgroup types. Socket
+//! creation hooks (cgroup_sock) always had them: the 6.1 and 6.12 kernels load sock_flags too.
 
 use super::{assert_accepted, assert_rejected, check};
 use crate::isa::text::parse_program;
@@ -49,4 +50,19 @@ fn before_6_16_xdp_may_not() {
         Code::HelperNotAllowed,
         "program of this type cannot use helper bpf_get_current_uid_gid#15",
     );
+}
+
+#[test]
+fn cgroup_sock_may_on_older_releases_too() {
+    let rules = ProgTypeRules::by_name("cgroup_sock").expect("type");
+    for kernel in [KernelVersion::new(6, 1), KernelVersion::new(6, 12)] {
+        let opts = Options {
+            kernel,
+            ..Options::default()
+        };
+        for src in [UID, COMM] {
+            let insns = parse_program(src).expect("parses");
+            assert_accepted(&verify(&Input::bare(&insns, &[], rules, true), &opts));
+        }
+    }
 }

@@ -14,6 +14,7 @@ mod aligned_long_arg;
 mod ctx_null_compare;
 mod current_task_helpers;
 mod empty_stack_buffer;
+mod helper_stack_clobber;
 mod hidden_exits;
 mod inner_map_null;
 mod ldsx_ctx;

@@ -76,3 +76,57 @@ fn a_division_gives_an_unknown_value() {
     let res = check("flow_dissector", &[], &src.replace("r8 /= 0x1\n", ""));
     assert_accepted(&res);
 }
+
+/// `r1 = 4 | (random & 3)`, an index into an 8-byte map value: in bounds only if the kernel
+/// computes the bounds of an OR with a variable source.
+const OR_INDEX: &str = "r1 = 0x0
+    *(u64 *)(r10 - 0x8) = r1
+    r2 = r10
+    r2 += -0x8
+    ld_pseudo r1, 0x5, 0x0
+    call 0x1
+    if r0 == 0x0 goto out
+    r6 = r0
+    call 0x5
+    r0 &= 0x3
+    r1 = 0x4
+    r1 |= r0
+    r6 += r1
+    w0 = *(u8 *)(r6 + 0x0)
+out:
+    r0 = 0x0
+    exit";
+
+fn check_at(
+    kernel: crate::verifier::env::KernelVersion,
+    src: &str,
+) -> crate::verifier::VerifyResult {
+    use crate::verifier::env::{Input, Options};
+    let insns = crate::isa::text::parse_program(src).expect("parses");
+    let rules = crate::rules::ProgTypeRules::by_name("socket_filter").expect("type");
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    crate::verifier::verify(&Input::bare(&insns, &hash(), rules, true), &opts)
+}
+
+#[test]
+fn before_6_10_an_or_with_a_variable_source_gives_an_unknown_value() {
+    // The 6.1 kernel forgets the register (its log shows `r1 |= r6 ; R1_w=scalar()` in
+    // libbpf-tools' runqlat, which it loads because it never learns the bounds bpfvet would).
+    use crate::verifier::env::KernelVersion;
+    let old = check_at(KernelVersion::new(6, 1), OR_INDEX);
+    assert_eq!(
+        old.verdict,
+        crate::verifier::Verdict::Reject,
+        "{:?}",
+        old.violations
+    );
+    assert_accepted(&check_at(KernelVersion::new(6, 12), OR_INDEX));
+    // A constant source was always tracked.
+    let constant = OR_INDEX
+        .replace("r1 |= r0", "r1 |= 0x3")
+        .replace("r6 += r1", "r1 &= 0x7\n    r6 += r1");
+    assert_accepted(&check_at(KernelVersion::new(6, 1), &constant));
+}

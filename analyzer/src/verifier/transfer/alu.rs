@@ -4,6 +4,7 @@
 use super::{read, writable, Res, Vm};
 use crate::isa::{AluOp, EndianOp, InsnIdx, Operand, Reg, Width};
 use crate::verifier::domain::Scalar;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -69,7 +70,7 @@ impl Vm<'_> {
         writable(pc, dst)?;
         let res = match (&dst_val, &src_val) {
             (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
-                if kernel_tracks(op, width, b) {
+                if kernel_tracks(op, width, b, self.opts.kernel) {
                     RegState::scalar(Scalar::alu(op, width, a, b))
                 } else {
                     RegState::unknown()
@@ -366,19 +367,25 @@ fn unary(
 /// Whether the kernel computes the bounds of `dst op src` on scalars (its
 /// `is_safe_to_compute_dst_reg_range`); where it does not, the whole 64-bit register becomes
 /// unknown, even after a 32-bit operation. Division and modulo are never tracked; shifts only
-/// by a constant smaller than the width (a larger count is undefined behaviour). Tracking more
-/// than the kernel would accept programs whose bounds checks the kernel cannot follow.
-fn kernel_tracks(op: AluOp, width: Width, src: &Scalar) -> bool {
+/// by a constant smaller than the width (a larger count is undefined behaviour). Before 6.10
+/// only `+`, `-` and `&` were tracked with a source that is not a constant (in the operation's
+/// width): `|`, `^` and `*` by a variable made the register unknown (6.1 measured: runqlat's
+/// `log2l` ORs variable shifts together, and the 6.1 kernel knows nothing of the sum). Tracking
+/// more than the kernel would accept programs whose bounds checks the kernel cannot follow,
+/// and reach edges it cannot see are impossible.
+fn kernel_tracks(op: AluOp, width: Width, src: &Scalar, kernel: KernelVersion) -> bool {
+    let is_const = match width {
+        Width::W64 => src.as_const().is_some(),
+        Width::W32 => src.u32_min() == src.u32_max(),
+    };
     match op {
         AluOp::Lsh | AluOp::Rsh | AluOp::Arsh => {
-            let (is_const, bits) = match width {
-                Width::W64 => (src.as_const().is_some(), 64),
-                Width::W32 => (src.u32_min() == src.u32_max(), 32),
-            };
+            let bits = if width == Width::W64 { 64 } else { 32 };
             // The count's 64-bit maximum, also for 32-bit shifts, as the kernel compares it.
             is_const && src.umax() < bits
         }
         AluOp::Div | AluOp::SDiv | AluOp::Mod | AluOp::SMod => false,
+        AluOp::Or | AluOp::Xor | AluOp::Mul => is_const || kernel >= KernelVersion::new(6, 10),
         _ => true,
     }
 }

@@ -603,6 +603,24 @@ impl Vm<'_> {
                         format!("only read from {tname} is supported"),
                     ));
                 }
+                // Every map structure starts with `struct bpf_map`, whose first members are
+                // the pointers `ops`, `inner_map_meta` and `security`. Kernels up to 6.12 (6.1
+                // and 6.12 measured, 6.18 accepts) refuse a read of part of a pointer member;
+                // the release between is not measured, so profiles up to 6.15 refuse it.
+                const PTR_MEMBERS: [&str; 3] = ["ops", "inner_map_meta", "security"];
+                if self.opts.kernel < KernelVersion::new(6, 16)
+                    && (0..24).contains(&off64)
+                    && (off64 % 8 != 0 || size != 8)
+                {
+                    let moff = off64 - off64 % 8;
+                    let member = PTR_MEMBERS[(moff / 8) as usize];
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{reg} reads {size} bytes at offset {off64} of a map's kernel structure, part of the pointer `{member}`"),
+                        format!("cannot access ptr member {member} with moff {moff} in struct bpf_map with off {off64} size {size}"),
+                    ));
+                }
                 Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
@@ -1082,6 +1100,14 @@ impl Vm<'_> {
         }
         let k = self.opts.kernel;
         let base = (u64::from(k.major) << 16) | (u64::from(k.minor) << 8);
+        // Kernels before 6.8 judge a compare of two registers only when one is a constant
+        // (jmp.rs), and the kernel holds the exact version there: a range would make bpfvet
+        // follow a version branch that kernel never explores (the 6.1 kernel loads libbpf-tools'
+        // biosnoop, whose `ctx[1]` branch is for kernels before 5.11). The release's first
+        // patch level stands for all of them; version checks compare releases, not patches.
+        if k < crate::verifier::env::KernelVersion::new(6, 8) {
+            return Some(Scalar::constant(base));
+        }
         Some(Scalar::from_urange(base, base + 255))
     }
 }
