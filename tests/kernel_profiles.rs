@@ -212,11 +212,7 @@ fn profiles_agree_with_the_recorded_kernels() {
 
     for (build, profile, kernel) in &corpus {
         let objects: BTreeSet<String> = kernel.keys().map(|(o, _)| o.clone()).collect();
-        let ours = bpfvet(
-            &root,
-            &["check".into(), format!("--kernel={profile}")],
-            &objects,
-        );
+        let ours = bpfvet(&root, &profile_args(build, *profile), &objects);
         let t = compare(kernel, &ours);
         let _ = writeln!(head, "{}", summary("corpus", build, *profile, &t));
         details(&mut body, "corpus", build, &t);
@@ -251,11 +247,7 @@ fn profiles_agree_with_the_recorded_kernels() {
             };
             let kernel = kernel_verdicts(&column);
             let objects: BTreeSet<String> = kernel.keys().map(|(o, _)| o.clone()).collect();
-            let ours = bpfvet(
-                &suite,
-                &["check".into(), format!("--kernel={profile}")],
-                &objects,
-            );
+            let ours = bpfvet(&suite, &profile_args(&build, profile), &objects);
             let mut t = compare(&kernel, &ours);
             let listed = set_apart(&mut t, &build, &reasons, &mut used);
             let _ = writeln!(
@@ -309,6 +301,19 @@ fn profiles_agree_with_the_recorded_kernels() {
         "the kernel profiles table changed; review and bless with BPFVET_BLESS=1:\n{}",
         columns::line_diff(&old, &text)
     );
+}
+
+/// `check --kernel=PROFILE`, with the build's configuration where it is recorded
+/// (`snapshots/kernel/<build>/kernel-config.txt`, tests/kernel_build_column.rs): what the build
+/// leaves out (lockdown, `CONFIG_BPF_KPROBE_OVERRIDE`, `CONFIG_FUNCTION_ERROR_INJECTION`) is
+/// then refused as that build refuses it.
+fn profile_args(build: &str, profile: KernelVersion) -> Vec<String> {
+    let mut args = vec!["check".to_owned(), format!("--kernel={profile}")];
+    let config = columns::columns_dir().join(build).join("kernel-config.txt");
+    if config.exists() {
+        args.push(format!("--kernel-config={}", config.display()));
+    }
+    args
 }
 
 /// `corpus/profile-differences.txt`: `BUILD OBJECT PROGRAM: reason` for each program of the
@@ -369,12 +374,7 @@ fn realworld(
             .filter(|(_, w)| matches!(w.as_str(), "accepted" | "rejected"))
             .map(|((o, _), _)| o.split('!').next().unwrap_or(o).to_owned())
             .collect();
-        let ours = run_check(
-            &dir,
-            &["check".into(), format!("--kernel={profile}")],
-            &objects,
-            true,
-        );
+        let ours = run_check(&dir, &profile_args(&build, profile), &objects, true);
         let mut t = compare(&kernel, &ours);
         let listed = set_apart(&mut t, &build, reasons, used);
         let _ = writeln!(

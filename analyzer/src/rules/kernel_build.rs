@@ -9,7 +9,9 @@
 //!   `lockdown=` parameter, or distributions that lock down under UEFI Secure Boot), which a
 //!   `.config` cannot show: hence a separate `--lockdown`.
 //! - **configuration**: some helpers are compiled in only with an option
-//!   (`bpf_override_return` needs `CONFIG_BPF_KPROBE_OVERRIDE`).
+//!   (`bpf_override_return` needs `CONFIG_BPF_KPROBE_OVERRIDE`), and `fmod_ret` programs attach
+//!   to kernel functions other than `security_*` hooks only through the error-injection list,
+//!   which exists only with `CONFIG_FUNCTION_ERROR_INJECTION`.
 //!
 //! [`KernelBuild::default`] is the full build the profiles assume; `from_config` reads a
 //! kernel `.config`, where an option that is absent is not set (kconfig omits options whose
@@ -54,6 +56,9 @@ pub struct KernelBuild {
     pub lockdown: Lockdown,
     /// `CONFIG_BPF_KPROBE_OVERRIDE`: kprobe programs may call `bpf_override_return`.
     pub kprobe_override: bool,
+    /// `CONFIG_FUNCTION_ERROR_INJECTION`: `fmod_ret` programs may attach to the functions on
+    /// the error-injection list (without it, only to `security_*` hooks).
+    pub error_injection: bool,
 }
 
 impl Default for KernelBuild {
@@ -61,6 +66,7 @@ impl Default for KernelBuild {
         KernelBuild {
             lockdown: Lockdown::None,
             kprobe_override: true,
+            error_injection: true,
         }
     }
 }
@@ -108,6 +114,7 @@ impl KernelBuild {
     /// The options names that this reads from a `.config`, for tools that keep only those.
     pub const CONFIG_OPTIONS: &'static [&'static str] = &[
         "CONFIG_BPF_KPROBE_OVERRIDE",
+        "CONFIG_FUNCTION_ERROR_INJECTION",
         "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY",
         "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY",
     ];
@@ -126,6 +133,17 @@ impl KernelBuild {
         Ok(KernelBuild {
             lockdown,
             kprobe_override: set.contains("CONFIG_BPF_KPROBE_OVERRIDE"),
+            error_injection: set.contains("CONFIG_FUNCTION_ERROR_INJECTION"),
+        })
+    }
+
+    /// Why this build refuses an `fmod_ret` program attached to `target`, if it does: with no
+    /// error-injection list only the `security_*` hooks may have their return value modified.
+    pub fn refuses_modify_return(&self, target: &str) -> Option<String> {
+        (!self.error_injection && !target.starts_with("security_")).then(|| {
+            format!(
+                "fmod_ret may attach to {target} only through the error-injection list, which kernels built without CONFIG_FUNCTION_ERROR_INJECTION do not have (only security_* hooks remain)"
+            )
         })
     }
 
@@ -181,12 +199,22 @@ mod tests {
     #[test]
     fn options_set_to_n_or_commented_out_are_not_set() {
         let build = KernelBuild::from_config(
-            "# CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY is not set\nCONFIG_BPF_KPROBE_OVERRIDE=y\n",
+            "# CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY is not set\nCONFIG_BPF_KPROBE_OVERRIDE=y\nCONFIG_FUNCTION_ERROR_INJECTION=y\n",
         )
         .expect("a config");
         assert_eq!(build, KernelBuild::default());
         let n = KernelBuild::from_config("CONFIG_BPF_KPROBE_OVERRIDE=n\n").expect("a config");
         assert!(!n.kprobe_override);
+    }
+
+    #[test]
+    fn without_error_injection_only_security_hooks_are_modifiable() {
+        let build = KernelBuild::from_config("CONFIG_BPF_KPROBE_OVERRIDE=y\n").expect("a config");
+        assert!(build.refuses_modify_return("__x64_sys_nanosleep").is_some());
+        assert!(build.refuses_modify_return("security_file_open").is_none());
+        assert!(KernelBuild::default()
+            .refuses_modify_return("__x64_sys_nanosleep")
+            .is_none());
     }
 
     #[test]

@@ -66,6 +66,25 @@ pub fn disabled_lsm_hook(input: &crate::verifier::env::Input<'_>) -> Option<Viol
     ))
 }
 
+/// The kernel's refusal of an `fmod_ret` program whose target this build cannot modify
+/// (`check_attach_modify_return`), if it is one.
+pub fn unmodifiable_target(
+    input: &crate::verifier::env::Input<'_>,
+    build: &crate::rules::kernel_build::KernelBuild,
+) -> Option<Violation> {
+    if input.attach != Some(AttachType::ModifyReturn) {
+        return None;
+    }
+    let target = input.attach_target?;
+    let why = build.refuses_modify_return(target)?;
+    Some(*Violation::new(
+        Code::AttachRefused,
+        InsnIdx(0),
+        why,
+        format!("{target}() is not modifiable"),
+    ))
+}
+
 impl Vm<'_> {
     /// Whether `bpf_d_path` is offered here: tracing programs attached to the functions on the
     /// kernel's allow list, iterators, and LSM programs (the kernel further limits those to
