@@ -261,6 +261,74 @@ pub fn struct_matches(kernel: &Btf, have: u32, want: u32, strict: bool) -> bool 
     false
 }
 
+/// Whether the object of BTF type `have`, pointed at `off` bytes in, is (or starts with) a
+/// `want`: a struct embedded at that offset, possibly nested (the kernel's
+/// `btf_struct_ids_match` walking to `off`, e.g. `&file->f_path` for a `struct path`).
+pub fn embedded_matches(kernel: &Btf, have: u32, off: u32, want: u32) -> bool {
+    embedded_at(kernel, TypeId(have), off, want, 0)
+}
+
+fn embedded_at(kernel: &Btf, cur: TypeId, off: u32, want: u32, depth: u32) -> bool {
+    if off == 0 && struct_matches(kernel, cur.0, want, false) {
+        return true;
+    }
+    if depth > 16 {
+        return false;
+    }
+    let Some(members) = kernel.members(cur) else {
+        return false;
+    };
+    // The member structs and unions whose bytes hold `off` (several in a union).
+    members.iter().any(|m| {
+        if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+            return false;
+        }
+        let start = m.bit_offset / 8;
+        let Some(id) = kernel.resolve(m.ty) else {
+            return false;
+        };
+        let size = match kernel.type_by_id(id).map(|t| &t.kind) {
+            Some(BtfKind::Struct { size, .. } | BtfKind::Union { size, .. }) => *size,
+            _ => return false,
+        };
+        start <= off && off < start + size && embedded_at(kernel, id, off - start, want, depth + 1)
+    })
+}
+
+/// Whether struct `id` holds only numbers (nested structs and arrays of them included): the
+/// kernel passes a pointer to such a struct as plain memory, and refuses memory for any other
+/// (`__btf_type_is_scalar_struct`).
+pub fn is_scalar_struct(kernel: &Btf, id: TypeId) -> bool {
+    scalar_struct(kernel, id, 0)
+}
+
+fn scalar_struct(kernel: &Btf, id: TypeId, depth: u32) -> bool {
+    if depth > 3 {
+        return false;
+    }
+    let Some(members) = kernel.members(id) else {
+        return false;
+    };
+    members.iter().all(|m| {
+        let ty = kernel.resolve(m.ty).unwrap_or(TypeId::VOID);
+        match kernel.type_by_id(ty).map(|t| &t.kind) {
+            Some(BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. }) => true,
+            Some(BtfKind::Struct { .. } | BtfKind::Union { .. }) => {
+                scalar_struct(kernel, ty, depth + 1)
+            }
+            // Arrays of numbers only.
+            Some(BtfKind::Array { elem, .. }) => matches!(
+                kernel
+                    .resolve(*elem)
+                    .and_then(|e| kernel.type_by_id(e))
+                    .map(|t| &t.kind),
+                Some(BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. })
+            ),
+            _ => false,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,15 @@ impl Vm<'_> {
             ));
         };
         let Some(k) = kfuncs::by_name(name) else {
+            // A function the target kernel does not have fails at load time whatever its
+            // flags would be: that is the kernel's answer, table or not.
+            if self
+                .input
+                .kernel_btf
+                .is_some_and(|b| b.find_by_name(name, "func").is_none())
+            {
+                return Err(missing_kfunc(pc, name));
+            }
             return Err(Violation::new(
                 Code::UnsupportedHelper,
                 pc,
@@ -411,6 +420,17 @@ impl Vm<'_> {
             )
         })
     }
+}
+
+/// The load-time refusal of a kfunc the target kernel's BTF does not name.
+pub(super) fn missing_kfunc(pc: InsnIdx, name: &str) -> Box<Violation> {
+    Violation::new(
+        Code::HelperNotAllowed,
+        pc,
+        format!("the target kernel has no kernel function {name} (its BTF does not name it)"),
+        format!("extern (func ksym) '{name}': not found in kernel or module BTFs"),
+    )
+    .with_note("libbpf refuses to load the object; check --kernel/--btf or guard the call with bpf_ksym_exists()")
 }
 
 fn misuse(pc: InsnIdx, def: IterDef, message: String, kernel: String) -> Box<Violation> {
