@@ -104,6 +104,10 @@ pub enum Role {
     /// `bpf_rdonly_cast(obj, btf_id__k)`: any pointer, as an untrusted object of a program
     /// BTF type (or read-only memory when the type is not a struct).
     RdonlyCast,
+    /// `bpf_rcu_read_lock()`: opens an RCU read section.
+    RcuReadLock,
+    /// `bpf_rcu_read_unlock()`: closes it; RCU pointers become untrusted.
+    RcuReadUnlock,
 }
 
 /// An open-coded iterator family.
@@ -245,6 +249,21 @@ pub static KFUNCS: &[KfuncDef] = &[
         hooks: Hooks::ALL,
         since: v(6, 2),
         role: Role::RdonlyCast,
+    },
+    // RCU read sections (common set).
+    KfuncDef {
+        name: "bpf_rcu_read_lock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::RcuReadLock,
+    },
+    KfuncDef {
+        name: "bpf_rcu_read_unlock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::RcuReadUnlock,
     },
     // Referenced tasks and cgroups (generic set).
     plain(

@@ -93,6 +93,7 @@ fn fingerprint(s: &AbstractState) -> u64 {
     s.frames.hash(&mut h);
     s.refs.hash(&mut h);
     s.active_lock.hash(&mut h);
+    s.rcu_lock.hash(&mut h);
     h.finish()
 }
 
@@ -559,7 +560,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let looping = old_fp == fp
                     && old.frames == state.frames
                     && old.refs == state.refs
-                    && old.active_lock == state.active_lock;
+                    && old.active_lock == state.active_lock
+                    && old.rcu_lock == state.rcu_lock;
                 if looping && self.is_ancestor(id, cp) {
                     return Visit::InfiniteLoop;
                 }

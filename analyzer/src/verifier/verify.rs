@@ -148,6 +148,7 @@ pub fn verify_observed<O: Observer>(
         frames: vec![main],
         refs: Vec::new(),
         active_lock: None,
+        rcu_lock: false,
         next_id: 0,
     };
     let mut exploration = Engine::new(&vm, &live, &mut *obs).run(init, InsnIdx(0));
@@ -203,6 +204,7 @@ pub fn verify_observed<O: Observer>(
             frames: vec![frame],
             refs: Vec::new(),
             active_lock: None,
+            rcu_lock: false,
             next_id,
         };
         let sub = Engine::new(&vm, &live, &mut *obs).run(init, entry);

@@ -99,9 +99,10 @@ impl Vm<'_> {
                 format!("program must be sleepable to call sleepable kfunc {name}"),
             ));
         }
-        if k.has(kf::RCU_PROTECTED) && self.input.sleepable {
-            // Non-sleepable programs run inside an RCU read section; bpfvet does not model
-            // bpf_rcu_read_lock() sections in sleepable ones yet.
+        // Non-sleepable programs run inside an RCU read section, and so does code holding a
+        // spin lock (the kernel's `in_rcu_cs`).
+        let in_rcu_cs = st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+        if k.has(kf::RCU_PROTECTED) && !in_rcu_cs {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
                 pc,
@@ -109,9 +110,45 @@ impl Vm<'_> {
                 format!("kernel func {name} requires RCU critical section protection"),
             ));
         }
+        if k.has(kf::SLEEPABLE) && st.rcu_lock {
+            return Err(Violation::new(
+                Code::SleepableHelper,
+                pc,
+                format!("{name} may sleep, and it is called inside an RCU read section"),
+                format!("kernel func {name} is sleepable within rcu_read_lock region"),
+            ));
+        }
         let next = InsnIdx(pc.0 + 1);
         match k.role {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
+            Role::RcuReadLock => {
+                if st.rcu_lock {
+                    return Err(Violation::new(
+                        Code::HelperNotAllowed,
+                        pc,
+                        "bpf_rcu_read_lock is called inside an RCU read section already; the kernel refuses nested sections",
+                        format!("nested rcu read lock (kernel function {name})"),
+                    ));
+                }
+                st.rcu_lock = true;
+                clobber_args(st);
+                st.set(Reg::R0, RegState::Uninit);
+                Ok(Flow::Next(next))
+            }
+            Role::RcuReadUnlock => {
+                if !st.rcu_lock {
+                    return Err(Violation::new(
+                        Code::HelperNotAllowed,
+                        pc,
+                        "bpf_rcu_read_unlock is called outside an RCU read section",
+                        format!("unmatched rcu read unlock (kernel function {name})"),
+                    ));
+                }
+                end_rcu_section(st);
+                clobber_args(st);
+                st.set(Reg::R0, RegState::Uninit);
+                Ok(Flow::Next(next))
+            }
             Role::CastToKernCtx => {
                 let v = read(st, pc, Reg::R1)?;
                 if !matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0 && p.has_const_off())
@@ -235,6 +272,19 @@ impl Vm<'_> {
         };
         let it = self.iter_arg(st, pc, k, def, size)?;
         let next = InsnIdx(pc.0 + 1);
+        if k.has(kf::ITER_NEW) && def.name == "css_task" && !self.css_task_iter_allowed() {
+            // Walking a cgroup's tasks takes a lock that may sleep (the kernel's
+            // `check_css_task_iter_allowlist`, checked with the iterator argument).
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!(
+                    "{} may be called only from LSM programs, BPF iterators and sleepable programs",
+                    k.name
+                ),
+                "css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs",
+            ));
+        }
         if k.has(kf::ITER_NEW) {
             if it.slots.iter().any(|&s| {
                 st.frames[it.frame]
@@ -266,6 +316,7 @@ impl Vm<'_> {
                     active: true,
                     depth: 0,
                     family: def.name,
+                    rcu_gone: false,
                 });
             }
             clobber_args(st);
@@ -328,6 +379,15 @@ impl Vm<'_> {
         clobber_args(st);
         st.set(Reg::R0, RegState::Uninit);
         Ok(Flow::Next(next))
+    }
+
+    /// Whether this program may create a css_task iterator: LSM programs, BPF iterators and
+    /// sleepable programs.
+    fn css_task_iter_allowed(&self) -> bool {
+        const LSM: u32 = 29;
+        self.input.prog_type.kernel_id == LSM
+            || self.input.attach == Some(crate::prog_type::AttachType::TraceIter)
+            || self.input.sleepable
     }
 
     /// Checks that r1 points at `size` bytes of iterator slots on some frame's stack.
@@ -411,6 +471,14 @@ impl Vm<'_> {
                         .is_some_and(|o| o.ref_id == c.ref_id)
                 })
         });
+        if whole.is_some_and(|c| c.rcu_gone) {
+            return Err(misuse(
+                pc,
+                def,
+                format!("{} is given an RCU-protected iterator after the RCU read section it was created in ended", k.name),
+                format!("expected an RCU CS when using {}", k.name),
+            ));
+        }
         whole.ok_or_else(|| {
             misuse(
                 pc,
@@ -419,6 +487,34 @@ impl Vm<'_> {
                 format!("expected an initialized iter_{} as arg #0", def.name),
             )
         })
+    }
+}
+
+/// The end of an RCU read section (the kernel's `rcu_unlock` handling): RCU pointers become
+/// untrusted, and RCU-protected iterators unusable.
+fn end_rcu_section(st: &mut AbstractState) {
+    st.rcu_lock = false;
+    st.for_each_reg_mut(|reg| {
+        if let RegState::Ptr(Pointer {
+            kind: PtrKind::BtfId { trust, .. },
+            ..
+        }) = reg
+        {
+            if *trust == Trust::Rcu {
+                *trust = Trust::Untrusted;
+            }
+        }
+    });
+    for frame in &mut st.frames {
+        for slot in &mut frame.stack {
+            if let Some(it) = slot.iter.as_mut() {
+                let rcu_protected = kfuncs::by_name(&format!("bpf_iter_{}_new", it.family))
+                    .is_some_and(|n| n.has(kf::RCU_PROTECTED));
+                if rcu_protected {
+                    it.rcu_gone = true;
+                }
+            }
+        }
     }
 }
 
