@@ -77,6 +77,8 @@ pub struct Proto {
     /// Parameter names (for messages) and kinds, in order.
     pub params: Vec<(String, Param)>,
     pub ret: Ret,
+    /// The id of the prototype in the kernel's BTF (0 when made up without it).
+    pub kernel_proto: u32,
 }
 
 /// Names of the program context structs the kernel recognises as `ctx` arguments.
@@ -126,6 +128,7 @@ pub fn resolve(kernel: &Btf, name: &str) -> Result<Proto, Option<String>> {
     Ok(Proto {
         params: out,
         ret: ret_kind(kernel, *ret),
+        kernel_proto: proto_id.0,
     })
 }
 
@@ -327,6 +330,72 @@ fn scalar_struct(kernel: &Btf, id: TypeId, depth: u32) -> bool {
             _ => false,
         }
     })
+}
+
+/// The object's prototype of the extern kfunc `name`, if its BTF declares one: libbpf compares
+/// it with the kernel's before loading.
+pub fn local_proto(obj: &Btf, name: &str) -> Option<TypeId> {
+    let func = obj.find_by_name(name, "func")?;
+    obj.type_by_id(func).and_then(|t| t.referenced())
+}
+
+/// Whether the object's type `local` is compatible with the kernel's `kern` by libbpf's rules
+/// for extern kfuncs (`bpf_core_types_are_compat`): the same kinds through pointers, arrays and
+/// prototypes (parameter counts equal), any two integers without a bit offset, any two enums,
+/// and structs, unions and forward declarations by kind alone (not their members).
+pub fn types_compatible(obj: &Btf, local: TypeId, kernel: &Btf, kern: TypeId) -> bool {
+    compatible(obj, local, kernel, kern, 32)
+}
+
+fn compatible(obj: &Btf, local: TypeId, kernel: &Btf, kern: TypeId, depth: u32) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let (Some(l), Some(k)) = (obj.resolve(local), kernel.resolve(kern)) else {
+        return false;
+    };
+    if l == TypeId::VOID || k == TypeId::VOID {
+        return l == k;
+    }
+    let (Some(lt), Some(kt)) = (obj.type_by_id(l), kernel.type_by_id(k)) else {
+        return false;
+    };
+    match (&lt.kind, &kt.kind) {
+        (BtfKind::Struct { .. }, BtfKind::Struct { .. })
+        | (BtfKind::Union { .. }, BtfKind::Union { .. })
+        | (BtfKind::Fwd { .. }, BtfKind::Fwd { .. })
+        | (
+            BtfKind::Enum { .. } | BtfKind::Enum64 { .. },
+            BtfKind::Enum { .. } | BtfKind::Enum64 { .. },
+        ) => true,
+        (BtfKind::Int { bit_offset: a, .. }, BtfKind::Int { bit_offset: b, .. }) => {
+            *a == 0 && *b == 0
+        }
+        (BtfKind::Ptr { ty: a }, BtfKind::Ptr { ty: b }) => {
+            compatible(obj, *a, kernel, *b, depth - 1)
+        }
+        (BtfKind::Array { elem: a, .. }, BtfKind::Array { elem: b, .. }) => {
+            compatible(obj, *a, kernel, *b, depth - 1)
+        }
+        (
+            BtfKind::FuncProto {
+                ret: lr,
+                params: lp,
+            },
+            BtfKind::FuncProto {
+                ret: kr,
+                params: kp,
+            },
+        ) => {
+            lp.len() == kp.len()
+                && lp
+                    .iter()
+                    .zip(kp)
+                    .all(|(a, b)| compatible(obj, a.ty, kernel, b.ty, depth - 1))
+                && compatible(obj, *lr, kernel, *kr, depth - 1)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -139,6 +139,7 @@ pub fn verify_observed<O: Observer>(
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
         kfunc_protos: Default::default(),
+        kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));

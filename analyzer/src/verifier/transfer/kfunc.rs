@@ -118,6 +118,12 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
+        if self.input.kernel_btf.is_some() {
+            // The prototype is read (and cached) for every kfunc: libbpf refuses an object
+            // whose declaration does not match the kernel's before anything is verified.
+            let proto = self.kfunc_proto(pc, name)?;
+            self.check_declared_proto(pc, name, &proto)?;
+        }
         let next = InsnIdx(pc.0 + 1);
         match k.role {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
@@ -248,6 +254,7 @@ impl Vm<'_> {
                 } else {
                     Ret::Scalar
                 },
+                kernel_proto: 0,
             });
         }
         self.kfunc_proto(pc, k.name)
@@ -379,6 +386,42 @@ impl Vm<'_> {
         clobber_args(st);
         st.set(Reg::R0, RegState::Uninit);
         Ok(Flow::Next(next))
+    }
+
+    /// libbpf's refusal of an extern kfunc declared with a prototype incompatible with the
+    /// kernel's (cached per name).
+    fn check_declared_proto(&self, pc: InsnIdx, name: &str, proto: &Proto) -> Res<()> {
+        let (Some(obj), Some(kernel)) = (self.input.btf, self.input.kernel_btf) else {
+            return Ok(());
+        };
+        // The local prototype's id when it is incompatible, cached per name.
+        let bad = *self
+            .kfunc_compat
+            .borrow_mut()
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                kfuncs::local_proto(obj, name).filter(|&local| {
+                    !kfuncs::types_compatible(
+                        obj,
+                        local,
+                        kernel,
+                        crate::btf::TypeId(proto.kernel_proto),
+                    )
+                })
+            });
+        let Some(local) = bad else {
+            return Ok(());
+        };
+        Err(Violation::new(
+            Code::HelperNotAllowed,
+            pc,
+            format!("the object declares {name} with a prototype that does not match the kernel's (a forward-declared struct where the kernel has a struct, a different argument count or kind...)"),
+            format!(
+                "extern (func ksym) '{name}': func_proto [{}] incompatible with vmlinux [{}]",
+                local.0, proto.kernel_proto
+            ),
+        )
+        .with_note("libbpf refuses to load the object; declare the kfunc as the kernel does (vmlinux.h has its types)"))
     }
 
     /// Whether this program may create a css_task iterator: LSM programs, BPF iterators and
