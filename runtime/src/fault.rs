@@ -103,7 +103,7 @@ impl fmt::Display for Fault {
             }
             FaultKind::UnsupportedInsn { what } => write!(f, "unsupported instruction: {what}"),
             FaultKind::UnsupportedKfunc { name } => {
-                write!(f, "unsupported kernel function {name}")
+                write!(f, "unsupported kfunc {name}")
             }
             FaultKind::BadMapRef { imm } => write!(f, "lddw names no map ({imm})"),
             FaultKind::BadCallTarget { target } => write!(f, "callx to invalid target {target:#x}"),

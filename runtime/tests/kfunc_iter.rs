@@ -155,7 +155,7 @@ fn a_kfunc_the_runtime_does_not_implement_stays_unsupported() {
     );
     assert!(
         err.to_string()
-            .ends_with("unsupported kernel function bpf_task_from_pid"),
+            .ends_with("unsupported kfunc bpf_task_from_pid"),
         "{err}"
     );
     assert!(jit::compile_checked(&prog).is_err());
