@@ -258,6 +258,7 @@ pub fn skip_reason(f: &Fault) -> Option<String> {
             None => format!("unknown helper {id}"),
         }),
         FaultKind::UnsupportedInsn { what } => Some(format!("unsupported instruction: {what}")),
+        FaultKind::UnsupportedKfunc { name } => Some(format!("unsupported kfunc {name}")),
         FaultKind::InsnLimit { .. } => Some("instruction budget exhausted".to_string()),
         _ => None,
     }

@@ -47,6 +47,8 @@ pub enum FaultKind {
     },
     /// An instruction this runtime does not execute (kfunc call, `addr_space_cast`, ...).
     UnsupportedInsn { what: &'static str },
+    /// A call to a kernel function the runtime does not implement, by its extern name.
+    UnsupportedKfunc { name: String },
     /// A `lddw` names a map index or a map fd not in the program's map table.
     BadMapRef { imm: i32 },
     /// A `callx` target that is neither a subprogram nor a helper id.
@@ -100,6 +102,9 @@ impl fmt::Display for Fault {
                 write!(f, "helper bpf_{name} (id {id}): {reason}")
             }
             FaultKind::UnsupportedInsn { what } => write!(f, "unsupported instruction: {what}"),
+            FaultKind::UnsupportedKfunc { name } => {
+                write!(f, "unsupported kfunc {name}")
+            }
             FaultKind::BadMapRef { imm } => write!(f, "lddw names no map ({imm})"),
             FaultKind::BadCallTarget { target } => write!(f, "callx to invalid target {target:#x}"),
             FaultKind::CallDepth { limit } => write!(f, "call depth exceeds {limit} frames"),

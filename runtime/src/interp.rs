@@ -467,7 +467,7 @@ impl<'p, T: Tracer> Interp<'p, T> {
                         None => ret!(0),
                     }
                 }
-                K::Trap => return Err(fault(pc - 1, trap_kind(o))),
+                K::Trap => return Err(fault(pc - 1, trap_kind(o, self.prog))),
                 // `pure::step` ran every other kind above.
                 _ => {
                     return Err(fault(
@@ -579,8 +579,13 @@ enum AfterHelper {
     EndRun(u64),
 }
 
-fn trap_kind(o: Op) -> FaultKind {
+fn trap_kind(o: Op, prog: &Prepared) -> FaultKind {
     match o.aux {
+        x if x == Trap::Kfunc as u8 && (o.imm as usize) < prog.unsupported_kfuncs.len() => {
+            FaultKind::UnsupportedKfunc {
+                name: prog.unsupported_kfuncs[o.imm as usize].clone(),
+            }
+        }
         x if x == Trap::BadJump as u8 => FaultKind::BadJump {
             target: o.imm as i64,
         },

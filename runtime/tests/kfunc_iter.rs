@@ -146,14 +146,26 @@ fn a_kfunc_the_runtime_does_not_implement_stays_unsupported() {
     let prog = with_kfuncs("mov %r1, 0\ncall 1\nexit\n", &[(1, "bpf_task_from_pid")]);
     let mut m = Machine::new();
     let err = interp::run(&mut m, &prog, &Input::None).expect_err("faults");
+    // The refusal names the kfunc.
+    assert_eq!(
+        err.kind,
+        FaultKind::UnsupportedKfunc {
+            name: "bpf_task_from_pid".to_string()
+        }
+    );
+    assert!(
+        err.to_string()
+            .ends_with("unsupported kfunc bpf_task_from_pid"),
+        "{err}"
+    );
+    assert!(jit::compile_checked(&prog).is_err());
+    // Without names (a bare program), even an iterator kfunc call is unsupported.
+    let bare = Program::new(prog.insns().to_vec());
+    let err = interp::run(&mut Machine::new(), &bare, &Input::None).expect_err("faults");
     assert!(matches!(
         err.kind,
         FaultKind::UnsupportedInsn { what: "kfunc call" }
     ));
-    assert!(jit::compile_checked(&prog).is_err());
-    // Without names (a bare program), even an iterator kfunc call is unsupported.
-    let bare = Program::new(prog.insns().to_vec());
-    assert!(interp::run(&mut Machine::new(), &bare, &Input::None).is_err());
 }
 
 /// `new(fp-16, fp-24, nr_words)` over the word `word` at fp-24, then `next` until NULL; r0 is

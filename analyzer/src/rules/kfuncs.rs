@@ -79,6 +79,9 @@ impl Hooks {
     pub const CPUMASK: Hooks = Hooks(Hooks::TRACING.0 | t(STRUCT_OPS) | t(SYSCALL));
     /// struct_ops programs only (the TCP congestion-control kfuncs, net/ipv4/bpf_tcp_ca.c).
     pub const STRUCT_OPS: Hooks = Hooks(t(STRUCT_OPS));
+    /// LSM programs only (the file-system kfuncs of fs/bpf_fs_kfuncs.c, whose filter refuses
+    /// every other program type).
+    pub const LSM: Hooks = Hooks(t(LSM));
     /// The conntrack kfuncs (nf_conntrack_bpf.c): xdp and tc programs.
     pub const CONNTRACK: Hooks = Hooks(t(XDP) | t(SCHED_CLS));
 
@@ -101,6 +104,10 @@ pub enum Role {
     /// `bpf_rdonly_cast(obj, btf_id__k)`: any pointer, as an untrusted object of a program
     /// BTF type (or read-only memory when the type is not a struct).
     RdonlyCast,
+    /// `bpf_rcu_read_lock()`: opens an RCU read section.
+    RcuReadLock,
+    /// `bpf_rcu_read_unlock()`: closes it; RCU pointers become untrusted.
+    RcuReadUnlock,
 }
 
 /// An open-coded iterator family.
@@ -243,6 +250,21 @@ pub static KFUNCS: &[KfuncDef] = &[
         since: v(6, 2),
         role: Role::RdonlyCast,
     },
+    // RCU read sections (common set).
+    KfuncDef {
+        name: "bpf_rcu_read_lock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::RcuReadLock,
+    },
+    KfuncDef {
+        name: "bpf_rcu_read_unlock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 2),
+        role: Role::RcuReadUnlock,
+    },
     // Referenced tasks and cgroups (generic set).
     plain(
         "bpf_task_acquire",
@@ -349,6 +371,31 @@ pub static KFUNCS: &[KfuncDef] = &[
         Hooks::ALL,
         v(6, 9),
     ),
+    // Keys for signature checks (kernel/trace/bpf_trace.c from Linux 6.1, registered for the
+    // tracing hook; Linux 6.13 moved them to the generic set, which the table does not claim
+    // for older releases).
+    plain(
+        "bpf_lookup_user_key",
+        ACQUIRE | RET_NULL | SLEEPABLE,
+        Hooks::TRACING,
+        v(6, 1),
+    ),
+    plain(
+        "bpf_lookup_system_key",
+        ACQUIRE | RET_NULL,
+        Hooks::TRACING,
+        v(6, 1),
+    ),
+    plain("bpf_key_put", RELEASE, Hooks::TRACING, v(6, 1)),
+    // Files (fs/bpf_fs_kfuncs.c, LSM programs only).
+    plain(
+        "bpf_get_task_exe_file",
+        ACQUIRE | TRUSTED_ARGS | RET_NULL,
+        Hooks::LSM,
+        v(6, 12),
+    ),
+    plain("bpf_put_file", RELEASE, Hooks::LSM, v(6, 12)),
+    plain("bpf_path_d_path", TRUSTED_ARGS, Hooks::LSM, v(6, 12)),
     // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
     plain(
         "bpf_xdp_ct_lookup",

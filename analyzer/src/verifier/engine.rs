@@ -94,6 +94,7 @@ fn fingerprint(s: &AbstractState) -> u64 {
     s.frames.hash(&mut h);
     s.refs.hash(&mut h);
     s.active_lock.hash(&mut h);
+    s.rcu_lock.hash(&mut h);
     h.finish()
 }
 
@@ -589,7 +590,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && old.may_goto_depth == state.may_goto_depth
                     && old.frames == state.frames
                     && old.refs == state.refs
-                    && old.active_lock == state.active_lock;
+                    && old.active_lock == state.active_lock
+                    && old.rcu_lock == state.rcu_lock;
                 if looping && self.is_ancestor(id, cp) {
                     return Visit::InfiniteLoop;
                 }

@@ -77,6 +77,8 @@ pub struct Proto {
     /// Parameter names (for messages) and kinds, in order.
     pub params: Vec<(String, Param)>,
     pub ret: Ret,
+    /// The id of the prototype in the kernel's BTF (0 when made up without it).
+    pub kernel_proto: u32,
 }
 
 /// Names of the program context structs the kernel recognises as `ctx` arguments.
@@ -126,6 +128,7 @@ pub fn resolve(kernel: &Btf, name: &str) -> Result<Proto, Option<String>> {
     Ok(Proto {
         params: out,
         ret: ret_kind(kernel, *ret),
+        kernel_proto: proto_id.0,
     })
 }
 
@@ -259,6 +262,140 @@ pub fn struct_matches(kernel: &Btf, have: u32, want: u32, strict: bool) -> bool 
         }
     }
     false
+}
+
+/// Whether the object of BTF type `have`, pointed at `off` bytes in, is (or starts with) a
+/// `want`: a struct embedded at that offset, possibly nested (the kernel's
+/// `btf_struct_ids_match` walking to `off`, e.g. `&file->f_path` for a `struct path`).
+pub fn embedded_matches(kernel: &Btf, have: u32, off: u32, want: u32) -> bool {
+    embedded_at(kernel, TypeId(have), off, want, 0)
+}
+
+fn embedded_at(kernel: &Btf, cur: TypeId, off: u32, want: u32, depth: u32) -> bool {
+    if off == 0 && struct_matches(kernel, cur.0, want, false) {
+        return true;
+    }
+    if depth > 16 {
+        return false;
+    }
+    let Some(members) = kernel.members(cur) else {
+        return false;
+    };
+    // The member structs and unions whose bytes hold `off` (several in a union).
+    members.iter().any(|m| {
+        if m.bitfield_size != 0 || m.bit_offset % 8 != 0 {
+            return false;
+        }
+        let start = m.bit_offset / 8;
+        let Some(id) = kernel.resolve(m.ty) else {
+            return false;
+        };
+        let size = match kernel.type_by_id(id).map(|t| &t.kind) {
+            Some(BtfKind::Struct { size, .. } | BtfKind::Union { size, .. }) => *size,
+            _ => return false,
+        };
+        start <= off && off < start + size && embedded_at(kernel, id, off - start, want, depth + 1)
+    })
+}
+
+/// Whether struct `id` holds only numbers (nested structs and arrays of them included): the
+/// kernel passes a pointer to such a struct as plain memory, and refuses memory for any other
+/// (`__btf_type_is_scalar_struct`).
+pub fn is_scalar_struct(kernel: &Btf, id: TypeId) -> bool {
+    scalar_struct(kernel, id, 0)
+}
+
+fn scalar_struct(kernel: &Btf, id: TypeId, depth: u32) -> bool {
+    if depth > 3 {
+        return false;
+    }
+    let Some(members) = kernel.members(id) else {
+        return false;
+    };
+    members.iter().all(|m| {
+        let ty = kernel.resolve(m.ty).unwrap_or(TypeId::VOID);
+        match kernel.type_by_id(ty).map(|t| &t.kind) {
+            Some(BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. }) => true,
+            Some(BtfKind::Struct { .. } | BtfKind::Union { .. }) => {
+                scalar_struct(kernel, ty, depth + 1)
+            }
+            // Arrays of numbers only.
+            Some(BtfKind::Array { elem, .. }) => matches!(
+                kernel
+                    .resolve(*elem)
+                    .and_then(|e| kernel.type_by_id(e))
+                    .map(|t| &t.kind),
+                Some(BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. })
+            ),
+            _ => false,
+        }
+    })
+}
+
+/// The object's prototype of the extern kfunc `name`, if its BTF declares one: libbpf compares
+/// it with the kernel's before loading.
+pub fn local_proto(obj: &Btf, name: &str) -> Option<TypeId> {
+    let func = obj.find_by_name(name, "func")?;
+    obj.type_by_id(func).and_then(|t| t.referenced())
+}
+
+/// Whether the object's type `local` is compatible with the kernel's `kern` by libbpf's rules
+/// for extern kfuncs (`bpf_core_types_are_compat`): the same kinds through pointers, arrays and
+/// prototypes (parameter counts equal), any two integers without a bit offset, any two enums,
+/// and structs, unions and forward declarations by kind alone (not their members).
+pub fn types_compatible(obj: &Btf, local: TypeId, kernel: &Btf, kern: TypeId) -> bool {
+    compatible(obj, local, kernel, kern, 32)
+}
+
+fn compatible(obj: &Btf, local: TypeId, kernel: &Btf, kern: TypeId, depth: u32) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let (Some(l), Some(k)) = (obj.resolve(local), kernel.resolve(kern)) else {
+        return false;
+    };
+    if l == TypeId::VOID || k == TypeId::VOID {
+        return l == k;
+    }
+    let (Some(lt), Some(kt)) = (obj.type_by_id(l), kernel.type_by_id(k)) else {
+        return false;
+    };
+    match (&lt.kind, &kt.kind) {
+        (BtfKind::Struct { .. }, BtfKind::Struct { .. })
+        | (BtfKind::Union { .. }, BtfKind::Union { .. })
+        | (BtfKind::Fwd { .. }, BtfKind::Fwd { .. })
+        | (
+            BtfKind::Enum { .. } | BtfKind::Enum64 { .. },
+            BtfKind::Enum { .. } | BtfKind::Enum64 { .. },
+        ) => true,
+        (BtfKind::Int { bit_offset: a, .. }, BtfKind::Int { bit_offset: b, .. }) => {
+            *a == 0 && *b == 0
+        }
+        (BtfKind::Ptr { ty: a }, BtfKind::Ptr { ty: b }) => {
+            compatible(obj, *a, kernel, *b, depth - 1)
+        }
+        (BtfKind::Array { elem: a, .. }, BtfKind::Array { elem: b, .. }) => {
+            compatible(obj, *a, kernel, *b, depth - 1)
+        }
+        (
+            BtfKind::FuncProto {
+                ret: lr,
+                params: lp,
+            },
+            BtfKind::FuncProto {
+                ret: kr,
+                params: kp,
+            },
+        ) => {
+            lp.len() == kp.len()
+                && lp
+                    .iter()
+                    .zip(kp)
+                    .all(|(a, b)| compatible(obj, a.ty, kernel, b.ty, depth - 1))
+                && compatible(obj, *lr, kernel, *kr, depth - 1)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

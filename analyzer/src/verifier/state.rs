@@ -178,6 +178,9 @@ pub struct IterSlot {
     /// The iterator's family (`num` for `struct bpf_iter_num`): `next` and `destroy` of
     /// another family reject it.
     pub family: &'static str,
+    /// An RCU-protected iterator whose RCU read section ended (the kernel marks its slots
+    /// `PTR_UNTRUSTED`): any further use is refused.
+    pub rcu_gone: bool,
 }
 
 /// One function's frame: registers and stack.
@@ -265,6 +268,8 @@ pub struct AbstractState {
     pub refs: Vec<Reference>,
     /// Held `bpf_spin_lock`, if any.
     pub active_lock: Option<HeldLock>,
+    /// Inside a `bpf_rcu_read_lock()` section (the kernel's `active_rcu_lock`).
+    pub rcu_lock: bool,
     /// Source of fresh ids for pointers and references.
     pub next_id: u32,
     /// How many `may_goto` fall-throughs this path has taken (the kernel's `may_goto_depth`):

@@ -53,6 +53,7 @@ pub fn covers(
     if old.frames.len() != cur.frames.len()
         || old.refs.len() != cur.refs.len()
         || old.active_lock.is_some() != cur.active_lock.is_some()
+        || old.rcu_lock != cur.rcu_lock
     {
         return false;
     }
@@ -180,7 +181,7 @@ fn slot_covers(
     match (&old.iter, &cur.iter) {
         (None, None) => {}
         (Some(o), Some(c)) => {
-            if o.active != c.active || !ids.check(o.ref_id, c.ref_id) {
+            if o.active != c.active || o.rcu_gone != c.rcu_gone || !ids.check(o.ref_id, c.ref_id) {
                 return false;
             }
         }

@@ -149,6 +149,7 @@ pub fn verify_observed<O: Observer>(
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
         kfunc_protos: Default::default(),
+        kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
@@ -158,6 +159,7 @@ pub fn verify_observed<O: Observer>(
         frames: vec![main],
         refs: Vec::new(),
         active_lock: None,
+        rcu_lock: false,
         next_id: 0,
         may_goto_depth: 0,
     };
@@ -214,6 +216,7 @@ pub fn verify_observed<O: Observer>(
             frames: vec![frame],
             refs: Vec::new(),
             active_lock: None,
+            rcu_lock: false,
             next_id,
             may_goto_depth: 0,
         };

@@ -198,6 +198,9 @@ const _: () = assert!(std::mem::size_of::<Op>() == 16);
 pub struct Prepared {
     pub(super) ops: Vec<Op>,
     pub(super) maps: Vec<crate::maps::MapId>,
+    /// The extern names of the kfunc calls the runtime does not implement; a `Trap::Kfunc`
+    /// op's payload indexes it (an index past the end: a call the object names no kfunc for).
+    pub(super) unsupported_kfuncs: Vec<String>,
 }
 
 fn alu_k(op: AluOp, width: Width, reg: bool) -> K {
@@ -278,6 +281,7 @@ impl Prepared {
         let n = insns.len();
         let valid = |t: i64| t >= 0 && (t as usize) < n && insns[t as usize] != Insn::LdImm64Tail;
         let mut ops = Vec::with_capacity(n + 1);
+        let mut unsupported_kfuncs = Vec::new();
         for (i, insn) in insns.iter().enumerate() {
             let target = |off: i64| -> Result<i32, Op> {
                 let t = i as i64 + 1 + off;
@@ -396,7 +400,7 @@ impl Prepared {
                     Err(e) => e,
                 },
                 // A kfunc the runtime implements runs as a helper with a reserved id.
-                Insn::Call(CallTarget::Kfunc { btf_id, .. }) => match prog
+                Insn::Call(CallTarget::Kfunc { .. }) => match prog
                     .kfunc_at(InsnIdx(i as u32))
                     .and_then(kfuncs::Kfunc::by_name)
                 {
@@ -404,7 +408,13 @@ impl Prepared {
                         imm: kfuncs::helper_id(k) as i64 as u64,
                         ..op(K::CallHelper)
                     },
-                    None => trap(Trap::Kfunc, btf_id as u64),
+                    None => match prog.kfunc_at(InsnIdx(i as u32)) {
+                        Some(name) => {
+                            unsupported_kfuncs.push(name.to_string());
+                            trap(Trap::Kfunc, (unsupported_kfuncs.len() - 1) as u64)
+                        }
+                        None => trap(Trap::Kfunc, u64::MAX),
+                    },
                 },
                 Insn::Callx { reg } => Op {
                     dst: reg.num(),
@@ -589,6 +599,7 @@ impl Prepared {
         Prepared {
             ops,
             maps: prog.maps().to_vec(),
+            unsupported_kfuncs,
         }
     }
 }

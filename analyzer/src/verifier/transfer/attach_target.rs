@@ -125,4 +125,34 @@ impl Vm<'_> {
             (-MAX_ERRNO, 0)
         })
     }
+
+    /// Whether an LSM program's pointer arguments are trusted (the kernel's
+    /// `bpf_lsm_is_trusted`): on every hook but those that see an object being created or
+    /// freed. The list holds every hook some release marks so (the bdev ones came later), so
+    /// no release trusts less than this says. Before 6.4 they are left untrusted (the safe side).
+    pub(super) fn lsm_args_trusted(&self) -> bool {
+        const UNTRUSTED_LSM_HOOKS: &[&str] = &[
+            "bpf_map_free",
+            "bpf_map_free_security",
+            "bpf_prog_free",
+            "bpf_prog_free_security",
+            "bpf_prog_alloc_security",
+            "file_alloc_security",
+            "file_free_security",
+            "sk_alloc_security",
+            "sk_free_security",
+            "task_free",
+            "bdev_alloc_security",
+            "bdev_free_security",
+            "namespace_free",
+        ];
+        matches!(
+            self.input.attach,
+            Some(AttachType::LsmMac | AttachType::LsmCgroup)
+        ) && self.opts.kernel >= KernelVersion::new(6, 4)
+            && self
+                .input
+                .attach_target
+                .is_some_and(|t| !UNTRUSTED_LSM_HOOKS.contains(&t))
+    }
 }

@@ -310,6 +310,14 @@ impl Vm<'_> {
                 path: Vec::new(),
             }));
         }
+        if st.rcu_lock {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                "the program exits inside an RCU read section; call bpf_rcu_read_unlock() first",
+                "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region",
+            ));
+        }
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
             self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
         }
@@ -428,6 +436,20 @@ impl Vm<'_> {
                 pc,
                 format!("bpf_{} may sleep, and this program is not sleepable (use a `.s` section, e.g. SEC(\"lsm.s/...\"))", h.name),
                 "helper call might sleep in a non-sleepable prog",
+            ));
+        }
+        if crate::rules::MIGHT_SLEEP.contains(&h.id) && st.rcu_lock {
+            return Err(Violation::new(
+                Code::SleepableHelper,
+                pc,
+                format!(
+                    "bpf_{} may sleep, and it is called inside an RCU read section",
+                    h.name
+                ),
+                format!(
+                    "sleepable helper bpf_{}#{id} in rcu_read_lock region",
+                    h.name
+                ),
             ));
         }
         if h.gpl_only && !self.input.gpl {

@@ -85,6 +85,14 @@ impl Vm<'_> {
                     ));
                 }
             }
+            "tail_call" if st.rcu_lock && st.refs.is_empty() => {
+                return Err(Violation::new(
+                    Code::HelperNotAllowed,
+                    pc,
+                    "a tail call inside an RCU read section would never end it",
+                    "tail_call cannot be used inside bpf_rcu_read_lock-ed region",
+                ));
+            }
             "tail_call" if !st.refs.is_empty() => {
                 return Err(Violation::new(
                     Code::ReferenceLeak,

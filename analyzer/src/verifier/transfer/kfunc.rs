@@ -44,6 +44,15 @@ impl Vm<'_> {
             ));
         };
         let Some(k) = kfuncs::by_name(name) else {
+            // A function the target kernel does not have fails at load time whatever its
+            // flags would be: that is the kernel's answer, table or not.
+            if self
+                .input
+                .kernel_btf
+                .is_some_and(|b| b.find_by_name(name, "func").is_none())
+            {
+                return Err(missing_kfunc(pc, name));
+            }
             return Err(Violation::new(
                 Code::UnsupportedHelper,
                 pc,
@@ -90,9 +99,10 @@ impl Vm<'_> {
                 format!("program must be sleepable to call sleepable kfunc {name}"),
             ));
         }
-        if k.has(kf::RCU_PROTECTED) && self.input.sleepable {
-            // Non-sleepable programs run inside an RCU read section; bpfvet does not model
-            // bpf_rcu_read_lock() sections in sleepable ones yet.
+        // Non-sleepable programs run inside an RCU read section, and so does code holding a
+        // spin lock (the kernel's `in_rcu_cs`).
+        let in_rcu_cs = st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+        if k.has(kf::RCU_PROTECTED) && !in_rcu_cs {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
                 pc,
@@ -100,9 +110,51 @@ impl Vm<'_> {
                 format!("kernel func {name} requires RCU critical section protection"),
             ));
         }
+        if k.has(kf::SLEEPABLE) && st.rcu_lock {
+            return Err(Violation::new(
+                Code::SleepableHelper,
+                pc,
+                format!("{name} may sleep, and it is called inside an RCU read section"),
+                format!("kernel func {name} is sleepable within rcu_read_lock region"),
+            ));
+        }
+        if self.input.kernel_btf.is_some() {
+            // The prototype is read (and cached) for every kfunc: libbpf refuses an object
+            // whose declaration does not match the kernel's before anything is verified.
+            let proto = self.kfunc_proto(pc, name)?;
+            self.check_declared_proto(pc, name, &proto)?;
+        }
         let next = InsnIdx(pc.0 + 1);
         match k.role {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
+            Role::RcuReadLock => {
+                if st.rcu_lock {
+                    return Err(Violation::new(
+                        Code::HelperNotAllowed,
+                        pc,
+                        "bpf_rcu_read_lock is called inside an RCU read section already; the kernel refuses nested sections",
+                        format!("nested rcu read lock (kernel function {name})"),
+                    ));
+                }
+                st.rcu_lock = true;
+                clobber_args(st);
+                st.set(Reg::R0, RegState::Uninit);
+                Ok(Flow::Next(next))
+            }
+            Role::RcuReadUnlock => {
+                if !st.rcu_lock {
+                    return Err(Violation::new(
+                        Code::HelperNotAllowed,
+                        pc,
+                        "bpf_rcu_read_unlock is called outside an RCU read section",
+                        format!("unmatched rcu read unlock (kernel function {name})"),
+                    ));
+                }
+                end_rcu_section(st);
+                clobber_args(st);
+                st.set(Reg::R0, RegState::Uninit);
+                Ok(Flow::Next(next))
+            }
             Role::CastToKernCtx => {
                 let v = read(st, pc, Reg::R1)?;
                 if !matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0 && p.has_const_off())
@@ -202,6 +254,7 @@ impl Vm<'_> {
                 } else {
                     Ret::Scalar
                 },
+                kernel_proto: 0,
             });
         }
         self.kfunc_proto(pc, k.name)
@@ -226,6 +279,19 @@ impl Vm<'_> {
         };
         let it = self.iter_arg(st, pc, k, def, size)?;
         let next = InsnIdx(pc.0 + 1);
+        if k.has(kf::ITER_NEW) && def.name == "css_task" && !self.css_task_iter_allowed() {
+            // Walking a cgroup's tasks takes a lock that may sleep (the kernel's
+            // `check_css_task_iter_allowlist`, checked with the iterator argument).
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!(
+                    "{} may be called only from LSM programs, BPF iterators and sleepable programs",
+                    k.name
+                ),
+                "css_task_iter is only allowed in bpf_lsm, bpf_iter and sleepable progs",
+            ));
+        }
         if k.has(kf::ITER_NEW) {
             if it.slots.iter().any(|&s| {
                 st.frames[it.frame]
@@ -257,6 +323,7 @@ impl Vm<'_> {
                     active: true,
                     depth: 0,
                     family: def.name,
+                    rcu_gone: false,
                 });
             }
             clobber_args(st);
@@ -319,6 +386,51 @@ impl Vm<'_> {
         clobber_args(st);
         st.set(Reg::R0, RegState::Uninit);
         Ok(Flow::Next(next))
+    }
+
+    /// libbpf's refusal of an extern kfunc declared with a prototype incompatible with the
+    /// kernel's (cached per name).
+    fn check_declared_proto(&self, pc: InsnIdx, name: &str, proto: &Proto) -> Res<()> {
+        let (Some(obj), Some(kernel)) = (self.input.btf, self.input.kernel_btf) else {
+            return Ok(());
+        };
+        // The local prototype's id when it is incompatible, cached per name.
+        let bad = *self
+            .kfunc_compat
+            .borrow_mut()
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                kfuncs::local_proto(obj, name).filter(|&local| {
+                    !kfuncs::types_compatible(
+                        obj,
+                        local,
+                        kernel,
+                        crate::btf::TypeId(proto.kernel_proto),
+                    )
+                })
+            });
+        let Some(local) = bad else {
+            return Ok(());
+        };
+        Err(Violation::new(
+            Code::HelperNotAllowed,
+            pc,
+            format!("the object declares {name} with a prototype that does not match the kernel's (a forward-declared struct where the kernel has a struct, a different argument count or kind...)"),
+            format!(
+                "extern (func ksym) '{name}': func_proto [{}] incompatible with vmlinux [{}]",
+                local.0, proto.kernel_proto
+            ),
+        )
+        .with_note("libbpf refuses to load the object; declare the kfunc as the kernel does (vmlinux.h has its types)"))
+    }
+
+    /// Whether this program may create a css_task iterator: LSM programs, BPF iterators and
+    /// sleepable programs.
+    fn css_task_iter_allowed(&self) -> bool {
+        const LSM: u32 = 29;
+        self.input.prog_type.kernel_id == LSM
+            || self.input.attach == Some(crate::prog_type::AttachType::TraceIter)
+            || self.input.sleepable
     }
 
     /// Checks that r1 points at `size` bytes of iterator slots on some frame's stack.
@@ -402,6 +514,14 @@ impl Vm<'_> {
                         .is_some_and(|o| o.ref_id == c.ref_id)
                 })
         });
+        if whole.is_some_and(|c| c.rcu_gone) {
+            return Err(misuse(
+                pc,
+                def,
+                format!("{} is given an RCU-protected iterator after the RCU read section it was created in ended", k.name),
+                format!("expected an RCU CS when using {}", k.name),
+            ));
+        }
         whole.ok_or_else(|| {
             misuse(
                 pc,
@@ -411,6 +531,45 @@ impl Vm<'_> {
             )
         })
     }
+}
+
+/// The end of an RCU read section (the kernel's `rcu_unlock` handling): RCU pointers become
+/// untrusted, and RCU-protected iterators unusable.
+fn end_rcu_section(st: &mut AbstractState) {
+    st.rcu_lock = false;
+    st.for_each_reg_mut(|reg| {
+        if let RegState::Ptr(Pointer {
+            kind: PtrKind::BtfId { trust, .. },
+            ..
+        }) = reg
+        {
+            if *trust == Trust::Rcu {
+                *trust = Trust::Untrusted;
+            }
+        }
+    });
+    for frame in &mut st.frames {
+        for slot in &mut frame.stack {
+            if let Some(it) = slot.iter.as_mut() {
+                let rcu_protected = kfuncs::by_name(&format!("bpf_iter_{}_new", it.family))
+                    .is_some_and(|n| n.has(kf::RCU_PROTECTED));
+                if rcu_protected {
+                    it.rcu_gone = true;
+                }
+            }
+        }
+    }
+}
+
+/// The load-time refusal of a kfunc the target kernel's BTF does not name.
+pub(super) fn missing_kfunc(pc: InsnIdx, name: &str) -> Box<Violation> {
+    Violation::new(
+        Code::HelperNotAllowed,
+        pc,
+        format!("the target kernel has no kernel function {name} (its BTF does not name it)"),
+        format!("extern (func ksym) '{name}': not found in kernel or module BTFs"),
+    )
+    .with_note("libbpf refuses to load the object; check --kernel/--btf or guard the call with bpf_ksym_exists()")
 }
 
 fn misuse(pc: InsnIdx, def: IterDef, message: String, kernel: String) -> Box<Violation> {

@@ -44,13 +44,7 @@ impl Vm<'_> {
             .clone();
         match got {
             Ok(p) => Ok(p),
-            Err(None) => Err(Violation::new(
-                Code::HelperNotAllowed,
-                pc,
-                format!("the target kernel has no kernel function {name} (its BTF does not name it)"),
-                format!("extern (func ksym) '{name}': not found in kernel or module BTFs"),
-            )
-            .with_note("libbpf refuses to load the object; check --kernel/--btf or guard the call with bpf_ksym_exists()")),
+            Err(None) => Err(super::kfunc::missing_kfunc(pc, name)),
             Err(Some(why)) => Err(Violation::new(Code::UnsupportedHelper, pc, why, "")),
         }
     }
@@ -184,6 +178,17 @@ impl Vm<'_> {
                             seen.release = Some(id);
                         }
                     } else {
+                        let scalar_only = self.input.kernel_btf.is_some_and(|b| {
+                            kfuncs::is_scalar_struct(b, crate::btf::TypeId(*type_id))
+                        });
+                        if !scalar_only {
+                            return Err(arg_err(
+                                pc,
+                                k,
+                                format!("argument {} of {} must point to a kernel struct {name}, but {r} is {}", i + 1, k.name, v.type_name()),
+                                format!("arg#{i} pointer type STRUCT {name} must point to scalar, or struct with scalar"),
+                            ));
+                        }
                         self.kfunc_mem(st, pc, k, r, i, &v, *size, *nullable, *uninit)?;
                     }
                 }
@@ -409,9 +414,18 @@ impl Vm<'_> {
         nullable: bool,
     ) -> Res<Option<u32>> {
         let _ = st;
+        let is_null = v.as_scalar().and_then(|s| s.as_const()) == Some(0);
         let p = match v {
             RegState::Ptr(p) => p,
-            _ if nullable && v.as_scalar().and_then(|s| s.as_const()) == Some(0) => return Ok(None),
+            _ if nullable && is_null => return Ok(None),
+            _ if is_null && (k.has(kf::TRUSTED_ARGS) || k.has(kf::RCU) || k.has(kf::RELEASE)) => {
+                return Err(arg_err(
+                    pc,
+                    k,
+                    format!("argument {} of {} is NULL, and it takes a trusted {want_name}", i + 1, k.name),
+                    format!("Possibly NULL pointer passed to trusted arg{i}"),
+                ))
+            }
             _ => {
                 return Err(arg_err(
                     pc,
@@ -426,9 +440,18 @@ impl Vm<'_> {
         };
         let kernel = self.input.kernel_btf;
         let release = k.has(kf::RELEASE) && p.ref_obj_id != 0;
-        let matches = kernel
-            .is_some_and(|b| type_id != 0 && kfuncs::struct_matches(b, type_id, want, release));
-        if !matches || p.off != 0 || !p.has_const_off() {
+        // A struct embedded in a kernel object keeps the object's trust (the kernel's
+        // fixed-offset PTR_TO_BTF_ID); what a release kfunc frees must be the object itself.
+        let embedded = !release && p.off > 0 && p.has_const_off();
+        let matches = kernel.is_some_and(|b| {
+            type_id != 0
+                && if embedded {
+                    kfuncs::embedded_matches(b, type_id, p.off as u32, want)
+                } else {
+                    kfuncs::struct_matches(b, type_id, want, release)
+                }
+        });
+        if !matches || (p.off != 0 && !embedded) || !p.has_const_off() {
             let have = kernel
                 .filter(|_| type_id != 0)
                 .map_or("an unknown type".to_string(), |b| {

@@ -687,13 +687,13 @@ impl Vm<'_> {
         };
         Ok(match *arg {
             crate::verifier::btf_ctx::BtfArg::Ptr { type_id, nullable } if size == 8 => {
-                // The kernel trusts the arguments of tp_btf and iterator programs only
-                // (`prog_args_trusted`; LSM hooks are left untrusted here, the safe side).
-                // struct_ops arguments are trusted too.
+                // The kernel trusts the arguments of tp_btf and iterator programs, of
+                // struct_ops programs and of LSM programs on most hooks (`prog_args_trusted`).
                 let trusted = matches!(
                     self.input.attach,
                     Some(AttachType::TraceRawTp | AttachType::TraceIter)
-                ) || self.input.prog_type.kernel_id == 27;
+                ) || self.input.prog_type.kernel_id == 27
+                    || self.lsm_args_trusted();
                 let mut p = Pointer::new(PtrKind::BtfId {
                     type_id: type_id.0,
                     trust: if trusted {

@@ -60,6 +60,10 @@ pub(super) struct Vm<'a> {
     pub kfunc_protos: std::cell::RefCell<
         std::collections::HashMap<String, Result<crate::verifier::kfuncs::Proto, Option<String>>>,
     >,
+    /// Per extern kfunc name: the object's prototype id when libbpf would find it incompatible
+    /// with the kernel's.
+    pub kfunc_compat:
+        std::cell::RefCell<std::collections::HashMap<String, Option<crate::btf::TypeId>>>,
     /// Ids of kernel structs looked up by name (0: none).
     pub kernel_structs: std::cell::RefCell<std::collections::HashMap<String, u32>>,
 }

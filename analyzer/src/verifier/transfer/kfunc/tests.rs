@@ -388,3 +388,37 @@ fn program_types_outside_the_kfunc_hook_may_not_call_it() {
         )
     );
 }
+
+/// RCU read sections: the kernel's messages for a section left open, an unlock with no lock and
+/// a nested lock (confirmed on 6.18 by `corpus/c/kfuncs/rcu_sections.bpf.c`), and a matched
+/// pair accepted.
+#[test]
+fn rcu_read_sections_must_be_matched_and_not_nested() {
+    const LOCK: &str = "bpf_rcu_read_lock";
+    const UNLOCK: &str = "bpf_rcu_read_unlock";
+    let pair = "call kfunc 0\n call kfunc 0\n r0 = 0\n exit";
+    let res = check(pair, &[LOCK, UNLOCK]);
+    assert_eq!(res.verdict, Verdict::Accept, "{:?}", res.violations);
+
+    let open = check("call kfunc 0\n r0 = 0\n exit", &[LOCK]);
+    assert_eq!(
+        first(&open),
+        (
+            Code::HelperNotAllowed,
+            "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region"
+        )
+    );
+    let unmatched = check("call kfunc 0\n r0 = 0\n exit", &[UNLOCK]);
+    assert_eq!(
+        first(&unmatched).1,
+        "unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)"
+    );
+    let nested = check(
+        "call kfunc 0\n call kfunc 0\n call kfunc 0\n call kfunc 0\n r0 = 0\n exit",
+        &[LOCK, LOCK, UNLOCK, UNLOCK],
+    );
+    assert_eq!(
+        first(&nested).1,
+        "nested rcu read lock (kernel function bpf_rcu_read_lock)"
+    );
+}
