@@ -28,6 +28,7 @@
 
 use super::kfuncs::kf;
 use super::liveness::RegSet;
+use super::loop_proof::{Activations, Record};
 use super::precision::{self, History, Marks, Precision, NO_NODE};
 use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
 use super::subsume::covers;
@@ -66,6 +67,9 @@ struct Checkpoint {
     fingerprint: Option<u64>,
     /// Which of its scalars were found to matter (`precision.rs`).
     prec: Precision,
+    /// The loop activation it was taken in, when it heads a loop in a widening exploration
+    /// (`loop_proof.rs`); 0 otherwise.
+    activation: u32,
 }
 
 /// The checkpoints as a precision walk sees them.
@@ -165,6 +169,8 @@ struct Pending {
     /// Its newest checkpoint marker, and the instructions recorded since.
     marker: u32,
     since: u32,
+    /// The loops it is inside (widening exploration only).
+    acts: Activations,
 }
 
 /// Longest stretch of history a precision or liveness walk follows without meeting a
@@ -223,6 +229,8 @@ pub struct Exploration {
     pub stats: Stats,
     /// Deepest stack use seen in each subprogram, in bytes.
     pub stack_depth: Vec<u32>,
+    /// In a widening exploration, what it saw of the loops.
+    pub(super) record: Option<Record>,
 }
 
 pub(super) struct Engine<'a, O: Observer> {
@@ -241,6 +249,8 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Whether checkpoints compare imprecise scalars loosely (privileged programs only: the
     /// kernel treats every scalar of an unprivileged program as precise).
     precise_pruning: bool,
+    /// In a widening exploration (`loop_proof.rs`), what it saw of the loops.
+    proof: Option<Record>,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -265,7 +275,17 @@ impl<'a, O: Observer> Engine<'a, O> {
             stack_depth: vec![0; vm.cfg.subprogs().len()],
             history: History::default(),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
+            proof: None,
         }
+    }
+
+    /// Makes this a widening exploration (`loop_proof.rs`): each loop's state is widened after
+    /// its first turn and may be covered by its own open checkpoint; pruning compares every
+    /// scalar exactly.
+    pub fn widening(mut self, record: Record) -> Self {
+        self.proof = Some(record);
+        self.precise_pruning = false;
+        self
     }
 
     /// Makes every checkpoint from `marker` back all-precise: the path is too far from its
@@ -301,6 +321,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             hist: NO_NODE,
             marker: NO_NODE,
             since: 0,
+            acts: Activations::default(),
         }];
         'paths: while let Some(Pending {
             mut pc,
@@ -311,6 +332,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             mut hist,
             mut marker,
             mut since,
+            mut acts,
         }) = worklist.pop()
         {
             if let Some(from) = from {
@@ -334,8 +356,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
+                let activation = match self.proof.as_mut() {
+                    Some(r) => r.step(pc, &state, &mut acts),
+                    None => 0,
+                };
                 if self.vm.cfg.is_prune_point(pc) || iter_next {
-                    match self.visit(pc, &state, cp, iter_next) {
+                    // The previous turn's checkpoint of this loop, to widen against.
+                    let prev = (activation != 0)
+                        .then(|| self.prev_turn(pc, cp, activation))
+                        .flatten();
+                    match self.visit(pc, &state, cp, iter_next, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -375,6 +405,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                             continue 'paths;
                         }
                         Visit::Checkpoint(id) => {
+                            if let Some(prev) = prev {
+                                if let Some(old) = &self.cps[prev as usize].state {
+                                    widen(old, &mut state);
+                                    self.cps[id as usize].state = Some(state.clone());
+                                }
+                            }
                             cp = Some(id);
                             made_here = Some(id);
                             if self.precise_pruning {
@@ -480,6 +516,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             hist,
                             marker,
                             since,
+                            acts: acts.clone(),
                         });
                         if worklist.len() > self.vm.opts.max_pending {
                             self.violations.push(*Violation::new(
@@ -515,7 +552,21 @@ impl<'a, O: Observer> Engine<'a, O> {
             violations: self.violations,
             stats: self.stats,
             stack_depth: self.stack_depth,
+            record: self.proof,
         }
+    }
+
+    /// The nearest checkpoint up the path at `pc` in the same loop activation: the loop's
+    /// previous turn.
+    fn prev_turn(&self, pc: InsnIdx, mut at: Option<CpId>, activation: u32) -> Option<CpId> {
+        while let Some(id) = at {
+            let c = &self.cps[id as usize];
+            if c.pc == pc && c.activation == activation {
+                return Some(id);
+            }
+            at = c.parent;
+        }
+        None
     }
 
     fn visit(
@@ -524,12 +575,25 @@ impl<'a, O: Observer> Engine<'a, O> {
         state: &AbstractState,
         cp: Option<CpId>,
         iter_next: bool,
+        activation: u32,
     ) -> Visit {
         // At an iterator's `next`, a checkpoint still being explored prunes too, when the
         // iterator is active (see the module doc).
         let iter_active = iter_next && self.iter_arg_active(state);
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
         let mut cur_fp: Option<u64> = None;
+        // This loop's earlier turns up this path, in a widening exploration.
+        let mut own_turns = Vec::new();
+        if activation != 0 {
+            let mut at = cp;
+            while let Some(id) = at {
+                let c = &self.cps[id as usize];
+                if c.pc == pc && c.activation == activation {
+                    own_turns.push(id);
+                }
+                at = c.parent;
+            }
+        }
         let mut i = 0;
         while i < self.explored[pc.idx()].len() {
             let id = self.explored[pc.idx()][i];
@@ -553,6 +617,17 @@ impl<'a, O: Observer> Engine<'a, O> {
                     self.explored[pc.idx()].swap_remove(i);
                     continue;
                 }
+            } else if activation != 0
+                && c.activation == activation
+                && own_turns.contains(&id)
+                && covers(old, state, live, self.vm.opts.privileged, None)
+            {
+                // The loop's own open checkpoint up this path covers this turn: an inductive
+                // invariant, whose end `loop_proof.rs` proves separately.
+                if let Some(r) = self.proof.as_mut() {
+                    r.closed(pc);
+                }
+                return Visit::Prune(id);
             } else if !iter_next {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
@@ -580,6 +655,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             misses: 0,
             fingerprint,
             prec: Precision::default(),
+            activation,
         });
         self.explored[pc.idx()].push(id);
         self.held += 1;

@@ -13,6 +13,7 @@ pub mod env;
 mod fastcall;
 pub mod kfuncs;
 pub(crate) mod liveness;
+pub mod loop_proof;
 mod pkt_effects;
 mod precision;
 pub mod profiles;
