@@ -373,7 +373,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                                 (ALL, ALL)
                             } else {
                                 let reads = Marks {
-                                    regs: [0; super::state::MAX_CALL_FRAMES],
+                                    regs: c.prec.live_regs,
                                     slots: c.prec.live_slots,
                                 };
                                 (c.prec.marks, reads)
@@ -462,7 +462,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                         depth_after,
                         exit_range_checked: range_checked,
                     };
-                    let (node, demand, reads) = self.history.after(hist, pc, insn, b, outcome);
+                    let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
+                    // The registers it reads, for the checkpoints above (recorded liveness).
+                    reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
                     let (demand, key_slots) = self.helper_demand(insn, demand, &state_before_args);
                     let walk = demand != 0 || !key_slots.is_empty() || !reads.is_empty();
                     if walk && since > WALK_LIMIT {
