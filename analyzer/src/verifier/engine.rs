@@ -417,7 +417,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                             if let Some(prev) = prev {
                                 if let Some(old) = &self.cps[prev as usize].state {
                                     widen(old, &mut state);
-                                    self.cps[id as usize].state = Some(state.clone());
+                                    let c = &mut self.cps[id as usize];
+                                    c.state = Some(state.clone());
+                                    // Taken of the state before widening.
+                                    c.fingerprint = None;
                                 }
                             }
                             cp = Some(id);
