@@ -450,6 +450,12 @@ fn check_one(
             rep.min_kernel = Some(oldest.map_or_else(|| "none".to_string(), |k| k.to_string()));
         }
         human.push_str(&header(&rep));
+        if let Some(own) = &rep.own_verdict {
+            for (i, line) in own.lines().iter().enumerate() {
+                let indent = if i == 0 { "  " } else { "    " };
+                human.push_str(&format!("{indent}{line}\n"));
+            }
+        }
         if override_type.is_none() && text_default(prog) {
             human.push_str(&format!(
                     "  note: a .text function has no section name to tell its type: checked as {TEXT_DEFAULT_TYPE} (pass --type to choose)\n"
@@ -511,6 +517,7 @@ fn single_finding(
         violations: vec![v],
         stats: Default::default(),
         stack_depth: Vec::new(),
+        own: None,
     };
     let ty = prog.prog_type().map_or("unknown", |t| t.name());
     let rep = report::program(prog, ty, &res, &diags, None);

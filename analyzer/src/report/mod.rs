@@ -58,6 +58,88 @@ pub struct ProgramReport {
     /// (`"none"` when no known release accepts it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_kernel: Option<String>,
+    /// bpfvet's own verdict where the kernel's (`verdict`) is `program-too-complex` but the
+    /// program is safe: every loop proved to end by widening (`verifier::loop_proof`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_verdict: Option<OwnVerdictReport>,
+}
+
+/// Both verdicts on a program the kernel gives up on.
+#[derive(Clone, Debug, Serialize)]
+pub struct OwnVerdictReport {
+    /// Always `safe` (no second verdict is reported otherwise).
+    pub verdict: &'static str,
+    /// The kernel's verdict: `program-too-complex`.
+    pub kernel_verdict: &'static str,
+    /// Processed instructions at which the kernel gives up (its budget plus one).
+    pub kernel_processed: u64,
+    /// Instructions bpfvet's widening exploration processed to prove the program safe.
+    pub processed: u64,
+    /// Each loop closed by widening, with the bound found.
+    pub loops: Vec<LoopReport>,
+}
+
+/// One loop and the counter that bounds it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LoopReport {
+    /// The loop's head.
+    pub at: InsnLocation,
+    /// The register counting its turns, e.g. `r6`.
+    pub counter: String,
+    /// The counter's range at the head over every turn (unsigned).
+    pub min: u64,
+    pub max: u64,
+    /// Smallest change per turn, and `up` or `down`.
+    pub step: u64,
+    pub direction: &'static str,
+    /// Most turns in one entry to the loop.
+    pub max_turns: u64,
+}
+
+impl OwnVerdictReport {
+    /// One line per loop after a one-line summary, as the human output and SARIF print it.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "bpfvet's own verdict: safe (the kernel gives up after {} processed instructions; \
+             bpfvet proved every loop ends in {} instructions, by widening)",
+            self.kernel_processed, self.processed
+        )];
+        for l in &self.loops {
+            let place = match &l.at.location {
+                Some(loc) => format!("insn {} ({}:{})", l.at.insn, loc.file, loc.line),
+                None => format!("insn {}", l.at.insn),
+            };
+            out.push(format!(
+                "loop at {place}: {} counts {} by at least {} within [{}, {}], so at most {} turns",
+                l.counter, l.direction, l.step, l.min, l.max, l.max_turns
+            ));
+        }
+        out
+    }
+}
+
+/// The report of bpfvet's own verdict, when `res` has one.
+fn own_verdict(prog: &Program, res: &VerifyResult) -> Option<OwnVerdictReport> {
+    let own = res.own.as_ref()?;
+    Some(OwnVerdictReport {
+        verdict: "safe",
+        kernel_verdict: "program-too-complex",
+        kernel_processed: res.stats.processed,
+        processed: own.processed,
+        loops: own
+            .loops
+            .iter()
+            .map(|l| LoopReport {
+                at: at(prog, l.head),
+                counter: format!("r{}", l.counter.num()),
+                min: l.lo,
+                max: l.hi,
+                step: l.step,
+                direction: if l.increasing { "up" } else { "down" },
+                max_turns: l.max_turns,
+            })
+            .collect(),
+    })
 }
 
 /// A source position from BTF line info.
@@ -215,6 +297,7 @@ pub fn program(
             duration_us,
         },
         min_kernel: None,
+        own_verdict: own_verdict(prog, res),
     }
 }
 

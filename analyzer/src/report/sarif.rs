@@ -147,7 +147,17 @@ pub fn sarif(report: &Report) -> s::Sarif {
         for p in &o.programs {
             for f in p.findings.iter().chain(&p.warnings) {
                 let idx = rules.iter().position(|r| r.id == f.code);
-                results.push(result(&o.path, &p.name, f, idx));
+                let mut r = result(&o.path, &p.name, f, idx);
+                // The kernel gives up, bpfvet proves it safe: both verdicts on the one result.
+                if let (Some(own), "program-too-complex") = (&p.own_verdict, f.code) {
+                    if let Some(m) = r.message.text.as_mut() {
+                        for line in own.lines() {
+                            m.push('\n');
+                            m.push_str(&line);
+                        }
+                    }
+                }
+                results.push(r);
             }
         }
     }

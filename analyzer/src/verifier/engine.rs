@@ -29,6 +29,7 @@
 use super::kfuncs::kf;
 use super::liveness::RegSet;
 use super::loops;
+use super::loop_proof::{Activations, Record};
 use super::precision::{self, History, Marks, Precision, NO_NODE};
 use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::covers;
@@ -67,6 +68,9 @@ struct Checkpoint {
     fingerprint: Option<u64>,
     /// Which of its scalars were found to matter (`precision.rs`).
     prec: Precision,
+    /// The loop activation it was taken in, when it heads a loop in a widening exploration
+    /// (`loop_proof.rs`); 0 otherwise.
+    activation: u32,
 }
 
 /// The checkpoints as a precision walk sees them.
@@ -87,11 +91,20 @@ impl precision::Checkpoints for CpView<'_> {
     }
 }
 
-/// A hash of what the infinite-loop check compares (frames, references, held lock).
+/// A hash of part of what the infinite-loop check compares: each frame's registers, position
+/// and stack size, the references and the held lock. Equal states hash equal, which is all
+/// the check needs (it compares whole states when hashes agree); the stack's contents are
+/// left out because hashing them byte by byte was the top entry of the profile on the
+/// kernel's largest programs (docs/benchmarks.md), and states that differ only there are rare.
 fn fingerprint(s: &AbstractState) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = MixHasher(0);
-    s.frames.hash(&mut h);
+    for f in &s.frames {
+        f.regs.hash(&mut h);
+        f.subprog.hash(&mut h);
+        f.return_to.hash(&mut h);
+        f.stack.len().hash(&mut h);
+    }
     s.refs.hash(&mut h);
     s.active_lock.hash(&mut h);
     s.rcu_lock.hash(&mut h);
@@ -167,6 +180,8 @@ struct Pending {
     /// Its newest checkpoint marker, and the instructions recorded since.
     marker: u32,
     since: u32,
+    /// The loops it is inside (widening exploration only).
+    acts: Activations,
 }
 
 /// Longest stretch of history a precision or liveness walk follows without meeting a
@@ -225,6 +240,8 @@ pub struct Exploration {
     pub stats: Stats,
     /// Deepest stack use seen in each subprogram, in bytes.
     pub stack_depth: Vec<u32>,
+    /// In a widening exploration, what it saw of the loops.
+    pub(super) record: Option<Record>,
 }
 
 pub(super) struct Engine<'a, O: Observer> {
@@ -243,6 +260,8 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Whether checkpoints compare imprecise scalars loosely (privileged programs only: the
     /// kernel treats every scalar of an unprivileged program as precise).
     precise_pruning: bool,
+    /// In a widening exploration (`loop_proof.rs`), what it saw of the loops.
+    proof: Option<Record>,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -267,7 +286,17 @@ impl<'a, O: Observer> Engine<'a, O> {
             stack_depth: vec![0; vm.cfg.subprogs().len()],
             history: History::default(),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
+            proof: None,
         }
+    }
+
+    /// Makes this a widening exploration (`loop_proof.rs`): each loop's state is widened after
+    /// its first turn and may be covered by its own open checkpoint; pruning compares every
+    /// scalar exactly.
+    pub fn widening(mut self, record: Record) -> Self {
+        self.proof = Some(record);
+        self.precise_pruning = false;
+        self
     }
 
     /// Makes every checkpoint from `marker` back all-precise: the path is too far from its
@@ -303,6 +332,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             hist: NO_NODE,
             marker: NO_NODE,
             since: 0,
+            acts: Activations::default(),
         }];
         'paths: while let Some(Pending {
             mut pc,
@@ -313,6 +343,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             mut hist,
             mut marker,
             mut since,
+            mut acts,
         }) = worklist.pop()
         {
             if let Some(from) = from {
@@ -341,13 +372,21 @@ impl<'a, O: Observer> Engine<'a, O> {
                     ));
                     break 'paths;
                 }
+                let activation = match self.proof.as_mut() {
+                    Some(r) => r.step(pc, &state, &mut acts),
+                    None => 0,
+                };
                 if self.vm.cfg.is_prune_point(pc) || iter_next || may_goto || calls_back {
+                    // The previous turn's checkpoint of this loop, to widen against.
+                    let prev = (activation != 0)
+                        .then(|| self.prev_turn(pc, cp, activation))
+                        .flatten();
                     let head = LoopHead {
                         iter_next,
                         may_goto,
                         calls_back,
                     };
-                    match self.visit(pc, &state, cp, head) {
+                    match self.visit(pc, &state, cp, head, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -355,7 +394,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                                 (ALL, ALL)
                             } else {
                                 let reads = Marks {
-                                    regs: [0; super::state::MAX_CALL_FRAMES],
+                                    regs: c.prec.live_regs,
                                     slots: c.prec.live_slots,
                                 };
                                 (c.prec.marks, reads)
@@ -387,6 +426,15 @@ impl<'a, O: Observer> Engine<'a, O> {
                             continue 'paths;
                         }
                         Visit::Checkpoint(id) => {
+                            if let Some(prev) = prev {
+                                if let Some(old) = &self.cps[prev as usize].state {
+                                    loops::widen(old, None, &mut state);
+                                    let c = &mut self.cps[id as usize];
+                                    c.state = Some(state.clone());
+                                    // Taken of the state before widening.
+                                    c.fingerprint = None;
+                                }
+                            }
                             cp = Some(id);
                             made_here = Some(id);
                             if self.precise_pruning {
@@ -438,7 +486,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                         depth_after,
                         exit_range_checked: range_checked,
                     };
-                    let (node, demand, reads) = self.history.after(hist, pc, insn, b, outcome);
+                    let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
+                    // The registers it reads, for the checkpoints above (recorded liveness).
+                    reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
                     let (demand, key_slots) = self.helper_demand(insn, demand, &state_before_args);
                     let walk = demand != 0 || !key_slots.is_empty() || !reads.is_empty();
                     if walk && since > WALK_LIMIT {
@@ -499,6 +549,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             hist,
                             marker,
                             since,
+                            acts: acts.clone(),
                         });
                         if worklist.len() > self.vm.opts.max_pending {
                             self.violations.push(*Violation::new(
@@ -534,7 +585,21 @@ impl<'a, O: Observer> Engine<'a, O> {
             violations: self.violations,
             stats: self.stats,
             stack_depth: self.stack_depth,
+            record: self.proof,
         }
+    }
+
+    /// The nearest checkpoint up the path at `pc` in the same loop activation: the loop's
+    /// previous turn.
+    fn prev_turn(&self, pc: InsnIdx, mut at: Option<CpId>, activation: u32) -> Option<CpId> {
+        while let Some(id) = at {
+            let c = &self.cps[id as usize];
+            if c.pc == pc && c.activation == activation {
+                return Some(id);
+            }
+            at = c.parent;
+        }
+        None
     }
 
     fn visit(
@@ -543,6 +608,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         state: &AbstractState,
         cp: Option<CpId>,
         head: LoopHead,
+        activation: u32,
     ) -> Visit {
         let LoopHead {
             iter_next,
@@ -555,6 +621,18 @@ impl<'a, O: Observer> Engine<'a, O> {
         let iter_active = (iter_next && self.iter_arg_active(state)) || calls_back;
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
         let mut cur_fp: Option<u64> = None;
+        // This loop's earlier turns up this path, in a widening exploration.
+        let mut own_turns = Vec::new();
+        if activation != 0 {
+            let mut at = cp;
+            while let Some(id) = at {
+                let c = &self.cps[id as usize];
+                if c.pc == pc && c.activation == activation {
+                    own_turns.push(id);
+                }
+                at = c.parent;
+            }
+        }
         let mut i = 0;
         while i < self.explored[pc.idx()].len() {
             let id = self.explored[pc.idx()][i];
@@ -582,6 +660,17 @@ impl<'a, O: Observer> Engine<'a, O> {
                 covers(o, n, live, self.vm.opts.privileged, None)
             }) {
                 c.hits += 1;
+                return Visit::Prune(id);
+            } else if activation != 0
+                && c.activation == activation
+                && own_turns.contains(&id)
+                && covers(old, state, live, self.vm.opts.privileged, None)
+            {
+                // The loop's own open checkpoint up this path covers this turn: an inductive
+                // invariant, whose end `loop_proof.rs` proves separately.
+                if let Some(r) = self.proof.as_mut() {
+                    r.closed(pc);
+                }
                 return Visit::Prune(id);
             } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
@@ -612,6 +701,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             misses: 0,
             fingerprint,
             prec: Precision::default(),
+            activation,
         });
         self.explored[pc.idx()].push(id);
         self.held += 1;

@@ -14,6 +14,7 @@ mod fastcall;
 pub mod kfuncs;
 pub(crate) mod liveness;
 mod loops;
+pub mod loop_proof;
 mod pkt_effects;
 mod precision;
 pub mod profiles;

@@ -106,6 +106,9 @@ pub struct Precision {
     /// Stack slots, per frame, read below before being overwritten (the kernel's stack read
     /// marks): any other slot's content is dead here and not compared.
     pub live_slots: [u64; MAX_CALL_FRAMES],
+    /// Registers, per frame, read below before being written (the kernel's register read
+    /// marks): any other register is dead here and not compared.
+    pub live_regs: [u16; MAX_CALL_FRAMES],
 }
 
 /// Where a load or store went, when it went to the stack.
@@ -178,6 +181,8 @@ pub struct Outcome {
 
 const ARGS: u16 = 0b11_1110;
 const CALLER_SAVED: u16 = 0b11_1111;
+/// r0-r10.
+const ALL_REGS: u16 = 0x7ff;
 
 fn bit(r: Reg) -> u16 {
     1 << r.num()
@@ -625,7 +630,10 @@ impl History {
     ) {
         let mut later_depth = depth;
         let mut at = from;
-        while at != NO_NODE && need.slots.iter().any(|s| *s != 0) {
+        // Past a call or a return the walk stops following registers one by one (arguments
+        // and results cross frames): from there on every register counts as read.
+        let mut all_regs = false;
+        while at != NO_NODE && !need.is_empty() {
             let node = self.nodes[at as usize];
             match node.kind {
                 NodeKind::Checkpoint(id) => {
@@ -638,9 +646,12 @@ impl History {
                         for f in 0..n {
                             new |= need.slots[f] & !prec.live_slots[f] != 0;
                             prec.live_slots[f] |= need.slots[f];
+                            new |= need.regs[f] & !prec.live_regs[f] != 0;
+                            prec.live_regs[f] |= need.regs[f];
                         }
                         for f in n..MAX_CALL_FRAMES {
                             need.slots[f] = 0;
+                            need.regs[f] = 0;
                         }
                         if !new {
                             // An earlier walk carried these marks on from here.
@@ -652,6 +663,15 @@ impl History {
                     pc, depth, stack, ..
                 } => {
                     let d = usize::from(depth);
+                    if d != later_depth && !all_regs {
+                        all_regs = true;
+                    }
+                    if all_regs {
+                        need.regs = [ALL_REGS; MAX_CALL_FRAMES];
+                    } else if let Some(insn) = insns.get(pc as usize) {
+                        // Written here: what was read below is not what the state above held.
+                        need.regs[d] &= !super::liveness::uses_defs(insn).1;
+                    }
                     if d < later_depth {
                         // Before the call, the callee's stack did not exist.
                         need.slots[later_depth] = 0;

@@ -99,6 +99,14 @@ impl Exact<'_> {
             .map_or(true, |m| s >= 64 || m.marks.slot(self.frame, s))
     }
 
+    fn live_reg(self, n: usize) -> bool {
+        self.marks.map_or(true, |m| {
+            m.live_regs
+                .get(self.frame)
+                .map_or(true, |l| l & (1 << n) != 0)
+        })
+    }
+
     fn live_slot(self, s: usize) -> bool {
         self.marks.map_or(true, |m| {
             s >= 64
@@ -128,7 +136,9 @@ fn frame_covers(
         return false;
     }
     for (n, (ro, rc)) in old.regs.iter().zip(&cur.regs).enumerate() {
-        if mask & (1 << n) != 0 && !reg_covers(ro, rc, exact.reg(n), ids) {
+        // A register nothing below read (recorded) or can read (static) is dead.
+        let live = mask & (1 << n) != 0 && exact.live_reg(n);
+        if live && !reg_covers(ro, rc, exact.reg(n), ids) {
             return false;
         }
     }

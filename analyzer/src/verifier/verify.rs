@@ -2,10 +2,11 @@
 
 use super::btf_ctx;
 use super::btf_info;
-use super::engine::{Engine, NoObserver, Observer, Stats};
+use super::engine::{Engine, Exploration, NoObserver, Observer, Stats};
 use super::env::{Input, KernelVersion, Options};
 use super::fastcall;
 use super::liveness;
+use super::loop_proof;
 use super::state::{AbstractState, Frame, PtrKind, RegState, MAX_CALL_FRAMES, STACK_SIZE};
 use super::transfer::Vm;
 use super::violation::{Code, Violation};
@@ -28,6 +29,9 @@ pub struct VerifyResult {
     pub stats: Stats,
     /// Deepest stack use of each subprogram, in bytes.
     pub stack_depth: Vec<u32>,
+    /// bpfvet's own verdict where the kernel's budget runs out but widening proves the
+    /// program safe (`loop_proof.rs`); the verdict above stays the kernel's.
+    pub own: Option<loop_proof::OwnVerdict>,
 }
 
 impl VerifyResult {
@@ -37,6 +41,7 @@ impl VerifyResult {
             violations,
             stats: Stats::default(),
             stack_depth: Vec::new(),
+            own: None,
         }
     }
 }
@@ -163,7 +168,7 @@ pub fn verify_observed<O: Observer>(
         next_id: 0,
         may_goto_depth: 0,
     };
-    let mut exploration = Engine::new(&vm, &live, &mut *obs).run(init, InsnIdx(0));
+    let mut starts = vec![(init, InsnIdx(0))];
     // Global functions are verified once each, on their own, from their declared argument
     // types; callers only check the arguments they pass (the kernel's `btf_check_subprog_call`).
     for (i, sig) in vm.globals.iter().enumerate() {
@@ -220,27 +225,29 @@ pub fn verify_observed<O: Observer>(
             next_id,
             may_goto_depth: 0,
         };
-        let sub = Engine::new(&vm, &live, &mut *obs).run(init, entry);
-        exploration.violations.extend(sub.violations);
-        exploration.stats.processed += sub.stats.processed;
-        exploration.stats.states += sub.stats.states;
-        exploration.stats.peak_states = exploration.stats.peak_states.max(sub.stats.peak_states);
-        for (d, s) in exploration.stack_depth.iter_mut().zip(&sub.stack_depth) {
-            *d = (*d).max(*s);
-        }
+        starts.push((init, entry));
     }
-    // The depths the kernel reports and limits: without removable fastcall spill areas.
-    fastcall::apply(input.insns, &cfg, &mut exploration.stack_depth);
-    let mut violations = exploration.violations;
+    let mut exploration = explore_all(&vm, &live, &mut *obs, &starts, None);
+    let own = loop_proof::after_budget(&exploration, || {
+        let loops = loop_proof::Loops::find(input.insns);
+        explore_all(
+            &vm,
+            &live,
+            &mut NoObserver,
+            &starts,
+            Some(loop_proof::Record::new(loops)),
+        )
+    })
+    .filter(|(_, stack_depth)| whole_program_limits(input, opts, &cfg, stack_depth).is_none())
+    .map(|(v, _)| v);
+    let mut violations = std::mem::take(&mut exploration.violations);
     if violations.is_empty() {
-        let id = input.prog_type.kernel_id;
-        let stack = StackRule {
-            private: opts.private_stack_for(id),
-            may_be_private: opts.may_have_private_stack(id),
-        };
-        if let Some(v) = combined_stack(input.insns, &cfg, &exploration.stack_depth, stack) {
-            violations.push(v);
-        }
+        violations.extend(whole_program_limits(
+            input,
+            opts,
+            &cfg,
+            &exploration.stack_depth,
+        ));
     }
     VerifyResult {
         verdict: if violations.is_empty() {
@@ -251,7 +258,59 @@ pub fn verify_observed<O: Observer>(
         violations,
         stats: exploration.stats,
         stack_depth: exploration.stack_depth,
+        own,
     }
+}
+
+/// Explores from each of `starts` (the program's entry, then each global function), adding
+/// up what was found. A widening exploration carries its `record` through all of them.
+fn explore_all<O: Observer>(
+    vm: &Vm<'_>,
+    live: &[liveness::RegSet],
+    obs: &mut O,
+    starts: &[(AbstractState, InsnIdx)],
+    mut record: Option<loop_proof::Record>,
+) -> Exploration {
+    let mut all: Option<Exploration> = None;
+    for (init, entry) in starts {
+        let mut engine = Engine::new(vm, live, &mut *obs);
+        if let Some(r) = record.take() {
+            engine = engine.widening(r);
+        }
+        let mut sub = engine.run(init.clone(), *entry);
+        record = sub.record.take();
+        let Some(acc) = all.as_mut() else {
+            all = Some(sub);
+            continue;
+        };
+        acc.violations.extend(sub.violations);
+        acc.stats.processed += sub.stats.processed;
+        acc.stats.states += sub.stats.states;
+        acc.stats.peak_states = acc.stats.peak_states.max(sub.stats.peak_states);
+        for (d, s) in acc.stack_depth.iter_mut().zip(&sub.stack_depth) {
+            *d = (*d).max(*s);
+        }
+    }
+    let mut all = all.expect("the entry is always explored");
+    // The depths the kernel reports and limits: without removable fastcall spill areas.
+    fastcall::apply(vm.input.insns, vm.cfg, &mut all.stack_depth);
+    all.record = record;
+    all
+}
+
+/// The limits on the whole program checked after exploration (the combined stack).
+fn whole_program_limits(
+    input: &Input<'_>,
+    opts: &Options,
+    cfg: &cfg::Cfg,
+    stack_depth: &[u32],
+) -> Option<Violation> {
+    let id = input.prog_type.kernel_id;
+    let stack = StackRule {
+        private: opts.private_stack_for(id),
+        may_be_private: opts.may_have_private_stack(id),
+    };
+    combined_stack(input.insns, cfg, stack_depth, stack)
 }
 
 /// `ld_abs`/`ld_ind` and tail calls may leave a subprogram with a number in r0 that the

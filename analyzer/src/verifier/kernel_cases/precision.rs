@@ -215,3 +215,65 @@ fn an_imprecise_result_does_not_multiply_paths() {
         res.stats.processed
     );
 }
+
+/// Recorded register liveness: a checkpoint (J, insn 9) whose only path below was pruned by
+/// an older complete checkpoint (K, insn 12) must inherit what K's paths read (r7, through
+/// the load at 12). The last path reaches J with r7 a number: pruned there only if r7 were
+/// taken for dead, and then accepted. The kernel: "R7 invalid mem access 'scalar'".
+#[test]
+fn a_register_read_below_a_pruning_checkpoint_is_live() {
+    let src = "call 0x7
+        r6 = r0
+        r7 = r10
+        r7 += -0x8
+        r1 = 0x0
+        *(u64 *)(r10 - 0x8) = r1
+        if r6 == 0x2 goto +0x3
+        if r6 == 0x1 goto +0x1
+        goto +0x3
+        goto +0x2
+        r7 = 0x0
+        goto -0x3
+        r0 = *(u64 *)(r7 + 0x0)
+        r0 = 0x0
+        exit";
+    let res = check("socket_filter", &[], src);
+    assert_rejected(
+        &res,
+        Code::InvalidMemAccess,
+        "R7 invalid mem access 'scalar'",
+    );
+}
+
+/// Recorded register liveness across a call: the caller reads its r7 after a static call
+/// whose callee writes its own r7. The callee's write says nothing of the caller's register
+/// (register marks are kept per frame), so the checkpoint at the call (insn 10, reached first
+/// with r7 a stack pointer) keeps r7 live and the path that reaches it with r7 a number is not
+/// pruned. The kernel (the subprogram in `.text`, called by `call sub`): "R7 invalid mem access
+/// 'scalar'".
+#[test]
+fn a_callee_write_does_not_kill_the_callers_register() {
+    let src = "call 0x7
+        if r0 == 0x0 goto +0x5
+        r7 = r10
+        r7 += -0x8
+        r1 = 0x0
+        *(u64 *)(r10 - 0x8) = r1
+        goto +0x3
+        r7 = 0x0
+        r1 = 0x0
+        *(u64 *)(r10 - 0x8) = r1
+        call pc+0x3
+        r0 = *(u64 *)(r7 + 0x0)
+        r0 = 0x0
+        exit
+        r7 = 0x0
+        r0 = 0x0
+        exit";
+    let res = check("socket_filter", &[], src);
+    assert_rejected(
+        &res,
+        Code::InvalidMemAccess,
+        "R7 invalid mem access 'scalar'",
+    );
+}
