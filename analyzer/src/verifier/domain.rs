@@ -161,6 +161,17 @@ impl Scalar {
         Scalar(self.0.zext32())
     }
 
+    /// The low `bytes` bytes, zero-extended: what a narrow load of this value reads (the
+    /// kernel's `coerce_reg_to_size`).
+    pub fn truncate_bytes(&self, bytes: u32) -> Scalar {
+        Scalar(self.0.trunc(bytes * 8))
+    }
+
+    /// How many low bits can be non-zero (`fls64(umax)`, the kernel's `get_reg_width`).
+    pub fn width_bits(&self) -> u32 {
+        64 - self.umax().leading_zeros()
+    }
+
     /// `le`/`be`/`bswap` of the low `bits`.
     pub fn endian(&self, op: EndianOp, bits: u32) -> Scalar {
         Scalar(match op {

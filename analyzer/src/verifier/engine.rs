@@ -29,7 +29,7 @@
 use super::kfuncs::kf;
 use super::liveness::RegSet;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
-use super::state::{AbstractState, PtrKind, RegState, StackByte, StackSlot};
+use super::state::{AbstractState, PtrKind, RegState, StackByte};
 use super::subsume::covers;
 use super::transfer::{Flow, Vm};
 use super::violation::{Code, Violation};
@@ -752,8 +752,9 @@ fn widen(old: &AbstractState, cur: &mut AbstractState) {
             widen_reg(ro, rc);
         }
         for (so, sc) in fo.stack.iter().zip(fc.stack.iter_mut()) {
-            let spilled = |s: &StackSlot| s.bytes.iter().all(|b| *b == StackByte::Spill);
-            if !(spilled(so) && spilled(sc)) {
+            // Full or narrow spills of the same bytes.
+            let spilled = so.bytes.contains(&StackByte::Spill) && so.bytes == sc.bytes;
+            if !spilled {
                 continue;
             }
             if let (Some(ro), Some(rc)) = (&so.spilled, sc.spilled.as_mut()) {

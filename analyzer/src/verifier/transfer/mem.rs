@@ -86,10 +86,13 @@ impl Vm<'_> {
                 format!("BPF_ST stores into R{} ctx is not allowed", dst.num()),
             ));
         }
-        let val = match src {
+        let mut val = match src {
             Operand::Reg(r) => read(st, pc, r)?,
             Operand::Imm(imm) => RegState::scalar(Scalar::constant(imm as i64 as u64)),
         };
+        if let Operand::Reg(r) = src {
+            self.link_before_spill(st, r, &base, off, size.bytes(), &mut val);
+        }
         if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
             if !matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. })) {
                 let r = match src {
@@ -122,6 +125,38 @@ impl Vm<'_> {
             Some(&val),
         )?;
         Ok(())
+    }
+
+    /// A privileged spill of a scalar to the start of a stack slot gives the register an id
+    /// first, when it has none and the spill keeps all its set bits, so that what a later
+    /// compare learns of the register also holds for the spilled copy and vice versa (the
+    /// kernel's `assign_scalar_id_before_mov` in `check_stack_write_fixed_off`).
+    fn link_before_spill(
+        &self,
+        st: &mut AbstractState,
+        r: Reg,
+        base: &RegState,
+        off: i16,
+        size: u32,
+        val: &mut RegState,
+    ) {
+        let RegState::Scalar { v, id } = val else {
+            return;
+        };
+        let Some(p) = base.as_ptr() else { return };
+        let aligned = matches!(p.kind, PtrKind::Stack { .. })
+            && p.has_const_off()
+            && (i64::from(p.off) + i64::from(off)).rem_euclid(8) == 0;
+        if !self.opts.privileged
+            || !aligned
+            || *id != 0
+            || v.as_const().is_some()
+            || v.width_bits() > size * 8
+        {
+            return;
+        }
+        *id = st.fresh_id();
+        st.set(r, val.clone());
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,9 @@
 use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::domain::Scalar;
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, StackByte, STACK_SIZE};
+use crate::verifier::state::{
+    AbstractState, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
+};
 use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
@@ -104,6 +106,27 @@ impl Vm<'_> {
                 return Ok(());
             }
         }
+        // A privileged narrow store of a scalar at the start of a slot is a narrow spill: the
+        // kernel keeps the whole register's state and marks only the written bytes as spilled
+        // (`save_register_state` with a size below 8). The rest of the slot keeps zero and
+        // never-written bytes; anything else there becomes plain data.
+        if let (Some(RegState::Scalar { v, id }), true, 0) =
+            (val, self.opts.privileged, off.rem_euclid(8))
+        {
+            let slot = frame.slot_mut(first);
+            for (i, b) in slot.bytes.iter_mut().enumerate() {
+                if i < size as usize {
+                    *b = StackByte::Spill;
+                } else if *b == StackByte::Spill {
+                    *b = StackByte::Misc;
+                }
+            }
+            // A spill that cuts off set bits no longer equals the register: unlink it.
+            let id = if v.width_bits() <= size * 8 { *id } else { 0 };
+            slot.spilled = Some(RegState::Scalar { v: *v, id });
+            slot.iter = None;
+            return Ok(());
+        }
         let zero = val.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
         let byte = if zero {
             StackByte::Zero
@@ -160,6 +183,9 @@ impl Vm<'_> {
                 }
             }
         }
+        if let Some(v) = self.narrow_fill(f, first, off, size) {
+            return Ok(v);
+        }
         let mut all_zero = true;
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
@@ -214,6 +240,33 @@ impl Vm<'_> {
             RegState::scalar_const(0)
         } else {
             RegState::scalar(Scalar::unknown_bytes(size))
+        })
+    }
+
+    /// A privileged read of `size < 8` bytes from the start of a slot whose first `size` or more
+    /// bytes hold a spilled scalar restores that scalar, truncated to the read's size; it stays
+    /// linked to the register it was spilled from while no set bit is cut off (the kernel's
+    /// narrow fill in `check_stack_read_fixed_off`). `None` when the read is not such a fill.
+    fn narrow_fill(&self, f: &Frame, first: usize, off: i64, size: u32) -> Option<RegState> {
+        if !self.opts.privileged || size >= 8 || off.rem_euclid(8) != 0 {
+            return None;
+        }
+        let slot = f.slot(first)?;
+        let spill_size = slot
+            .bytes
+            .iter()
+            .take_while(|b| **b == StackByte::Spill)
+            .count();
+        let Some(RegState::Scalar { v, id }) = &slot.spilled else {
+            return None;
+        };
+        if (size as usize) > spill_size || slot.iter.is_some() {
+            return None;
+        }
+        let id = if v.width_bits() <= size * 8 { *id } else { 0 };
+        Some(RegState::Scalar {
+            v: v.truncate_bytes(size),
+            id,
         })
     }
 
