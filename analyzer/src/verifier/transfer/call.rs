@@ -984,12 +984,7 @@ impl Vm<'_> {
         match p.kind {
             PtrKind::Stack { frame } => {
                 if !p.has_const_off() {
-                    return Err(Violation::new(
-                        Code::VariableStackAccess,
-                        pc,
-                        format!("bpf_{} gets a stack pointer with a variable offset", h.name),
-                        format!("R{n} variable offset stack access prohibited for !root"),
-                    ));
+                    return self.helper_stack_var_range(st, pc, h, r, p, frame, size, uninit);
                 }
                 let off = i64::from(p.off);
                 self.stack_bounds(pc, r, off, size, uninit).map_err(|v| {

@@ -3,6 +3,7 @@
 
 use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
+use crate::rules::HelperSig;
 use crate::verifier::domain::Scalar;
 use crate::verifier::state::{
     AbstractState, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
@@ -322,6 +323,74 @@ impl Vm<'_> {
                 }
             }
             slot.bytes[7 - i % 8] = StackByte::Misc;
+        }
+    }
+
+    /// A helper's memory argument on the stack at a variable offset: privileged programs may
+    /// pass one when every offset it can take stays inside the frame; a helper that writes
+    /// there leaves the whole span written (the kernel's `check_stack_range_initialized` with
+    /// a non-constant `var_off`, after `check_stack_access_within_bounds`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn helper_stack_var_range(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        h: &HelperSig,
+        r: Reg,
+        p: &Pointer,
+        frame: u8,
+        size: u32,
+        uninit: bool,
+    ) -> Res<()> {
+        /// Variable offsets the kernel does not even bound-check (`BPF_MAX_VAR_OFF`).
+        const MAX_VAR_OFF: i64 = 1 << 29;
+        let n = r.num();
+        let rw = if uninit { "write to" } else { "read from" };
+        let var_off = p.var_off.kernel_off_str();
+        let (smin, smax) = (p.var_off.smin(), p.var_off.smax());
+        if smax >= MAX_VAR_OFF || smin <= -MAX_VAR_OFF {
+            return Err(Violation::new(
+                Code::VariableStackAccess,
+                pc,
+                format!(
+                    "bpf_{} gets a stack pointer in {r} whose variable offset is unbounded",
+                    h.name
+                ),
+                format!("invalid unbounded variable-offset {rw} stack R{n}"),
+            ));
+        }
+        let lo = smin + i64::from(p.off);
+        let hi = smax + i64::from(p.off);
+        if lo < -i64::from(STACK_SIZE) || hi + i64::from(size) > 0 {
+            return Err(Violation::new(
+                Code::StackOutOfBounds,
+                pc,
+                format!(
+                    "bpf_{} accesses {size} bytes at fp{lo:+} to fp{hi:+} through {r}, not all inside the stack frame",
+                    h.name
+                ),
+                format!(
+                    "invalid variable-offset {rw} stack R{n} var_off={var_off} off={} size={size}",
+                    p.off
+                ),
+            ));
+        }
+        if !self.opts.privileged {
+            return Err(Violation::new(
+                Code::VariableStackAccess,
+                pc,
+                format!("bpf_{} gets a stack pointer with a variable offset", h.name),
+                format!(
+                    "R{n} variable offset stack access prohibited for !root, var_off={var_off}"
+                ),
+            ));
+        }
+        let span = (hi - lo) as u32 + size;
+        if uninit {
+            self.stack_mark_written(st, frame as usize, lo, span);
+            Ok(())
+        } else {
+            self.stack_initialized(st, pc, r, frame as usize, lo, span)
         }
     }
 }
