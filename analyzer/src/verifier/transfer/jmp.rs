@@ -199,10 +199,39 @@ fn refine_edge(
         (RegState::Ptr(p), RegState::Ptr(q)) => {
             if width == Width::W64 {
                 pkt_ranges(st, cond, p, q, outcome);
+                if let Operand::Reg(s) = src {
+                    not_null_if_equal(st, cond, outcome, (dst, p), (s, q));
+                }
             }
             true
         }
         _ => true,
+    }
+}
+
+/// `p == q` where exactly one of the two may be NULL: on the edge where they are equal, that
+/// one is not NULL either. The kernel marks only the register compared, not its copies, and
+/// leaves BTF pointers alone (in `check_cond_jmp_op`).
+fn not_null_if_equal(
+    st: &mut AbstractState,
+    cond: Cond,
+    outcome: bool,
+    (dst, p): (Reg, &crate::verifier::state::Pointer),
+    (src, q): (Reg, &crate::verifier::state::Pointer),
+) {
+    let equal_edge = match cond {
+        Cond::Eq => outcome,
+        Cond::Ne => !outcome,
+        _ => return,
+    };
+    let btf = |k: PtrKind| matches!(k, PtrKind::BtfId { .. });
+    if !equal_edge || p.maybe_null == q.maybe_null || btf(p.kind) || btf(q.kind) {
+        return;
+    }
+    let r = if p.maybe_null { dst } else { src };
+    if let RegState::Ptr(mut x) = st.reg(r).clone() {
+        x.maybe_null = false;
+        st.set(r, RegState::Ptr(x));
     }
 }
 
