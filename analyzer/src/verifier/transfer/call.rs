@@ -193,7 +193,11 @@ impl Vm<'_> {
         let void_main = st.frames.len() == 1
             && st.frames[0].subprog == 0
             && matches!(&self.btf_ctx, Some(Ok(c)) if c.void_return);
-        let r0 = if void_main {
+        // A static function may return without writing r0: the caller gets r0 unwritten and
+        // only a read of it there is an error (the kernel's `prepare_func_exit` copies r0 as
+        // it is). Programs, global functions and callbacks must return a value.
+        let static_callee = st.frames.len() > 1 && st.cur().callback_ret.is_none();
+        let r0 = if void_main || static_callee {
             st.reg(Reg::R0).clone()
         } else {
             read(st, pc, Reg::R0)?
