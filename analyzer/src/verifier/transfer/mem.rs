@@ -147,7 +147,7 @@ impl Vm<'_> {
         let aligned = matches!(p.kind, PtrKind::Stack { .. })
             && p.has_const_off()
             && (i64::from(p.off) + i64::from(off)).rem_euclid(8) == 0;
-        if !self.opts.privileged
+        if !self.tracks_narrow_spills()
             || !aligned
             || *id != 0
             || v.as_const().is_some()

@@ -5,6 +5,7 @@ use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::rules::HelperSig;
 use crate::verifier::domain::Scalar;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{
     AbstractState, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
 };
@@ -112,7 +113,7 @@ impl Vm<'_> {
         // (`save_register_state` with a size below 8). The rest of the slot keeps zero and
         // never-written bytes; anything else there becomes plain data.
         if let (Some(RegState::Scalar { v, id }), true, 0) =
-            (val, self.opts.privileged, off.rem_euclid(8))
+            (val, self.tracks_narrow_spills(), off.rem_euclid(8))
         {
             let slot = frame.slot_mut(first);
             for (i, b) in slot.bytes.iter_mut().enumerate() {
@@ -244,12 +245,20 @@ impl Vm<'_> {
         })
     }
 
+    /// Whether narrow spills keep the register and narrow fills restore it, ids included: for
+    /// privileged programs, from Linux 6.8 (where the kernel learned to spill unbounded
+    /// scalars, to link a spill to its register and to keep bounds on a narrowing fill);
+    /// older kernels are taken as keeping nothing, which rejects more, never less.
+    pub(super) fn tracks_narrow_spills(&self) -> bool {
+        self.opts.privileged && self.opts.kernel >= KernelVersion::new(6, 8)
+    }
+
     /// A privileged read of `size < 8` bytes from the start of a slot whose first `size` or more
     /// bytes hold a spilled scalar restores that scalar, truncated to the read's size; it stays
     /// linked to the register it was spilled from while no set bit is cut off (the kernel's
     /// narrow fill in `check_stack_read_fixed_off`). `None` when the read is not such a fill.
     fn narrow_fill(&self, f: &Frame, first: usize, off: i64, size: u32) -> Option<RegState> {
-        if !self.opts.privileged || size >= 8 || off.rem_euclid(8) != 0 {
+        if !self.tracks_narrow_spills() || size >= 8 || off.rem_euclid(8) != 0 {
             return None;
         }
         let slot = f.slot(first)?;
