@@ -9,7 +9,7 @@ use crate::rules::{Arg, HelperSig};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{
-    AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, MAX_CALL_FRAMES,
+    AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, Trust, MAX_CALL_FRAMES,
 };
 use crate::verifier::violation::{Code, Related, Violation};
 
@@ -775,10 +775,11 @@ impl Vm<'_> {
             },
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
                 Some(p)
-                    if matches!(
+                    if (matches!(
                         p.kind,
                         PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock
-                    ) && !p.maybe_null =>
+                    ) || (arg == Arg::BtfSock && self.is_btf_sock_common(p)))
+                        && !p.maybe_null =>
                 {
                     if h.release {
                         if p.ref_obj_id == 0 {
@@ -1026,6 +1027,28 @@ impl Vm<'_> {
                     .map(|_| ())
             }
         }
+    }
+}
+
+impl Vm<'_> {
+    /// A BTF pointer that `ARG_PTR_TO_BTF_ID_SOCK_COMMON` takes: a struct that is, or begins
+    /// with, `struct sock_common` (`tcp_sock`, `sock`, ...: `btf_struct_ids_match`), not
+    /// marked RCU-only, at offset 0 (as `bpf_skc_to_tcp_sock` returns it).
+    fn is_btf_sock_common(&self, p: &Pointer) -> bool {
+        let PtrKind::BtfId { type_id, trust } = p.kind else {
+            return false;
+        };
+        let Some(b) = self.input.kernel_btf else {
+            return false;
+        };
+        let Some(want) = b.find_by_name("sock_common", "struct") else {
+            return false;
+        };
+        trust != Trust::Rcu
+            && p.off == 0
+            && p.has_const_off()
+            && type_id != 0
+            && crate::verifier::kfuncs::struct_matches(b, type_id, want.0, false)
     }
 }
 

@@ -190,6 +190,10 @@ impl Vm<'_> {
                         type_id: self.kernel_struct_id("task_struct"),
                         trust: crate::verifier::state::Trust::Trusted,
                     }
+                } else if let Some(ty) = h.name.strip_prefix("skc_to_") {
+                    // The socket casts return the struct they name (`bpf_skc_to_tcp_sock`:
+                    // `struct tcp_sock`), untrusted as the kernel's plain `PTR_TO_BTF_ID`.
+                    PtrKind::btf(self.kernel_struct_id(ty))
                 } else {
                     PtrKind::btf(0)
                 };
