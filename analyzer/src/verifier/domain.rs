@@ -59,6 +59,11 @@ impl Scalar {
         lat::Scalar::from_urange(lo, hi).map_or_else(Self::top, Scalar)
     }
 
+    /// Any value in `[lo, hi]` (signed); `top` if the range is empty.
+    pub fn from_srange(lo: i64, hi: i64) -> Self {
+        lat::Scalar::from_srange(lo as u64, hi as u64).map_or_else(Self::top, Scalar)
+    }
+
     pub fn as_const(&self) -> Option<u64> {
         self.0.is_const()
     }

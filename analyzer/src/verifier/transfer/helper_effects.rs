@@ -101,7 +101,19 @@ impl Vm<'_> {
             // The kernel treats r0 after a failed tail call as a number (its return type is
             // void, but programs read it and the kernel accepts them).
             Ret::Void if h.id == 12 => RegState::unknown(),
-            Ret::Integer => RegState::unknown(),
+            Ret::Integer => match copy_size_arg(h.name) {
+                // Helpers that copy at most `size` bytes return that many or an error code:
+                // `[-MAX_ERRNO, umax(size)]` (the kernel's `do_refine_retval_range`).
+                Some(r) => {
+                    const MAX_ERRNO: i64 = 4095;
+                    let max = st.reg(r).as_scalar().map_or(u64::MAX, Scalar::umax);
+                    match i64::try_from(max) {
+                        Ok(max) => RegState::scalar(Scalar::from_srange(-MAX_ERRNO, max)),
+                        Err(_) => RegState::unknown(),
+                    }
+                }
+                None => RegState::unknown(),
+            },
             Ret::Void => RegState::Uninit,
             Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
                 // A lookup in a map of maps yields the inner map, or NULL.
@@ -280,5 +292,15 @@ impl Vm<'_> {
             });
         }
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
+    }
+}
+
+/// The size argument of the helpers whose result the kernel bounds by it (`get_stack`,
+/// `get_task_stack`, the `probe_read*_str` family), if `name` is one.
+fn copy_size_arg(name: &str) -> Option<Reg> {
+    match name {
+        "get_stack" | "get_task_stack" => Some(Reg::R3),
+        "probe_read_str" | "probe_read_kernel_str" | "probe_read_user_str" => Some(Reg::R2),
+        _ => None,
     }
 }
