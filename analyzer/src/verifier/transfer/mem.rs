@@ -859,8 +859,22 @@ impl Vm<'_> {
             "map value" => {
                 format!("invalid access to map value, value_size={region} off={o} size={size}")
             }
+            "map key" => {
+                format!("invalid access to map key, key_size={region} off={o} size={size}")
+            }
             "memory" => format!("invalid access to memory, mem_size={region} off={o} size={size}"),
             _ => format!("invalid access to {what}, size={region} off={o} size={size}"),
+        };
+        // The regions `check_mem_region_access` guards say which bound failed on a second
+        // line, the kernel's last: "R0 min value is outside of the allowed memory range".
+        let region_checked = matches!(what, "map value" | "map key" | "memory");
+        let kernel_oob = |o: i64, bound: &str| {
+            let first = kernel_oob(o);
+            if region_checked {
+                format!("{first}\nR{n} {bound} value is outside of the allowed memory range")
+            } else {
+                first
+            }
         };
         if smin < 0
             && (smin == i64::MIN || off + smin < 0 || i64::from((off + smin) as i32) != off + smin)
@@ -874,9 +888,11 @@ impl Vm<'_> {
             .with_note(format!("the variable offset is {}", p.var_off))
             .with_note("use an unsigned index, or check `if (idx < 0) return ...;` first"));
         }
-        let lo = off + smin.max(0);
+        // Past the check above, a negative minimum still leaves `off + smin` inside the
+        // region's start: the kernel checks the access from there.
+        let lo = off + smin;
         if lo < 0 || lo + i64::from(size) > i64::from(region) {
-            return Err(oob(pc, reg, what, region, lo, size, kernel_oob(lo)));
+            return Err(oob(pc, reg, what, region, lo, size, kernel_oob(lo, "min")));
         }
         if umax >= super::alu::MAX_VAR_OFF as u64 {
             return Err(Violation::new(
@@ -890,7 +906,7 @@ impl Vm<'_> {
         let hi = off + umax as i64;
         if hi + i64::from(size) > i64::from(region) {
             return Err(
-                oob(pc, reg, what, region, hi, size, kernel_oob(hi)).with_note(format!(
+                oob(pc, reg, what, region, hi, size, kernel_oob(hi, "max")).with_note(format!(
                     "the variable offset is {}, so {reg} + {} may reach byte {} of {region}",
                     p.var_off,
                     off,
