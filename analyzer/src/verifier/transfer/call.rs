@@ -658,16 +658,13 @@ impl Vm<'_> {
             Arg::Ctx => match v.as_ptr() {
                 Some(p) if p.kind == PtrKind::Ctx => {
                     if p.off != 0 || !p.has_const_off() {
-                        return Err(Violation::new(
-                            Code::CtxModifiedDeref,
+                        return Err(super::mem::modified_ctx(
                             pc,
+                            r,
+                            p.off,
                             format!(
                                 "bpf_{} needs the original context pointer, but {r} was moved",
                                 h.name
-                            ),
-                            format!(
-                                "dereference of modified ctx ptr R{n} off={} disallowed",
-                                p.off
                             ),
                         ));
                     }
@@ -712,7 +709,11 @@ impl Vm<'_> {
                         } else {
                             format!("the size passed to bpf_{} in {r} may be zero ({s})", h.name)
                         },
-                        format!("R{n} invalid zero-sized read"),
+                        format!(
+                            "R{n} invalid zero-sized read: u64=[{},{}]",
+                            s.umin() as i64,
+                            s.umax() as i64
+                        ),
                     ));
                 }
                 if s.umax() >= MAX_VAR_SIZ {

@@ -958,7 +958,12 @@ impl Vm<'_> {
         size: u32,
         access: Access,
     ) -> Res<RegState> {
-        let n = reg.num();
+        // The kernel's order (`__check_ptr_off_reg`): a moved pointer is refused before a
+        // variable offset is looked at.
+        if p.off != 0 {
+            return Err(modified_ctx(pc, reg, p.off, format!("{reg} is the context pointer moved by {}; the kernel only allows accesses through the original pointer", p.off))
+            .with_note("use the constant offset in the load itself, e.g. `*(u32 *)(ctx + 16)`"));
+        }
         if !p.has_const_off() {
             return Err(Violation::new(
                 Code::CtxModifiedDeref,
@@ -969,15 +974,6 @@ impl Vm<'_> {
                     p.var_off.kernel_off_str()
                 ),
             ));
-        }
-        if p.off != 0 {
-            return Err(Violation::new(
-                Code::CtxModifiedDeref,
-                pc,
-                format!("{reg} is the context pointer moved by {}; the kernel only allows accesses through the original pointer", p.off),
-                format!("dereference of modified ctx ptr R{n} off={} disallowed", p.off),
-            )
-            .with_note("use the constant offset in the load itself, e.g. `*(u32 *)(ctx + 16)`"));
         }
         let bad = || {
             Violation::new(
@@ -1067,6 +1063,18 @@ impl Vm<'_> {
             Access::Read => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
         }
     }
+}
+
+/// A context pointer that was moved, as the kernel words it: a negative offset has its own
+/// message (`__check_ptr_off_reg`).
+pub(super) fn modified_ctx(pc: InsnIdx, reg: Reg, off: i32, message: String) -> Box<Violation> {
+    let n = reg.num();
+    let kernel = if off < 0 {
+        format!("negative offset ctx ptr R{n} off={off} disallowed")
+    } else {
+        format!("dereference of modified ctx ptr R{n} off={off} disallowed")
+    };
+    Violation::new(Code::CtxModifiedDeref, pc, message, kernel)
 }
 
 fn oob(
