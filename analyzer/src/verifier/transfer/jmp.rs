@@ -61,6 +61,16 @@ impl Vm<'_> {
         let mut taken = st.clone();
         let taken_ok = refine_edge(&mut taken, width, cond, dst, src, &a, &b, true);
         let fall_ok = refine_edge(st, width, cond, dst, src, &a, &b, false);
+        // Linux 6.1 does not draw this inference (measured on the selftests'
+        // verifier_jeq_infer_not_null); 6.2, where the kernel learned it, is assumed.
+        if let (RegState::Ptr(p), RegState::Ptr(q), Operand::Reg(s), Width::W64) =
+            (&a, &b, src, width)
+        {
+            if self.opts.kernel >= KernelVersion::new(6, 2) {
+                not_null_if_equal(&mut taken, cond, true, (dst, p), (s, q));
+                not_null_if_equal(st, cond, false, (dst, p), (s, q));
+            }
+        }
         match (taken_ok, fall_ok) {
             (true, true) => Ok(Flow::Fork {
                 cont: fall,
@@ -199,9 +209,6 @@ fn refine_edge(
         (RegState::Ptr(p), RegState::Ptr(q)) => {
             if width == Width::W64 {
                 pkt_ranges(st, cond, p, q, outcome);
-                if let Operand::Reg(s) = src {
-                    not_null_if_equal(st, cond, outcome, (dst, p), (s, q));
-                }
             }
             true
         }
