@@ -236,9 +236,11 @@ fn run_ours(dir: &Path, objects: &[Source], config: Option<&Path>) -> Vec<Ours> 
         let name = o["path"].as_str().unwrap_or("").to_owned();
         let file = name.split('!').next().unwrap_or("").to_owned();
         for p in o["programs"].as_array().into_iter().flatten() {
+            // The kernel's last line, as the kernel column shows it (some texts take two).
             let why = p["findings"][0]["kernel_message"]
                 .as_str()
                 .filter(|m| !m.is_empty())
+                .map(|m| m.lines().last().unwrap_or(m))
                 .or(p["findings"][0]["message"].as_str())
                 .unwrap_or("")
                 .to_owned();

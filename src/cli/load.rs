@@ -190,7 +190,8 @@ pub fn select<'a>(
 
 /// Whether checking `prog` needs kernel types beyond its context: it calls kernel functions
 /// (their prototypes are read from the kernel's BTF), or the object's global functions take
-/// kernel objects (`__arg_trusted` / `__arg_untrusted`, matched against kernel structs).
+/// kernel objects (`__arg_trusted` / `__arg_untrusted`, matched against kernel structs), or
+/// it casts sockets to kernel structs.
 pub fn needs_kernel_types(obj: &Object, prog: &Program) -> bool {
     let kfuncs = prog.relocs().iter().any(|r| {
         matches!(
@@ -198,7 +199,15 @@ pub fn needs_kernel_types(obj: &Object, prog: &Program) -> bool {
             bpfvet_analyzer::program::RelocTarget::Extern { .. }
         )
     });
+    // The socket casts (`bpf_skc_to_tcp_sock`, ...) return kernel structs by name.
+    let casts = prog.insns().iter().any(|i| {
+        matches!(i, bpfvet_analyzer::isa::Insn::Call(bpfvet_analyzer::isa::CallTarget::Helper(id))
+            if bpfvet_analyzer::rules::HelperTable::standard()
+                .get(*id)
+                .is_some_and(|h| h.name.starts_with("skc_to_")))
+    });
     kfuncs
+        || casts
         || obj.btf().is_some_and(|b| {
             b.decl_tags()
                 .any(|(_, _, tag)| matches!(tag, "arg:trusted" | "arg:untrusted"))

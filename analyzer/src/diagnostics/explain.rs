@@ -310,7 +310,8 @@ pub fn full_state(f: &Frame, syntax: Syntax) -> String {
 /// A stack slot: the spilled register in bpfvet's syntax, or the kernel's byte letters.
 fn slot_text(slot: &StackSlot) -> String {
     match &slot.spilled {
-        Some(s) if slot.bytes.iter().all(|b| *b == StackByte::Spill) => s.to_string(),
+        // The kernel prints the register of a narrow spill too (its lowest byte is spilled).
+        Some(s) if slot.bytes[0] == StackByte::Spill => s.to_string(),
         _ => kernel_log::slot_letters(slot),
     }
 }

@@ -365,7 +365,17 @@ pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
 /// A stack slot: the spilled register's state, or its byte letters.
 pub fn slot_text(slot: &StackSlot, maps: &[MapDef]) -> String {
     match &slot.spilled {
-        Some(s) if slot.bytes.iter().all(|b| *b == StackByte::Spill) => reg_text(s, maps),
+        // A spill whose lowest byte is spilled prints as the register, after the letters of
+        // the bytes above a narrow spill (`fp-8=????1` for a 4-byte spill of 1).
+        Some(s) if slot.bytes[0] == StackByte::Spill => {
+            let spilled = slot
+                .bytes
+                .iter()
+                .take_while(|b| **b == StackByte::Spill)
+                .count();
+            let above: String = slot_letters(slot).chars().take(8 - spilled).collect();
+            format!("{above}{}", reg_text(s, maps))
+        }
         _ => slot_letters(slot),
     }
 }

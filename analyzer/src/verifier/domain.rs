@@ -59,6 +59,11 @@ impl Scalar {
         lat::Scalar::from_urange(lo, hi).map_or_else(Self::top, Scalar)
     }
 
+    /// Any value in `[lo, hi]` (signed); `top` if the range is empty.
+    pub fn from_srange(lo: i64, hi: i64) -> Self {
+        lat::Scalar::from_srange(lo as u64, hi as u64).map_or_else(Self::top, Scalar)
+    }
+
     pub fn as_const(&self) -> Option<u64> {
         self.0.is_const()
     }
@@ -159,6 +164,17 @@ impl Scalar {
 
     pub fn zext32(&self) -> Scalar {
         Scalar(self.0.zext32())
+    }
+
+    /// The low `bytes` bytes, zero-extended: what a narrow load of this value reads (the
+    /// kernel's `coerce_reg_to_size`).
+    pub fn truncate_bytes(&self, bytes: u32) -> Scalar {
+        Scalar(self.0.trunc(bytes * 8))
+    }
+
+    /// How many low bits can be non-zero (`fls64(umax)`, the kernel's `get_reg_width`).
+    pub fn width_bits(&self) -> u32 {
+        64 - self.umax().leading_zeros()
     }
 
     /// `le`/`be`/`bswap` of the low `bits`.

@@ -22,7 +22,7 @@
 //! one whose every successor is (or will be) explored; widening only loses information.
 
 use super::precision::Marks;
-use super::state::{AbstractState, RegState, StackByte, StackSlot};
+use super::state::{AbstractState, RegState, StackByte};
 
 /// Whether `cur`, at a `may_goto` (`at_may_goto`), is a later iteration of the loop whose
 /// earlier iteration `old` (a checkpoint still being explored at the same instruction) covers
@@ -53,8 +53,9 @@ pub(super) fn widen(old: &AbstractState, keep: Option<&Marks>, cur: &mut Abstrac
         }
         let slot_marks = keep.map_or(0, |m| m.slots.get(f).copied().unwrap_or(0));
         for (i, (so, sc)) in fo.stack.iter().zip(fc.stack.iter_mut()).enumerate() {
-            let spilled = |s: &StackSlot| s.bytes.iter().all(|b| *b == StackByte::Spill);
-            if !(spilled(so) && spilled(sc)) {
+            // Full or narrow spills of the same bytes.
+            let spilled = so.bytes.contains(&StackByte::Spill) && so.bytes == sc.bytes;
+            if !spilled {
                 continue;
             }
             let precise = i < 64 && slot_marks & (1u64 << i) != 0;

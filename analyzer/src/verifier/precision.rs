@@ -729,8 +729,9 @@ fn mark_checkpoint(st: &AbstractState, prec: &mut Precision, need: &mut Marks) -
         while slots != 0 {
             let s = slots.trailing_zeros() as usize;
             slots &= slots - 1;
+            // A narrow spill (some bytes spilled) holds a scalar whose value is compared too.
             let spilled_scalar = frame.slot(s).is_some_and(|sl| {
-                sl.bytes.iter().all(|b| *b == StackByte::Spill)
+                sl.bytes.contains(&StackByte::Spill)
                     && matches!(sl.spilled, Some(RegState::Scalar { .. }))
             });
             if spilled_scalar {

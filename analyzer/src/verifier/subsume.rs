@@ -220,6 +220,19 @@ fn slot_covers(
         // An old spilled scalar that cur holds as plain bytes: only an unconstrained one covers.
         return matches!(&old.spilled, Some(RegState::Uninit));
     }
+    // A narrow spill (only the low bytes of the slot spilled): the same bytes must be spilled
+    // in cur, by a register the old one covers; the other bytes compare one by one.
+    let narrow_spill_ok = match (&old.spilled, &cur.spilled) {
+        (Some(o), Some(c)) if old.bytes.contains(&StackByte::Spill) => {
+            let same_bytes = old
+                .bytes
+                .iter()
+                .zip(&cur.bytes)
+                .all(|(bo, bc)| (*bo == StackByte::Spill) == (*bc == StackByte::Spill));
+            same_bytes && reg_covers(o, c, precise, ids)
+        }
+        _ => false,
+    };
     let cur_spill_scalar = matches!(cur.spilled, Some(RegState::Scalar { .. }));
     let cur_spill_zero = cur
         .spilled
@@ -236,6 +249,7 @@ fn slot_covers(
             (StackByte::Zero, StackByte::Zero) => true,
             (StackByte::Zero, StackByte::Spill) => cur_spill_zero,
             (StackByte::Zero, _) => false,
+            (StackByte::Spill, StackByte::Spill) => narrow_spill_ok,
             (StackByte::Spill, _) => false,
         };
         if !ok {

@@ -45,7 +45,7 @@ fn a_shift_by_the_width_or_more_gives_an_unknown_value() {
     assert_rejected(
         &res,
         Code::MapValueOutOfBounds,
-        "invalid access to map value, value_size=8 off=65535 size=1",
+        "invalid access to map value, value_size=8 off=65535 size=1\nR0 max value is outside of the allowed memory range",
     );
 }
 

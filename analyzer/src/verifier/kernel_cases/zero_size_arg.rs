@@ -35,7 +35,11 @@ fn hash() -> [MapDef; 1] {
 #[test]
 fn a_size_that_may_be_zero_is_rejected() {
     let res = check("tracepoint", &hash(), &printk_value(4, ""));
-    assert_rejected(&res, Code::HelperInvalidSize, "R2 invalid zero-sized read");
+    assert_rejected(
+        &res,
+        Code::HelperInvalidSize,
+        "R2 invalid zero-sized read: u64=[0,4]",
+    );
 }
 
 #[test]

@@ -139,7 +139,22 @@ impl Vm<'_> {
                 }
             }
             (Width::W64, v) => v,
-            (Width::W32, RegState::Scalar { v, .. }) => RegState::scalar(v.zext32()),
+            // A 32-bit copy of a value that fits in 32 bits links the two as a 64-bit copy does
+            // (from 6.8, the kernel's `BPF_MOV` with `get_reg_width(src) <= 32`).
+            (Width::W32, RegState::Scalar { v, id }) => match src {
+                Operand::Reg(s)
+                    if v.width_bits() <= 32 && self.opts.kernel >= KernelVersion::new(6, 8) =>
+                {
+                    let id = if id == 0 && v.as_const().is_none() {
+                        st.fresh_id()
+                    } else {
+                        id
+                    };
+                    st.set(s, RegState::Scalar { v, id });
+                    RegState::Scalar { v, id }
+                }
+                _ => RegState::scalar(v.zext32()),
+            },
             // A 32-bit copy of a pointer leaks half an address: privileged programs get an unknown.
             (Width::W32, _) => RegState::scalar(Scalar::unknown_bytes(4)),
         };

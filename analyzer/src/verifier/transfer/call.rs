@@ -9,7 +9,7 @@ use crate::rules::{Arg, HelperSig};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{
-    AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, MAX_CALL_FRAMES,
+    AbstractState, Frame, HeldLock, Pointer, PtrKind, RegState, Trust, MAX_CALL_FRAMES,
 };
 use crate::verifier::violation::{Code, Related, Violation};
 
@@ -193,7 +193,11 @@ impl Vm<'_> {
         let void_main = st.frames.len() == 1
             && st.frames[0].subprog == 0
             && matches!(&self.btf_ctx, Some(Ok(c)) if c.void_return);
-        let r0 = if void_main {
+        // A static function may return without writing r0: the caller gets r0 unwritten and
+        // only a read of it there is an error (the kernel's `prepare_func_exit` copies r0 as
+        // it is). Programs, global functions and callbacks must return a value.
+        let static_callee = st.frames.len() > 1 && st.cur().callback_ret.is_none();
+        let r0 = if void_main || static_callee {
             st.reg(Reg::R0).clone()
         } else {
             read(st, pc, Reg::R0)?
@@ -698,16 +702,13 @@ impl Vm<'_> {
             Arg::Ctx => match v.as_ptr() {
                 Some(p) if p.kind == PtrKind::Ctx => {
                     if p.off != 0 || !p.has_const_off() {
-                        return Err(Violation::new(
-                            Code::CtxModifiedDeref,
+                        return Err(super::mem::modified_ctx(
                             pc,
+                            r,
+                            p.off,
                             format!(
                                 "bpf_{} needs the original context pointer, but {r} was moved",
                                 h.name
-                            ),
-                            format!(
-                                "dereference of modified ctx ptr R{n} off={} disallowed",
-                                p.off
                             ),
                         ));
                     }
@@ -752,7 +753,11 @@ impl Vm<'_> {
                         } else {
                             format!("the size passed to bpf_{} in {r} may be zero ({s})", h.name)
                         },
-                        format!("R{n} invalid zero-sized read"),
+                        format!(
+                            "R{n} invalid zero-sized read: u64=[{},{}]",
+                            s.umin() as i64,
+                            s.umax() as i64
+                        ),
                     ));
                 }
                 if s.umax() >= MAX_VAR_SIZ {
@@ -815,10 +820,11 @@ impl Vm<'_> {
             },
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
                 Some(p)
-                    if matches!(
+                    if (matches!(
                         p.kind,
                         PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock
-                    ) && !p.maybe_null =>
+                    ) || (arg == Arg::BtfSock && self.is_btf_sock_common(p)))
+                        && !p.maybe_null =>
                 {
                     if h.release {
                         if p.ref_obj_id == 0 {
@@ -1034,12 +1040,7 @@ impl Vm<'_> {
         match p.kind {
             PtrKind::Stack { frame } => {
                 if !p.has_const_off() {
-                    return Err(Violation::new(
-                        Code::VariableStackAccess,
-                        pc,
-                        format!("bpf_{} gets a stack pointer with a variable offset", h.name),
-                        format!("R{n} variable offset stack access prohibited for !root"),
-                    ));
+                    return self.helper_stack_var_range(st, pc, h, r, p, frame, size, uninit);
                 }
                 let off = i64::from(p.off);
                 self.stack_bounds(pc, r, off, size, uninit).map_err(|v| {
@@ -1086,6 +1087,28 @@ impl Vm<'_> {
                     .map(|_| ())
             }
         }
+    }
+}
+
+impl Vm<'_> {
+    /// A BTF pointer that `ARG_PTR_TO_BTF_ID_SOCK_COMMON` takes: a struct that is, or begins
+    /// with, `struct sock_common` (`tcp_sock`, `sock`, ...: `btf_struct_ids_match`), not
+    /// marked RCU-only, at offset 0 (as `bpf_skc_to_tcp_sock` returns it).
+    fn is_btf_sock_common(&self, p: &Pointer) -> bool {
+        let PtrKind::BtfId { type_id, trust } = p.kind else {
+            return false;
+        };
+        let Some(b) = self.input.kernel_btf else {
+            return false;
+        };
+        let Some(want) = b.find_by_name("sock_common", "struct") else {
+            return false;
+        };
+        trust != Trust::Rcu
+            && p.off == 0
+            && p.has_const_off()
+            && type_id != 0
+            && crate::verifier::kfuncs::struct_matches(b, type_id, want.0, false)
     }
 }
 

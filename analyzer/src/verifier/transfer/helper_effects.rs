@@ -110,7 +110,19 @@ impl Vm<'_> {
             // The kernel treats r0 after a failed tail call as a number (its return type is
             // void, but programs read it and the kernel accepts them).
             Ret::Void if h.id == 12 => RegState::unknown(),
-            Ret::Integer => RegState::unknown(),
+            Ret::Integer => match copy_size_arg(h.name) {
+                // Helpers that copy at most `size` bytes return that many or an error code:
+                // `[-MAX_ERRNO, umax(size)]` (the kernel's `do_refine_retval_range`).
+                Some(r) => {
+                    const MAX_ERRNO: i64 = 4095;
+                    let max = st.reg(r).as_scalar().map_or(u64::MAX, Scalar::umax);
+                    match i64::try_from(max) {
+                        Ok(max) => RegState::scalar(Scalar::from_srange(-MAX_ERRNO, max)),
+                        Err(_) => RegState::unknown(),
+                    }
+                }
+                None => RegState::unknown(),
+            },
             Ret::Void => RegState::Uninit,
             Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
                 // A lookup in a map of maps yields the inner map, or NULL.
@@ -199,6 +211,10 @@ impl Vm<'_> {
                         type_id: self.kernel_struct_id("task_struct"),
                         trust: crate::verifier::state::Trust::Trusted,
                     }
+                } else if let Some(ty) = h.name.strip_prefix("skc_to_") {
+                    // The socket casts return the struct they name (`bpf_skc_to_tcp_sock`:
+                    // `struct tcp_sock`), untrusted as the kernel's plain `PTR_TO_BTF_ID`.
+                    PtrKind::btf(self.kernel_struct_id(ty))
                 } else {
                     PtrKind::btf(0)
                 };
@@ -346,5 +362,15 @@ impl Vm<'_> {
             cont: InsnIdx(pc.0 + 1),
             other: (entry, Box::new(run)),
         })
+    }
+}
+
+/// The size argument of the helpers whose result the kernel bounds by it (`get_stack`,
+/// `get_task_stack`, the `probe_read*_str` family), if `name` is one.
+fn copy_size_arg(name: &str) -> Option<Reg> {
+    match name {
+        "get_stack" | "get_task_stack" => Some(Reg::R3),
+        "probe_read_str" | "probe_read_kernel_str" | "probe_read_user_str" => Some(Reg::R2),
+        _ => None,
     }
 }

@@ -86,10 +86,13 @@ impl Vm<'_> {
                 format!("BPF_ST stores into R{} ctx is not allowed", dst.num()),
             ));
         }
-        let val = match src {
+        let mut val = match src {
             Operand::Reg(r) => read(st, pc, r)?,
             Operand::Imm(imm) => RegState::scalar(Scalar::constant(imm as i64 as u64)),
         };
+        if let Operand::Reg(r) = src {
+            self.link_before_spill(st, r, &base, off, size.bytes(), &mut val);
+        }
         if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
             if !matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. })) {
                 let r = match src {
@@ -122,6 +125,38 @@ impl Vm<'_> {
             Some(&val),
         )?;
         Ok(())
+    }
+
+    /// A privileged spill of a scalar to the start of a stack slot gives the register an id
+    /// first, when it has none and the spill keeps all its set bits, so that what a later
+    /// compare learns of the register also holds for the spilled copy and vice versa (the
+    /// kernel's `assign_scalar_id_before_mov` in `check_stack_write_fixed_off`).
+    fn link_before_spill(
+        &self,
+        st: &mut AbstractState,
+        r: Reg,
+        base: &RegState,
+        off: i16,
+        size: u32,
+        val: &mut RegState,
+    ) {
+        let RegState::Scalar { v, id } = val else {
+            return;
+        };
+        let Some(p) = base.as_ptr() else { return };
+        let aligned = matches!(p.kind, PtrKind::Stack { .. })
+            && p.has_const_off()
+            && (i64::from(p.off) + i64::from(off)).rem_euclid(8) == 0;
+        if !self.tracks_narrow_spills()
+            || !aligned
+            || *id != 0
+            || v.as_const().is_some()
+            || v.width_bits() > size * 8
+        {
+            return;
+        }
+        *id = st.fresh_id();
+        st.set(r, val.clone());
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -842,8 +877,22 @@ impl Vm<'_> {
             "map value" => {
                 format!("invalid access to map value, value_size={region} off={o} size={size}")
             }
+            "map key" => {
+                format!("invalid access to map key, key_size={region} off={o} size={size}")
+            }
             "memory" => format!("invalid access to memory, mem_size={region} off={o} size={size}"),
             _ => format!("invalid access to {what}, size={region} off={o} size={size}"),
+        };
+        // The regions `check_mem_region_access` guards say which bound failed on a second
+        // line, the kernel's last: "R0 min value is outside of the allowed memory range".
+        let region_checked = matches!(what, "map value" | "map key" | "memory");
+        let kernel_oob = |o: i64, bound: &str| {
+            let first = kernel_oob(o);
+            if region_checked {
+                format!("{first}\nR{n} {bound} value is outside of the allowed memory range")
+            } else {
+                first
+            }
         };
         if smin < 0
             && (smin == i64::MIN || off + smin < 0 || i64::from((off + smin) as i32) != off + smin)
@@ -857,9 +906,11 @@ impl Vm<'_> {
             .with_note(format!("the variable offset is {}", p.var_off))
             .with_note("use an unsigned index, or check `if (idx < 0) return ...;` first"));
         }
-        let lo = off + smin.max(0);
+        // Past the check above, a negative minimum still leaves `off + smin` inside the
+        // region's start: the kernel checks the access from there.
+        let lo = off + smin;
         if lo < 0 || lo + i64::from(size) > i64::from(region) {
-            return Err(oob(pc, reg, what, region, lo, size, kernel_oob(lo)));
+            return Err(oob(pc, reg, what, region, lo, size, kernel_oob(lo, "min")));
         }
         if umax >= super::alu::MAX_VAR_OFF as u64 {
             return Err(Violation::new(
@@ -873,7 +924,7 @@ impl Vm<'_> {
         let hi = off + umax as i64;
         if hi + i64::from(size) > i64::from(region) {
             return Err(
-                oob(pc, reg, what, region, hi, size, kernel_oob(hi)).with_note(format!(
+                oob(pc, reg, what, region, hi, size, kernel_oob(hi, "max")).with_note(format!(
                     "the variable offset is {}, so {reg} + {} may reach byte {} of {region}",
                     p.var_off,
                     off,
@@ -925,7 +976,12 @@ impl Vm<'_> {
         size: u32,
         access: Access,
     ) -> Res<RegState> {
-        let n = reg.num();
+        // The kernel's order (`__check_ptr_off_reg`): a moved pointer is refused before a
+        // variable offset is looked at.
+        if p.off != 0 {
+            return Err(modified_ctx(pc, reg, p.off, format!("{reg} is the context pointer moved by {}; the kernel only allows accesses through the original pointer", p.off))
+            .with_note("use the constant offset in the load itself, e.g. `*(u32 *)(ctx + 16)`"));
+        }
         if !p.has_const_off() {
             return Err(Violation::new(
                 Code::CtxModifiedDeref,
@@ -936,15 +992,6 @@ impl Vm<'_> {
                     p.var_off.kernel_off_str()
                 ),
             ));
-        }
-        if p.off != 0 {
-            return Err(Violation::new(
-                Code::CtxModifiedDeref,
-                pc,
-                format!("{reg} is the context pointer moved by {}; the kernel only allows accesses through the original pointer", p.off),
-                format!("dereference of modified ctx ptr R{n} off={} disallowed", p.off),
-            )
-            .with_note("use the constant offset in the load itself, e.g. `*(u32 *)(ctx + 16)`"));
         }
         let bad = || {
             Violation::new(
@@ -1034,6 +1081,18 @@ impl Vm<'_> {
             Access::Read => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
         }
     }
+}
+
+/// A context pointer that was moved, as the kernel words it: a negative offset has its own
+/// message (`__check_ptr_off_reg`).
+pub(super) fn modified_ctx(pc: InsnIdx, reg: Reg, off: i32, message: String) -> Box<Violation> {
+    let n = reg.num();
+    let kernel = if off < 0 {
+        format!("negative offset ctx ptr R{n} off={off} disallowed")
+    } else {
+        format!("dereference of modified ctx ptr R{n} off={off} disallowed")
+    };
+    Violation::new(Code::CtxModifiedDeref, pc, message, kernel)
 }
 
 fn oob(

@@ -3,8 +3,12 @@
 
 use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
+use crate::rules::HelperSig;
 use crate::verifier::domain::Scalar;
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, StackByte, STACK_SIZE};
+use crate::verifier::env::KernelVersion;
+use crate::verifier::state::{
+    AbstractState, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
+};
 use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
@@ -104,6 +108,27 @@ impl Vm<'_> {
                 return Ok(());
             }
         }
+        // A privileged narrow store of a scalar at the start of a slot is a narrow spill: the
+        // kernel keeps the whole register's state and marks only the written bytes as spilled
+        // (`save_register_state` with a size below 8). The rest of the slot keeps zero and
+        // never-written bytes; anything else there becomes plain data.
+        if let (Some(RegState::Scalar { v, id }), true, 0) =
+            (val, self.tracks_narrow_spills(), off.rem_euclid(8))
+        {
+            let slot = frame.slot_mut(first);
+            for (i, b) in slot.bytes.iter_mut().enumerate() {
+                if i < size as usize {
+                    *b = StackByte::Spill;
+                } else if *b == StackByte::Spill {
+                    *b = StackByte::Misc;
+                }
+            }
+            // A spill that cuts off set bits no longer equals the register: unlink it.
+            let id = if v.width_bits() <= size * 8 { *id } else { 0 };
+            slot.spilled = Some(RegState::Scalar { v: *v, id });
+            slot.iter = None;
+            return Ok(());
+        }
         let zero = val.and_then(RegState::as_scalar).and_then(Scalar::as_const) == Some(0);
         let byte = if zero {
             StackByte::Zero
@@ -159,6 +184,9 @@ impl Vm<'_> {
                     return Ok(v.clone());
                 }
             }
+        }
+        if let Some(v) = self.narrow_fill(f, first, off, size) {
+            return Ok(v);
         }
         let mut all_zero = true;
         for b in off..off + i64::from(size) {
@@ -217,6 +245,41 @@ impl Vm<'_> {
         })
     }
 
+    /// Whether narrow spills keep the register and narrow fills restore it, ids included: for
+    /// privileged programs, from Linux 6.8 (where the kernel learned to spill unbounded
+    /// scalars, to link a spill to its register and to keep bounds on a narrowing fill);
+    /// older kernels are taken as keeping nothing, which rejects more, never less.
+    pub(super) fn tracks_narrow_spills(&self) -> bool {
+        self.opts.privileged && self.opts.kernel >= KernelVersion::new(6, 8)
+    }
+
+    /// A privileged read of `size < 8` bytes from the start of a slot whose first `size` or more
+    /// bytes hold a spilled scalar restores that scalar, truncated to the read's size; it stays
+    /// linked to the register it was spilled from while no set bit is cut off (the kernel's
+    /// narrow fill in `check_stack_read_fixed_off`). `None` when the read is not such a fill.
+    fn narrow_fill(&self, f: &Frame, first: usize, off: i64, size: u32) -> Option<RegState> {
+        if !self.tracks_narrow_spills() || size >= 8 || off.rem_euclid(8) != 0 {
+            return None;
+        }
+        let slot = f.slot(first)?;
+        let spill_size = slot
+            .bytes
+            .iter()
+            .take_while(|b| **b == StackByte::Spill)
+            .count();
+        let Some(RegState::Scalar { v, id }) = &slot.spilled else {
+            return None;
+        };
+        if (size as usize) > spill_size || slot.iter.is_some() {
+            return None;
+        }
+        let id = if v.width_bits() <= size * 8 { *id } else { 0 };
+        Some(RegState::Scalar {
+            v: v.truncate_bytes(size),
+            id,
+        })
+    }
+
     /// Checks that every byte of `[off, off+size)` is initialized, for helper arguments that
     /// the helper reads.
     pub(super) fn stack_initialized(
@@ -269,6 +332,74 @@ impl Vm<'_> {
                 }
             }
             slot.bytes[7 - i % 8] = StackByte::Misc;
+        }
+    }
+
+    /// A helper's memory argument on the stack at a variable offset: privileged programs may
+    /// pass one when every offset it can take stays inside the frame; a helper that writes
+    /// there leaves the whole span written (the kernel's `check_stack_range_initialized` with
+    /// a non-constant `var_off`, after `check_stack_access_within_bounds`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn helper_stack_var_range(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        h: &HelperSig,
+        r: Reg,
+        p: &Pointer,
+        frame: u8,
+        size: u32,
+        uninit: bool,
+    ) -> Res<()> {
+        /// Variable offsets the kernel does not even bound-check (`BPF_MAX_VAR_OFF`).
+        const MAX_VAR_OFF: i64 = 1 << 29;
+        let n = r.num();
+        let rw = if uninit { "write to" } else { "read from" };
+        let var_off = p.var_off.kernel_off_str();
+        let (smin, smax) = (p.var_off.smin(), p.var_off.smax());
+        if smax >= MAX_VAR_OFF || smin <= -MAX_VAR_OFF {
+            return Err(Violation::new(
+                Code::VariableStackAccess,
+                pc,
+                format!(
+                    "bpf_{} gets a stack pointer in {r} whose variable offset is unbounded",
+                    h.name
+                ),
+                format!("invalid unbounded variable-offset {rw} stack R{n}"),
+            ));
+        }
+        let lo = smin + i64::from(p.off);
+        let hi = smax + i64::from(p.off);
+        if lo < -i64::from(STACK_SIZE) || hi + i64::from(size) > 0 {
+            return Err(Violation::new(
+                Code::StackOutOfBounds,
+                pc,
+                format!(
+                    "bpf_{} accesses {size} bytes at fp{lo:+} to fp{hi:+} through {r}, not all inside the stack frame",
+                    h.name
+                ),
+                format!(
+                    "invalid variable-offset {rw} stack R{n} var_off={var_off} off={} size={size}",
+                    p.off
+                ),
+            ));
+        }
+        if !self.opts.privileged {
+            return Err(Violation::new(
+                Code::VariableStackAccess,
+                pc,
+                format!("bpf_{} gets a stack pointer with a variable offset", h.name),
+                format!(
+                    "R{n} variable offset stack access prohibited for !root, var_off={var_off}"
+                ),
+            ));
+        }
+        let span = (hi - lo) as u32 + size;
+        if uninit {
+            self.stack_mark_written(st, frame as usize, lo, span);
+            Ok(())
+        } else {
+            self.stack_initialized(st, pc, r, frame as usize, lo, span)
         }
     }
 }
