@@ -7,7 +7,7 @@
 // RCU-protected iterator used after its section ended, and a nested section.
 // bpfvet-expect(rcu_task_walk): accept
 // bpfvet-expect(rcu_iter_outside_section): reject "kernel func bpf_iter_task_new requires RCU critical section protection"
-// bpfvet-expect(rcu_unlock_missing): reject "bpf_rcu_read_unlock is missing"
+// bpfvet-expect(rcu_unlock_missing): reject "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region"
 // bpfvet-expect(rcu_unmatched_unlock): reject "unmatched rcu read unlock (kernel function bpf_rcu_read_unlock)"
 // bpfvet-expect(rcu_sleep_inside): reject "in rcu_read_lock region"
 // bpfvet-expect(rcu_iter_after_unlock): reject "expected an RCU CS when using bpf_iter_task_destroy"
