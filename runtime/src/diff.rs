@@ -428,6 +428,19 @@ pub fn diff_program_with_targets(
                 .push(finding(FindingKind::StateEscape, e.to_string()));
             continue;
         }
+        // Both engines out of the run budget (a loop of millions of turns, as may_goto allows):
+        // they stop at different instructions of the same loop, which is no disagreement.
+        if let (Err(a), Err(b)) = (&ri, &rj) {
+            if matches!(a.kind, FaultKind::InsnLimit { .. })
+                && matches!(b.kind, FaultKind::InsnLimit { .. })
+            {
+                *report
+                    .skipped
+                    .entry("instruction budget exhausted".to_string())
+                    .or_default() += 1;
+                continue;
+            }
+        }
         let (mut oi, mut oj) = (outcome(&mut mi, &ri), outcome(&mut mj, &rj));
         if entry.void_result {
             // What a void function leaves in r0 is whatever was there: not an output.

@@ -47,7 +47,8 @@ pub struct Env {
     /// to `TC_ACT_REDIRECT` (7) for an `Input::skb` run.
     pub redirect_return: u64,
     /// Instruction budget per run for the interpreter and the checked JIT (counts backward
-    /// jumps and calls in the JIT, instructions in the interpreter).
+    /// jumps and calls in the JIT, instructions in the interpreter). The default lets a loop
+    /// bounded only by `may_goto` run all the kernel's 8M turns of a few instructions each.
     pub insn_limit: u64,
     /// What the system helpers report: cgroups, current task, stacks, sockets, sysctls...
     pub system: crate::helpers::System,
@@ -69,7 +70,7 @@ impl Default for Env {
             trace: Vec::new(),
             redirects: Vec::new(),
             redirect_return: 4,
-            insn_limit: 1 << 24,
+            insn_limit: 1 << 26,
             system: crate::helpers::System::default(),
         }
     }

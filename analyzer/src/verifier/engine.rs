@@ -28,8 +28,8 @@
 
 use super::kfuncs::kf;
 use super::liveness::RegSet;
-use super::loops;
 use super::loop_proof::{Activations, Record};
+use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
 use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::covers;
@@ -371,6 +371,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                         format!("BPF program is too large. Processed {} insn", self.stats.processed),
                     ));
                     break 'paths;
+                }
+                if calls_back {
+                    // The path is back at a call that runs its callback again: what the
+                    // previous run changed and no check found to matter is widened, as the
+                    // kernel widens when a callback returns (`widen_imprecise_scalars`), so
+                    // that runs converge (a counter in a context struct on the stack).
+                    self.widen_from_prev_run(pc, cp, &mut state);
                 }
                 let activation = match self.proof.as_mut() {
                     Some(r) => r.step(pc, &state, &mut acts),
@@ -832,6 +839,34 @@ impl<'a, O: Observer> Engine<'a, O> {
                 loops::widen(prev, keep, queued);
                 return;
             }
+        }
+    }
+
+    /// Widens, in `state` (back at a call that runs its callback again), the scalars that
+    /// differ from the previous run's checkpoint at the call and are not marked precise there;
+    /// where the marks gave up (every scalar counts), nothing is widened, as in the kernel.
+    fn widen_from_prev_run(&self, pc: InsnIdx, cp: Option<CpId>, state: &mut AbstractState) {
+        let mut at = cp;
+        while let Some(id) = at {
+            let c = &self.cps[id as usize];
+            at = c.parent;
+            if c.pc != pc {
+                continue;
+            }
+            let Some(prev) = &c.state else { continue };
+            let same_calls = prev.frames.len() == state.frames.len()
+                && prev
+                    .frames
+                    .iter()
+                    .zip(&state.frames)
+                    .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog);
+            if !same_calls {
+                continue;
+            }
+            if self.precise_pruning && !c.prec.all {
+                loops::widen(prev, Some(&c.prec.marks), state);
+            }
+            return;
         }
     }
 
