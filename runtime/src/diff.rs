@@ -216,7 +216,8 @@ pub struct DiffConfig {
     pub seed: u64,
     /// Stop after this many findings.
     pub max_findings: usize,
-    /// Instruction budget per run (both engines).
+    /// Instruction budget per run (both engines): enough for a loop bounded only by
+    /// `may_goto` to run the kernel's 8M turns.
     pub insn_limit: u64,
 }
 
@@ -226,7 +227,7 @@ impl Default for DiffConfig {
             runs: 100,
             seed: 0,
             max_findings: 8,
-            insn_limit: 1 << 22,
+            insn_limit: 1 << 26,
         }
     }
 }

@@ -844,29 +844,41 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Widens, in `state` (back at a call that runs its callback again), the scalars that
     /// differ from the previous run's checkpoint at the call and are not marked precise there;
-    /// where the marks gave up (every scalar counts), nothing is widened, as in the kernel.
+    /// where the marks gave up (every scalar counts), nothing is widened, as in the kernel;
+    /// without precision tracking, every changed scalar is.
     fn widen_from_prev_run(&self, pc: InsnIdx, cp: Option<CpId>, state: &mut AbstractState) {
+        let same_calls = |s: &AbstractState| {
+            s.frames.len() == state.frames.len()
+                && s.frames
+                    .iter()
+                    .zip(&state.frames)
+                    .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog)
+        };
+        // The checkpoints of this call up the path, nearest first: the previous runs.
+        let mut runs = Vec::new();
         let mut at = cp;
         while let Some(id) = at {
             let c = &self.cps[id as usize];
             at = c.parent;
-            if c.pc != pc {
-                continue;
+            if c.pc == pc && c.state.as_ref().is_some_and(same_calls) {
+                runs.push(id);
+                if runs.len() == DELAYED_WIDENING_RUNS {
+                    break;
+                }
             }
-            let Some(prev) = &c.state else { continue };
-            let same_calls = prev.frames.len() == state.frames.len()
-                && prev
-                    .frames
-                    .iter()
-                    .zip(&state.frames)
-                    .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog);
-            if !same_calls {
-                continue;
+        }
+        let Some(&prev_id) = runs.first() else { return };
+        let c = &self.cps[prev_id as usize];
+        let Some(prev) = c.state.clone() else { return };
+        if !self.precise_pruning {
+            // No marks say what matters (every scalar is compared exactly): widen every change,
+            // but only after a few runs (delayed widening), so that a callback run a fixed
+            // small number of times keeps exact values.
+            if runs.len() == DELAYED_WIDENING_RUNS {
+                loops::widen(&prev, None, state);
             }
-            if self.precise_pruning && !c.prec.all {
-                loops::widen(prev, Some(&c.prec.marks), state);
-            }
-            return;
+        } else if !c.prec.all {
+            loops::widen(&prev, Some(&c.prec.marks), state);
         }
     }
 
@@ -912,6 +924,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 }
+
+/// Without precision tracking, callback runs are widened only once this many earlier runs of
+/// the same call are up the path.
+const DELAYED_WIDENING_RUNS: usize = 8;
 
 /// What kind of loop head an instruction is, if any (`loops.rs`).
 #[derive(Clone, Copy)]
