@@ -904,51 +904,6 @@ impl Vm<'_> {
         Ok(())
     }
 
-    /// `bpf_snprintf(str, size, fmt, data, data_len)`: the constant format must be valid and
-    /// consume no more than `data_len / 8` arguments.
-    fn check_snprintf(&self, st: &AbstractState, pc: InsnIdx) -> Res<()> {
-        let invalid =
-            |why: String| Violation::new(Code::HelperArgType, pc, why, "Invalid format string");
-        let Some(Pointer {
-            kind: PtrKind::MapValue { map },
-            off,
-            ..
-        }) = st.reg(Reg::R3).as_ptr()
-        else {
-            return Ok(());
-        };
-        let Some(init) = crate::verifier::env::map_frozen_value(self.map(*map)) else {
-            return Ok(());
-        };
-        let tail = usize::try_from(*off)
-            .ok()
-            .and_then(|o| init.get(o..))
-            .unwrap_or(&[]);
-        let Some(len) = tail.iter().position(|b| *b == 0) else {
-            return Err(Violation::new(
-                Code::HelperArgType,
-                pc,
-                "the format string has no terminating NUL",
-                "string is not zero-terminated",
-            ));
-        };
-        let n_args = st
-            .reg(Reg::R5)
-            .as_scalar()
-            .and_then(Scalar::as_const)
-            .unwrap_or(0) as usize
-            / 8;
-        match super::format::check(&tail[..len], n_args) {
-            Ok(()) => Ok(()),
-            Err(super::format::FormatError::Invalid(what)) => {
-                Err(invalid(format!("the bpf_snprintf format uses {what}, which the kernel does not allow")))
-            }
-            Err(super::format::FormatError::TooManyConversions { conversions, args }) => Err(invalid(format!(
-                "the bpf_snprintf format has {conversions} conversions but the data array holds {args} values"
-            ))),
-        }
-    }
-
     /// Forgets what `size` bytes at the stack pointer `v` held, because a callee wrote them.
     fn clobber_stack(&self, st: &mut AbstractState, v: &RegState, size: u32) {
         if let Some(Pointer {

@@ -1,6 +1,12 @@
 //! Format strings of `bpf_snprintf`: the kernel reads the constant format at load time and
 //! rejects conversions it cannot print safely (its `bpf_bprintf_prepare`).
 
+use super::{Res, Vm};
+use crate::isa::{InsnIdx, Reg};
+use crate::verifier::domain::Scalar;
+use crate::verifier::state::{AbstractState, Pointer, PtrKind};
+use crate::verifier::violation::{Code, Violation};
+
 /// Most arguments a format may consume (`MAX_BPRINTF_VARARGS`).
 const MAX_ARGS: usize = 12;
 
@@ -82,6 +88,53 @@ pub(super) fn check(fmt: &[u8], n_args: usize) -> Result<(), FormatError> {
         });
     }
     Ok(())
+}
+
+impl Vm<'_> {
+    /// `bpf_snprintf(str, size, fmt, data, data_len)`: the constant format must be valid and
+    /// consume no more than `data_len / 8` arguments.
+    pub(super) fn check_snprintf(&self, st: &AbstractState, pc: InsnIdx) -> Res<()> {
+        let invalid =
+            |why: String| Violation::new(Code::HelperArgType, pc, why, "Invalid format string");
+        let Some(Pointer {
+            kind: PtrKind::MapValue { map },
+            off,
+            ..
+        }) = st.reg(Reg::R3).as_ptr()
+        else {
+            return Ok(());
+        };
+        let Some(init) = crate::verifier::env::map_frozen_value(self.map(*map)) else {
+            return Ok(());
+        };
+        let tail = usize::try_from(*off)
+            .ok()
+            .and_then(|o| init.get(o..))
+            .unwrap_or(&[]);
+        let Some(len) = tail.iter().position(|b| *b == 0) else {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                "the format string has no terminating NUL",
+                "string is not zero-terminated",
+            ));
+        };
+        let n_args = st
+            .reg(Reg::R5)
+            .as_scalar()
+            .and_then(Scalar::as_const)
+            .unwrap_or(0) as usize
+            / 8;
+        match check(&tail[..len], n_args) {
+            Ok(()) => Ok(()),
+            Err(FormatError::Invalid(what)) => {
+                Err(invalid(format!("the bpf_snprintf format uses {what}, which the kernel does not allow")))
+            }
+            Err(FormatError::TooManyConversions { conversions, args }) => Err(invalid(format!(
+                "the bpf_snprintf format has {conversions} conversions but the data array holds {args} values"
+            ))),
+        }
+    }
 }
 
 #[cfg(test)]
