@@ -816,29 +816,16 @@ impl<'a, O: Observer> Engine<'a, O> {
         queued: &mut AbstractState,
         imprecise_only: bool,
     ) {
-        let same_calls = |s: &AbstractState| {
-            s.frames.len() == queued.frames.len()
-                && s.frames
-                    .iter()
-                    .zip(&queued.frames)
-                    .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog)
+        let Some(&id) = self.prev_entries(pc, cp, made_here, queued, 1).first() else {
+            return;
         };
-        let mut at = cp;
-        while let Some(id) = at {
-            let c = &self.cps[id as usize];
-            at = c.parent;
-            if Some(id) == made_here || c.pc != pc {
-                continue;
-            }
-            let Some(prev) = &c.state else { continue };
-            if same_calls(prev) {
-                // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
-                // where marks are missing or gave up, every changed scalar is widened.
-                let keep = (imprecise_only && self.precise_pruning && !c.prec.all)
-                    .then_some(&c.prec.marks);
-                loops::widen(prev, keep, queued);
-                return;
-            }
+        let c = &self.cps[id as usize];
+        if let Some(prev) = &c.state {
+            // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
+            // where marks are missing or gave up, every changed scalar is widened.
+            let keep =
+                (imprecise_only && self.precise_pruning && !c.prec.all).then_some(&c.prec.marks);
+            loops::widen(prev, keep, queued);
         }
     }
 
@@ -847,6 +834,33 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// where the marks gave up (every scalar counts), nothing is widened, as in the kernel;
     /// without precision tracking, every changed scalar is.
     fn widen_from_prev_run(&self, pc: InsnIdx, cp: Option<CpId>, state: &mut AbstractState) {
+        let runs = self.prev_entries(pc, cp, None, state, DELAYED_WIDENING_RUNS);
+        let Some(&id) = runs.first() else { return };
+        let c = &self.cps[id as usize];
+        let Some(prev) = &c.state else { return };
+        if !self.precise_pruning {
+            // No marks say what matters (every scalar is compared exactly): widen every change,
+            // but only after a few runs (delayed widening), so that a callback run a fixed
+            // small number of times keeps exact values.
+            if runs.len() == DELAYED_WIDENING_RUNS {
+                loops::widen(prev, None, state);
+            }
+        } else if !c.prec.all {
+            loops::widen(prev, Some(&c.prec.marks), state);
+        }
+    }
+
+    /// The checkpoints at `pc` up the path from `cp` (other than `skip`) whose call chain is
+    /// `state`'s, nearest first, at most `n`: a loop's previous turns or a callback's previous
+    /// runs (the kernel's `find_prev_entry`).
+    fn prev_entries(
+        &self,
+        pc: InsnIdx,
+        cp: Option<CpId>,
+        skip: Option<CpId>,
+        state: &AbstractState,
+        n: usize,
+    ) -> Vec<CpId> {
         let same_calls = |s: &AbstractState| {
             s.frames.len() == state.frames.len()
                 && s.frames
@@ -854,32 +868,19 @@ impl<'a, O: Observer> Engine<'a, O> {
                     .zip(&state.frames)
                     .all(|(a, b)| a.return_to == b.return_to && a.subprog == b.subprog)
         };
-        // The checkpoints of this call up the path, nearest first: the previous runs.
-        let mut runs = Vec::new();
+        let mut found = Vec::new();
         let mut at = cp;
         while let Some(id) = at {
             let c = &self.cps[id as usize];
             at = c.parent;
-            if c.pc == pc && c.state.as_ref().is_some_and(same_calls) {
-                runs.push(id);
-                if runs.len() == DELAYED_WIDENING_RUNS {
+            if Some(id) != skip && c.pc == pc && c.state.as_ref().is_some_and(same_calls) {
+                found.push(id);
+                if found.len() == n {
                     break;
                 }
             }
         }
-        let Some(&prev_id) = runs.first() else { return };
-        let c = &self.cps[prev_id as usize];
-        let Some(prev) = c.state.clone() else { return };
-        if !self.precise_pruning {
-            // No marks say what matters (every scalar is compared exactly): widen every change,
-            // but only after a few runs (delayed widening), so that a callback run a fixed
-            // small number of times keeps exact values.
-            if runs.len() == DELAYED_WIDENING_RUNS {
-                loops::widen(&prev, None, state);
-            }
-        } else if !c.prec.all {
-            loops::widen(&prev, Some(&c.prec.marks), state);
-        }
+        found
     }
 
     fn trail_push(&mut self, parent: u32, at: InsnIdx, taken: bool) -> u32 {

@@ -45,6 +45,22 @@ fn check(prog_type: &str, maps: &[MapDef], src: &str) -> VerifyResult {
     verify(&Input::bare(&insns, maps, rules, true), &Options::default())
 }
 
+/// Looks up key 0 in map 0, exits when there is no value, and leaves the value pointer in
+/// `dst` (llvm-objdump syntax, to splice into a test program).
+fn lookup_key0(dst: &str) -> String {
+    format!(
+        "r1 = 0x0
+         *(u32 *)(r10 - 0x4) = w1
+         r2 = r10
+         r2 += -0x4
+         ld_pseudo r1, 0x5, 0x0
+         call 0x1
+         if r0 != 0x0 goto +0x1
+         exit
+         {dst} = r0"
+    )
+}
+
 /// A map `name` of `map_type` whose 8-byte value is `struct value { int x; struct
 /// bpf_spin_lock l; }` (the lock at offset 4) described by the returned BTF, as
 /// `verifier_spin_lock.c` declares its maps.

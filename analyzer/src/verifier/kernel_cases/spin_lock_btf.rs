@@ -4,22 +4,14 @@
 //! verifier_spin_lock.c's `lock_test*` programs and for a GCC 12 object whose BTF it refused
 //! (corpus/realworld: gcc-bpf/tc/tc_token_bucket).
 
-use super::{assert_accepted, assert_rejected, check, check_with_btf, locked_map};
+use super::{assert_accepted, assert_rejected, check, check_with_btf, locked_map, lookup_key0};
 use crate::program::{MapDef, MapType};
 use crate::verifier::violation::Code;
 
 /// Looks up key 0, then locks and unlocks at `r1 = r0 + off`.
 fn lock_at(off: i32) -> String {
     format!(
-        "r1 = 0x0
-         *(u32 *)(r10 - 0x4) = w1
-         r2 = r10
-         r2 += -0x4
-         ld_pseudo r1, 0x5, 0x0
-         call 0x1
-         if r0 != 0x0 goto +0x1
-         exit
-         r6 = r0
+        "{}
          r1 = r6
          r1 += {off}
          call 0x5d
@@ -27,7 +19,8 @@ fn lock_at(off: i32) -> String {
          r1 += {off}
          call 0x5e
          r0 = 0x0
-         exit"
+         exit",
+        lookup_key0("r6")
     )
 }
 

@@ -2,7 +2,7 @@
 //! and the id of the value pointer it lives in (verifier_spin_lock.c
 //! `spin_lock_test9_different_lock`, `reg_id_for_map_value`).
 
-use super::{assert_accepted, assert_rejected, check_with_btf, locked_map};
+use super::{assert_accepted, assert_rejected, check_with_btf, locked_map, lookup_key0};
 use crate::program::MapType;
 use crate::verifier::violation::Code;
 
@@ -17,25 +17,13 @@ fn check(src: &str) -> crate::verifier::VerifyResult {
 /// Two lookups of key 0 into r6 and r7, then `body`.
 fn two_values(body: &str) -> String {
     format!(
-        "r1 = 0x0
-         *(u32 *)(r10 - 0x4) = w1
-         r2 = r10
-         r2 += -0x4
-         ld_pseudo r1, 0x5, 0x0
-         call 0x1
-         if r0 != 0x0 goto +0x1
-         exit
-         r6 = r0
-         r2 = r10
-         r2 += -0x4
-         ld_pseudo r1, 0x5, 0x0
-         call 0x1
-         if r0 != 0x0 goto +0x1
-         exit
-         r7 = r0
+        "{}
+         {}
          {body}
          r0 = 0x0
-         exit"
+         exit",
+        lookup_key0("r6"),
+        lookup_key0("r7")
     )
 }
 
