@@ -202,6 +202,13 @@ impl<W: WideWord> ScalarOf<W> {
         self.u32.is_const()
     }
 
+    /// Whether the type's invariant holds: the value is reduced (reducing it again changes
+    /// nothing) and non-empty. Always true unless an operator has a bug; checked under the
+    /// kernel's `BPF_F_TEST_REG_INVARIANTS` load flag, as the kernel checks its own bounds.
+    pub fn invariant_holds(self) -> bool {
+        Self::reduce(self.var_off, self.u, self.s, self.u32, self.s32) == Some(self)
+    }
+
     /// Whether this is [`ScalarOf::top`].
     #[inline]
     pub fn is_top(self) -> bool {

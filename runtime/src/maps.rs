@@ -45,8 +45,11 @@ pub enum MapType {
     DevMap = 14,
     SockMap = 15,
     CpuMap = 16,
+    XskMap = 17,
     SockHash = 18,
+    CgroupStorage = 19,
     ReuseportSockarray = 20,
+    PercpuCgroupStorage = 21,
     Queue = 22,
     Stack = 23,
     SkStorage = 24,
@@ -75,8 +78,11 @@ impl MapType {
             14 => MapType::DevMap,
             15 => MapType::SockMap,
             16 => MapType::CpuMap,
+            17 => MapType::XskMap,
             18 => MapType::SockHash,
+            19 => MapType::CgroupStorage,
             20 => MapType::ReuseportSockarray,
+            21 => MapType::PercpuCgroupStorage,
             22 => MapType::Queue,
             23 => MapType::Stack,
             24 => MapType::SkStorage,
@@ -275,7 +281,8 @@ impl Map {
                 }
             }
             StackTrace | CgroupArray | ArrayOfMaps | HashOfMaps | DevMap | SockMap | CpuMap
-            | SockHash | ReuseportSockarray | SkStorage | DevMapHash => {
+            | SockHash | ReuseportSockarray | SkStorage | DevMapHash | XskMap | CgroupStorage
+            | PercpuCgroupStorage => {
                 slots::check_def(&def)?;
                 Storage::Slots {
                     elems: BTreeMap::new(),
@@ -283,8 +290,14 @@ impl Map {
             }
             BloomFilter => Storage::Bloom(bloom::Bloom::new(&def)?),
         };
-        // Socket storage has no capacity: the kernel requires 0 and sizes it by sockets.
-        if def.max_entries == 0 && !matches!(def.map_type, PerfEventArray | SkStorage) {
+        // Socket and cgroup storage have no capacity: the kernel requires 0 and sizes them by
+        // sockets, or by the cgroups the program is attached to.
+        if def.max_entries == 0
+            && !matches!(
+                def.map_type,
+                PerfEventArray | SkStorage | CgroupStorage | PercpuCgroupStorage
+            )
+        {
             return Err(MapError::BadDef("max_entries is 0"));
         }
         Ok(Map {

@@ -96,13 +96,32 @@ struct Doc {
 
 /// Load flags a test may ask for, and whether bpfvet's analysis honours each: on x86-64 the
 /// kernel does not require aligned accesses, so `BPF_F_ANY_ALIGNMENT` changes nothing there;
-/// `BPF_F_TEST_STATE_FREQ` changes where states are kept, not verdicts; strict alignment is not
-/// modelled.
+/// `BPF_F_TEST_STATE_FREQ` changes where states are kept, not verdicts; strict alignment and
+/// the register-invariant checks are options of the analysis (`load_flag_options`).
 fn flag_modelled(flag: &str) -> bool {
     matches!(
         flag,
-        "BPF_F_ANY_ALIGNMENT" | "BPF_F_TEST_STATE_FREQ" | "BPF_F_TEST_RND_HI32"
+        "BPF_F_ANY_ALIGNMENT"
+            | "BPF_F_TEST_STATE_FREQ"
+            | "BPF_F_TEST_RND_HI32"
+            | "BPF_F_STRICT_ALIGNMENT"
+            | "BPF_F_TEST_REG_INVARIANTS"
     )
+}
+
+/// The analysis options a test's load flags ask for.
+fn load_flag_options(flags: &[String], opts: &mut Options) {
+    for f in flags {
+        match f.as_str() {
+            "BPF_F_STRICT_ALIGNMENT" => opts.strict_alignment = true,
+            "BPF_F_TEST_REG_INVARIANTS" => opts.reg_invariants = true,
+            _ => {}
+        }
+    }
+    // As in the kernel, "any alignment" wins over "strict" whatever their order.
+    if flags.iter().any(|f| f == "BPF_F_ANY_ALIGNMENT") {
+        opts.strict_alignment = false;
+    }
 }
 
 /// The data `BPF_PROG_TEST_RUN` is given by the selftests' loader: 64 zero bytes.
@@ -234,7 +253,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
         for (mode, privileged, expect) in modes {
             let (result, verdict, notes) = match skip_reason(&spec) {
                 Some(why) => ("skip", None, vec![why]),
-                None => match test_mode(&obj, prog, expect, privileged, args) {
+                None => match test_mode(&obj, prog, expect, privileged, &spec.prog_flags, args) {
                     Ok((v, differences)) if differences.is_empty() => {
                         ("pass", Some(v), unchecked(&spec))
                     }
@@ -280,6 +299,7 @@ fn test_mode(
     prog: &Program,
     expect: &Expect,
     privileged: bool,
+    flags: &[String],
     args: &Args,
 ) -> anyhow::Result<(&'static str, Vec<String>)> {
     let rules = rules_for(prog, None)?;
@@ -293,10 +313,11 @@ fn test_mode(
     };
     let (relocated, _) = core_relocate(obj, prog, kbtf);
     let prog = relocated.as_ref().unwrap_or(prog);
-    let opts = Options {
+    let mut opts = Options {
         privileged,
         ..Options::default()
     };
+    load_flag_options(flags, &mut opts);
     let input = VerifyInput::new(obj, prog, rules).with_kernel_btf(kbtf);
     let (graph, _) = cfg::build(prog.insns());
     let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());

@@ -123,6 +123,12 @@ impl Scalar {
         }
     }
 
+    /// Whether the lattice's invariant holds (reduced, non-empty): checked under
+    /// `BPF_F_TEST_REG_INVARIANTS`, where a failure is an operator bug.
+    pub fn invariant_holds(&self) -> bool {
+        self.0.invariant_holds()
+    }
+
     /// Whether nothing at all is known (every bit unknown).
     pub fn is_top(&self) -> bool {
         self.0.is_top()

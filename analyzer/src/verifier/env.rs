@@ -82,6 +82,14 @@ pub struct Options {
     /// The build beyond its release: lockdown and configuration options that withdraw
     /// helpers (`--kernel-config`, `--lockdown`). Default: a full build, not locked down.
     pub build: crate::rules::kernel_build::KernelBuild,
+    /// `BPF_F_STRICT_ALIGNMENT`: every access through a pointer must be aligned to its size,
+    /// packet accesses as if the packet started 2 bytes past an aligned address (the kernel's
+    /// `NET_IP_ALIGN` emulation on machines with efficient unaligned access, like x86-64).
+    pub strict_alignment: bool,
+    /// `BPF_F_TEST_REG_INVARIANTS`: after each instruction every register's bounds must be
+    /// consistent, or the program is refused (the kernel's `reg_bounds_sanity_check`). For
+    /// bpfvet a violation is its own bug, so it surfaces as a finding.
+    pub reg_invariants: bool,
 }
 
 impl Default for Options {
@@ -94,6 +102,8 @@ impl Default for Options {
             private_stack: false,
             precision: true,
             build: crate::rules::kernel_build::KernelBuild::default(),
+            strict_alignment: false,
+            reg_invariants: false,
         }
     }
 }

@@ -394,6 +394,22 @@ mod tests {
         assert!(s.is_full());
     }
 
+    /// The invariant check (`BPF_F_TEST_REG_INVARIANTS`) holds on built values and fails on a
+    /// value whose views disagree (a constant tnum with full ranges), as a broken operator
+    /// would leave it.
+    #[test]
+    fn invariant_check_tells_reduced_from_broken() {
+        type S = ScalarOf<u8>;
+        assert!(S::constant(3).invariant_holds());
+        assert!(S::top().invariant_holds());
+        assert!(S::from_urange(2, 9).unwrap().invariant_holds());
+        let broken = ScalarOf {
+            var_off: Tnum::constant(3u8),
+            ..S::top()
+        };
+        assert!(!broken.invariant_holds());
+    }
+
     /// Reduction preserves γ exactly, is idempotent, detects emptiness and gives exact u/s hulls,
     /// on every combination of a tnum, an unsigned range and sub-register ranges from a grid.
     #[test]

@@ -1,7 +1,8 @@
 //! Helpers over maps whose values name kernel objects (see [`crate::maps::slots`]): lookups
 //! in maps of maps and socket maps, `redirect_map` on device and CPU maps, the socket-map
 //! updates and redirects of sock_ops/sk_skb/sk_msg programs, `sk_select_reuseport`,
-//! `sk_assign`, socket-local storage, cgroup-array membership and bloom-filter peeks.
+//! `sk_assign`, socket- and cgroup-local storage, cgroup-array membership and bloom-filter
+//! peeks.
 //!
 //! Sockets are opaque ids offline. A socket map stores the id; a program's lookup gets a
 //! pointer to a fresh read-only `struct bpf_sock` (a [`RegionKind::KernelObject`] freed at
@@ -13,7 +14,11 @@
 //!
 //! Return rules are the kernel's (`net/core/filter.c` `__bpf_xdp_redirect_map`,
 //! `net/core/sock_map.c`, `sk_select_reuseport`, `bpf_sk_lookup_assign`,
-//! `net/core/bpf_sk_storage.c`, `kernel/trace/bpf_trace.c` `current_task_under_cgroup`).
+//! `net/core/bpf_sk_storage.c`, `kernel/trace/bpf_trace.c` `current_task_under_cgroup`,
+//! `kernel/bpf/xskmap.c`, `kernel/bpf/helpers.c` `get_local_storage`).
+//!
+//! AF_XDP sockets do not exist offline: an xskmap slot is empty (what a test run sees, as no
+//! socket is bound), and a lookup of a filled one faults as unsupported rather than guess.
 
 use super::{helper_fault, map_arg, neg};
 use crate::machine::{Machine, Redirect};
@@ -35,6 +40,7 @@ pub mod id {
     pub const SOCK_HASH_UPDATE: i32 = 70;
     pub const MSG_REDIRECT_HASH: i32 = 71;
     pub const SK_REDIRECT_HASH: i32 = 72;
+    pub const GET_LOCAL_STORAGE: i32 = 81;
     pub const SK_SELECT_REUSEPORT: i32 = 82;
     pub const SK_RELEASE: i32 = 86;
     pub const SK_FULLSOCK: i32 = 95;
@@ -96,6 +102,7 @@ pub(crate) fn call(m: &mut Machine, hid: i32, a: [u64; 5]) -> Option<Result<u64,
         id::SK_FULLSOCK => Ok(a[0]),
         id::SK_ASSIGN => sk_assign(m, a),
         id::SK_STORAGE_GET => sk_storage_get(m, a),
+        id::GET_LOCAL_STORAGE => local_storage(m, a),
         id::SK_STORAGE_DELETE => sk_storage_delete(m, a),
         id::CURRENT_TASK_UNDER_CGROUP => under_cgroup(m, hid, a[0], a[1]),
         id::SKB_UNDER_CGROUP => skb_under_cgroup(m, a),
@@ -140,7 +147,11 @@ fn sock_of_ptr(m: &Machine, p: u64) -> u64 {
 pub(crate) fn serves_lookup(t: MapType) -> bool {
     matches!(
         t,
-        MapType::ArrayOfMaps | MapType::HashOfMaps | MapType::SockMap | MapType::SockHash
+        MapType::ArrayOfMaps
+            | MapType::HashOfMaps
+            | MapType::SockMap
+            | MapType::SockHash
+            | MapType::XskMap
     )
 }
 
@@ -162,6 +173,12 @@ fn lookup(m: &mut Machine, a: [u64; 5]) -> Option<Result<u64, FaultKind>> {
         };
         if of_maps {
             return Ok(super::MAP_PTR_TAG | (v & 0xffff_ffff));
+        }
+        if t == MapType::XskMap {
+            return Err(helper_fault(
+                id::MAP_LOOKUP_ELEM,
+                "an xskmap slot holding an AF_XDP socket (sockets are not modelled offline)".into(),
+            ));
         }
         Ok(socket_object(m, v))
     })())
@@ -243,11 +260,11 @@ fn redirect_map(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
     let (mid, t) = map_type(m, id::REDIRECT_MAP, a[0])?;
     let flag_mask = match t {
         MapType::DevMap | MapType::DevMapHash => BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS,
-        MapType::CpuMap => 0,
+        MapType::CpuMap | MapType::XskMap => 0,
         _ => {
             return Err(helper_fault(
                 id::REDIRECT_MAP,
-                "the map is not a devmap, devmap_hash or cpumap".into(),
+                "the map is not a devmap, devmap_hash, cpumap or xskmap".into(),
             ))
         }
     };
@@ -427,6 +444,32 @@ fn sk_storage_get(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
         .map_and_mem(mid)
         .ok_or_else(|| helper_fault(hid, "no such map".into()))?;
     Ok(map.slot_insert(mid, mem, &key, &value).unwrap_or(0))
+}
+
+/// `get_local_storage(map, flags)`: the storage of the cgroup the program runs for, zeroed
+/// when first used. One cgroup offline (as in a test run, which allocates fresh storage for
+/// the run): one value per map, shared or per-CPU alike on one CPU.
+fn local_storage(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
+    let hid = id::GET_LOCAL_STORAGE;
+    let (mid, t) = map_type(m, hid, a[0])?;
+    if !matches!(t, MapType::CgroupStorage | MapType::PercpuCgroupStorage) {
+        return Err(helper_fault(
+            hid,
+            "the map is not a cgroup storage map".into(),
+        ));
+    }
+    let (k, n) = m.map(mid).map_or((0, 0), |x| {
+        (x.def.key_size as usize, x.def.value_size as usize)
+    });
+    let key = vec![0u8; k];
+    if let Some(addr) = m.map(mid).and_then(|x| x.slot(&key)) {
+        return Ok(addr);
+    }
+    let (map, mem) = m
+        .map_and_mem(mid)
+        .ok_or_else(|| helper_fault(hid, "no such map".into()))?;
+    map.slot_insert(mid, mem, &key, &vec![0; n])
+        .ok_or_else(|| helper_fault(hid, "the storage could not be made".into()))
 }
 
 /// `sk_storage_delete(map, sk)`: 0, `ENOENT` when the socket has no storage, `EINVAL` for

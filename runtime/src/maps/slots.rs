@@ -42,6 +42,7 @@ pub fn is_indexed(t: MapType) -> bool {
             | MapType::SockMap
             | MapType::ReuseportSockarray
             | MapType::CgroupArray
+            | MapType::XskMap
     )
 }
 
@@ -81,6 +82,12 @@ pub(crate) fn check_def(def: &MapDef) -> Result<(), MapError> {
         }
         MapType::SkStorage if k != 4 || v == 0 || def.max_entries != 0 => {
             bad("socket storage has an int key, a value and max_entries 0")
+        }
+        MapType::XskMap if k != 4 || v != 4 => bad("xskmap has 4-byte keys and values"),
+        MapType::CgroupStorage | MapType::PercpuCgroupStorage
+            if (k != 8 && k != 16) || v == 0 || def.max_entries != 0 =>
+        {
+            bad("cgroup storage has a cgroup id (or cgroup id and attach type) key, a value and max_entries 0")
         }
         MapType::CpuMap if def.max_entries > 8192 => bad("cpumap larger than NR_CPUS"),
         MapType::HashOfMaps if k == 0 => bad("hash of maps needs a key"),

@@ -32,6 +32,7 @@ impl Vm<'_> {
     ) -> Res<()> {
         let base = read(st, pc, src)?;
         writable(pc, dst)?;
+        self.load_store_alignment(pc, &base, off, size.bytes())?;
         let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
         if sign_extend {
             match &v {
@@ -114,6 +115,7 @@ impl Vm<'_> {
                 ));
             }
         }
+        self.load_store_alignment(pc, &base, off, size.bytes())?;
         self.access(
             st,
             pc,
@@ -816,45 +818,6 @@ impl Vm<'_> {
             }
         }
         Ok(())
-    }
-
-    /// Atomics, and the helper arguments the kernel marks `MEM_ALIGNED`, must be aligned to
-    /// their size whatever the pointer and the load flags (`strict_alignment_once`).
-    pub(super) fn strict_alignment(
-        &self,
-        pc: InsnIdx,
-        p: &Pointer,
-        off: i16,
-        size: u32,
-        what: &str,
-    ) -> Res<()> {
-        let (v, m) = p.var_off.tnum();
-        let fixed = i64::from(p.off) + i64::from(off);
-        let mask = u64::from(size) - 1;
-        if fixed.rem_euclid(i64::from(size)) == 0 && (v | m) & mask == 0 {
-            return Ok(());
-        }
-        let desc = match p.kind {
-            PtrKind::MapValue { .. } => "value ",
-            PtrKind::MapKey { .. } => "key ",
-            PtrKind::Ctx => "context ",
-            PtrKind::Stack { .. } => "stack ",
-            PtrKind::FlowKeys => "flow keys ",
-            PtrKind::Socket => "sock ",
-            PtrKind::SockCommon => "sock_common ",
-            PtrKind::TcpSock => "tcp_sock ",
-            _ => "",
-        };
-        Err(Violation::new(
-            Code::MisalignedAccess,
-            pc,
-            format!("the {size}-byte {what} at offset {fixed} is not aligned to {size} bytes"),
-            format!(
-                "misaligned {desc}access off {}+{}+{off} size {size}",
-                p.var_off.kernel_off_str(),
-                p.off
-            ),
-        ))
     }
 
     /// Bounds of an access to a fixed-size region through a pointer with a variable offset

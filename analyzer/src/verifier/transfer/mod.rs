@@ -4,6 +4,7 @@
 //! the violation that makes the instruction unsafe in this state. It never explores: forks are
 //! returned to the engine, which decides the order and prunes.
 
+mod alignment;
 mod alu;
 pub(super) mod attach_target;
 mod call;
@@ -87,6 +88,12 @@ impl Vm<'_> {
         let flow = self.step_insn(st, pc)?;
         if let Some(base) = base {
             self.record_access_base(pc, base)?;
+        }
+        if self.opts.reg_invariants {
+            reg_invariants(st, pc)?;
+            if let Flow::Fork { other, .. } = &flow {
+                reg_invariants(&other.1, pc)?;
+            }
         }
         Ok(flow)
     }
@@ -208,6 +215,28 @@ impl Vm<'_> {
 pub(super) fn jump_target(pc: InsnIdx, off: i64) -> Res<InsnIdx> {
     pc.jump(off)
         .ok_or_else(|| internal(pc, "jump target overflows"))
+}
+
+/// `BPF_F_TEST_REG_INVARIANTS`: every register's bounds (a scalar's, a pointer's variable
+/// offset) are consistent after the instruction. The kernel refuses the program when its own
+/// bounds fall out of sync; bpfvet's cannot unless an operator has a bug, which this surfaces.
+fn reg_invariants(st: &AbstractState, pc: InsnIdx) -> Res<()> {
+    for (n, r) in st.cur().regs.iter().enumerate() {
+        let v = match r {
+            RegState::Scalar { v, .. } => v,
+            RegState::Ptr(p) => &p.var_off,
+            RegState::Uninit => continue,
+        };
+        if !v.invariant_holds() {
+            return Err(Violation::new(
+                Code::InternalError,
+                pc,
+                format!("internal error: the bounds of r{n} are inconsistent ({v:?})"),
+                format!("verifier bug: REG INVARIANTS VIOLATION (bpfvet): R{n} {v}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn internal(pc: InsnIdx, what: &str) -> Box<Violation> {
