@@ -648,7 +648,7 @@ pub const PRIV_STACK_MIN: u32 = 64;
 
 /// Whether a load of `size` bytes at `off` through a socket pointer is allowed (the kernel's
 /// `bpf_sock_is_valid_access`, `bpf_sock_common_is_valid_access` and
-/// `bpf_tcp_sock_is_valid_access`). `common`: the pointer is a `sock_common`, which lacks the
+/// `bpf_tcp_sock_is_valid_access`, `bpf_xdp_sock_is_valid_access`). `common`: the pointer is a `sock_common`, which lacks the
 /// full socket's `type`, `protocol`, `mark` and `priority`.
 pub fn sock_ptr_read_ok(kind: PtrKind, off: i64, size: u32) -> bool {
     // struct bpf_sock: offsets of the fields whose loads may be narrower than 4 bytes.
@@ -668,6 +668,8 @@ pub fn sock_ptr_read_ok(kind: PtrKind, off: i64, size: u32) -> bool {
         return false;
     }
     match kind {
+        // struct bpf_xdp_sock: one u32, queue_id (`bpf_xdp_sock_is_valid_access`).
+        PtrKind::XdpSock => off == 0 && size == 4,
         PtrKind::TcpSock => {
             // struct bpf_tcp_sock: u32 fields, but bytes_received and bytes_acked are u64.
             off + i64::from(size) <= 112

@@ -27,6 +27,9 @@ pub enum PtrKind {
     SockCommon,
     /// A TCP socket (`PTR_TO_TCP_SOCK`).
     TcpSock,
+    /// An AF_XDP socket from an xskmap lookup (`PTR_TO_XDP_SOCK`): only its `queue_id` is
+    /// readable.
+    XdpSock,
     /// Flow dissector keys (`PTR_TO_FLOW_KEYS`).
     FlowKeys,
     /// A kernel object typed by BTF (`PTR_TO_BTF_ID`), by type id in the kernel's BTF, and how
@@ -76,6 +79,7 @@ impl PtrKind {
             PtrKind::Socket => "sock",
             PtrKind::SockCommon => "sock_common",
             PtrKind::TcpSock => "tcp_sock",
+            PtrKind::XdpSock => "xdp_sock",
             PtrKind::FlowKeys => "flow_keys",
             PtrKind::BtfId { .. } => "ptr_",
             PtrKind::Func { .. } => "func",
@@ -91,6 +95,7 @@ impl PtrKind {
                 | PtrKind::Socket
                 | PtrKind::SockCommon
                 | PtrKind::TcpSock
+                | PtrKind::XdpSock
                 | PtrKind::Func { .. }
         )
     }

@@ -37,6 +37,7 @@ mod spin_lock_identity;
 mod stack_sub;
 mod strict_alignment;
 mod untracked_alu;
+mod xdp_sock;
 mod zero_size_arg;
 
 /// Verifies `src` (llvm-objdump syntax) as a privileged program of `prog_type` with `maps`.

@@ -64,6 +64,7 @@ impl Vm<'_> {
             PtrKind::Socket => "sock ",
             PtrKind::SockCommon => "sock_common ",
             PtrKind::TcpSock => "tcp_sock ",
+            PtrKind::XdpSock => "xdp_sock ",
             _ => "",
         };
         Err(Violation::new(

@@ -155,6 +155,18 @@ impl Vm<'_> {
                 });
                 RegState::Ptr(p)
             }
+            Ret::MapValueOrNull
+                if cx
+                    .map
+                    .is_some_and(|m| self.map(m).map_type.0 == crate::rules::map_type::XSKMAP) =>
+            {
+                // A lookup in an xskmap yields an AF_XDP socket once checked against NULL
+                // (the kernel's `mark_ptr_or_null_reg`), whose fields the program only reads.
+                let mut p = Pointer::new(PtrKind::XdpSock);
+                p.maybe_null = true;
+                p.id = st.fresh_id();
+                RegState::Ptr(p)
+            }
             Ret::MapValueOrNull | Ret::MapValue => {
                 let map = cx.map.ok_or_else(|| {
                     super::internal(pc, "map value return without a map argument")

@@ -192,6 +192,7 @@ impl Vm<'_> {
                     | PtrKind::Socket
                     | PtrKind::SockCommon
                     | PtrKind::TcpSock
+                    | PtrKind::XdpSock
             );
             if bad {
                 let name = base.type_name();
@@ -568,22 +569,21 @@ impl Vm<'_> {
                 self.region_access(pc, reg, p, off64, size, 56, "flow keys")?;
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
-                if access == Access::Write
-                    || !p.has_const_off()
-                    || !crate::rules::sock_ptr_read_ok(p.kind, off64, size)
-                {
+            PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock | PtrKind::XdpSock => {
+                // Writes are refused before any offset check (`type_is_sk_pointer`).
+                if access == Access::Write {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,
                         pc,
-                        format!(
-                            "{size}-byte {} at offset {off64} of a {name} is not allowed",
-                            if access == Access::Write {
-                                "write"
-                            } else {
-                                "read"
-                            }
-                        ),
+                        format!("{size}-byte write at offset {off64} of a {name}: sockets are read-only"),
+                        format!("R{n} cannot write into {name}"),
+                    ));
+                }
+                if !p.has_const_off() || !crate::rules::sock_ptr_read_ok(p.kind, off64, size) {
+                    return Err(Violation::new(
+                        Code::InvalidMemAccess,
+                        pc,
+                        format!("{size}-byte read at offset {off64} of a {name} is not allowed"),
                         format!("R{n} invalid {name} access off={off64} size={size}"),
                     ));
                 }

@@ -20,6 +20,7 @@ pub(crate) enum AccessBase {
     Socket,
     SockCommon,
     TcpSock,
+    XdpSock,
     BtfId,
     /// Any kind whose accesses are not rewritten.
     Plain,
@@ -32,6 +33,7 @@ impl AccessBase {
             PtrKind::Socket => AccessBase::Socket,
             PtrKind::SockCommon => AccessBase::SockCommon,
             PtrKind::TcpSock => AccessBase::TcpSock,
+            PtrKind::XdpSock => AccessBase::XdpSock,
             PtrKind::BtfId { .. } => AccessBase::BtfId,
             _ => AccessBase::Plain,
         }
@@ -84,6 +86,7 @@ fn name(b: AccessBase) -> &'static str {
         AccessBase::Socket => "socket",
         AccessBase::SockCommon => "sock_common",
         AccessBase::TcpSock => "tcp_sock",
+        AccessBase::XdpSock => "xdp_sock",
         AccessBase::BtfId => "kernel object (BTF)",
         AccessBase::Plain => "memory (stack, map value or packet)",
     }
