@@ -428,7 +428,7 @@ fn check_one(
                 continue;
             }
         };
-        let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+        let needs_btf = rules.ctx_needs_kernel_btf()
             || !prog.core_relos().is_empty()
             || super::load::needs_kernel_types(obj, prog);
         let kbtf = if needs_btf {

@@ -185,7 +185,7 @@ pub(super) fn load_one(
             );
         };
         let rules = super::check::rules_for(prog, override_type)?;
-        let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+        let needs_btf = rules.ctx_needs_kernel_btf()
             || !prog.core_relos().is_empty()
             || super::load::needs_kernel_types(&obj, prog);
         let kernel_btf = if needs_btf {

@@ -303,7 +303,7 @@ fn test_mode(
     args: &Args,
 ) -> anyhow::Result<(&'static str, Vec<String>)> {
     let rules = rules_for(prog, None)?;
-    let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+    let needs_btf = rules.ctx_needs_kernel_btf()
         || !prog.core_relos().is_empty()
         || super::load::needs_kernel_types(obj, prog);
     let kbtf = if needs_btf {

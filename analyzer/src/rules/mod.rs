@@ -363,6 +363,9 @@ pub struct CtxField {
     pub yields: Option<PtrKind>,
     /// The yielded pointer may be NULL (`*_OR_NULL`), so it must be tested before use.
     pub yields_null: bool,
+    /// A load yields a trusted pointer to this struct of the kernel's BTF (`PTR_TO_BTF_ID |
+    /// PTR_TRUSTED`, as netfilter's `state` and `skb`); a scalar when no kernel BTF is known.
+    pub kernel_struct: Option<&'static str>,
     /// Load sizes allowed, a set from [`sizes`].
     pub read_sizes: u8,
     /// Store sizes allowed, a set from [`sizes`]; empty when `write` is false.
@@ -405,6 +408,8 @@ pub enum CtxLoad {
     Scalar,
     /// A pointer, possibly NULL.
     Ptr { kind: PtrKind, nullable: bool },
+    /// A trusted pointer to the kernel struct of this name (its id is in the kernel's BTF).
+    KernelStruct { name: &'static str },
 }
 
 /// The return range a program type's exit must respect for some expected attach types.
@@ -504,6 +509,16 @@ pub struct HelperAttachLimit {
 }
 
 impl ProgTypeRules {
+    /// Whether typing the context needs the kernel's BTF: BTF-typed arguments, or fields
+    /// that hold pointers to kernel structs.
+    pub fn ctx_needs_kernel_btf(&self) -> bool {
+        match self.ctx {
+            CtxModel::BtfArgs => true,
+            CtxModel::Fields(fields) => fields.iter().any(|f| f.kernel_struct.is_some()),
+            _ => false,
+        }
+    }
+
     /// The rules for a program type by its kernel name.
     pub fn by_name(name: &str) -> Option<&'static ProgTypeRules> {
         PROG_TYPES.iter().find(|p| p.name == name)
@@ -594,11 +609,12 @@ impl ProgTypeRules {
                 if !size_ok || end > f.off + f.size || !attach_ok || (f.cap_bpf && !privileged) {
                     return None;
                 }
-                match (write, f.yields) {
-                    (false, Some(kind)) => Some(CtxLoad::Ptr {
+                match (write, f.yields, f.kernel_struct) {
+                    (false, Some(kind), _) => Some(CtxLoad::Ptr {
                         kind,
                         nullable: f.yields_null,
                     }),
+                    (false, None, Some(name)) => Some(CtxLoad::KernelStruct { name }),
                     _ => Some(CtxLoad::Scalar),
                 }
             }

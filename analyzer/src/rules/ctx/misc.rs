@@ -56,13 +56,13 @@ pub(in super::super) const BPF_PERF_EVENT_DATA: &[CtxField] = &[
     f("addr", 176, 8).rd(ANY),
 ];
 
-/// `struct bpf_nf_ctx` (`nf_is_valid_access`): two 8-byte BTF pointers (`nf_hook_state`,
-/// `sk_buff`). bpfvet does not model BTF pointers here, so a load yields a scalar and any
-/// dereference is rejected (conservative).
+/// `struct bpf_nf_ctx` (`nf_is_valid_access`): two 8-byte trusted BTF pointers
+/// (`nf_hook_state`, `sk_buff`), typed by the kernel's BTF; without one a load yields a scalar
+/// and any dereference is rejected (conservative).
 #[rustfmt::skip]
 pub(in super::super) const BPF_NF_CTX: &[CtxField] = &[
-    f("state", 0, 8).rd(DW),
-    f("skb", 8, 8).rd(DW),
+    f("state", 0, 8).rd(DW).kernel_ptr("nf_hook_state"),
+    f("skb", 8, 8).rd(DW).kernel_ptr("sk_buff"),
 ];
 
 /// The lirc_mode2 context: one u32 sample, read with a 4-byte load.

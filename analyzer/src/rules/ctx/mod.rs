@@ -1,7 +1,7 @@
 //! Context layouts per program type, as field tables.
 //!
 //! A row is built with `f(name, off, size)` (a u32-style field: narrow reads, no writes) and
-//! the modifiers `.rd(sizes)`, `.wr(sizes)`, `.ptr(kind)`, `.ptr_or_null(kind)`,
+//! the modifiers `.rd(sizes)`, `.wr(sizes)`, `.ptr(kind)`, `.ptr_or_null(kind)`, `.kernel_ptr(name)`,
 //! `.only(attach types)`, `.wr_only(attach types)` and `.cap_bpf()`; the size sets come from [`super::sizes`].
 //! Offsets and sizes are those of the UAPI structs on x86-64; which fields each program type may
 //! read or write mirrors the kernel's `*_is_valid_access` functions.
@@ -30,6 +30,7 @@ const fn f(name: &'static str, off: u32, size: u32) -> CtxField {
         write: false,
         yields: None,
         yields_null: false,
+        kernel_struct: None,
         read_sizes: NARROW,
         write_sizes: NONE,
         attach: None,
@@ -63,6 +64,12 @@ impl CtxField {
     const fn ptr_or_null(mut self, kind: PtrKind) -> CtxField {
         self.yields = Some(kind);
         self.yields_null = true;
+        self
+    }
+
+    /// A load yields a trusted pointer to this kernel struct (by its BTF name).
+    const fn kernel_ptr(mut self, name: &'static str) -> CtxField {
+        self.kernel_struct = Some(name);
         self
     }
 

@@ -24,6 +24,7 @@ mod map_access_flags;
 mod map_ptr_negative;
 mod mem_arg_type;
 mod meta_bound;
+mod netfilter_ctx;
 mod no_btf_func_info;
 mod null_check_operand_order;
 mod pkt_helper_access;

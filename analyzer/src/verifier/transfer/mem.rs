@@ -993,6 +993,13 @@ impl Vm<'_> {
             None => Err(bad()),
             Some(_) if write => Ok(RegState::Uninit),
             Some(CtxLoad::Scalar) => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
+            Some(CtxLoad::KernelStruct { name }) => match self.kernel_struct_id(name) {
+                0 => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
+                type_id => Ok(RegState::Ptr(Pointer::new(PtrKind::BtfId {
+                    type_id,
+                    trust: Trust::Trusted,
+                }))),
+            },
             Some(CtxLoad::Ptr { kind, nullable }) => {
                 let mut ptr = Pointer::new(kind);
                 if nullable {
