@@ -1,6 +1,6 @@
 //! Maps whose values name kernel objects (maps of maps, device/CPU/socket maps, reuseport
-//! arrays, cgroup arrays, stack traces, socket storage) and the bloom filter, through the helper
-//! ABI of the interpreter and the checked JIT, which must agree. Expected values are the
+//! arrays, cgroup arrays, stack traces, socket and cgroup storage, xskmaps) and the bloom
+//! filter, through the helper ABI of the interpreter and the checked JIT, which must agree. Expected values are the
 //! kernel's documented and implemented returns (cited at each test), worked out by hand.
 
 #[path = "support/agree.rs"]
@@ -604,4 +604,76 @@ fn an_object_map_of_maps_holds_only_compatible_maps() {
     assert_eq!(slot(&mut m, 2), -errno::EINVAL);
     assert_eq!(slot(&mut m, 99), -errno::EINVAL);
     assert_eq!(defs[0].map_type, ObjMapType::ARRAY_OF_MAPS);
+}
+
+// ---- cgroup storage (`get_local_storage`: zeroed per run, the same value on every call) and
+// empty xskmaps (no AF_XDP socket offline: NULL lookups, the fallback action on redirect) ----
+
+/// Reads the storage (0 at first), stores 7, gets the storage again and reads it: returns
+/// first * 100 + second.
+const STORAGE: &str = "
+    lddw %r1, 0x0ead0000
+    mov %r2, 0
+    call 81
+    ldxw %r6, [%r0+0]
+    stw [%r0+0], 7
+    lddw %r1, 0x0ead0000
+    mov %r2, 0
+    call 81
+    ldxw %r0, [%r0+0]
+    mul %r6, 100
+    add %r0, %r6
+    exit
+";
+
+fn storage(t: MapType) -> impl Fn(&mut Machine) {
+    move |m: &mut Machine| {
+        m.create_map(MapDef::new(t, 16, 64, 0)).unwrap();
+    }
+}
+
+#[test]
+fn local_storage_starts_zeroed_and_is_the_same_on_every_call() {
+    for t in [MapType::CgroupStorage, MapType::PercpuCgroupStorage] {
+        let (r0, _) = run_both(&program(STORAGE, 1), &Input::None, storage(t));
+        assert_eq!(r0, 7, "{t:?}");
+    }
+}
+
+#[test]
+fn cgroup_storage_definitions_are_checked() {
+    let mut m = Machine::new();
+    // max_entries must be 0; the key is a cgroup id (8 bytes) or id and attach type (16).
+    assert!(m
+        .create_map(MapDef::new(MapType::CgroupStorage, 16, 64, 1))
+        .is_err());
+    assert!(m
+        .create_map(MapDef::new(MapType::CgroupStorage, 4, 64, 0))
+        .is_err());
+}
+
+fn xskmap(m: &mut Machine) {
+    m.create_map(MapDef::new(MapType::XskMap, 4, 4, 4)).unwrap();
+}
+
+#[test]
+fn an_empty_xskmap_slot_is_null_and_redirects_to_the_fallback() {
+    let lookup = "
+    stw [%r10-4], 0
+    lddw %r1, 0x0ead0000
+    mov %r2, %r10
+    add %r2, -4
+    call 1
+    exit
+";
+    let (r0, _) = run_both(&program(lookup, 1), &Input::xdp(&[0u8; 64]), xskmap);
+    assert_eq!(r0, 0);
+    // redirect_map(xsks, 0, XDP_PASS): no socket, so XDP_PASS (2), nothing recorded.
+    let redirect = call_with(
+        "    lddw %r1, 0x0ead0000\n    mov %r2, 0\n    mov %r3, 2",
+        51,
+    );
+    let (r0, m) = run_both(&program(&redirect, 1), &Input::xdp(&[0u8; 64]), xskmap);
+    assert_eq!(r0, 2);
+    assert!(m.env.redirects.is_empty());
 }
