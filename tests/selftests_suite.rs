@@ -84,8 +84,8 @@ fn selftests_kernel_column() {
     }
     let objs = objects(&suite);
     let text = format!(
-        "# `bpfvet kernel --format summary` over ../shared/kernel-selftests/verifier*/*.o on this kernel build (tests/selftests_suite.rs).\n{}",
-        bpfvet(&suite, &["kernel", "--format", "summary"], &objs)
+        "# `bpfvet kernel --test-flags --format summary` over ../shared/kernel-selftests/verifier*/*.o on this kernel build (tests/selftests_suite.rs).\n{}",
+        bpfvet(&suite, &["kernel", "--test-flags", "--format", "summary"], &objs)
     );
     columns::check("selftests", &text);
 }

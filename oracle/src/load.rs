@@ -8,6 +8,7 @@
 //! verdict) the whole load is repeated with a buffer four times larger, up to the kernel's
 //! maximum of 1 GiB.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -52,6 +53,9 @@ pub struct VerifyOptions {
     pub keep_log: bool,
     /// The first log buffer size in bytes; it grows fourfold on `ENOSPC`.
     pub initial_log_size: usize,
+    /// Load flags (`BPF_F_*`) added to the named programs, as the selftests' loader adds
+    /// each test's `__flag(...)`; programs not named load with libbpf's flags only.
+    pub prog_flags: BTreeMap<String, u32>,
 }
 
 impl Default for VerifyOptions {
@@ -60,6 +64,7 @@ impl Default for VerifyOptions {
             log_level: LogLevel::Brief,
             keep_log: false,
             initial_log_size: 1 << 20,
+            prog_flags: BTreeMap::new(),
         }
     }
 }
@@ -257,7 +262,11 @@ fn load_with(
             let n = obj.programs().len();
             let setup = (0..n)
                 .try_for_each(|i| obj.set_autoload(i, i == idx || also.contains(&i)))
-                .and_then(|()| obj.set_log(idx, opts.log_level.bits(), size));
+                .and_then(|()| obj.set_log(idx, opts.log_level.bits(), size))
+                .and_then(|()| match opts.prog_flags.get(&prog.name) {
+                    Some(&flags) => obj.add_flags(idx, flags),
+                    None => Ok(()),
+                });
             if let Err(e) = setup {
                 return (Err(e), String::new(), None, None);
             }

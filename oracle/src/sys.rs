@@ -233,6 +233,15 @@ impl Object {
             .collect()
     }
 
+    /// Adds load flags (`BPF_F_*` of `BPF_PROG_LOAD`) to those libbpf already gives program `idx`.
+    pub(crate) fn add_flags(&mut self, idx: usize, flags: u32) -> Result<(), Errno> {
+        let p = self.progs[idx].as_ptr();
+        // SAFETY: the program belongs to the live, not yet loaded object.
+        let old = unsafe { libbpf_sys::bpf_program__flags(p) };
+        // SAFETY: as above.
+        Errno::check(unsafe { libbpf_sys::bpf_program__set_flags(p, old | flags) })
+    }
+
     /// Sets whether `bpf_object__load` loads program `idx`.
     pub(crate) fn set_autoload(&mut self, idx: usize, autoload: bool) -> Result<(), Errno> {
         // SAFETY: the program belongs to the live, not yet loaded object.

@@ -50,6 +50,10 @@ pub struct Args {
     /// Ask for the instruction-by-instruction log (log level 2); implies --log.
     #[arg(long)]
     verbose_log: bool,
+    /// Load each program with the flags its selftests-style `__flag(...)` tag asks for
+    /// (BPF_F_STRICT_ALIGNMENT, BPF_F_TEST_REG_INVARIANTS, ...), as the kernel's test loader does.
+    #[arg(long, conflicts_with = "test_run")]
+    test_flags: bool,
     /// Run the program through BPF_PROG_TEST_RUN instead (needs one FILE, --program, --input).
     #[arg(long, requires_all = ["program", "input"])]
     test_run: bool,
@@ -128,6 +132,22 @@ fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> Ex
     let mut verdicts: Vec<KernelVerdict> = Vec::new();
     let mut errors: Vec<(PathBuf, OracleError)> = Vec::new();
     for file in &args.files {
+        let mut opts = opts.clone();
+        if args.test_flags {
+            match super::selftest::test_load_flags(file) {
+                Ok(flags) => opts.prog_flags = flags,
+                Err(e) => {
+                    errors.push((
+                        file.clone(),
+                        OracleError::NotAnObject {
+                            object: file.display().to_string(),
+                            detail: format!("{e:#}"),
+                        },
+                    ));
+                    continue;
+                }
+            }
+        }
         match verify_file(file, args.program.as_deref(), &opts) {
             Ok(vs) => {
                 if args.format == Format::Human {

@@ -109,6 +109,55 @@ fn flag_modelled(flag: &str) -> bool {
     )
 }
 
+/// `BPF_PROG_LOAD` flag bits by the names `__flag(...)` uses (include/uapi/linux/bpf.h).
+const LOAD_FLAG_BITS: [(&str, u32); 8] = [
+    ("BPF_F_STRICT_ALIGNMENT", 1 << 0),
+    ("BPF_F_ANY_ALIGNMENT", 1 << 1),
+    ("BPF_F_TEST_RND_HI32", 1 << 2),
+    ("BPF_F_TEST_STATE_FREQ", 1 << 3),
+    ("BPF_F_SLEEPABLE", 1 << 4),
+    ("BPF_F_XDP_HAS_FRAGS", 1 << 5),
+    ("BPF_F_XDP_DEV_BOUND_ONLY", 1 << 6),
+    ("BPF_F_TEST_REG_INVARIANTS", 1 << 7),
+];
+
+/// The load flags each test program of the object at `path` asks for (`__flag(...)`), by
+/// program name, as bits: `bpfvet kernel --test-flags` loads each test as the selftests'
+/// loader does. An object bpfvet cannot read, or one without tags, asks for none; a flag name
+/// not in the uapi table is an error rather than a load that silently differs.
+pub fn test_load_flags(path: &Path) -> anyhow::Result<std::collections::BTreeMap<String, u32>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(obj) = load_object(path) else {
+        return Ok(out);
+    };
+    let Some(btf) = obj.btf() else {
+        return Ok(out);
+    };
+    for prog in obj.programs() {
+        let Ok(Some(spec)) = TestSpec::of_function(btf, prog.name()) else {
+            continue;
+        };
+        let mut bits = 0;
+        for name in &spec.prog_flags {
+            let (_, bit) = LOAD_FLAG_BITS
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: {}: unknown load flag {name}",
+                        path.display(),
+                        prog.name()
+                    )
+                })?;
+            bits |= bit;
+        }
+        if bits != 0 {
+            out.insert(prog.name().to_owned(), bits);
+        }
+    }
+    Ok(out)
+}
+
 /// The analysis options a test's load flags ask for.
 fn load_flag_options(flags: &[String], opts: &mut Options) {
     for f in flags {
