@@ -679,6 +679,17 @@ impl<'a, O: Observer> Engine<'a, O> {
                     r.closed(pc);
                 }
                 return Visit::Prune(id);
+            } else if !iter_next && !calls_back && !loops::exact_loop_check(self.vm.opts.kernel) {
+                // The older kernels' check: the current function's registers equal an
+                // ancestor's at the same instruction and the rest of the state is covered by
+                // it, with the precision marked so far (see `exact_loop_check`).
+                let looping = old.may_goto_depth == state.may_goto_depth
+                    && old.frames.len() == state.frames.len()
+                    && old.cur().regs == state.cur().regs
+                    && covers(old, state, live, self.vm.opts.privileged, Some(&c.prec));
+                if looping && self.is_ancestor(id, cp) {
+                    return Visit::InfiniteLoop;
+                }
             } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
@@ -769,6 +780,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         let Some(Insn::Call(CallTarget::Helper(id))) = self.vm.input.insns.get(pc.idx()) else {
             return false;
         };
+        if !loops::callbacks_run_repeatedly(self.vm.opts.kernel) {
+            return false;
+        }
         self.vm
             .input
             .helpers
