@@ -26,6 +26,7 @@ mod mem_arg_type;
 mod meta_bound;
 mod no_btf_func_info;
 mod null_check_operand_order;
+mod old_releases;
 mod pkt_helper_access;
 mod pkt_invalidation;
 mod precision;
