@@ -48,6 +48,9 @@ pub const ISA_V4: IsaFeature = f(
     6,
     "sdiv/smod, movsx, sign-extending loads, bswap, gotol",
 );
+/// `gotol` came with ISA v4 in 6.6, and the 6.1.y stable series took it too (6.1.72, with the
+/// control-flow cleanups it needed): Debian's 6.1.192 runs the selftests' `verifier_gotol`.
+pub const GOTOL: IsaFeature = f("gotol", 6, 1, "jumps with a 32-bit offset");
 pub const MAY_GOTO: IsaFeature = f("may_goto", 6, 9, "bounded loops by may_goto");
 pub const ARENA: IsaFeature = f("addr_space_cast", 6, 9, "BPF arena pointers");
 pub const LOAD_ACQ: IsaFeature = f(
@@ -67,8 +70,8 @@ pub fn feature_of(insn: &Insn) -> Option<IsaFeature> {
         | Insn::MovSx { .. } => Some(ISA_V4),
         Insn::Load {
             sign_extend: true, ..
-        }
-        | Insn::Ja { long: true, .. } => Some(ISA_V4),
+        } => Some(ISA_V4),
+        Insn::Ja { long: true, .. } => Some(GOTOL),
         Insn::Endian {
             op: crate::isa::EndianOp::Swap,
             ..

@@ -198,6 +198,31 @@ impl Scalar {
     }
 
     /// The outcome of `a cond b` if it is the same for every member.
+    /// Whether the unsigned sub-register range holds both `0x7fffffff` and `0x80000000`, so
+    /// that read as signed it is not one interval.
+    pub fn u32_crosses_sign(&self) -> bool {
+        (self.u32_min() as i32) >= 0 && (self.u32_max() as i32) < 0
+    }
+
+    /// Whether the signed sub-register range holds both -1 and 0, so that read as unsigned it
+    /// is not one interval.
+    pub fn s32_crosses_sign(&self) -> bool {
+        self.s32_min() < 0 && self.s32_max() >= 0
+    }
+
+    /// The value with the sub-register's unsigned (`keep_signed`) or signed range forgotten,
+    /// and with it the full-width ranges (they would give it back); the bits known stay.
+    pub fn forget_low_view(&self, keep_signed: bool) -> Scalar {
+        let top = lat::Scalar::top();
+        let (u32, s32) = if keep_signed {
+            (top.urange32(), self.0.srange32())
+        } else {
+            (self.0.urange32(), top.srange32())
+        };
+        lat::Scalar::from_parts(self.0.var_off(), top.urange(), top.srange(), u32, s32)
+            .map_or(*self, Scalar)
+    }
+
     pub fn branch_taken(c: Cond, w: Width, a: &Scalar, b: &Scalar) -> Option<bool> {
         lat::Scalar::branch_taken(cond(c), width(w), a.0, b.0)
     }

@@ -71,6 +71,9 @@ struct Checkpoint {
     /// The loop activation it was taken in, when it heads a loop in a widening exploration
     /// (`loop_proof.rs`); 0 otherwise.
     activation: u32,
+    /// The loop's first turn through `pc` on this path (itself when none is found): what the
+    /// loop check of kernels before 6.6 compares with (`first_turn_at`).
+    first_turn: CpId,
 }
 
 /// The checkpoints as a precision walk sees them.
@@ -640,6 +643,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                 at = c.parent;
             }
         }
+        let first_turn = if loops::exact_loop_check(self.vm.opts.kernel) {
+            None
+        } else {
+            self.first_turn_at(pc, cp)
+        };
         let mut i = 0;
         while i < self.explored[pc.idx()].len() {
             let id = self.explored[pc.idx()][i];
@@ -679,6 +687,23 @@ impl<'a, O: Observer> Engine<'a, O> {
                     r.closed(pc);
                 }
                 return Visit::Prune(id);
+            } else if !iter_next && !calls_back && !loops::exact_loop_check(self.vm.opts.kernel) {
+                // The older kernels' check (see `exact_loop_check`): the current function's
+                // registers equal those of the loop's first turn at this instruction, and the
+                // rest of the state is covered by it, comparing exactly only what is precise.
+                let candidate = first_turn == Some(id)
+                    && old.may_goto_depth == state.may_goto_depth
+                    && old.frames.len() == state.frames.len()
+                    && old.cur().regs == state.cur().regs;
+                if candidate {
+                    let old = self.cps[id as usize].state.as_ref();
+                    let prec = &self.cps[id as usize].prec;
+                    if old.is_some_and(|o| {
+                        covers(o, state, live, self.vm.opts.privileged, Some(prec))
+                    }) {
+                        return Visit::InfiniteLoop;
+                    }
+                }
             } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
                 let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
@@ -699,6 +724,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let id = self.cps.len() as CpId;
         let fingerprint = cur_fp;
+        let first_turn = if loops::exact_loop_check(self.vm.opts.kernel) {
+            id
+        } else {
+            self.first_turn_at(pc, cp).unwrap_or(id)
+        };
         self.cps.push(Checkpoint {
             state: Some(state.clone()),
             pc,
@@ -709,6 +739,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             fingerprint,
             prec: Precision::default(),
             activation,
+            first_turn,
         });
         self.explored[pc.idx()].push(id);
         self.held += 1;
@@ -769,6 +800,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         let Some(Insn::Call(CallTarget::Helper(id))) = self.vm.input.insns.get(pc.idx()) else {
             return false;
         };
+        if !loops::callbacks_run_repeatedly(self.vm.opts.kernel) {
+            return false;
+        }
         self.vm
             .input
             .helpers
@@ -897,6 +931,26 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         res.reverse();
         res
+    }
+
+    /// The oldest checkpoint at `pc` up the path from `cur`: the first turn of the loop
+    /// through `pc`. Kernels before 6.6 hold few states inside a loop (a new one only after
+    /// 20 jumps and 100 instructions), so their loop check meets that first turn's state, whose
+    /// scalars a branch decided on that turn made precise: a counter that moves is then never
+    /// covered, one that decides nothing yet always is. Found through the nearest checkpoint at
+    /// `pc` (one turn back, which knows its first turn), looked for among the nearest
+    /// `FIRST_TURN_WALK` checkpoints up the path.
+    fn first_turn_at(&self, pc: InsnIdx, mut cur: Option<CpId>) -> Option<CpId> {
+        const FIRST_TURN_WALK: usize = 256;
+        for _ in 0..FIRST_TURN_WALK {
+            let c = cur?;
+            let cp = &self.cps[c as usize];
+            if cp.pc == pc {
+                return Some(cp.first_turn);
+            }
+            cur = cp.parent;
+        }
+        None
     }
 
     fn is_ancestor(&self, id: CpId, mut cur: Option<CpId>) -> bool {

@@ -66,6 +66,27 @@ pub(super) fn widen(old: &AbstractState, keep: Option<&Marks>, cur: &mut Abstrac
     }
 }
 
+/// Whether the kernel explores a synchronous callback's runs until they converge
+/// (`push_callback_call`, mainline 6.7, "verify callbacks as if they are called unknown number
+/// of times", taken by the 6.6.y stable series). Before, it verified the callback once, like a
+/// call, and the caller went on with the stack that one run left: Debian's 6.1.192 accepts the
+/// selftests' `verifier_iterating_callbacks` programs whose fault needs a second run
+/// (`unsafe_on_zero_iter`, `unsafe_for_each_map_elem`, ...), which 6.12 rejects.
+pub(crate) fn callbacks_run_repeatedly(kernel: crate::verifier::env::KernelVersion) -> bool {
+    kernel >= crate::verifier::env::KernelVersion::new(6, 6)
+}
+
+/// Whether the kernel calls a loop infinite only when a state at an instruction equals, value
+/// for value, an ancestor still being explored there (mainline 6.7, "exact states comparison
+/// for iterator convergence checks", taken by 6.6.y). Before, the registers of the current
+/// function had to be equal (`states_maybe_looping`) but the rest was compared as for pruning:
+/// stack slots not yet marked precise compare equal whatever their values, so a loop whose
+/// counter lives on the stack and decides no branch yet is "infinite" on its second turn
+/// (Debian's 6.1.192 rejects the selftests' `not_an_inifinite_loop`; 6.12 accepts it).
+pub(crate) fn exact_loop_check(kernel: crate::verifier::env::KernelVersion) -> bool {
+    kernel >= crate::verifier::env::KernelVersion::new(6, 6)
+}
+
 /// Whether the helper (by its name without `bpf_`) calls its callback synchronously, any number
 /// of times, so that its runs are explored one after another until their states converge (the
 /// kernel's `push_callback_call` for every callback that is not async: timers' are not).

@@ -53,7 +53,7 @@ impl Marks {
         self.regs[frame] &= !(1 << r.num());
     }
 
-    fn union(&mut self, o: &Marks) {
+    pub(super) fn union(&mut self, o: &Marks) {
         for f in 0..MAX_CALL_FRAMES {
             self.regs[f] |= o.regs[f];
             self.slots[f] |= o.slots[f];

@@ -13,7 +13,7 @@ use crate::verifier::violation::Code;
 /// `bpf_loop(2, cb, &ctx, 0)` on ctx = {7, 7} (fp-16, fp-8); the callback writes 42 to the
 /// first word, and once it holds 42, to the second: both are 42 only after two runs, and then
 /// the program divides by zero.
-const TWO_RUNS: &str = "r1 = 0x7
+pub(super) const TWO_RUNS: &str = "r1 = 0x7
     *(u64 *)(r10 - 0x8) = r1
     *(u64 *)(r10 - 0x10) = r1
     r3 = r10

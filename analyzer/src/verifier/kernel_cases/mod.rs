@@ -27,6 +27,7 @@ mod meta_bound;
 mod netfilter_ctx;
 mod no_btf_func_info;
 mod null_check_operand_order;
+mod old_releases;
 mod pkt_helper_access;
 mod pkt_invalidation;
 mod precision;

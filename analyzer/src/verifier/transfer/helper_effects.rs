@@ -266,6 +266,9 @@ impl Vm<'_> {
         let callback = cx.callback;
         let callback_ctx = cx.callback_ctx.clone();
         if let Some(subprog) = callback.filter(|_| loops::iterates_callback(h.name)) {
+            if !loops::callbacks_run_repeatedly(self.opts.kernel) {
+                return self.run_callback_once(st, pc, h.name, subprog, cx, ret);
+            }
             return self.iterate_callback(st, pc, h.name, subprog, cx, ret);
         }
         for r in ARG_REGS {
@@ -374,6 +377,53 @@ impl Vm<'_> {
             cont: InsnIdx(pc.0 + 1),
             other: (entry, Box::new(run)),
         })
+    }
+}
+
+impl Vm<'_> {
+    /// A helper that calls its callback synchronously, as kernels before the callback fix
+    /// (`loops::callbacks_run_repeatedly`) verified it: like a call of the callback, once, from
+    /// the caller's state at the call; the caller goes on after the call with the helper's
+    /// result in r0 and its stack as that one run left it, and there is no path on which the
+    /// callback does not run.
+    fn run_callback_once(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        helper: &str,
+        subprog: u32,
+        cx: &CallCx,
+        ret: RegState,
+    ) -> Res<Flow> {
+        let entry = self.cfg.subprogs()[subprog as usize].start;
+        self.enter_frame(st, pc, subprog, Some((0, 1)))?;
+        // The caller's registers are set as they are after the call now, so that the
+        // callback's exit (no caller stack to forget, back to the next instruction) leaves
+        // them so.
+        let caller = st.frames.len() - 2;
+        for r in ARG_REGS {
+            st.frames[caller].set(r, RegState::Uninit);
+        }
+        st.frames[caller].set(Reg::R0, ret);
+        st.cur_mut().caller_stack_at_entry = None;
+        let ctx = cx.callback_ctx.clone().unwrap_or(RegState::scalar_const(0));
+        if helper == "for_each_map_elem" {
+            let map = cx.map.unwrap_or(0);
+            st.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
+            st.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
+            st.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
+            st.set(Reg::R4, ctx);
+        } else if helper == "find_vma" {
+            // (task, vma, ctx): the two kernel objects are left untyped, so a callback that
+            // reads through them is refused (a false rejection at worst).
+            st.set(Reg::R1, RegState::unknown());
+            st.set(Reg::R2, RegState::unknown());
+            st.set(Reg::R3, ctx);
+        } else {
+            st.set(Reg::R1, RegState::unknown());
+            st.set(Reg::R2, ctx);
+        }
+        Ok(Flow::Next(entry))
     }
 }
 

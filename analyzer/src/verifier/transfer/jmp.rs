@@ -55,12 +55,23 @@ impl Vm<'_> {
         if self.opts.kernel < KernelVersion::new(6, 8) {
             if let Some(refine) = undecided_before_6_8(width, cond, &a, &b) {
                 let edges = (fall, target);
-                return Ok(both_edges(st, width, cond, dst, src, &a, &b, refine, edges));
+                return Ok(both_edges(
+                    st,
+                    (width, cond),
+                    dst,
+                    src,
+                    &a,
+                    &b,
+                    refine,
+                    edges,
+                    self.opts.kernel,
+                ));
             }
         }
         let mut taken = st.clone();
-        let taken_ok = refine_edge(&mut taken, width, cond, dst, src, &a, &b, true);
-        let fall_ok = refine_edge(st, width, cond, dst, src, &a, &b, false);
+        let k = self.opts.kernel;
+        let taken_ok = refine_edge(&mut taken, (width, cond), dst, src, &a, &b, true, k);
+        let fall_ok = refine_edge(st, (width, cond), dst, src, &a, &b, false, k);
         // Linux 6.1 does not draw this inference (measured on the selftests'
         // verifier_jeq_infer_not_null); 6.2, where the kernel learned it, is assumed.
         if let (RegState::Ptr(p), RegState::Ptr(q), Operand::Reg(s), Width::W64) =
@@ -115,14 +126,14 @@ fn undecided_before_6_8(width: Width, cond: Cond, a: &RegState, b: &RegState) ->
 #[allow(clippy::too_many_arguments)]
 fn both_edges(
     st: &mut AbstractState,
-    width: Width,
-    cond: Cond,
+    (width, cond): (Width, Cond),
     dst: Reg,
     src: Operand,
     a: &RegState,
     b: &RegState,
     refine: bool,
     (fall_pc, target): (InsnIdx, InsnIdx),
+    kernel: KernelVersion,
 ) -> Flow {
     // For `==`/`!=` only the edge where the operands are equal learns anything: the old
     // kernels drew nothing from "not equal", not even at a range's end.
@@ -134,19 +145,88 @@ fn both_edges(
     let mut taken = st.clone();
     if refine
         && equal_edge != Some(false)
-        && !refine_edge(&mut taken, width, cond, dst, src, a, b, true)
+        && !refine_edge(&mut taken, (width, cond), dst, src, a, b, true, kernel)
     {
         taken = st.clone();
     }
     if refine && equal_edge != Some(true) {
         let mut fall = st.clone();
-        if refine_edge(&mut fall, width, cond, dst, src, a, b, false) {
+        if refine_edge(&mut fall, (width, cond), dst, src, a, b, false, kernel) {
             *st = fall;
         }
     }
     Flow::Fork {
         cont: fall_pc,
         other: (target, Box::new(taken)),
+    }
+}
+
+/// Whether the kernel intersects a sub-register's signed and unsigned ranges when both wrap
+/// around the sign boundary (`s32` in `[S32_MIN, 1]` and `u32` in `[3, U32_MAX]` leave only
+/// the negatives). `__reg32_deduce_bounds` learned it in 2026 (mainline commit f81fdfd16771's
+/// fix, tested by the selftests' `signed_unsigned_intersection32_case1/2`), and the stable
+/// series 6.6.y, 6.12.y and 6.18.y took it; 6.1.y did not (Debian's 6.1.192 rejects both
+/// tests, 6.12.118 accepts them), nor did the releases whose support had ended (6.9, 6.10,
+/// 6.15).
+fn deduces_across_sign32(kernel: KernelVersion) -> bool {
+    kernel >= KernelVersion::new(6, 18)
+        || kernel == KernelVersion::new(6, 12)
+        || kernel == KernelVersion::new(6, 6)
+}
+
+/// A 32-bit compare as kernels without that deduction refine it: the compare narrows its own
+/// view of each operand (signed or unsigned); when the operand's other view wraps around the
+/// sign boundary and so does the narrowed one, the kernel draws nothing from the two together,
+/// so the other view is forgotten (an edge the two views together rule out is then still
+/// explored, as those kernels explored it). Otherwise the exact refinement.
+fn refine32_without_sign_crossing(
+    cond: Cond,
+    x: &Scalar,
+    y: &Scalar,
+    outcome: bool,
+) -> Option<(Scalar, Scalar)> {
+    let signed = matches!(cond, Cond::SGt | Cond::SGe | Cond::SLt | Cond::SLe);
+    let unsigned = matches!(cond, Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le);
+    let exact = Scalar::refine(cond, Width::W32, x, y, outcome);
+    if !signed && !unsigned {
+        return exact;
+    }
+    let other_wraps = |s: &Scalar| {
+        if signed {
+            s.u32_crosses_sign()
+        } else {
+            s.s32_crosses_sign()
+        }
+    };
+    let own_wraps = |s: &Scalar| {
+        if signed {
+            s.s32_crosses_sign()
+        } else {
+            s.u32_crosses_sign()
+        }
+    };
+    let forget = |s: &Scalar| {
+        if other_wraps(s) {
+            s.forget_low_view(signed)
+        } else {
+            *s
+        }
+    };
+    let (xw, yw) = (forget(x), forget(y));
+    if xw == *x && yw == *y {
+        return exact;
+    }
+    let (x_weak, y_weak) = Scalar::refine(cond, Width::W32, &xw, &yw, outcome)?;
+    let blind = |orig: &Scalar, weak: &Scalar| other_wraps(orig) && own_wraps(weak);
+    let (x_blind, y_blind) = (blind(x, &x_weak), blind(y, &y_weak));
+    match exact {
+        // The edge is impossible, but the kernel cannot see it: it follows the edge with the
+        // ranges each view alone gives.
+        None => (x_blind || y_blind).then_some((x_weak, y_weak)),
+        Some((xe, ye)) => Some((
+            if x_blind { x_weak } else { xe },
+            if y_blind { y_weak } else { ye },
+        )),
     }
 }
 
@@ -162,17 +242,22 @@ fn is_pkt_like(k: PtrKind) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn refine_edge(
     st: &mut AbstractState,
-    width: Width,
-    cond: Cond,
+    (width, cond): (Width, Cond),
     dst: Reg,
     src: Operand,
     a: &RegState,
     b: &RegState,
     outcome: bool,
+    kernel: KernelVersion,
 ) -> bool {
     match (a, b) {
         (RegState::Scalar { v: x, id: xid }, RegState::Scalar { v: y, id: yid }) => {
-            let Some((x2, y2)) = Scalar::refine(cond, width, x, y, outcome) else {
+            let refined = if width == Width::W32 && !deduces_across_sign32(kernel) {
+                refine32_without_sign_crossing(cond, x, y, outcome)
+            } else {
+                Scalar::refine(cond, width, x, y, outcome)
+            };
+            let Some((x2, y2)) = refined else {
                 return false;
             };
             set_scalar_linked(st, dst, x2, *xid);
