@@ -506,7 +506,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
                     // The registers it reads, for the checkpoints above (recorded liveness).
                     reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
-                    let (demand, key_slots) = self.helper_demand(insn, demand, &state_before_args);
+                    let r0 = &state.cur().regs[0];
+                    let (demand, key_slots) =
+                        self.helper_demand(insn, demand, &state_before_args, r0);
                     let walk = demand != 0 || !key_slots.is_empty() || !reads.is_empty();
                     if walk && since > WALK_LIMIT {
                         self.give_up_walks(marker);
@@ -731,7 +733,13 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// passed as `ARG_ANYTHING` or plain scalars are not looked at (but for the helpers that
     /// require a constant there), while a map key on the stack is, when a constant key lets
     /// the lookup skip its NULL result. Returns the registers and the key's stack slots.
-    fn helper_demand(&self, insn: &Insn, demand: u16, args: &[RegState; 6]) -> (u16, Marks) {
+    fn helper_demand(
+        &self,
+        insn: &Insn,
+        demand: u16,
+        args: &[RegState; 6],
+        ret: &RegState,
+    ) -> (u16, Marks) {
         use crate::rules::Arg;
         let mut slots = Marks::default();
         let Insn::Call(CallTarget::Helper(id)) = insn else {
@@ -752,6 +760,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             let bit = 1u16 << (i + 1);
             match arg {
                 Arg::Anything | Arg::Scalar => {}
+                // Only a lookup whose NULL result was skipped relied on the key's value (the
+                // kernel marks the key only when it is a constant); a key of unknown value
+                // decides nothing (`tracex3` `bpf_prog2` kept 64 log2 paths apart for it).
+                Arg::MapKey if !returned_non_null_value(ret) => {}
                 Arg::MapKey => {
                     if let Some(p) = args[i + 1].as_ptr() {
                         if let (PtrKind::Stack { frame }, Some(0)) = (p.kind, p.var_off.as_const())
@@ -934,6 +946,13 @@ impl<'a, O: Observer> Engine<'a, O> {
             cp = entry.parent;
         }
     }
+}
+
+/// Whether a helper returned a map value that cannot be NULL (a lookup with a constant key in
+/// an array map).
+fn returned_non_null_value(ret: &RegState) -> bool {
+    ret.as_ptr()
+        .is_some_and(|p| matches!(p.kind, PtrKind::MapValue { .. }) && !p.maybe_null)
 }
 
 /// Without precision tracking, callback runs are widened only once this many earlier runs of
