@@ -166,9 +166,19 @@ impl std::hash::Hasher for MixHasher {
     }
 }
 
-/// A complete checkpoint that missed more than `MISS_FACTOR * hits + MISS_FACTOR` times is
-/// dropped: it is unlikely to prune anything (the kernel's eviction heuristic).
+/// A complete checkpoint that missed more than `MISS_FACTOR * hits + MISS_ALLOWANCE` times is
+/// dropped: it is unlikely to prune anything (the kernel's eviction heuristic, with its factor).
 const MISS_FACTOR: u32 = 3;
+
+/// The misses a checkpoint may have before its first hit. The kernel allows 3, but it counts a
+/// miss only where it keeps the new state (at most one prune point in 2 jumps and 8
+/// instructions, one in 20 jumps or 100 instructions inside a loop), and it keeps far fewer
+/// states; bpfvet keeps one at every prune point and counts every comparison, so with 3 the
+/// turns of a loop evicted the checkpoints of earlier turns that later paths needed: GCC's
+/// `xdp_tcp_opts` (real-world set) ran out of the 1M budget where the kernel processes 235,974;
+/// with 64 it takes 58,437. Counting misses the kernel's way instead let checkpoints the
+/// kernel would never have made pile up (`pyperf600_nounroll`: 43,401 held, 10x slower).
+const MISS_ALLOWANCE: u32 = 64;
 
 struct Pending {
     pc: InsnIdx,
@@ -499,7 +509,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
                     // The registers it reads, for the checkpoints above (recorded liveness).
                     reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
-                    let (demand, key_slots) = self.helper_demand(insn, demand, &state_before_args);
+                    let r0 = &state.cur().regs[0];
+                    let (demand, key_slots) =
+                        self.helper_demand(insn, demand, &state_before_args, r0);
                     let walk = demand != 0 || !key_slots.is_empty() || !reads.is_empty();
                     if walk && since > WALK_LIMIT {
                         self.give_up_walks(marker);
@@ -665,7 +677,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     return Visit::Prune(id);
                 }
                 c.misses += 1;
-                if c.live == 0 && c.misses > MISS_FACTOR * c.hits + MISS_FACTOR {
+                if c.live == 0 && c.misses > MISS_FACTOR * c.hits + MISS_ALLOWANCE {
                     c.state = None;
                     self.held -= 1;
                     self.explored[pc.idx()].swap_remove(i);
@@ -752,7 +764,13 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// passed as `ARG_ANYTHING` or plain scalars are not looked at (but for the helpers that
     /// require a constant there), while a map key on the stack is, when a constant key lets
     /// the lookup skip its NULL result. Returns the registers and the key's stack slots.
-    fn helper_demand(&self, insn: &Insn, demand: u16, args: &[RegState; 6]) -> (u16, Marks) {
+    fn helper_demand(
+        &self,
+        insn: &Insn,
+        demand: u16,
+        args: &[RegState; 6],
+        ret: &RegState,
+    ) -> (u16, Marks) {
         use crate::rules::Arg;
         let mut slots = Marks::default();
         let Insn::Call(CallTarget::Helper(id)) = insn else {
@@ -773,6 +791,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             let bit = 1u16 << (i + 1);
             match arg {
                 Arg::Anything | Arg::Scalar => {}
+                // Only a lookup whose NULL result was skipped relied on the key's value (the
+                // kernel marks the key only when it is a constant); a key of unknown value
+                // decides nothing (`tracex3` `bpf_prog2` kept 64 log2 paths apart for it).
+                Arg::MapKey if !returned_non_null_value(ret) => {}
                 Arg::MapKey => {
                     if let Some(p) = args[i + 1].as_ptr() {
                         if let (PtrKind::Stack { frame }, Some(0)) = (p.kind, p.var_off.as_const())
@@ -978,6 +1000,13 @@ impl<'a, O: Observer> Engine<'a, O> {
             cp = entry.parent;
         }
     }
+}
+
+/// Whether a helper returned a map value that cannot be NULL (a lookup with a constant key in
+/// an array map).
+fn returned_non_null_value(ret: &RegState) -> bool {
+    ret.as_ptr()
+        .is_some_and(|p| matches!(p.kind, PtrKind::MapValue { .. }) && !p.maybe_null)
 }
 
 /// Without precision tracking, callback runs are widened only once this many earlier runs of
