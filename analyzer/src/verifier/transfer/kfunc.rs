@@ -228,7 +228,10 @@ impl Vm<'_> {
                 // An acquired object is trusted through its reference (the kernel's
                 // `is_trusted_reg` counts `ref_obj_id`), not through `PTR_TRUSTED`; other
                 // returned objects are not trusted.
-                let r0 = self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?;
+                let r0 = match self.dynptr_kfunc_result(st, pc, k, &seen)? {
+                    Some(r0) => r0,
+                    None => self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?,
+                };
                 clobber_args(st);
                 st.set(Reg::R0, r0);
                 Ok(Flow::Next(next))

@@ -7,6 +7,7 @@
 mod alu;
 pub(super) mod attach_target;
 mod call;
+mod dynptr;
 mod format;
 mod helper_effects;
 mod jmp;
