@@ -132,6 +132,10 @@ pub enum Role {
     RcuReadLock,
     /// `bpf_rcu_read_unlock()`: closes it; RCU pointers become untrusted.
     RcuReadUnlock,
+    /// `bpf_local_irq_save(&flags)`: disables interrupts, saving their state in a stack word.
+    IrqSave,
+    /// `bpf_local_irq_restore(&flags)`: restores the most recent save.
+    IrqRestore,
 }
 
 /// An open-coded iterator family.
@@ -288,6 +292,21 @@ pub static KFUNCS: &[KfuncDef] = &[
         hooks: Hooks::ALL,
         since: v(6, 2),
         role: Role::RcuReadUnlock,
+    },
+    // Interrupts (common set, Linux 6.14).
+    KfuncDef {
+        name: "bpf_local_irq_save",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 14),
+        role: Role::IrqSave,
+    },
+    KfuncDef {
+        name: "bpf_local_irq_restore",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 14),
+        role: Role::IrqRestore,
     },
     // Dynptrs (kernel/bpf/helpers.c's common set; the packet constructors are registered
     // for the packet program types in net/core/filter.c).

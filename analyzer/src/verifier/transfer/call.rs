@@ -290,6 +290,7 @@ impl Vm<'_> {
                 ));
             }
         }
+        super::irq::exit_with_irq_saved(st, pc)?;
         if let Some(rf) = st.refs.first() {
             return Err(Box::new(Violation {
                 code: Code::ReferenceLeak,

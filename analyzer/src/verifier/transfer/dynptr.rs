@@ -368,25 +368,26 @@ impl Vm<'_> {
             // A release checks first that the slot holds a reference (the kernel's
             // `check_func_arg` for a releasing dynptr argument), whatever else is there.
             let v = read(st, pc, r)?;
-            let held =
-                match v.as_ptr() {
-                    Some(p) if matches!(p.kind, PtrKind::ConstDynptr { .. }) => return Err(err(
+            let held = match v.as_ptr() {
+                Some(p) if matches!(p.kind, PtrKind::ConstDynptr { .. }) => {
+                    return Err(err(
                         pc,
                         format!(
                             "{callee} would release a dynptr the caller owns ({r} was passed in)"
                         ),
                         "cannot release unowned const bpf_dynptr".to_string(),
-                    )),
-                    Some(p) => match p.kind {
-                        PtrKind::Stack { frame } if p.has_const_off() && p.off < 0 => st.frames
-                            [usize::from(frame)]
-                        .slot(((-i64::from(p.off) - 1) / 8) as usize)
-                        .and_then(|s| s.dynptr)
-                        .is_some_and(|d| d.ref_obj_id != 0),
-                        _ => false,
-                    },
-                    None => false,
-                };
+                    ))
+                }
+                Some(p) => match p.kind {
+                    PtrKind::Stack { frame } if p.has_const_off() && p.off < 0 => st.frames
+                        [usize::from(frame)]
+                    .slot(((-i64::from(p.off) - 1) / 8) as usize)
+                    .and_then(|s| s.dynptr)
+                    .is_some_and(|d| d.ref_obj_id != 0),
+                    _ => false,
+                },
+                None => false,
+            };
             if !held && matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Stack { .. })) {
                 return Err(Violation::new(
                     Code::InvalidRelease,

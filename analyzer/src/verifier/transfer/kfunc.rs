@@ -127,6 +127,8 @@ impl Vm<'_> {
         let next = InsnIdx(pc.0 + 1);
         match k.role {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
+            Role::IrqSave => self.irq_call(st, pc, k, true),
+            Role::IrqRestore => self.irq_call(st, pc, k, false),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(

@@ -10,6 +10,7 @@ mod call;
 mod dynptr;
 mod format;
 mod helper_effects;
+mod irq;
 mod jmp;
 mod kfunc;
 mod kfunc_args;
