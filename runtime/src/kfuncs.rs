@@ -19,13 +19,13 @@
 //! The bits iterator's 16 bytes are the kernel's too: the copied word (or, in the kernel, a
 //! pointer to an allocated copy), then `int nr_bits`, then `int bit`. `new(it, p, nr_words)`
 //! fails with `-EINVAL` for a NULL `p` or no words, `-E2BIG` past 511 words, `-EFAULT` when
-//! `p` cannot be read; one word is copied into the state, and more than one (which the kernel
-//! copies into allocated memory) is refused by name: the runtime stops with an unsupported
-//! fault rather than guess. `next` returns the address of `bit`, set to the next set bit, or
-//! NULL.
+//! `p` cannot be read; one word is copied into the state, more than one into a read-only block
+//! of the run (the kernel's allocated copy), whose address the state keeps instead. `next`
+//! returns the address of `bit`, set to the next set bit, or NULL.
 
 use crate::machine::Machine;
 use crate::maps::errno;
+use crate::mem::RegionKind;
 use crate::FaultKind;
 use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_analyzer::program::{InsnReloc, RelocTarget};
@@ -144,9 +144,20 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
                 return Ok(-errno::E2BIG as u64);
             }
             if nr_words > 1 {
-                return Err(FaultKind::UnsupportedInsn {
-                    what: "bpf_iter_bits_new over more than one word (the kernel copies them into allocated memory, which the runtime does not model)",
-                });
+                // The kernel copies the words into memory it allocates and keeps its address
+                // in place of the word; an unreadable source is an error return.
+                let len = (nr_words * 8) as usize;
+                let Ok(bytes) = m.mem.read_bytes(src, len) else {
+                    return Ok(-errno::EFAULT as u64);
+                };
+                let block = m.mem.alloc(len, true);
+                m.mem.fill(block, 0, &bytes);
+                let copy = m
+                    .mem
+                    .add_region(block, 0, len, RegionKind::KernelObject, false);
+                m.mem.store(it, 8, copy)?;
+                m.mem.store(it + 8, 4, nr_words * 64)?;
+                return Ok(0);
             }
             // The kernel reads the word with a fault-safe copy: an unreadable address is an
             // error return, not a fault.
@@ -163,11 +174,22 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
             if nr_bits == 0 || bit >= nr_bits {
                 return Ok(0);
             }
-            let word = m.mem.load(it, 8)?;
+            // One word lives in the state itself; more live in the copy it points to.
+            let copy = (nr_bits != 64).then(|| m.mem.load(it, 8)).transpose()?;
             let from = bit.wrapping_add(1).max(0) as u32;
-            let next = (from..64)
-                .find(|b| word >> b & 1 == 1)
-                .map_or(64, |b| b as i32);
+            let mut next = nr_bits;
+            let mut b = from;
+            while (b as i32) < nr_bits {
+                let word = match copy {
+                    None => m.mem.load(it, 8)?,
+                    Some(base) => m.mem.probe_load(base + u64::from(b / 64) * 8, 8)?,
+                };
+                if let Some(hit) = (b % 64..64).find(|i| word >> i & 1 == 1) {
+                    next = ((b / 64) * 64 + hit) as i32;
+                    break;
+                }
+                b = (b / 64 + 1) * 64;
+            }
             m.mem.store(it + 12, 4, u64::from(next as u32))?;
             Ok(if next >= nr_bits { 0 } else { it + 12 })
         }

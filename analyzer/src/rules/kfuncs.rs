@@ -54,7 +54,15 @@ const fn t(prog_type: u32) -> u64 {
 }
 
 // `BPF_PROG_TYPE_*` numbers (uapi/linux/bpf.h).
+const SOCKET_FILTER: u32 = 1;
 const SCHED_CLS: u32 = 3;
+const SCHED_ACT: u32 = 4;
+const LWT_IN: u32 = 10;
+const LWT_OUT: u32 = 11;
+const LWT_XMIT: u32 = 12;
+const SK_SKB: u32 = 14;
+const LWT_SEG6LOCAL: u32 = 19;
+const NETFILTER: u32 = 32;
 const TRACEPOINT: u32 = 5;
 const XDP: u32 = 6;
 const PERF_EVENT: u32 = 7;
@@ -84,6 +92,22 @@ impl Hooks {
     pub const LSM: Hooks = Hooks(t(LSM));
     /// The conntrack kfuncs (nf_conntrack_bpf.c): xdp and tc programs.
     pub const CONNTRACK: Hooks = Hooks(t(XDP) | t(SCHED_CLS));
+    /// `bpf_kfunc_set_skb` (net/core/filter.c): the socket-buffer program types (socket
+    /// filters, tc, cgroup skb, lightweight tunnels, sk_skb, netfilter).
+    pub const SKB: Hooks = Hooks(
+        t(SOCKET_FILTER)
+            | t(SCHED_CLS)
+            | t(SCHED_ACT)
+            | t(CGROUP_SKB)
+            | t(LWT_IN)
+            | t(LWT_OUT)
+            | t(LWT_XMIT)
+            | t(SK_SKB)
+            | t(LWT_SEG6LOCAL)
+            | t(NETFILTER),
+    );
+    /// `bpf_kfunc_set_xdp`: XDP programs.
+    pub const XDP: Hooks = Hooks(t(XDP));
 
     /// Whether a program of type `prog_type` (kernel number) may call the set.
     pub fn allows(self, prog_type: u32) -> bool {
@@ -108,6 +132,10 @@ pub enum Role {
     RcuReadLock,
     /// `bpf_rcu_read_unlock()`: closes it; RCU pointers become untrusted.
     RcuReadUnlock,
+    /// `bpf_local_irq_save(&flags)`: disables interrupts, saving their state in a stack word.
+    IrqSave,
+    /// `bpf_local_irq_restore(&flags)`: restores the most recent save.
+    IrqRestore,
 }
 
 /// An open-coded iterator family.
@@ -265,6 +293,32 @@ pub static KFUNCS: &[KfuncDef] = &[
         since: v(6, 2),
         role: Role::RcuReadUnlock,
     },
+    // Interrupts (common set, Linux 6.14).
+    KfuncDef {
+        name: "bpf_local_irq_save",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 14),
+        role: Role::IrqSave,
+    },
+    KfuncDef {
+        name: "bpf_local_irq_restore",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 14),
+        role: Role::IrqRestore,
+    },
+    // Dynptrs (kernel/bpf/helpers.c's common set; the packet constructors are registered
+    // for the packet program types in net/core/filter.c).
+    plain("bpf_dynptr_from_skb", 0, Hooks::SKB, v(6, 4)),
+    plain("bpf_dynptr_from_xdp", 0, Hooks::XDP, v(6, 4)),
+    plain("bpf_dynptr_slice", RET_NULL, Hooks::ALL, v(6, 4)),
+    plain("bpf_dynptr_slice_rdwr", RET_NULL, Hooks::ALL, v(6, 4)),
+    plain("bpf_dynptr_adjust", 0, Hooks::ALL, v(6, 5)),
+    plain("bpf_dynptr_is_null", 0, Hooks::ALL, v(6, 5)),
+    plain("bpf_dynptr_is_rdonly", 0, Hooks::ALL, v(6, 5)),
+    plain("bpf_dynptr_size", 0, Hooks::ALL, v(6, 5)),
+    plain("bpf_dynptr_clone", 0, Hooks::ALL, v(6, 5)),
     // Referenced tasks and cgroups (generic set).
     plain(
         "bpf_task_acquire",

@@ -24,6 +24,9 @@ pub enum ParamKind {
         trusted: bool,
         nullable: bool,
     },
+    /// `struct bpf_dynptr *` (Linux 6.8+): the caller passes an initialised dynptr, the
+    /// callee sees a read-only `CONST_PTR_TO_DYNPTR` (of the local kind, as the kernel assumes).
+    Dynptr,
     /// A type the kernel rejects or bpfvet does not model; the text says which.
     Unsupported(String),
 }
@@ -103,6 +106,9 @@ pub fn global_sig(
                 .filter(|(idx, _)| usize::try_from(*idx).ok() == Some(i))
                 .filter_map(|(_, t)| t.strip_prefix("arg:"))
                 .collect();
+            if arg_tags && mine.is_empty() && points_to_dynptr(btf, p.ty) {
+                return ParamKind::Dynptr;
+            }
             param_kind(btf, p.ty, &mine)
         })
         .collect();
@@ -133,6 +139,15 @@ pub fn returns_scalar(
         Some(BtfKind::Enum { .. } | BtfKind::Enum64 { .. }) => true,
         _ => false,
     })
+}
+
+fn points_to_dynptr(btf: &Btf, ty: TypeId) -> bool {
+    match btf.resolve_type(ty).map(|t| &t.kind) {
+        Some(BtfKind::Ptr { ty }) => btf
+            .resolve(*ty)
+            .is_some_and(|t| btf.name_of(t) == "bpf_dynptr"),
+        _ => false,
+    }
 }
 
 fn param_kind(btf: &Btf, ty: TypeId, tags: &[&str]) -> ParamKind {

@@ -51,6 +51,8 @@ pub enum Param {
     },
     /// `struct bpf_map *..__map`.
     Map,
+    /// `struct bpf_dynptr *`: a dynptr on the stack (`__uninit`: one the kfunc creates).
+    Dynptr { uninit: bool },
     /// A kind of argument bpfvet does not check yet (dynptrs, lists, callbacks...), named.
     Unsupported(String),
 }
@@ -170,8 +172,10 @@ fn param(kernel: &Btf, ty: TypeId, pname: &str, next_is_size: bool) -> Param {
                 },
                 Some(BtfKind::Struct { size, .. }) => {
                     let sname = kernel.name_of(target.unwrap_or(TypeId::VOID)).to_string();
-                    if sname == "bpf_dynptr"
-                        || sname.starts_with("bpf_list_")
+                    if sname == "bpf_dynptr" {
+                        return Param::Dynptr { uninit };
+                    }
+                    if sname.starts_with("bpf_list_")
                         || sname.starts_with("bpf_rb_")
                         || sname == "bpf_refcount"
                         || sname == "bpf_wq"

@@ -38,6 +38,11 @@ pub enum PtrKind {
     BtfId { type_id: u32, trust: Trust },
     /// A subprogram, as a callback argument (`PTR_TO_FUNC`), by its first instruction.
     Func { subprog: u32 },
+    /// A dynptr passed by reference to a global function or callback (`CONST_PTR_TO_DYNPTR`):
+    /// usable only as a dynptr argument, read-only. Its id is the pointer's `dynptr_id`.
+    ConstDynptr {
+        kind: crate::verifier::state::DynptrKind,
+    },
 }
 
 /// How far the kernel trusts a `PTR_TO_BTF_ID` (its `PTR_TRUSTED` and `MEM_RCU` flags): kfuncs
@@ -83,6 +88,7 @@ impl PtrKind {
             PtrKind::FlowKeys => "flow_keys",
             PtrKind::BtfId { .. } => "ptr_",
             PtrKind::Func { .. } => "func",
+            PtrKind::ConstDynptr { .. } => "dynptr_ptr",
         }
     }
 
@@ -97,6 +103,7 @@ impl PtrKind {
                 | PtrKind::TcpSock
                 | PtrKind::XdpSock
                 | PtrKind::Func { .. }
+                | PtrKind::ConstDynptr { .. }
         )
     }
 

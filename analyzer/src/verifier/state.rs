@@ -31,6 +31,9 @@ pub struct Pointer {
     pub id: u32,
     /// The acquired reference this pointer holds (0: none).
     pub ref_obj_id: u32,
+    /// For a slice of a dynptr (and a pointer to a dynptr passed by reference): the dynptr's
+    /// id, so that overwriting or releasing the dynptr invalidates it (0: none).
+    pub dynptr_id: u32,
     /// For packet pointers: bytes proven accessible from the packet start plus `off`.
     pub range: i32,
     /// `PTR_MAYBE_NULL`: must be checked against NULL before use.
@@ -45,6 +48,7 @@ impl Pointer {
             var_off: Scalar::constant(0),
             id: 0,
             ref_obj_id: 0,
+            dynptr_id: 0,
             range: 0,
             maybe_null: false,
         }
@@ -128,10 +132,16 @@ impl RegState {
             }
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();
-                if p.maybe_null {
-                    format!("{base}_or_null")
+                // Read-only memory carries the kernel's `MEM_RDONLY` prefix.
+                let prefix = if matches!(p.kind, PtrKind::Mem { rdonly: true, .. }) {
+                    "rdonly_"
                 } else {
-                    base.to_string()
+                    ""
+                };
+                if p.maybe_null {
+                    format!("{prefix}{base}_or_null")
+                } else {
+                    format!("{prefix}{base}")
                 }
             }
         }
@@ -162,6 +172,60 @@ pub struct StackSlot {
     /// bytes are then `Misc`; any store into the slot destroys it (the reference it holds stays
     /// acquired, so the program is rejected at the next use or at exit, as by the kernel).
     pub iter: Option<IterSlot>,
+    /// The dynptr living in this slot (the kernel's `STACK_DYNPTR`), if any: a dynptr covers
+    /// two slots, each holding its description. Its bytes are then `Misc`, yet unreadable.
+    pub dynptr: Option<DynptrSlot>,
+}
+
+impl StackSlot {
+    /// Whether the slot holds the opaque state of an iterator or a dynptr, which only the
+    /// kfuncs and helpers of that object may touch.
+    pub fn holds_object(&self) -> bool {
+        self.iter.is_some() || self.dynptr.is_some()
+    }
+}
+
+/// What memory a dynptr stands for (`enum bpf_dynptr_type`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub enum DynptrKind {
+    /// Program memory: the stack or a map value (`bpf_dynptr_from_mem`).
+    Local,
+    /// A ring buffer record (`bpf_ringbuf_reserve_dynptr`), which must be submitted or
+    /// discarded.
+    Ringbuf,
+    /// A socket buffer's data (`bpf_dynptr_from_skb`).
+    Skb,
+    /// An XDP buffer's data (`bpf_dynptr_from_xdp`).
+    Xdp,
+}
+
+impl DynptrKind {
+    /// The kernel's name (`dynptr_type_str`).
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            DynptrKind::Local => "local",
+            DynptrKind::Ringbuf => "ringbuf",
+            DynptrKind::Skb => "skb",
+            DynptrKind::Xdp => "xdp",
+        }
+    }
+
+    /// Whether its slices are packet memory, invalidated when the packet may move.
+    pub fn is_packet(self) -> bool {
+        matches!(self, DynptrKind::Skb | DynptrKind::Xdp)
+    }
+}
+
+/// A dynptr's description, on each of its two stack slots.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+pub struct DynptrSlot {
+    pub kind: DynptrKind,
+    /// Names this dynptr: its slices carry it (`Pointer::dynptr_id`).
+    pub id: u32,
+    /// The reference it holds (ring buffer records; clones share it), 0 for none.
+    pub ref_obj_id: u32,
+    /// Whether this is the slot at the dynptr's lower address (the one its pointer names).
+    pub first: bool,
 }
 
 /// An open-coded iterator's state on the stack, on each 8-byte slot it covers.

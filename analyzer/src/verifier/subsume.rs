@@ -147,7 +147,7 @@ fn frame_covers(
         let sc = cur.stack.get(i).unwrap_or(&empty);
         // A slot nothing below read is dead; iterators are compared anyway (they are state
         // the next `next` call looks at whatever the reads).
-        if !exact.live_slot(i) && so.iter.is_none() && sc.iter.is_none() {
+        if !exact.live_slot(i) && !so.holds_object() && !sc.holds_object() {
             continue;
         }
         if !slot_covers(so, sc, privileged, exact.slot(i), ids) {
@@ -174,6 +174,7 @@ fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) ->
                 && pc.range >= po.range
                 && ids.check(po.id, pc.id)
                 && ids.check(po.ref_obj_id, pc.ref_obj_id)
+                && ids.check(po.dynptr_id, pc.dynptr_id)
         }
         _ => false,
     }
@@ -197,6 +198,21 @@ fn slot_covers(
         }
         _ => return false,
     }
+    // Dynptrs must match in kind, half and identity (the kernel's `stacksafe` for
+    // `STACK_DYNPTR`).
+    match (&old.dynptr, &cur.dynptr) {
+        (None, None) => {}
+        (Some(o), Some(c)) => {
+            if o.kind != c.kind
+                || o.first != c.first
+                || !ids.check(o.id, c.id)
+                || !ids.check(o.ref_obj_id, c.ref_obj_id)
+            {
+                return false;
+            }
+        }
+        _ => return false,
+    }
     if old.bytes.iter().all(|b| *b == StackByte::Spill) {
         if let (Some(o), Some(c), true) = (
             &old.spilled,
@@ -209,7 +225,7 @@ fn slot_covers(
         if !precise
             && privileged
             && matches!(old.spilled, Some(RegState::Scalar { id: 0, .. }))
-            && cur.iter.is_none()
+            && !cur.holds_object()
             && cur
                 .bytes
                 .iter()

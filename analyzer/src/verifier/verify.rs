@@ -185,6 +185,14 @@ pub fn verify_observed<O: Observer>(
                         RegState::unknown()
                     }
                     btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
+                    btf_info::ParamKind::Dynptr => {
+                        next_id += 1;
+                        let mut ptr = super::state::Pointer::new(PtrKind::ConstDynptr {
+                            kind: super::state::DynptrKind::Local,
+                        });
+                        ptr.dynptr_id = next_id;
+                        RegState::Ptr(ptr)
+                    }
                     btf_info::ParamKind::Mem { size, nonnull } => {
                         next_id += 1;
                         let mut ptr = super::state::Pointer::new(PtrKind::Mem {

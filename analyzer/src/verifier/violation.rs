@@ -202,4 +202,13 @@ impl Violation {
         self.notes.push(note.into());
         self
     }
+
+    /// Points at another instruction that explains the finding.
+    pub fn with_related(mut self: Box<Self>, insn: InsnIdx, note: impl Into<String>) -> Box<Self> {
+        self.related.push(Related {
+            insn,
+            note: note.into(),
+        });
+        self
+    }
 }

@@ -13,6 +13,7 @@ use crate::verifier::{verify, Verdict, VerifyResult};
 mod aligned_long_arg;
 mod ctx_null_compare;
 mod current_task_helpers;
+mod dynptrs;
 mod empty_stack_buffer;
 mod helper_stack_clobber;
 mod hidden_exits;

@@ -86,6 +86,14 @@ impl Vm<'_> {
             };
             match p {
                 ParamKind::Scalar => expect_number(&v, pc, r, i, sig.name.as_str())?,
+                ParamKind::Dynptr => {
+                    let what = super::dynptr::DynptrUse::Use {
+                        expect: None,
+                        mutates: false,
+                    };
+                    self.dynptr_arg(st, pc, r, i, what, &sig.name)
+                        .map_err(|e| caller_passes_invalid(e, subprog, &sig.name))?;
+                }
                 ParamKind::Ctx => {
                     if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0)
                     {
@@ -98,14 +106,7 @@ impl Vm<'_> {
                     nullable,
                 } => self
                     .global_object_arg(pc, &v, r, kernel_struct, *trusted, *nullable)
-                    .map_err(|mut e| {
-                        // The kernel's second line names the callee.
-                        e.kernel_message.push_str(&format!(
-                            "\nCaller passes invalid args into func#{subprog} ('{}')",
-                            sig.name
-                        ));
-                        e
-                    })?,
+                    .map_err(|e| caller_passes_invalid(e, subprog, &sig.name))?,
                 ParamKind::Mem { size, nonnull } => {
                     if *nonnull && !matches!(&v, RegState::Ptr(p) if !p.maybe_null) {
                         return Err(bad("a pointer that is not NULL"));
@@ -289,6 +290,7 @@ impl Vm<'_> {
                 ));
             }
         }
+        super::irq::exit_with_irq_saved(st, pc)?;
         if let Some(rf) = st.refs.first() {
             return Err(Box::new(Violation {
                 code: Code::ReferenceLeak,
@@ -586,7 +588,10 @@ impl Vm<'_> {
                     return Err(type_err("ptr_"));
                 }
             }
-            Arg::PercpuBtfId | Arg::KptrXchgDest | Arg::Dynptr { .. } => {
+            Arg::Dynptr { uninit } => {
+                cx.dynptr = Some(self.helper_dynptr_arg(st, pc, h.name, r, uninit)?);
+            }
+            Arg::PercpuBtfId | Arg::KptrXchgDest => {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,
                     pc,
@@ -1008,6 +1013,7 @@ impl Vm<'_> {
                 })?;
                 let _ = n;
                 if uninit {
+                    self.no_dynptr_written(st, pc, frame as usize, off, size)?;
                     self.stack_mark_written(st, frame as usize, off, size);
                 } else {
                     self.stack_initialized(st, pc, r, frame as usize, off, size)?;
@@ -1096,6 +1102,14 @@ fn mem_arg_type(pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, nullable: bool
     ))
 }
 
+/// A global function's argument error, with the kernel's second line naming the callee.
+fn caller_passes_invalid(mut e: Box<Violation>, subprog: usize, name: &str) -> Box<Violation> {
+    e.kernel_message.push_str(&format!(
+        "\nCaller passes invalid args into func#{subprog} ('{name}')"
+    ));
+    e
+}
+
 /// After a call that may move packet data, every packet pointer in every frame (registers and
 /// spilled copies) is an unknown number: it must be rebuilt and checked again.
 pub(super) fn invalidate_pkt_pointers(st: &mut AbstractState) {
@@ -1104,6 +1118,7 @@ pub(super) fn invalidate_pkt_pointers(st: &mut AbstractState) {
             *reg = RegState::unknown();
         }
     });
+    super::dynptr::invalidate_packet_slices(st);
 }
 
 /// Which lock a `bpf_spin_lock`/`unlock` argument names: the map and the value pointer's id

@@ -24,6 +24,8 @@ pub(super) struct CallCx {
     pub(super) callback_ctx: Option<RegState>,
     /// The key is a constant index inside an array map, so the lookup cannot fail.
     pub(super) const_array_key: bool,
+    /// The dynptr a dynptr argument named.
+    pub(super) dynptr: Option<super::dynptr::DynptrSeen>,
 }
 
 impl Vm<'_> {
@@ -103,7 +105,11 @@ impl Vm<'_> {
             }
             _ => {}
         }
-        if h.changes_pkt_data {
+        // Writing through a packet dynptr may move the packet (the kernel treats
+        // bpf_dynptr_write on an skb or xdp dynptr as a packet-changing call).
+        let pkt_dynptr_write =
+            h.name == "dynptr_write" && cx.dynptr.is_some_and(|d| d.kind.is_packet());
+        if h.changes_pkt_data || pkt_dynptr_write {
             invalidate_pkt_pointers(st);
         }
         let ret = match h.ret {
@@ -207,7 +213,14 @@ impl Vm<'_> {
                 p.id = st.fresh_id();
                 RegState::Ptr(p)
             }
-            Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull | Ret::DynptrMemOrNull => {
+            Ret::DynptrMemOrNull => {
+                let Some(seen) = cx.dynptr else {
+                    unreachable!("bpf_dynptr_data's first argument is its dynptr")
+                };
+                let size = cx.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+                self.dynptr_data_result(st, seen, size, false)
+            }
+            Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull => {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,
                     pc,

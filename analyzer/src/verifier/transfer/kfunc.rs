@@ -127,6 +127,8 @@ impl Vm<'_> {
         let next = InsnIdx(pc.0 + 1);
         match k.role {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
+            Role::IrqSave => self.irq_call(st, pc, k, true),
+            Role::IrqRestore => self.irq_call(st, pc, k, false),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(
@@ -228,7 +230,10 @@ impl Vm<'_> {
                 // An acquired object is trusted through its reference (the kernel's
                 // `is_trusted_reg` counts `ref_obj_id`), not through `PTR_TRUSTED`; other
                 // returned objects are not trusted.
-                let r0 = self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?;
+                let r0 = match self.dynptr_kfunc_result(st, pc, k, &seen)? {
+                    Some(r0) => r0,
+                    None => self.kfunc_result(st, pc, k, &proto.ret, Trust::Untrusted)?,
+                };
                 clobber_args(st);
                 st.set(Reg::R0, r0);
                 Ok(Flow::Next(next))

@@ -23,6 +23,10 @@ pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::
 pub(super) struct ArgsSeen {
     /// The reference a `KF_RELEASE` kfunc's argument holds.
     pub release: Option<u32>,
+    /// The initialised dynptr a dynptr argument named.
+    pub dynptr: Option<super::dynptr::DynptrSeen>,
+    /// The constant value of the last `__szk` size argument.
+    pub const_size: Option<u64>,
 }
 
 impl Vm<'_> {
@@ -132,7 +136,9 @@ impl Vm<'_> {
                 } => {
                     let len = if size_next {
                         i += 1;
-                        self.size_arg(st, pc, k, i, &proto.params[i].1)?
+                        let len = self.size_arg(st, pc, k, i, &proto.params[i].1)?;
+                        seen.const_size = Some(u64::from(len));
+                        len
                     } else {
                         match size {
                             Some(s) => *s,
@@ -190,6 +196,20 @@ impl Vm<'_> {
                             ));
                         }
                         self.kfunc_mem(st, pc, k, r, i, &v, *size, *nullable, *uninit)?;
+                    }
+                }
+                Param::Dynptr { uninit } => {
+                    let what = if *uninit {
+                        self.kfunc_new_dynptr(k, seen.dynptr)
+                    } else {
+                        super::dynptr::DynptrUse::Use {
+                            expect: None,
+                            mutates: false,
+                        }
+                    };
+                    let d = self.dynptr_arg(st, pc, r, i, what, k.name)?;
+                    if !*uninit {
+                        seen.dynptr = Some(d);
                     }
                 }
                 Param::Unsupported(what) => {
@@ -359,6 +379,7 @@ impl Vm<'_> {
                 let off = i64::from(p.off);
                 self.stack_bounds(pc, r, off, len, uninit)?;
                 if uninit {
+                    self.no_dynptr_written(st, pc, frame as usize, off, len)?;
                     self.stack_mark_written(st, frame as usize, off, len);
                 } else {
                     self.stack_initialized(st, pc, r, frame as usize, off, len)?;
@@ -368,7 +389,8 @@ impl Vm<'_> {
             PtrKind::Ctx
             | PtrKind::BtfId { .. }
             | PtrKind::MapPtr { .. }
-            | PtrKind::Func { .. } => Err(arg_err(
+            | PtrKind::Func { .. }
+            | PtrKind::ConstDynptr { .. } => Err(arg_err(
                 pc,
                 k,
                 format!(

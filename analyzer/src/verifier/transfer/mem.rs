@@ -660,12 +660,14 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::PacketEnd | PtrKind::Func { .. } => Err(Violation::new(
-                Code::InvalidMemAccess,
-                pc,
-                format!("{reg} is a {name} pointer, which cannot be dereferenced"),
-                format!("R{n} invalid mem access '{name}'"),
-            )),
+            PtrKind::PacketEnd | PtrKind::Func { .. } | PtrKind::ConstDynptr { .. } => {
+                Err(Violation::new(
+                    Code::InvalidMemAccess,
+                    pc,
+                    format!("{reg} is a {name} pointer, which cannot be dereferenced"),
+                    format!("R{n} invalid mem access '{name}'"),
+                ))
+            }
         }
     }
 
@@ -1045,6 +1047,7 @@ impl Vm<'_> {
         self.stack_bounds(pc, reg, hi, size, access == Access::Write)?;
         match access {
             Access::Write => {
+                self.destroy_dynptrs(st, pc, frame, lo, (hi - lo) as u32 + size)?;
                 self.stack_mark_written(st, frame, lo, (hi - lo) as u32 + size);
                 Ok(RegState::Uninit)
             }

@@ -97,6 +97,8 @@ impl Vm<'_> {
                 ));
             }
         }
+        // A store into a dynptr destroys it (refused for one holding a reference).
+        self.destroy_dynptrs(st, pc, frame, off, size)?;
         let frame = &mut st.frames[frame];
         let first = (-off - 1) as usize / 8;
         if size == 8 && off % 8 == 0 {
@@ -191,11 +193,16 @@ impl Vm<'_> {
         let mut all_zero = true;
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
-            if f.slot(i / 8).is_some_and(|s| s.iter.is_some()) {
+            if f.slot(i / 8).is_some_and(|s| s.holds_object()) {
+                let what = if f.slot(i / 8).is_some_and(|s| s.iter.is_some()) {
+                    "an open-coded iterator"
+                } else {
+                    "a dynptr"
+                };
                 return Err(Violation::new(
                     Code::InvalidMemAccess,
                     pc,
-                    format!("a {size}-byte read at fp{off:+} reads the opaque state of an open-coded iterator"),
+                    format!("a {size}-byte read at fp{off:+} reads the opaque state of {what}"),
                     format!("invalid read from stack off {off}+{} size {size}", b - off),
                 ));
             }
@@ -270,7 +277,7 @@ impl Vm<'_> {
         let Some(RegState::Scalar { v, id }) = &slot.spilled else {
             return None;
         };
-        if (size as usize) > spill_size || slot.iter.is_some() {
+        if (size as usize) > spill_size || slot.holds_object() {
             return None;
         }
         let id = if v.width_bits() <= size * 8 { *id } else { 0 };
@@ -291,10 +298,22 @@ impl Vm<'_> {
         off: i64,
         size: u32,
     ) -> Res<()> {
+        let f = &st.frames[frame];
+        // A dynptr's bytes are no memory a helper may read, privileged or not.
+        for b in off..(off + i64::from(size)).min(0) {
+            let i = (-b - 1) as usize;
+            if f.slot(i / 8).is_some_and(|s| s.dynptr.is_some()) {
+                return Err(Violation::new(
+                    Code::UninitStackRead,
+                    pc,
+                    format!("the helper reads {size} bytes at fp{off:+} through {reg}, and fp{b:+} is part of a dynptr"),
+                    format!("invalid read from stack R{} off {off}+{} size {size}", reg.num(), b - off),
+                ));
+            }
+        }
         if self.opts.privileged {
             return Ok(());
         }
-        let f = &st.frames[frame];
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
             let byte = f
@@ -320,6 +339,14 @@ impl Vm<'_> {
         off: i64,
         size: u32,
     ) {
+        // Callers refuse writes into a dynptr first; one that got here is gone.
+        let dynptrs: Vec<u32> = (off..(off + i64::from(size)).min(0))
+            .filter_map(|b| st.frames[frame].slot((-b - 1) as usize / 8)?.dynptr)
+            .map(|d| d.id)
+            .collect();
+        for id in dynptrs {
+            super::dynptr::forget_dynptr(st, id);
+        }
         let f = &mut st.frames[frame];
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
@@ -396,6 +423,7 @@ impl Vm<'_> {
         }
         let span = (hi - lo) as u32 + size;
         if uninit {
+            self.no_dynptr_written(st, pc, frame as usize, lo, span)?;
             self.stack_mark_written(st, frame as usize, lo, span);
             Ok(())
         } else {

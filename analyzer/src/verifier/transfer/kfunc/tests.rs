@@ -422,3 +422,60 @@ fn rcu_read_sections_must_be_matched_and_not_nested() {
         "nested rcu read lock (kernel function bpf_rcu_read_lock)"
     );
 }
+
+/// Interrupt state saved and restored on a stack word: each message is Linux 6.18's for the
+/// same program in `corpus/c/kfuncs/irq_flags.bpf.c`.
+const SAVE: &str = "bpf_local_irq_save";
+const RESTORE: &str = "bpf_local_irq_restore";
+
+#[test]
+fn irq_saves_pair_with_restores_latest_first() {
+    // save(fp-8); save(fp-16); restore(first); restore(second).
+    let program = |first: i32, second: i32| {
+        format!(
+            "r1 = r10\nr1 += -8\ncall kfunc 0\nr1 = r10\nr1 += -16\ncall kfunc 0\n\
+             r1 = r10\nr1 += {first}\ncall kfunc 0\nr1 = r10\nr1 += {second}\ncall kfunc 0\n\
+             r0 = 0\nexit"
+        )
+    };
+    let names = [SAVE, SAVE, RESTORE, RESTORE];
+    assert_eq!(check(&program(-16, -8), &names).verdict, Verdict::Accept);
+    // Restoring the first save while the second is in effect.
+    assert_eq!(
+        first(&check(&program(-8, -16), &names)),
+        (
+            Code::HelperArgType,
+            "cannot restore irq state out of order, expected id=2 acquired at insn_idx=5"
+        )
+    );
+}
+
+#[test]
+fn an_exit_with_irqs_saved_and_a_store_over_the_flag_are_refused() {
+    let leak = "r1 = r10\nr1 += -8\ncall kfunc 0\nr0 = 0\nexit";
+    assert_eq!(
+        first(&check(leak, &[SAVE])),
+        (
+            Code::ReferenceLeak,
+            "BPF_EXIT instruction in main prog cannot be used inside bpf_local_irq_save-ed region"
+        )
+    );
+    let overwritten = "r1 = r10\nr1 += -8\ncall kfunc 0\nr1 = 0\n*(u64 *)(r10 - 8) = r1\n\
+                       r1 = r10\nr1 += -8\ncall kfunc 0\nr0 = 0\nexit";
+    assert_eq!(
+        first(&check(overwritten, &[SAVE, RESTORE])),
+        (
+            Code::HelperArgType,
+            "expected an initialized irq flag as arg#0"
+        )
+    );
+    let read = "r1 = r10\nr1 += -8\ncall kfunc 0\nr0 = *(u64 *)(r10 - 8)\n\
+                r1 = r10\nr1 += -8\ncall kfunc 0\nexit";
+    assert_eq!(
+        first(&check(read, &[SAVE, RESTORE])),
+        (
+            Code::InvalidMemAccess,
+            "invalid read from stack off -8+0 size 8"
+        )
+    );
+}

@@ -1,0 +1,139 @@
+//! `bpf_local_irq_save(&flags)` / `bpf_local_irq_restore(&flags)` (Linux 6.14): the flags word
+//! is 8 bytes of stack the kernel marks as its own (`STACK_IRQ_FLAG`), and each save holds a
+//! reference that only the restore of the same word releases, the most recent save first.
+//!
+//! The slot is marked with the iterator marker ([`IterSlot`]) under the family `irq_flag`: the
+//! rules the kernel applies to both are the same (unreadable as plain stack, a store forgets
+//! it, compared as state when pruning), and no iterator kfunc accepts that family.
+
+use super::kfunc_args::{clobber_args, opaque, release_ref};
+use super::{read, Flow, Res, Vm};
+use crate::isa::{InsnIdx, Reg};
+use crate::verifier::kfuncs::KfuncDef;
+use crate::verifier::state::{AbstractState, IterSlot, PtrKind, Reference, RegState, StackByte};
+use crate::verifier::violation::{Code, Violation};
+
+/// The family name that marks an irq flag's slot.
+const IRQ_FLAG: &str = "irq_flag";
+/// What acquires an irq reference (and names it in messages).
+const SAVER: &str = "bpf_local_irq_save";
+
+impl Vm<'_> {
+    /// A call to `bpf_local_irq_save` (`save`) or `bpf_local_irq_restore`.
+    pub(super) fn irq_call(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        save: bool,
+    ) -> Res<Flow> {
+        let v = read(st, pc, Reg::R1)?;
+        let (frame, off) = match v.as_ptr() {
+            Some(p) if matches!(p.kind, PtrKind::Stack { .. }) && p.has_const_off() => {
+                let PtrKind::Stack { frame } = p.kind else {
+                    unreachable!("matched above")
+                };
+                (usize::from(frame), i64::from(p.off))
+            }
+            _ => {
+                return Err(misuse(
+                    pc,
+                    format!(
+                        "{} takes the address of an unsigned long on the stack, but r1 is {}",
+                        k.name,
+                        v.type_name()
+                    ),
+                    "arg#0 doesn't point to an irq flag on stack".to_string(),
+                ))
+            }
+        };
+        self.stack_bounds(pc, Reg::R1, off, 8, save)?;
+        if off % 8 != 0 {
+            return Err(misuse(
+                pc,
+                format!("the irq flag at fp{off:+} is not aligned to 8 bytes"),
+                String::new(),
+            ));
+        }
+        let slot = ((-off - 1) / 8) as usize;
+        let held = st.frames[frame].slot(slot).and_then(|s| s.iter);
+        let next = InsnIdx(pc.0 + 1);
+        if save {
+            if held.is_some()
+                || st.frames[frame]
+                    .slot(slot)
+                    .is_some_and(|s| s.holds_object())
+            {
+                return Err(misuse(
+                    pc,
+                    format!("bpf_local_irq_save is given fp{off:+}, which already holds a saved irq state (or another object)"),
+                    "expected uninitialized irq flag as arg#0".to_string(),
+                ));
+            }
+            let ref_id = st.fresh_id();
+            st.refs.push(Reference {
+                id: ref_id,
+                acquired_at: pc,
+                acquired_by: SAVER,
+            });
+            let s = st.frames[frame].slot_mut(slot);
+            opaque(s);
+            s.iter = Some(IterSlot {
+                ref_id,
+                active: true,
+                depth: 0,
+                family: IRQ_FLAG,
+                rcu_gone: false,
+            });
+        } else {
+            let Some(flag) = held.filter(|h| h.family == IRQ_FLAG) else {
+                return Err(misuse(
+                    pc,
+                    format!("bpf_local_irq_restore is given fp{off:+}, which holds no state saved by bpf_local_irq_save on this path (or it was overwritten)"),
+                    "expected an initialized irq flag as arg#0".to_string(),
+                ));
+            };
+            if let Some(last) = st.refs.iter().rev().find(|r| r.acquired_by == SAVER) {
+                if last.id != flag.ref_id {
+                    return Err(Violation::new(
+                        Code::HelperArgType,
+                        pc,
+                        "irq states must be restored in the reverse order of their saves; a later save is still in effect",
+                        format!(
+                            "cannot restore irq state out of order, expected id={} acquired at insn_idx={}",
+                            last.id, last.acquired_at
+                        ),
+                    )
+                    .with_related(last.acquired_at, "the most recent save still in effect"));
+                }
+            }
+            release_ref(st, flag.ref_id);
+            let s = st.frames[frame].slot_mut(slot);
+            s.iter = None;
+            s.bytes = [StackByte::Invalid; 8];
+        }
+        clobber_args(st);
+        st.set(Reg::R0, RegState::Uninit);
+        Ok(Flow::Next(next))
+    }
+}
+
+/// The exit of the main program with interrupts still disabled by a save.
+pub(super) fn exit_with_irq_saved(st: &AbstractState, pc: InsnIdx) -> Res<()> {
+    match st.refs.iter().find(|r| r.acquired_by == SAVER) {
+        Some(r) => Err(Violation::new(
+            Code::ReferenceLeak,
+            pc,
+            "the program exits with interrupts disabled by bpf_local_irq_save; restore them on every path",
+            "BPF_EXIT instruction in main prog cannot be used inside bpf_local_irq_save-ed region",
+        )
+        .with_related(r.acquired_at, "saved here")),
+        None => Ok(()),
+    }
+}
+
+fn misuse(pc: InsnIdx, message: String, kernel: String) -> Box<Violation> {
+    Violation::new(Code::HelperArgType, pc, message, kernel).with_note(
+        "bpf_local_irq_save(&flags) and bpf_local_irq_restore(&flags) pair up on one unsigned long on the stack, the latest save restored first",
+    )
+}
