@@ -53,6 +53,10 @@ pub struct Args {
     both: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Show bpfvet's kernel-style log (what `__msg` expectations are matched against) for
+    /// each test that did not pass (in JSON: for every test that ran).
+    #[arg(long)]
+    log: bool,
     /// Kernel BTF for BTF-typed contexts and CO-RE (default: the running kernel's).
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
@@ -84,6 +88,9 @@ struct Outcome {
     /// What differed (fail), why it was not run (skip), or what was not checked (pass).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
+    /// bpfvet's kernel-style log for this mode (with `--log`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -134,6 +141,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     t.mode,
                     t.notes.join("; ")
                 );
+                if let Some(log) = &t.log {
+                    for line in log.lines() {
+                        let _ = writeln!(out, "    | {line}");
+                    }
+                }
             }
             let _ = writeln!(
                 out,
@@ -208,6 +220,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 verdict: None,
                 expected: "reject",
                 msgs: 0,
+                log: None,
                 notes: vec![format!(
                     "instruction {} does not decode ({err}), and bpfvet's loader then reads none of the object's programs (the kernel says: {})",
                     err.insn,
@@ -232,14 +245,14 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
             }
         }
         for (mode, privileged, expect) in modes {
-            let (result, verdict, notes) = match skip_reason(&spec) {
-                Some(why) => ("skip", None, vec![why]),
+            let (result, verdict, notes, log) = match skip_reason(&spec) {
+                Some(why) => ("skip", None, vec![why], None),
                 None => match test_mode(&obj, prog, expect, privileged, args) {
-                    Ok((v, differences)) if differences.is_empty() => {
-                        ("pass", Some(v), unchecked(&spec))
+                    Ok((v, differences, log)) if differences.is_empty() => {
+                        ("pass", Some(v), unchecked(&spec), Some(log))
                     }
-                    Ok((v, differences)) => ("fail", Some(v), differences),
-                    Err(e) => ("fail", None, vec![format!("{e:#}")]),
+                    Ok((v, differences, log)) => ("fail", Some(v), differences, Some(log)),
+                    Err(e) => ("fail", None, vec![format!("{e:#}")], None),
                 },
             };
             out.push(Outcome {
@@ -251,6 +264,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 expected: if expect.failure { "reject" } else { "accept" },
                 msgs: expect.msgs.len(),
                 notes,
+                log: log.filter(|_| args.log),
             });
         }
     }
@@ -273,15 +287,15 @@ fn unchecked(spec: &TestSpec) -> Vec<String> {
         .collect()
 }
 
-/// Runs one mode of one test: bpfvet's verdict and the differences from the expectations
-/// (none: it passed).
+/// Runs one mode of one test: bpfvet's verdict, the differences from the expectations (none:
+/// it passed) and the log the messages were looked for in.
 fn test_mode(
     obj: &Object,
     prog: &Program,
     expect: &Expect,
     privileged: bool,
     args: &Args,
-) -> anyhow::Result<(&'static str, Vec<String>)> {
+) -> anyhow::Result<(&'static str, Vec<String>, String)> {
     let rules = rules_for(prog, None)?;
     let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
         || !prog.core_relos().is_empty()
@@ -351,7 +365,7 @@ fn test_mode(
             }
         }
     }
-    Ok((if accepted { "accept" } else { "reject" }, differences))
+    Ok((if accepted { "accept" } else { "reject" }, differences, log))
 }
 
 /// Runs the program once on each engine on the test loader's input; a difference from `want`.

@@ -57,8 +57,8 @@ pub(in super::super) const BPF_PERF_EVENT_DATA: &[CtxField] = &[
 ];
 
 /// `struct bpf_nf_ctx` (`nf_is_valid_access`): two 8-byte BTF pointers (`nf_hook_state`,
-/// `sk_buff`). bpfvet does not model BTF pointers here, so a load yields a scalar and any
-/// dereference is rejected (conservative).
+/// `sk_buff`). The table says scalar; the load typing (`netfilter_ctx_ptr` in the verifier's
+/// memory transfer) makes them trusted kernel pointers when the kernel's BTF is at hand.
 #[rustfmt::skip]
 pub(in super::super) const BPF_NF_CTX: &[CtxField] = &[
     f("state", 0, 8).rd(DW),

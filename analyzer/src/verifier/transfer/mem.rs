@@ -1,6 +1,7 @@
 //! Loads, stores, atomics, `lddw` and legacy packet loads: access checks by pointer kind (the
 //! kernel's `check_mem_access` and its per-kind helpers).
 
+use super::ctx_ptr::modified_ctx;
 use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::prog_type::AttachType;
@@ -567,21 +568,21 @@ impl Vm<'_> {
                 Ok(RegState::scalar(loaded(size)))
             }
             PtrKind::Socket | PtrKind::SockCommon | PtrKind::TcpSock => {
-                if access == Access::Write
-                    || !p.has_const_off()
-                    || !crate::rules::sock_ptr_read_ok(p.kind, off64, size)
-                {
+                // The kernel refuses any write through a socket pointer before it looks at
+                // the field.
+                if access == Access::Write {
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        format!("a {name} is read-only to the program"),
+                        format!("R{n} cannot write into {name}"),
+                    ));
+                }
+                if !p.has_const_off() || !crate::rules::sock_ptr_read_ok(p.kind, off64, size) {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,
                         pc,
-                        format!(
-                            "{size}-byte {} at offset {off64} of a {name} is not allowed",
-                            if access == Access::Write {
-                                "write"
-                            } else {
-                                "read"
-                            }
-                        ),
+                        format!("{size}-byte read at offset {off64} of a {name} is not allowed"),
                         format!("R{n} invalid {name} access off={off64} size={size}"),
                     ));
                 }
@@ -1029,7 +1030,9 @@ impl Vm<'_> {
         ) {
             None => Err(bad()),
             Some(_) if write => Ok(RegState::Uninit),
-            Some(CtxLoad::Scalar) => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
+            Some(CtxLoad::Scalar) => Ok(self
+                .netfilter_ctx_ptr(off, size)
+                .unwrap_or_else(|| RegState::scalar(Scalar::unknown_bytes(size)))),
             Some(CtxLoad::Ptr { kind, nullable }) => {
                 let mut ptr = Pointer::new(kind);
                 if nullable {
@@ -1039,6 +1042,24 @@ impl Vm<'_> {
                 Ok(RegState::Ptr(ptr))
             }
         }
+    }
+
+    /// A netfilter program's context holds two trusted kernel pointers (`nf_is_valid_access`:
+    /// `state` a `struct nf_hook_state`, `skb` a `struct sk_buff`), typed when the kernel's
+    /// BTF is at hand; without it the load stays a number, whose dereference is refused.
+    fn netfilter_ctx_ptr(&self, off: i16, size: u32) -> Option<RegState> {
+        let name = match (self.input.prog_type.kernel_id, off, size) {
+            (32, 0, 8) => "nf_hook_state",
+            (32, 8, 8) => "sk_buff",
+            _ => return None,
+        };
+        let type_id = self.kernel_struct_id(name);
+        (type_id != 0).then(|| {
+            RegState::ptr(PtrKind::BtfId {
+                type_id,
+                trust: Trust::Trusted,
+            })
+        })
     }
 
     /// A stack access through a pointer with a variable offset (privileged programs only).
@@ -1081,18 +1102,6 @@ impl Vm<'_> {
             Access::Read => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
         }
     }
-}
-
-/// A context pointer that was moved, as the kernel words it: a negative offset has its own
-/// message (`__check_ptr_off_reg`).
-pub(super) fn modified_ctx(pc: InsnIdx, reg: Reg, off: i32, message: String) -> Box<Violation> {
-    let n = reg.num();
-    let kernel = if off < 0 {
-        format!("negative offset ctx ptr R{n} off={off} disallowed")
-    } else {
-        format!("dereference of modified ctx ptr R{n} off={off} disallowed")
-    };
-    Violation::new(Code::CtxModifiedDeref, pc, message, kernel)
 }
 
 fn oob(

@@ -7,8 +7,10 @@
 mod alu;
 pub(super) mod attach_target;
 mod call;
+mod ctx_ptr;
 mod format;
 mod helper_effects;
+mod helper_mem;
 mod jmp;
 mod kfunc;
 mod kfunc_args;
