@@ -190,6 +190,7 @@ pub fn verify_observed<O: Observer>(
                         let mut ptr = super::state::Pointer::new(PtrKind::Mem {
                             size: *size,
                             rdonly: false,
+                            ringbuf: false,
                         });
                         ptr.maybe_null = !nonnull;
                         ptr.id = if *nonnull { 0 } else { next_id };

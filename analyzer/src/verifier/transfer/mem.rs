@@ -536,6 +536,7 @@ impl Vm<'_> {
             PtrKind::Mem {
                 size: mem_size,
                 rdonly,
+                ..
             } => {
                 if access == Access::Write && rdonly {
                     return Err(Violation::new(
