@@ -88,6 +88,10 @@ struct Outcome {
     /// What differed (fail), why it was not run (skip), or what was not checked (pass).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
+    /// The kernel's text of bpfvet's first finding, when it rejects (the last line is what the
+    /// kernel's log ends with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding: Option<String>,
     /// bpfvet's kernel-style log for this mode (with `--log`).
     #[serde(skip_serializing_if = "Option::is_none")]
     log: Option<String>,
@@ -220,6 +224,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 verdict: None,
                 expected: "reject",
                 msgs: 0,
+                finding: None,
                 log: None,
                 notes: vec![format!(
                     "instruction {} does not decode ({err}), and bpfvet's loader then reads none of the object's programs (the kernel says: {})",
@@ -245,16 +250,20 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
             }
         }
         for (mode, privileged, expect) in modes {
-            let (result, verdict, notes, log) = match skip_reason(&spec) {
+            let (result, verdict, notes, ran) = match skip_reason(&spec) {
                 Some(why) => ("skip", None, vec![why], None),
                 None => match test_mode(&obj, prog, expect, privileged, args) {
-                    Ok((v, differences, log)) if differences.is_empty() => {
-                        ("pass", Some(v), unchecked(&spec), Some(log))
+                    Ok(r) if r.differences.is_empty() => {
+                        ("pass", Some(r.verdict), unchecked(&spec), Some(r))
                     }
-                    Ok((v, differences, log)) => ("fail", Some(v), differences, Some(log)),
+                    Ok(mut r) => {
+                        let d = std::mem::take(&mut r.differences);
+                        ("fail", Some(r.verdict), d, Some(r))
+                    }
                     Err(e) => ("fail", None, vec![format!("{e:#}")], None),
                 },
             };
+            let (finding, log) = ran.map_or((None, None), |r| (r.finding, Some(r.log)));
             out.push(Outcome {
                 object: object.clone(),
                 program: prog.name().to_owned(),
@@ -264,6 +273,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 expected: if expect.failure { "reject" } else { "accept" },
                 msgs: expect.msgs.len(),
                 notes,
+                finding,
                 log: log.filter(|_| args.log),
             });
         }
@@ -287,15 +297,25 @@ fn unchecked(spec: &TestSpec) -> Vec<String> {
         .collect()
 }
 
-/// Runs one mode of one test: bpfvet's verdict, the differences from the expectations (none:
-/// it passed) and the log the messages were looked for in.
+/// What one mode of one test gave.
+struct ModeRun {
+    verdict: &'static str,
+    /// The differences from the expectations (none: it passed).
+    differences: Vec<String>,
+    /// The log the messages were looked for in.
+    log: String,
+    /// The kernel's text of the first finding.
+    finding: Option<String>,
+}
+
+/// Runs one mode of one test.
 fn test_mode(
     obj: &Object,
     prog: &Program,
     expect: &Expect,
     privileged: bool,
     args: &Args,
-) -> anyhow::Result<(&'static str, Vec<String>, String)> {
+) -> anyhow::Result<ModeRun> {
     let rules = rules_for(prog, None)?;
     let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
         || !prog.core_relos().is_empty()
@@ -365,7 +385,16 @@ fn test_mode(
             }
         }
     }
-    Ok((if accepted { "accept" } else { "reject" }, differences, log))
+    Ok(ModeRun {
+        verdict: if accepted { "accept" } else { "reject" },
+        differences,
+        log,
+        finding: res
+            .violations
+            .first()
+            .map(|v| v.kernel_message.clone())
+            .filter(|m| !m.is_empty()),
+    })
 }
 
 /// Runs the program once on each engine on the test loader's input; a difference from `want`.
