@@ -236,6 +236,21 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
         }
     }
     let obj = load_object(path)?;
+    // Auxiliary programs (tail-call targets) are loaded beside every test of their mode, as
+    // the kernel's test_loader does: the object's load fails when one of them is refused.
+    let all = specs(&obj, path, None)?;
+    let aux = |privileged: bool| -> Vec<&Program> {
+        all.iter()
+            .filter(|(_, s)| {
+                if privileged {
+                    s.auxiliary_priv
+                } else {
+                    s.auxiliary_unpriv
+                }
+            })
+            .map(|(p, _)| *p)
+            .collect()
+    };
     for (prog, spec) in specs(&obj, path, args.program.as_deref())? {
         if spec.auxiliary {
             continue;
@@ -252,7 +267,7 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
         for (mode, privileged, expect) in modes {
             let (result, verdict, notes, ran) = match skip_reason(&spec) {
                 Some(why) => ("skip", None, vec![why], None),
-                None => match test_mode(&obj, prog, expect, privileged, args) {
+                None => match test_mode(&obj, prog, expect, privileged, &aux(privileged), args) {
                     Ok(r) if r.differences.is_empty() => {
                         ("pass", Some(r.verdict), unchecked(&spec), Some(r))
                     }
@@ -314,6 +329,7 @@ fn test_mode(
     prog: &Program,
     expect: &Expect,
     privileged: bool,
+    aux: &[&Program],
     args: &Args,
 ) -> anyhow::Result<ModeRun> {
     let rules = rules_for(prog, None)?;
@@ -350,7 +366,22 @@ fn test_mode(
         res.stats.states,
         res.stats.peak_states
     );
-    let accepted = res.verdict == Verdict::Accept;
+    let mut finding = res
+        .violations
+        .first()
+        .map(|v| v.kernel_message.clone())
+        .filter(|m| !m.is_empty());
+    let mut accepted = res.verdict == Verdict::Accept;
+    if accepted {
+        for a in aux.iter().filter(|a| a.name() != prog.name()) {
+            if let Some(why) = aux_rejection(obj, a, privileged, args)? {
+                let _ = writeln!(log, "auxiliary program {}: {why}", a.name());
+                finding = Some(format!("auxiliary program {} is refused: {why}", a.name()));
+                accepted = false;
+                break;
+            }
+        }
+    }
     let mut differences = Vec::new();
     match (accepted, expect.failure) {
         (true, true) => {
@@ -358,9 +389,7 @@ fn test_mode(
         }
         (false, false) => differences.push(format!(
             "expected the verifier to accept it; bpfvet rejects it: {}",
-            res.violations
-                .first()
-                .map_or("", |v| v.kernel_message.as_str())
+            finding.as_deref().unwrap_or("")
         )),
         _ => {}
     }
@@ -389,12 +418,39 @@ fn test_mode(
         verdict: if accepted { "accept" } else { "reject" },
         differences,
         log,
-        finding: res
-            .violations
-            .first()
-            .map(|v| v.kernel_message.clone())
-            .filter(|m| !m.is_empty()),
+        finding,
     })
+}
+
+/// Why an auxiliary program loaded beside a test is refused in this mode, if it is.
+fn aux_rejection(
+    obj: &Object,
+    prog: &Program,
+    privileged: bool,
+    args: &Args,
+) -> anyhow::Result<Option<String>> {
+    let rules = rules_for(prog, None)?;
+    let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+        || !prog.core_relos().is_empty()
+        || super::load::needs_kernel_types(obj, prog);
+    let kbtf = if needs_btf {
+        kernel_btf(args.btf.as_deref())?
+    } else {
+        None
+    };
+    let (relocated, _) = core_relocate(obj, prog, kbtf);
+    let prog = relocated.as_ref().unwrap_or(prog);
+    let opts = Options {
+        privileged,
+        ..Options::default()
+    };
+    let input = VerifyInput::new(obj, prog, rules).with_kernel_btf(kbtf);
+    let res = bpfvet_analyzer::verifier::verify(&input, &opts);
+    Ok((res.verdict != Verdict::Accept).then(|| {
+        res.violations
+            .first()
+            .map_or_else(|| "rejected".to_owned(), |v| v.kernel_message.clone())
+    }))
 }
 
 /// Runs the program once on each engine on the test loader's input; a difference from `want`.
