@@ -41,8 +41,13 @@ pub struct TestSpec {
     pub log_level: u32,
     /// `__flag(...)`: load flags by name (`BPF_F_ANY_ALIGNMENT`, ...).
     pub prog_flags: Vec<String>,
-    /// `__auxiliary`: loaded beside the tests (a tail-call target), not a test itself.
+    /// `__auxiliary` / `__auxiliary_unpriv`: loaded beside the tests (a tail-call target), not
+    /// a test itself.
     pub auxiliary: bool,
+    /// `__auxiliary`: loaded beside each privileged test of the object.
+    pub auxiliary_priv: bool,
+    /// `__auxiliary_unpriv`: loaded beside each unprivileged test of the object.
+    pub auxiliary_unpriv: bool,
     /// Expectations bpfvet cannot check offline, by tag name (`xlated`, `jited`, `arch`,
     /// `btf_path`): the reason a mode is skipped when they are all it has.
     pub unchecked: Vec<&'static str>,
@@ -155,7 +160,14 @@ impl TestSpec {
                 }
                 "test_prog_flags" => spec.prog_flags.push(value.to_owned()),
                 "test_description" => spec.description = Some(value.to_owned()),
-                "test_auxiliary" | "test_auxiliary_unpriv" => spec.auxiliary = true,
+                "test_auxiliary" => {
+                    spec.auxiliary = true;
+                    spec.auxiliary_priv = true;
+                }
+                "test_auxiliary_unpriv" => {
+                    spec.auxiliary = true;
+                    spec.auxiliary_unpriv = true;
+                }
                 "test_expect_xlated" | "test_expect_xlated_unpriv" => spec.unchecked.push("xlated"),
                 "test_jited" | "test_jited_unpriv" => spec.unchecked.push("jited"),
                 "test_arch" => spec.unchecked.push("arch"),

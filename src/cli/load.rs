@@ -206,8 +206,11 @@ pub fn needs_kernel_types(obj: &Object, prog: &Program) -> bool {
                 .get(*id)
                 .is_some_and(|h| h.name.starts_with("skc_to_")))
     });
+    // A netfilter program's context holds kernel pointers typed by BTF.
+    let netfilter = prog.section().starts_with("netfilter");
     kfuncs
         || casts
+        || netfilter
         || obj.btf().is_some_and(|b| {
             b.decl_tags()
                 .any(|(_, _, tag)| matches!(tag, "arg:trusted" | "arg:untrusted"))

@@ -53,6 +53,10 @@ pub struct Args {
     both: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Show bpfvet's kernel-style log (what `__msg` expectations are matched against) for
+    /// each test that did not pass (in JSON: for every test that ran).
+    #[arg(long)]
+    log: bool,
     /// Kernel BTF for BTF-typed contexts and CO-RE (default: the running kernel's).
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
@@ -84,6 +88,13 @@ struct Outcome {
     /// What differed (fail), why it was not run (skip), or what was not checked (pass).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     notes: Vec<String>,
+    /// The kernel's text of bpfvet's first finding, when it rejects (the last line is what the
+    /// kernel's log ends with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finding: Option<String>,
+    /// bpfvet's kernel-style log for this mode (with `--log`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -202,6 +213,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     t.mode,
                     t.notes.join("; ")
                 );
+                if let Some(log) = &t.log {
+                    for line in log.lines() {
+                        let _ = writeln!(out, "    | {line}");
+                    }
+                }
             }
             let _ = writeln!(
                 out,
@@ -276,6 +292,8 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 verdict: None,
                 expected: "reject",
                 msgs: 0,
+                finding: None,
+                log: None,
                 notes: vec![format!(
                     "instruction {} does not decode ({err}), and bpfvet's loader then reads none of the object's programs (the kernel says: {})",
                     err.insn,
@@ -286,6 +304,21 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
         }
     }
     let obj = load_object(path)?;
+    // Auxiliary programs (tail-call targets) are loaded beside every test of their mode, as
+    // the kernel's test_loader does: the object's load fails when one of them is refused.
+    let all = specs(&obj, path, None)?;
+    let aux = |privileged: bool| -> Vec<&Program> {
+        all.iter()
+            .filter(|(_, s)| {
+                if privileged {
+                    s.auxiliary_priv
+                } else {
+                    s.auxiliary_unpriv
+                }
+            })
+            .map(|(p, _)| *p)
+            .collect()
+    };
     for (prog, spec) in specs(&obj, path, args.program.as_deref())? {
         if spec.auxiliary {
             continue;
@@ -300,16 +333,28 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
             }
         }
         for (mode, privileged, expect) in modes {
-            let (result, verdict, notes) = match skip_reason(&spec) {
-                Some(why) => ("skip", None, vec![why]),
-                None => match test_mode(&obj, prog, expect, privileged, &spec.prog_flags, args) {
-                    Ok((v, differences)) if differences.is_empty() => {
-                        ("pass", Some(v), unchecked(&spec))
+            let (result, verdict, notes, ran) = match skip_reason(&spec) {
+                Some(why) => ("skip", None, vec![why], None),
+                None => match test_mode(
+                    &obj,
+                    prog,
+                    expect,
+                    privileged,
+                    &spec.prog_flags,
+                    &aux(privileged),
+                    args,
+                ) {
+                    Ok(r) if r.differences.is_empty() => {
+                        ("pass", Some(r.verdict), unchecked(&spec), Some(r))
                     }
-                    Ok((v, differences)) => ("fail", Some(v), differences),
-                    Err(e) => ("fail", None, vec![format!("{e:#}")]),
+                    Ok(mut r) => {
+                        let d = std::mem::take(&mut r.differences);
+                        ("fail", Some(r.verdict), d, Some(r))
+                    }
+                    Err(e) => ("fail", None, vec![format!("{e:#}")], None),
                 },
             };
+            let (finding, log) = ran.map_or((None, None), |r| (r.finding, Some(r.log)));
             out.push(Outcome {
                 object: object.clone(),
                 program: prog.name().to_owned(),
@@ -319,6 +364,8 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
                 expected: if expect.failure { "reject" } else { "accept" },
                 msgs: expect.msgs.len(),
                 notes,
+                finding,
+                log: log.filter(|_| args.log),
             });
         }
     }
@@ -341,16 +388,27 @@ fn unchecked(spec: &TestSpec) -> Vec<String> {
         .collect()
 }
 
-/// Runs one mode of one test: bpfvet's verdict and the differences from the expectations
-/// (none: it passed).
+/// What one mode of one test gave.
+struct ModeRun {
+    verdict: &'static str,
+    /// The differences from the expectations (none: it passed).
+    differences: Vec<String>,
+    /// The log the messages were looked for in.
+    log: String,
+    /// The kernel's text of the first finding.
+    finding: Option<String>,
+}
+
+/// Runs one mode of one test.
 fn test_mode(
     obj: &Object,
     prog: &Program,
     expect: &Expect,
     privileged: bool,
     flags: &[String],
+    aux: &[&Program],
     args: &Args,
-) -> anyhow::Result<(&'static str, Vec<String>)> {
+) -> anyhow::Result<ModeRun> {
     let rules = rules_for(prog, None)?;
     let needs_btf = rules.ctx_needs_kernel_btf()
         || !prog.core_relos().is_empty()
@@ -386,7 +444,22 @@ fn test_mode(
         res.stats.states,
         res.stats.peak_states
     );
-    let accepted = res.verdict == Verdict::Accept;
+    let mut finding = res
+        .violations
+        .first()
+        .map(|v| v.kernel_message.clone())
+        .filter(|m| !m.is_empty());
+    let mut accepted = res.verdict == Verdict::Accept;
+    if accepted {
+        for a in aux.iter().filter(|a| a.name() != prog.name()) {
+            if let Some(why) = aux_rejection(obj, a, privileged, args)? {
+                let _ = writeln!(log, "auxiliary program {}: {why}", a.name());
+                finding = Some(format!("auxiliary program {} is refused: {why}", a.name()));
+                accepted = false;
+                break;
+            }
+        }
+    }
     let mut differences = Vec::new();
     match (accepted, expect.failure) {
         (true, true) => {
@@ -394,9 +467,7 @@ fn test_mode(
         }
         (false, false) => differences.push(format!(
             "expected the verifier to accept it; bpfvet rejects it: {}",
-            res.violations
-                .first()
-                .map_or("", |v| v.kernel_message.as_str())
+            finding.as_deref().unwrap_or("")
         )),
         _ => {}
     }
@@ -421,7 +492,43 @@ fn test_mode(
             }
         }
     }
-    Ok((if accepted { "accept" } else { "reject" }, differences))
+    Ok(ModeRun {
+        verdict: if accepted { "accept" } else { "reject" },
+        differences,
+        log,
+        finding,
+    })
+}
+
+/// Why an auxiliary program loaded beside a test is refused in this mode, if it is.
+fn aux_rejection(
+    obj: &Object,
+    prog: &Program,
+    privileged: bool,
+    args: &Args,
+) -> anyhow::Result<Option<String>> {
+    let rules = rules_for(prog, None)?;
+    let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
+        || !prog.core_relos().is_empty()
+        || super::load::needs_kernel_types(obj, prog);
+    let kbtf = if needs_btf {
+        kernel_btf(args.btf.as_deref())?
+    } else {
+        None
+    };
+    let (relocated, _) = core_relocate(obj, prog, kbtf);
+    let prog = relocated.as_ref().unwrap_or(prog);
+    let opts = Options {
+        privileged,
+        ..Options::default()
+    };
+    let input = VerifyInput::new(obj, prog, rules).with_kernel_btf(kbtf);
+    let res = bpfvet_analyzer::verifier::verify(&input, &opts);
+    Ok((res.verdict != Verdict::Accept).then(|| {
+        res.violations
+            .first()
+            .map_or_else(|| "rejected".to_owned(), |v| v.kernel_message.clone())
+    }))
 }
 
 /// Runs the program once on each engine on the test loader's input; a difference from `want`.

@@ -52,6 +52,8 @@ pub struct Explainer<'a> {
     at_path_start: bool,
     /// Kernel syntax: the text of the last source line printed (the kernel compares texts).
     last_source: Option<String>,
+    /// The names of the global functions, by subprogram index (`None`: not global).
+    globals: Vec<Option<String>>,
 }
 
 impl std::fmt::Debug for Explainer<'_> {
@@ -82,6 +84,7 @@ impl<'a> Explainer<'a> {
             resumed: None,
             at_path_start: false,
             last_source: None,
+            globals: Vec::new(),
         }
     }
 
@@ -133,6 +136,26 @@ impl Observer for Explainer<'_> {
             let f = state.cur();
             let all = kernel_log::frame_text(f, state.frame_no(), u16::MAX, None, self.maps);
             self.resumed = Some((from, all));
+        }
+    }
+
+    fn globals(&mut self, names: &[Option<&str>]) {
+        self.globals = names.iter().map(|n| n.map(str::to_owned)).collect();
+    }
+
+    // The kernel's level-1 lines around global functions (its `check_func_call` and
+    // `do_check_subprogs`), which selftests expect.
+    fn global_start(&mut self, subprog: usize, name: &str) {
+        if self.syntax == Syntax::Kernel && self.lines < MAX_LINES {
+            self.line(&format!("Validating {name}() func#{subprog}..."));
+        }
+    }
+
+    fn global_done(&mut self, subprog: usize, name: &str, safe: bool) {
+        if safe && self.syntax == Syntax::Kernel && self.lines < MAX_LINES {
+            self.line(&format!(
+                "Func#{subprog} ('{name}') is safe for any args that match its prototype"
+            ));
         }
     }
 
@@ -207,6 +230,19 @@ impl Explainer<'_> {
             return;
         };
         let mut text = kernel_log::insn_line(pc, insn, self.maps);
+        // A call to a global function that passed the argument checks: the kernel says so
+        // before the state after the call.
+        if let (Insn::Call(crate::isa::CallTarget::Local(imm)), Some(_)) = (insn, after) {
+            let entry = InsnIdx((i64::from(pc.0) + 1 + i64::from(*imm)) as u32);
+            let global = self.cfg.subprog_at(entry).and_then(|i| {
+                let name = self.globals.get(i)?.as_deref()?;
+                Some(format!("Func#{i} ('{name}') is global and assumed valid."))
+            });
+            if let Some(g) = global {
+                self.line(&text);
+                text = g;
+            }
+        }
         if let Some(a) = after {
             let (uses, defs) = crate::verifier::liveness::uses_defs(insn);
             let slots = stack_slots_touched(insn, before);

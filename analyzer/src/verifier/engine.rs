@@ -229,6 +229,13 @@ pub trait Observer {
     fn branch_resumed(&mut self, _from: InsnIdx, _pc: InsnIdx, _state: &AbstractState) {}
     /// The path was pruned at `pc`: an explored state there covers it.
     fn pruned(&mut self, _pc: InsnIdx) {}
+    /// Before any exploration: the name of each subprogram that is a global function (verified
+    /// on its own, callers only check their arguments), by subprogram index.
+    fn globals(&mut self, _names: &[Option<&str>]) {}
+    /// The global function `subprog` starts being verified on its own.
+    fn global_start(&mut self, _subprog: usize, _name: &str) {}
+    /// The global function `subprog` was verified on its own; `safe` when nothing was found.
+    fn global_done(&mut self, _subprog: usize, _name: &str, _safe: bool) {}
 }
 
 /// The observer that watches nothing.

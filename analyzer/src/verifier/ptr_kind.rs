@@ -19,8 +19,13 @@ pub enum PtrKind {
     PacketMeta,
     /// One past the packet's last byte (`PTR_TO_PACKET_END`).
     PacketEnd,
-    /// Memory of a known size (`PTR_TO_MEM`), e.g. a ring buffer reservation.
-    Mem { size: u32, rdonly: bool },
+    /// Memory of a known size (`PTR_TO_MEM`); `ringbuf` for a ring buffer reservation
+    /// (`MEM_RINGBUF`, which the kernel names `ringbuf_mem`).
+    Mem {
+        size: u32,
+        rdonly: bool,
+        ringbuf: bool,
+    },
     /// A socket (`PTR_TO_SOCKET`).
     Socket,
     /// The common part of a socket (`PTR_TO_SOCK_COMMON`).
@@ -80,6 +85,7 @@ impl PtrKind {
             PtrKind::Packet => "pkt",
             PtrKind::PacketMeta => "pkt_meta",
             PtrKind::PacketEnd => "pkt_end",
+            PtrKind::Mem { ringbuf: true, .. } => "ringbuf_mem",
             PtrKind::Mem { .. } => "mem",
             PtrKind::Socket => "sock",
             PtrKind::SockCommon => "sock_common",

@@ -198,6 +198,7 @@ pub fn verify_observed<O: Observer>(
                         let mut ptr = super::state::Pointer::new(PtrKind::Mem {
                             size: *size,
                             rdonly: false,
+                            ringbuf: false,
                         });
                         ptr.maybe_null = !nonnull;
                         ptr.id = if *nonnull { 0 } else { next_id };
@@ -235,6 +236,12 @@ pub fn verify_observed<O: Observer>(
         };
         starts.push((init, entry));
     }
+    let names: Vec<Option<&str>> = vm
+        .globals
+        .iter()
+        .map(|g| g.as_ref().map(|g| g.name.as_str()))
+        .collect();
+    obs.globals(&names);
     let mut exploration = explore_all(&vm, &live, &mut *obs, &starts, None);
     let own = loop_proof::after_budget(&exploration, || {
         let loops = loop_proof::Loops::find(input.insns);
@@ -281,11 +288,22 @@ fn explore_all<O: Observer>(
 ) -> Exploration {
     let mut all: Option<Exploration> = None;
     for (init, entry) in starts {
+        // Every start but the program's entry is a global function.
+        let global = (*entry != InsnIdx(0))
+            .then(|| vm.cfg.subprog_at(*entry))
+            .flatten()
+            .and_then(|i| Some((i, vm.globals.get(i)?.as_ref()?.name.as_str())));
+        if let Some((i, name)) = global {
+            obs.global_start(i, name);
+        }
         let mut engine = Engine::new(vm, live, &mut *obs);
         if let Some(r) = record.take() {
             engine = engine.widening(r);
         }
         let mut sub = engine.run(init.clone(), *entry);
+        if let Some((i, name)) = global {
+            obs.global_done(i, name, sub.violations.is_empty());
+        }
         record = sub.record.take();
         let Some(acc) = all.as_mut() else {
             all = Some(sub);

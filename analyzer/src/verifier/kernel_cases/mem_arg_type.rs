@@ -13,7 +13,7 @@ fn null_with_size_zero_for_a_non_nullable_buffer_is_rejected() {
     assert_rejected(
         &res,
         Code::HelperArgType,
-        "R1 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem",
+        "R1 type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
     );
 }
 

@@ -186,6 +186,59 @@ impl Vm<'_> {
             return Err(ptr32(pc, dst));
         }
         let kind_name = RegState::Ptr(p.clone()).type_name();
+        if p.maybe_null {
+            return Err(Violation::new(
+                Code::NullablePointerArith,
+                pc,
+                format!("arithmetic on {dst}, a {kind_name} pointer that may be NULL"),
+                format!("R{n} pointer arithmetic on {kind_name} prohibited, null-check it first"),
+            )
+            .with_note("check the pointer against NULL before moving it"));
+        }
+        let known = s.as_const();
+        let zero_add = known == Some(0) && op == AluOp::Add;
+        // Flow keys may only move by a constant.
+        let flow_keys_var = p.kind == PtrKind::FlowKeys && known.is_none();
+        if !(p.kind.allows_arithmetic() && !flow_keys_var
+            || zero_add && matches!(p.kind, PtrKind::MapPtr { .. }))
+        {
+            return Err(Violation::new(
+                Code::PointerArithProhibited,
+                pc,
+                format!("arithmetic on a {kind_name} pointer is not allowed"),
+                format!("R{n} pointer arithmetic on {kind_name} prohibited"),
+            ));
+        }
+        let base = p.kind.kernel_name();
+        // The kernel checks the operands' offsets (`check_reg_sane_offset`) before it looks at
+        // the operator, so an out-of-range operand is reported even for `&=` or `scalar -= ptr`.
+        if let Some(c) = known {
+            let c = c as i64;
+            if c >= MAX_VAR_OFF || c <= -MAX_VAR_OFF {
+                return Err(Violation::new(
+                    Code::UnboundedVarOff,
+                    pc,
+                    format!("adding {c} to a {base} pointer moves it out of any object"),
+                    format!("math between {base} pointer and {c} is not allowed"),
+                ));
+            }
+        } else if s.smin() == i64::MIN {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the value added to the {base} pointer has no lower bound"),
+                format!("math between {base} pointer and register with unbounded min value is not allowed"),
+            )
+            .with_note(format!("the offset is {s}"))
+            .with_note("bound it first, e.g. `if (idx >= N) return ...;` with an unsigned index"));
+        } else if s.smin() >= MAX_VAR_OFF || s.smin() <= -MAX_VAR_OFF {
+            return Err(Violation::new(
+                Code::UnboundedVarOff,
+                pc,
+                format!("the value added to the {base} pointer may be out of bounds"),
+                format!("value {} makes {base} pointer be out of bounds", s.smin()),
+            ));
+        }
         match op {
             AluOp::Add | AluOp::Sub => {}
             AluOp::And | AluOp::Or | AluOp::Xor => {
@@ -229,57 +282,6 @@ impl Vm<'_> {
                 format!("R{n} subtraction from stack pointer prohibited"),
             ));
         }
-        if p.maybe_null {
-            return Err(Violation::new(
-                Code::NullablePointerArith,
-                pc,
-                format!("arithmetic on {dst}, a {kind_name} pointer that may be NULL"),
-                format!("R{n} pointer arithmetic on {kind_name} prohibited, null-check it first"),
-            )
-            .with_note("check the pointer against NULL before moving it"));
-        }
-        let known = s.as_const();
-        let zero_add = known == Some(0) && op == AluOp::Add;
-        // Flow keys may only move by a constant.
-        let flow_keys_var = p.kind == PtrKind::FlowKeys && known.is_none();
-        if !(p.kind.allows_arithmetic() && !flow_keys_var
-            || zero_add && matches!(p.kind, PtrKind::MapPtr { .. }))
-        {
-            return Err(Violation::new(
-                Code::PointerArithProhibited,
-                pc,
-                format!("arithmetic on a {kind_name} pointer is not allowed"),
-                format!("R{n} pointer arithmetic on {kind_name} prohibited"),
-            ));
-        }
-        let base = p.kind.kernel_name();
-        if let Some(c) = known {
-            let c = c as i64;
-            if c >= MAX_VAR_OFF || c <= -MAX_VAR_OFF {
-                return Err(Violation::new(
-                    Code::UnboundedVarOff,
-                    pc,
-                    format!("adding {c} to a {base} pointer moves it out of any object"),
-                    format!("math between {base} pointer and {c} is not allowed"),
-                ));
-            }
-        } else if s.smin() == i64::MIN {
-            return Err(Violation::new(
-                Code::UnboundedVarOff,
-                pc,
-                format!("the value added to the {base} pointer has no lower bound"),
-                format!("math between {base} pointer and register with unbounded min value is not allowed"),
-            )
-            .with_note(format!("the offset is {s}"))
-            .with_note("bound it first, e.g. `if (idx >= N) return ...;` with an unsigned index"));
-        } else if s.smin() >= MAX_VAR_OFF || s.smin() <= -MAX_VAR_OFF {
-            return Err(Violation::new(
-                Code::UnboundedVarOff,
-                pc,
-                format!("the value added to the {base} pointer may be out of bounds"),
-                format!("value {} makes {base} pointer be out of bounds", s.smin()),
-            ));
-        }
         let mut res = p.clone();
         match (known, p.has_const_off()) {
             (Some(c), _) => {
@@ -294,7 +296,7 @@ impl Vm<'_> {
                         Code::UnboundedVarOff,
                         pc,
                         format!("the {base} pointer's offset {off} is out of bounds"),
-                        format!("value {off} makes {base} pointer be out of bounds"),
+                        format!("{base} pointer offset {off} is not allowed"),
                     ));
                 }
                 res.off = off as i32;

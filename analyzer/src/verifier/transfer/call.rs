@@ -1,7 +1,9 @@
 //! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
 //! frame, callbacks, and the checks the kernel makes at `exit`.
 
+use super::ctx_ptr::ctx_arg_off;
 use super::helper_effects::CallCx;
+use super::helper_mem::mem_arg_type;
 use super::mem::Access;
 use super::{read, Flow, Res, Vm};
 use crate::isa::{CallTarget, InsnIdx, Reg};
@@ -66,6 +68,30 @@ impl Vm<'_> {
         subprog: usize,
         sig: &crate::verifier::btf_info::GlobalSig,
     ) -> Res<()> {
+        self.global_args(st, pc, sig).map_err(|mut e| {
+            // The kernel's line after any argument that does not match names the callee.
+            if !e.kernel_message.is_empty() {
+                e.kernel_message.push_str(&format!(
+                    "\nCaller passes invalid args into func#{subprog} ('{}')",
+                    sig.name
+                ));
+            }
+            e
+        })?;
+        for r in ARG_REGS {
+            st.set(r, RegState::Uninit);
+        }
+        st.set(Reg::R0, RegState::unknown());
+        Ok(())
+    }
+
+    /// The arguments of a call to a global function, against its BTF prototype.
+    fn global_args(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        sig: &crate::verifier::btf_info::GlobalSig,
+    ) -> Res<()> {
         use crate::verifier::btf_info::ParamKind;
         for (i, p) in sig.params.iter().enumerate().take(5) {
             let r = ARG_REGS[i];
@@ -91,8 +117,7 @@ impl Vm<'_> {
                         expect: None,
                         mutates: false,
                     };
-                    self.dynptr_arg(st, pc, r, i, what, &sig.name)
-                        .map_err(|e| caller_passes_invalid(e, subprog, &sig.name))?;
+                    self.dynptr_arg(st, pc, r, i, what, &sig.name)?;
                 }
                 ParamKind::Ctx => {
                     if !matches!(v.as_ptr(), Some(ptr) if ptr.kind == PtrKind::Ctx && ptr.off == 0)
@@ -104,9 +129,7 @@ impl Vm<'_> {
                     kernel_struct,
                     trusted,
                     nullable,
-                } => self
-                    .global_object_arg(pc, &v, r, kernel_struct, *trusted, *nullable)
-                    .map_err(|e| caller_passes_invalid(e, subprog, &sig.name))?,
+                } => self.global_object_arg(pc, &v, r, kernel_struct, *trusted, *nullable)?,
                 ParamKind::Mem { size, nonnull } => {
                     if *nonnull && !matches!(&v, RegState::Ptr(p) if !p.maybe_null) {
                         return Err(bad("a pointer that is not NULL"));
@@ -143,10 +166,6 @@ impl Vm<'_> {
                 }
             }
         }
-        for r in ARG_REGS {
-            st.set(r, RegState::Uninit);
-        }
-        st.set(Reg::R0, RegState::unknown());
         Ok(())
     }
 
@@ -361,12 +380,11 @@ impl Vm<'_> {
         Err(Violation::new(
             Code::ReturnOutOfRange,
             pc,
-            format!("r0 may be outside [{lo}, {hi}], the range {} programs must return", self.input.prog_type.name),
-            if v.is_top() {
-                format!("{ctx} the register R0 has unknown scalar value should have been in [{lo}, {hi}]")
-            } else {
-                format!("{ctx} the register R0 has smin={} smax={} should have been in [{lo}, {hi}]", v.smin(), v.smax())
-            },
+            format!(
+                "r0 may be outside [{lo}, {hi}], the range {} programs must return",
+                self.input.prog_type.name
+            ),
+            invalid_scalar_text(ctx, v, lo, hi),
         )
         .with_note(format!("r0 is {v}")))
     }
@@ -561,15 +579,13 @@ impl Vm<'_> {
                     self.helper_mem(st, pc, h, r, &v, size, false, false)?;
                 }
             }
-            Arg::CtxOrNull => {
-                let ok = matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0)
-                    || v.as_scalar().and_then(Scalar::as_const) == Some(0);
-                if !ok {
-                    return Err(type_err("ctx"));
-                }
-            }
+            Arg::CtxOrNull => match v.as_ptr() {
+                Some(p) if p.kind == PtrKind::Ctx => ctx_arg_off(pc, h, r, p)?,
+                _ if v.as_scalar().and_then(Scalar::as_const) == Some(0) => {}
+                _ => return Err(type_err("ctx")),
+            },
             Arg::WritableMem { nullable } => {
-                mem_arg_type(pc, h, r, &v, nullable)?;
+                mem_arg_type(pc, h, r, &v, nullable, self.opts.kernel)?;
                 cx.mem = Some((r, v.clone(), false, nullable));
                 cx.mem_written = true;
             }
@@ -705,23 +721,11 @@ impl Vm<'_> {
                 self.helper_mem(st, pc, h, r, &v, size, uninit, false)?;
             }
             Arg::Ctx => match v.as_ptr() {
-                Some(p) if p.kind == PtrKind::Ctx => {
-                    if p.off != 0 || !p.has_const_off() {
-                        return Err(super::mem::modified_ctx(
-                            pc,
-                            r,
-                            p.off,
-                            format!(
-                                "bpf_{} needs the original context pointer, but {r} was moved",
-                                h.name
-                            ),
-                        ));
-                    }
-                }
+                Some(p) if p.kind == PtrKind::Ctx => ctx_arg_off(pc, h, r, p)?,
                 _ => return Err(type_err("ctx")),
             },
             Arg::Mem { uninit, nullable } => {
-                mem_arg_type(pc, h, r, &v, nullable)?;
+                mem_arg_type(pc, h, r, &v, nullable, self.opts.kernel)?;
                 cx.mem = Some((r, v.clone(), uninit, nullable));
             }
             Arg::Size { zero_ok } => {
@@ -968,87 +972,6 @@ impl Vm<'_> {
             ),
         ))
     }
-
-    #[allow(clippy::too_many_arguments)]
-    fn helper_mem(
-        &self,
-        st: &mut AbstractState,
-        pc: InsnIdx,
-        h: &HelperSig,
-        r: Reg,
-        v: &RegState,
-        size: u32,
-        uninit: bool,
-        _nullable: bool,
-    ) -> Res<()> {
-        let n = r.num();
-        let Some(p) = v.as_ptr() else {
-            return Err(Violation::new(
-                Code::HelperArgType,
-                pc,
-                format!(
-                    "bpf_{} needs a pointer to {size} bytes in {r}, but {r} is a {}",
-                    h.name,
-                    v.type_name()
-                ),
-                format!(
-                    "R{n} type={} expected=fp, pkt, pkt_meta, map_key, map_value, mem",
-                    v.type_name()
-                ),
-            ));
-        };
-        match p.kind {
-            PtrKind::Stack { frame } => {
-                if !p.has_const_off() {
-                    return self.helper_stack_var_range(st, pc, h, r, p, frame, size, uninit);
-                }
-                let off = i64::from(p.off);
-                self.stack_bounds(pc, r, off, size, uninit).map_err(|v| {
-                    let mut v = v;
-                    v.message = format!(
-                        "bpf_{} accesses {size} bytes at fp{off:+}, outside the stack frame",
-                        h.name
-                    );
-                    v
-                })?;
-                let _ = n;
-                if uninit {
-                    self.no_dynptr_written(st, pc, frame as usize, off, size)?;
-                    self.stack_mark_written(st, frame as usize, off, size);
-                } else {
-                    self.stack_initialized(st, pc, r, frame as usize, off, size)?;
-                    // Older kernels treat every helper access to the stack as one that may
-                    // write it: spilled registers there (a pointer passed as a map key
-                    // included) become unknown numbers. The 6.1 and 6.12 kernels reject
-                    // libbpf-tools' biosnoop for reading back the request pointer it used as
-                    // a key; 6.18 keeps it (only writes clobber). The release between is not
-                    // measured: profiles up to 6.15 clobber, the stricter answer.
-                    if self.opts.kernel < crate::verifier::env::KernelVersion::new(6, 16) {
-                        self.stack_mark_written(st, frame as usize, off, size);
-                    }
-                }
-                Ok(())
-            }
-            PtrKind::Ctx => Err(Violation::new(
-                Code::HelperArgType,
-                pc,
-                format!(
-                    "bpf_{} cannot take the context as a memory argument",
-                    h.name
-                ),
-                format!("R{n} type=ctx expected=fp, pkt, pkt_meta, map_key, map_value, mem"),
-            )),
-            _ => {
-                let access = if uninit { Access::Write } else { Access::Read };
-                // Check the last byte the helper touches; region checks cover the span.
-                let mut probe = p.clone();
-                let _ = &mut probe;
-                let sz = size.max(1);
-                self.access(st, pc, r, v, 0, sz, access, Some(&RegState::unknown()))
-                    .map(|_| ())
-            }
-        }
-    }
 }
 
 impl Vm<'_> {
@@ -1071,43 +994,6 @@ impl Vm<'_> {
             && type_id != 0
             && crate::verifier::kfuncs::struct_matches(b, type_id, want.0, false)
     }
-}
-
-/// A memory argument's type, checked whatever the size that follows (a zero size does not
-/// excuse a number where a pointer is needed): only NULL, and only where the argument may be
-/// NULL.
-fn mem_arg_type(pc: InsnIdx, h: &HelperSig, r: Reg, v: &RegState, nullable: bool) -> Res<()> {
-    let Some(s) = v.as_scalar() else {
-        return Ok(());
-    };
-    if nullable && s.as_const() == Some(0) {
-        return Ok(());
-    }
-    Err(Violation::new(
-        Code::HelperArgType,
-        pc,
-        format!(
-            "bpf_{} needs a pointer to memory in {r}, but {r} is {}",
-            h.name,
-            if nullable {
-                "a number other than NULL"
-            } else {
-                "a number"
-            }
-        ),
-        format!(
-            "R{} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem",
-            r.num()
-        ),
-    ))
-}
-
-/// A global function's argument error, with the kernel's second line naming the callee.
-fn caller_passes_invalid(mut e: Box<Violation>, subprog: usize, name: &str) -> Box<Violation> {
-    e.kernel_message.push_str(&format!(
-        "\nCaller passes invalid args into func#{subprog} ('{name}')"
-    ));
-    e
 }
 
 /// After a call that may move packet data, every packet pointer in every frame (registers and
@@ -1182,4 +1068,21 @@ pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee:
         ),
         format!("R{} is not a scalar", r.num()),
     ))
+}
+
+/// The kernel's words for a return value out of its range (`verbose_invalid_scalar`): only
+/// the signed bounds that are not the type's limits are named, and a value with neither is
+/// "unknown", whatever its unsigned bounds.
+fn invalid_scalar_text(ctx: &str, v: &crate::verifier::domain::Scalar, lo: i64, hi: i64) -> String {
+    let mut bounds = String::new();
+    if v.smin() > i64::MIN {
+        bounds += &format!(" smin={}", v.smin());
+    }
+    if v.smax() < i64::MAX {
+        bounds += &format!(" smax={}", v.smax());
+    }
+    if bounds.is_empty() {
+        bounds = " unknown scalar value".to_owned();
+    }
+    format!("{ctx} the register R0 has{bounds} should have been in [{lo}, {hi}]")
 }

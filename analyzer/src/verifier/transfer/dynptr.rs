@@ -438,7 +438,11 @@ impl Vm<'_> {
         size: u32,
         rdonly: bool,
     ) -> RegState {
-        let mut p = Pointer::new(PtrKind::Mem { size, rdonly });
+        let mut p = Pointer::new(PtrKind::Mem {
+            size,
+            rdonly,
+            ringbuf: false,
+        });
         p.maybe_null = true;
         p.id = st.fresh_id();
         p.dynptr_id = seen.id;
@@ -514,6 +518,7 @@ impl Vm<'_> {
         let mut p = Pointer::new(PtrKind::Mem {
             size: size.min(u64::from(u32::MAX)) as u32,
             rdonly,
+            ringbuf: false,
         });
         p.maybe_null = true;
         p.id = st.fresh_id();

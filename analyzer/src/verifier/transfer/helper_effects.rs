@@ -208,6 +208,7 @@ impl Vm<'_> {
                 let mut p = Pointer::new(PtrKind::Mem {
                     size,
                     rdonly: false,
+                    ringbuf: true,
                 });
                 p.maybe_null = true;
                 p.id = st.fresh_id();
@@ -382,6 +383,15 @@ impl Vm<'_> {
             run.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
             run.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
             run.set(Reg::R4, ctx);
+        } else if helper == "find_vma" {
+            // (task, vma, ctx): the task passed in stays in r1, the vma the kernel found is a
+            // kernel object, and the context comes from the call's r4
+            // (`set_find_vma_callback_state`); nothing else is passed.
+            let vma = self.kernel_struct_id("vm_area_struct");
+            run.set(Reg::R2, RegState::ptr(PtrKind::btf(vma)));
+            run.set(Reg::R3, ctx);
+            run.set(Reg::R4, RegState::Uninit);
+            run.set(Reg::R5, RegState::Uninit);
         } else {
             run.set(Reg::R1, RegState::scalar(Scalar::unknown_bytes(4)));
             run.set(Reg::R2, ctx);

@@ -346,7 +346,11 @@ impl Vm<'_> {
                 Trust::Trusted
             };
             let elem = match proto.ret {
-                Ret::Mem { size } => Pointer::new(PtrKind::Mem { size, rdonly: true }),
+                Ret::Mem { size } => Pointer::new(PtrKind::Mem {
+                    size,
+                    rdonly: true,
+                    ringbuf: false,
+                }),
                 Ret::Struct { type_id } => Pointer::new(PtrKind::BtfId { type_id, trust }),
                 _ => {
                     return Err(Violation::new(

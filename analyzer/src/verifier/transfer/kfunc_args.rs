@@ -602,6 +602,7 @@ impl Vm<'_> {
             Ret::Mem { size } => Pointer::new(PtrKind::Mem {
                 size: *size,
                 rdonly: true,
+                ringbuf: false,
             }),
             Ret::Unsupported(why) => {
                 return Err(Violation::new(

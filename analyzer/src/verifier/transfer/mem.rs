@@ -1,6 +1,7 @@
 //! Loads, stores, atomics, `lddw` and legacy packet loads: access checks by pointer kind (the
 //! kernel's `check_mem_access` and its per-kind helpers).
 
+use super::ctx_ptr::modified_ctx;
 use super::{read, uninit, writable, Flow, Res, Vm};
 use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::prog_type::AttachType;
@@ -538,6 +539,7 @@ impl Vm<'_> {
             PtrKind::Mem {
                 size: mem_size,
                 rdonly,
+                ..
             } => {
                 if access == Access::Write && rdonly {
                     return Err(Violation::new(
@@ -1054,18 +1056,6 @@ impl Vm<'_> {
             Access::Read => Ok(RegState::scalar(Scalar::unknown_bytes(size))),
         }
     }
-}
-
-/// A context pointer that was moved, as the kernel words it: a negative offset has its own
-/// message (`__check_ptr_off_reg`).
-pub(super) fn modified_ctx(pc: InsnIdx, reg: Reg, off: i32, message: String) -> Box<Violation> {
-    let n = reg.num();
-    let kernel = if off < 0 {
-        format!("negative offset ctx ptr R{n} off={off} disallowed")
-    } else {
-        format!("dereference of modified ctx ptr R{n} off={off} disallowed")
-    };
-    Violation::new(Code::CtxModifiedDeref, pc, message, kernel)
 }
 
 fn oob(
