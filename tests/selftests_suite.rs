@@ -8,10 +8,16 @@
 //!   summary`) as the running build's column `snapshots/kernel/<release>/selftests.txt` (see
 //!   `kernel_support/columns.rs`); it fails unless the kernel is available, except with
 //!   `BPFVET_NO_KERNEL=1`, which it reports loudly.
+//! - `selftests_kernel_unpriv_column` keeps the live kernel's unprivileged verdicts (`bpfvet
+//!   kernel --unprivileged --format summary`) as `snapshots/kernel/<release>/selftests-unpriv.txt`,
+//!   when bpf() and `kernel.unprivileged_bpf_disabled` (0, or 2 opened by root) allow.
 //! - `selftests_agree_with_the_recorded_kernels` needs no kernel: it compares bpfvet with the
 //!   annotations and every recorded build's verdicts, and fails when the table changes (bless
 //!   a reviewed change with `BPFVET_BLESS=1`). Where the 6.12 annotation and the kernel differ,
-//!   the kernel is the judge; the table marks those lines.
+//!   the kernel is the judge; the table marks those lines. It also compares `bpfvet check
+//!   --unprivileged` with every recorded unprivileged column: a header line per build, the
+//!   kernel's unprivileged verdict on each `unpriv` row, and one line per program the kernel
+//!   judged unprivileged in `snapshots/agreement/selftests-unpriv.txt`.
 //!
 //! Both fail when `../shared/kernel-selftests` is missing, unless `BPFVET_NO_SELFTESTS=1`.
 
@@ -90,6 +96,142 @@ fn selftests_kernel_column() {
     columns::check("selftests", &text);
 }
 
+#[test]
+fn selftests_kernel_unpriv_column() {
+    let Some(suite) = suite() else { return };
+    if !kernel_or_skip("selftests_kernel_unpriv_column") {
+        return;
+    }
+    // The session is opened here too so a sysctl of 1 is reported, not failed on.
+    let session = match bpfvet_oracle::unprivileged_session() {
+        Ok(s) => s,
+        Err(why) => {
+            columns::loud(&format!(
+                "\n!!! selftests_kernel_unpriv_column NOT RUN: {why}\n"
+            ));
+            return;
+        }
+    };
+    let objs = objects(&suite);
+    let text = format!(
+        "# `bpfvet kernel --unprivileged --format summary` over ../shared/kernel-selftests/verifier*/*.o on this kernel build (tests/selftests_suite.rs).\n{}",
+        bpfvet(&suite, &["kernel", "--unprivileged", "--format", "summary"], &objs)
+    );
+    drop(session);
+    columns::check("selftests-unpriv", &text);
+}
+
+#[derive(serde::Deserialize)]
+struct CheckDoc {
+    objects: Vec<CheckObject>,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckObject {
+    path: String,
+    programs: Vec<CheckProgram>,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckProgram {
+    name: String,
+    verdict: String,
+    #[serde(default)]
+    findings: Vec<serde_json::Value>,
+}
+
+/// `bpfvet check --unprivileged` on every program: (object, program) to the verdict and the
+/// first finding's kernel text.
+fn unprivileged_verdicts(
+    suite: &std::path::Path,
+    objs: &[String],
+) -> std::collections::BTreeMap<(String, String), (String, String)> {
+    let doc: CheckDoc = serde_json::from_str(&bpfvet(
+        suite,
+        &["check", "--unprivileged", "--format", "json"],
+        objs,
+    ))
+    .expect("bpfvet check --format json parses");
+    let mut out = std::collections::BTreeMap::new();
+    for o in doc.objects {
+        for p in o.programs {
+            let why = p.findings.first().map_or_else(String::new, |f| {
+                f["kernel_message"]
+                    .as_str()
+                    .or(f["message"].as_str())
+                    .unwrap_or_default()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+            out.insert((o.path.clone(), p.name), (p.verdict, why));
+        }
+    }
+    out
+}
+
+/// The unprivileged comparison: a header line per recorded build and the per-program table.
+fn unprivileged_agreement(
+    suite: &std::path::Path,
+    objs: &[String],
+    recorded: &[(String, Verdicts)],
+) -> (String, String) {
+    let ours = unprivileged_verdicts(suite, objs);
+    let mut head = String::new();
+    for (build, kernel) in recorded {
+        let (mut k_acc, mut b_acc, mut k_rej, mut unsound) = (0, 0, 0, 0);
+        for (key, word) in kernel {
+            let accepts = ours.get(key).is_some_and(|(v, _)| v == "accept");
+            match word.as_str() {
+                "accepted" => (k_acc, b_acc) = (k_acc + 1, b_acc + usize::from(accepts)),
+                "rejected" => (k_rej, unsound) = (k_rej + 1, unsound + usize::from(accepts)),
+                _ => {}
+            }
+        }
+        let _ = writeln!(
+            head,
+            "unprivileged, kernel {build}: bpfvet --unprivileged accepts {b_acc} of the {k_acc} programs the kernel accepts unprivileged and {unsound} of the {k_rej} it rejects"
+        );
+    }
+    let mut keys: Vec<&(String, String)> = recorded
+        .iter()
+        .flat_map(|(_, k)| k.iter())
+        .filter(|(_, w)| *w != "refused")
+        .map(|(key, _)| key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut table = String::new();
+    for key in keys {
+        let kernel: Vec<String> = recorded
+            .iter()
+            .map(|(b, k)| format!("{b}={}", k.get(key).map_or("-", String::as_str)))
+            .collect();
+        let (verdict, why) = ours
+            .get(key)
+            .map_or(("-", ""), |(v, w)| (v.as_str(), w.as_str()));
+        let unsound = verdict == "accept"
+            && recorded
+                .iter()
+                .any(|(_, k)| k.get(key).is_some_and(|w| w == "rejected"));
+        let _ = writeln!(
+            table,
+            "{} {}: kernel unprivileged {}, bpfvet --unprivileged {verdict}{}{}",
+            key.0,
+            key.1,
+            kernel.join(" "),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            },
+            if unsound { " UNSOUND" } else { "" }
+        );
+    }
+    (head, table)
+}
+
 #[derive(serde::Deserialize)]
 struct Doc {
     tests: Vec<Test>,
@@ -128,6 +270,10 @@ fn selftests_agree_with_the_recorded_kernels() {
         !recorded.is_empty(),
         "no recorded build has a selftests column under snapshots/kernel/"
     );
+    let recorded_unpriv: Vec<(String, Verdicts)> = columns::recorded("selftests-unpriv")
+        .into_iter()
+        .map(|(b, c)| (b, kernel_verdicts(&c)))
+        .collect();
     let mut table = String::new();
     let mut head = String::new();
     for (build, kernel) in &recorded {
@@ -179,14 +325,15 @@ fn selftests_agree_with_the_recorded_kernels() {
     );
     for t in &doc.tests {
         let key = (t.object.clone(), t.program.clone());
-        let kernel: Vec<String> = if t.mode == "priv" {
-            recorded
-                .iter()
-                .map(|(b, k)| format!("{b}={}", k.get(&key).map_or("-", String::as_str)))
-                .collect()
+        let columns = if t.mode == "priv" {
+            &recorded
         } else {
-            Vec::new()
+            &recorded_unpriv
         };
+        let kernel: Vec<String> = columns
+            .iter()
+            .map(|(b, k)| format!("{b}={}", k.get(&key).map_or("-", String::as_str)))
+            .collect();
         let judged_by_kernel = t.mode == "priv"
             && recorded.iter().any(|(_, k)| {
                 k.get(&key).is_some_and(|v| {
@@ -219,16 +366,26 @@ fn selftests_agree_with_the_recorded_kernels() {
             }
         );
     }
+    let (unpriv_head, unpriv_table) = unprivileged_agreement(&suite, &objs, &recorded_unpriv);
+    head.push_str(&unpriv_head);
     columns::loud(&head);
-    let text = format!("{head}\n{table}");
-    let path = root().join("snapshots/agreement/selftests.txt");
+    compare_table("selftests.txt", &format!("{head}\n{table}"));
+    compare_table(
+        "selftests-unpriv.txt",
+        &format!("{unpriv_head}\n{unpriv_table}"),
+    );
+}
+
+/// Fails when `snapshots/agreement/NAME` differs from `text` (`BPFVET_BLESS=1` rewrites it).
+fn compare_table(name: &str, text: &str) {
+    let path = root().join("snapshots/agreement").join(name);
     if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &text).expect("write snapshot");
+        std::fs::write(&path, text).expect("write snapshot");
     }
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         old == text,
-        "the kernel selftests table changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, &text)
+        "the kernel selftests table {name} changed; review and bless with BPFVET_BLESS=1:\n{}",
+        columns::line_diff(&old, text)
     );
 }
