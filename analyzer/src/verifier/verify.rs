@@ -153,6 +153,7 @@ pub fn verify_observed<O: Observer>(
         changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        alu_sanitation: std::cell::RefCell::new(vec![None; input.insns.len()]),
         kfunc_protos: Default::default(),
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
