@@ -46,6 +46,35 @@ impl VerifyResult {
     }
 }
 
+/// Unprivileged programs may not call other BPF functions or kernel functions, nor take a
+/// function's address (the kernel's `add_subprog_and_kfunc` refuses them with `EPERM` before
+/// verifying anything).
+fn unprivileged_call(input: &Input<'_>, opts: &Options) -> Option<Violation> {
+    use crate::isa::{CallTarget, Insn, PseudoSrc};
+    if opts.privileged {
+        return None;
+    }
+    let pc = input.insns.iter().position(|insn| {
+        matches!(
+            insn,
+            Insn::Call(CallTarget::Local(_) | CallTarget::Kfunc { .. })
+                | Insn::LdImm64 {
+                    src: PseudoSrc::Func,
+                    ..
+                }
+        )
+    })?;
+    Some(
+        *Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(pc as u32),
+            "unprivileged programs may not call BPF subprograms or kernel functions, nor take a function's address",
+            "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN",
+        )
+        .with_note("the kernel refuses the load with EPERM before the verifier runs"),
+    )
+}
+
 /// Verifies one linked program under `opts`.
 pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     verify_observed(input, opts, &mut NoObserver)
@@ -68,6 +97,9 @@ pub fn verify_observed<O: Observer>(
             "",
         )
         .with_note("the kernel refuses the load with EPERM before the verifier runs")]);
+    }
+    if let Some(v) = unprivileged_call(input, opts) {
+        return VerifyResult::reject(vec![v]);
     }
     if n > opts.max_insns() {
         return VerifyResult::reject(vec![*Violation::new(
