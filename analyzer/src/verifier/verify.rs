@@ -186,6 +186,7 @@ pub fn verify_observed<O: Observer>(
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
         alu_sanitation: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        tail_call_maps: std::cell::RefCell::new(vec![None; input.insns.len()]),
         kfunc_protos: Default::default(),
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),

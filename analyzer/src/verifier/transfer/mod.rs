@@ -58,6 +58,9 @@ pub(super) struct Vm<'a> {
     /// Per instruction: the Spectre v1 masking (direction flags, window) its pointer
     /// arithmetic needs, shared by every path (`spectre`; unprivileged programs only).
     pub alu_sanitation: std::cell::RefCell<Vec<Option<(u32, u32)>>>,
+    /// Per tail-call instruction: the program array it was first reached with (`spectre`;
+    /// unprivileged programs only).
+    pub tail_call_maps: std::cell::RefCell<Vec<Option<u32>>>,
     /// The typed context of BTF-typed program types, or why it could not be typed.
     pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
     /// Kfunc prototypes read from the kernel's BTF, by name (`kfunc_args.rs`).

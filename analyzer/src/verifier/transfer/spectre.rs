@@ -202,6 +202,31 @@ impl Vm<'_> {
         }
     }
 
+    /// An unprivileged tail call must use one program array on every path: the kernel bounds
+    /// the index against that map's size in code it emits once per instruction
+    /// (`do_misc_fixups`, after `record_func_map` saw two maps).
+    pub(super) fn record_tail_call_map(&self, pc: InsnIdx, map: u32) -> Res<()> {
+        if self.opts.privileged {
+            return Ok(());
+        }
+        let mut seen = self.tail_call_maps.borrow_mut();
+        let Some(slot) = seen.get_mut(pc.idx()) else {
+            return Ok(());
+        };
+        match *slot {
+            Some(prev) if prev != map => Err(Violation::new(
+                Code::HelperMapType,
+                pc,
+                "this tail call is reached with different program arrays on different paths, which unprivileged programs may not do",
+                "tail_call abusing map_ptr",
+            )),
+            _ => {
+                *slot = Some(map);
+                Ok(())
+            }
+        }
+    }
+
     /// `sanitize_check_bounds`: a stack pointer at a constant offset inside the stack, a
     /// map-value pointer inside the value.
     fn result_in_bounds(&self, pc: InsnIdx, dst: Reg, res: &Pointer) -> Res<()> {
