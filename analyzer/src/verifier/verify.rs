@@ -75,6 +75,48 @@ fn unprivileged_call(input: &Input<'_>, opts: &Options) -> Option<Violation> {
     )
 }
 
+/// The map types an unprivileged user may create (the kernel's `map_create`; the others
+/// need `CAP_BPF` or `CAP_NET_ADMIN`). A loader creates every map of the object, so one such
+/// map refuses every program of it.
+fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
+    use crate::rules::map_type as t;
+    const UNPRIVILEGED: [u32; 13] = [
+        t::ARRAY,
+        t::PERCPU_ARRAY,
+        t::PROG_ARRAY,
+        t::PERF_EVENT_ARRAY,
+        t::CGROUP_ARRAY,
+        t::ARRAY_OF_MAPS,
+        t::HASH,
+        t::PERCPU_HASH,
+        t::HASH_OF_MAPS,
+        t::RINGBUF,
+        t::USER_RINGBUF,
+        t::CGROUP_STORAGE,
+        t::PERCPU_CGROUP_STORAGE,
+    ];
+    if opts.privileged {
+        return None;
+    }
+    let m = input
+        .maps
+        .iter()
+        .find(|m| !UNPRIVILEGED.contains(&m.map_type.0))?;
+    Some(
+        *Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(0),
+            format!(
+                "map {} is a {}, which only a loader with CAP_BPF (or CAP_NET_ADMIN) may create",
+                m.name,
+                t::name(m.map_type.0)
+            ),
+            format!("map '{}': failed to create: -EPERM", m.name),
+        )
+        .with_note("the kernel refuses to create the map with EPERM, so the object does not load"),
+    )
+}
+
 /// Verifies one linked program under `opts`.
 pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     verify_observed(input, opts, &mut NoObserver)
@@ -98,7 +140,7 @@ pub fn verify_observed<O: Observer>(
         )
         .with_note("the kernel refuses the load with EPERM before the verifier runs")]);
     }
-    if let Some(v) = unprivileged_call(input, opts) {
+    if let Some(v) = unprivileged_call(input, opts).or_else(|| unprivileged_map(input, opts)) {
         return VerifyResult::reject(vec![v]);
     }
     if n > opts.max_insns() {
