@@ -121,115 +121,17 @@ fn selftests_kernel_unpriv_column() {
     columns::check("selftests-unpriv", &text);
 }
 
-#[derive(serde::Deserialize)]
-struct CheckDoc {
-    objects: Vec<CheckObject>,
-}
-
-#[derive(serde::Deserialize)]
-struct CheckObject {
-    path: String,
-    programs: Vec<CheckProgram>,
-}
-
-#[derive(serde::Deserialize)]
-struct CheckProgram {
-    name: String,
-    verdict: String,
-    #[serde(default)]
-    findings: Vec<serde_json::Value>,
-}
-
 /// `bpfvet check --unprivileged` on every program: (object, program) to the verdict and the
 /// first finding's kernel text.
 fn unprivileged_verdicts(
     suite: &std::path::Path,
     objs: &[String],
 ) -> std::collections::BTreeMap<(String, String), (String, String)> {
-    let doc: CheckDoc = serde_json::from_str(&bpfvet(
+    kernel_support::check_verdicts(&bpfvet(
         suite,
         &["check", "--unprivileged", "--format", "json"],
         objs,
     ))
-    .expect("bpfvet check --format json parses");
-    let mut out = std::collections::BTreeMap::new();
-    for o in doc.objects {
-        for p in o.programs {
-            let why = p.findings.first().map_or_else(String::new, |f| {
-                f["kernel_message"]
-                    .as_str()
-                    .or(f["message"].as_str())
-                    .unwrap_or_default()
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .to_owned()
-            });
-            out.insert((o.path.clone(), p.name), (p.verdict, why));
-        }
-    }
-    out
-}
-
-/// The unprivileged comparison: a header line per recorded build and the per-program table.
-fn unprivileged_agreement(
-    suite: &std::path::Path,
-    objs: &[String],
-    recorded: &[(String, Verdicts)],
-) -> (String, String) {
-    let ours = unprivileged_verdicts(suite, objs);
-    let mut head = String::new();
-    for (build, kernel) in recorded {
-        let (mut k_acc, mut b_acc, mut k_rej, mut unsound) = (0, 0, 0, 0);
-        for (key, word) in kernel {
-            let accepts = ours.get(key).is_some_and(|(v, _)| v == "accept");
-            match word.as_str() {
-                "accepted" => (k_acc, b_acc) = (k_acc + 1, b_acc + usize::from(accepts)),
-                "rejected" => (k_rej, unsound) = (k_rej + 1, unsound + usize::from(accepts)),
-                _ => {}
-            }
-        }
-        let _ = writeln!(
-            head,
-            "unprivileged, kernel {build}: bpfvet --unprivileged accepts {b_acc} of the {k_acc} programs the kernel accepts unprivileged and {unsound} of the {k_rej} it rejects"
-        );
-    }
-    let mut keys: Vec<&(String, String)> = recorded
-        .iter()
-        .flat_map(|(_, k)| k.iter())
-        .filter(|(_, w)| *w != "refused")
-        .map(|(key, _)| key)
-        .collect();
-    keys.sort();
-    keys.dedup();
-    let mut table = String::new();
-    for key in keys {
-        let kernel: Vec<String> = recorded
-            .iter()
-            .map(|(b, k)| format!("{b}={}", k.get(key).map_or("-", String::as_str)))
-            .collect();
-        let (verdict, why) = ours
-            .get(key)
-            .map_or(("-", ""), |(v, w)| (v.as_str(), w.as_str()));
-        let unsound = verdict == "accept"
-            && recorded
-                .iter()
-                .any(|(_, k)| k.get(key).is_some_and(|w| w == "rejected"));
-        let _ = writeln!(
-            table,
-            "{} {}: kernel unprivileged {}, bpfvet --unprivileged {verdict}{}{}",
-            key.0,
-            key.1,
-            kernel.join(" "),
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(" ({why})")
-            },
-            if unsound { " UNSOUND" } else { "" }
-        );
-    }
-    (head, table)
 }
 
 #[derive(serde::Deserialize)]
@@ -366,13 +268,19 @@ fn selftests_agree_with_the_recorded_kernels() {
             }
         );
     }
-    let (unpriv_head, unpriv_table) = unprivileged_agreement(&suite, &objs, &recorded_unpriv);
+    let (unpriv_head, unpriv_table, unpriv_unsound) =
+        columns::unprivileged_table(&unprivileged_verdicts(&suite, &objs), &recorded_unpriv);
     head.push_str(&unpriv_head);
     columns::loud(&head);
     compare_table("selftests.txt", &format!("{head}\n{table}"));
     compare_table(
         "selftests-unpriv.txt",
         &format!("{unpriv_head}\n{unpriv_table}"),
+    );
+    assert!(
+        unpriv_unsound.is_empty(),
+        "bpfvet --unprivileged accepts selftests the kernel rejects unprivileged:\n{}",
+        unpriv_unsound.join("\n")
     );
 }
 

@@ -35,6 +35,7 @@ mod sock_cast_refs;
 mod spin_lock_btf;
 mod spin_lock_identity;
 mod stack_sub;
+mod unprivileged;
 mod untracked_alu;
 mod zero_size_arg;
 
