@@ -76,8 +76,7 @@ fn unprivileged_call(input: &Input<'_>, opts: &Options) -> Option<Violation> {
 }
 
 /// The map types an unprivileged user may create (the kernel's `map_create`; the others
-/// need `CAP_BPF` or `CAP_NET_ADMIN`). A loader creates every map of the object, so one such
-/// map refuses every program of it.
+/// need `CAP_BPF` or `CAP_NET_ADMIN`), among those the program uses.
 fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
     use crate::rules::map_type as t;
     const UNPRIVILEGED: [u32; 13] = [
@@ -98,9 +97,18 @@ fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
     if opts.privileged {
         return None;
     }
-    let m = input
-        .maps
-        .iter()
+    // The maps the program refers to: loaders that skip creating the others (the kernel
+    // selftests' loader does, libbpf does not) load it; with libbpf the whole object fails.
+    let used = input.insns.iter().filter_map(|insn| match insn {
+        crate::isa::Insn::LdImm64 {
+            src: crate::isa::PseudoSrc::MapIdx | crate::isa::PseudoSrc::MapIdxValue,
+            imm,
+            ..
+        } => usize::try_from(*imm).ok(),
+        _ => None,
+    });
+    let m = used
+        .filter_map(|i| input.maps.get(i))
         .find(|m| !UNPRIVILEGED.contains(&m.map_type.0))?;
     Some(
         *Violation::new(
