@@ -8,10 +8,16 @@
 //!   summary`) as the running build's column `snapshots/kernel/<release>/selftests.txt` (see
 //!   `kernel_support/columns.rs`); it fails unless the kernel is available, except with
 //!   `BPFVET_NO_KERNEL=1`, which it reports loudly.
+//! - `selftests_kernel_unpriv_column` keeps the live kernel's unprivileged verdicts (`bpfvet
+//!   kernel --unprivileged --format summary`) as `snapshots/kernel/<release>/selftests-unpriv.txt`,
+//!   when bpf() and `kernel.unprivileged_bpf_disabled` (0, or 2 opened by root) allow.
 //! - `selftests_agree_with_the_recorded_kernels` needs no kernel: it compares bpfvet with the
 //!   annotations and every recorded build's verdicts, and fails when the table changes (bless
 //!   a reviewed change with `BPFVET_BLESS=1`). Where the 6.12 annotation and the kernel differ,
-//!   the kernel is the judge; the table marks those lines.
+//!   the kernel is the judge; the table marks those lines. It also compares `bpfvet check
+//!   --unprivileged` with every recorded unprivileged column: a header line per build, the
+//!   kernel's unprivileged verdict on each `unpriv` row, and one line per program the kernel
+//!   judged unprivileged in `snapshots/agreement/selftests-unpriv.txt`.
 //!
 //! Both fail when `../shared/kernel-selftests` is missing, unless `BPFVET_NO_SELFTESTS=1`.
 
@@ -90,6 +96,44 @@ fn selftests_kernel_column() {
     columns::check("selftests", &text);
 }
 
+#[test]
+fn selftests_kernel_unpriv_column() {
+    let Some(suite) = suite() else { return };
+    if !kernel_or_skip("selftests_kernel_unpriv_column") {
+        return;
+    }
+    // The session is opened here too so a sysctl of 1 is reported, not failed on.
+    let session = match bpfvet_oracle::unprivileged_session() {
+        Ok(s) => s,
+        Err(why) => {
+            columns::loud(&format!(
+                "\n!!! selftests_kernel_unpriv_column NOT RUN: {why}\n"
+            ));
+            return;
+        }
+    };
+    let objs = objects(&suite);
+    let text = format!(
+        "# `bpfvet kernel --unprivileged --format summary` over ../shared/kernel-selftests/verifier*/*.o on this kernel build (tests/selftests_suite.rs).\n{}",
+        bpfvet(&suite, &["kernel", "--unprivileged", "--format", "summary"], &objs)
+    );
+    drop(session);
+    columns::check("selftests-unpriv", &text);
+}
+
+/// `bpfvet check --unprivileged` on every program: (object, program) to the verdict and the
+/// first finding's kernel text.
+fn unprivileged_verdicts(
+    suite: &std::path::Path,
+    objs: &[String],
+) -> std::collections::BTreeMap<(String, String), (String, String)> {
+    kernel_support::check_verdicts(&bpfvet(
+        suite,
+        &["check", "--unprivileged", "--format", "json"],
+        objs,
+    ))
+}
+
 #[derive(serde::Deserialize)]
 struct Doc {
     tests: Vec<Test>,
@@ -138,6 +182,10 @@ fn selftests_agree_with_the_recorded_kernels() {
         .unwrap_or_default();
     let newest_verdicts = recorded.last().map(|(_, v)| v.clone()).unwrap_or_default();
     let mut classes: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let recorded_unpriv: Vec<(String, Verdicts)> = columns::recorded("selftests-unpriv")
+        .into_iter()
+        .map(|(b, c)| (b, kernel_verdicts(&c)))
+        .collect();
     let mut table = String::new();
     let mut head = String::new();
     for (build, kernel) in &recorded {
@@ -208,14 +256,15 @@ fn selftests_agree_with_the_recorded_kernels() {
     );
     for t in &doc.tests {
         let key = (t.object.clone(), t.program.clone());
-        let kernel: Vec<String> = if t.mode == "priv" {
-            recorded
-                .iter()
-                .map(|(b, k)| format!("{b}={}", k.get(&key).map_or("-", String::as_str)))
-                .collect()
+        let columns = if t.mode == "priv" {
+            &recorded
         } else {
-            Vec::new()
+            &recorded_unpriv
         };
+        let kernel: Vec<String> = columns
+            .iter()
+            .map(|(b, k)| format!("{b}={}", k.get(&key).map_or("-", String::as_str)))
+            .collect();
         let judged_by_kernel = t.mode == "priv"
             && recorded.iter().any(|(_, k)| {
                 k.get(&key).is_some_and(|v| {
@@ -265,17 +314,33 @@ fn selftests_agree_with_the_recorded_kernels() {
     }
     let summary: Vec<String> = classes.iter().map(|(c, n)| format!("{n} {c}")).collect();
     let _ = writeln!(head, "fail rows by reason: {}", summary.join("; "));
+    let (unpriv_head, unpriv_table, unpriv_unsound) =
+        columns::unprivileged_table(&unprivileged_verdicts(&suite, &objs), &recorded_unpriv);
+    head.push_str(&unpriv_head);
     columns::loud(&head);
-    let text = format!("{head}\n{table}");
-    let path = root().join("snapshots/agreement/selftests.txt");
+    compare_table("selftests.txt", &format!("{head}\n{table}"));
+    compare_table(
+        "selftests-unpriv.txt",
+        &format!("{unpriv_head}\n{unpriv_table}"),
+    );
+    assert!(
+        unpriv_unsound.is_empty(),
+        "bpfvet --unprivileged accepts selftests the kernel rejects unprivileged:\n{}",
+        unpriv_unsound.join("\n")
+    );
+}
+
+/// Fails when `snapshots/agreement/NAME` differs from `text` (`BPFVET_BLESS=1` rewrites it).
+fn compare_table(name: &str, text: &str) {
+    let path = root().join("snapshots/agreement").join(name);
     if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &text).expect("write snapshot");
+        std::fs::write(&path, text).expect("write snapshot");
     }
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         old == text,
-        "the kernel selftests table changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, &text)
+        "the kernel selftests table {name} changed; review and bless with BPFVET_BLESS=1:\n{}",
+        columns::line_diff(&old, text)
     );
 }
 

@@ -21,6 +21,7 @@ mod load;
 mod probe;
 mod sys;
 mod testrun;
+mod unpriv;
 mod verdict;
 
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ pub use probe::{kernel_available, KernelInfo, Unavailable};
 pub use testrun::{
     run_mode, test_run, test_run_with_slots, ProgSlot, RunMode, TestRunInput, TestRunOutput,
 };
+pub use unpriv::{unprivileged_session, UnprivilegedSession};
 pub use verdict::{
     parse_stats, reason_line, reason_lines, Errno, KernelVerdict, Outcome, RefusalStage,
     RejectKind, VerifierStats,

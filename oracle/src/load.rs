@@ -56,6 +56,8 @@ pub struct VerifyOptions {
     /// Load flags (`BPF_F_*`) added to the named programs, as the selftests' loader adds
     /// each test's `__flag(...)`; programs not named load with libbpf's flags only.
     pub prog_flags: BTreeMap<String, u32>,
+    /// Load as an unprivileged user would (see `unpriv.rs`): uid 65534, no capabilities.
+    pub unprivileged: bool,
 }
 
 impl Default for VerifyOptions {
@@ -65,6 +67,7 @@ impl Default for VerifyOptions {
             keep_log: false,
             initial_log_size: 1 << 20,
             prog_flags: BTreeMap::new(),
+            unprivileged: false,
         }
     }
 }
@@ -77,6 +80,15 @@ impl VerifyOptions {
             log_level,
             keep_log,
             ..VerifyOptions::default()
+        }
+    }
+
+    /// These options, for an unprivileged load (`true`) or a privileged one.
+    #[must_use]
+    pub fn unprivileged(self, unprivileged: bool) -> Self {
+        VerifyOptions {
+            unprivileged,
+            ..self
         }
     }
 }
@@ -252,6 +264,86 @@ fn load_with(
     let _guard = LOAD_LOCK
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if opts.unprivileged {
+        return load_unprivileged(elf, name, prog, idx, also, opts);
+    }
+    load_locked(elf, name, prog, idx, also, opts, keep)
+}
+
+/// The program types an unprivileged user may load (`bpf_prog_load` refuses the others with
+/// `EPERM` unless the caller has `CAP_BPF`).
+const UNPRIVILEGED_TYPES: [u32; 2] = [
+    libbpf_sys::BPF_PROG_TYPE_SOCKET_FILTER,
+    libbpf_sys::BPF_PROG_TYPE_CGROUP_SKB,
+];
+
+/// [`load_locked`] in a fresh thread that gave up root first; the object is closed in that
+/// thread (a libbpf object is not shared between threads), so nothing is kept.
+fn load_unprivileged(
+    elf: &[u8],
+    name: &str,
+    prog: &ProgInfo,
+    idx: usize,
+    also: &[usize],
+    opts: &VerifyOptions,
+) -> Loaded {
+    let refused = |reason: String| KernelVerdict {
+        object: name.to_owned(),
+        program: prog.name.clone(),
+        section: prog.section.clone(),
+        prog_type: sys::prog_type_name(prog.prog_type),
+        outcome: Outcome::Refused {
+            stage: RefusalStage::Load,
+            errno: None,
+            reason,
+        },
+        stats: None,
+        log: None,
+        log_truncated: false,
+        libbpf_messages: Vec::new(),
+    };
+    let joined = std::thread::scope(|s| {
+        s.spawn(|| match crate::unpriv::become_unprivileged() {
+            Ok(()) => Ok(load_locked(elf, name, prog, idx, also, opts, false).verdict),
+            Err(why) => Err(why),
+        })
+        .join()
+    });
+    let mut verdict = match joined {
+        Ok(Ok(v)) => v,
+        Ok(Err(why)) => refused(why),
+        Err(_) => refused("the unprivileged loader thread panicked".to_owned()),
+    };
+    if let Outcome::Refused {
+        stage: RefusalStage::ProgLoad,
+        errno: Some(Errno(libc::EPERM)),
+        reason,
+    } = &mut verdict.outcome
+    {
+        if !UNPRIVILEGED_TYPES.contains(&prog.prog_type) {
+            *reason = format!(
+                "unprivileged loads allow only socket_filter and cgroup_skb programs, not {}",
+                verdict.prog_type
+            );
+        }
+    }
+    Loaded {
+        obj: None,
+        idx,
+        verdict,
+    }
+}
+
+/// One load in the calling thread, with the caller holding [`LOAD_LOCK`].
+fn load_locked(
+    elf: &[u8],
+    name: &str,
+    prog: &ProgInfo,
+    idx: usize,
+    also: &[usize],
+    opts: &VerifyOptions,
+    keep: bool,
+) -> Loaded {
     let mut size = opts.initial_log_size.clamp(4096, MAX_LOG_SIZE);
     loop {
         let ((res, log, obj, info), msgs) = sys::capture_libbpf_messages(|| {
@@ -378,6 +470,12 @@ pub fn verify_object(
     opts: &VerifyOptions,
 ) -> Result<Vec<KernelVerdict>, OracleError> {
     crate::kernel_available()?;
+    // Held until the loads below are done; a no-op inside a session the caller opened.
+    let _session = if opts.unprivileged {
+        Some(crate::unprivileged_session()?)
+    } else {
+        None
+    };
     let (progs, open_failure) = list_programs(elf, name)?;
     let selected: Vec<usize> = match program {
         None => (0..progs.len()).collect(),

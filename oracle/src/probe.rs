@@ -34,6 +34,9 @@ pub enum Unavailable {
     /// The process lacks the privileges.
     #[error("{0}")]
     NotPermitted(String),
+    /// Unprivileged loads were asked for and `kernel.unprivileged_bpf_disabled` forbids them.
+    #[error("{0}")]
+    UnprivilegedDisabled(String),
     /// Any other failure of the trivial load.
     #[error("bpf(BPF_PROG_LOAD) of a trivial socket filter (r0 = 0; exit) failed with {errno} on kernel {release}")]
     Other {

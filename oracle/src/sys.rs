@@ -383,3 +383,31 @@ pub(crate) fn test_run(
         duration_ns: opts.duration,
     })
 }
+
+/// The uid and gid an unprivileged load runs as (`nobody`/`nogroup` on most distributions; only
+/// the absence of root matters).
+pub(crate) const UNPRIVILEGED_ID: u32 = 65534;
+
+/// Drops the calling thread, and only it, to uid/gid [`UNPRIVILEGED_ID`] with no supplementary
+/// groups and no capabilities, for good (it cannot get them back).
+///
+/// Linux keeps credentials per thread; glibc's `setresuid` changes every thread of the process,
+/// so the raw syscalls are used: the rest of the process stays root. Changing every uid away
+/// from 0 makes the kernel clear the permitted, effective and ambient capability sets (no
+/// `SECBIT_KEEP_CAPS` is set), which is checked afterwards.
+pub(crate) fn drop_thread_privileges() -> Result<(), Errno> {
+    let id = libc::c_long::from(UNPRIVILEGED_ID);
+    // SAFETY: setgroups(0, NULL) reads no memory; it only empties this thread's group list.
+    if unsafe { libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) } < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: setresgid takes three integers and touches no memory of ours.
+    if unsafe { libc::syscall(libc::SYS_setresgid, id, id, id) } < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: setresuid takes three integers and touches no memory of ours.
+    if unsafe { libc::syscall(libc::SYS_setresuid, id, id, id) } < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}

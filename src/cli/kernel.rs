@@ -54,6 +54,11 @@ pub struct Args {
     /// (BPF_F_STRICT_ALIGNMENT, BPF_F_TEST_REG_INVARIANTS, ...), as the kernel's test loader does.
     #[arg(long, conflicts_with = "test_run")]
     test_flags: bool,
+    /// Load each program as an unprivileged user would: a loader thread at uid/gid 65534 with no
+    /// capabilities (maps created by it too). Only socket_filter and cgroup_skb programs are
+    /// loadable so; kernel.unprivileged_bpf_disabled = 2 is set to 0 for the run and restored.
+    #[arg(long, conflicts_with = "test_run")]
+    unprivileged: bool,
     /// Run the program through BPF_PROG_TEST_RUN instead (needs one FILE, --program, --input).
     #[arg(long, requires_all = ["program", "input"])]
     test_run: bool,
@@ -76,12 +81,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    // Open for every file at once, so the sysctl changes once per run, not once per object.
+    let session = if args.unprivileged {
+        match bpfvet_oracle::unprivileged_session() {
+            Ok(s) => Some(s),
+            Err(why) => {
+                eprintln!("bpfvet kernel: cannot load unprivileged: {why}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else {
+        None
+    };
+    let note = session.as_ref().and_then(|s| s.note.clone());
+    if let (Some(note), true) = (&note, args.format != Format::Human) {
+        eprintln!("bpfvet kernel: {note}");
+    }
     let mut out = String::new();
     let code = if args.test_run {
         test_run(&args, &mut out)?
     } else {
-        verify(&args, &info, &mut out)
+        verify(&args, &info, note.as_deref(), &mut out)
     };
+    drop(session);
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(out.as_bytes())
@@ -122,13 +144,19 @@ fn verify_file(
     }
 }
 
-fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> ExitCode {
+fn verify(
+    args: &Args,
+    info: &bpfvet_oracle::KernelInfo,
+    note: Option<&str>,
+    out: &mut String,
+) -> ExitCode {
     let level = if args.verbose_log {
         LogLevel::Verbose
     } else {
         LogLevel::Brief
     };
-    let opts = VerifyOptions::new(level, args.log || args.verbose_log);
+    let opts =
+        VerifyOptions::new(level, args.log || args.verbose_log).unprivileged(args.unprivileged);
     let mut verdicts: Vec<KernelVerdict> = Vec::new();
     let mut errors: Vec<(PathBuf, OracleError)> = Vec::new();
     for file in &args.files {
@@ -167,10 +195,18 @@ fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> Ex
     let count = |w: &str| verdicts.iter().filter(|v| v.outcome.word() == w).count();
     match args.format {
         Format::Human => {
+            if let Some(note) = note {
+                let _ = writeln!(out, "{note}");
+            }
             let _ = writeln!(
                 out,
-                "kernel {}: {} programs: {} accepted, {} rejected, {} refused",
+                "kernel {}{}: {} programs: {} accepted, {} rejected, {} refused",
                 info.release,
+                if args.unprivileged {
+                    " (unprivileged loads)"
+                } else {
+                    ""
+                },
                 verdicts.len(),
                 count("accepted"),
                 count("rejected"),
@@ -192,6 +228,9 @@ fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> Ex
             #[derive(serde::Serialize)]
             struct Report<'a> {
                 kernel: &'a bpfvet_oracle::KernelInfo,
+                unprivileged: bool,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                note: Option<&'a str>,
                 programs: &'a [KernelVerdict],
                 errors: Vec<FileError>,
             }
@@ -204,6 +243,8 @@ fn verify(args: &Args, info: &bpfvet_oracle::KernelInfo, out: &mut String) -> Ex
                 .collect();
             let doc = Report {
                 kernel: info,
+                unprivileged: args.unprivileged,
+                note,
                 programs: &verdicts,
                 errors,
             };

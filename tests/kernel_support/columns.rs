@@ -143,3 +143,69 @@ pub fn verdicts(column: &str) -> Verdicts {
         })
         .collect()
 }
+
+/// The unprivileged comparison of `bpfvet check --unprivileged` verdicts (`ours`, from
+/// [`super::check_verdicts`]) with the recorded unprivileged columns: a header line per build,
+/// one line per program some build loaded (accepted or rejected), and the unsound accepts
+/// (programs bpfvet accepts that a recorded build rejects).
+pub fn unprivileged_table(
+    ours: &BTreeMap<(String, String), (String, String)>,
+    recorded: &[(String, Verdicts)],
+) -> (String, String, Vec<String>) {
+    let mut head = String::new();
+    for (build, kernel) in recorded {
+        let (mut k_acc, mut b_acc, mut k_rej, mut unsound) = (0, 0, 0, 0);
+        for (key, word) in kernel {
+            let accepts = ours.get(key).is_some_and(|(v, _)| v == "accept");
+            match word.as_str() {
+                "accepted" => (k_acc, b_acc) = (k_acc + 1, b_acc + usize::from(accepts)),
+                "rejected" => (k_rej, unsound) = (k_rej + 1, unsound + usize::from(accepts)),
+                _ => {}
+            }
+        }
+        let _ = writeln!(
+            head,
+            "unprivileged, kernel {build}: bpfvet --unprivileged accepts {b_acc} of the {k_acc} programs the kernel accepts unprivileged and {unsound} of the {k_rej} it rejects"
+        );
+    }
+    let mut keys: Vec<&(String, String)> = recorded
+        .iter()
+        .flat_map(|(_, k)| k.iter())
+        .filter(|(_, w)| *w != "refused")
+        .map(|(key, _)| key)
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let mut table = String::new();
+    let mut unsound_list = Vec::new();
+    for key in keys {
+        let kernel: Vec<String> = recorded
+            .iter()
+            .map(|(b, k)| format!("{b}={}", k.get(key).map_or("-", String::as_str)))
+            .collect();
+        let (verdict, why) = ours
+            .get(key)
+            .map_or(("-", ""), |(v, w)| (v.as_str(), w.as_str()));
+        let unsound = verdict == "accept"
+            && recorded
+                .iter()
+                .any(|(_, k)| k.get(key).is_some_and(|w| w == "rejected"));
+        if unsound {
+            unsound_list.push(format!("{} {}", key.0, key.1));
+        }
+        let _ = writeln!(
+            table,
+            "{} {}: kernel unprivileged {}, bpfvet --unprivileged {verdict}{}{}",
+            key.0,
+            key.1,
+            kernel.join(" "),
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({why})")
+            },
+            if unsound { " UNSOUND" } else { "" }
+        );
+    }
+    (head, table, unsound_list)
+}

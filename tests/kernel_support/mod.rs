@@ -86,3 +86,47 @@ pub fn bpfvet_accepts(bytes: &[u8], name: &str) -> bool {
     bpfvet_analyzer::verifier::verify(&input, &Options::default()).verdict
         == bpfvet_analyzer::verifier::Verdict::Accept
 }
+
+#[derive(serde::Deserialize)]
+struct CheckDoc {
+    objects: Vec<CheckObject>,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckObject {
+    path: String,
+    programs: Vec<CheckProgram>,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckProgram {
+    name: String,
+    verdict: String,
+    #[serde(default)]
+    findings: Vec<serde_json::Value>,
+}
+
+/// The verdicts of a `bpfvet check --format json` report: (object path, program) to the
+/// verdict word and the first finding's kernel text (its last line).
+pub fn check_verdicts(
+    json: &str,
+) -> std::collections::BTreeMap<(String, String), (String, String)> {
+    let doc: CheckDoc = serde_json::from_str(json).expect("bpfvet check --format json parses");
+    let mut out = std::collections::BTreeMap::new();
+    for o in doc.objects {
+        for p in o.programs {
+            let why = p.findings.first().map_or_else(String::new, |f| {
+                f["kernel_message"]
+                    .as_str()
+                    .or(f["message"].as_str())
+                    .unwrap_or_default()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .to_owned()
+            });
+            out.insert((o.path.clone(), p.name), (p.verdict, why));
+        }
+    }
+    out
+}

@@ -376,6 +376,8 @@ pub struct CtxField {
     pub write_attach: Option<&'static [AttachType]>,
     /// Accessing the field needs CAP_BPF (the kernel's `bpf_token_capable(.., CAP_BPF)` checks).
     pub cap_bpf: bool,
+    /// Writing the field needs CAP_BPF (cgroup_skb's `tstamp`).
+    pub cap_bpf_write: bool,
 }
 
 /// How the context may be accessed.
@@ -606,7 +608,11 @@ impl ProgTypeRules {
                     set.map_or(true, |only| attach.is_some_and(|a| only.contains(&a)))
                 };
                 let attach_ok = in_set(f.attach) && (!write || in_set(f.write_attach));
-                if !size_ok || end > f.off + f.size || !attach_ok || (f.cap_bpf && !privileged) {
+                if !size_ok
+                    || end > f.off + f.size
+                    || !attach_ok
+                    || ((f.cap_bpf || (write && f.cap_bpf_write)) && !privileged)
+                {
                     return None;
                 }
                 match (write, f.yields, f.kernel_struct) {

@@ -46,6 +46,85 @@ impl VerifyResult {
     }
 }
 
+/// Unprivileged programs may not call other BPF functions or kernel functions, nor take a
+/// function's address (the kernel's `add_subprog_and_kfunc` refuses them with `EPERM` before
+/// verifying anything).
+fn unprivileged_call(input: &Input<'_>, opts: &Options) -> Option<Violation> {
+    use crate::isa::{CallTarget, Insn, PseudoSrc};
+    if opts.privileged {
+        return None;
+    }
+    let pc = input.insns.iter().position(|insn| {
+        matches!(
+            insn,
+            Insn::Call(CallTarget::Local(_) | CallTarget::Kfunc { .. })
+                | Insn::LdImm64 {
+                    src: PseudoSrc::Func,
+                    ..
+                }
+        )
+    })?;
+    Some(
+        *Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(pc as u32),
+            "unprivileged programs may not call BPF subprograms or kernel functions, nor take a function's address",
+            "loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN",
+        )
+        .with_note("the kernel refuses the load with EPERM before the verifier runs"),
+    )
+}
+
+/// The map types an unprivileged user may create (the kernel's `map_create`; the others
+/// need `CAP_BPF` or `CAP_NET_ADMIN`), among those the program uses.
+fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
+    use crate::rules::map_type as t;
+    const UNPRIVILEGED: [u32; 13] = [
+        t::ARRAY,
+        t::PERCPU_ARRAY,
+        t::PROG_ARRAY,
+        t::PERF_EVENT_ARRAY,
+        t::CGROUP_ARRAY,
+        t::ARRAY_OF_MAPS,
+        t::HASH,
+        t::PERCPU_HASH,
+        t::HASH_OF_MAPS,
+        t::RINGBUF,
+        t::USER_RINGBUF,
+        t::CGROUP_STORAGE,
+        t::PERCPU_CGROUP_STORAGE,
+    ];
+    if opts.privileged {
+        return None;
+    }
+    // The maps the program refers to: loaders that skip creating the others (the kernel
+    // selftests' loader does, libbpf does not) load it; with libbpf the whole object fails.
+    let used = input.insns.iter().filter_map(|insn| match insn {
+        crate::isa::Insn::LdImm64 {
+            src: crate::isa::PseudoSrc::MapIdx | crate::isa::PseudoSrc::MapIdxValue,
+            imm,
+            ..
+        } => usize::try_from(*imm).ok(),
+        _ => None,
+    });
+    let m = used
+        .filter_map(|i| input.maps.get(i))
+        .find(|m| !UNPRIVILEGED.contains(&m.map_type.0))?;
+    Some(
+        *Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(0),
+            format!(
+                "map {} is a {}, which only a loader with CAP_BPF (or CAP_NET_ADMIN) may create",
+                m.name,
+                t::name(m.map_type.0)
+            ),
+            format!("map '{}': failed to create: -EPERM", m.name),
+        )
+        .with_note("the kernel refuses to create the map with EPERM, so the object does not load"),
+    )
+}
+
 /// Verifies one linked program under `opts`.
 pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     verify_observed(input, opts, &mut NoObserver)
@@ -68,6 +147,9 @@ pub fn verify_observed<O: Observer>(
             "",
         )
         .with_note("the kernel refuses the load with EPERM before the verifier runs")]);
+    }
+    if let Some(v) = unprivileged_call(input, opts).or_else(|| unprivileged_map(input, opts)) {
+        return VerifyResult::reject(vec![v]);
     }
     if n > opts.max_insns() {
         return VerifyResult::reject(vec![*Violation::new(
@@ -153,6 +235,8 @@ pub fn verify_observed<O: Observer>(
         changes_pkt_data: super::pkt_effects::changes_pkt_data(input.insns, &cfg, input.helpers),
         btf_ctx,
         access_bases: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        alu_sanitation: std::cell::RefCell::new(vec![None; input.insns.len()]),
+        tail_call_maps: std::cell::RefCell::new(vec![None; input.insns.len()]),
         kfunc_protos: Default::default(),
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),

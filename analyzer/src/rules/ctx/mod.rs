@@ -36,6 +36,7 @@ const fn f(name: &'static str, off: u32, size: u32) -> CtxField {
         attach: None,
         write_attach: None,
         cap_bpf: false,
+        cap_bpf_write: false,
     }
 }
 
@@ -88,6 +89,12 @@ impl CtxField {
     /// Accessing the field needs CAP_BPF.
     const fn cap_bpf(mut self) -> CtxField {
         self.cap_bpf = true;
+        self
+    }
+
+    /// Writing the field needs CAP_BPF.
+    const fn cap_bpf_write(mut self) -> CtxField {
+        self.cap_bpf_write = true;
         self
     }
 }

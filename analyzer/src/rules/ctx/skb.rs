@@ -42,6 +42,8 @@ struct Row {
     write: u8,
     /// Families for which the access needs CAP_BPF.
     cap: u8,
+    /// Families for which a write (only) needs CAP_BPF.
+    cap_write: u8,
 }
 
 const fn row(field: CtxField, read: u8, write: u8) -> Row {
@@ -50,6 +52,7 @@ const fn row(field: CtxField, read: u8, write: u8) -> Row {
         read,
         write,
         cap: 0,
+        cap_write: 0,
     }
 }
 
@@ -59,6 +62,18 @@ const fn row_cap(field: CtxField, read: u8, write: u8, cap: u8) -> Row {
         read,
         write,
         cap,
+        cap_write: 0,
+    }
+}
+
+/// A row whose stores (not loads) need CAP_BPF for families `cap_write`.
+const fn row_cap_write(field: CtxField, read: u8, write: u8, cap_write: u8) -> Row {
+    Row {
+        field,
+        read,
+        write,
+        cap: 0,
+        cap_write,
     }
 }
 
@@ -94,7 +109,8 @@ const ROWS: [Row; 34] = [
     row(f("local_port", 136, 4), ALL & !NO_SOCK_FIELDS, 0),
     row(f("data_meta", 140, 4).rd(W).ptr(PtrKind::PacketMeta), TC, 0),
     row(f("flow_keys", 144, 8).rd(DW).ptr(PtrKind::FlowKeys), FD, 0),
-    row_cap(f("tstamp", 152, 8).rd(DW).wr(DW), TC | CG, TC | CG, CG),
+    // cgroup_skb programs read the timestamp freely; writing it needs CAP_BPF.
+    row_cap_write(f("tstamp", 152, 8).rd(DW).wr(DW), TC | CG, TC | CG, CG),
     row(f("wire_len", 160, 4), TC, 0),
     row(f("gso_segs", 164, 4), ALL, 0),
     row(f("sk", 168, 8).rd(DW).ptr_or_null(PtrKind::SockCommon), ALL, 0),
@@ -131,6 +147,9 @@ const fn project<const N: usize>(fam: u8) -> [CtxField; N] {
             }
             if r.cap & fam != 0 {
                 field = field.cap_bpf();
+            }
+            if r.cap_write & fam != 0 {
+                field = field.cap_bpf_write();
             }
             out[n] = field;
             n += 1;

@@ -39,6 +39,7 @@ mod spin_lock_btf;
 mod spin_lock_identity;
 mod stack_sub;
 mod strict_alignment;
+mod unprivileged;
 mod untracked_alu;
 mod xdp_sock;
 mod zero_size_arg;

@@ -70,6 +70,9 @@ impl Vm<'_> {
         writable(pc, dst)?;
         let res = match (&dst_val, &src_val) {
             (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
+                if let Operand::Reg(_) = src {
+                    self.spectre_scalar(pc, op, dst)?;
+                }
                 if kernel_tracks(op, width, b, self.opts.kernel) {
                     RegState::scalar(Scalar::alu(op, width, a, b))
                 } else {
@@ -77,10 +80,14 @@ impl Vm<'_> {
                 }
             }
             (RegState::Ptr(p), RegState::Scalar { v: s, .. }) => {
-                self.ptr_arith(st, pc, width, op, dst, p, s, false)?
+                let off_reg = match src {
+                    Operand::Reg(r) => Some(r),
+                    Operand::Imm(_) => None,
+                };
+                self.ptr_arith(st, pc, width, op, (dst, off_reg), p, s, false)?
             }
             (RegState::Scalar { v: s, .. }, RegState::Ptr(p)) => {
-                self.ptr_arith(st, pc, width, op, dst, p, s, true)?
+                self.ptr_arith(st, pc, width, op, (dst, Some(dst)), p, s, true)?
             }
             (RegState::Ptr(_), RegState::Ptr(_)) => {
                 // Privileged, the difference of two pointers is a scalar nothing is known about,
@@ -163,7 +170,8 @@ impl Vm<'_> {
     }
 
     /// `dst op= scalar` where one side is the pointer `p` and the other the scalar `s`.
-    /// `scalar_is_dst`: the scalar was in `dst` (`scalar += ptr`).
+    /// `scalar_is_dst`: the scalar was in `dst` (`scalar += ptr`); `off_reg`: the register
+    /// that held the scalar (`None` for an immediate).
     #[allow(clippy::too_many_arguments)]
     fn ptr_arith(
         &self,
@@ -171,7 +179,7 @@ impl Vm<'_> {
         pc: InsnIdx,
         width: Width,
         op: AluOp,
-        dst: Reg,
+        (dst, off_reg): (Reg, Option<Reg>),
         p: &Pointer,
         s: &Scalar,
         scalar_is_dst: bool,
@@ -282,6 +290,7 @@ impl Vm<'_> {
                 format!("R{n} subtraction from stack pointer prohibited"),
             ));
         }
+        let window = self.spectre_before(pc, op, dst, off_reg, p, s, !scalar_is_dst)?;
         let mut res = p.clone();
         match (known, p.has_const_off()) {
             (Some(c), _) => {
@@ -317,6 +326,7 @@ impl Vm<'_> {
                 format!("math between {base} pointer and register with unbounded min value is not allowed"),
             ));
         }
+        self.spectre_after(pc, op, dst, &res, window)?;
         Ok(RegState::Ptr(res))
     }
 
@@ -329,6 +339,7 @@ impl Vm<'_> {
         src: Reg,
         from_bits: u8,
     ) -> Res<()> {
+        self.unpriv_unary(st, pc, src, "sign-extension part of pointer")?;
         unary(st, pc, dst, src, Scalar::top_of(width), |v| {
             v.sign_extend(width, u32::from(from_bits))
         })
@@ -341,6 +352,7 @@ impl Vm<'_> {
         width: Width,
         dst: Reg,
     ) -> Res<()> {
+        self.unpriv_unary(st, pc, dst, "pointer arithmetic prohibited")?;
         unary(st, pc, dst, dst, Scalar::top_of(width), |v| v.neg(width))
     }
 
@@ -352,10 +364,27 @@ impl Vm<'_> {
         dst: Reg,
         bits: u8,
     ) -> Res<()> {
+        self.unpriv_unary(st, pc, dst, "pointer arithmetic prohibited")?;
         let bits = u32::from(bits);
         unary(st, pc, dst, dst, Scalar::unknown_bytes(bits / 8), |v| {
             v.endian(op, bits)
         })
+    }
+}
+
+impl Vm<'_> {
+    /// Unprivileged programs may not negate, byte-swap or sign-extend a pointer (the kernel's
+    /// `check_alu_op`: the result would leak the address).
+    fn unpriv_unary(&self, st: &AbstractState, pc: InsnIdx, reg: Reg, what: &str) -> Res<()> {
+        if self.opts.privileged || !matches!(st.reg(reg), RegState::Ptr(_)) {
+            return Ok(());
+        }
+        Err(Violation::new(
+            Code::PointerLeak,
+            pc,
+            format!("unprivileged programs may not compute with the pointer in {reg} this way"),
+            format!("R{} {what}", reg.num()),
+        ))
     }
 }
 

@@ -566,6 +566,18 @@ impl Vm<'_> {
             ));
         }
         match arg {
+            // An unprivileged program may not hand a helper an address as a plain number.
+            Arg::Anything if v.as_ptr().is_some() && !self.opts.privileged => {
+                return Err(Violation::new(
+                    Code::PointerLeak,
+                    pc,
+                    format!(
+                        "argument {n} of bpf_{} takes a number; {r} is a pointer",
+                        h.name
+                    ),
+                    format!("R{n} leaks addr into helper function"),
+                ));
+            }
             Arg::Anything => {}
             Arg::MapValueOrNull => {
                 if v.as_scalar().and_then(Scalar::as_const) != Some(0) {
@@ -687,6 +699,9 @@ impl Vm<'_> {
                             m.map_type.0, h.name, h.id
                         ),
                     ));
+                }
+                if h.id == 12 {
+                    self.record_tail_call_map(pc, *map)?;
                 }
                 cx.map = Some(*map);
             }

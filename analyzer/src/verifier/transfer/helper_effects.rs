@@ -50,9 +50,16 @@ impl Vm<'_> {
                 ));
             }
             st.refs.retain(|r| r.id != ref_id);
+            // The kernel's `mark_reg_invalid`: an unknown number for privileged programs, an
+            // unreadable register otherwise (reading the stale address would leak it).
+            let stale = if self.opts.privileged {
+                RegState::unknown()
+            } else {
+                RegState::Uninit
+            };
             st.for_each_reg_mut(|reg| {
                 if matches!(reg, RegState::Ptr(p) if p.ref_obj_id == ref_id) {
-                    *reg = RegState::unknown();
+                    *reg = stale.clone();
                 }
             });
         }

@@ -31,23 +31,16 @@ impl Vm<'_> {
             // 64-bit compares sign-extend the immediate; 32-bit ones take its pattern.
             Operand::Imm(imm) => RegState::scalar(imm_scalar(width, imm)),
         };
-        if !self.opts.privileged && (matches!(a, RegState::Ptr(_)) || matches!(b, RegState::Ptr(_)))
-        {
-            let is_null_check =
-                matches!(src, Operand::Imm(0)) && matches!(cond, Cond::Eq | Cond::Ne);
-            let pkt = matches!((&a, &b), (RegState::Ptr(p), RegState::Ptr(q)) if is_pkt_like(p.kind) && is_pkt_like(q.kind));
-            if !is_null_check && !pkt {
-                let r = match (src, &b) {
-                    (Operand::Reg(r), RegState::Ptr(_)) => r,
-                    _ => dst,
-                };
-                return Err(Violation::new(
-                    Code::PointerLeak,
-                    pc,
-                    format!("unprivileged programs may not compare the pointer in {r}"),
-                    format!("R{} pointer comparison prohibited", r.num()),
-                ));
-            }
+        if let (false, Some(r)) = (
+            self.opts.privileged,
+            prohibited_compare(width, cond, dst, src, &a, &b),
+        ) {
+            return Err(Violation::new(
+                Code::PointerLeak,
+                pc,
+                format!("unprivileged programs may not compare the pointer in {r}"),
+                format!("R{} pointer comparison prohibited", r.num()),
+            ));
         }
         let target = jump_target(pc, i64::from(off))?;
         let fall = InsnIdx(pc.0 + 1);
@@ -228,6 +221,47 @@ fn refine32_without_sign_crossing(
             if y_blind { y_weak } else { ye },
         )),
     }
+}
+
+/// The register whose pointer an unprivileged program may not compare here, as
+/// `check_cond_jmp_op` decides: a pointer on the right is refused unless both sides are packet
+/// pointers; a pointer on the left passes only when the kernel decides the branch (a pointer
+/// it knows is not NULL against zero), when it is a NULL check of a pointer that may be NULL
+/// (64-bit, against the immediate 0), or when it is one of the packet-range compares the
+/// kernel learns bounds from (`try_match_pkt_pointers`).
+fn prohibited_compare(
+    width: Width,
+    cond: Cond,
+    dst: Reg,
+    src: Operand,
+    a: &RegState,
+    b: &RegState,
+) -> Option<Reg> {
+    let both_pkt = matches!((a, b), (RegState::Ptr(p), RegState::Ptr(q)) if is_pkt_like(p.kind) && is_pkt_like(q.kind));
+    if let (Operand::Reg(r), RegState::Ptr(_), false) = (src, b, both_pkt) {
+        return Some(r);
+    }
+    let RegState::Ptr(p) = a else {
+        return None;
+    };
+    let eq_ne = matches!(cond, Cond::Eq | Cond::Ne);
+    let zero = match (b, width) {
+        (RegState::Scalar { v, .. }, Width::W64) => v.as_const() == Some(0),
+        (RegState::Scalar { v, .. }, Width::W32) => v.as_const32() == Some(0),
+        _ => false,
+    };
+    let decided = eq_ne && zero && !p.maybe_null && known_not_null(p.kind);
+    let null_check = eq_ne && p.maybe_null && width == Width::W64 && matches!(src, Operand::Imm(0));
+    let pkt_range = width == Width::W64
+        && matches!(cond, Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le)
+        && matches!(b, RegState::Ptr(q) if matches!(
+            (p.kind, q.kind),
+            (PtrKind::Packet, PtrKind::PacketEnd)
+                | (PtrKind::PacketEnd, PtrKind::Packet)
+                | (PtrKind::PacketMeta, PtrKind::Packet)
+                | (PtrKind::Packet, PtrKind::PacketMeta)
+        ));
+    (!decided && !null_check && !pkt_range).then_some(dst)
 }
 
 fn is_pkt_like(k: PtrKind) -> bool {

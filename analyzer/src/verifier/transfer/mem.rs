@@ -626,6 +626,14 @@ impl Vm<'_> {
                 // Programs may read the map's kernel structure through BTF, at offsets from
                 // its start, never write it.
                 let tname = map_struct_name(self.map(map).map_type.0);
+                if !self.opts.privileged {
+                    return Err(Violation::new(
+                        Code::PointerLeak,
+                        pc,
+                        format!("{reg} points to a map's kernel structure, which unprivileged programs may not read"),
+                        format!("'struct {tname}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN"),
+                    ));
+                }
                 if off64 < 0 {
                     return Err(Violation::new(
                         Code::InvalidMemAccess,

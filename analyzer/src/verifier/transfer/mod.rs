@@ -20,6 +20,7 @@ mod kfunc_args;
 mod mem;
 mod same_base;
 mod special_field_arg;
+mod spectre;
 mod stack;
 
 use super::env::{Input, Options};
@@ -59,6 +60,12 @@ pub(super) struct Vm<'a> {
     /// Per instruction: the kind of base pointer its load or store was first checked with
     /// (`same_base`), shared by every path.
     pub access_bases: std::cell::RefCell<Vec<Option<same_base::AccessBase>>>,
+    /// Per instruction: the Spectre v1 masking (direction flags, window) its pointer
+    /// arithmetic needs, shared by every path (`spectre`; unprivileged programs only).
+    pub alu_sanitation: std::cell::RefCell<Vec<Option<(u32, u32)>>>,
+    /// Per tail-call instruction: the program array it was first reached with (`spectre`;
+    /// unprivileged programs only).
+    pub tail_call_maps: std::cell::RefCell<Vec<Option<u32>>>,
     /// The typed context of BTF-typed program types, or why it could not be typed.
     pub btf_ctx: Option<Result<crate::verifier::btf_ctx::BtfCtx, String>>,
     /// Kfunc prototypes read from the kernel's BTF, by name (`kfunc_args.rs`).

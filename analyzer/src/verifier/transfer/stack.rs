@@ -101,7 +101,27 @@ impl Vm<'_> {
         self.destroy_dynptrs(st, pc, frame, off, size)?;
         let frame = &mut st.frames[frame];
         let first = (-off - 1) as usize / 8;
-        if size == 8 && off % 8 == 0 {
+        // Unprivileged programs may not overwrite part of a spilled pointer: the rest of it
+        // could be read back as data (`check_stack_write_fixed_off`).
+        if !self.opts.privileged
+            && size != 8
+            && matches!(
+                frame.slot(first).and_then(|s| s.spilled.as_ref()),
+                Some(RegState::Ptr(_))
+            )
+        {
+            return Err(Violation::new(
+                Code::InvalidSpill,
+                pc,
+                format!("a {size}-byte store at fp{off:+} overwrites part of a spilled pointer"),
+                "attempt to corrupt spilled pointer on stack",
+            ));
+        }
+        // Only pointers are spilled for unprivileged programs: the kernel keeps a spilled
+        // scalar's state only when the loader is bpf_capable, and otherwise stores plain
+        // bytes (zero bytes for a known zero), so a fill gives back an unknown value.
+        let spills = self.opts.privileged || matches!(val, Some(RegState::Ptr(_)));
+        if size == 8 && off % 8 == 0 && spills {
             if let Some(v) = val {
                 let slot = frame.slot_mut(first);
                 slot.bytes = [StackByte::Spill; 8];
@@ -319,7 +339,13 @@ impl Vm<'_> {
             let byte = f
                 .slot(i / 8)
                 .map_or(StackByte::Invalid, |s| s.bytes[7 - i % 8]);
-            if byte == StackByte::Invalid {
+            let spilled_ptr = byte == StackByte::Spill
+                && matches!(
+                    f.slot(i / 8).and_then(|s| s.spilled.as_ref()),
+                    Some(RegState::Ptr(_))
+                );
+            // A helper reading a spilled pointer's bytes would leak the address.
+            if byte == StackByte::Invalid || spilled_ptr {
                 return Err(Violation::new(
                     Code::UninitStackRead,
                     pc,

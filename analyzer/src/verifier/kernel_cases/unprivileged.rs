@@ -1,0 +1,108 @@
+//! The rules of unprivileged loads (no CAP_BPF/CAP_PERFMON, Spectre mitigations on), on
+//! programs that a privileged loader may load: a spilled scalar is not kept (the slot holds
+//! plain bytes, zero bytes for a zero), a register offset with mixed-sign bounds cannot be
+//! masked, and a context pointer compared with zero is a pointer comparison. Each verdict and
+//! message is the live kernel's (6.18) for the same instructions loaded as socket filters, as
+//! root and as uid 65534 (`bpfvet kernel [--unprivileged]`).
+
+use super::{assert_accepted, assert_rejected, check, lookup_key0};
+use crate::isa::text::parse_program;
+use crate::program::{MapDef, MapType};
+use crate::rules::ProgTypeRules;
+use crate::verifier::env::{Input, Options};
+use crate::verifier::violation::Code;
+use crate::verifier::{verify, VerifyResult};
+
+fn arr() -> Vec<MapDef> {
+    vec![MapDef::plain("arr", MapType::ARRAY, 4, 8, 1)]
+}
+
+fn unprivileged(src: &str) -> VerifyResult {
+    let insns = parse_program(src).expect("parses");
+    let rules = ProgTypeRules::by_name("socket_filter").expect("type");
+    let opts = Options {
+        privileged: false,
+        ..Options::default()
+    };
+    verify(&Input::bare(&insns, &arr(), rules, true), &opts)
+}
+
+/// A value in map 0, then `tail` with the value pointer in r0.
+fn on_value(tail: &str) -> String {
+    format!("{}\n{tail}", lookup_key0("r0"))
+}
+
+#[test]
+fn a_spilled_constant_is_forgotten_unprivileged() {
+    let src = on_value(
+        "r1 = 0x2
+         *(u64 *)(r10 - 0x10) = r1
+         r1 = *(u64 *)(r10 - 0x10)
+         r0 += r1
+         w0 = *(u8 *)(r0 + 0x0)
+         exit",
+    );
+    assert_accepted(&check("socket_filter", &arr(), &src));
+    assert_rejected(
+        &unprivileged(&src),
+        Code::UnboundedVarOff,
+        "math between map_value pointer and register with unbounded min value is not allowed",
+    );
+}
+
+#[test]
+fn a_spilled_zero_reads_back_as_zero_unprivileged() {
+    let src = on_value(
+        "r1 = 0x0
+         *(u64 *)(r10 - 0x10) = r1
+         r1 = *(u64 *)(r10 - 0x10)
+         r0 += r1
+         w0 = *(u8 *)(r0 + 0x0)
+         exit",
+    );
+    assert_accepted(&check("socket_filter", &arr(), &src));
+    assert_accepted(&unprivileged(&src));
+}
+
+#[test]
+fn an_offset_of_either_sign_cannot_be_masked() {
+    let src = on_value(
+        "w1 = *(u8 *)(r0 + 0x0)
+         r1 += -0x2
+         r0 += r1
+         r0 = 0x0
+         exit",
+    );
+    assert_accepted(&check("socket_filter", &arr(), &src));
+    assert_rejected(
+        &unprivileged(&src),
+        Code::PointerArithProhibited,
+        "R1 has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited for !root",
+    );
+}
+
+#[test]
+fn a_bounded_offset_inside_the_value_is_masked() {
+    let src = on_value(
+        "w1 = *(u8 *)(r0 + 0x0)
+         r1 &= 0x7
+         r0 += r1
+         w0 = *(u8 *)(r0 + 0x0)
+         exit",
+    );
+    assert_accepted(&check("socket_filter", &arr(), &src));
+    assert_accepted(&unprivileged(&src));
+}
+
+#[test]
+fn the_context_compared_with_zero_is_a_pointer_comparison() {
+    let src = "if r1 == 0x0 goto +0x0
+        r0 = 0x0
+        exit";
+    assert_accepted(&check("socket_filter", &arr(), src));
+    assert_rejected(
+        &unprivileged(src),
+        Code::PointerLeak,
+        "R1 pointer comparison prohibited",
+    );
+}
