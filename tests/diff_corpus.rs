@@ -29,6 +29,10 @@ const RUNS: u32 = 6;
 /// making callees forget the caller stack they may write (fb45f5d).
 const KNOWN_ESCAPES: &[(&str, u32)] = &[];
 
+/// Helpers the runtime refuses by name because it does not model them yet: dynptrs over
+/// local memory and ring buffer records (the verifier checks them; issue 21 part 3).
+const RUNTIME_GAPS: &[&str] = &["bpf_dynptr_from_mem", "bpf_ringbuf_reserve_dynptr"];
+
 #[test]
 fn every_accepted_corpus_program_diffs_clean() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -175,7 +179,17 @@ fn every_accepted_corpus_program_diffs_clean() {
         })
         .collect();
     assert!(unexcused.is_empty(), "programs not diffed: {unexcused:?}");
-    assert!(skipped_runs.is_empty(), "runs skipped: {skipped_runs:?}");
+    // Runs end early only at a helper the runtime refuses by name and is known not to model
+    // yet (dynptrs, issue 21); any other skipped run fails here.
+    let unexcused_runs: Vec<_> = skipped_runs
+        .keys()
+        .filter(|why| {
+            !RUNTIME_GAPS
+                .iter()
+                .any(|h| why.as_str() == format!("unsupported helper {h}"))
+        })
+        .collect();
+    assert!(unexcused_runs.is_empty(), "runs skipped: {skipped_runs:?}");
     // Guard against the harness silently diffing nothing.
     assert!(diffed >= 140, "only {diffed} programs diffed");
 }

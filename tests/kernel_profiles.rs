@@ -303,12 +303,17 @@ fn profiles_agree_with_the_recorded_kernels() {
     );
 }
 
-/// `check --kernel=PROFILE`, with the build's configuration where it is recorded
+/// `check --test-flags --kernel=PROFILE`, with the build's configuration where it is recorded
 /// (`snapshots/kernel/<build>/kernel-config.txt`, tests/kernel_build_column.rs): what the build
 /// leaves out (lockdown, `CONFIG_BPF_KPROBE_OVERRIDE`, `CONFIG_FUNCTION_ERROR_INJECTION`) is
 /// then refused as that build refuses it.
 fn profile_args(build: &str, profile: KernelVersion) -> Vec<String> {
-    let mut args = vec!["check".to_owned(), format!("--kernel={profile}")];
+    // Selftests load with their `__flag(...)` flags, as the kernel columns were recorded.
+    let mut args = vec![
+        "check".to_owned(),
+        "--test-flags".to_owned(),
+        format!("--kernel={profile}"),
+    ];
     let config = columns::columns_dir().join(build).join("kernel-config.txt");
     if config.exists() {
         args.push(format!("--kernel-config={}", config.display()));

@@ -52,6 +52,11 @@ pub struct Args {
     /// every build), so only each function's own stack counts toward 512 bytes.
     #[arg(long)]
     private_stack: bool,
+    /// Honour the load flags a selftests-style `__flag(...)` tag gives a program
+    /// (BPF_F_STRICT_ALIGNMENT, BPF_F_TEST_REG_INVARIANTS), as `bpfvet test` and
+    /// `bpfvet kernel --test-flags` do.
+    #[arg(long)]
+    test_flags: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Also write the report in FORMAT to FILE (repeatable), e.g. --write sarif=bpfvet.sarif.
@@ -439,6 +444,13 @@ fn check_one(
         let (relocated, core_note) = super::load::core_relocate(obj, prog, kbtf);
         let prog = relocated.as_ref().unwrap_or(prog);
         let input = Input::new(obj, prog, rules).with_kernel_btf(kbtf);
+        let flagged;
+        let opts = if args.test_flags {
+            flagged = super::selftest::test_options(obj, prog, opts);
+            &flagged
+        } else {
+            opts
+        };
         let start = Instant::now();
         let res = verify(&input, opts);
         let duration = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);

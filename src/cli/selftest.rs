@@ -169,6 +169,16 @@ pub fn test_load_flags(path: &Path) -> anyhow::Result<std::collections::BTreeMap
     Ok(out)
 }
 
+/// `base` with the options the load flags of `prog`'s `__flag(...)` tag ask for (none when the
+/// object has no BTF or the program no tags): `bpfvet check --test-flags`.
+pub(super) fn test_options(obj: &Object, prog: &Program, base: &Options) -> Options {
+    let mut opts = base.clone();
+    if let Some(Ok(Some(spec))) = obj.btf().map(|b| TestSpec::of_function(b, prog.name())) {
+        load_flag_options(&spec.prog_flags, &mut opts);
+    }
+    opts
+}
+
 /// The analysis options a test's load flags ask for.
 fn load_flag_options(flags: &[String], opts: &mut Options) {
     for f in flags {

@@ -465,10 +465,27 @@ impl<'a, O: Observer> Engine<'a, O> {
                             cp = Some(id);
                             made_here = Some(id);
                             if self.precise_pruning {
+                                if since > WALK_LIMIT {
+                                    // Above it lies a stretch walks gave up on: a walk from
+                                    // below stops here, so nothing is left to demand of it.
+                                    self.cps[id as usize].prec.all = true;
+                                }
                                 hist = self.history.checkpoint(hist, id);
                                 marker = hist;
                                 since = 0;
                             }
+                        }
+                        // No checkpoint was made because this instruction holds as many as
+                        // it may: walks from here on would cross ever longer stretches of
+                        // history (a long loop the kernel unrolls to its budget), so this
+                        // path's checkpoints become all-precise now and later walks stop there.
+                        Visit::Continue
+                            if self.precise_pruning
+                                && since <= WALK_LIMIT
+                                && self.explored[pc.idx()].len() >= MAX_CHECKPOINTS_PER_INSN =>
+                        {
+                            self.give_up_walks(marker);
+                            since = WALK_LIMIT + 1;
                         }
                         Visit::Continue => {}
                     }

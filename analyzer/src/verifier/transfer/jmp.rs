@@ -271,6 +271,23 @@ fn is_pkt_like(k: PtrKind) -> bool {
     )
 }
 
+/// Whether the kernel learns anything from the outcome of `jset` (its `regs_refine_cond_op`):
+/// only when one operand is a constant (in the compared width), and on the taken edge only
+/// when that constant is a single bit (which is then known set); not taken, the constant's
+/// bits are known clear. bpfvet's domain could learn more (the one bit of a multi-bit mask a
+/// value may have), but a loop that exits on such a test then ends in bpfvet and not in the
+/// kernel (`verifier_search_pruning` `short_loop1`).
+fn kernel_learns_from_jset(width: Width, x: &Scalar, y: &Scalar, taken: bool) -> bool {
+    let konst = |s: &Scalar| match width {
+        Width::W64 => s.as_const(),
+        Width::W32 => s.as_const32().map(u64::from),
+    };
+    match konst(y).or_else(|| konst(x)) {
+        None => false,
+        Some(c) => !taken || c.is_power_of_two(),
+    }
+}
+
 /// Refines `st` for the edge where `dst cond src` is `outcome`. Returns false when the edge
 /// is impossible.
 #[allow(clippy::too_many_arguments)]
@@ -286,6 +303,9 @@ fn refine_edge(
 ) -> bool {
     match (a, b) {
         (RegState::Scalar { v: x, id: xid }, RegState::Scalar { v: y, id: yid }) => {
+            if cond == Cond::Set && !kernel_learns_from_jset(width, x, y, outcome) {
+                return true;
+            }
             let refined = if width == Width::W32 && !deduces_across_sign32(kernel) {
                 refine32_without_sign_crossing(cond, x, y, outcome)
             } else {
