@@ -245,7 +245,7 @@ impl Vm<'_> {
                         ),
                     ));
                 };
-                let off = i64::from(res.off) + var as i64;
+                let off = i64::from(res.off).wrapping_add(var as i64);
                 if off >= 0 || off < -i64::from(MAX_BPF_STACK) {
                     return Err(Violation::new(
                         Code::PointerArithProhibited,
@@ -261,10 +261,10 @@ impl Vm<'_> {
                     .maps
                     .get(map as usize)
                     .map_or(0, |m| i64::from(m.value_size));
-                let lo = i64::from(res.off) + res.var_off.smin();
+                let lo = i64::from(res.off).saturating_add(res.var_off.smin());
                 let hi = i64::from(res.off)
                     .saturating_add(res.var_off.umax().min(i64::MAX as u64) as i64);
-                if res.var_off.smin() < 0 || lo < 0 || hi + 1 > size {
+                if res.var_off.smin() < 0 || lo < 0 || hi >= size {
                     return Err(Violation::new(
                         Code::MapValueOutOfBounds,
                         pc,
