@@ -433,14 +433,7 @@ fn check_one(
                 continue;
             }
         };
-        let needs_btf = rules.ctx_needs_kernel_btf()
-            || !prog.core_relos().is_empty()
-            || super::load::needs_kernel_types(obj, prog);
-        let kbtf = if needs_btf {
-            super::load::kernel_btf(args.btf.as_deref())?
-        } else {
-            None
-        };
+        let kbtf = super::load::kernel_btf_for(obj, prog, rules, args.btf.as_deref())?;
         let (relocated, core_note) = super::load::core_relocate(obj, prog, kbtf);
         let prog = relocated.as_ref().unwrap_or(prog);
         let input = Input::new(obj, prog, rules).with_kernel_btf(kbtf);

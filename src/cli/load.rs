@@ -223,6 +223,25 @@ const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// The kernel BTF that types BTF-typed contexts: `--btf FILE` when given, else the running
 /// kernel's when it publishes one, parsed once per process. `None` when there is none; programs
 /// that need it then get an `unsupported-ctx` finding that says so.
+/// The kernel BTF `prog` needs, read once (from `path`, or the running kernel's), or `None`
+/// when it needs none: a context typed by the kernel's BTF, CO-RE relocations, or kfuncs and
+/// kernel types it names.
+pub fn kernel_btf_for(
+    obj: &Object,
+    prog: &Program,
+    rules: &bpfvet_analyzer::rules::ProgTypeRules,
+    path: Option<&Path>,
+) -> anyhow::Result<Option<&'static bpfvet_analyzer::btf::Btf>> {
+    let needs = rules.ctx_needs_kernel_btf()
+        || !prog.core_relos().is_empty()
+        || needs_kernel_types(obj, prog);
+    if needs {
+        kernel_btf(path)
+    } else {
+        Ok(None)
+    }
+}
+
 pub fn kernel_btf(
     path: Option<&Path>,
 ) -> anyhow::Result<Option<&'static bpfvet_analyzer::btf::Btf>> {

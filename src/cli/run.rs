@@ -185,14 +185,7 @@ pub(super) fn load_one(
             );
         };
         let rules = super::check::rules_for(prog, override_type)?;
-        let needs_btf = rules.ctx_needs_kernel_btf()
-            || !prog.core_relos().is_empty()
-            || super::load::needs_kernel_types(&obj, prog);
-        let kernel_btf = if needs_btf {
-            super::load::kernel_btf(btf)?
-        } else {
-            None
-        };
+        let kernel_btf = super::load::kernel_btf_for(&obj, prog, rules, btf)?;
         let (relocated, note) = super::load::core_relocate(&obj, prog, kernel_btf);
         if let Some(note) = note {
             eprintln!("bpfvet: {}: {note}", prog.name());

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::check::rules_for;
 use super::diff::{kernel_like, sees_ethernet, ETH_HLEN};
-use super::load::{core_relocate, kernel_btf, load_object};
+use super::load::{core_relocate, load_object};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -420,14 +420,7 @@ fn test_mode(
     args: &Args,
 ) -> anyhow::Result<ModeRun> {
     let rules = rules_for(prog, None)?;
-    let needs_btf = rules.ctx_needs_kernel_btf()
-        || !prog.core_relos().is_empty()
-        || super::load::needs_kernel_types(obj, prog);
-    let kbtf = if needs_btf {
-        kernel_btf(args.btf.as_deref())?
-    } else {
-        None
-    };
+    let kbtf = super::load::kernel_btf_for(obj, prog, rules, args.btf.as_deref())?;
     let (relocated, _) = core_relocate(obj, prog, kbtf);
     let prog = relocated.as_ref().unwrap_or(prog);
     let mut opts = Options {
@@ -518,14 +511,7 @@ fn aux_rejection(
     args: &Args,
 ) -> anyhow::Result<Option<String>> {
     let rules = rules_for(prog, None)?;
-    let needs_btf = rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs
-        || !prog.core_relos().is_empty()
-        || super::load::needs_kernel_types(obj, prog);
-    let kbtf = if needs_btf {
-        kernel_btf(args.btf.as_deref())?
-    } else {
-        None
-    };
+    let kbtf = super::load::kernel_btf_for(obj, prog, rules, args.btf.as_deref())?;
     let (relocated, _) = core_relocate(obj, prog, kbtf);
     let prog = relocated.as_ref().unwrap_or(prog);
     let opts = Options {
