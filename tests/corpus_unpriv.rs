@@ -36,19 +36,7 @@ fn objects() -> Vec<String> {
 }
 
 fn bpfvet(args: &[&str], objs: &[String]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfvet"))
-        .current_dir(root())
-        .args(args)
-        .args(objs)
-        .output()
-        .expect("run bpfvet");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "bpfvet {args:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    kernel_support::bpfvet_stdout(&root(), args, objs)
 }
 
 #[test]

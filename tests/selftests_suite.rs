@@ -66,21 +66,7 @@ fn objects(suite: &std::path::Path) -> Vec<String> {
     out
 }
 
-fn bpfvet(suite: &std::path::Path, args: &[&str], objs: &[String]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfvet"))
-        .current_dir(suite)
-        .args(args)
-        .args(objs)
-        .output()
-        .expect("run bpfvet");
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "bpfvet {args:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use kernel_support::bpfvet_stdout as bpfvet;
 
 #[test]
 fn selftests_kernel_column() {

@@ -130,3 +130,21 @@ pub fn check_verdicts(
     }
     out
 }
+
+/// Runs the bpfvet binary in `dir` over `objects` and returns its standard output. Exit 0
+/// (all accepted) and 1 (some rejected) are both answers; anything else fails the test.
+pub fn bpfvet_stdout(dir: &std::path::Path, args: &[&str], objects: &[String]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bpfvet"))
+        .current_dir(dir)
+        .args(args)
+        .args(objects)
+        .output()
+        .expect("run bpfvet");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "bpfvet {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
