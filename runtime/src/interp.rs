@@ -448,12 +448,8 @@ impl<'p, T: Tracer> Interp<'p, T> {
                 K::LdAbs | K::LdInd => {
                     let base = if o.k == K::LdInd { r[s] } else { 0 };
                     let size = u32::from(o.aux);
-                    let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
-                        let off = base.wrapping_add(imm) as u32 as u64;
-                        (data + off + u64::from(size) <= end)
-                            .then(|| m.mem.load(data + off, size).ok())
-                            .flatten()
-                    });
+                    // The offset is an `int`: negative ones read relative to the headers.
+                    let v = m.mem.legacy_load(base.wrapping_add(imm) as i32, size);
                     match v {
                         // Network byte order.
                         Some(v) => {

@@ -52,6 +52,37 @@ pub struct Env {
     pub insn_limit: u64,
     /// What the system helpers report: cgroups, current task, stacks, sockets, sysctls...
     pub system: crate::helpers::System,
+    /// The program was loaded without `CAP_PERFMON`: the kernel's verifier then puts a 64-bit
+    /// `if r3 >= max_entries goto skip` before each tail call (its Spectre v1 index masking),
+    /// so an index above `u32::MAX` makes no tail call, where a privileged program's JIT
+    /// compares only the index's low 32 bits.
+    pub unprivileged: bool,
+    /// Where an skb's link-layer and network headers are, for the legacy `LD_ABS`/`LD_IND`
+    /// offsets relative to them (`SKF_LL_OFF`, `SKF_NET_OFF`).
+    pub skb_headers: SkbHeaders,
+}
+
+/// An skb's link-layer (`mac`) and network header offsets from the packet's data at the start
+/// of the run. `BPF_PROG_TEST_RUN` parses the frame with `eth_type_trans`: the mac header is
+/// the frame's first byte and the network header follows the 14-byte Ethernet header, so a
+/// tc program (data at the frame's start) has `mac: Some(0), network: 14` and a socket filter
+/// (data at the network header) `mac: Some(-14), network: 0`. Bytes before the data read from
+/// the packet's headroom, zeroes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SkbHeaders {
+    /// `None`: no mac header was set (`SKF_LL_OFF` loads fail).
+    pub mac: Option<i64>,
+    pub network: i64,
+}
+
+impl Default for SkbHeaders {
+    /// A packet with no link-layer header, its network header at the data.
+    fn default() -> SkbHeaders {
+        SkbHeaders {
+            mac: None,
+            network: 0,
+        }
+    }
 }
 
 impl Default for Env {
@@ -72,6 +103,8 @@ impl Default for Env {
             redirect_return: 4,
             insn_limit: 1 << 26,
             system: crate::helpers::System::default(),
+            unprivileged: false,
+            skb_headers: SkbHeaders::default(),
         }
     }
 }
@@ -314,6 +347,7 @@ impl Machine {
                 match packet {
                     Some(p) => {
                         self.mem.set_packet(p);
+                        self.mem.set_skb_headers(self.env.skb_headers);
                     }
                     None => self.mem.clear_packet(),
                 }

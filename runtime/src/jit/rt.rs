@@ -176,12 +176,7 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
             }
         }
         SLOW_LD_ABS => {
-            let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
-                let off = a as u32 as u64;
-                (data + off + u64::from(size) <= end)
-                    .then(|| m.mem.load(data + off, size).ok())
-                    .flatten()
-            });
+            let v = m.mem.legacy_load(a as i32, size);
             match v {
                 Some(v) => Ok(match size {
                     1 => v,
