@@ -151,6 +151,13 @@ impl Memory {
         }
     }
 
+    /// Puts the mac header at the packet's data (`skb_reset_mac_header`).
+    pub fn reset_mac_header(&mut self) {
+        if let Some(p) = &mut self.packet {
+            p.mac = Some(p.data);
+        }
+    }
+
     /// A legacy `LD_ABS`/`LD_IND` load of `size` bytes at signed offset `off`, as the kernel's
     /// skb load helpers read it: from the data for `off >= 0`, from the network header past
     /// `SKF_NET_OFF` (-0x100000), from the mac header past `SKF_LL_OFF` (-0x200000). The bytes
