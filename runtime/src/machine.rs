@@ -66,13 +66,16 @@ pub struct Env {
 /// of the run. `BPF_PROG_TEST_RUN` parses the frame with `eth_type_trans`: the mac header is
 /// the frame's first byte and the network header follows the 14-byte Ethernet header, so a
 /// tc program (data at the frame's start) has `mac: Some(0), network: 14` and a socket filter
-/// (data at the network header) `mac: Some(-14), network: 0`. Bytes before the data read from
-/// the packet's headroom, zeroes.
+/// (data at the network header) `mac: Some(-14), network: 0`, its Ethernet header in the
+/// packet's headroom.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SkbHeaders {
     /// `None`: no mac header was set (`SKF_LL_OFF` loads fail).
     pub mac: Option<i64>,
     pub network: i64,
+    /// With `mac: Some(-14)`: the frame's Ethernet header, which the skb's head holds just
+    /// before the data.
+    pub ethernet: [u8; 14],
 }
 
 impl Default for SkbHeaders {
@@ -81,6 +84,7 @@ impl Default for SkbHeaders {
         SkbHeaders {
             mac: None,
             network: 0,
+            ethernet: [0; 14],
         }
     }
 }

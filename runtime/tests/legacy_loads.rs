@@ -71,6 +71,7 @@ fn run(prog: &Program, packet: &[u8], headers: SkbHeaders) -> u64 {
 const TC: SkbHeaders = SkbHeaders {
     mac: Some(0),
     network: 14,
+    ethernet: [0; 14],
 };
 
 #[test]
@@ -99,13 +100,34 @@ fn a_load_past_the_tail_or_outside_the_header_areas_ends_the_run_with_0() {
 fn a_socket_filter_reads_its_link_layer_header_before_the_data() {
     // A socket filter's data starts at the network header: the mac header is 14 bytes
     // before it, in the packet's headroom, as `BPF_PROG_TEST_RUN` leaves it.
+    let f = frame();
+    let mut ethernet = [0; 14];
+    ethernet.copy_from_slice(&f[..14]);
     let sock = SkbHeaders {
         mac: Some(-14),
         network: 0,
+        ethernet,
     };
-    let packet = &frame()[14..];
+    let packet = &f[14..];
     assert_eq!(run(&ld_ind_ok(SKF_LL_OFF), packet, sock), 1);
-    assert_eq!(run(&ld_abs(Size::B, SKF_NET_OFF), packet, sock), 15);
+    // The live kernel's test run of a socket filter returning
+    // `load_half(SKF_LL_OFF + 12) * 1000 + load_byte(SKF_NET_OFF + 2)` on this frame
+    // (bytes 1..=64) returns 3342017.
+    assert_eq!(run(&ld_abs(Size::H, SKF_LL_OFF + 12), packet, sock), 0x0d0e);
+    assert_eq!(run(&ld_abs(Size::B, SKF_NET_OFF + 2), packet, sock), 17);
+    // A later run on the same machine without those bytes reads zeroes there again.
+    let mut m = Machine::new();
+    m.env.skb_headers = sock;
+    let prog = ld_abs(Size::H, SKF_LL_OFF + 12);
+    assert_eq!(
+        interp::run(&mut m, &prog, &Input::skb(packet)).unwrap().r0,
+        0x0d0e
+    );
+    m.env.skb_headers.ethernet = [0; 14];
+    assert_eq!(
+        interp::run(&mut m, &prog, &Input::skb(packet)).unwrap().r0,
+        0
+    );
     // Without a mac header the same load fails.
     assert_eq!(
         run(&ld_ind_ok(SKF_LL_OFF), packet, SkbHeaders::default()),

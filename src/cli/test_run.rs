@@ -21,10 +21,10 @@ use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
 use bpfvet_analyzer::verifier::{verify_program, VerifiedProgram};
 use bpfvet_runtime::diff::{self as rdiff, CtxShape};
 use bpfvet_runtime::interp::{self, Prepared};
-use bpfvet_runtime::{jit, load, Machine, SkbHeaders};
+use bpfvet_runtime::{jit, load, Machine};
 
 use super::check::rules_for;
-use super::diff::{kernel_like, sees_ethernet, ETH_HLEN};
+use super::diff::{kernel_like, kernel_like_headers, sees_ethernet, ETH_HLEN};
 use super::load::core_relocate;
 use super::run::parse_bytes;
 
@@ -67,24 +67,6 @@ pub(super) struct RunSetup<'a> {
     pub aux: &'a [&'a Program],
     pub entries: &'a [MapEntry],
     pub btf: Option<&'a std::path::Path>,
-}
-
-/// Where the test run's skb headers are: `eth_type_trans` sets the mac header at the frame's
-/// first byte and the network header after it; tc programs see data from the frame's start,
-/// the other skb programs from the network header.
-fn test_run_headers(rules: &bpfvet_analyzer::rules::ProgTypeRules) -> SkbHeaders {
-    let eth = ETH_HLEN as i64;
-    if sees_ethernet(rules) {
-        SkbHeaders {
-            mac: Some(0),
-            network: eth,
-        }
-    } else {
-        SkbHeaders {
-            mac: Some(-eth),
-            network: 0,
-        }
-    }
 }
 
 /// A tail-call target, ready to bind to a machine's maps.
@@ -166,7 +148,7 @@ pub(super) fn check_retval(
         // (`MAY_GOTO_BUDGET`), which the default budget of a `bpfvet run` would cut short.
         m.env.insn_limit = 1 << 28;
         m.env.unprivileged = !setup.privileged;
-        m.env.skb_headers = test_run_headers(rules);
+        m.env.skb_headers = kernel_like_headers(rules, &frame);
         let code = load::load_program(&mut m, obj.maps(), prog.insns())
             .map_err(|e| anyhow::anyhow!("{}: {e}", prog.name()))?
             .with_probe_loads(verified.probe_loads().to_vec())

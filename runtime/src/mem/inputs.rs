@@ -143,11 +143,21 @@ impl Memory {
         data
     }
 
-    /// Places the packet's link-layer and network headers, relative to its data.
+    /// Places the packet's link-layer and network headers, relative to its data, and an
+    /// Ethernet header that precedes the data in the headroom.
     pub fn set_skb_headers(&mut self, h: crate::SkbHeaders) {
-        if let Some(p) = &mut self.packet {
-            p.mac = h.mac.map(|m| p.data.wrapping_add_signed(m));
-            p.net = p.data.wrapping_add_signed(h.network);
+        let Some(p) = &mut self.packet else {
+            return;
+        };
+        p.mac = h.mac.map(|m| p.data.wrapping_add_signed(m));
+        p.net = p.data.wrapping_add_signed(h.network);
+        let eth = h.ethernet.len();
+        if h.mac == Some(-(eth as i64)) {
+            let (block, at) = (p.block, (p.data - p.cap_start) as usize - eth);
+            self.fill(block, at, &h.ethernet);
+            // Bytes the next run must clear again.
+            let s = &mut self.slots.packet;
+            s.lo = s.lo.min(at);
         }
     }
 
