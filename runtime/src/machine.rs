@@ -16,8 +16,10 @@ pub const MAX_TAIL_CALLS: u32 = 33;
 /// target may call as deep as any program: up to 33 targets each up to 7 frames deeper than
 /// the frame that tail-called it.
 pub const STACK_FRAMES: usize = MAX_FRAMES + MAX_TAIL_CALLS as usize * (MAX_FRAMES - 1);
-/// How many times a run's `may_goto` instructions fall through before they take their jump,
-/// as the kernel's `BPF_MAX_LOOPS`. One count per run, shared by both engines.
+/// How many times `may_goto` instructions fall through before they take their jump, as the
+/// kernel's `BPF_MAX_LOOPS`. One count per frame: the kernel keeps it in a stack slot of each
+/// (sub)program that uses `may_goto`, set at every entry (a call, a callback, a tail-call
+/// target), so a callee's loops do not spend its caller's count.
 pub const MAY_GOTO_BUDGET: u64 = 1 << 23;
 
 /// Configuration and captured output of the helpers. Every source of non-determinism is
