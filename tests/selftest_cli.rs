@@ -219,3 +219,15 @@ fn a_map_entry_that_does_not_fit_is_refused_plainly() {
         text(&o)
     );
 }
+
+/// An fentry program's `__retval(0)`: `BPF_PROG_TEST_RUN` calls the kernel's
+/// `bpf_fentry_test*` functions with the program unattached (`bpf_prog_test_run_tracing`), so
+/// the program never runs and the retval is 0; bpfvet says the same instead of refusing.
+#[test]
+fn an_fentry_programs_test_run_returns_0_without_running_it() {
+    let Some((doc, _)) = selftest_report("verifier_d_path.o") else {
+        return;
+    };
+    let t = test_of(&doc, "d_path_accept");
+    assert_eq!(t["result"], "pass", "{t}");
+}

@@ -12,9 +12,12 @@
 //! - The input is the zeroed 64-byte frame the selftests' loader passes, framed as
 //!   `net/bpf/test_run.c` frames it (mac and network headers included, for `LD_ABS`/`LD_IND`).
 //! - An unprivileged test runs with the unprivileged verifier's tail-call bound.
+//! - An fentry/fexit program is not run: its test run calls the kernel's test functions with
+//!   the program unattached, and returns 0.
 
 use anyhow::Context as _;
 use bpfvet_analyzer::isa::{Insn, InsnIdx};
+use bpfvet_analyzer::prog_type::AttachType;
 use bpfvet_analyzer::program::{MapType, Object, Program};
 use bpfvet_analyzer::test_spec::Retval;
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
@@ -119,6 +122,19 @@ pub(super) fn check_retval(
         // POINTER_VALUE: the kernel returns a pointer's low half, which no offline run shares.
         return Ok(None);
     };
+    if matches!(
+        prog.attach_type(),
+        Some(AttachType::TraceFentry | AttachType::TraceFexit)
+    ) {
+        // The test run of an fentry/fexit program calls the kernel's `bpf_fentry_test*`
+        // functions, which the unattached program does not see: it never runs, and the
+        // retval is 0 (`bpf_prog_test_run_tracing`).
+        return Ok((want as i32 != 0).then(|| {
+            format!(
+                "expected retval {want}: BPF_PROG_TEST_RUN does not run an unattached fentry/fexit program, its retval is 0"
+            )
+        }));
+    }
     let frame = [0u8; TEST_DATA_LEN];
     let seen = if sees_ethernet(rules) {
         &frame[..]
