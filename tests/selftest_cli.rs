@@ -49,6 +49,11 @@ fn a_file_that_is_no_object_is_refused_plainly() {
 /// the exit code, or `None` (said loudly) when the suite is absent and
 /// `BPFVET_NO_SELFTESTS=1` allows that.
 fn selftest_report(name: &str) -> Option<(serde_json::Value, Option<i32>)> {
+    selftest_report_with(name, &[])
+}
+
+/// [`selftest_report`] with more arguments.
+fn selftest_report_with(name: &str, extra: &[&str]) -> Option<(serde_json::Value, Option<i32>)> {
     let obj = root()
         .join("../shared/kernel-selftests/verifier")
         .join(name);
@@ -59,12 +64,14 @@ fn selftest_report(name: &str) -> Option<(serde_json::Value, Option<i32>)> {
         );
         return None;
     }
-    let o = bpfvet(&[
+    let mut args = vec![
         "test",
         "--format",
         "json",
         obj.to_str().expect("utf-8 path"),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = bpfvet(&args);
     let doc = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
     Some((doc, o.status.code()))
 }
@@ -137,4 +144,90 @@ fn sockmaps_change_only_where_no_socket_lock_can_be_held() {
     ] {
         assert_eq!(test_of(&doc, name)["verdict"], verdict, "{name}");
     }
+}
+
+/// The `struct test_val` the kernel's harness (`prog_tests/verifier.c`) writes at key 0 of
+/// `map_array_48b` before each run of `verifier_value_ptr_arith.o`: index 28, `foo[6]` =
+/// 0xabcdef12.
+const TEST_VAL: &str =
+    "0=0x1c00000000000000000000000000000000000000000000000000000012efcdab00000000000000000000000000000000";
+
+/// `__retval(0xabcdef12)` reads the entry a harness wrote: without `--map` the run reads
+/// zeroes; with it, both engines return what the kernel's test run returns.
+#[test]
+fn map_entries_written_before_the_run_are_what_the_program_reads() {
+    let name = "value_ptr_known_scalar_5";
+    let Some((doc, _)) = selftest_report("verifier_value_ptr_arith.o") else {
+        return;
+    };
+    let t = test_of(&doc, name);
+    assert_eq!(t["result"], "fail", "{t}");
+    assert!(
+        t["notes"].to_string().contains("interpreter returned 0"),
+        "{t}"
+    );
+    let Some((doc, _)) = selftest_report_with(
+        "verifier_value_ptr_arith.o",
+        &["--both", "--map", "map_array_48b", TEST_VAL],
+    ) else {
+        return;
+    };
+    for t in doc["tests"].as_array().expect("tests") {
+        if t["program"] == name {
+            assert_eq!(t["result"], "pass", "{t}");
+        }
+    }
+}
+
+/// Program arrays start with the slots the object initialises, and the run follows tail calls
+/// into the auxiliary programs (`verifier_runtime_jit.c`: slot 1 of `map_prog1_socket` is a
+/// program that tail-calls itself until the limit, then returns 41).
+#[test]
+fn tail_calls_reach_the_auxiliary_programs_the_object_puts_in_its_program_arrays() {
+    let Some((doc, _)) = selftest_report_with("verifier_runtime_jit.o", &["--both"]) else {
+        return;
+    };
+    for name in [
+        "call_within_bounds_prog_once",
+        "call_within_bounds_prog_loop",
+        "call_within_bounds_key_2",
+        "_32bit_index_to_tail_call",
+    ] {
+        for t in doc["tests"].as_array().expect("tests") {
+            if t["program"] == name {
+                assert_eq!(t["result"], "pass", "{t}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_map_entry_that_does_not_fit_is_refused_plainly() {
+    let obj = "../shared/kernel-selftests/verifier/verifier_value_ptr_arith.o";
+    // Present, or its absence allowed and said.
+    if selftest_report("verifier_value_ptr_arith.o").is_none() {
+        return;
+    }
+    let o = bpfvet(&["test", obj, "--map", "map_array_48b", "0=0x12"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("the map wants 48"), "{}", text(&o));
+    let o = bpfvet(&["test", obj, "--map", "no_such_map", "0=1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no object given has a map of that name"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// An fentry program's `__retval(0)`: `BPF_PROG_TEST_RUN` calls the kernel's
+/// `bpf_fentry_test*` functions with the program unattached (`bpf_prog_test_run_tracing`), so
+/// the program never runs and the retval is 0; bpfvet says the same instead of refusing.
+#[test]
+fn an_fentry_programs_test_run_returns_0_without_running_it() {
+    let Some((doc, _)) = selftest_report("verifier_d_path.o") else {
+        return;
+    };
+    let t = test_of(&doc, "d_path_accept");
+    assert_eq!(t["result"], "pass", "{t}");
 }

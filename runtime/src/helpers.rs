@@ -512,7 +512,12 @@ pub fn call(
         }
         id::TAIL_CALL => {
             let mid = map_arg(id, a[1])?;
-            let target = m.map(mid).and_then(|map| map.prog_at(a[2] as u32));
+            // The helper takes a u32 index; an unprivileged program's verifier-inserted bound
+            // compares all 64 bits first.
+            let index = u32::try_from(a[2])
+                .ok()
+                .or((!m.env.unprivileged).then_some(a[2] as u32));
+            let target = index.and_then(|i| m.map(mid).and_then(|map| map.prog_at(i)));
             match target {
                 Some(p) if m.tail_calls < MAX_TAIL_CALLS => {
                     m.tail_calls += 1;

@@ -13,7 +13,7 @@
 
 use crate::helpers::{self, func_of_ptr, Callbacks, HelperRet};
 use crate::kfuncs;
-use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, MAX_FRAMES};
+use crate::machine::{Input, Machine, RunResult, FRAME_SIZE, MAX_FRAMES, MAY_GOTO_BUDGET};
 use crate::program::Program;
 use crate::{Fault, FaultKind};
 use bpfvet_analyzer::isa::InsnIdx;
@@ -110,7 +110,7 @@ pub fn run_chain_traced<T: Tracer>(
         programs,
         n_insns: 0,
         limit: m.env.insn_limit,
-        may_goto: crate::machine::MAY_GOTO_BUDGET,
+        may_goto: MAY_GOTO_BUDGET,
         depth: 0,
         base_depth: 0,
         tail: None,
@@ -159,6 +159,8 @@ struct Interp<'p, T: Tracer> {
 struct Frame {
     ret: usize,
     saved: [u64; 5],
+    /// The caller's remaining `may_goto` count.
+    may_goto: u64,
 }
 
 impl<T: Tracer> Callbacks for Interp<'_, T> {
@@ -174,7 +176,9 @@ impl<T: Tracer> Callbacks for Interp<'_, T> {
         let saved_depth = self.depth;
         regs[10] = self.fp_at(saved_depth + 1);
         self.depth += 1;
+        let may_goto = std::mem::replace(&mut self.may_goto, MAY_GOTO_BUDGET);
         let r = self.exec(m, func as usize, regs);
+        self.may_goto = may_goto;
         self.depth = saved_depth;
         r.map_err(|f| f.kind)
     }
@@ -218,6 +222,7 @@ impl<'p, T: Tracer> Interp<'p, T> {
                     Some(f) => {
                         r[6..10].copy_from_slice(&f.saved[..4]);
                         r[10] = f.saved[4];
+                        self.may_goto = f.may_goto;
                         self.depth -= 1;
                         pc = f.ret;
                     }
@@ -448,12 +453,8 @@ impl<'p, T: Tracer> Interp<'p, T> {
                 K::LdAbs | K::LdInd => {
                     let base = if o.k == K::LdInd { r[s] } else { 0 };
                     let size = u32::from(o.aux);
-                    let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
-                        let off = base.wrapping_add(imm) as u32 as u64;
-                        (data + off + u64::from(size) <= end)
-                            .then(|| m.mem.load(data + off, size).ok())
-                            .flatten()
-                    });
+                    // The offset is an `int`: negative ones read relative to the headers.
+                    let v = m.mem.legacy_load(base.wrapping_add(imm) as i32, size);
                     match v {
                         // Network byte order.
                         Some(v) => {
@@ -499,7 +500,11 @@ impl<'p, T: Tracer> Interp<'p, T> {
         let mut saved = [0u64; 5];
         saved[..4].copy_from_slice(&r[6..10]);
         saved[4] = r[10];
-        frames.push(Frame { ret, saved });
+        frames.push(Frame {
+            ret,
+            saved,
+            may_goto: std::mem::replace(&mut self.may_goto, MAY_GOTO_BUDGET),
+        });
         self.depth += 1;
         r[10] -= FRAME_SIZE as u64;
         Ok(())
@@ -561,7 +566,9 @@ impl<'p, T: Tracer> Interp<'p, T> {
         let mut regs = [0u64; 11];
         regs[1] = ctx;
         regs[10] = fp;
+        let may_goto = std::mem::replace(&mut self.may_goto, MAY_GOTO_BUDGET);
         let r = self.exec(m, 0, regs);
+        self.may_goto = may_goto;
         self.prog = caller;
         self.base_depth = base;
         self.tracer.tail_return();

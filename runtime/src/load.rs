@@ -10,7 +10,7 @@ use crate::machine::Machine;
 use crate::maps::{MapDef, MapError, MapId, MapType};
 use crate::program::Program;
 use bpfvet_analyzer::isa::{CallTarget, Insn, PseudoSrc};
-use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind};
+use bpfvet_analyzer::program::{MapDef as ObjMapDef, MapKind, MapType as ObjMapType};
 use std::fmt;
 
 /// Flags that mark a placeholder map (no kernel map flag uses bit 31).
@@ -134,6 +134,39 @@ pub fn instantiate(
     // Inner maps for maps of maps come after the object's own, so indices keep their meaning.
     crate::maps::of_maps::create_inner(m, defs, &ids);
     Ok(ids)
+}
+
+/// The programs that the object's program arrays name in their initial slots (libbpf fills
+/// `.values = { [K] = &prog }` from the relocations in `.maps` once the programs are loaded), in
+/// order of first mention: the tail-call targets a run of the object can reach without any
+/// user-space update.
+pub fn prog_array_targets(defs: &[ObjMapDef]) -> Vec<String> {
+    let mut res: Vec<String> = Vec::new();
+    for d in defs.iter().filter(|d| d.map_type == ObjMapType::PROG_ARRAY) {
+        for (_, name) in &d.init_slots {
+            if !res.contains(name) {
+                res.push(name.clone());
+            }
+        }
+    }
+    res
+}
+
+/// Fills the initial slots of the program arrays of `defs` (machine maps `ids`): slot `K`
+/// naming program `P` gets `P`'s index in `loaded`, the programs the run can tail-call into
+/// (see [`crate::interp::run_chain`]). A slot naming a program that is not loaded stays empty,
+/// as libbpf leaves it when the program's autoload is off.
+pub fn fill_prog_arrays(m: &mut Machine, defs: &[ObjMapDef], ids: &[MapId], loaded: &[&str]) {
+    for (d, &id) in defs.iter().zip(ids) {
+        if d.map_type != ObjMapType::PROG_ARRAY {
+            continue;
+        }
+        for (slot, name) in &d.init_slots {
+            if let Some(p) = loaded.iter().position(|n| n == name) {
+                m.map_update(id, &slot.to_le_bytes(), &(p as u32).to_le_bytes(), 0);
+            }
+        }
+    }
 }
 
 /// Instantiates `defs` on `m` and binds `insns` to them.

@@ -16,8 +16,10 @@ pub const MAX_TAIL_CALLS: u32 = 33;
 /// target may call as deep as any program: up to 33 targets each up to 7 frames deeper than
 /// the frame that tail-called it.
 pub const STACK_FRAMES: usize = MAX_FRAMES + MAX_TAIL_CALLS as usize * (MAX_FRAMES - 1);
-/// How many times a run's `may_goto` instructions fall through before they take their jump,
-/// as the kernel's `BPF_MAX_LOOPS`. One count per run, shared by both engines.
+/// How many times `may_goto` instructions fall through before they take their jump, as the
+/// kernel's `BPF_MAX_LOOPS`. One count per frame: the kernel keeps it in a stack slot of each
+/// (sub)program that uses `may_goto`, set at every entry (a call, a callback, a tail-call
+/// target), so a callee's loops do not spend its caller's count.
 pub const MAY_GOTO_BUDGET: u64 = 1 << 23;
 
 /// Configuration and captured output of the helpers. Every source of non-determinism is
@@ -52,6 +54,41 @@ pub struct Env {
     pub insn_limit: u64,
     /// What the system helpers report: cgroups, current task, stacks, sockets, sysctls...
     pub system: crate::helpers::System,
+    /// The program was loaded without `CAP_PERFMON`: the kernel's verifier then puts a 64-bit
+    /// `if r3 >= max_entries goto skip` before each tail call (its Spectre v1 index masking),
+    /// so an index above `u32::MAX` makes no tail call, where a privileged program's JIT
+    /// compares only the index's low 32 bits.
+    pub unprivileged: bool,
+    /// Where an skb's link-layer and network headers are, for the legacy `LD_ABS`/`LD_IND`
+    /// offsets relative to them (`SKF_LL_OFF`, `SKF_NET_OFF`).
+    pub skb_headers: SkbHeaders,
+}
+
+/// An skb's link-layer (`mac`) and network header offsets from the packet's data at the start
+/// of the run. `BPF_PROG_TEST_RUN` parses the frame with `eth_type_trans`: the mac header is
+/// the frame's first byte and the network header follows the 14-byte Ethernet header, so a
+/// tc program (data at the frame's start) has `mac: Some(0), network: 14` and a socket filter
+/// (data at the network header) `mac: Some(-14), network: 0`, its Ethernet header in the
+/// packet's headroom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SkbHeaders {
+    /// `None`: no mac header was set (`SKF_LL_OFF` loads fail).
+    pub mac: Option<i64>,
+    pub network: i64,
+    /// With `mac: Some(-14)`: the frame's Ethernet header, which the skb's head holds just
+    /// before the data.
+    pub ethernet: [u8; 14],
+}
+
+impl Default for SkbHeaders {
+    /// A packet with no link-layer header, its network header at the data.
+    fn default() -> SkbHeaders {
+        SkbHeaders {
+            mac: None,
+            network: 0,
+            ethernet: [0; 14],
+        }
+    }
 }
 
 impl Default for Env {
@@ -72,6 +109,8 @@ impl Default for Env {
             redirect_return: 4,
             insn_limit: 1 << 26,
             system: crate::helpers::System::default(),
+            unprivileged: false,
+            skb_headers: SkbHeaders::default(),
         }
     }
 }
@@ -314,6 +353,7 @@ impl Machine {
                 match packet {
                     Some(p) => {
                         self.mem.set_packet(p);
+                        self.mem.set_skb_headers(self.env.skb_headers);
                     }
                     None => self.mem.clear_packet(),
                 }

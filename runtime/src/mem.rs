@@ -154,6 +154,9 @@ struct Packet {
     end: u64,
     cap_start: u64,
     cap_end: u64,
+    /// The skb's link-layer and network headers (see [`crate::SkbHeaders`]).
+    mac: Option<u64>,
+    net: u64,
 }
 
 /// Headroom before the packet data, as the kernel's `XDP_PACKET_HEADROOM`.

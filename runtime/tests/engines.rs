@@ -361,3 +361,53 @@ fn may_goto_ends_a_loop_after_the_kernels_budget() {
     let (r, _) = run_all(&prog, &Input::None, |m| m.env.insn_limit = 1 << 26);
     assert_eq!(r.unwrap().r0, bpfvet_runtime::MAY_GOTO_BUDGET);
 }
+
+/// Each frame has its own `may_goto` count, as the kernel keeps it in a stack slot that every
+/// entry of the (sub)program sets (`verifier_iterating_callbacks.c` `cond_break5`: a static
+/// subprogram loops after its caller's loop ran out, `__retval(1)` on the live kernel): the
+/// main program's loop runs 2^23 times, the subprogram's loop 2^23 times more, and a second
+/// loop of the main program after the call none (its count is still spent).
+#[test]
+fn a_subprogram_gets_its_own_may_goto_count() {
+    use bpfvet_analyzer::isa::Insn;
+    let src = "mov %r6, 0
+ja +2
+add %r6, 1
+ja -3
+call local sub
+mov %r7, %r0
+ja +2
+add %r6, 1
+ja -3
+mov %r0, %r7
+lsh %r0, 32
+or %r0, %r6
+exit
+sub:
+mov %r0, 0
+ja +2
+add %r0, 1
+ja -3
+exit
+";
+    let mut insns = support::assemble_with_refs(src);
+    for at in [1, 6, 14] {
+        insns[at] = Insn::MayGoto { off: 2 };
+    }
+    let prog = Program::with_maps(insns, vec![]);
+    // The interpreter and the checked JIT (the analyzer spends seconds rejecting these
+    // loops, so the unchecked JIT is left out, as above).
+    let machine = || {
+        let mut m = Machine::new();
+        m.env.insn_limit = 1 << 27;
+        m
+    };
+    let ri = interp::run(&mut machine(), &prog, &Input::None).expect("interpreter");
+    let rj = jit::compile_checked(&prog)
+        .expect("compiles")
+        .run(&mut machine(), &Input::None)
+        .expect("checked JIT");
+    let budget = bpfvet_runtime::MAY_GOTO_BUDGET;
+    assert_eq!(ri.r0, budget << 32 | budget);
+    assert_eq!(rj.r0, ri.r0);
+}

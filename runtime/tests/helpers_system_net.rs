@@ -616,3 +616,46 @@ fn skb_set_tunnel_key_checks_the_key() {
     assert_eq!(run(&set(44, 0, 5)), neg(errno::EINVAL));
     assert_eq!(run(&set(44, 1, 5)), 0);
 }
+
+#[test]
+fn change_head_pushes_a_zeroed_mac_header_and_csum_update_needs_a_complete_checksum() {
+    // `bpf_skb_change_head(skb, 4, 0)` on a 6-byte packet: 0; the packet is 4 zero bytes
+    // longer in front and `len` follows (r0 = ret << 32 | len). Flags, or a length past
+    // BPF_SKB_MAX_LEN (16064), are EINVAL (`__bpf_skb_change_head`).
+    let p = [1u8, 2, 3, 4, 5, 6];
+    let change_head = |room: u32, flags: u32| {
+        format!(
+            "    mov %r6, %r1
+    mov %r2, {room}
+    mov %r3, {flags}
+    call 43
+    lsh %r0, 32
+    ldxw %r1, [%r6+0]
+    or %r0, %r1
+    exit
+"
+        )
+    };
+    let (r0, _) = run_both(&program(&change_head(4, 0), 0), &Input::skb(&p), |_| {});
+    assert_eq!(r0, 10);
+    let r = interp::run(
+        &mut Machine::new(),
+        &program(&change_head(4, 0), 0),
+        &Input::skb(&p),
+    )
+    .unwrap();
+    assert_eq!(r.packet.unwrap(), [0, 0, 0, 0, 1, 2, 3, 4, 5, 6]);
+    let einval = neg(errno::EINVAL) << 32 | 6;
+    let (r0, _) = run_both(&program(&change_head(4, 1), 0), &Input::skb(&p), |_| {});
+    assert_eq!(r0, einval);
+    let (r0, _) = run_both(&program(&change_head(16059, 0), 0), &Input::skb(&p), |_| {});
+    assert_eq!(r0, einval);
+    // `bpf_csum_update` folds into `skb->csum` only under CHECKSUM_COMPLETE; a test run's
+    // packet is CHECKSUM_NONE: -ENOTSUPP (524).
+    let (r0, _) = run_both(
+        &program(&call_with("    mov %r2, 0", 40), 0),
+        &Input::skb(&p),
+        |_| {},
+    );
+    assert_eq!(r0, neg(524));
+}

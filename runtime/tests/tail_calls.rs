@@ -246,3 +246,88 @@ fn at_most_33_tail_calls_succeed_in_one_run() {
     assert_eq!(ri.tail_calls, vec![0; 33]);
     assert_eq!(rj.tail_calls, vec![0; 33]);
 }
+
+/// `r0 = RET; exit`.
+fn returns(v: i32) -> Program {
+    program(&format!("mov %r0, {v}\nexit"))
+}
+
+/// Runs `entry` with the programs `[programs]` on both engines (a machine from `setup`);
+/// checks that they agree and returns `r0`.
+fn run_both(setup: &dyn Fn() -> Machine, entry: &Program, programs: &[Program]) -> u64 {
+    let input = Input::Buffer(vec![0; 4]);
+    let prepared: Vec<Prepared> = programs.iter().map(Prepared::new).collect();
+    let refs: Vec<&Prepared> = prepared.iter().collect();
+    let ri =
+        interp::run_chain(&mut setup(), &refs, &Prepared::new(entry), &input).expect("interpreter");
+    let compiled: Vec<JitProgram> = programs
+        .iter()
+        .map(|p| jit::compile_checked(p).expect("compiles"))
+        .collect();
+    let refs: Vec<&JitProgram> = compiled.iter().collect();
+    let rj = jit::compile_checked(entry)
+        .expect("compiles")
+        .run_chain(&refs, &mut setup(), &input)
+        .expect("checked JIT");
+    assert_eq!(ri.r0, rj.r0, "interpreter vs checked JIT");
+    assert_eq!(ri.tail_calls, rj.tail_calls);
+    ri.r0
+}
+
+#[test]
+fn program_arrays_start_with_the_slots_the_object_initialises() {
+    // `.values = { [0] = &ret42, [2] = &ret24, [3] = &not_loaded }`, as the loader reads it
+    // from the relocations in `.maps`.
+    let defs = [ObjMapDef {
+        init_slots: vec![
+            (0, "ret42".to_owned()),
+            (2, "ret24".to_owned()),
+            (3, "not_loaded".to_owned()),
+        ],
+        ..ObjMapDef::plain("jmp_table", ObjMapType::PROG_ARRAY, 4, 4, 4)
+    }];
+    assert_eq!(
+        bpfvet_runtime::load::prog_array_targets(&defs),
+        ["ret42", "ret24", "not_loaded"]
+    );
+    let loaded = ["ret24", "ret42"];
+    let targets = [returns(24), returns(42)];
+    let tail_call = |slot: u32| {
+        program(&format!(
+            "lddw %r2, 0x0ead0000\nmov %r3, {slot}\ncall 12\nmov %r0, 1\nexit"
+        ))
+    };
+    let setup = || {
+        let mut m = Machine::new();
+        let ids = bpfvet_runtime::load::instantiate(&mut m, &defs, &[]).expect("instantiates");
+        bpfvet_runtime::load::fill_prog_arrays(&mut m, &defs, &ids, &loaded);
+        m
+    };
+    assert_eq!(run_both(&setup, &tail_call(0), &targets), 42);
+    assert_eq!(run_both(&setup, &tail_call(2), &targets), 24);
+    // An empty slot, and a slot naming a program the run did not load: no tail call.
+    assert_eq!(run_both(&setup, &tail_call(1), &targets), 1);
+    assert_eq!(run_both(&setup, &tail_call(3), &targets), 1);
+}
+
+#[test]
+fn an_unprivileged_programs_tail_call_index_is_bounded_on_all_64_bits() {
+    // Index 1 << 32: the helper's u32 index is 0 for a privileged program; the unprivileged
+    // verifier's inserted `if r3 >= max_entries` skips the call (the selftest
+    // `_32bit_index_to_tail_call` expects 42 and, unprivileged, 2).
+    let entry = program("lddw %r2, 0x0ead0000\nlddw %r3, 0x100000000\ncall 12\nmov %r0, 2\nexit");
+    let targets = [returns(42)];
+    let setup = |unprivileged: bool| {
+        move || {
+            let mut m = Machine::new();
+            m.env.unprivileged = unprivileged;
+            let id = m
+                .create_map(MapDef::new(MapType::ProgArray, 4, 4, 4))
+                .unwrap();
+            m.map_update(id, &0u32.to_le_bytes(), &0u32.to_le_bytes(), 0);
+            m
+        }
+    };
+    assert_eq!(run_both(&setup(false), &entry, &targets), 42);
+    assert_eq!(run_both(&setup(true), &entry, &targets), 2);
+}

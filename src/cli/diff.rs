@@ -131,6 +131,32 @@ pub(super) fn sees_ethernet(rules: &ProgTypeRules) -> bool {
 /// Bytes of the Ethernet header the kernel's test run takes off for the other skb types.
 pub(super) const ETH_HLEN: usize = 14;
 
+/// Where the test run's skb headers are (for `LD_ABS`/`LD_IND` at `SKF_LL_OFF`/`SKF_NET_OFF`):
+/// `eth_type_trans` sets the mac header at the frame's first byte and the network header after
+/// it; tc programs see data from the frame's start, the other skb types from the network
+/// header, with the Ethernet header just before it.
+pub(super) fn kernel_like_headers(
+    rules: &ProgTypeRules,
+    frame: &[u8],
+) -> bpfvet_runtime::SkbHeaders {
+    let mut ethernet = [0u8; ETH_HLEN];
+    let n = frame.len().min(ETH_HLEN);
+    ethernet[..n].copy_from_slice(&frame[..n]);
+    if sees_ethernet(rules) {
+        bpfvet_runtime::SkbHeaders {
+            mac: Some(0),
+            network: ETH_HLEN as i64,
+            ethernet: [0; ETH_HLEN],
+        }
+    } else {
+        bpfvet_runtime::SkbHeaders {
+            mac: Some(-(ETH_HLEN as i64)),
+            network: 0,
+            ethernet,
+        }
+    }
+}
+
 /// Helpers whose results differ between the kernel and the runtime by design (a real clock,
 /// real randomness, the CPU the run landed on, a flow hash seeded at boot): a mismatch in a
 /// program that calls one is not a finding.
@@ -324,6 +350,7 @@ fn kernel_compare(
         let followed;
         let ours = match diff::machine_for(&loaded.maps, &loaded.insns, &ours_gen, cfg.insn_limit) {
             Ok((mut m, prog)) => {
+                m.env.skb_headers = kernel_like_headers(loaded.rules, &packet);
                 let res = interp::run_chain(&mut m, &chain, &Prepared::new(&prog), &input);
                 let mut out = res.as_ref().ok().and_then(|r| r.packet.clone());
                 if let Some(keys) = m.mem.written_objects().into_iter().next() {

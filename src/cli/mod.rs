@@ -20,6 +20,7 @@ mod run;
 mod selftest;
 mod sources;
 mod tail_targets;
+mod test_run;
 
 /// bpfvet: an offline eBPF verifier.
 #[derive(Parser, Debug)]

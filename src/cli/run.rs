@@ -89,7 +89,8 @@ pub struct Args {
     /// Kernel version to verify against, X.Y (with --engine jit).
     #[arg(long)]
     kernel: Option<String>,
-    /// Verify as an unprivileged program (with --engine jit).
+    /// Verify as an unprivileged program (with --engine jit), and run its tail calls with the
+    /// bound the verifier inserts for one (an index above u32::MAX makes no tail call).
     #[arg(long)]
     unprivileged: bool,
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts and resolves CO-RE
@@ -545,6 +546,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.ctx.as_deref(),
     )?;
     let mut m = Machine::new();
+    m.env.unprivileged = args.unprivileged;
     let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?
         .with_probe_loads(accepted.map_or_else(Vec::new, |v| v.probe_loads().to_vec()))

@@ -11,6 +11,7 @@
 //! Exit codes: 0 every test passed (or was skipped, with its reason), 1 some test failed,
 //! 2 bad input (unreadable object, no BTF, no test tags, a malformed tag).
 
+use anyhow::Context as _;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,17 +20,14 @@ use std::process::ExitCode;
 use bpfvet_analyzer::cfg;
 use bpfvet_analyzer::diagnostics::explain::{Explainer, Syntax};
 use bpfvet_analyzer::program::{Object, Program};
-use bpfvet_analyzer::test_spec::{Expect, Retval, TestSpec};
+use bpfvet_analyzer::test_spec::{Expect, TestSpec};
 use bpfvet_analyzer::verifier::env::{Input as VerifyInput, Options};
-use bpfvet_analyzer::verifier::{verify_observed, verify_program, Verdict, VerifiedProgram};
-use bpfvet_runtime::diff::{self as rdiff, CtxShape};
-use bpfvet_runtime::interp;
-use bpfvet_runtime::{jit, load, Machine};
+use bpfvet_analyzer::verifier::{verify_observed, verify_program, Verdict};
 use serde::Serialize;
 
 use super::check::rules_for;
-use super::diff::{kernel_like, sees_ethernet, ETH_HLEN};
 use super::load::{core_relocate, load_object};
+use super::test_run::{check_retval, map_entries, object_entries, MapEntry, RunSetup};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -60,6 +58,11 @@ pub struct Args {
     /// Kernel BTF for BTF-typed contexts and CO-RE (default: the running kernel's).
     #[arg(long, value_name = "FILE")]
     btf: Option<PathBuf>,
+    /// Write a map entry before each `__retval` run, as a test harness's pre-execution
+    /// callback does: `--map NAME KEY=VALUE` (repeatable; in every object with a map of that
+    /// name; KEY and VALUE as `bpfvet run --map` takes them).
+    #[arg(long, num_args = 2, value_names = ["NAME", "KEY=VALUE"], action = clap::ArgAction::Append)]
+    map: Vec<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,13 +197,15 @@ fn load_flag_options(flags: &[String], opts: &mut Options) {
     }
 }
 
-/// The data `BPF_PROG_TEST_RUN` is given by the selftests' loader: 64 zero bytes.
-const TEST_DATA_LEN: usize = 64;
-
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let entries = map_entries(&args.map)?;
     let mut tests = Vec::new();
+    let mut named = vec![false; entries.len()];
     for path in &args.files {
-        test_object(path, &args, &mut tests)?;
+        test_object(path, &args, &entries, &mut named, &mut tests)?;
+    }
+    if let Some(e) = entries.iter().zip(&named).find(|(_, n)| !**n) {
+        anyhow::bail!("--map {}: no object given has a map of that name", e.0.map);
     }
     let count = |r: &str| tests.iter().filter(|t| t.result == r).count();
     let doc = Doc {
@@ -286,7 +291,13 @@ fn specs<'a>(
     Ok(out)
 }
 
-fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Result<()> {
+fn test_object(
+    path: &Path,
+    args: &Args,
+    entries: &[MapEntry],
+    named: &mut [bool],
+    out: &mut Vec<Outcome>,
+) -> anyhow::Result<()> {
     let object = path.display().to_string();
     let bytes =
         std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
@@ -314,6 +325,11 @@ fn test_object(path: &Path, args: &Args, out: &mut Vec<Outcome>) -> anyhow::Resu
         }
     }
     let obj = load_object(path)?;
+    // Bad `--map` input stops the run before any test, not one test at a time.
+    object_entries(&obj, entries).with_context(|| path.display().to_string())?;
+    for (e, n) in entries.iter().zip(named.iter_mut()) {
+        *n |= obj.maps().iter().any(|d| d.name == e.map);
+    }
     // Auxiliary programs (tail-call targets) are loaded beside every test of their mode, as
     // the kernel's test_loader does: the object's load fails when one of them is refused.
     let all = specs(&obj, path, None)?;
@@ -490,7 +506,16 @@ fn test_mode(
     }
     if let (true, Some(want), false) = (accepted, &expect.retval, expect.failure) {
         if let Ok(verified) = verify_program(&input, &opts) {
-            if let Some(d) = check_retval(obj, prog, &input, &verified, rules, want)? {
+            // Checked by `test_object` before any test ran.
+            let entries = map_entries(&args.map)?;
+            let setup = RunSetup {
+                privileged,
+                opts: &opts,
+                aux,
+                entries: &entries,
+                btf: args.btf.as_deref(),
+            };
+            if let Some(d) = check_retval(obj, prog, &input, &verified, rules, &setup, want)? {
                 differences.push(d);
             }
         }
@@ -525,69 +550,6 @@ fn aux_rejection(
             .first()
             .map_or_else(|| "rejected".to_owned(), |v| v.kernel_message.clone())
     }))
-}
-
-/// Runs the program once on each engine on the test loader's input; a difference from `want`.
-fn check_retval(
-    obj: &Object,
-    prog: &Program,
-    input: &VerifyInput<'_>,
-    verified: &VerifiedProgram,
-    rules: &bpfvet_analyzer::rules::ProgTypeRules,
-    want: &Retval,
-) -> anyhow::Result<Option<String>> {
-    let Retval::Value(want) = *want else {
-        // POINTER_VALUE: the kernel returns a pointer's low half, which no offline run shares.
-        return Ok(None);
-    };
-    let frame = [0u8; TEST_DATA_LEN];
-    let seen = if sees_ethernet(rules) {
-        &frame[..]
-    } else {
-        &frame[ETH_HLEN..]
-    };
-    let run_input = match rdiff::ctx_shape(rules) {
-        CtxShape::Xdp | CtxShape::Skb => kernel_like(rules, &frame, seen),
-        // A syscall program's test run passes the context the caller gives, and the test
-        // loader gives none: r1 is NULL.
-        _ if rules.name == "syscall" => Some(bpfvet_runtime::Input::None),
-        _ => None,
-    };
-    let Some(run_input) = run_input else {
-        return Ok(Some(format!(
-            "retval {want}: bpfvet does not run {} programs as BPF_PROG_TEST_RUN does",
-            rules.name
-        )));
-    };
-    let mut got = Vec::new();
-    // The checked JIT: an unsound verdict shows as a typed fault, not a crash of bpfvet.
-    for engine in ["interpreter", "jit"] {
-        let mut m = Machine::new();
-        // BPF_PROG_TEST_RUN counts no instructions: a `may_goto` loop runs its 8M iterations
-        // (`MAY_GOTO_BUDGET`), which the default budget of a `bpfvet run` would cut short.
-        m.env.insn_limit = 1 << 28;
-        let code = load::load_program(&mut m, obj.maps(), prog.insns())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", prog.name()))?
-            .with_probe_loads(verified.probe_loads().to_vec())
-            .with_kfuncs(bpfvet_runtime::kfuncs::names(input.relocs));
-        let r = if engine == "jit" {
-            jit::compile_checked(&code)?.run(&mut m, &run_input)
-        } else {
-            interp::run(&mut m, &code, &run_input)
-        };
-        got.push((engine, r.map(|r| r.r0)));
-    }
-    // The kernel reports the return value as a u32, which the loader compares as an int.
-    let want32 = want as i32;
-    let wrong: Vec<String> = got
-        .iter()
-        .filter(|(_, r)| r.as_ref().map_or(true, |r0| *r0 as u32 as i32 != want32))
-        .map(|(e, r)| match r {
-            Ok(r0) => format!("{e} returned {}", *r0 as u32 as i32),
-            Err(f) => format!("{e} faulted: {f}"),
-        })
-        .collect();
-    Ok((!wrong.is_empty()).then(|| format!("expected retval {want}, {}", wrong.join(", "))))
 }
 
 /// Where `pattern` (literal text with `{{regex}}` parts, as the selftests write them) first

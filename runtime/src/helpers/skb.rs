@@ -1,6 +1,6 @@
 //! Helpers that rewrite an `__sk_buff`'s packet or its metadata: `skb_ecn_set_ce`,
-//! `skb_vlan_push/pop`, `skb_set_tunnel_key` (`net/core/filter.c`, `include/net/inet_ecn.h`,
-//! `net/core/skbuff.c`).
+//! `skb_vlan_push/pop`, `skb_set_tunnel_key`, `skb_change_head`, `csum_update`
+//! (`net/core/filter.c`, `include/net/inet_ecn.h`, `net/core/skbuff.c`).
 
 use super::neg;
 use crate::machine::Machine;
@@ -12,11 +12,20 @@ pub mod id {
     pub const SKB_VLAN_PUSH: i32 = 18;
     pub const SKB_VLAN_POP: i32 = 19;
     pub const SKB_SET_TUNNEL_KEY: i32 = 21;
+    pub const CSUM_UPDATE: i32 = 40;
+    pub const SKB_CHANGE_HEAD: i32 = 43;
     pub const SKB_ECN_SET_CE: i32 = 97;
 }
 
 /// `ENOMEM`.
 const ENOMEM: i64 = 12;
+/// `ENOTSUPP` (the kernel-internal 524, not `EOPNOTSUPP`).
+const ENOTSUPP: i64 = 524;
+/// `BPF_SKB_MAX_LEN` (`SKB_MAX_ALLOC` with 4K pages: four pages less the aligned
+/// `struct skb_shared_info`): `skb_change_head` refuses to grow a packet past it.
+const BPF_SKB_MAX_LEN: u64 = 4 * 4096 - 320;
+/// `__sk_buff.len`.
+const SKB_LEN_OFF: u64 = 0;
 /// `__sk_buff` fields the VLAN helpers keep: `protocol` (the ethertype after any VLAN tags
 /// left in the packet, network order) and the offloaded tag `vlan_present`, `vlan_tci`,
 /// `vlan_proto`.
@@ -42,6 +51,10 @@ pub(crate) fn call(m: &mut Machine, hid: i32, a: [u64; 5]) -> Option<Result<u64,
         id::SKB_VLAN_PUSH => vlan_push(m, a),
         id::SKB_VLAN_POP => vlan_pop(m, a[0]),
         id::SKB_SET_TUNNEL_KEY => set_tunnel_key(m, a),
+        // The checksum is folded into `skb->csum` only for `CHECKSUM_COMPLETE` packets;
+        // packets offline arrive with `CHECKSUM_NONE`, as `BPF_PROG_TEST_RUN` builds them.
+        id::CSUM_UPDATE => Ok(neg(ENOTSUPP)),
+        id::SKB_CHANGE_HEAD => change_head(m, a),
         _ => return None,
     })
 }
@@ -92,6 +105,40 @@ fn ecn_set_ce(m: &mut Machine) -> Result<u64, FaultKind> {
         }
         _ => Ok(0),
     }
+}
+
+/// `skb_change_head(skb, head_room, flags)`: pushes `head_room` zeroed bytes in front of
+/// the data, which become the new mac header (the network header stays where it was), and
+/// grows `len`. `EINVAL` for flags, or a length past `BPF_SKB_MAX_LEN`. The kernel grows the
+/// skb's headroom as needed; the runtime's packet has [`crate::mem::PACKET_HEADROOM`] bytes,
+/// and a push past them is a fault, not a made-up errno.
+fn change_head(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
+    let (ctx, room, flags) = (a[0], a[1] as u32, a[2]);
+    let Some((meta, data, end)) = m.mem.packet_bounds() else {
+        return Ok(neg(errno::EINVAL));
+    };
+    let len = end - data;
+    let new_len = len + u64::from(room);
+    if flags != 0 || new_len > BPF_SKB_MAX_LEN {
+        return Ok(neg(errno::EINVAL));
+    }
+    let new_data = data - u64::from(room);
+    if !m.mem.adjust_packet(meta.min(new_data), new_data, end) {
+        return Err(FaultKind::HelperFault {
+            id: id::SKB_CHANGE_HEAD,
+            name: "skb_change_head",
+            reason: format!(
+                "{room} bytes of headroom: the runtime's packet has {}",
+                crate::mem::PACKET_HEADROOM
+            ),
+        });
+    }
+    m.mem.write_bytes(new_data, &vec![0; room as usize])?;
+    m.mem.reset_mac_header();
+    let old = m.mem.load(ctx + SKB_LEN_OFF, 4)? as u32;
+    m.mem
+        .write_bytes(ctx + SKB_LEN_OFF, &old.wrapping_add(room).to_le_bytes())?;
+    Ok(0)
 }
 
 fn is_vlan(proto: u16) -> bool {

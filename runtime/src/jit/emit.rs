@@ -12,7 +12,7 @@ use super::{
 };
 use crate::helpers::{FUNC_PTR_TAG, MAP_PTR_TAG};
 use crate::kfuncs;
-use crate::machine::FRAME_SIZE;
+use crate::machine::{FRAME_SIZE, MAY_GOTO_BUDGET};
 use crate::mem::CtxField;
 use crate::program::Program;
 use bpfvet_analyzer::isa::{
@@ -281,12 +281,22 @@ impl Emitter<'_> {
             ; mov [r12 + off!(min_fp)], rbp
             ; seen:
         );
+        // The callee gets its own `may_goto` count and the caller's comes back after it;
+        // pushed twice to keep the stack's 16-byte alignment.
+        dynasm!(self.ops
+            ; .arch x64
+            ; push QWORD [r12 + off!(may_goto)]
+            ; push QWORD [r12 + off!(may_goto)]
+            ; mov QWORD [r12 + off!(may_goto)], MAY_GOTO_BUDGET as i32
+        );
         match target {
             Some(l) => dynasm!(self.ops ; .arch x64 ; call =>l),
             None => dynasm!(self.ops ; .arch x64 ; call r11),
         }
         dynasm!(self.ops
             ; .arch x64
+            ; pop QWORD [r12 + off!(may_goto)]
+            ; pop QWORD [r12 + off!(may_goto)]
             ; pop rbp
             ; pop r15
             ; pop r14

@@ -3,7 +3,7 @@
 
 use super::{mem, JitEnv, RAW_BAD_CALLX, RAW_BUDGET, RAW_CALL_DEPTH};
 use crate::helpers::{self, Callbacks, HelperRet};
-use crate::machine::{Machine, FRAME_SIZE, MAX_FRAMES};
+use crate::machine::{Machine, FRAME_SIZE, MAX_FRAMES, MAY_GOTO_BUDGET};
 use crate::mem::Access;
 use crate::{Fault, FaultKind};
 use bpfvet_analyzer::isa::InsnIdx;
@@ -94,9 +94,11 @@ fn follow_tail_call(
     let floor = std::mem::replace(&mut env.stack_floor, floor);
     let at = (env.fp, env.helper_id, env.pc);
     mem::set_machine(env, m);
+    let may_goto = std::mem::replace(&mut env.may_goto, MAY_GOTO_BUDGET);
     let r = target
         .code
         .call(env, &[ctx, 0, 0, 0, 0], target.func_table[0], env.fp);
+    env.may_goto = may_goto;
     (env.program, env.func_table, env.n_funcs, env.stack_floor) = (caller, table, n_funcs, floor);
     (env.fp, env.helper_id, env.pc) = at;
     match env.status {
@@ -135,7 +137,9 @@ impl Callbacks for JitCallbacks<'_> {
         env.min_fp = env.min_fp.min(fp);
         mem::set_machine(env, m);
         let saved = (env.fp, env.helper_id, env.pc);
+        let may_goto = std::mem::replace(&mut env.may_goto, MAY_GOTO_BUDGET);
         let r = code.call(env, &args, target, fp);
+        env.may_goto = may_goto;
         (env.fp, env.helper_id, env.pc) = saved;
         match env.status {
             0 => Ok(r),
@@ -176,12 +180,7 @@ pub(crate) fn slow(env: &mut JitEnv, m: &mut Machine, a: u64, b: u64, packed: u6
             }
         }
         SLOW_LD_ABS => {
-            let v = m.mem.packet_bounds().and_then(|(_, data, end)| {
-                let off = a as u32 as u64;
-                (data + off + u64::from(size) <= end)
-                    .then(|| m.mem.load(data + off, size).ok())
-                    .flatten()
-            });
+            let v = m.mem.legacy_load(a as i32, size);
             match v {
                 Some(v) => Ok(match size {
                     1 => v,

@@ -137,8 +137,61 @@ impl Memory {
             end: data + bytes.len() as u64,
             cap_start: base,
             cap_end: data + (bytes.len() + PACKET_TAILROOM) as u64,
+            mac: None,
+            net: data,
         });
         data
+    }
+
+    /// Places the packet's link-layer and network headers, relative to its data, and an
+    /// Ethernet header that precedes the data in the headroom.
+    pub fn set_skb_headers(&mut self, h: crate::SkbHeaders) {
+        let Some(p) = &mut self.packet else {
+            return;
+        };
+        p.mac = h.mac.map(|m| p.data.wrapping_add_signed(m));
+        p.net = p.data.wrapping_add_signed(h.network);
+        let eth = h.ethernet.len();
+        if h.mac == Some(-(eth as i64)) {
+            let (block, at) = (p.block, (p.data - p.cap_start) as usize - eth);
+            self.fill(block, at, &h.ethernet);
+            // Bytes the next run must clear again.
+            let s = &mut self.slots.packet;
+            s.lo = s.lo.min(at);
+        }
+    }
+
+    /// Puts the mac header at the packet's data (`skb_reset_mac_header`).
+    pub fn reset_mac_header(&mut self) {
+        if let Some(p) = &mut self.packet {
+            p.mac = Some(p.data);
+        }
+    }
+
+    /// A legacy `LD_ABS`/`LD_IND` load of `size` bytes at signed offset `off`, as the kernel's
+    /// skb load helpers read it: from the data for `off >= 0`, from the network header past
+    /// `SKF_NET_OFF` (-0x100000), from the mac header past `SKF_LL_OFF` (-0x200000). The bytes
+    /// must lie between the packet block's head and the data's end (`None`: the program ends
+    /// with 0). Returns the bytes as a little-endian number; the caller swaps them.
+    pub fn legacy_load(&self, off: i32, size: u32) -> Option<u64> {
+        const SKF_NET_OFF: i64 = -0x10_0000;
+        const SKF_LL_OFF: i64 = -0x20_0000;
+        let p = self.packet?;
+        let off = i64::from(off);
+        let at = if off >= 0 {
+            p.data.checked_add_signed(off)?
+        } else if off >= SKF_NET_OFF {
+            p.net.checked_add_signed(off - SKF_NET_OFF)?
+        } else if off >= SKF_LL_OFF {
+            p.mac?.checked_add_signed(off - SKF_LL_OFF)?
+        } else {
+            return None;
+        };
+        if at < p.cap_start || at.checked_add(u64::from(size))? > p.end {
+            return None;
+        }
+        let bytes = self.block_bytes(p.block, (at - p.cap_start) as usize, size as usize);
+        Some(bytes.iter().rev().fold(0, |v, b| v << 8 | u64::from(*b)))
     }
 
     /// Removes the packet region: the run has none.
