@@ -19,6 +19,9 @@
 //!   kernel's unprivileged verdict on each `unpriv` row, and one line per program the kernel
 //!   judged unprivileged in `snapshots/agreement/selftests-unpriv.txt`.
 //!
+//! `bpfvet test` runs two objects as the kernel's harness (`prog_tests/verifier.c`) runs them,
+//! with the map entry its pre-execution callback writes (`HARNESS_MAP_ENTRIES`, `--map`).
+//!
 //! Both fail when `../shared/kernel-selftests` is missing, unless `BPFVET_NO_SELFTESTS=1`.
 
 #[path = "kernel_support/mod.rs"]
