@@ -6,19 +6,17 @@
 // offset and moved by any arithmetic. `__arena` globals live in the arena
 // too. And what the kernel refuses: a dereference of the uncast number, a
 // cast in a program that names no arena, a fetching atomic or, the x86-64
-// JIT lacking them, a sign-extending load from arena memory, and arithmetic
-// with the arena pointer as the source operand.
+// JIT lacking them, a sign-extending load from arena memory.
 //
 // The live 6.18 build that confirms the corpus refuses to create arena maps
 // (EPERM), so every program here is `refused` on it; the verdicts below come
 // from Debian's 6.12 kernel (scripts/kernel-oracle --kernel 6.12):
 //   accept: arena_alloc_rw, arena_global_counter, arena_any_offset,
-//           arena_atomic_add, arena_free_then_alloc
+//           arena_atomic_add, arena_free_then_alloc, arena_scalar_plus_arena
 //   reject: arena_deref_uncast "R1 invalid mem access 'scalar'"
 //           arena_cast_no_arena "addr_space_cast insn can only be used in a program that has an associated arena"
 //           arena_atomic_fetch_or "BPF_ATOMIC stores into R1 arena is not allowed"
 //           arena_sign_extending_load "sign extending loads from arena are not supported yet"
-//           arena_scalar_plus_arena "math between arena pointer and register with unbounded min value is not allowed"
 // bpfvet-expect(arena_alloc_rw): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 accepts"
 // bpfvet-expect(arena_global_counter): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 accepts"
 // bpfvet-expect(arena_any_offset): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 accepts"
@@ -28,7 +26,7 @@
 // bpfvet-expect(arena_cast_no_arena): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 rejects"
 // bpfvet-expect(arena_atomic_fetch_or): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 rejects"
 // bpfvet-expect(arena_sign_extending_load): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 rejects"
-// bpfvet-expect(arena_scalar_plus_arena): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 rejects"
+// bpfvet-expect(arena_scalar_plus_arena): refused "map 'arena': failed to create: -EPERM on the confirming 6.18 build; Linux 6.12 accepts"
 // bpfvet-cflags: -mcpu=v4
 #include "bpfvet.h"
 
@@ -183,8 +181,9 @@ BV_NAKED int arena_sign_extending_load(void *ctx)
 		     : "memory");
 }
 
-/* Arithmetic keeps an arena pointer only in the destination: `scalar += arena` is
- * pointer arithmetic on a pointer whose offset the kernel does not know. */
+/* `scalar += arena` makes the destination the arena pointer (a fix of 2026 that the
+ * stable kernels took; before it the kernel refused it as arithmetic on an unbounded
+ * pointer). */
 SEC("syscall")
 BV_NAKED int arena_scalar_plus_arena(void *ctx)
 {

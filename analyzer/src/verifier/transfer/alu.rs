@@ -68,9 +68,12 @@ impl Vm<'_> {
         }
         let dst_val = read(st, pc, dst)?;
         writable(pc, dst)?;
-        if super::arena::is_arena(&dst_val) {
+        if super::arena::is_arena(&dst_val) || super::arena::is_arena(&src_val) {
             // The kernel keeps no offset for arena pointers: any operation, in either width
-            // and with any operand, leaves one as it was (`adjust_reg_min_max_vals`).
+            // and with any operand, leaves one as it was, and one with an arena pointer as
+            // its source makes the destination that arena pointer (`adjust_reg_min_max_vals`;
+            // the source case is a 2026 fix that stable kernels took: Debian's 6.12.118 has it).
+            st.set(dst, RegState::Ptr(Pointer::new(PtrKind::Arena)));
             return Ok(());
         }
         let res = match (&dst_val, &src_val) {
@@ -251,17 +254,6 @@ impl Vm<'_> {
                 format!("the value added to the {base} pointer may be out of bounds"),
                 format!("value {} makes {base} pointer be out of bounds", s.smin()),
             ));
-        }
-        if p.kind == PtrKind::Arena {
-            // `scalar op= arena`: the kernel takes the arena pointer's offset as the unknown it
-            // is, which no pointer arithmetic accepts.
-            return Err(Violation::new(
-                Code::UnboundedVarOff,
-                pc,
-                format!("{dst} {} an arena pointer: only the arena pointer itself may be the destination of arithmetic", op_str(op)),
-                "math between arena pointer and register with unbounded min value is not allowed",
-            )
-            .with_note(format!("compute into the arena pointer instead (`{dst} = rX; {dst} += scalar` with rX the arena pointer)")));
         }
         match op {
             AluOp::Add | AluOp::Sub => {}
