@@ -97,8 +97,9 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
 }
 
 /// `__arena` globals: clang puts variables of address space 1 in `.addr_space.1`, and libbpf
-/// places them in the object's arena map (from its first page, libbpf 1.4 to 1.6), so a
-/// `lddw` of one names the arena map with the variable's offset.
+/// places them in the object's arena map, so a `lddw` of one names the arena map with the
+/// variable's offset. (libbpf 1.4 to 1.6 put them at the arena's start, 1.7 at its end: the
+/// verifier sees a number either way, and both lie inside the arena.)
 fn arena_globals(elf: &Elf<'_>, maps: &mut Maps) -> Result<(), LoadError> {
     const SECTION: &str = ".addr_space.1";
     const PAGE_SIZE: u64 = 4096;
