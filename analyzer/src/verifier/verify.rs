@@ -270,9 +270,9 @@ pub fn verify_observed<O: Observer>(
             frame.set(
                 r,
                 match p {
-                    btf_info::ParamKind::Scalar | btf_info::ParamKind::Unsupported(_) => {
-                        RegState::unknown()
-                    }
+                    btf_info::ParamKind::Scalar
+                    | btf_info::ParamKind::Arena
+                    | btf_info::ParamKind::Unsupported(_) => RegState::unknown(),
                     btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
                     btf_info::ParamKind::Dynptr => {
                         next_id += 1;

@@ -169,3 +169,14 @@ fn a_program_uses_one_arena() {
     let res = check_at(KernelVersion::new(6, 12), &[arena(), other], src);
     assert_rejected(&res, Code::InvalidLdImm64, "Only one arena per program");
 }
+
+#[test]
+fn a_helper_takes_no_arena_memory() {
+    // arena_helper_mem (corpus/c/arena/arena_args.bpf.c): bpf_get_current_comm into the arena.
+    let src = with_arena_ptr("r2 = 0x10\n call 0x10");
+    assert_rejected(
+        &check(&src),
+        Code::HelperArgType,
+        "R1 type=arena expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_",
+    );
+}

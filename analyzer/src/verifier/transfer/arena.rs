@@ -195,6 +195,22 @@ impl Vm<'_> {
     }
 }
 
+impl Vm<'_> {
+    /// An arena pointer where a kfunc or a global function wants memory it can check: the
+    /// kernel's `check_helper_mem_access` has no case for arena memory.
+    pub(super) fn arena_not_mem(&self, pc: InsnIdx, r: Reg, v: &RegState) -> Res<()> {
+        if is_arena(v) {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!("{r} is an arena pointer, which cannot be passed as a pointer to memory (only `__arg_arena` parameters and `__ign` arguments take one)"),
+                format!("R{} type=arena expected=fp", r.num()),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Whether `v` is an arena pointer (address space 0).
 pub(super) fn is_arena(v: &RegState) -> bool {
     matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Arena)

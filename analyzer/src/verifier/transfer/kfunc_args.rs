@@ -389,6 +389,7 @@ impl Vm<'_> {
                 ),
             )),
             _ => {
+                self.arena_not_mem(pc, r, v)?;
                 if len == 0 {
                     return Ok(());
                 }
