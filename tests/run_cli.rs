@@ -80,6 +80,29 @@ fn jit_refuses_a_program_the_verifier_rejects() {
 }
 
 #[test]
+fn an_arena_program_is_refused_by_name() {
+    for engine in ["interp", "jit"] {
+        let out = bpfvet()
+            .args([
+                "run",
+                "corpus/c/arena/arena.bpf.o",
+                "--program",
+                "arena_alloc_rw",
+                "--engine",
+                engine,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{engine}: {stderr}");
+        assert!(
+            stderr.contains("the runtime does not run arena programs"),
+            "{engine}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn assembly_runs_on_the_interpreter() {
     let src = tmp("add.s", b"r0 = 40\nr0 += 2\nexit\n");
     let out = bpfvet()

@@ -28,6 +28,12 @@ pub enum LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Arena programs need the arena's pages, bpf_arena_alloc_pages and the
+            // address-space casts, none of which the runtime models yet: said by name.
+            LoadError::UnsupportedMap { name, map_type } if map_type == "arena" => write!(
+                f,
+                "unsupported map type arena (map {name}): the runtime does not run arena programs (arena memory, bpf_arena_alloc_pages and addr_space_cast are not modelled)"
+            ),
             LoadError::UnsupportedMap { name, map_type } => {
                 write!(f, "unsupported map type {map_type} (map {name})")
             }

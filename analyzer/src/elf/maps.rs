@@ -88,11 +88,49 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
         let idx = maps.push(def)?;
         maps.by_section.insert(sec.index, idx);
     }
+    arena_globals(elf, &mut maps)?;
     if let Some(btf) = btf {
         kconfig(btf, &mut maps)?;
         maps.typed_ksyms = typed_ksyms(btf);
     }
     Ok(maps)
+}
+
+/// `__arena` globals: clang puts variables of address space 1 in `.addr_space.1`, and libbpf
+/// places them in the object's arena map, so a `lddw` of one names the arena map with the
+/// variable's offset. (libbpf 1.4 to 1.6 put them at the arena's start, 1.7 at its end: the
+/// verifier sees a number either way, and both lie inside the arena.)
+fn arena_globals(elf: &Elf<'_>, maps: &mut Maps) -> Result<(), LoadError> {
+    const SECTION: &str = ".addr_space.1";
+    const PAGE_SIZE: u64 = 4096;
+    let Some(sec) = elf.section_by_name(SECTION) else {
+        return Ok(());
+    };
+    let mut arenas = maps
+        .defs
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.map_type.0 == crate::rules::map_type::ARENA);
+    let Some((idx, def)) = arenas.next() else {
+        return Err(bad_map(
+            SECTION,
+            "global __arena variables need an arena map (BPF_MAP_TYPE_ARENA) declared in SEC(\".maps\")",
+        ));
+    };
+    if arenas.next().is_some() {
+        return Err(bad_map(SECTION, "an object may declare only one arena map"));
+    }
+    if sec.size.div_ceil(PAGE_SIZE) > u64::from(def.max_entries) {
+        return Err(bad_map(
+            SECTION,
+            format!(
+                "arena {} ({} pages) is too small for {} bytes of __arena variables",
+                def.name, def.max_entries, sec.size
+            ),
+        ));
+    }
+    maps.by_section.insert(sec.index, MapIdx(idx as u32));
+    Ok(())
 }
 
 /// BTF-defined maps: each variable of the `.maps` datasec is a struct whose members encode the

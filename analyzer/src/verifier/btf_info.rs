@@ -27,6 +27,9 @@ pub enum ParamKind {
     /// `struct bpf_dynptr *` (Linux 6.8+): the caller passes an initialised dynptr, the
     /// callee sees a read-only `CONST_PTR_TO_DYNPTR` (of the local kind, as the kernel assumes).
     Dynptr,
+    /// A pointer tagged `arg:arena` (Linux 6.9+): the caller passes an arena pointer or a
+    /// number, the callee starts from an unknown number (it casts it before use).
+    Arena,
     /// A type the kernel rejects or bpfvet does not model; the text says which.
     Unsupported(String),
 }
@@ -158,10 +161,21 @@ fn param_kind(btf: &Btf, ty: TypeId, tags: &[&str]) -> ParamKind {
     if let Some(other) = tags.iter().find(|t| {
         !matches!(
             **t,
-            "ctx" | "nonnull" | "nullable" | "trusted" | "untrusted"
+            "ctx" | "nonnull" | "nullable" | "trusted" | "untrusted" | "arena"
         )
     }) {
         return ParamKind::Unsupported(format!("tagged arg:{other}"));
+    }
+    if tags.contains(&"arena") {
+        return if tags.len() > 1 {
+            ParamKind::Unsupported(
+                "tagged arg:arena with other tags, which the kernel refuses".into(),
+            )
+        } else if matches!(t.kind, BtfKind::Ptr { .. }) {
+            ParamKind::Arena
+        } else {
+            ParamKind::Unsupported("tagged arg:arena but not a pointer".into())
+        };
     }
     if let BtfKind::Ptr { ty } = &t.kind {
         if tags.contains(&"ctx") {

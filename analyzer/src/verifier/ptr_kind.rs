@@ -48,6 +48,12 @@ pub enum PtrKind {
     ConstDynptr {
         kind: crate::verifier::state::DynptrKind,
     },
+    /// Memory of the program's arena (`PTR_TO_ARENA`), made by `addr_space_cast` from address
+    /// space 1: the kernel tracks no offset (any arithmetic leaves it an arena pointer) and
+    /// rewrites each access into a probe access of the arena's 4 GiB window, so every offset
+    /// is safe. It is always at offset 0 with no variable part, so that any two compare equal,
+    /// as the kernel's `regsafe` counts them.
+    Arena,
 }
 
 /// How far the kernel trusts a `PTR_TO_BTF_ID` (its `PTR_TRUSTED` and `MEM_RCU` flags): kfuncs
@@ -95,6 +101,7 @@ impl PtrKind {
             PtrKind::BtfId { .. } => "ptr_",
             PtrKind::Func { .. } => "func",
             PtrKind::ConstDynptr { .. } => "dynptr_ptr",
+            PtrKind::Arena => "arena",
         }
     }
 

@@ -226,7 +226,12 @@ pub fn verify_observed<O: Observer>(
         (None, _) => Err("the kernel's BTF is needed to type this context (run where /sys/kernel/btf/vmlinux exists, or pass --btf)".to_string()),
         (_, None) => Err("the section names no attach target".to_string()),
     });
+    let arena = match super::transfer::program_arena(input, opts) {
+        Ok(a) => a,
+        Err(v) => return VerifyResult::reject(vec![*v]),
+    };
     let vm = Vm {
+        arena,
         input,
         opts,
         cfg: &cfg,
@@ -265,9 +270,9 @@ pub fn verify_observed<O: Observer>(
             frame.set(
                 r,
                 match p {
-                    btf_info::ParamKind::Scalar | btf_info::ParamKind::Unsupported(_) => {
-                        RegState::unknown()
-                    }
+                    btf_info::ParamKind::Scalar
+                    | btf_info::ParamKind::Arena
+                    | btf_info::ParamKind::Unsupported(_) => RegState::unknown(),
                     btf_info::ParamKind::Ctx => RegState::ptr(PtrKind::Ctx),
                     btf_info::ParamKind::Dynptr => {
                         next_id += 1;

@@ -68,6 +68,14 @@ impl Vm<'_> {
         }
         let dst_val = read(st, pc, dst)?;
         writable(pc, dst)?;
+        if super::arena::is_arena(&dst_val) || super::arena::is_arena(&src_val) {
+            // The kernel keeps no offset for arena pointers: any operation, in either width
+            // and with any operand, leaves one as it was, and one with an arena pointer as
+            // its source makes the destination that arena pointer (`adjust_reg_min_max_vals`;
+            // the source case is a 2026 fix that stable kernels took: Debian's 6.12.118 has it).
+            st.set(dst, RegState::Ptr(Pointer::new(PtrKind::Arena)));
+            return Ok(());
+        }
         let res = match (&dst_val, &src_val) {
             (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
                 if let Operand::Reg(_) = src {

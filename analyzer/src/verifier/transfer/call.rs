@@ -112,6 +112,26 @@ impl Vm<'_> {
             };
             match p {
                 ParamKind::Scalar => expect_number(&v, pc, r, i, sig.name.as_str())?,
+                // Debian's 6.12.118 takes any value (measured: a stack pointer); newer kernels
+                // refuse what is neither an arena pointer nor a number (the release is not
+                // measured: profiles after 6.12 refuse, the safe side).
+                ParamKind::Arena => {
+                    let checked =
+                        self.opts.kernel > crate::verifier::env::KernelVersion::new(6, 12);
+                    if checked && !(v.as_scalar().is_some() || super::arena::is_arena(&v)) {
+                        return Err(Violation::new(
+                            Code::HelperArgType,
+                            pc,
+                            format!(
+                                "argument {} of {} is an arena pointer (arg:arena), but {r} is {}",
+                                i + 1,
+                                sig.name,
+                                v.type_name()
+                            ),
+                            format!("R{n} is not a pointer to arena or scalar."),
+                        ));
+                    }
+                }
                 ParamKind::Dynptr => {
                     let what = super::dynptr::DynptrUse::Use {
                         expect: None,
@@ -145,6 +165,7 @@ impl Vm<'_> {
                                 self.stack_bounds(pc, r, i64::from(*off), *size, false)?;
                             }
                             Some(_) => {
+                                self.arena_not_mem(pc, r, &v)?;
                                 self.access(st, pc, r, &v, 0, *size, Access::Read, None)?;
                             }
                         }

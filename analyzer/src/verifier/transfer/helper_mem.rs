@@ -72,8 +72,10 @@ impl Vm<'_> {
                 Ok(())
             }
             // Pointers to no memory the helper could read or write (not in the kernel's
-            // `mem_types`). Sockets stay out: a sockmap's update takes one as its value.
+            // `mem_types`; arena memory is reached only through probe loads and stores).
+            // Sockets stay out: a sockmap's update takes one as its value.
             PtrKind::Ctx
+            | PtrKind::Arena
             | PtrKind::PacketEnd
             | PtrKind::MapPtr { .. }
             | PtrKind::FlowKeys

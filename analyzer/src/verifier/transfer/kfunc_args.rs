@@ -13,9 +13,6 @@ use crate::verifier::state::{
 };
 use crate::verifier::violation::{Code, Violation};
 
-/// `BPF_MAP_TYPE_ARENA`.
-const BPF_MAP_TYPE_ARENA: u32 = 33;
-
 pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5];
 
 /// What the arguments said that the result depends on.
@@ -100,19 +97,6 @@ impl Vm<'_> {
                     // is checked as a `struct bpf_map` object.
                     let want = self.kernel_struct_id("bpf_map");
                     self.kfunc_object(st, pc, k, r, i, &v, want, "bpf_map", false)?;
-                }
-                Param::Map if matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::MapPtr { map } if self.map(map).map_type.0 == BPF_MAP_TYPE_ARENA)) =>
-                {
-                    // Whether the kernel verifies a program using an arena depends on the
-                    // arena's user address, which the loader sets when it maps it (the kernel
-                    // says "arena's user address must be set via map_extra or mmap()"
-                    // otherwise); bpfvet does not model arenas yet.
-                    return Err(Violation::new(
-                        Code::UnsupportedHelper,
-                        pc,
-                        format!("argument {} of {} is an arena map, and bpfvet does not model arenas yet", i + 1, k.name),
-                        "",
-                    ));
                 }
                 Param::Map => {
                     if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::MapPtr { .. })) {
@@ -405,6 +389,7 @@ impl Vm<'_> {
                 ),
             )),
             _ => {
+                self.arena_not_mem(pc, r, v)?;
                 if len == 0 {
                     return Ok(());
                 }
@@ -588,8 +573,9 @@ impl Vm<'_> {
         elem_trust: Trust,
     ) -> Res<RegState> {
         if k.has(kf::ARENA_RET) {
-            // An arena address: a number here (bpfvet does not model arena pointers, so a
-            // program that dereferences it is rejected, the safe side).
+            // An arena address in user space's address space (1): a number to the verifier,
+            // which the program casts (`addr_space_cast`) before it dereferences it. The flag
+            // only tags the kernel's BTF (`address_space(1)`); the verifier reads a `void *`.
             return Ok(RegState::unknown());
         }
         let mut p = match ret {

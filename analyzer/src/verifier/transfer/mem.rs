@@ -34,6 +34,7 @@ impl Vm<'_> {
         let base = read(st, pc, src)?;
         writable(pc, dst)?;
         self.load_store_alignment(pc, &base, off, size.bytes())?;
+        self.arena_load(pc, &base, sign_extend)?;
         let mut v = self.access(st, pc, src, &base, off, size.bytes(), Access::Read, None)?;
         if sign_extend {
             match &v {
@@ -216,6 +217,7 @@ impl Vm<'_> {
                 format!("R{} leaks addr into mem", src.num()),
             ));
         }
+        self.arena_atomic(pc, &base, dst, op)?;
         if let RegState::Ptr(p) = &base {
             self.strict_alignment(pc, p, off, size.bytes(), "atomic operation")?;
         }
@@ -276,6 +278,10 @@ impl Vm<'_> {
             PseudoSrc::MapIdx => RegState::ptr(PtrKind::MapPtr { map: map_of(imm)? }),
             PseudoSrc::MapIdxValue => {
                 let map = map_of(imm)?;
+                if maps[map as usize].map_type.0 == crate::rules::map_type::ARENA {
+                    st.set(dst, self.arena_global(pc, map, next_imm)?);
+                    return Ok(());
+                }
                 let size = maps[map as usize].value_size;
                 if next_imm < 0 || next_imm as u32 >= size {
                     return Err(Violation::new(
@@ -670,6 +676,8 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
+            // Any offset: the kernel turns the access into a probe of the arena's window.
+            PtrKind::Arena => Ok(RegState::scalar(loaded(size))),
             PtrKind::PacketEnd | PtrKind::Func { .. } | PtrKind::ConstDynptr { .. } => {
                 Err(Violation::new(
                     Code::InvalidMemAccess,

@@ -6,7 +6,9 @@
 
 mod alignment;
 mod alu;
+mod arena;
 pub(super) mod attach_target;
+pub(super) use arena::program_arena;
 mod call;
 mod ctx_ptr;
 mod dynptr;
@@ -78,6 +80,8 @@ pub(super) struct Vm<'a> {
         std::cell::RefCell<std::collections::HashMap<String, Option<crate::btf::TypeId>>>,
     /// Ids of kernel structs looked up by name (0: none).
     pub kernel_structs: std::cell::RefCell<std::collections::HashMap<String, u32>>,
+    /// The arena map the program uses, if any (`arena::program_arena`).
+    pub arena: Option<u32>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).
@@ -149,12 +153,11 @@ impl Vm<'_> {
             Insn::Endian { op, dst, bits } => self
                 .endian(st, pc, op, dst, bits)
                 .map(|()| Flow::Next(next)),
-            Insn::AddrSpaceCast { .. } => Err(Violation::new(
-                Code::UnsupportedInsn,
-                pc,
-                "addr_space_cast (BPF arena) is not supported by bpfvet yet",
-                "",
-            )),
+            Insn::AddrSpaceCast {
+                dst, src, dst_as, ..
+            } => self
+                .addr_space_cast(st, pc, dst, src, dst_as)
+                .map(|()| Flow::Next(next)),
             Insn::Ja { off, .. } => Ok(Flow::Next(jump_target(pc, i64::from(off))?)),
             Insn::Jmp {
                 width,

@@ -22,6 +22,8 @@ pub(crate) enum AccessBase {
     TcpSock,
     XdpSock,
     BtfId,
+    /// Arena memory (probe accesses of the arena's window).
+    Arena,
     /// Any kind whose accesses are not rewritten.
     Plain,
 }
@@ -35,6 +37,7 @@ impl AccessBase {
             PtrKind::TcpSock => AccessBase::TcpSock,
             PtrKind::XdpSock => AccessBase::XdpSock,
             PtrKind::BtfId { .. } => AccessBase::BtfId,
+            PtrKind::Arena => AccessBase::Arena,
             _ => AccessBase::Plain,
         }
     }
@@ -88,6 +91,7 @@ fn name(b: AccessBase) -> &'static str {
         AccessBase::TcpSock => "tcp_sock",
         AccessBase::XdpSock => "xdp_sock",
         AccessBase::BtfId => "kernel object (BTF)",
+        AccessBase::Arena => "arena",
         AccessBase::Plain => "memory (stack, map value or packet)",
     }
 }
