@@ -290,3 +290,33 @@ fn before_the_2025_fix_a_global_function_keeps_packet_pointers() {
         "R6 invalid mem access 'scalar'",
     );
 }
+
+#[test]
+fn on_6_1_pruning_does_not_compare_scalar_ids() {
+    // `verifier_scalar_ids` `check_ids_in_regsafe`: on the fall-through r7 = r6, so r7 <= 4
+    // bounds r6 too; on the jump they are unrelated and r6 is unbounded. 6.1's `regsafe`
+    // ignores scalar ids, prunes the jump's state at the second compare against the
+    // fall-through's, and accepts (Debian's 6.1.192); 6.12 maps ids and rejects the jump's
+    // `r9 += r6` (`subsume::id_rules`).
+    let src = "r1 = 0x0
+        *(u64 *)(r10 - 0x8) = r1
+        r9 = r10
+        r9 += -0x8
+        call 0x5
+        r7 = r0
+        call 0x5
+        r6 = r0
+        if r6 > r7 goto +0x1
+        r7 = r6
+        if r7 > 0x4 goto +0x2
+        r9 += r6
+        r0 = *(u8 *)(r9 + 0x0)
+        r0 = 0x0
+        exit";
+    assert_accepted(&check_at(OLD, "socket_filter", src));
+    assert_rejected(
+        &check_at(NEW, "socket_filter", src),
+        Code::UnboundedVarOff,
+        "math between fp pointer and register with unbounded min value is not allowed",
+    );
+}
