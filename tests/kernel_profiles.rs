@@ -11,8 +11,10 @@
 //! verdict depends on the build's configuration: `fmod_ret` needs the target on the
 //! error-injection list), are left out: no profile can predict them.
 //!
-//! It also checks `--min-kernel` on the corpus: the release it names for a program must be
-//! newer than every recorded release whose kernel rejects that program.
+//! It also checks `--min-kernel` on the corpus and on the selftests: the release it names for a
+//! program must be newer than every recorded release whose kernel rejects that program (on the
+//! selftests, but for a rejection `corpus/profile-differences.txt` puts down to the build's
+//! configuration).
 //!
 //! Two properties are asserted, beyond the table being unchanged (bless a reviewed change with
 //! `BPFVET_BLESS=1`): no corpus program is accepted by a profile whose kernel rejects it, and
@@ -240,7 +242,9 @@ fn profiles_agree_with_the_recorded_kernels() {
 
     // The kernel's selftests, where a build has their column.
     let suite = root.join("../shared/kernel-selftests");
+    let too_old_selftests;
     if suite.join("verifier").is_dir() {
+        let mut builds = Vec::new();
         for (build, column) in columns::recorded("selftests") {
             let Some(profile) = profile_of(&build) else {
                 continue;
@@ -257,6 +261,11 @@ fn profiles_agree_with_the_recorded_kernels() {
             );
             details(&mut body, "selftests", &build, &t);
             details_listed(&mut body, "selftests", &build, &listed);
+            builds.push((build, profile, kernel));
+        }
+        too_old_selftests = selftests_min_kernel(&suite, &builds, &reasons, &mut used, &mut head);
+        for line in &too_old_selftests {
+            let _ = writeln!(body, "selftests --min-kernel: {line}");
         }
     } else {
         columns::loud(&format!(
@@ -292,15 +301,63 @@ fn profiles_agree_with_the_recorded_kernels() {
         realworld_failures.join("\n")
     );
     assert!(
-        too_old.is_empty(),
-        "--min-kernel names a release whose kernel rejects the program:\n{}",
-        too_old.join("\n")
+        too_old.is_empty() && too_old_selftests.is_empty(),
+        "--min-kernel names a release whose kernel rejects the program:\n{}\n{}",
+        too_old.join("\n"),
+        too_old_selftests.join("\n")
     );
     assert!(
         old == text,
         "the kernel profiles table changed; review and bless with BPFVET_BLESS=1:\n{}",
         columns::line_diff(&old, &text)
     );
+}
+
+/// `--min-kernel` (with `--test-flags`) over the selftests objects some recorded build
+/// rejects: the release it names must be newer than each rejecting build's, except where
+/// `corpus/profile-differences.txt` lists the build's rejection as its configuration's (no
+/// release answer can see it). Writes the summary line; returns the programs where it is not.
+fn selftests_min_kernel(
+    suite: &Path,
+    builds: &[(String, KernelVersion, Verdicts)],
+    reasons: &Reasons,
+    used: &mut BTreeSet<(String, String, String)>,
+    head: &mut String,
+) -> Vec<String> {
+    let rejected: BTreeSet<String> = builds
+        .iter()
+        .flat_map(|(_, _, k)| k.iter())
+        .filter(|(_, w)| w.as_str() == "rejected")
+        .map(|((o, _), _)| o.clone())
+        .collect();
+    let args: Vec<String> = ["check", "--min-kernel", "--test-flags"]
+        .map(String::from)
+        .to_vec();
+    let ours = bpfvet(suite, &args, &rejected);
+    let mut listed = 0;
+    let mut too_old = Vec::new();
+    for (build, release, kernel) in builds {
+        let one = [(build.clone(), *release, kernel.clone())];
+        for line in min_kernel_too_old(&one, &ours) {
+            let mut words = line.split(' ');
+            let (obj, prog) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            let prog = prog.trim_end_matches(':');
+            let key = (build.clone(), obj.to_owned(), prog.to_owned());
+            if reasons.contains_key(&key) {
+                used.insert(key);
+                listed += 1;
+            } else {
+                too_old.push(line);
+            }
+        }
+    }
+    let _ = writeln!(
+        head,
+        "selftests --min-kernel: over the {} programs of objects some recorded kernel rejects, it names a release no newer than a rejecting kernel for {} (and {listed} more listed in corpus/profile-differences.txt)",
+        ours.min_kernel.len(),
+        too_old.len()
+    );
+    too_old
 }
 
 /// `check --test-flags --kernel=PROFILE`, with the build's configuration where it is recorded

@@ -666,6 +666,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         // again (`loops.rs`).
         let iter_active = (iter_next && self.iter_arg_active(state)) || calls_back;
         let live = self.live.get(pc.idx()).copied().unwrap_or(u16::MAX);
+        let prune_rules = (
+            self.vm.opts.privileged,
+            super::subsume::id_rules(self.vm.opts.kernel),
+        );
         let mut cur_fp: Option<u64> = None;
         // This loop's earlier turns up this path, in a widening exploration.
         let mut own_turns = Vec::new();
@@ -696,7 +700,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 // Only a complete checkpoint's precision is final (see `precision.rs`).
                 let precise =
                     (self.precise_pruning && c.live == 0 && !c.prec.all).then_some(&c.prec);
-                if covers(old, state, live, self.vm.opts.privileged, precise) {
+                if covers(old, state, live, prune_rules, precise) {
                     c.hits += 1;
                     return Visit::Prune(id);
                 }
@@ -708,14 +712,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                     continue;
                 }
             } else if loops::may_goto_iteration_covered(may_goto, old, state, |o, n| {
-                covers(o, n, live, self.vm.opts.privileged, None)
+                covers(o, n, live, prune_rules, None)
             }) {
                 c.hits += 1;
                 return Visit::Prune(id);
             } else if activation != 0
                 && c.activation == activation
                 && own_turns.contains(&id)
-                && covers(old, state, live, self.vm.opts.privileged, None)
+                && covers(old, state, live, prune_rules, None)
             {
                 // The loop's own open checkpoint up this path covers this turn: an inductive
                 // invariant, whose end `loop_proof.rs` proves separately.
@@ -734,9 +738,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 if candidate {
                     let old = self.cps[id as usize].state.as_ref();
                     let prec = &self.cps[id as usize].prec;
-                    if old.is_some_and(|o| {
-                        covers(o, state, live, self.vm.opts.privileged, Some(prec))
-                    }) {
+                    if old.is_some_and(|o| covers(o, state, live, prune_rules, Some(prec))) {
                         return Visit::InfiniteLoop;
                     }
                 }

@@ -6,6 +6,19 @@
 use crate::cfg::Cfg;
 use crate::isa::{CallTarget, Insn};
 use crate::rules::HelperTable;
+use crate::verifier::env::KernelVersion;
+
+/// Whether calls whose effect on the packet the verifier cannot see invalidate the caller's
+/// packet pointers: a tail call (the program it runs may move packet data) and a call to a
+/// global function that may ("track changes_pkt_data property for global functions" and
+/// "consider that tail calls invalidate packet pointers", mainline 6.13, taken by the 6.12.y
+/// and 6.6.y stable series in 2025). Before, only a helper that moves packet data itself did:
+/// Debian's 6.1.192 accepts the selftests' `invalidate_pkt_pointers_by_tail_call` and
+/// `invalidate_pkt_pointers_from_global_func`, which 6.12.118 rejects; 6.9 and 6.10 had
+/// reached their end of life.
+pub(crate) fn opaque_calls_invalidate_packet(kernel: KernelVersion) -> bool {
+    kernel >= KernelVersion::new(6, 12) || kernel == KernelVersion::new(6, 6)
+}
 
 /// Per subprogram of `cfg`: whether running it may move packet data.
 pub fn changes_pkt_data(insns: &[Insn], cfg: &Cfg, helpers: &HelperTable) -> Vec<bool> {

@@ -3,18 +3,81 @@
 //! path reaching `cur` is safe because the path from `old` was proven safe (the kernel's
 //! `states_equal` with `regsafe` and `stacksafe`).
 
+use super::env::KernelVersion;
 use super::liveness::RegSet;
 use super::precision::Precision;
+use super::ptr_kind::PtrKind;
 use super::state::{AbstractState, Frame, RegState, StackByte, StackSlot};
 
-/// A partial bijection between the ids of the old state and those of the current one.
-#[derive(Default)]
+/// How pruning compares the ids that tie registers together, by release.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IdRules {
+    /// Ids map as a partial bijection, scalars' included (the kernel's `check_ids` and
+    /// `check_scalar_ids` since 6.5 or so).
+    Bijection,
+    /// The 6.1 series' `regsafe`: a scalar's id is not compared, nor a non-NULL map value's;
+    /// the ids of packet pointers and of map values that may be NULL map old to current as a
+    /// function, not a bijection, a current 0 included. Everything else as `Bijection`.
+    Linux61,
+}
+
+/// The id rules of `kernel`'s pruning. Read from Debian's 6.1.192 sources and measured there:
+/// it accepts the selftests `check_ids_in_regsafe(_2)`, `id_in_regsafe_bad_access`,
+/// `null_check_ids_in_regsafe` and `reg_id_for_map_value`, which 6.12 rejects. The releases
+/// around 6.1 keep the strict rules, which prune less and so never accept more.
+pub fn id_rules(kernel: KernelVersion) -> IdRules {
+    if kernel >= KernelVersion::new(6, 1) && kernel < KernelVersion::new(6, 2) {
+        IdRules::Linux61
+    } else {
+        IdRules::Bijection
+    }
+}
+
+/// A partial bijection between the ids of the old state and those of the current one, and the
+/// 6.1 kernel's looser id function beside it (`IdRules::Linux61`).
 struct IdMap {
     pairs: Vec<(u32, u32)>,
     fresh: u32,
+    rules: IdRules,
+    functional: Vec<(u32, u32)>,
 }
 
 impl IdMap {
+    fn new(rules: IdRules) -> Self {
+        IdMap {
+            pairs: Vec::new(),
+            fresh: 0,
+            rules,
+            functional: Vec::new(),
+        }
+    }
+
+    /// 6.1's `check_ids`: each old id stands for one current id, which several may share.
+    fn check_functional(&mut self, old: u32, cur: u32) -> bool {
+        if old == 0 {
+            return true;
+        }
+        if let Some(&(_, c)) = self.functional.iter().find(|(o, _)| *o == old) {
+            return c == cur;
+        }
+        self.functional.push((old, cur));
+        true
+    }
+
+    /// A pointer's id under the rules: see `IdRules::Linux61`.
+    fn check_ptr_id(&mut self, kind: PtrKind, maybe_null: bool, old: u32, cur: u32) -> bool {
+        if self.rules == IdRules::Bijection {
+            return self.check(old, cur);
+        }
+        match kind {
+            PtrKind::MapValue { .. } if !maybe_null => true,
+            PtrKind::MapValue { .. } | PtrKind::Packet | PtrKind::PacketMeta => {
+                self.check_functional(old, cur)
+            }
+            _ => self.check(old, cur),
+        }
+    }
+
     /// Whether `old` may stand for `cur` consistently with every earlier pairing.
     fn check(&mut self, old: u32, cur: u32) -> bool {
         if old == 0 {
@@ -47,7 +110,7 @@ pub fn covers(
     old: &AbstractState,
     cur: &AbstractState,
     live: RegSet,
-    privileged: bool,
+    (privileged, id_rules): (bool, IdRules),
     precise: Option<&Precision>,
 ) -> bool {
     if old.frames.len() != cur.frames.len()
@@ -57,7 +120,7 @@ pub fn covers(
     {
         return false;
     }
-    let mut ids = IdMap::default();
+    let mut ids = IdMap::new(id_rules);
     if let (Some(a), Some(b)) = (old.active_lock, cur.active_lock) {
         if a.map != b.map || (a.id == 0) != (b.id == 0) || !ids.check(a.id, b.id) {
             return false;
@@ -164,7 +227,7 @@ fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) ->
         (RegState::Uninit, _) => true,
         (_, RegState::Uninit) => false,
         (RegState::Scalar { v: vo, id: io }, RegState::Scalar { v: vc, id: ic }) => {
-            (!precise || vc.le(vo)) && ids.check(*io, *ic)
+            (!precise || vc.le(vo)) && (ids.rules == IdRules::Linux61 || ids.check(*io, *ic))
         }
         (RegState::Ptr(po), RegState::Ptr(pc)) => {
             po.kind == pc.kind
@@ -172,7 +235,7 @@ fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) ->
                 && po.maybe_null == pc.maybe_null
                 && pc.var_off.le(&po.var_off)
                 && pc.range >= po.range
-                && ids.check(po.id, pc.id)
+                && ids.check_ptr_id(po.kind, po.maybe_null, po.id, pc.id)
                 && ids.check(po.ref_obj_id, pc.ref_obj_id)
                 && ids.check(po.dynptr_id, pc.dynptr_id)
         }

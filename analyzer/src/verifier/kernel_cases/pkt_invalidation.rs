@@ -9,7 +9,7 @@ use crate::isa::text::parse_program;
 use crate::isa::{Insn, InsnIdx};
 use crate::program::{FuncInfo, MapDef, MapType};
 use crate::rules::ProgTypeRules;
-use crate::verifier::env::{Input, Options};
+use crate::verifier::env::{Input, KernelVersion, Options};
 use crate::verifier::violation::Code;
 use crate::verifier::{verify, VerifyResult};
 
@@ -53,11 +53,16 @@ fn program(g_body: &str) -> String {
 }
 
 fn check(src: &str) -> VerifyResult {
+    check_global_call_at(KernelVersion::LATEST, src, 12)
+}
+
+/// Verifies `src` under `kernel`'s rules, with the global function `f` at instruction `f_at`.
+pub(super) fn check_global_call_at(kernel: KernelVersion, src: &str, f_at: u32) -> VerifyResult {
     let insns: Vec<Insn> = parse_program(src).expect("parses");
     let rules = ProgTypeRules::by_name("sched_cls").expect("rules");
     let btf = btf();
     let info = [FuncInfo {
-        insn: InsnIdx(12),
+        insn: InsnIdx(f_at),
         type_id: TypeId(5),
         name: "f".into(),
     }];
@@ -65,7 +70,11 @@ fn check(src: &str) -> VerifyResult {
     let mut input = Input::bare(&insns, &maps, rules, true);
     input.btf = Some(&btf);
     input.func_info = &info;
-    verify(&input, &Options::default())
+    let opts = Options {
+        kernel,
+        ..Options::default()
+    };
+    verify(&input, &opts)
 }
 
 #[test]

@@ -47,7 +47,11 @@ impl Vm<'_> {
                 }
                 if let Some(sig) = &self.globals[subprog] {
                     self.global_call(st, pc, subprog, sig)?;
-                    if self.changes_pkt_data.get(subprog).copied().unwrap_or(true) {
+                    if self.changes_pkt_data.get(subprog).copied().unwrap_or(true)
+                        && crate::verifier::pkt_effects::opaque_calls_invalidate_packet(
+                            self.opts.kernel,
+                        )
+                    {
                         invalidate_pkt_pointers(st);
                     }
                     return Ok(Flow::Next(InsnIdx(pc.0 + 1)));

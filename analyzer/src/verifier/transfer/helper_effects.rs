@@ -116,7 +116,9 @@ impl Vm<'_> {
         // bpf_dynptr_write on an skb or xdp dynptr as a packet-changing call).
         let pkt_dynptr_write =
             h.name == "dynptr_write" && cx.dynptr.is_some_and(|d| d.kind.is_packet());
-        if h.changes_pkt_data || pkt_dynptr_write {
+        let tail_call_moves =
+            crate::verifier::pkt_effects::opaque_calls_invalidate_packet(self.opts.kernel);
+        if (h.changes_pkt_data && (h.id != 12 || tail_call_moves)) || pkt_dynptr_write {
             invalidate_pkt_pointers(st);
         }
         let ret = match h.ret {

@@ -314,9 +314,10 @@ fn refine_edge(
             let Some((x2, y2)) = refined else {
                 return false;
             };
-            set_scalar_linked(st, dst, x2, *xid);
+            let narrow = refines_narrow_spills(kernel);
+            set_scalar_linked(st, dst, x2, *xid, narrow);
             if let Operand::Reg(s) = src {
-                set_scalar_linked(st, s, y2, *yid);
+                set_scalar_linked(st, s, y2, *yid, narrow);
             }
             true
         }
@@ -403,19 +404,39 @@ fn src_reg(src: Operand) -> Option<Reg> {
     }
 }
 
-/// Writes a refined scalar into `r` and every register and spill that shares its id.
-fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32) {
+/// Writes a refined scalar into `r` and every register and spill that shares its id; spills
+/// of fewer than 8 bytes only when `narrow_spills` (`refines_narrow_spills`).
+fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32, narrow_spills: bool) {
     if id == 0 {
         st.set(r, RegState::Scalar { v, id });
         return;
     }
-    st.for_each_reg_mut(|reg| {
+    let refine = |reg: &mut RegState| {
         if let RegState::Scalar { v: old, id: rid } = reg {
             if *rid == id {
                 *old = v;
             }
         }
-    });
+    };
+    for frame in &mut st.frames {
+        frame.regs.iter_mut().for_each(refine);
+        for slot in &mut frame.stack {
+            // The slot's last byte is the kernel's `slot_type[0]`, spilled only by a full spill.
+            let full = slot.bytes[7] == crate::verifier::state::StackByte::Spill;
+            if let (Some(spilled), true) = (&mut slot.spilled, full || narrow_spills) {
+                refine(spilled);
+            }
+        }
+    }
+}
+
+/// Whether what a compare learns of a register reaches its copies spilled with fewer than 8
+/// bytes. Before 6.8 ("make bpf_for_each_spilled_reg consider narrow spills") the kernel's
+/// walk over spilled registers took only slots whose last byte is spilled, so a narrow spill
+/// kept its old bounds: Debian's 6.1.192 rejects the selftests' `spill_32bit_range_track`,
+/// whose fill of such a spill is still unrefined, and 6.12 accepts it.
+fn refines_narrow_spills(kernel: KernelVersion) -> bool {
+    kernel >= KernelVersion::new(6, 8)
 }
 
 /// After `if (p == NULL)`: on the NULL edge every copy of `p` becomes the scalar 0; on the

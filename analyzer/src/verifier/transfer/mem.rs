@@ -91,6 +91,9 @@ impl Vm<'_> {
         }
         let mut val = match src {
             Operand::Reg(r) => read(st, pc, r)?,
+            Operand::Imm(_) if !tracks_stack_imm_stores(self.opts.kernel) && on_stack(&base) => {
+                RegState::scalar(Scalar::top())
+            }
             Operand::Imm(imm) => RegState::scalar(Scalar::constant(imm as i64 as u64)),
         };
         if let Operand::Reg(r) = src {
@@ -1162,4 +1165,17 @@ fn const_read(init: &[u8], off: i64, size: u32) -> Scalar {
         v |= u64::from(b) << (8 * i);
     }
     Scalar::constant(v)
+}
+
+/// Whether `base` points into a stack frame.
+fn on_stack(base: &RegState) -> bool {
+    matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. }))
+}
+
+/// Whether a store of an immediate (`BPF_ST`) to the stack records its value: a non-zero one
+/// as a spilled constant, zero as zero bytes ("track immediate values written to stack by
+/// BPF_ST instruction", mainline 6.3; Debian's 6.1.192 has it, as the 6.1.y series took it).
+/// Before, the bytes were plain data whatever the value.
+fn tracks_stack_imm_stores(kernel: KernelVersion) -> bool {
+    kernel >= KernelVersion::new(6, 1)
 }

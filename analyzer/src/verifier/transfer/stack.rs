@@ -119,8 +119,14 @@ impl Vm<'_> {
         }
         // Only pointers are spilled for unprivileged programs: the kernel keeps a spilled
         // scalar's state only when the loader is bpf_capable, and otherwise stores plain
-        // bytes (zero bytes for a known zero), so a fill gives back an unknown value.
-        let spills = self.opts.privileged || matches!(val, Some(RegState::Ptr(_)));
+        // bytes (zero bytes for a known zero), so a fill gives back an unknown value. Before
+        // 6.8 only some scalars are kept (`ScalarSpills::Bounded`).
+        let rules = scalar_spills(self.opts.kernel, self.opts.privileged);
+        let spills = match val {
+            Some(RegState::Ptr(_)) => true,
+            Some(RegState::Scalar { v, .. }) => rules.keeps(v),
+            _ => rules != ScalarSpills::None,
+        };
         if size == 8 && off % 8 == 0 && spills {
             if let Some(v) = val {
                 let slot = frame.slot_mut(first);
@@ -135,13 +141,16 @@ impl Vm<'_> {
         // (`save_register_state` with a size below 8). The rest of the slot keeps zero and
         // never-written bytes; anything else there becomes plain data.
         if let (Some(RegState::Scalar { v, id }), true, 0) =
-            (val, self.tracks_narrow_spills(), off.rem_euclid(8))
+            (val, spills && rules.narrow(), off.rem_euclid(8))
         {
             let slot = frame.slot_mut(first);
+            // Before 6.8 the rest of the slot keeps only its never-written bytes
+            // (`scrub_spilled_slot`): zero bytes become plain data too.
+            let keeps_zero = rules == ScalarSpills::All;
             for (i, b) in slot.bytes.iter_mut().enumerate() {
                 if i < size as usize {
                     *b = StackByte::Spill;
-                } else if *b == StackByte::Spill {
+                } else if *b == StackByte::Spill || (*b == StackByte::Zero && !keeps_zero) {
                     *b = StackByte::Misc;
                 }
             }
@@ -163,7 +172,15 @@ impl Vm<'_> {
             // A store into an iterator's slot destroys the iterator (its reference stays).
             slot.iter = None;
             if slot.spilled.is_some() {
-                // Overwriting part of a spill turns the rest of it into plain bytes.
+                // Overwriting part of a spill turns the rest of it into plain bytes; before
+                // 6.8, the slot's zero bytes too (`scrub_spilled_slot` over the whole slot).
+                if rules != ScalarSpills::All {
+                    for x in &mut slot.bytes {
+                        if *x == StackByte::Zero {
+                            *x = StackByte::Misc;
+                        }
+                    }
+                }
                 for x in &mut slot.bytes {
                     if *x == StackByte::Spill {
                         *x = if slot
@@ -272,12 +289,11 @@ impl Vm<'_> {
         })
     }
 
-    /// Whether narrow spills keep the register and narrow fills restore it, ids included: for
-    /// privileged programs, from Linux 6.8 (where the kernel learned to spill unbounded
-    /// scalars, to link a spill to its register and to keep bounds on a narrowing fill);
-    /// older kernels are taken as keeping nothing, which rejects more, never less.
+    /// Whether a spill links the stack slot to its register by giving the register an id
+    /// first: for privileged programs, from Linux 6.8 (with the rest of `ScalarSpills::All`);
+    /// older kernels link them only when the register already had an id.
     pub(super) fn tracks_narrow_spills(&self) -> bool {
-        self.opts.privileged && self.opts.kernel >= KernelVersion::new(6, 8)
+        scalar_spills(self.opts.kernel, self.opts.privileged) == ScalarSpills::All
     }
 
     /// A privileged read of `size < 8` bytes from the start of a slot whose first `size` or more
@@ -285,7 +301,8 @@ impl Vm<'_> {
     /// linked to the register it was spilled from while no set bit is cut off (the kernel's
     /// narrow fill in `check_stack_read_fixed_off`). `None` when the read is not such a fill.
     fn narrow_fill(&self, f: &Frame, first: usize, off: i64, size: u32) -> Option<RegState> {
-        if !self.tracks_narrow_spills() || size >= 8 || off.rem_euclid(8) != 0 {
+        let rules = scalar_spills(self.opts.kernel, self.opts.privileged);
+        if !rules.narrow() || size >= 8 || off.rem_euclid(8) != 0 {
             return None;
         }
         let slot = f.slot(first)?;
@@ -297,7 +314,12 @@ impl Vm<'_> {
         let Some(RegState::Scalar { v, id }) = &slot.spilled else {
             return None;
         };
-        if (size as usize) > spill_size || slot.holds_object() {
+        // Before 6.8 only a fill of exactly the spilled size restores the register.
+        let fits = match rules {
+            ScalarSpills::All => size as usize <= spill_size,
+            _ => size as usize == spill_size,
+        };
+        if !fits || slot.holds_object() {
             return None;
         }
         let id = if v.width_bits() <= size * 8 { *id } else { 0 };
@@ -454,6 +476,59 @@ impl Vm<'_> {
             Ok(())
         } else {
             self.stack_initialized(st, pc, r, frame as usize, lo, span)
+        }
+    }
+}
+
+/// Which scalars a store to the stack keeps as a spilled register, so that a fill gives them
+/// back, by release and privilege (`check_stack_write_fixed_off`, `check_stack_read_fixed_off`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum ScalarSpills {
+    /// Unprivileged loads: none; the stored bytes are plain data (zero bytes for a zero).
+    None,
+    /// Before 6.8: a scalar with some bound that is not zero (`register_is_bounded`,
+    /// `!register_is_null`) stored at a slot's start, with 8 bytes, or with fewer when `narrow`
+    /// (from 5.16); a fill restores it only when it reads exactly as many bytes as were
+    /// spilled. A zero is stored as zero bytes, anything else as plain data.
+    Bounded { narrow: bool },
+    /// From 6.8: every scalar stored at a slot's start; a fill of its first bytes restores it,
+    /// truncated ("track spilled unbounded scalars", "preserve boundaries and track scalars on
+    /// narrowing fill").
+    All,
+}
+
+impl ScalarSpills {
+    /// Whether a store of `v` at a slot's start keeps it as a spilled register.
+    fn keeps(self, v: &Scalar) -> bool {
+        match self {
+            ScalarSpills::None => false,
+            ScalarSpills::Bounded { .. } => !v.is_top() && v.as_const() != Some(0),
+            ScalarSpills::All => true,
+        }
+    }
+
+    /// Whether stores of fewer than 8 bytes spill too.
+    fn narrow(self) -> bool {
+        matches!(
+            self,
+            ScalarSpills::Bounded { narrow: true } | ScalarSpills::All
+        )
+    }
+}
+
+/// The spill rules of `kernel`. Debian's 6.1.192 keeps a bounded narrow spill and restores it
+/// on a fill of the same size (the selftests' `scalar_offset_to_skb_data_1/2` and
+/// `stack_load_preserves_const_precision_subreg` load there), and stores an unbounded scalar
+/// as plain data. Kernels before 5.10 kept only constants; the bounded rule stands for them
+/// too, keeping more than they did.
+pub(super) fn scalar_spills(kernel: KernelVersion, privileged: bool) -> ScalarSpills {
+    if !privileged {
+        ScalarSpills::None
+    } else if kernel >= KernelVersion::new(6, 8) {
+        ScalarSpills::All
+    } else {
+        ScalarSpills::Bounded {
+            narrow: kernel >= KernelVersion::new(5, 16),
         }
     }
 }
