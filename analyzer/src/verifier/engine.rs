@@ -413,6 +413,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                         may_goto,
                         calls_back,
                     };
+                    super::transfer::linked::clear_singular_ids(&mut state);
                     match self.visit(pc, &state, cp, head, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.

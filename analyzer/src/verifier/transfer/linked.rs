@@ -11,7 +11,7 @@
 use crate::isa::{AluOp, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
-use crate::verifier::state::Delta;
+use crate::verifier::state::{AbstractState, Delta, RegState};
 
 /// 6.11 ("bpf: Track delta between \"linked\" registers"): `rX += K` on a linked register, 64
 /// bits, `0 <= K <= S32_MAX`, privileged loads only.
@@ -134,6 +134,35 @@ fn synced_exact(known: &Scalar, known_delta: Delta, delta: Delta) -> Scalar {
         (Delta::Add32(_), _) | (_, Delta::Add32(_)) => add(known, diff).zext32(),
         _ => add(known, diff),
     }
+}
+
+/// Drops the ids that one scalar alone holds (in any frame or spill), and their deltas: a link
+/// with nothing relates nothing. The kernel does the same before it compares and saves a state
+/// (`clear_singular_ids`), so a loop that makes a fresh link on every turn still meets its
+/// earlier turns.
+pub(crate) fn clear_singular_ids(st: &mut AbstractState) {
+    let mut seen: Vec<(u32, u32)> = Vec::new();
+    st.for_each_reg_mut(|r| {
+        if let RegState::Scalar { id, .. } = r {
+            if *id != 0 {
+                match seen.iter_mut().find(|(i, _)| i == id) {
+                    Some((_, n)) => *n += 1,
+                    None => seen.push((*id, 1)),
+                }
+            }
+        }
+    });
+    if seen.iter().all(|&(_, n)| n > 1) {
+        return;
+    }
+    st.for_each_reg_mut(|r| {
+        if let RegState::Scalar { id, delta, .. } = r {
+            if *id != 0 && seen.iter().any(|&(i, n)| i == *id && n == 1) {
+                *id = 0;
+                *delta = Delta::Same;
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ mod irq;
 mod jmp;
 mod kfunc;
 mod kfunc_args;
-mod linked;
+pub(crate) mod linked;
 mod mem;
 mod same_base;
 mod special_field_arg;
