@@ -136,13 +136,19 @@ fn synced_exact(known: &Scalar, known_delta: Delta, delta: Delta) -> Scalar {
     }
 }
 
-/// Drops the ids that one scalar alone holds (in any frame or spill), and their deltas: a link
-/// with nothing relates nothing. The kernel does the same before it compares and saves a state
-/// (`clear_singular_ids`), so a loop that makes a fresh link on every turn still meets its
-/// earlier turns.
-pub(crate) fn clear_singular_ids(st: &mut AbstractState) {
+/// `st` without the ids that one scalar alone holds (in any frame or spill), and without their
+/// deltas, when it has any such id: a link with nothing relates nothing. The engine compares
+/// and saves this copy at checkpoints, so that a loop that makes a fresh link on every turn
+/// still meets its earlier turns (the kernel compares ids up to renaming, `check_scalar_ids`,
+/// where bpfvet's infinite-loop check compares states as they are); the walk itself goes on
+/// with `st`, whose ids the kernel's log shows.
+pub(crate) fn without_singular_ids(st: &AbstractState) -> Option<AbstractState> {
     let mut seen: Vec<(u32, u32)> = Vec::new();
-    st.for_each_reg_mut(|r| {
+    let spills = st
+        .frames
+        .iter()
+        .flat_map(|f| f.stack.iter().filter_map(|s| s.spilled.as_ref()));
+    for r in st.frames.iter().flat_map(|f| f.regs.iter()).chain(spills) {
         if let RegState::Scalar { id, .. } = r {
             if *id != 0 {
                 match seen.iter_mut().find(|(i, _)| i == id) {
@@ -151,11 +157,12 @@ pub(crate) fn clear_singular_ids(st: &mut AbstractState) {
                 }
             }
         }
-    });
-    if seen.iter().all(|&(_, n)| n > 1) {
-        return;
     }
-    st.for_each_reg_mut(|r| {
+    if seen.iter().all(|&(_, n)| n > 1) {
+        return None;
+    }
+    let mut probe = st.clone();
+    probe.for_each_reg_mut(|r| {
         if let RegState::Scalar { id, delta, .. } = r {
             if *id != 0 && seen.iter().any(|&(i, n)| i == *id && n == 1) {
                 *id = 0;
@@ -163,6 +170,7 @@ pub(crate) fn clear_singular_ids(st: &mut AbstractState) {
             }
         }
     });
+    Some(probe)
 }
 
 #[cfg(test)]
