@@ -10,7 +10,7 @@ use crate::isa::{AtomicOp, CallTarget, EndianOp, Insn, InsnIdx, Operand, PseudoS
 use crate::program::MapDef;
 use crate::rules::HELPERS;
 use crate::verifier::domain::Scalar;
-use crate::verifier::state::{Frame, PtrKind, RegState, StackByte, StackSlot};
+use crate::verifier::state::{Delta, Frame, PtrKind, RegState, StackByte, StackSlot};
 use std::fmt::Write as _;
 
 /// `r3` or `w3`: 32-bit operations name the sub-register.
@@ -296,13 +296,16 @@ fn ranges(s: &Scalar, out: &mut Vec<String>) {
     }
 }
 
-fn scalar_text(v: &Scalar, id: u32) -> String {
+fn scalar_text(v: &Scalar, id: u32, delta: Delta) -> String {
     if let Some(c) = v.as_const() {
         return snum(c as i64);
     }
     let mut parts = Vec::new();
-    if id != 0 {
-        parts.push(format!("id={id}"));
+    // A copy moved by a constant prints the constant after its id (`id=1+10`).
+    match (id, delta) {
+        (0, _) => {}
+        (_, Delta::Same) => parts.push(format!("id={id}")),
+        (_, d) => parts.push(format!("id={id}{:+}", d.off())),
     }
     ranges(v, &mut parts);
     let (value, mask) = v.tnum();
@@ -316,7 +319,7 @@ fn scalar_text(v: &Scalar, id: u32) -> String {
 pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
     let p = match r {
         RegState::Uninit => return "?".to_string(),
-        RegState::Scalar { v, id } => return scalar_text(v, *id),
+        RegState::Scalar { v, id, delta } => return scalar_text(v, *id, *delta),
         RegState::Ptr(p) => p,
     };
     if matches!(p.kind, PtrKind::Stack { .. }) {

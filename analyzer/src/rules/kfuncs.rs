@@ -471,6 +471,35 @@ pub fn kfunc(name: &str) -> Option<&'static KfuncDef> {
     KFUNCS.iter().find(|k| k.name == name)
 }
 
+/// A kfunc set a later release registers for more program types.
+#[derive(Debug)]
+pub struct KfuncWidening {
+    pub name: &'static str,
+    /// The program types it joins.
+    pub hooks: Hooks,
+    /// The first release that registers it there.
+    pub since: KernelVersion,
+}
+
+/// Kfuncs whose callers grew after they were introduced, by kernel release.
+pub static KFUNC_WIDENINGS: &[KfuncWidening] = &[
+    // 6.12 ("bpf: Allow bpf_dynptr_from_skb() for tp_btf") registers `bpf_kfunc_set_skb` for
+    // tracing programs too: a tp_btf program reads the sk_buff its tracepoint passes.
+    KfuncWidening {
+        name: "bpf_dynptr_from_skb",
+        hooks: Hooks(t(TRACING)),
+        since: v(6, 12),
+    },
+];
+
+/// Whether a program of type `prog_type` may call `k` on release `kernel`.
+pub fn allowed_at(k: &KfuncDef, prog_type: u32, kernel: KernelVersion) -> bool {
+    k.hooks.allows(prog_type)
+        || KFUNC_WIDENINGS
+            .iter()
+            .any(|w| w.name == k.name && kernel >= w.since && w.hooks.allows(prog_type))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,5 +533,14 @@ mod tests {
         assert!(!Hooks::CONNTRACK.allows(TRACING));
         assert!(from_pid.has(kf::ACQUIRE) && from_pid.has(kf::RET_NULL));
         assert!(!from_pid.has(kf::RELEASE));
+    }
+
+    #[test]
+    fn tp_btf_programs_make_skb_dynptrs_from_6_12() {
+        let from_skb = kfunc("bpf_dynptr_from_skb").unwrap();
+        assert!(!allowed_at(from_skb, TRACING, v(6, 11)));
+        assert!(allowed_at(from_skb, TRACING, v(6, 12)));
+        assert!(allowed_at(from_skb, NETFILTER, v(6, 4)));
+        assert!(!allowed_at(from_skb, XDP, v(6, 18)));
     }
 }

@@ -413,7 +413,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                         may_goto,
                         calls_back,
                     };
-                    match self.visit(pc, &state, cp, head, activation) {
+                    let unlinked = super::transfer::linked::without_singular_ids(&state);
+                    match self.visit(
+                        pc,
+                        unlinked.as_ref().unwrap_or(&state),
+                        cp,
+                        head,
+                        activation,
+                    ) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];

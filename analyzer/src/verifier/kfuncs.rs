@@ -83,24 +83,58 @@ pub struct Proto {
     pub kernel_proto: u32,
 }
 
-/// Names of the program context structs the kernel recognises as `ctx` arguments.
-const CTX_STRUCTS: &[&str] = &[
-    "__sk_buff",
-    "xdp_md",
-    "bpf_sock_addr",
-    "bpf_sock_ops",
-    "sk_msg_md",
-    "bpf_sk_lookup",
-    "sk_reuseport_md",
-    "bpf_sysctl",
-    "bpf_sockopt",
-    "bpf_perf_event_data",
-    "bpf_nf_ctx",
+/// The uapi context struct of each program type (`BPF_PROG_TYPE_*` number), as the kernel's
+/// `bpf_types.h` pairs them: a kfunc parameter pointing to it is a `ctx` argument in programs of
+/// that type only (`btf_is_prog_ctx_type` compares against the program's own context). Types
+/// whose context is `void *`, a `u64` array or a typedef (tracing, struct_ops, lsm, syscall,
+/// tracepoints, kprobes) have none here: no kfunc parameter is their context.
+const PROG_CTX_STRUCTS: &[(u32, &str)] = &[
+    (1, "__sk_buff"), // socket_filter
+    (3, "__sk_buff"), // sched_cls
+    (4, "__sk_buff"), // sched_act
+    (6, "xdp_md"),    // xdp
+    (7, "bpf_perf_event_data"),
+    (8, "__sk_buff"),  // cgroup_skb
+    (9, "bpf_sock"),   // cgroup_sock
+    (10, "__sk_buff"), // lwt_in
+    (11, "__sk_buff"), // lwt_out
+    (12, "__sk_buff"), // lwt_xmit
+    (13, "bpf_sock_ops"),
+    (14, "__sk_buff"), // sk_skb
+    (15, "bpf_cgroup_dev_ctx"),
+    (16, "sk_msg_md"),
+    (18, "bpf_sock_addr"),
+    (19, "__sk_buff"), // lwt_seg6local
+    (21, "sk_reuseport_md"),
+    (22, "__sk_buff"), // flow_dissector
+    (23, "bpf_sysctl"),
+    (25, "bpf_sockopt"),
+    (30, "bpf_sk_lookup"),
+    (32, "bpf_nf_ctx"), // netfilter
 ];
 
-/// Whether a struct name is a program context type (a `ctx` argument).
-pub fn is_ctx_struct(name: &str) -> bool {
-    CTX_STRUCTS.contains(&name)
+/// Whether a kfunc parameter pointing to struct `name` is the context of a program of type
+/// `prog_type`. Elsewhere the same struct is an ordinary kernel object: a netfilter program
+/// passes `bpf_dynptr_from_skb` its `ctx->skb`, a trusted `struct sk_buff` (see
+/// [`is_projection_of`]).
+/// The kernel struct behind the context counts too (`struct sk_buff *` in a tc program), as
+/// `btf_is_prog_ctx_type` compares names through the projection.
+pub fn is_prog_ctx_struct(name: &str, prog_type: u32) -> bool {
+    PROG_CTX_STRUCTS
+        .iter()
+        .any(|&(t, ctx)| t == prog_type && (ctx == name || is_projection_of(ctx, name)))
+}
+
+/// Whether uapi struct `projection` is the program-facing view of kernel struct `kernel`
+/// (`__sk_buff` of `sk_buff`, `xdp_md` of `xdp_buff`): a kfunc taking the projection must cast
+/// it to the kernel struct before use, so the kernel lets callers pass a pointer to the kernel
+/// struct itself (`process_kf_arg_ptr_to_btf_id`'s projection rule, which came with the kfuncs
+/// that take `struct __sk_buff *`).
+pub fn is_projection_of(projection: &str, kernel: &str) -> bool {
+    matches!(
+        (projection, kernel),
+        ("__sk_buff", "sk_buff") | ("xdp_md", "xdp_buff")
+    )
 }
 
 /// The prototype of kfunc `name` in `kernel`, or why the kernel (or bpfvet) cannot call it:
@@ -441,9 +475,23 @@ mod tests {
     }
 
     #[test]
-    fn ctx_structs_are_the_uapi_context_types() {
-        assert!(is_ctx_struct("xdp_md"));
-        assert!(is_ctx_struct("__sk_buff"));
-        assert!(!is_ctx_struct("task_struct"));
+    fn a_ctx_struct_is_the_context_only_of_its_own_program_type() {
+        assert!(is_prog_ctx_struct("xdp_md", 6));
+        assert!(is_prog_ctx_struct("__sk_buff", 3));
+        assert!(is_prog_ctx_struct("bpf_nf_ctx", 32));
+        // A netfilter program's context is bpf_nf_ctx: `struct __sk_buff *` there is an object.
+        assert!(!is_prog_ctx_struct("__sk_buff", 32));
+        // tp_btf (tracing) has no context struct.
+        assert!(!is_prog_ctx_struct("__sk_buff", 26));
+        assert!(!is_prog_ctx_struct("task_struct", 3));
+        assert!(is_prog_ctx_struct("sk_buff", 3));
+    }
+
+    #[test]
+    fn projections_are_the_uapi_views_of_kernel_structs() {
+        assert!(is_projection_of("__sk_buff", "sk_buff"));
+        assert!(is_projection_of("xdp_md", "xdp_buff"));
+        assert!(!is_projection_of("sk_buff", "__sk_buff"));
+        assert!(!is_projection_of("__sk_buff", "xdp_buff"));
     }
 }

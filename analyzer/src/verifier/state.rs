@@ -60,6 +60,28 @@ impl Pointer {
     }
 }
 
+/// How a linked scalar relates to the value `C` its id names (the kernel's `BPF_ADD_CONST`
+/// flags with `reg->off`): itself (`C`), `C + d` in 64 bits, or the 32-bit sum `C + d`
+/// zero-extended. A register moved by a constant once keeps its link; a second move, or any
+/// other operation, unlinks it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Hash)]
+pub enum Delta {
+    #[default]
+    Same,
+    Add64(i32),
+    Add32(i32),
+}
+
+impl Delta {
+    /// The constant `d`, 0 for `Same`.
+    pub fn off(self) -> i32 {
+        match self {
+            Delta::Same => 0,
+            Delta::Add64(d) | Delta::Add32(d) => d,
+        }
+    }
+}
+
 /// The abstract value of one register.
 #[derive(Clone, PartialEq, Debug, Default, Hash)]
 pub enum RegState {
@@ -67,17 +89,23 @@ pub enum RegState {
     #[default]
     Uninit,
     /// A number. Copies of one scalar share a non-zero `id`, so that a bound learnt on one
-    /// (at a branch) holds for all (the kernel's `find_equal_scalars`).
+    /// (at a branch) holds for all (the kernel's `sync_linked_regs`); `delta` says how this
+    /// one differs from the value the id names (a copy moved by a constant).
     Scalar {
         v: Scalar,
         id: u32,
+        delta: Delta,
     },
     Ptr(Pointer),
 }
 
 impl RegState {
     pub fn scalar(v: Scalar) -> RegState {
-        RegState::Scalar { v, id: 0 }
+        RegState::Scalar {
+            v,
+            id: 0,
+            delta: Delta::Same,
+        }
     }
 
     pub fn scalar_const(v: u64) -> RegState {
@@ -389,8 +417,13 @@ impl fmt::Display for RegState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RegState::Uninit => write!(f, "?"),
-            RegState::Scalar { v, id: 0 } => write!(f, "{v}"),
-            RegState::Scalar { v, id } => write!(f, "{v}#{id}"),
+            RegState::Scalar { v, id: 0, .. } => write!(f, "{v}"),
+            RegState::Scalar {
+                v,
+                id,
+                delta: Delta::Same,
+            } => write!(f, "{v}#{id}"),
+            RegState::Scalar { v, id, delta } => write!(f, "{v}#{id}{:+}", delta.off()),
             RegState::Ptr(p) => {
                 write!(f, "{}(", self.type_name())?;
                 let mut sep = "";

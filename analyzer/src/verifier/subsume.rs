@@ -226,8 +226,23 @@ fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) ->
     match (old, cur) {
         (RegState::Uninit, _) => true,
         (_, RegState::Uninit) => false,
-        (RegState::Scalar { v: vo, id: io }, RegState::Scalar { v: vc, id: ic }) => {
-            (!precise || vc.le(vo)) && (ids.rules == IdRules::Linux61 || ids.check(*io, *ic))
+        (
+            RegState::Scalar {
+                v: vo,
+                id: io,
+                delta: dold,
+            },
+            RegState::Scalar {
+                v: vc,
+                id: ic,
+                delta: dcur,
+            },
+        ) => {
+            // A link of old's (`a == b + d`) must hold in cur too: the same delta on a
+            // consistently renamed id. 6.1's pruning ignores scalar ids (and has no deltas).
+            (!precise || vc.le(vo))
+                && (ids.rules == IdRules::Linux61
+                    || (ids.check(*io, *ic) && (*io == 0 || dold == dcur)))
         }
         (RegState::Ptr(po), RegState::Ptr(pc)) => {
             po.kind == pc.kind

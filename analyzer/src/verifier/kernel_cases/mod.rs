@@ -21,6 +21,7 @@ mod hidden_exits;
 mod inner_map_null;
 mod jset_refinement;
 mod ldsx_ctx;
+mod linked_delta;
 mod local_storage_flags;
 mod loop_iterations;
 mod map_access_flags;

@@ -5,7 +5,7 @@ use super::{read, writable, Res, Vm};
 use crate::isa::{AluOp, EndianOp, InsnIdx, Operand, Reg, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
+use crate::verifier::state::{AbstractState, Delta, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
 /// Largest variable or constant offset the kernel lets a pointer carry (`BPF_MAX_VAR_OFF`).
@@ -77,12 +77,31 @@ impl Vm<'_> {
             return Ok(());
         }
         let res = match (&dst_val, &src_val) {
-            (RegState::Scalar { v: a, .. }, RegState::Scalar { v: b, .. }) => {
+            (
+                RegState::Scalar {
+                    v: a,
+                    id: dst_id,
+                    delta,
+                },
+                RegState::Scalar { v: b, .. },
+            ) => {
                 if let Operand::Reg(_) = src {
                     self.spectre_scalar(pc, op, dst)?;
                 }
                 if kernel_tracks(op, width, b, self.opts.kernel) {
-                    RegState::scalar(Scalar::alu(op, width, a, b))
+                    // `dst += K` on a linked register keeps the link, moved by K.
+                    let (id, delta) = super::linked::after_alu(
+                        (self.opts.privileged, self.opts.kernel),
+                        op,
+                        width,
+                        (a, *dst_id, *delta),
+                        b,
+                    );
+                    RegState::Scalar {
+                        v: Scalar::alu(op, width, a, b),
+                        id,
+                        delta,
+                    }
                 } else {
                     RegState::unknown()
                 }
@@ -138,17 +157,28 @@ impl Vm<'_> {
                 format!("R{} partial copy of pointer", s.num()),
             ));
         }
+        // A register copy links the two scalars, so a later bound on one holds for both. A
+        // source moved by a constant leaves its old link first and starts a new one with the
+        // copy (the kernel's `assign_scalar_id_before_mov`).
+        let copy_link = |st: &mut AbstractState, s: Reg, v: Scalar, id: u32, delta: Delta| {
+            let id = if delta != Delta::Same { 0 } else { id };
+            let id = if id == 0 && v.as_const().is_none() {
+                st.fresh_id()
+            } else {
+                id
+            };
+            let linked = RegState::Scalar {
+                v,
+                id,
+                delta: Delta::Same,
+            };
+            st.set(s, linked.clone());
+            linked
+        };
         let res = match (width, val) {
-            (Width::W64, RegState::Scalar { v, id }) => {
-                // A register copy links the two scalars, so a later bound on one holds for both.
+            (Width::W64, RegState::Scalar { v, id, delta }) => {
                 if let Operand::Reg(s) = src {
-                    let id = if id == 0 && v.as_const().is_none() {
-                        st.fresh_id()
-                    } else {
-                        id
-                    };
-                    st.set(s, RegState::Scalar { v, id });
-                    RegState::Scalar { v, id }
+                    copy_link(st, s, v, id, delta)
                 } else {
                     RegState::scalar(v)
                 }
@@ -156,17 +186,11 @@ impl Vm<'_> {
             (Width::W64, v) => v,
             // A 32-bit copy of a value that fits in 32 bits links the two as a 64-bit copy does
             // (from 6.8, the kernel's `BPF_MOV` with `get_reg_width(src) <= 32`).
-            (Width::W32, RegState::Scalar { v, id }) => match src {
+            (Width::W32, RegState::Scalar { v, id, delta }) => match src {
                 Operand::Reg(s)
                     if v.width_bits() <= 32 && self.opts.kernel >= KernelVersion::new(6, 8) =>
                 {
-                    let id = if id == 0 && v.as_const().is_none() {
-                        st.fresh_id()
-                    } else {
-                        id
-                    };
-                    st.set(s, RegState::Scalar { v, id });
-                    RegState::Scalar { v, id }
+                    copy_link(st, s, v, id, delta)
                 }
                 _ => RegState::scalar(v.zext32()),
             },

@@ -7,7 +7,7 @@ use super::{jump_target, read, Flow, Res, Vm};
 use crate::isa::{Cond, InsnIdx, Operand, Reg, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
-use crate::verifier::state::{AbstractState, PtrKind, RegState};
+use crate::verifier::state::{AbstractState, Delta, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
 /// Largest packet offset range marking considers (`MAX_PACKET_OFF`).
@@ -302,7 +302,7 @@ fn refine_edge(
     kernel: KernelVersion,
 ) -> bool {
     match (a, b) {
-        (RegState::Scalar { v: x, id: xid }, RegState::Scalar { v: y, id: yid }) => {
+        (RegState::Scalar { v: x, id: xid, .. }, RegState::Scalar { v: y, id: yid, .. }) => {
             if cond == Cond::Set && !kernel_learns_from_jset(width, x, y, outcome) {
                 return true;
             }
@@ -314,10 +314,9 @@ fn refine_edge(
             let Some((x2, y2)) = refined else {
                 return false;
             };
-            let narrow = refines_narrow_spills(kernel);
-            set_scalar_linked(st, dst, x2, *xid, narrow);
+            set_scalar_linked(st, dst, x2, *xid, kernel);
             if let Operand::Reg(s) = src {
-                set_scalar_linked(st, s, y2, *yid, narrow);
+                set_scalar_linked(st, s, y2, *yid, kernel);
             }
             true
         }
@@ -404,17 +403,37 @@ fn src_reg(src: Operand) -> Option<Reg> {
     }
 }
 
-/// Writes a refined scalar into `r` and every register and spill that shares its id; spills
-/// of fewer than 8 bytes only when `narrow_spills` (`refines_narrow_spills`).
-fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32, narrow_spills: bool) {
+/// Writes a refined scalar into `r` and every register and spill that shares its id, each
+/// moved by the difference of its delta and `r`'s (the kernel's `sync_linked_regs`); spills of
+/// fewer than 8 bytes only where `refines_narrow_spills`.
+fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32, kernel: KernelVersion) {
+    let known_delta = match st.reg(r) {
+        RegState::Scalar { delta, .. } => *delta,
+        _ => Delta::Same,
+    };
     if id == 0 {
-        st.set(r, RegState::Scalar { v, id });
+        st.set(
+            r,
+            RegState::Scalar {
+                v,
+                id,
+                delta: known_delta,
+            },
+        );
         return;
     }
+    let narrow_spills = refines_narrow_spills(kernel);
     let refine = |reg: &mut RegState| {
-        if let RegState::Scalar { v: old, id: rid } = reg {
+        if let RegState::Scalar {
+            v: old,
+            id: rid,
+            delta,
+        } = reg
+        {
             if *rid == id {
-                *old = v;
+                if let Some(moved) = super::linked::synced(&v, known_delta, *delta, kernel) {
+                    *old = moved;
+                }
             }
         }
     };

@@ -80,7 +80,7 @@ impl Vm<'_> {
                 "cannot call kernel function from non-GPL compatible program",
             ));
         }
-        if !k.hooks.allows(self.input.prog_type.kernel_id) {
+        if !crate::rules::kfuncs::allowed_at(k, self.input.prog_type.kernel_id, self.opts.kernel) {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
                 pc,

@@ -145,7 +145,7 @@ impl Vm<'_> {
                     nullable,
                     uninit,
                 } => {
-                    if kfuncs::is_ctx_struct(name) {
+                    if kfuncs::is_prog_ctx_struct(name, self.input.prog_type.kernel_id) {
                         if !matches!(v.as_ptr(), Some(p) if p.kind == PtrKind::Ctx && p.off == 0 && p.has_const_off())
                         {
                             return Err(arg_err(
@@ -456,6 +456,10 @@ impl Vm<'_> {
                     kfuncs::embedded_matches(b, type_id, p.off as u32, want)
                 } else {
                     kfuncs::struct_matches(b, type_id, want, release)
+                        || kfuncs::is_projection_of(
+                            want_name,
+                            b.name_of(crate::btf::TypeId(type_id)),
+                        )
                 }
         });
         if !matches || (p.off != 0 && !embedded) || !p.has_const_off() {

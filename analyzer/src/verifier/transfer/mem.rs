@@ -9,7 +9,7 @@ use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::env::{map_frozen_value, map_read_only, map_write_only};
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, Trust};
+use crate::verifier::state::{AbstractState, Delta, Pointer, PtrKind, RegState, Trust};
 use crate::verifier::violation::{Code, Violation};
 
 /// Read or write.
@@ -147,19 +147,27 @@ impl Vm<'_> {
         size: u32,
         val: &mut RegState,
     ) {
-        let RegState::Scalar { v, id } = val else {
+        let RegState::Scalar { v, id, delta } = val else {
             return;
         };
         let Some(p) = base.as_ptr() else { return };
         let aligned = matches!(p.kind, PtrKind::Stack { .. })
             && p.has_const_off()
             && (i64::from(p.off) + i64::from(off)).rem_euclid(8) == 0;
-        if !self.tracks_narrow_spills()
-            || !aligned
-            || *id != 0
-            || v.as_const().is_some()
-            || v.width_bits() > size * 8
-        {
+        if !self.tracks_narrow_spills() || !aligned || v.width_bits() > size * 8 {
+            return;
+        }
+        // A copy moved by a constant leaves its old link first: the spill and the register
+        // start a link of their own (the kernel clears `BPF_ADD_CONST` before a copy).
+        if *delta != Delta::Same {
+            *id = 0;
+            *delta = Delta::Same;
+            st.set(r, val.clone());
+        }
+        let RegState::Scalar { v, id, .. } = val else {
+            return;
+        };
+        if *id != 0 || v.as_const().is_some() {
             return;
         }
         *id = st.fresh_id();

@@ -19,6 +19,7 @@ mod irq;
 mod jmp;
 mod kfunc;
 mod kfunc_args;
+pub(crate) mod linked;
 mod mem;
 mod same_base;
 mod special_field_arg;

@@ -7,7 +7,7 @@ use crate::rules::HelperSig;
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::state::{
-    AbstractState, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
+    AbstractState, Delta, Frame, Pointer, PtrKind, RegState, StackByte, STACK_SIZE,
 };
 use crate::verifier::violation::{Code, Violation};
 
@@ -140,7 +140,7 @@ impl Vm<'_> {
         // kernel keeps the whole register's state and marks only the written bytes as spilled
         // (`save_register_state` with a size below 8). The rest of the slot keeps zero and
         // never-written bytes; anything else there becomes plain data.
-        if let (Some(RegState::Scalar { v, id }), true, 0) =
+        if let (Some(RegState::Scalar { v, id, delta }), true, 0) =
             (val, spills && rules.narrow(), off.rem_euclid(8))
         {
             let slot = frame.slot_mut(first);
@@ -155,8 +155,12 @@ impl Vm<'_> {
                 }
             }
             // A spill that cuts off set bits no longer equals the register: unlink it.
-            let id = if v.width_bits() <= size * 8 { *id } else { 0 };
-            slot.spilled = Some(RegState::Scalar { v: *v, id });
+            let (id, delta) = if v.width_bits() <= size * 8 {
+                (*id, *delta)
+            } else {
+                (0, Delta::Same)
+            };
+            slot.spilled = Some(RegState::Scalar { v: *v, id, delta });
             slot.iter = None;
             return Ok(());
         }
@@ -311,7 +315,7 @@ impl Vm<'_> {
             .iter()
             .take_while(|b| **b == StackByte::Spill)
             .count();
-        let Some(RegState::Scalar { v, id }) = &slot.spilled else {
+        let Some(RegState::Scalar { v, id, delta }) = &slot.spilled else {
             return None;
         };
         // Before 6.8 only a fill of exactly the spilled size restores the register.
@@ -322,10 +326,15 @@ impl Vm<'_> {
         if !fits || slot.holds_object() {
             return None;
         }
-        let id = if v.width_bits() <= size * 8 { *id } else { 0 };
+        let (id, delta) = if v.width_bits() <= size * 8 {
+            (*id, *delta)
+        } else {
+            (0, Delta::Same)
+        };
         Some(RegState::Scalar {
             v: v.truncate_bytes(size),
             id,
+            delta,
         })
     }
 
