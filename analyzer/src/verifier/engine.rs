@@ -325,8 +325,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.history.mark_all(&mut CpView(&mut self.cps), marker);
     }
 
-    /// Marks precise, along the chain ending at `hist`, what `need` (in `state`) came from.
-    fn mark_chain(&mut self, hist: u32, need: Marks, state: &AbstractState) {
+    /// Marks precise, along the chain ending at `hist`, what `need` (in `state`) came from; as
+    /// demanded marks when `demanded` (see `Precision::demanded`).
+    fn mark_chain(&mut self, hist: u32, need: Marks, state: &AbstractState, demanded: bool) {
         if !self.precise_pruning {
             return;
         }
@@ -338,6 +339,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             need,
             state.frame_no(),
             callback,
+            demanded,
         );
     }
 
@@ -417,6 +419,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
+                            // What the old path's checks demanded so far is demanded of this
+                            // one (the kernel's `propagate_precision`); the rest of what
+                            // pruning compares is assumed.
+                            let demanded = if c.prec.all {
+                                Marks::default()
+                            } else {
+                                c.prec.demanded
+                            };
                             let (need, reads) = if c.live > 0 || c.prec.all {
                                 (ALL, ALL)
                             } else {
@@ -429,7 +439,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                             if since > WALK_LIMIT {
                                 self.give_up_walks(marker);
                             } else if self.precise_pruning {
-                                self.mark_chain(hist, need, &state);
+                                if !demanded.is_empty() {
+                                    self.mark_chain(hist, demanded, &state, true);
+                                }
+                                if need != demanded {
+                                    self.mark_chain(hist, need, &state, false);
+                                }
                                 self.history.mark_read(
                                     self.vm.input.insns,
                                     &mut CpView(&mut self.cps),
@@ -549,6 +564,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             need,
                             b.depth(),
                             b.is_callback(),
+                            true,
                         );
                     }
                     if !reads.is_empty() && since <= WALK_LIMIT {
@@ -572,13 +588,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     Ok(Flow::Next(next)) => pc = next,
                     Ok(Flow::Fork { cont, mut other }) => {
                         if iter_next || may_goto {
-                            self.widen_from_prev_iteration(
-                                pc,
-                                cp,
-                                made_here,
-                                &mut other.1,
-                                may_goto,
-                            );
+                            self.widen_from_prev_iteration(pc, cp, made_here, &mut other.1);
                         }
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
@@ -894,17 +904,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         cp: Option<CpId>,
         made_here: Option<CpId>,
         queued: &mut AbstractState,
-        imprecise_only: bool,
     ) {
         let Some(&id) = self.prev_entries(pc, cp, made_here, queued, 1).first() else {
             return;
         };
         let c = &self.cps[id as usize];
         if let Some(prev) = &c.state {
-            // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
-            // where marks are missing or gave up, every changed scalar is widened.
-            let keep =
-                (imprecise_only && self.precise_pruning && !c.prec.all).then_some(&c.prec.marks);
+            // Scalars found to matter keep their values, as in the kernel (a counter that
+            // decided a branch on a drained iterator's path keeps counting: `iters.o`
+            // `iter_pragma_unroll_loop`); where marks are missing or gave up, every changed
+            // scalar is widened.
+            let keep = (self.precise_pruning && !c.prec.all).then_some(&c.prec.demanded);
             loops::widen(prev, keep, queued);
         }
     }

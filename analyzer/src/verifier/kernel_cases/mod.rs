@@ -18,6 +18,7 @@ mod empty_stack_buffer;
 mod helper_stack_clobber;
 mod hidden_exits;
 mod inner_map_null;
+mod iter_counter;
 mod jset_refinement;
 mod ldsx_ctx;
 mod local_storage_flags;
