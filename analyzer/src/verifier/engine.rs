@@ -262,6 +262,9 @@ pub struct Exploration {
     pub stack_depth: Vec<u32>,
     /// In a widening exploration, what it saw of the loops.
     pub(super) record: Option<Record>,
+    /// Per subprogram: whether a call to it, a global function, was explored (the kernel
+    /// verifies only those: `do_check_subprogs`).
+    pub called_globals: Vec<bool>,
 }
 
 pub(super) struct Engine<'a, O: Observer> {
@@ -282,6 +285,8 @@ pub(super) struct Engine<'a, O: Observer> {
     precise_pruning: bool,
     /// In a widening exploration (`loop_proof.rs`), what it saw of the loops.
     proof: Option<Record>,
+    /// See `Exploration::called_globals`.
+    called_globals: Vec<bool>,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -307,6 +312,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             history: History::default(),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
+            called_globals: vec![false; vm.cfg.subprogs().len()],
         }
     }
 
@@ -525,6 +531,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     _ => Default::default(),
                 };
                 let res = self.vm.step(&mut state, pc);
+                if let (Ok(_), Some(Insn::Call(CallTarget::Local(imm)))) = (&res, insn) {
+                    self.note_call(pc, *imm);
+                }
                 if let (Some((insn, b)), Ok(flow)) = (&noted, &res) {
                     let decided = matches!(flow, Flow::Next(_));
                     let depth_after = match flow {
@@ -642,6 +651,20 @@ impl<'a, O: Observer> Engine<'a, O> {
             stats: self.stats,
             stack_depth: self.stack_depth,
             record: self.proof,
+            called_globals: self.called_globals,
+        }
+    }
+
+    /// Notes a call at `pc` (to `pc + 1 + imm`) whose target is a global function.
+    fn note_call(&mut self, pc: InsnIdx, imm: i32) {
+        let target = i64::from(pc.0) + 1 + i64::from(imm);
+        let Ok(target) = u32::try_from(target) else {
+            return;
+        };
+        if let Some(i) = self.vm.cfg.subprog_at(InsnIdx(target)) {
+            if self.vm.globals.get(i).is_some_and(Option::is_some) {
+                self.called_globals[i] = true;
+            }
         }
     }
 

@@ -20,6 +20,7 @@ mod hidden_exits;
 mod inner_map_null;
 mod iter_counter;
 mod jset_refinement;
+mod lazy_globals;
 mod ldsx_ctx;
 mod local_storage_flags;
 mod loop_iterations;
