@@ -531,7 +531,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     _ => Default::default(),
                 };
                 let res = self.vm.step(&mut state, pc);
-                if let (Ok(_), Some(Insn::Call(CallTarget::Local(imm)))) = (&res, insn) {
+                // Noted whether or not the call's arguments passed: the kernel stops at that
+                // error, bpfvet goes on to report the function's own findings too.
+                if let Some(Insn::Call(CallTarget::Local(imm))) = insn {
                     self.note_call(pc, *imm);
                 }
                 if let (Some((insn, b)), Ok(flow)) = (&noted, &res) {
