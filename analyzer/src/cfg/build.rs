@@ -108,6 +108,18 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
         if matches!(insn, Insn::Call(_) | Insn::Callx { .. }) && at + 1 < n {
             prune_points[at + 1] = true;
         }
+        // A call into the program and the entry it enters are prune points too, as in the
+        // kernel (`visit_func_call_insn`: the call, and the callee's entry as a branch
+        // target), so that a function called from one site in many states is pruned at its
+        // entry instead of walked again (`test_xdp_noinline`'s `get_packet_dst`); a callback
+        // reference (`ld_imm64` of a function) likewise, with the instruction after it.
+        if let Some(t) = callee_target(at, insn).and_then(|t| in_range(insns, t)) {
+            prune_points[at] = true;
+            prune_points[t] = true;
+            if matches!(insn, Insn::LdImm64 { .. }) && at + 2 < n {
+                prune_points[at + 2] = true;
+            }
+        }
     }
     for sp in &subprogs {
         if sp.end > sp.start {

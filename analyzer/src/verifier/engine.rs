@@ -262,6 +262,9 @@ pub struct Exploration {
     pub stack_depth: Vec<u32>,
     /// In a widening exploration, what it saw of the loops.
     pub(super) record: Option<Record>,
+    /// Per subprogram: whether a call to it, a global function, was explored (the kernel
+    /// verifies only those: `do_check_subprogs`).
+    pub called_globals: Vec<bool>,
 }
 
 pub(super) struct Engine<'a, O: Observer> {
@@ -282,6 +285,8 @@ pub(super) struct Engine<'a, O: Observer> {
     precise_pruning: bool,
     /// In a widening exploration (`loop_proof.rs`), what it saw of the loops.
     proof: Option<Record>,
+    /// See `Exploration::called_globals`.
+    called_globals: Vec<bool>,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -307,6 +312,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             history: History::default(),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
+            called_globals: vec![false; vm.cfg.subprogs().len()],
         }
     }
 
@@ -325,8 +331,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.history.mark_all(&mut CpView(&mut self.cps), marker);
     }
 
-    /// Marks precise, along the chain ending at `hist`, what `need` (in `state`) came from.
-    fn mark_chain(&mut self, hist: u32, need: Marks, state: &AbstractState) {
+    /// Marks precise, along the chain ending at `hist`, what `need` (in `state`) came from; as
+    /// demanded marks when `demanded` (see `Precision::demanded`).
+    fn mark_chain(&mut self, hist: u32, need: Marks, state: &AbstractState, demanded: bool) {
         if !self.precise_pruning {
             return;
         }
@@ -338,6 +345,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             need,
             state.frame_no(),
             callback,
+            demanded,
         );
     }
 
@@ -424,6 +432,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
+                            // What the old path's checks demanded so far is demanded of this
+                            // one (the kernel's `propagate_precision`); the rest of what
+                            // pruning compares is assumed.
+                            let demanded = if c.prec.all {
+                                Marks::default()
+                            } else {
+                                c.prec.demanded
+                            };
                             let (need, reads) = if c.live > 0 || c.prec.all {
                                 (ALL, ALL)
                             } else {
@@ -436,7 +452,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                             if since > WALK_LIMIT {
                                 self.give_up_walks(marker);
                             } else if self.precise_pruning {
-                                self.mark_chain(hist, need, &state);
+                                if !demanded.is_empty() {
+                                    self.mark_chain(hist, demanded, &state, true);
+                                }
+                                if need != demanded {
+                                    self.mark_chain(hist, need, &state, false);
+                                }
                                 self.history.mark_read(
                                     self.vm.input.insns,
                                     &mut CpView(&mut self.cps),
@@ -517,6 +538,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                     _ => Default::default(),
                 };
                 let res = self.vm.step(&mut state, pc);
+                // Noted whether or not the call's arguments passed: the kernel stops at that
+                // error, bpfvet goes on to report the function's own findings too.
+                if let Some(Insn::Call(CallTarget::Local(imm))) = insn {
+                    self.note_call(pc, *imm);
+                }
                 if let (Some((insn, b)), Ok(flow)) = (&noted, &res) {
                     let decided = matches!(flow, Flow::Next(_));
                     let depth_after = match flow {
@@ -556,6 +582,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                             need,
                             b.depth(),
                             b.is_callback(),
+                            true,
                         );
                     }
                     if !reads.is_empty() && since <= WALK_LIMIT {
@@ -579,13 +606,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     Ok(Flow::Next(next)) => pc = next,
                     Ok(Flow::Fork { cont, mut other }) => {
                         if iter_next || may_goto {
-                            self.widen_from_prev_iteration(
-                                pc,
-                                cp,
-                                made_here,
-                                &mut other.1,
-                                may_goto,
-                            );
+                            self.widen_from_prev_iteration(pc, cp, made_here, &mut other.1);
                         }
                         if let Some(c) = cp {
                             self.cps[c as usize].live += 1;
@@ -639,6 +660,20 @@ impl<'a, O: Observer> Engine<'a, O> {
             stats: self.stats,
             stack_depth: self.stack_depth,
             record: self.proof,
+            called_globals: self.called_globals,
+        }
+    }
+
+    /// Notes a call at `pc` (to `pc + 1 + imm`) whose target is a global function.
+    fn note_call(&mut self, pc: InsnIdx, imm: i32) {
+        let target = i64::from(pc.0) + 1 + i64::from(imm);
+        let Ok(target) = u32::try_from(target) else {
+            return;
+        };
+        if let Some(i) = self.vm.cfg.subprog_at(InsnIdx(target)) {
+            if self.vm.globals.get(i).is_some_and(Option::is_some) {
+                self.called_globals[i] = true;
+            }
         }
     }
 
@@ -903,17 +938,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         cp: Option<CpId>,
         made_here: Option<CpId>,
         queued: &mut AbstractState,
-        imprecise_only: bool,
     ) {
         let Some(&id) = self.prev_entries(pc, cp, made_here, queued, 1).first() else {
             return;
         };
         let c = &self.cps[id as usize];
         if let Some(prev) = &c.state {
-            // Scalars found to matter keep their values at a `may_goto`, as in the kernel;
-            // where marks are missing or gave up, every changed scalar is widened.
-            let keep =
-                (imprecise_only && self.precise_pruning && !c.prec.all).then_some(&c.prec.marks);
+            // Scalars found to matter keep their values, as in the kernel (a counter that
+            // decided a branch on a drained iterator's path keeps counting: `iters.o`
+            // `iter_pragma_unroll_loop`); where marks are missing or gave up, every changed
+            // scalar is widened.
+            let keep = (self.precise_pruning && !c.prec.all).then_some(&c.prec.demanded);
             loops::widen(prev, keep, queued);
         }
     }

@@ -101,8 +101,14 @@ pub struct Precision {
     /// Everything matters: every scalar is precise and every stack slot live (a walk gave up
     /// somewhere below).
     pub all: bool,
-    /// Scalars whose values decided safety.
+    /// Scalars whose values decided safety, or are assumed to (everything a path pruned by a
+    /// checkpoint still being explored came from): what pruning compares.
     pub marks: Marks,
+    /// The part of `marks` some check below demanded (the kernel's precision marks, which a
+    /// path pruned inside a loop passes on only as far as the loop's checkpoint has them):
+    /// what a loop's widening keeps. Widening is sound whatever it keeps; keeping only these
+    /// lets a loop whose body was pruned against its previous turn still converge.
+    pub demanded: Marks,
     /// Stack slots, per frame, read below before being overwritten (the kernel's stack read
     /// marks): any other slot's content is dead here and not compared.
     pub live_slots: [u64; MAX_CALL_FRAMES],
@@ -423,7 +429,9 @@ pub trait Checkpoints {
 impl History {
     /// Marks precise, along the chain ending at `from`, what the values in `need` (at the
     /// point after `from`, in a state of `depth + 1` frames whose top frame is a callback's if
-    /// `callback`) were computed from.
+    /// `callback`) were computed from; as demanded marks (`Precision::demanded`) too when
+    /// `demanded`.
+    #[allow(clippy::too_many_arguments)]
     pub fn mark_chain<C: Checkpoints>(
         &self,
         insns: &[Insn],
@@ -432,6 +440,7 @@ impl History {
         mut need: Marks,
         depth: usize,
         callback: bool,
+        demanded: bool,
     ) {
         let (mut later_depth, mut later_callback) = (depth, callback);
         let mut at = from;
@@ -446,7 +455,7 @@ impl History {
                         if st.frame_no() != later_depth {
                             return self.mark_all(cps, from);
                         }
-                        if !mark_checkpoint(st, prec, &mut need) {
+                        if !mark_checkpoint(st, prec, &mut need, demanded) {
                             // Everything asked for was already precise here, so an earlier
                             // walk carried it further back.
                             return;
@@ -709,9 +718,15 @@ impl History {
 }
 
 /// Marks in a checkpoint the scalars of `need` and drops from `need` what is not a scalar there
-/// (a pointer's or a plain stack byte's value is compared anyway). Returns whether any mark
-/// was new.
-fn mark_checkpoint(st: &AbstractState, prec: &mut Precision, need: &mut Marks) -> bool {
+/// (a pointer's or a plain stack byte's value is compared anyway), in `prec.demanded` too when
+/// `demanded`. Returns whether any mark was new (of the demanded ones, when `demanded`: they
+/// are a part of `marks`, so a walk that meets only old ones has nothing left to carry).
+fn mark_checkpoint(
+    st: &AbstractState,
+    prec: &mut Precision,
+    need: &mut Marks,
+    demanded: bool,
+) -> bool {
     let mut new = false;
     for (f, frame) in st.frames.iter().enumerate() {
         let mut regs = need.regs[f];
@@ -719,7 +734,13 @@ fn mark_checkpoint(st: &AbstractState, prec: &mut Precision, need: &mut Marks) -
             let n = regs.trailing_zeros() as usize;
             regs &= regs - 1;
             if matches!(frame.regs.get(n), Some(RegState::Scalar { .. })) {
-                new |= prec.marks.regs[f] & (1 << n) == 0;
+                let set = if demanded {
+                    &mut prec.demanded
+                } else {
+                    &mut prec.marks
+                };
+                new |= set.regs[f] & (1 << n) == 0;
+                set.regs[f] |= 1 << n;
                 prec.marks.regs[f] |= 1 << n;
             } else {
                 need.regs[f] &= !(1 << n);
@@ -735,7 +756,13 @@ fn mark_checkpoint(st: &AbstractState, prec: &mut Precision, need: &mut Marks) -
                     && matches!(sl.spilled, Some(RegState::Scalar { .. }))
             });
             if spilled_scalar {
-                new |= prec.marks.slots[f] & (1 << s) == 0;
+                let set = if demanded {
+                    &mut prec.demanded
+                } else {
+                    &mut prec.marks
+                };
+                new |= set.slots[f] & (1 << s) == 0;
+                set.slots[f] |= 1 << s;
                 prec.marks.slots[f] |= 1 << s;
             } else {
                 need.slots[f] &= !(1 << s);

@@ -5,7 +5,9 @@
 //! pruned and the program accepted; the live kernel (6.18) rejects every one of them with the
 //! message asserted. The objects were assembled with `llvm-mc -triple bpf` from the same text
 //! and loaded with `bpfvet kernel`. The last test shows the gain: a loop whose result is only
-//! returned (no range to check) is not unrolled into every combination.
+//! returned (no range to check) is not unrolled into every combination. The narrow-spill pair
+//! at the end was assembled and loaded the same way (rejected, and accepted without the
+//! offset).
 
 use super::{assert_accepted, assert_rejected, check};
 use crate::verifier::violation::Code;
@@ -276,4 +278,50 @@ fn a_callee_write_does_not_kill_the_callers_register() {
         Code::InvalidMemAccess,
         "R7 invalid mem access 'scalar'",
     );
+}
+
+/// Narrow spills at the join: a one-byte spill of 0 (over a slot of plain bytes) and a
+/// four-byte spill of 16. Old spilled bytes must be spilled in cur, but cur may have spilled
+/// more (the kernel's `stacksafe` compares byte types, then the spilled registers): the one
+/// byte read back becomes a stack offset, so the old 0 is precise and does not cover 16.
+const NARROW_SPILLS: &str = "call 0x7
+    *(u64 *)(r10 - 0x10) = r0
+    if r0 == 0x0 goto +0x3
+    w6 = 0x0
+    *(u8 *)(r10 - 0x10) = w6
+    goto +0x2
+    w6 = 0x10
+    *(u32 *)(r10 - 0x10) = w6
+    r6 = 0x0
+    r7 = *(u8 *)(r10 - 0x10)
+    r2 = r10
+    r2 += -0x8
+    r2 += r7
+    r0 = 0x0
+    *(u64 *)(r2 + 0x0) = r0
+    exit";
+
+#[test]
+fn a_narrow_spill_read_as_an_offset_is_precise() {
+    let res = check("socket_filter", &[], NARROW_SPILLS);
+    assert_rejected(
+        &res,
+        Code::StackOutOfBounds,
+        "invalid write to stack R2 off=8 size=8",
+    );
+}
+
+/// The same join when the byte read back decides nothing (the kernel accepts it): the
+/// imprecise one-byte spill covers the wider one, so the second path is pruned at the join
+/// (16 processed; 22 when it is walked to the end, as the kernel, which makes no checkpoint
+/// there, does).
+#[test]
+fn an_imprecise_narrow_spill_covers_a_wider_one() {
+    let res = check(
+        "socket_filter",
+        &[],
+        &NARROW_SPILLS.replace("r2 += r7\n", ""),
+    );
+    assert_accepted(&res);
+    assert_eq!(res.stats.processed, 16);
 }
