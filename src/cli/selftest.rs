@@ -430,7 +430,9 @@ fn test_mode(
     load_flag_options(flags, &mut opts);
     let input = VerifyInput::new(obj, prog, rules).with_kernel_btf(kbtf);
     let (graph, _) = cfg::build(prog.insns());
-    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
+    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new())
+        .with_maps(obj.maps())
+        .with_kernel_btf(kbtf);
     let res = verify_observed(&input, &opts, &mut ex);
     let mut log = ex.finish();
     for v in &res.violations {

@@ -125,6 +125,7 @@ impl RegState {
                 let prefix = match trust {
                     Trust::Trusted => "trusted_",
                     Trust::Rcu => "rcu_",
+                    Trust::Marked => "untrusted_",
                     Trust::Untrusted => "",
                 };
                 let null = if *maybe_null { "or_null_" } else { "" };

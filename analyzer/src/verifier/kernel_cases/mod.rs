@@ -35,6 +35,7 @@ mod pkt_invalidation;
 mod precision;
 mod ptr_sub_32;
 mod same_insn_base;
+mod shift_bounds;
 mod sock_cast_refs;
 mod spin_lock_btf;
 mod spin_lock_identity;
@@ -42,6 +43,7 @@ mod stack_sub;
 mod strict_alignment;
 mod unprivileged;
 mod untracked_alu;
+mod walked_trust;
 mod xdp_sock;
 mod zero_size_arg;
 

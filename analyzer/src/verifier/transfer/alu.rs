@@ -73,10 +73,13 @@ impl Vm<'_> {
                 if let Operand::Reg(_) = src {
                     self.spectre_scalar(pc, op, dst)?;
                 }
-                if kernel_tracks(op, width, b, self.opts.kernel) {
-                    RegState::scalar(Scalar::alu(op, width, a, b))
-                } else {
+                if !kernel_tracks(op, width, b, self.opts.kernel) {
                     RegState::unknown()
+                } else if op == AluOp::Lsh {
+                    // `kernel_tracks` said the count is a constant below the width.
+                    RegState::scalar(a.kernel_lsh(width, b.u32_min()))
+                } else {
+                    RegState::scalar(Scalar::alu(op, width, a, b))
                 }
             }
             (RegState::Ptr(p), RegState::Scalar { v: s, .. }) => {

@@ -591,9 +591,12 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::BtfId { type_id, .. } => {
+            PtrKind::BtfId { type_id, trust } => {
                 if access == Access::Read {
-                    return self.btf_load(pc, reg, p, type_id, off64, size);
+                    let in_rcu_cs =
+                        st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+                    let walked = trust.after_walk(in_rcu_cs);
+                    return self.btf_load(pc, reg, p, walked, off64, size);
                 }
                 if access == Access::Write {
                     // TCP congestion-control struct_ops programs may write a few tcp_sock
@@ -767,10 +770,16 @@ impl Vm<'_> {
         pc: InsnIdx,
         reg: Reg,
         p: &Pointer,
-        type_id: u32,
+        walked: Trust,
         off: i64,
         size: u32,
     ) -> Res<RegState> {
+        let PtrKind::BtfId { type_id, .. } = p.kind else {
+            return Err(super::internal(
+                pc,
+                "a BTF load through another kind of pointer",
+            ));
+        };
         let Some(kernel) = self.input.kernel_btf.filter(|_| type_id != 0) else {
             return Ok(RegState::scalar(if size <= 8 {
                 Scalar::unknown_bytes(size)
@@ -800,7 +809,10 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::btf(target.0))),
+            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId {
+                type_id: target.0,
+                trust: walked,
+            })),
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }
