@@ -294,6 +294,17 @@ impl Frame {
         (self.stack.len() * 8) as u32
     }
 
+    /// Makes the frame at least `depth` bytes deep (rounded up to whole slots), as the kernel
+    /// does for every in-bounds stack access, reads included (`grow_stack_state` from
+    /// `check_stack_access_within_bounds`): a privileged program's read of never-written stack
+    /// counts toward its stack depth, hence toward the 512-byte limit of a call chain.
+    pub fn grow_stack(&mut self, depth: i64) {
+        let slots = usize::try_from(depth.max(0)).unwrap_or(0).div_ceil(8);
+        if self.stack.len() < slots {
+            self.stack.resize(slots, StackSlot::default());
+        }
+    }
+
     pub fn slot_mut(&mut self, i: usize) -> &mut StackSlot {
         if self.stack.len() <= i {
             self.stack.resize(i + 1, StackSlot::default());

@@ -39,6 +39,7 @@ mod shift_bounds;
 mod sock_cast_refs;
 mod spin_lock_btf;
 mod spin_lock_identity;
+mod stack_depth_reads;
 mod stack_sub;
 mod strict_alignment;
 mod unprivileged;

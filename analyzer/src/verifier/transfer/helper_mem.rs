@@ -54,6 +54,7 @@ impl Vm<'_> {
                     v
                 })?;
                 let _ = n;
+                st.frames[frame as usize].grow_stack(-off);
                 if uninit {
                     self.no_dynptr_written(st, pc, frame as usize, off, size)?;
                     self.stack_mark_written(st, frame as usize, off, size);

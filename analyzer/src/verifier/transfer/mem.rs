@@ -476,6 +476,7 @@ impl Vm<'_> {
                     return self.stack_var_access(st, pc, reg, p, off, size, access, frame);
                 }
                 self.stack_bounds(pc, reg, off64, size, access == Access::Write)?;
+                st.frames[frame].grow_stack(-off64);
                 match access {
                     Access::Write => {
                         self.stack_write(st, pc, frame, off64, size, val)?;
@@ -1067,6 +1068,7 @@ impl Vm<'_> {
         }
         self.stack_bounds(pc, reg, lo, size, access == Access::Write)?;
         self.stack_bounds(pc, reg, hi, size, access == Access::Write)?;
+        st.frames[frame].grow_stack(-lo);
         match access {
             Access::Write => {
                 self.destroy_dynptrs(st, pc, frame, lo, (hi - lo) as u32 + size)?;

@@ -448,6 +448,7 @@ impl Vm<'_> {
             ));
         }
         let span = (hi - lo) as u32 + size;
+        st.frames[frame as usize].grow_stack(-lo);
         if uninit {
             self.no_dynptr_written(st, pc, frame as usize, lo, span)?;
             self.stack_mark_written(st, frame as usize, lo, span);
