@@ -181,6 +181,12 @@ fn selftests_agree_with_the_recorded_kernels() {
         .map(|(_, c)| reasons(&c))
         .unwrap_or_default();
     let newest_verdicts = recorded.last().map(|(_, v)| v.clone()).unwrap_or_default();
+    // And the newest unprivileged column's lines judge the unprivileged messages.
+    let newest_unpriv = columns::recorded("selftests-unpriv")
+        .into_iter()
+        .next_back()
+        .map(|(_, c)| reasons(&c))
+        .unwrap_or_default();
     let mut classes: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let recorded_unpriv: Vec<(String, Verdicts)> = columns::recorded("selftests-unpriv")
         .into_iter()
@@ -271,15 +277,16 @@ fn selftests_agree_with_the_recorded_kernels() {
                     (v == "accepted") != (t.expected == "accept") && v != "refused"
                 })
             });
-        // The recorded verdicts and lines are the privileged loads'.
+        // The recorded verdicts are the privileged loads'; the final lines are each mode's own.
         let is_priv = t.mode == "priv";
+        let lines = if is_priv { &newest } else { &newest_unpriv };
         let class = reason_class(
             t,
             newest_verdicts
                 .get(&key)
                 .filter(|_| is_priv)
                 .map(String::as_str),
-            newest.get(&key).filter(|_| is_priv).map(String::as_str),
+            lines.get(&key).map(String::as_str),
             judged_by_kernel,
         );
         if let Some(c) = class {
