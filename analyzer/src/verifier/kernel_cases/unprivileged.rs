@@ -106,3 +106,25 @@ fn the_context_compared_with_zero_is_a_pointer_comparison() {
         "R1 pointer comparison prohibited",
     );
 }
+
+/// `verifier_bounds_deduction.c` `deducing_bounds_from_const_1`: a context pointer subtracted
+/// from a scalar. Privileged, the operator's own check names it; unprivileged, the Spectre
+/// sanitation comes first and finds no limit for a context pointer (the live 6.18 kernel's
+/// lines, as root and as uid 65534).
+#[test]
+fn a_pointer_subtracted_from_a_scalar_is_sanitized_first_unprivileged() {
+    let src = "r0 = 0x1
+        if r0 s>= 0x1 goto +0x0
+        r0 -= r1
+        exit";
+    assert_rejected(
+        &check("socket_filter", &arr(), src),
+        Code::PointerPointerArith,
+        "R0 tried to subtract pointer from scalar",
+    );
+    assert_rejected(
+        &unprivileged(src),
+        Code::PointerArithProhibited,
+        "R0 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root",
+    );
+}

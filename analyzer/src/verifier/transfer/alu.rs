@@ -275,6 +275,10 @@ impl Vm<'_> {
                 ))
             }
         }
+        // Unprivileged, the Spectre sanitation of `+`/`-` comes before the operator's own
+        // checks (the kernel's `sanitize_ptr_alu` before its `switch (opcode)`): a context
+        // pointer subtracted from a scalar is "R0 has pointer with unsupported alu operation".
+        let window = self.spectre_before(pc, op, dst, off_reg, p, s, !scalar_is_dst)?;
         if op == AluOp::Sub && scalar_is_dst {
             return Err(Violation::new(
                 Code::PointerPointerArith,
@@ -293,7 +297,6 @@ impl Vm<'_> {
                 format!("R{n} subtraction from stack pointer prohibited"),
             ));
         }
-        let window = self.spectre_before(pc, op, dst, off_reg, p, s, !scalar_is_dst)?;
         let mut res = p.clone();
         match (known, p.has_const_off()) {
             (Some(c), _) => {
