@@ -128,3 +128,25 @@ fn a_pointer_subtracted_from_a_scalar_is_sanitized_first_unprivileged() {
         "R0 has pointer with unsupported alu operation, pointer arithmetic with it prohibited for !root",
     );
 }
+
+/// `verifier_leak_ptr.c` `leak_pointer_into_ctx_1`: an atomic add of a map pointer into the
+/// context. Unprivileged, the leak is found before the context is (the live 6.18 kernel's
+/// lines, as root and as uid 65534).
+#[test]
+fn an_atomic_leak_is_found_before_the_memory_kind() {
+    let src = "r0 = 0x0
+        *(u64 *)(r1 + 0x30) = r0
+        ld_pseudo r2, 0x5, 0x0
+        lock *(u64 *)(r1 + 0x30) += r2
+        exit";
+    assert_rejected(
+        &check("socket_filter", &arr(), src),
+        Code::InvalidMemAccess,
+        "BPF_ATOMIC stores into R1 ctx is not allowed",
+    );
+    assert_rejected(
+        &unprivileged(src),
+        Code::PointerLeak,
+        "R2 leaks addr into mem",
+    );
+}
