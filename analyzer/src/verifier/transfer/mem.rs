@@ -96,7 +96,12 @@ impl Vm<'_> {
             self.link_before_spill(st, r, &base, off, size.bytes(), &mut val);
         }
         if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
-            if !matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. })) {
+            // A map pointer's own refusal comes first ("'struct bpf_array' access is allowed
+            // only to CAP_PERFMON and CAP_SYS_ADMIN", the kernel's `check_ptr_to_map_access`).
+            if !matches!(
+                base.as_ptr().map(|p| p.kind),
+                Some(PtrKind::Stack { .. } | PtrKind::MapPtr { .. })
+            ) {
                 let r = match src {
                     Operand::Reg(r) => r.num(),
                     Operand::Imm(_) => 0,
@@ -452,7 +457,11 @@ impl Vm<'_> {
         }
         if access == Access::Write {
             if let Some(RegState::Ptr(_)) = val {
-                if !matches!(p.kind, PtrKind::Stack { .. }) && !self.opts.privileged {
+                // A map pointer's own refusal comes first ("'struct bpf_array' access is
+                // allowed only to CAP_PERFMON and CAP_SYS_ADMIN").
+                if !matches!(p.kind, PtrKind::Stack { .. } | PtrKind::MapPtr { .. })
+                    && !self.opts.privileged
+                {
                     return Err(Violation::new(
                         Code::PointerLeak,
                         pc,
@@ -479,6 +488,9 @@ impl Vm<'_> {
                     return self.stack_var_access(st, pc, reg, p, off, size, access, frame);
                 }
                 self.stack_bounds(pc, reg, off64, size, access == Access::Write)?;
+                if access == Access::Read {
+                    self.stack_read_allocated(st, pc, reg, frame, off64, size)?;
+                }
                 st.frames[frame].grow_stack(-off64);
                 match access {
                     Access::Write => {
