@@ -205,7 +205,9 @@ fn ours(object: &str, name: &str) -> Option<Vec<String>> {
         bpfvet_analyzer::verifier::env::core_relocated(&obj, prog, kernel_btf).and_then(Result::ok);
     let prog = relocated.as_ref().unwrap_or(prog);
     let (graph, _) = cfg::build(prog.insns());
-    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new()).with_maps(obj.maps());
+    let mut ex = Explainer::new(prog, &graph, Syntax::Kernel, Vec::new())
+        .with_maps(obj.maps())
+        .with_kernel_btf(kernel_btf);
     verify_observed(
         &Input::new(&obj, prog, rules).with_kernel_btf(kernel_btf),
         &Options::default(),

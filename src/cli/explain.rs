@@ -66,11 +66,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         Syntax::Bpfvet
     };
-    let mut ex = Explainer::new(prog, &graph, syntax, only).with_maps(obj.maps());
     let kbtf = super::load::kernel_btf(None)?;
     let (relocated, _) = super::load::core_relocate(&obj, prog, kbtf);
+    // The log shows the instructions as loaded: with their CO-RE offsets resolved.
+    let loaded = relocated.as_ref().unwrap_or(prog);
+    let mut ex = Explainer::new(loaded, &graph, syntax, only)
+        .with_maps(obj.maps())
+        .with_kernel_btf(kbtf);
     let res = verify_observed(
-        &Input::new(&obj, relocated.as_ref().unwrap_or(prog), rules).with_kernel_btf(kbtf),
+        &Input::new(&obj, loaded, rules).with_kernel_btf(kbtf),
         &opts,
         &mut ex,
     );

@@ -46,6 +46,8 @@ pub struct Explainer<'a> {
     last_line: Option<(String, u32)>,
     /// Kernel syntax: the object's maps, for `map=NAME,ks=..,vs=..`.
     maps: &'a [MapDef],
+    /// Kernel syntax: the kernel's BTF, for the type names of kernel object pointers.
+    kernel_btf: Option<&'a crate::btf::Btf>,
     /// Kernel syntax: the branch a new path resumes from, until its first step or pruning.
     resumed: Option<(InsnIdx, String)>,
     /// Kernel syntax: the full state is printed at the first step of each path.
@@ -81,6 +83,7 @@ impl<'a> Explainer<'a> {
             lines: 0,
             last_line: None,
             maps: &[],
+            kernel_btf: None,
             resumed: None,
             at_path_start: false,
             last_source: None,
@@ -92,6 +95,19 @@ impl<'a> Explainer<'a> {
     pub fn with_maps(mut self, maps: &'a [MapDef]) -> Explainer<'a> {
         self.maps = maps;
         self
+    }
+
+    /// The kernel's BTF, whose type names the kernel syntax prints after `ptr_`.
+    pub fn with_kernel_btf(mut self, btf: Option<&'a crate::btf::Btf>) -> Explainer<'a> {
+        self.kernel_btf = btf;
+        self
+    }
+
+    fn names(&self) -> kernel_log::Names<'a> {
+        kernel_log::Names {
+            maps: self.maps,
+            kernel_btf: self.kernel_btf,
+        }
     }
 
     /// The text printed so far.
@@ -134,7 +150,7 @@ impl Observer for Explainer<'_> {
     fn branch_resumed(&mut self, from: InsnIdx, pc: InsnIdx, state: &AbstractState) {
         if self.syntax == Syntax::Kernel && self.wanted(pc) {
             let f = state.cur();
-            let all = kernel_log::frame_text(f, state.frame_no(), u16::MAX, None, self.maps);
+            let all = kernel_log::frame_text(f, state.frame_no(), u16::MAX, None, self.names());
             self.resumed = Some((from, all));
         }
     }
@@ -210,8 +226,13 @@ impl Explainer<'_> {
     /// source line when it changes, then `N: (op) insn ; the registers and slots it touched`.
     fn kernel_step(&mut self, pc: InsnIdx, before: &AbstractState, after: Option<&AbstractState>) {
         if std::mem::take(&mut self.at_path_start) || !self.only.is_empty() {
-            let all =
-                kernel_log::frame_text(before.cur(), before.frame_no(), u16::MAX, None, self.maps);
+            let all = kernel_log::frame_text(
+                before.cur(),
+                before.frame_no(),
+                u16::MAX,
+                None,
+                self.names(),
+            );
             if let Some((from, text)) = self.resumed.take() {
                 self.line(&format!("\nfrom {from} to {pc}:{text}"));
             }
@@ -246,8 +267,13 @@ impl Explainer<'_> {
         if let Some(a) = after {
             let (uses, defs) = crate::verifier::liveness::uses_defs(insn);
             let slots = stack_slots_touched(insn, before);
-            let state =
-                kernel_log::frame_text(a.cur(), a.frame_no(), uses | defs, Some(&slots), self.maps);
+            let state = kernel_log::frame_text(
+                a.cur(),
+                a.frame_no(),
+                uses | defs,
+                Some(&slots),
+                self.names(),
+            );
             if !state.is_empty() {
                 let pad = kernel_log::state_padding(text.len());
                 text.push_str(&" ".repeat(pad));

@@ -6,12 +6,33 @@
 //! Everything here is written from the kernel's observable output (its logs on the corpus; see
 //! `tests/kernel_explain.rs`, which measures how many lines agree); no kernel code is copied.
 
+use crate::btf::{Btf, TypeId};
 use crate::isa::{AtomicOp, CallTarget, EndianOp, Insn, InsnIdx, Operand, PseudoSrc, Size, Width};
 use crate::program::MapDef;
 use crate::rules::HELPERS;
 use crate::verifier::domain::Scalar;
 use crate::verifier::state::{Delta, Frame, PtrKind, RegState, StackByte, StackSlot};
 use std::fmt::Write as _;
+
+/// What register states name besides numbers: the object's maps (`map=NAME,ks=..,vs=..`) and
+/// the kernel's BTF, whose type names follow `ptr_` (`trusted_ptr_task_struct(...)`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Names<'a> {
+    pub maps: &'a [MapDef],
+    pub kernel_btf: Option<&'a Btf>,
+}
+
+impl Names<'_> {
+    /// The name the kernel prints after `ptr_` for a kernel object of this type: the type's
+    /// own name, past typedefs and qualifiers (the kernel keeps the resolved struct's id).
+    fn btf_type_name(&self, type_id: u32) -> &str {
+        let Some(btf) = self.kernel_btf.filter(|_| type_id != 0) else {
+            return "";
+        };
+        btf.resolve(TypeId(type_id))
+            .map_or("", |id| btf.name_of(id))
+    }
+}
 
 /// `r3` or `w3`: 32-bit operations name the sub-register.
 fn reg(r: crate::isa::Reg, width: Width) -> String {
@@ -229,9 +250,11 @@ pub fn state_padding(len: usize) -> usize {
     target - pos - 1
 }
 
-/// Small numbers in decimal, others in hex, as the kernel prints bounds and constants.
+/// Numbers within 16 bits print in decimal, others in hex, as the kernel prints bounds and
+/// constants (`UNUM_MAX_DECIMAL` is `U16_MAX`, the signed limits are `S16_MIN..=S16_MAX`:
+/// `R2=28232`, `R1=0x8000`, measured on the live kernel's logs).
 fn unum(v: u64) -> String {
-    if v <= 512 {
+    if v <= u64::from(u16::MAX) {
         v.to_string()
     } else {
         format!("{v:#x}")
@@ -239,10 +262,22 @@ fn unum(v: u64) -> String {
 }
 
 fn snum(v: i64) -> String {
-    if (-512..=512).contains(&v) {
+    if (i64::from(i16::MIN)..=i64::from(i16::MAX)).contains(&v) {
         v.to_string()
     } else {
         format!("{:#x}", v as u64)
+    }
+}
+
+/// A 32-bit signed bound as the kernel lists it among the ranges: sign-extended when it prints
+/// in decimal, its 32-bit pattern when it prints in hex (`smin32=0x80000000`, so that a hex
+/// `smin32` never reads as a 64-bit number).
+fn s32_item(v: i32) -> u64 {
+    let wide = i64::from(v);
+    if (i64::from(i16::MIN)..=i64::from(i16::MAX)).contains(&wide) {
+        wide as u64
+    } else {
+        u64::from(v as u32)
     }
 }
 
@@ -256,13 +291,13 @@ fn ranges(s: &Scalar, out: &mut Vec<String>) {
         ("umax", s.umax(), s.umax() == u64::MAX, false),
         (
             "smin32",
-            i64::from(s.s32_min()) as u64,
+            s32_item(s.s32_min()),
             s.s32_min() == i32::MIN,
             true,
         ),
         (
             "smax32",
-            i64::from(s.s32_max()) as u64,
+            s32_item(s.s32_max()),
             s.s32_max() == i32::MAX,
             true,
         ),
@@ -316,7 +351,7 @@ fn scalar_text(v: &Scalar, id: u32, delta: Delta) -> String {
 }
 
 /// A register's state as the log prints it (`R2=` not included).
-pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
+pub fn reg_text(r: &RegState, names: Names<'_>) -> String {
     let p = match r {
         RegState::Uninit => return "?".to_string(),
         RegState::Scalar { v, id, delta } => return scalar_text(v, *id, *delta),
@@ -334,15 +369,10 @@ pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
     if p.ref_obj_id != 0 {
         parts.push(format!("ref_obj_id={}", p.ref_obj_id));
     }
-    if p.off != 0 {
-        parts.push(format!("off={}", p.off));
-    }
-    if p.kind.is_packet() {
-        parts.push(format!("r={}", p.range));
-    }
+    // The kernel's order: ids, the map, then the offset and the packet range.
     let map = match p.kind {
         PtrKind::MapPtr { map } | PtrKind::MapValue { map } | PtrKind::MapKey { map } => {
-            maps.get(map as usize)
+            names.maps.get(map as usize)
         }
         _ => None,
     };
@@ -352,8 +382,14 @@ pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
             m.name, m.key_size, m.value_size
         ));
     }
+    if p.off != 0 {
+        parts.push(format!("off={}", snum(i64::from(p.off))));
+    }
+    if p.kind.is_packet() {
+        parts.push(format!("r={}", unum(i64::from(p.range) as u64)));
+    }
     if let PtrKind::Mem { size, .. } = p.kind {
-        parts.push(format!("sz={size}"));
+        parts.push(format!("sz={}", unum(u64::from(size))));
     }
     if !p.has_const_off() {
         ranges(&p.var_off, &mut parts);
@@ -362,11 +398,17 @@ pub fn reg_text(r: &RegState, maps: &[MapDef]) -> String {
             parts.push(format!("var_off=({value:#x}; {mask:#x})"));
         }
     }
-    format!("{}({})", r.type_name(), parts.join(","))
+    let type_name = match p.kind {
+        PtrKind::BtfId { type_id, .. } => {
+            format!("{}{}", r.type_name(), names.btf_type_name(type_id))
+        }
+        _ => r.type_name(),
+    };
+    format!("{type_name}({})", parts.join(","))
 }
 
 /// A stack slot: the spilled register's state, or its byte letters.
-pub fn slot_text(slot: &StackSlot, maps: &[MapDef]) -> String {
+pub fn slot_text(slot: &StackSlot, names: Names<'_>) -> String {
     match &slot.spilled {
         // A spill whose lowest byte is spilled prints as the register, after the letters of
         // the bytes above a narrow spill (`fp-8=????1` for a 4-byte spill of 1).
@@ -377,7 +419,7 @@ pub fn slot_text(slot: &StackSlot, maps: &[MapDef]) -> String {
                 .take_while(|b| **b == StackByte::Spill)
                 .count();
             let above: String = slot_letters(slot).chars().take(8 - spilled).collect();
-            format!("{above}{}", reg_text(s, maps))
+            format!("{above}{}", reg_text(s, names))
         }
         _ => slot_letters(slot),
     }
@@ -405,7 +447,7 @@ pub fn frame_text(
     frame_no: usize,
     regs: u16,
     slots: Option<&[usize]>,
-    maps: &[MapDef],
+    names: Names<'_>,
 ) -> String {
     let mut out = String::new();
     if frame_no > 0 {
@@ -415,7 +457,7 @@ pub fn frame_text(
         if regs & (1 << r.num()) == 0 || !f.reg(r).is_init() {
             continue;
         }
-        let _ = write!(out, " R{}={}", r.num(), reg_text(f.reg(r), maps));
+        let _ = write!(out, " R{}={}", r.num(), reg_text(f.reg(r), names));
     }
     for (i, slot) in f.stack.iter().enumerate() {
         if slots.is_some_and(|s| !s.contains(&i)) {
@@ -424,7 +466,62 @@ pub fn frame_text(
         if slot.bytes.iter().all(|b| *b == StackByte::Invalid) {
             continue;
         }
-        let _ = write!(out, " fp-{}={}", 8 * (i + 1), slot_text(slot, maps));
+        let _ = write!(out, " fp-{}={}", 8 * (i + 1), slot_text(slot, names));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verifier::state::Pointer;
+
+    /// Constants within 16 bits print in decimal, others in hex (the live kernel printed
+    /// `R2=28232`, `R1=0x8000`, `R3=-32768`).
+    #[test]
+    fn sixteen_bit_numbers_print_in_decimal() {
+        let c = |v: i64| {
+            reg_text(
+                &RegState::scalar(Scalar::constant(v as u64)),
+                Names::default(),
+            )
+        };
+        assert_eq!(
+            [c(28232), c(32767), c(32768), c(-32768), c(-32769)],
+            ["28232", "32767", "0x8000", "-32768", "0xffffffffffff7fff"]
+        );
+    }
+
+    /// A hex 32-bit signed bound is its 32-bit pattern, so it is not merged with the
+    /// sign-extended 64-bit bound.
+    #[test]
+    fn a_hex_s32_bound_prints_as_32_bits() {
+        let v = Scalar::from_srange(i64::from(i32::MIN) + 1, 0);
+        assert_eq!(
+            reg_text(&RegState::scalar(v), Names::default()),
+            "scalar(smin=0xffffffff80000001,smax=smax32=0,smin32=0x80000001)"
+        );
+    }
+
+    /// The map comes before the offset (`map_value(map=corpus_c.bss,ks=4,vs=16,off=8)`).
+    #[test]
+    fn the_map_precedes_the_offset() {
+        let maps = [MapDef::plain(
+            "vals",
+            crate::program::MapType::ARRAY,
+            4,
+            16,
+            1,
+        )];
+        let mut p = Pointer::new(PtrKind::MapValue { map: 0 });
+        p.off = 8;
+        let names = Names {
+            maps: &maps,
+            kernel_btf: None,
+        };
+        assert_eq!(
+            reg_text(&RegState::Ptr(p), names),
+            "map_value(map=vals,ks=4,vs=16,off=8)"
+        );
+    }
 }

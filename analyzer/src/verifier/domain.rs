@@ -164,6 +164,58 @@ impl Scalar {
         Scalar(lat::Scalar::alu(op, width(w), a.0, b.0))
     }
 
+    /// `self << k` for a known count `k` below the width, keeping only what the kernel's
+    /// `scalar_min_max_lsh` (and its 32-bit half) keeps: the shifted tnum; the unsigned
+    /// bounds shifted when no set bit can leave the top, else nothing; no signed bounds but
+    /// the `<< 32` case whose 32-bit bounds are non-negative (the compiler's sign-extension
+    /// idiom). bpfvet's own shift keeps more (a shifted signed range), so with it a pointer
+    /// plus `x << 2` was "out of bounds" where the kernel stops at "unbounded min value", and
+    /// a bounds check the kernel cannot follow could pass.
+    pub fn kernel_lsh(&self, w: Width, k: u32) -> Scalar {
+        let a = self.0;
+        let u32_shifted = if k > 31 || u64::from(a.u32_max()) > 1u64 << (31 - k) {
+            lat::URange::full()
+        } else {
+            lat::URange::new(a.u32_min() << k, a.u32_max() << k).unwrap_or_else(lat::URange::full)
+        };
+        let parts = match w {
+            Width::W64 => {
+                let u = if a.umax() > 1u64 << (63 - k) {
+                    lat::URange::full()
+                } else {
+                    lat::URange::new(a.umin() << k, a.umax() << k).unwrap_or_else(lat::URange::full)
+                };
+                let smin = match a.s32_min() {
+                    m if k == 32 && m >= 0 => i64::from(m) << 32,
+                    _ => i64::MIN,
+                };
+                let smax = match a.s32_max() {
+                    m if k == 32 && m >= 0 => i64::from(m) << 32,
+                    _ => i64::MAX,
+                };
+                let s =
+                    lat::SRange::new(smin as u64, smax as u64).unwrap_or_else(lat::SRange::full);
+                lat::Scalar::from_parts(a.var_off().shl(k), u, s, u32_shifted, lat::SRange::full())
+            }
+            // A 32-bit shift zero-extends: the 64-bit bounds are the unsigned 32-bit ones.
+            Width::W32 => {
+                let u = lat::URange::new(u64::from(u32_shifted.lo()), u64::from(u32_shifted.hi()))
+                    .unwrap_or_else(lat::URange::full);
+                lat::Scalar::from_parts(
+                    a.var_off().shl(k).trunc(32),
+                    u,
+                    lat::SRange::full(),
+                    u32_shifted,
+                    lat::SRange::full(),
+                )
+            }
+        };
+        parts.map_or_else(
+            || Scalar::alu(AluOp::Lsh, w, self, &Scalar::constant(u64::from(k))),
+            Scalar,
+        )
+    }
+
     pub fn neg(&self, w: Width) -> Scalar {
         Scalar(self.0.neg(width(w)))
     }

@@ -69,6 +69,32 @@ pub enum Trust {
     /// Valid for the whole program (`PTR_TRUSTED`): tp_btf and iterator arguments, the
     /// current task, what an iterator's `next` yields.
     Trusted,
+    /// Marked untrusted by the kernel (`PTR_UNTRUSTED`, printed `untrusted_ptr_`): walked
+    /// from a trusted or RCU pointer where no RCU read section protects the result (a
+    /// sleepable program outside `bpf_rcu_read_lock()`), walked from such a pointer, or an
+    /// RCU pointer after `bpf_rcu_read_unlock()`. Readable like [`Trust::Untrusted`].
+    Marked,
+}
+
+impl Trust {
+    /// The trust of a pointer loaded from a field of a pointer with this trust (the kernel's
+    /// `check_ptr_to_btf_access`, without its tables of fields that keep trust, so never more
+    /// trusted than the kernel's): an untrusted base marks the result untrusted; a trusted or
+    /// RCU base gives a flagless pointer inside an RCU read section (`in_rcu_cs`: non-sleepable
+    /// programs are always in one) and an untrusted one outside.
+    pub fn after_walk(self, in_rcu_cs: bool) -> Trust {
+        match self {
+            Trust::Marked => Trust::Marked,
+            Trust::Untrusted => Trust::Untrusted,
+            Trust::Trusted | Trust::Rcu if in_rcu_cs => Trust::Untrusted,
+            Trust::Trusted | Trust::Rcu => Trust::Marked,
+        }
+    }
+
+    /// Whether kfuncs that need trusted arguments refuse it (neither trusted nor RCU).
+    pub fn is_untrusted(self) -> bool {
+        matches!(self, Trust::Untrusted | Trust::Marked)
+    }
 }
 
 impl PtrKind {

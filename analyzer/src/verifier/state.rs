@@ -153,6 +153,7 @@ impl RegState {
                 let prefix = match trust {
                     Trust::Trusted => "trusted_",
                     Trust::Rcu => "rcu_",
+                    Trust::Marked => "untrusted_",
                     Trust::Untrusted => "",
                 };
                 let null = if *maybe_null { "or_null_" } else { "" };
@@ -319,6 +320,17 @@ impl Frame {
     /// Deepest stack byte used so far, as a positive depth.
     pub fn stack_depth(&self) -> u32 {
         (self.stack.len() * 8) as u32
+    }
+
+    /// Makes the frame at least `depth` bytes deep (rounded up to whole slots), as the kernel
+    /// does for every in-bounds stack access, reads included (`grow_stack_state` from
+    /// `check_stack_access_within_bounds`): a privileged program's read of never-written stack
+    /// counts toward its stack depth, hence toward the 512-byte limit of a call chain.
+    pub fn grow_stack(&mut self, depth: i64) {
+        let slots = usize::try_from(depth.max(0)).unwrap_or(0).div_ceil(8);
+        if self.stack.len() < slots {
+            self.stack.resize(slots, StackSlot::default());
+        }
     }
 
     pub fn slot_mut(&mut self, i: usize) -> &mut StackSlot {

@@ -41,3 +41,28 @@ fn a_misaligned_long_result_is_rejected() {
 fn an_aligned_long_result_is_accepted() {
     assert_accepted(&check("cgroup_sysctl", &[], &strtol_into(-16)));
 }
+
+/// `to_long_size_sizeof_long`: the result slot at fp-4 runs past the frame. The kernel checks
+/// the 8 bytes are writable stack before their alignment; the live 6.18 kernel says so (6.12
+/// worded it "invalid indirect access to stack").
+#[test]
+fn a_long_result_past_the_frame_is_out_of_bounds_before_misaligned() {
+    let src = "r7 = r10
+         r7 += -0x10
+         r0 = 0x303036
+         *(u64 *)(r7 + 0x0) = r0
+         r1 = r7
+         r2 = 0x4
+         r3 = 0x0
+         r7 += 0xc
+         *(u32 *)(r7 + 0x0) = w0
+         r4 = r7
+         call 0x6a
+         r0 = 0x1
+         exit";
+    assert_rejected(
+        &check("cgroup_sysctl", &[], src),
+        Code::StackOutOfBounds,
+        "invalid write to stack R4 off=-4 size=8",
+    );
+}

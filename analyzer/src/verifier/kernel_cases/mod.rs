@@ -39,13 +39,16 @@ mod pkt_invalidation;
 mod precision;
 mod ptr_sub_32;
 mod same_insn_base;
+mod shift_bounds;
 mod sock_cast_refs;
 mod spin_lock_btf;
 mod spin_lock_identity;
+mod stack_depth_reads;
 mod stack_sub;
 mod strict_alignment;
 mod unprivileged;
 mod untracked_alu;
+mod walked_trust;
 mod xdp_sock;
 mod zero_size_arg;
 

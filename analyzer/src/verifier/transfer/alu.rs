@@ -88,7 +88,12 @@ impl Vm<'_> {
                 if let Operand::Reg(_) = src {
                     self.spectre_scalar(pc, op, dst)?;
                 }
-                if kernel_tracks(op, width, b, self.opts.kernel) {
+                if !kernel_tracks(op, width, b, self.opts.kernel) {
+                    RegState::unknown()
+                } else if op == AluOp::Lsh {
+                    // `kernel_tracks` said the count is a constant below the width.
+                    RegState::scalar(a.kernel_lsh(width, b.u32_min()))
+                } else {
                     // `dst += K` on a linked register keeps the link, moved by K.
                     let (id, delta) = super::linked::after_alu(
                         (self.opts.privileged, self.opts.kernel),
@@ -102,8 +107,6 @@ impl Vm<'_> {
                         id,
                         delta,
                     }
-                } else {
-                    RegState::unknown()
                 }
             }
             (RegState::Ptr(p), RegState::Scalar { v: s, .. }) => {
@@ -304,6 +307,10 @@ impl Vm<'_> {
                 ))
             }
         }
+        // Unprivileged, the Spectre sanitation of `+`/`-` comes before the operator's own
+        // checks (the kernel's `sanitize_ptr_alu` before its `switch (opcode)`): a context
+        // pointer subtracted from a scalar is "R0 has pointer with unsupported alu operation".
+        let window = self.spectre_before(pc, op, dst, off_reg, p, s, !scalar_is_dst)?;
         if op == AluOp::Sub && scalar_is_dst {
             return Err(Violation::new(
                 Code::PointerPointerArith,
@@ -322,7 +329,6 @@ impl Vm<'_> {
                 format!("R{n} subtraction from stack pointer prohibited"),
             ));
         }
-        let window = self.spectre_before(pc, op, dst, off_reg, p, s, !scalar_is_dst)?;
         let mut res = p.clone();
         match (known, p.has_const_off()) {
             (Some(c), _) => {

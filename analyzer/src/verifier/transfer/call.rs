@@ -915,14 +915,16 @@ impl Vm<'_> {
                 cx.callback_ctx = Some(v.clone());
             }
             Arg::LongOut => {
-                // The helper stores a long there: the kernel wants it aligned (`MEM_ALIGNED`).
+                // The helper stores a long there: the kernel checks the 8 bytes are memory it
+                // may write, then that they are aligned (`MEM_ALIGNED`), in that order (fp-4 is
+                // "invalid write to stack R4 off=-4 size=8", not a misalignment).
+                self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
                 if let Some(p) = v.as_ptr() {
                     if !p.kind.is_packet() {
                         let what = format!("result of bpf_{} in {r}", h.name);
                         self.strict_alignment(pc, p, 0, 8, &what)?;
                     }
                 }
-                self.helper_mem(st, pc, h, r, &v, 8, true, false)?;
             }
             Arg::ConstStr => {
                 let ok = matches!(v.as_ptr(), Some(Pointer { kind: PtrKind::MapValue { map }, .. }) if crate::verifier::env::map_read_only(self.map(*map)));

@@ -54,6 +54,10 @@ impl Vm<'_> {
                     v
                 })?;
                 let _ = n;
+                if !uninit {
+                    self.stack_read_allocated(st, pc, r, frame as usize, off, size)?;
+                }
+                st.frames[frame as usize].grow_stack(-off);
                 if uninit {
                     self.no_dynptr_written(st, pc, frame as usize, off, size)?;
                     self.stack_mark_written(st, frame as usize, off, size);

@@ -552,8 +552,9 @@ fn end_rcu_section(st: &mut AbstractState) {
             ..
         }) = reg
         {
+            // The kernel marks them `PTR_UNTRUSTED` (`untrusted_ptr_`).
             if *trust == Trust::Rcu {
-                *trust = Trust::Untrusted;
+                *trust = Trust::Marked;
             }
         }
     });

@@ -560,7 +560,7 @@ impl Vm<'_> {
         if !matches || p.off != 0 || !p.has_const_off() {
             return Err(expected());
         }
-        if trusted && p.ref_obj_id == 0 && trust == Trust::Untrusted {
+        if trusted && p.ref_obj_id == 0 && trust.is_untrusted() {
             return Err(expected());
         }
         Ok(())

@@ -2,8 +2,8 @@
 //! kernel's `check_mem_access` and its per-kind helpers).
 
 use super::ctx_ptr::modified_ctx;
-use super::{read, uninit, writable, Flow, Res, Vm};
-use crate::isa::{AtomicOp, InsnIdx, Operand, PseudoSrc, Reg, Size};
+use super::{read, writable, Flow, Res, Vm};
+use crate::isa::{InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::prog_type::AttachType;
 use crate::rules::{CtxLoad, CtxModel};
 use crate::verifier::domain::Scalar;
@@ -100,7 +100,12 @@ impl Vm<'_> {
             self.link_before_spill(st, r, &base, off, size.bytes(), &mut val);
         }
         if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
-            if !matches!(base.as_ptr().map(|p| p.kind), Some(PtrKind::Stack { .. })) {
+            // A map pointer's own refusal comes first ("'struct bpf_array' access is allowed
+            // only to CAP_PERFMON and CAP_SYS_ADMIN", the kernel's `check_ptr_to_map_access`).
+            if !matches!(
+                base.as_ptr().map(|p| p.kind),
+                Some(PtrKind::Stack { .. } | PtrKind::MapPtr { .. })
+            ) {
                 let r = match src {
                     Operand::Reg(r) => r.num(),
                     Operand::Imm(_) => 0,
@@ -172,91 +177,6 @@ impl Vm<'_> {
         }
         *id = st.fresh_id();
         st.set(r, val.clone());
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn atomic(
-        &self,
-        st: &mut AbstractState,
-        pc: InsnIdx,
-        size: Size,
-        op: AtomicOp,
-        dst: Reg,
-        src: Reg,
-        off: i16,
-    ) -> Res<()> {
-        match op {
-            AtomicOp::LoadAcquire => return self.load(st, pc, size, false, dst, src, off),
-            AtomicOp::StoreRelease => return self.store(st, pc, size, dst, off, Operand::Reg(src)),
-            _ => {}
-        }
-        let val = read(st, pc, src)?;
-        if op == AtomicOp::CmpXchg && !st.reg(Reg::R0).is_init() {
-            return Err(uninit(pc, Reg::R0));
-        }
-        let base = read(st, pc, dst)?;
-        if let RegState::Ptr(p) = &base {
-            let bad = matches!(
-                p.kind,
-                PtrKind::Ctx
-                    | PtrKind::Packet
-                    | PtrKind::PacketMeta
-                    | PtrKind::FlowKeys
-                    | PtrKind::Socket
-                    | PtrKind::SockCommon
-                    | PtrKind::TcpSock
-                    | PtrKind::XdpSock
-            );
-            if bad {
-                let name = base.type_name();
-                return Err(Violation::new(
-                    Code::InvalidMemAccess,
-                    pc,
-                    format!("atomic operations on {name} memory are not allowed"),
-                    format!(
-                        "BPF_ATOMIC stores into R{} {name} is not allowed",
-                        dst.num()
-                    ),
-                ));
-            }
-        }
-        if let (RegState::Ptr(_), false) = (&val, self.opts.privileged) {
-            return Err(Violation::new(
-                Code::PointerLeak,
-                pc,
-                "unprivileged programs may not store pointers with atomics",
-                format!("R{} leaks addr into mem", src.num()),
-            ));
-        }
-        self.arena_atomic(pc, &base, dst, op)?;
-        if let RegState::Ptr(p) = &base {
-            self.strict_alignment(pc, p, off, size.bytes(), "atomic operation")?;
-        }
-        let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
-        self.access(
-            st,
-            pc,
-            dst,
-            &base,
-            off,
-            size.bytes(),
-            Access::Write,
-            Some(&RegState::unknown()),
-        )?;
-        if op.fetches() {
-            let out = if op == AtomicOp::CmpXchg {
-                Reg::R0
-            } else {
-                src
-            };
-            writable(pc, out)?;
-            let v = match old {
-                RegState::Scalar { .. } => RegState::scalar(Scalar::unknown_bytes(size.bytes())),
-                other => other,
-            };
-            st.set(out, v);
-        }
-        Ok(())
     }
 
     pub(super) fn ld_imm64(
@@ -466,7 +386,11 @@ impl Vm<'_> {
         }
         if access == Access::Write {
             if let Some(RegState::Ptr(_)) = val {
-                if !matches!(p.kind, PtrKind::Stack { .. }) && !self.opts.privileged {
+                // A map pointer's own refusal comes first ("'struct bpf_array' access is
+                // allowed only to CAP_PERFMON and CAP_SYS_ADMIN").
+                if !matches!(p.kind, PtrKind::Stack { .. } | PtrKind::MapPtr { .. })
+                    && !self.opts.privileged
+                {
                     return Err(Violation::new(
                         Code::PointerLeak,
                         pc,
@@ -493,6 +417,10 @@ impl Vm<'_> {
                     return self.stack_var_access(st, pc, reg, p, off, size, access, frame);
                 }
                 self.stack_bounds(pc, reg, off64, size, access == Access::Write)?;
+                if access == Access::Read {
+                    self.stack_read_allocated(st, pc, reg, frame, off64, size)?;
+                }
+                st.frames[frame].grow_stack(-off64);
                 match access {
                     Access::Write => {
                         self.stack_write(st, pc, frame, off64, size, val)?;
@@ -608,9 +536,12 @@ impl Vm<'_> {
                 }
                 Ok(RegState::scalar(loaded(size)))
             }
-            PtrKind::BtfId { type_id, .. } => {
+            PtrKind::BtfId { type_id, trust } => {
                 if access == Access::Read {
-                    return self.btf_load(pc, reg, p, type_id, off64, size);
+                    let in_rcu_cs =
+                        st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+                    let walked = trust.after_walk(in_rcu_cs);
+                    return self.btf_load(pc, reg, p, walked, off64, size);
                 }
                 if access == Access::Write {
                     // TCP congestion-control struct_ops programs may write a few tcp_sock
@@ -786,10 +717,16 @@ impl Vm<'_> {
         pc: InsnIdx,
         reg: Reg,
         p: &Pointer,
-        type_id: u32,
+        walked: Trust,
         off: i64,
         size: u32,
     ) -> Res<RegState> {
+        let PtrKind::BtfId { type_id, .. } = p.kind else {
+            return Err(super::internal(
+                pc,
+                "a BTF load through another kind of pointer",
+            ));
+        };
         let Some(kernel) = self.input.kernel_btf.filter(|_| type_id != 0) else {
             return Ok(RegState::scalar(if size <= 8 {
                 Scalar::unknown_bytes(size)
@@ -819,7 +756,10 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::btf(target.0))),
+            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId {
+                type_id: target.0,
+                trust: walked,
+            })),
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }
@@ -1074,6 +1014,7 @@ impl Vm<'_> {
         }
         self.stack_bounds(pc, reg, lo, size, access == Access::Write)?;
         self.stack_bounds(pc, reg, hi, size, access == Access::Write)?;
+        st.frames[frame].grow_stack(-lo);
         match access {
             Access::Write => {
                 self.destroy_dynptrs(st, pc, frame, lo, (hi - lo) as u32 + size)?;

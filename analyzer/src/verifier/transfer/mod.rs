@@ -7,6 +7,7 @@
 mod alignment;
 mod alu;
 mod arena;
+mod atomic;
 pub(super) mod attach_target;
 pub(super) use arena::program_arena;
 mod call;

@@ -39,6 +39,40 @@ impl Vm<'_> {
         .with_note("the frame spans fp-512 to fp-1"))
     }
 
+    /// Unprivileged, a read may not start below the stack the frame has used so far (the
+    /// kernel's `check_stack_slot_within_bounds`: without `allow_uninit_stack` the lowest
+    /// readable offset is `-allocated_stack`), checked with the frame's other bounds, before
+    /// what the bytes hold: "invalid read from stack R6 off=-8 size=8" for a helper given
+    /// never-written fp-8.
+    pub(super) fn stack_read_allocated(
+        &self,
+        st: &AbstractState,
+        pc: InsnIdx,
+        reg: Reg,
+        frame: usize,
+        off: i64,
+        size: u32,
+    ) -> Res<()> {
+        let allocated = i64::from(st.frames[frame].stack_depth());
+        if self.opts.privileged || off >= -allocated {
+            return Ok(());
+        }
+        // For the user it is a read of never-written stack (the fix is the same); the kernel
+        // words it as a bounds fault.
+        Err(Violation::new(
+            Code::UninitStackRead,
+            pc,
+            format!("{size}-byte read at fp{off:+} includes bytes never written on this path"),
+            format!(
+                "invalid read from stack R{} off={off} size={size}",
+                reg.num()
+            ),
+        )
+        .with_note(format!(
+            "unprivileged programs may read only stack they have written ({allocated} bytes so far)"
+        )))
+    }
+
     /// Stack accesses must be aligned to their size.
     pub(super) fn stack_alignment(
         &self,
@@ -479,6 +513,7 @@ impl Vm<'_> {
             ));
         }
         let span = (hi - lo) as u32 + size;
+        st.frames[frame as usize].grow_stack(-lo);
         if uninit {
             self.no_dynptr_written(st, pc, frame as usize, lo, span)?;
             self.stack_mark_written(st, frame as usize, lo, span);
