@@ -31,7 +31,12 @@ fn probe(kernel: KernelVersion, setup: &str, check: &str) -> VerifyResult {
          r0 = 0x0
          exit"
     );
-    let insns = parse_program(&src).expect("parses");
+    verify_socket_filter(kernel, &src)
+}
+
+/// A privileged socket filter written in assembly, verified as `kernel` would.
+fn verify_socket_filter(kernel: KernelVersion, src: &str) -> VerifyResult {
+    let insns = parse_program(src).expect("parses");
     let rules = ProgTypeRules::by_name("socket_filter").expect("type");
     let opts = Options {
         kernel,
@@ -112,13 +117,7 @@ fn two_copies_with_different_constants_bound_each_other() {
              r0 = *(u64 *)(r10 + 0x8)
              r0 = 0x0
              exit";
-        let insns = parse_program(src).expect("parses");
-        let rules = ProgTypeRules::by_name("socket_filter").expect("type");
-        let opts = Options {
-            kernel: k,
-            ..Options::default()
-        };
-        crate::verifier::verify(&Input::bare(&insns, &[], rules, true), &opts)
+        verify_socket_filter(k, src)
     };
     assert_accepted(&src(K612));
     assert_accepted(&src(K618));
@@ -139,13 +138,7 @@ fn a_bound_on_the_moved_copy_bounds_the_original_on_6_18() {
              r0 = *(u64 *)(r10 + 0x8)
              r0 = 0x0
              exit";
-        let insns = parse_program(src).expect("parses");
-        let rules = ProgTypeRules::by_name("socket_filter").expect("type");
-        let opts = Options {
-            kernel: k,
-            ..Options::default()
-        };
-        crate::verifier::verify(&Input::bare(&insns, &[], rules, true), &opts)
+        verify_socket_filter(k, src)
     };
     assert_accepted(&src(K618));
     reads_above_frame(&src(K612));

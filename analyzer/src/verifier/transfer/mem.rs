@@ -159,7 +159,7 @@ impl Vm<'_> {
         let aligned = matches!(p.kind, PtrKind::Stack { .. })
             && p.has_const_off()
             && (i64::from(p.off) + i64::from(off)).rem_euclid(8) == 0;
-        if !self.tracks_narrow_spills() || !aligned || v.width_bits() > size * 8 {
+        if !self.links_before_spill() || !aligned || v.width_bits() > size * 8 {
             return;
         }
         // A copy moved by a constant leaves its old link first: the spill and the register

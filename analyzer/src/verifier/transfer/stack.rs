@@ -330,7 +330,7 @@ impl Vm<'_> {
     /// Whether a spill links the stack slot to its register by giving the register an id
     /// first: for privileged programs, from Linux 6.8 (with the rest of `ScalarSpills::All`);
     /// older kernels link them only when the register already had an id.
-    pub(super) fn tracks_narrow_spills(&self) -> bool {
+    pub(super) fn links_before_spill(&self) -> bool {
         scalar_spills(self.opts.kernel, self.opts.privileged) == ScalarSpills::All
     }
 
