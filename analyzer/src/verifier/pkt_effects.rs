@@ -20,6 +20,17 @@ pub(crate) fn opaque_calls_invalidate_packet(kernel: KernelVersion) -> bool {
     kernel >= KernelVersion::new(6, 12) || kernel == KernelVersion::new(6, 6)
 }
 
+/// Whether a tail call leaves the packet pointers of its own frame valid, invalidating only the
+/// callers' (a static function's caller after the call returns, a global function's through
+/// [`changes_pkt_data`]). Control comes back to the frame only when the tail call failed, and
+/// then the packet did not move. The live 6.18.44 accepts a packet access right after a tail
+/// call, in the main program and in a subprogram alike, and rejects one in the caller of a
+/// subprogram that tail-calls; 6.12.118 rejects the first. The release between them that made
+/// the change is not known here, so 6.13 to 6.17 keep the stricter rule.
+pub(crate) fn tail_call_keeps_own_frame(kernel: KernelVersion) -> bool {
+    kernel >= KernelVersion::new(6, 18)
+}
+
 /// Per subprogram of `cfg`: whether running it may move packet data.
 pub fn changes_pkt_data(insns: &[Insn], cfg: &Cfg, helpers: &HelperTable) -> Vec<bool> {
     let subprogs = cfg.subprogs();

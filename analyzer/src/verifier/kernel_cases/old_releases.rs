@@ -236,9 +236,8 @@ const PKT_AFTER_TAIL_CALL: &str = "r6 = r1
 #[test]
 fn before_the_2025_fix_a_tail_call_keeps_packet_pointers() {
     // 6.1 keeps them (`verifier_sock` `invalidate_pkt_pointers_by_tail_call`); 6.12 invalidates
-    // them (`pkt_effects::opaque_calls_invalidate_packet`). The live 6.18.44 accepts this
-    // program again (a tail call from the main program no longer invalidates there, one from a
-    // static function still does); bpfvet still invalidates under 6.18, rejecting more.
+    // them (`pkt_effects::opaque_calls_invalidate_packet`). The live 6.18.44 accepts it again:
+    // there a tail call leaves its own frame's packet pointers alone (`tail_call_frames.rs`).
     let insns = parse_program(PKT_AFTER_TAIL_CALL).expect("parses");
     let rules = ProgTypeRules::by_name("sched_cls").expect("type");
     let maps = [crate::program::MapDef::plain(
@@ -261,6 +260,7 @@ fn before_the_2025_fix_a_tail_call_keeps_packet_pointers() {
         Code::InvalidMemAccess,
         "R7 invalid mem access 'scalar'",
     );
+    assert_accepted(&at(KernelVersion::new(6, 18)));
 }
 
 #[test]

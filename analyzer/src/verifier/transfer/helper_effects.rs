@@ -116,9 +116,22 @@ impl Vm<'_> {
         // bpf_dynptr_write on an skb or xdp dynptr as a packet-changing call).
         let pkt_dynptr_write =
             h.name == "dynptr_write" && cx.dynptr.is_some_and(|d| d.kind.is_packet());
-        let tail_call_moves =
-            crate::verifier::pkt_effects::opaque_calls_invalidate_packet(self.opts.kernel);
-        if (h.changes_pkt_data && (h.id != 12 || tail_call_moves)) || pkt_dynptr_write {
+        if h.id == 12 {
+            use crate::verifier::pkt_effects::{
+                opaque_calls_invalidate_packet, tail_call_keeps_own_frame,
+            };
+            if tail_call_keeps_own_frame(self.opts.kernel) && st.frames.len() > 1 {
+                // Only the callers' packet pointers go: they run again only after the program
+                // the tail call started has returned into them.
+                let own = st.frames.pop().expect("a state always has a frame");
+                invalidate_pkt_pointers(st);
+                st.frames.push(own);
+            } else if !tail_call_keeps_own_frame(self.opts.kernel)
+                && opaque_calls_invalidate_packet(self.opts.kernel)
+            {
+                invalidate_pkt_pointers(st);
+            }
+        } else if h.changes_pkt_data || pkt_dynptr_write {
             invalidate_pkt_pointers(st);
         }
         let ret = match h.ret {
