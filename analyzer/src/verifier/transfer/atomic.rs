@@ -71,6 +71,22 @@ impl Vm<'_> {
             self.strict_alignment(pc, p, off, size.bytes(), "atomic operation")?;
         }
         let old = self.access(st, pc, dst, &base, off, size.bytes(), Access::Read, None)?;
+        // A non-fetching atomic reads the slot as a number. Unprivileged, a spilled pointer
+        // there may not be used so (the kernel's stack read with no destination register, as
+        // measured on 6.18: `value_illegal_alu_op_5`); a fetch is a plain fill, checked later.
+        if let (RegState::Ptr(_), RegState::Ptr(p), false, false) =
+            (&old, &base, op.fetches(), self.opts.privileged)
+        {
+            if matches!(p.kind, PtrKind::Stack { .. }) && p.has_const_off() {
+                let at = i64::from(p.off) + i64::from(off);
+                return Err(Violation::new(
+                    Code::PointerLeak,
+                    pc,
+                    "unprivileged programs may not use a spilled pointer as a number",
+                    format!("leaking pointer from stack off {at}"),
+                ));
+            }
+        }
         self.access(
             st,
             pc,
