@@ -312,7 +312,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             stats: Stats::default(),
             violations: Vec::new(),
             stack_depth: vec![0; vm.cfg.subprogs().len()],
-            history: History::default(),
+            history: History::for_program(vm.input.insns),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
             called_globals: vec![false; vm.cfg.subprogs().len()],
@@ -565,7 +565,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     };
                     let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
                     // The registers it reads, for the checkpoints above (recorded liveness).
-                    reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
+                    reads.regs[b.depth()] |= self.history.uses_defs(pc.0).0;
                     let r0 = &state.cur().regs[0];
                     let (demand, key_slots) =
                         self.helper_demand(insn, demand, &state_before_args, r0);
