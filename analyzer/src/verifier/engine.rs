@@ -50,32 +50,37 @@ pub struct Stats {
 
 type CpId = u32;
 
+/// In field order (`repr(C)`): the scan of an instruction's checkpoints (`visit`) reads, for
+/// each, its counts, fingerprint and whether it still holds a state, then its shape; they come
+/// first so that a checkpoint the scan passes over costs one cache line, not one per field
+/// (the scan's first read of each checkpoint was the top entry of the profile).
+#[repr(C)]
 struct Checkpoint {
-    /// `None` once evicted: the id stays for the parent links, the state is freed.
-    state: Option<AbstractState>,
-    /// The instruction it was taken at.
-    pc: InsnIdx,
-    parent: Option<CpId>,
     /// Paths alive below this checkpoint; zero means complete.
     live: u32,
     /// Times it pruned a path, and times it was compared without pruning.
     hits: u32,
     misses: u32,
+    /// The instruction it was taken at.
+    pc: InsnIdx,
     /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
     /// against checkpoints still being explored compares states only when these agree. Taken
     /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
     /// states was the top entry of the profile.
     fingerprint: Option<u64>,
-    /// Which of its scalars were found to matter (`precision.rs`).
-    prec: Precision,
     /// The state's [`Shape`]: most comparisons fail on it, without reading the state.
     shape: Shape,
+    /// `None` once evicted: the id stays for the parent links, the state is freed.
+    state: Option<AbstractState>,
+    parent: Option<CpId>,
     /// The loop activation it was taken in, when it heads a loop in a widening exploration
     /// (`loop_proof.rs`); 0 otherwise.
     activation: u32,
     /// The loop's first turn through `pc` on this path (itself when none is found): what the
     /// loop check of kernels before 6.6 compares with (`first_turn_at`).
     first_turn: CpId,
+    /// Which of its scalars were found to matter (`precision.rs`).
+    prec: Precision,
 }
 
 /// The checkpoints as a precision walk sees them.

@@ -95,12 +95,17 @@ impl Marks {
     }
 }
 
-/// What the paths explored from one checkpoint were found to depend on.
+/// What the paths explored from one checkpoint were found to depend on. `repr(C)`: what
+/// pruning reads of every checkpoint it compares (`all`, `live_regs`) comes first.
 #[derive(Clone, Default, Debug)]
+#[repr(C)]
 pub struct Precision {
     /// Everything matters: every scalar is precise and every stack slot live (a walk gave up
     /// somewhere below).
     pub all: bool,
+    /// Registers, per frame, read below before being written (the kernel's register read
+    /// marks): any other register is dead here and not compared.
+    pub live_regs: [u16; MAX_CALL_FRAMES],
     /// Scalars whose values decided safety, or are assumed to (everything a path pruned by a
     /// checkpoint still being explored came from): what pruning compares.
     pub marks: Marks,
@@ -112,9 +117,6 @@ pub struct Precision {
     /// Stack slots, per frame, read below before being overwritten (the kernel's stack read
     /// marks): any other slot's content is dead here and not compared.
     pub live_slots: [u64; MAX_CALL_FRAMES],
-    /// Registers, per frame, read below before being written (the kernel's register read
-    /// marks): any other register is dead here and not compared.
-    pub live_regs: [u16; MAX_CALL_FRAMES],
 }
 
 /// Where a load or store went, when it went to the stack.

@@ -367,7 +367,10 @@ pub struct HeldLock {
 }
 
 /// The whole abstract machine: the call stack of frames and the program-wide state.
+/// `repr(C)`: `frames` first, where whether a checkpoint still holds a state is read (see
+/// `engine::Checkpoint`).
 #[derive(Clone, PartialEq, Debug)]
+#[repr(C)]
 pub struct AbstractState {
     pub frames: Vec<Frame>,
     pub refs: Vec<Reference>,

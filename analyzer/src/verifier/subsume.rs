@@ -110,7 +110,7 @@ impl IdMap {
 /// instruction of the profile: a cache miss per checkpoint compared).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Shape {
-    frames: usize,
+    frames: u16,
     regs: [u16; Reg::COUNT],
 }
 
@@ -130,7 +130,8 @@ impl Shape {
             };
         }
         Shape {
-            frames: s.frames.len(),
+            // At most `MAX_CALL_FRAMES`.
+            frames: s.frames.len() as u16,
             regs,
         }
     }
@@ -151,7 +152,7 @@ pub fn shapes_rule_out(
     }
     let exact = Exact {
         marks: precise,
-        frame: old.frames - 1,
+        frame: usize::from(old.frames) - 1,
     };
     old.regs
         .iter()
