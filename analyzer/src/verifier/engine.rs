@@ -32,7 +32,7 @@ use super::loop_proof::{Activations, Record};
 use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
 use super::state::{AbstractState, PtrKind, RegState};
-use super::subsume::covers;
+use super::subsume::{covers, shapes_rule_out, Shape};
 use super::transfer::{Flow, Vm};
 use super::violation::{Code, Violation};
 use crate::isa::{CallTarget, Insn, InsnIdx, Reg};
@@ -50,30 +50,37 @@ pub struct Stats {
 
 type CpId = u32;
 
+/// In field order (`repr(C)`): the scan of an instruction's checkpoints (`visit`) reads, for
+/// each, its counts, fingerprint and whether it still holds a state, then its shape; they come
+/// first so that a checkpoint the scan passes over costs one cache line, not one per field
+/// (the scan's first read of each checkpoint was the top entry of the profile).
+#[repr(C)]
 struct Checkpoint {
-    /// `None` once evicted: the id stays for the parent links, the state is freed.
-    state: Option<AbstractState>,
-    /// The instruction it was taken at.
-    pc: InsnIdx,
-    parent: Option<CpId>,
     /// Paths alive below this checkpoint; zero means complete.
     live: u32,
     /// Times it pruned a path, and times it was compared without pruning.
     hits: u32,
     misses: u32,
+    /// The instruction it was taken at.
+    pc: InsnIdx,
     /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
     /// against checkpoints still being explored compares states only when these agree. Taken
     /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
     /// states was the top entry of the profile.
     fingerprint: Option<u64>,
-    /// Which of its scalars were found to matter (`precision.rs`).
-    prec: Precision,
+    /// The state's [`Shape`]: most comparisons fail on it, without reading the state.
+    shape: Shape,
+    /// `None` once evicted: the id stays for the parent links, the state is freed.
+    state: Option<AbstractState>,
+    parent: Option<CpId>,
     /// The loop activation it was taken in, when it heads a loop in a widening exploration
     /// (`loop_proof.rs`); 0 otherwise.
     activation: u32,
     /// The loop's first turn through `pc` on this path (itself when none is found): what the
     /// loop check of kernels before 6.6 compares with (`first_turn_at`).
     first_turn: CpId,
+    /// Which of its scalars were found to matter (`precision.rs`).
+    prec: Precision,
 }
 
 /// The checkpoints as a precision walk sees them.
@@ -117,7 +124,8 @@ fn fingerprint(s: &AbstractState) -> u64 {
 /// A multiply-rotate hasher (the scheme of rustc's `FxHasher`): the fingerprint needs no
 /// resistance to chosen collisions, only speed, and the standard SipHash took 25-40 % of the
 /// analysis time on the kernel's largest programs (`perf`, docs/benchmarks.md).
-struct MixHasher(u64);
+#[derive(Default)]
+pub(super) struct MixHasher(u64);
 
 impl MixHasher {
     const K: u64 = 0xf135_7aea_2e62_a9c5;
@@ -309,7 +317,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             stats: Stats::default(),
             violations: Vec::new(),
             stack_depth: vec![0; vm.cfg.subprogs().len()],
-            history: History::default(),
+            history: History::for_program(vm.input.insns),
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
             called_globals: vec![false; vm.cfg.subprogs().len()],
@@ -421,14 +429,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                         may_goto,
                         calls_back,
                     };
+                    // What pruning compares; a checkpoint made here keeps it (moved, not
+                    // copied, when it had to be made apart from the path's state).
                     let unlinked = super::transfer::linked::without_singular_ids(&state);
-                    match self.visit(
-                        pc,
-                        unlinked.as_ref().unwrap_or(&state),
-                        cp,
-                        head,
-                        activation,
-                    ) {
+                    match self.visit(pc, (&state, unlinked), cp, head, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
                             let c = &self.cps[by as usize];
@@ -485,6 +489,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                                 if let Some(old) = &self.cps[prev as usize].state {
                                     loops::widen(old, None, &mut state);
                                     let c = &mut self.cps[id as usize];
+                                    c.shape = Shape::of(&state);
                                     c.state = Some(state.clone());
                                     // Taken of the state before widening.
                                     c.fingerprint = None;
@@ -565,7 +570,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     };
                     let (node, demand, mut reads) = self.history.after(hist, pc, insn, b, outcome);
                     // The registers it reads, for the checkpoints above (recorded liveness).
-                    reads.regs[b.depth()] |= super::liveness::uses_defs(insn).0;
+                    reads.regs[b.depth()] |= self.history.uses_defs(pc.0).0;
                     let r0 = &state.cur().regs[0];
                     let (demand, key_slots) =
                         self.helper_demand(insn, demand, &state_before_args, r0);
@@ -690,14 +695,20 @@ impl<'a, O: Observer> Engine<'a, O> {
         None
     }
 
+    /// Looks for a checkpoint at `pc` covering the path's state (or the loop check's verdict),
+    /// else makes one. `probe`: the path's state and, when it differs from it in what pruning
+    /// compares, its copy without singular ids (`without_singular_ids`), which is then what is
+    /// compared and kept.
     fn visit(
         &mut self,
         pc: InsnIdx,
-        state: &AbstractState,
+        probe: (&AbstractState, Option<AbstractState>),
         cp: Option<CpId>,
         head: LoopHead,
         activation: u32,
     ) -> Visit {
+        let (path_state, unlinked) = probe;
+        let state = unlinked.as_ref().unwrap_or(path_state);
         let LoopHead {
             iter_next,
             may_goto,
@@ -713,6 +724,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             super::subsume::id_rules(self.vm.opts.kernel),
         );
         let mut cur_fp: Option<u64> = None;
+        let mut cur_shape: Option<Shape> = None;
         // This loop's earlier turns up this path, in a widening exploration.
         let mut own_turns = Vec::new();
         if activation != 0 {
@@ -742,7 +754,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 // Only a complete checkpoint's precision is final (see `precision.rs`).
                 let precise =
                     (self.precise_pruning && c.live == 0 && !c.prec.all).then_some(&c.prec);
-                if covers(old, state, live, prune_rules, precise) {
+                let cur_shape = *cur_shape.get_or_insert_with(|| Shape::of(state));
+                if !shapes_rule_out(&c.shape, &cur_shape, live, precise)
+                    && covers(old, state, live, prune_rules, precise)
+                {
                     c.hits += 1;
                     return Visit::Prune(id);
                 }
@@ -804,13 +819,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let id = self.cps.len() as CpId;
         let fingerprint = cur_fp;
+        let shape = cur_shape.unwrap_or_else(|| Shape::of(state));
         let first_turn = if loops::exact_loop_check(self.vm.opts.kernel) {
             id
         } else {
             self.first_turn_at(pc, cp).unwrap_or(id)
         };
         self.cps.push(Checkpoint {
-            state: Some(state.clone()),
+            state: Some(unlinked.unwrap_or_else(|| path_state.clone())),
             pc,
             parent: cp,
             live: 1,
@@ -818,6 +834,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             misses: 0,
             fingerprint,
             prec: Precision::default(),
+            shape,
             activation,
             first_turn,
         });

@@ -2,8 +2,9 @@
 //! the kernel's verifier does it, over the `lattice` domains.
 //!
 //! Layout (STYLE.md G): `engine` explores and prunes, `transfer` gives each instruction's
-//! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`,
-//! `liveness` and `precision` serve pruning, `violation` names what is found.
+//! semantics and safety conditions, `state` and `domain` are the abstract values (`stack`: a
+//! frame's slots, shared copy-on-write between states), `subsume`, `liveness` and `precision`
+//! serve pruning, `violation` names what is found.
 
 pub mod btf_ctx;
 mod btf_info;
@@ -19,6 +20,7 @@ mod pkt_effects;
 mod precision;
 pub mod profiles;
 pub mod ptr_kind;
+pub mod stack;
 pub mod state;
 mod struct_ops_access;
 mod subsume;

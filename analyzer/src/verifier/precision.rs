@@ -95,12 +95,17 @@ impl Marks {
     }
 }
 
-/// What the paths explored from one checkpoint were found to depend on.
+/// What the paths explored from one checkpoint were found to depend on. `repr(C)`: what
+/// pruning reads of every checkpoint it compares (`all`, `live_regs`) comes first.
 #[derive(Clone, Default, Debug)]
+#[repr(C)]
 pub struct Precision {
     /// Everything matters: every scalar is precise and every stack slot live (a walk gave up
     /// somewhere below).
     pub all: bool,
+    /// Registers, per frame, read below before being written (the kernel's register read
+    /// marks): any other register is dead here and not compared.
+    pub live_regs: [u16; MAX_CALL_FRAMES],
     /// Scalars whose values decided safety, or are assumed to (everything a path pruned by a
     /// checkpoint still being explored came from): what pruning compares.
     pub marks: Marks,
@@ -112,9 +117,6 @@ pub struct Precision {
     /// Stack slots, per frame, read below before being overwritten (the kernel's stack read
     /// marks): any other slot's content is dead here and not compared.
     pub live_slots: [u64; MAX_CALL_FRAMES],
-    /// Registers, per frame, read below before being written (the kernel's register read
-    /// marks): any other register is dead here and not compared.
-    pub live_regs: [u16; MAX_CALL_FRAMES],
 }
 
 /// Where a load or store went, when it went to the stack.
@@ -157,6 +159,9 @@ pub const NO_NODE: u32 = u32::MAX;
 pub struct History {
     nodes: Vec<Node>,
     linked: Vec<Marks>,
+    /// The registers each instruction reads and writes (`liveness::uses_defs`), worked out
+    /// once per program: walks and the engine ask for them at every processed instruction.
+    uses_defs: Vec<(u16, u16)>,
 }
 
 /// What the engine learns of one instruction before running it, to record and to demand.
@@ -205,6 +210,19 @@ impl Before {
 }
 
 impl History {
+    /// An empty history for exploring `insns`.
+    pub fn for_program(insns: &[Insn]) -> History {
+        History {
+            uses_defs: insns.iter().map(super::liveness::uses_defs).collect(),
+            ..History::default()
+        }
+    }
+
+    /// The registers the instruction at `pc` reads and writes (none past the end).
+    pub fn uses_defs(&self, pc: u32) -> (u16, u16) {
+        self.uses_defs.get(pc as usize).copied().unwrap_or_default()
+    }
+
     pub fn checkpoint(&mut self, parent: u32, id: u32) -> u32 {
         self.push(parent, NodeKind::Checkpoint(id))
     }
@@ -677,9 +695,9 @@ impl History {
                     }
                     if all_regs {
                         need.regs = [ALL_REGS; MAX_CALL_FRAMES];
-                    } else if let Some(insn) = insns.get(pc as usize) {
+                    } else {
                         // Written here: what was read below is not what the state above held.
-                        need.regs[d] &= !super::liveness::uses_defs(insn).1;
+                        need.regs[d] &= !self.uses_defs(pc).1;
                     }
                     if d < later_depth {
                         // Before the call, the callee's stack did not exist.

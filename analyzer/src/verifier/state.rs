@@ -7,6 +7,7 @@
 
 use super::domain::Scalar;
 pub use super::ptr_kind::{PtrKind, Trust};
+pub use super::stack::Stack;
 use crate::isa::{InsnIdx, Reg};
 use std::fmt;
 
@@ -281,7 +282,7 @@ pub struct IterSlot {
 pub struct Frame {
     pub regs: [RegState; Reg::COUNT],
     /// `stack[i]` covers bytes `fp - 8*(i+1) .. fp - 8*i`.
-    pub stack: Vec<StackSlot>,
+    pub stack: Stack,
     /// Index of the subprogram this frame runs.
     pub subprog: u32,
     /// Where to return to in the caller (the instruction after the call).
@@ -290,7 +291,7 @@ pub struct Frame {
     pub callback_ret: Option<(i64, i64)>,
     /// For callback frames: the caller's stack when the callback was entered, so that what one
     /// run of the callback changed there can be forgotten (it may run any number of times).
-    pub caller_stack_at_entry: Option<Vec<StackSlot>>,
+    pub caller_stack_at_entry: Option<Stack>,
     /// How many runs of the callback this frame's pending `bpf_loop`-like call has had
     /// explored on this path (the kernel's `callback_depth`; `loops.rs`).
     pub callback_depth: u32,
@@ -300,7 +301,7 @@ impl Frame {
     pub fn new(subprog: u32, return_to: InsnIdx) -> Frame {
         Frame {
             regs: Default::default(),
-            stack: Vec::new(),
+            stack: Stack::default(),
             subprog,
             return_to,
             callback_ret: None,
@@ -366,7 +367,10 @@ pub struct HeldLock {
 }
 
 /// The whole abstract machine: the call stack of frames and the program-wide state.
+/// `repr(C)`: `frames` first, where whether a checkpoint still holds a state is read (see
+/// `engine::Checkpoint`).
 #[derive(Clone, PartialEq, Debug)]
+#[repr(C)]
 pub struct AbstractState {
     pub frames: Vec<Frame>,
     pub refs: Vec<Reference>,
@@ -416,11 +420,9 @@ impl AbstractState {
             for r in &mut frame.regs {
                 f(r);
             }
-            for slot in &mut frame.stack {
-                if let Some(s) = &mut slot.spilled {
-                    f(s);
-                }
-            }
+            // The stack is shared with other states (`Stack`): only the slots whose spilled
+            // register `f` changes are copied.
+            frame.stack.update_spilled(|_, s| f(s));
         }
     }
 }

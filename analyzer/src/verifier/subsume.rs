@@ -3,11 +3,13 @@
 //! path reaching `cur` is safe because the path from `old` was proven safe (the kernel's
 //! `states_equal` with `regsafe` and `stacksafe`).
 
+use super::engine::MixHasher;
 use super::env::KernelVersion;
 use super::liveness::RegSet;
 use super::precision::Precision;
 use super::ptr_kind::PtrKind;
 use super::state::{AbstractState, Frame, RegState, StackByte, StackSlot};
+use crate::isa::Reg;
 
 /// How pruning compares the ids that tie registers together, by release.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -98,6 +100,65 @@ impl IdMap {
         self.pairs.push((old, cur));
         true
     }
+}
+
+/// What [`covers`] requires to be equal of a state's frame count and of its current frame's
+/// registers, as small numbers: per register 0 for never written, 1 for a scalar, and for a
+/// pointer a number ≥ 2 computed from its kind, constant offset and NULL-ability, which
+/// `reg_covers` compares exactly. Kept beside each checkpoint, it rules out most failing
+/// comparisons without touching the checkpoint's state (whose first read was the dearest
+/// instruction of the profile: a cache miss per checkpoint compared).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Shape {
+    frames: u16,
+    regs: [u16; Reg::COUNT],
+}
+
+impl Shape {
+    pub fn of(s: &AbstractState) -> Shape {
+        use std::hash::{Hash, Hasher};
+        let mut regs = [0u16; Reg::COUNT];
+        for (code, r) in regs.iter_mut().zip(&s.cur().regs) {
+            *code = match r {
+                RegState::Uninit => 0,
+                RegState::Scalar { .. } => 1,
+                RegState::Ptr(p) => {
+                    let mut h = MixHasher::default();
+                    (p.kind, p.off, p.maybe_null).hash(&mut h);
+                    2 + (h.finish() % u64::from(u16::MAX - 1)) as u16
+                }
+            };
+        }
+        Shape {
+            // At most `MAX_CALL_FRAMES`.
+            frames: s.frames.len() as u16,
+            regs,
+        }
+    }
+}
+
+/// Whether [`covers`]`(old, cur, live, _, precise)` is sure to fail because of what the
+/// states' shapes tell: another frame count, or a register it compares in the current frame
+/// that old holds and cur does not hold with the same kind (different numbers mean different
+/// kinds, offsets or NULL-ability; equal numbers prove nothing, the full test decides).
+pub fn shapes_rule_out(
+    old: &Shape,
+    cur: &Shape,
+    live: RegSet,
+    precise: Option<&Precision>,
+) -> bool {
+    if old.frames != cur.frames {
+        return true;
+    }
+    let exact = Exact {
+        marks: precise,
+        frame: usize::from(old.frames) - 1,
+    };
+    old.regs
+        .iter()
+        .zip(&cur.regs)
+        .enumerate()
+        .any(|(n, (o, c))| *o != 0 && o != c && live & (1 << n) != 0 && exact.live_reg(n))
 }
 
 const CALLEE_SAVED: RegSet = 0b11_1100_0000 | (1 << 10);
@@ -350,4 +411,78 @@ fn slot_covers(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::InsnIdx;
+    use crate::verifier::state::PtrKind;
+
+    fn state(regs: &[(usize, RegState)]) -> AbstractState {
+        let mut frame = Frame::new(0, InsnIdx(0));
+        for (n, r) in regs {
+            frame.regs[*n] = r.clone();
+        }
+        AbstractState {
+            frames: vec![frame],
+            refs: Vec::new(),
+            active_lock: None,
+            rcu_lock: false,
+            next_id: 0,
+            may_goto_depth: 0,
+        }
+    }
+
+    fn map_value(off: i32, maybe_null: bool) -> RegState {
+        let mut p = crate::verifier::state::Pointer::new(PtrKind::MapValue { map: 0 });
+        p.off = off;
+        p.maybe_null = maybe_null;
+        RegState::Ptr(p)
+    }
+
+    /// The shape filter only ever rules out comparisons `covers` fails, and it does rule out
+    /// those that differ in a compared register's kind, offset or NULL-ability.
+    #[test]
+    fn shapes_rule_out_only_what_covers_refuses() {
+        let regs = [
+            RegState::Uninit,
+            RegState::unknown(),
+            RegState::scalar_const(3),
+            map_value(0, false),
+            map_value(8, false),
+            map_value(0, true),
+            RegState::ptr(PtrKind::Ctx),
+        ];
+        let rules = (true, IdRules::Bijection);
+        let mut ruled_out = 0;
+        for o in &regs {
+            for c in &regs {
+                let old = state(&[(1, o.clone())]);
+                let cur = state(&[(1, c.clone())]);
+                for live in [0b10, 0] {
+                    let out = shapes_rule_out(&Shape::of(&old), &Shape::of(&cur), live, None);
+                    let covered = covers(&old, &cur, live, rules, None);
+                    assert!(!(out && covered), "{o} covers {c} but was ruled out");
+                    if live != 0 && *o != RegState::Uninit {
+                        let same_shape =
+                            matches!((o, c), (RegState::Scalar { .. }, RegState::Scalar { .. }))
+                                || o == c;
+                        assert_eq!(out, !same_shape, "{o} against {c}");
+                    }
+                    ruled_out += usize::from(out);
+                }
+            }
+        }
+        assert!(ruled_out > 20);
+        // Another frame count is ruled out whatever the registers.
+        let mut deeper = state(&[]);
+        deeper.frames.push(Frame::new(1, InsnIdx(5)));
+        assert!(shapes_rule_out(
+            &Shape::of(&state(&[])),
+            &Shape::of(&deeper),
+            0,
+            None
+        ));
+    }
 }

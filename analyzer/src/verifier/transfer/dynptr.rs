@@ -269,8 +269,10 @@ fn check_kind(
 /// kernel's `invalidate_dynptr` leaves them) and invalidates its slices.
 pub(super) fn forget_dynptr(st: &mut AbstractState, id: u32) {
     for frame in &mut st.frames {
-        for slot in &mut frame.stack {
-            if slot.dynptr.is_some_and(|d| d.id == id) {
+        for i in 0..frame.stack.len() {
+            // Only the dynptr's own slots are written (the rest stay shared: `Stack`).
+            if frame.stack[i].dynptr.is_some_and(|d| d.id == id) {
+                let slot = &mut frame.stack[i];
                 slot.dynptr = None;
                 slot.bytes = [StackByte::Invalid; 8];
                 slot.spilled = None;

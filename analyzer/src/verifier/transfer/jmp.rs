@@ -439,13 +439,14 @@ fn set_scalar_linked(st: &mut AbstractState, r: Reg, v: Scalar, id: u32, kernel:
     };
     for frame in &mut st.frames {
         frame.regs.iter_mut().for_each(refine);
-        for slot in &mut frame.stack {
+        // Copies only the shared slots it refines (`Stack`).
+        frame.stack.update_spilled(|bytes, spilled| {
             // The slot's last byte is the kernel's `slot_type[0]`, spilled only by a full spill.
-            let full = slot.bytes[7] == crate::verifier::state::StackByte::Spill;
-            if let (Some(spilled), true) = (&mut slot.spilled, full || narrow_spills) {
+            let full = bytes[7] == crate::verifier::state::StackByte::Spill;
+            if full || narrow_spills {
                 refine(spilled);
             }
-        }
+        });
     }
 }
 

@@ -559,7 +559,7 @@ fn end_rcu_section(st: &mut AbstractState) {
         }
     });
     for frame in &mut st.frames {
-        for slot in &mut frame.stack {
+        frame.stack.update_each(|slot| {
             if let Some(it) = slot.iter.as_mut() {
                 let rcu_protected = kfuncs::by_name(&format!("bpf_iter_{}_new", it.family))
                     .is_some_and(|n| n.has(kf::RCU_PROTECTED));
@@ -567,7 +567,7 @@ fn end_rcu_section(st: &mut AbstractState) {
                     it.rcu_gone = true;
                 }
             }
-        }
+        });
     }
 }
 

@@ -1,0 +1,253 @@
+//! A frame's stack slots behind copy-on-write sharing (issue 20's "cheap state"): copying a
+//! state copies pointers, and a write copies only what it changes.
+
+use super::state::{RegState, StackByte, StackSlot};
+use std::fmt;
+use std::rc::Rc;
+
+/// A frame's stack slots, shared between the states copied from one another until one of them
+/// writes (copy on write, at two levels): a branch, a checkpoint or a queued path copies one
+/// pointer, not the up to 64 slots; a write makes the list of slots this state's own (a
+/// pointer per slot) and then only the slot written. The checkpoints along a path thus hold
+/// one copy of each slot between them, and a state costs what it changed, not what it holds.
+/// Reads go through [`Stack::get`], indexing and iteration as with a `Vec<StackSlot>`;
+/// writes through indexing, [`Stack::get_mut`], [`Stack::slot_mut`]-style growth
+/// ([`Stack::resize`]) and [`Stack::update_each`], which copies only the slots it changes.
+#[derive(Clone, Default)]
+pub struct Stack(Rc<Vec<Rc<StackSlot>>>);
+
+/// The iterator over a stack's slots.
+pub type StackIter<'a> =
+    std::iter::Map<std::slice::Iter<'a, Rc<StackSlot>>, fn(&'a Rc<StackSlot>) -> &'a StackSlot>;
+/// The iterator over a stack's slots, mutably (each slot is made this state's own).
+pub type StackIterMut<'a> = std::iter::Map<
+    std::slice::IterMut<'a, Rc<StackSlot>>,
+    fn(&'a mut Rc<StackSlot>) -> &'a mut StackSlot,
+>;
+
+impl Stack {
+    /// Whether `self` and `other` are the same shared slots (then they are equal without
+    /// comparing them).
+    pub fn shares_with(&self, other: &Stack) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&StackSlot> {
+        self.0.get(i).map(|s| &**s)
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut StackSlot> {
+        Rc::make_mut(&mut self.0).get_mut(i).map(Rc::make_mut)
+    }
+
+    pub fn first(&self) -> Option<&StackSlot> {
+        self.get(0)
+    }
+
+    pub fn last(&self) -> Option<&StackSlot> {
+        self.0.last().map(|s| &**s)
+    }
+
+    pub fn iter(&self) -> StackIter<'_> {
+        self.0.iter().map(|s| &**s)
+    }
+
+    /// Every slot, mutably: each is copied if shared, so prefer [`Stack::update_each`] or
+    /// indexing when only some change.
+    pub fn iter_mut(&mut self) -> StackIterMut<'_> {
+        Rc::make_mut(&mut self.0).iter_mut().map(Rc::make_mut)
+    }
+
+    /// Grows (with copies of `slot`) or shrinks the stack to `n` slots.
+    pub fn resize(&mut self, n: usize, slot: StackSlot) {
+        if n != self.len() {
+            Rc::make_mut(&mut self.0).resize(n, Rc::new(slot));
+        }
+    }
+
+    pub fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            Rc::make_mut(&mut self.0).truncate(n);
+        }
+    }
+
+    pub fn push(&mut self, slot: StackSlot) {
+        Rc::make_mut(&mut self.0).push(Rc::new(slot));
+    }
+
+    /// The slots as a plain vector.
+    pub fn to_vec(&self) -> Vec<StackSlot> {
+        self.iter().cloned().collect()
+    }
+
+    /// Applies `f` to every slot, making this state's own only the slots it changes: the
+    /// id-wide updates (a branch refining linked scalars, a dynptr or an RCU section ending)
+    /// touch few slots, and copying the rest would undo the sharing.
+    pub fn update_each(&mut self, mut f: impl FnMut(&mut StackSlot)) {
+        for i in 0..self.len() {
+            let mut slot = (*self.0[i]).clone();
+            f(&mut slot);
+            if slot != *self.0[i] {
+                Rc::make_mut(&mut self.0)[i] = Rc::new(slot);
+            }
+        }
+    }
+}
+
+impl Stack {
+    /// Applies `f` (which also sees the slot's bytes) to every spilled register, copying only
+    /// the slots whose register it changes.
+    pub fn update_spilled(&mut self, mut f: impl FnMut(&[StackByte; 8], &mut RegState)) {
+        for i in 0..self.len() {
+            let slot = &self.0[i];
+            let Some(old) = &slot.spilled else { continue };
+            let mut r = old.clone();
+            f(&slot.bytes, &mut r);
+            if r != *old {
+                self[i].spilled = Some(r);
+            }
+        }
+    }
+}
+
+impl std::ops::Index<usize> for Stack {
+    type Output = StackSlot;
+
+    fn index(&self, i: usize) -> &StackSlot {
+        &self.0[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Stack {
+    fn index_mut(&mut self, i: usize) -> &mut StackSlot {
+        Rc::make_mut(&mut Rc::make_mut(&mut self.0)[i])
+    }
+}
+
+impl PartialEq for Stack {
+    fn eq(&self, other: &Stack) -> bool {
+        self.shares_with(other)
+            || (self.len() == other.len()
+                && self
+                    .0
+                    .iter()
+                    .zip(other.0.iter())
+                    .all(|(a, b)| Rc::ptr_eq(a, b) || a == b))
+    }
+}
+
+impl std::hash::Hash for Stack {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.len().hash(h);
+        for slot in self.iter() {
+            slot.hash(h);
+        }
+    }
+}
+
+impl fmt::Debug for Stack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl From<Vec<StackSlot>> for Stack {
+    fn from(slots: Vec<StackSlot>) -> Stack {
+        Stack(Rc::new(slots.into_iter().map(Rc::new).collect()))
+    }
+}
+
+impl<'a> IntoIterator for &'a Stack {
+    type Item = &'a StackSlot;
+    type IntoIter = StackIter<'a>;
+
+    fn into_iter(self) -> StackIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Stack {
+    type Item = &'a mut StackSlot;
+    type IntoIter = StackIterMut<'a>;
+
+    fn into_iter(self) -> StackIterMut<'a> {
+        self.iter_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spill(v: u64) -> StackSlot {
+        StackSlot {
+            bytes: [StackByte::Spill; 8],
+            spilled: Some(RegState::scalar_const(v)),
+            ..StackSlot::default()
+        }
+    }
+
+    fn stack_of(n: u64) -> Stack {
+        Stack::from((0..n).map(spill).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_copy_shares_until_written() {
+        let a = stack_of(4);
+        let mut b = a.clone();
+        assert!(a.shares_with(&b));
+        b[2].bytes = [StackByte::Misc; 8];
+        assert!(!a.shares_with(&b));
+        // The original is untouched; the copy changed one slot and shares the other three.
+        assert_eq!(a[2], spill(2));
+        assert_eq!(b[2].bytes, [StackByte::Misc; 8]);
+        for i in [0, 1, 3] {
+            assert!(Rc::ptr_eq(&a.0[i], &b.0[i]), "slot {i} was copied");
+        }
+        assert!(!Rc::ptr_eq(&a.0[2], &b.0[2]));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn update_spilled_copies_only_what_it_changes() {
+        let a = stack_of(3);
+        let mut b = a.clone();
+        // Changes nothing: everything stays shared.
+        b.update_spilled(|_, _| {});
+        assert!(a.shares_with(&b));
+        b.update_spilled(|_, r| {
+            if r.as_scalar().and_then(|s| s.as_const()) == Some(1) {
+                *r = RegState::unknown();
+            }
+        });
+        assert_eq!(b[1].spilled, Some(RegState::unknown()));
+        assert_eq!(a[1], spill(1));
+        assert!(Rc::ptr_eq(&a.0[0], &b.0[0]) && Rc::ptr_eq(&a.0[2], &b.0[2]));
+    }
+
+    #[test]
+    fn equality_and_hash_are_by_content() {
+        use std::hash::{BuildHasher, RandomState};
+        let a = stack_of(3);
+        let b = stack_of(3);
+        assert!(!a.shares_with(&b));
+        assert_eq!(a, b);
+        let h = RandomState::new();
+        assert_eq!(h.hash_one(&a), h.hash_one(&b));
+        assert_eq!(h.hash_one(&a), h.hash_one(a.to_vec()));
+        let mut c = b.clone();
+        c.resize(4, StackSlot::default());
+        assert_ne!(a, c);
+        c.truncate(3);
+        assert_eq!(a, c);
+        assert_eq!(format!("{a:?}"), format!("{:?}", a.to_vec()));
+    }
+}
