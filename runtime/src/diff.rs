@@ -396,6 +396,8 @@ pub fn diff_program_with_targets(
         let input = gen.to_input();
         let (mut mi, prog) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
+        let rdonly = crate::dynptr::skb_dynptr_rdonly(vin.prog_type.name);
+        mi.env.skb_dynptr_rdonly = rdonly;
         let mut check = StateCheck {
             rec,
             entry: rec,
@@ -415,6 +417,7 @@ pub fn diff_program_with_targets(
         }
         let (mut mj, _) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
+        mj.env.skb_dynptr_rdonly = rdonly;
         let rj = entry.code.run_chain(&codes, &mut mj, &input);
         let finding = |kind, detail: String| Finding {
             run,

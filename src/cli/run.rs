@@ -547,6 +547,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     let mut m = Machine::new();
     m.env.unprivileged = args.unprivileged;
+    m.env.skb_dynptr_rdonly = bpfvet_runtime::dynptr::skb_dynptr_rdonly(loaded.rules.name);
     let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?
         .with_probe_loads(accepted.map_or_else(Vec::new, |v| v.probe_loads().to_vec()))
