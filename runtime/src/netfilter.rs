@@ -83,6 +83,11 @@ impl NfLayout {
         })
     }
 
+    /// The context offsets of `state` and `skb`, which hold the objects' addresses.
+    pub fn slots(&self) -> [u32; 2] {
+        [self.state_slot, self.skb_slot]
+    }
+
     /// The input of a run at hook `hook` of family `pf` over `data`, the skb's data.
     pub fn input(&self, pf: u8, hook: u8, data: &[u8]) -> Input {
         let mut state = vec![0u8; self.state_size];

@@ -217,7 +217,7 @@ pub(super) fn kernel_like(rules: &ProgTypeRules, frame: &[u8], seen: &[u8]) -> O
                 objects,
             })
         }
-        CtxShape::Buffer(_) | CtxShape::BtfArgs | CtxShape::Plain(_) => None,
+        CtxShape::Buffer(_) | CtxShape::BtfArgs | CtxShape::Netfilter | CtxShape::Plain(_) => None,
     }
 }
 
