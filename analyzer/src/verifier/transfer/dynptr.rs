@@ -108,6 +108,17 @@ impl Vm<'_> {
             ));
         }
         let off = i64::from(p.off);
+        // A new dynptr needs two whole stack slots below the frame pointer: the kernel says
+        // where it cannot go, then that the place is no uninitialized dynptr
+        // (`is_dynptr_reg_valid_uninit` on 6.18).
+        if matches!(what, DynptrUse::Create { .. }) && (off % 8 != 0 || off > -(DYNPTR_SIZE as i64))
+        {
+            return Err(err(
+                pc,
+                format!("{callee} would create a dynptr at fp{off:+}, which is not two whole stack slots"),
+                format!("cannot pass in dynptr at an offset={off}\nDynptr has to be an uninitialized dynptr"),
+            ));
+        }
         if off % 8 != 0 {
             return Err(err(
                 pc,
@@ -362,6 +373,21 @@ impl Vm<'_> {
                     ),
                 ));
             }
+        }
+        // A helper's dynptr argument is typed like any helper argument (`dynptr_types`): the
+        // stack or a dynptr passed in, said in the helper's words, not the kfuncs'.
+        let v = read(st, pc, r)?;
+        if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Stack { .. } | PtrKind::ConstDynptr { .. }))
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!(
+                    "{callee} takes a pointer to a struct bpf_dynptr on the stack in {r}, but {r} is {}",
+                    v.type_name()
+                ),
+                format!("R{} type={} expected=fp, dynptr_ptr", r.num(), v.type_name()),
+            ));
         }
         let release = matches!(helper, "ringbuf_submit_dynptr" | "ringbuf_discard_dynptr");
         if release {
