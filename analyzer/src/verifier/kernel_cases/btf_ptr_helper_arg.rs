@@ -96,3 +96,21 @@ fn a_stack_pointer_is_not_a_kernel_object() {
         "R1 type=fp expected=ptr_, trusted_ptr_, rcu_ptr_",
     );
 }
+
+/// `bpf_this_cpu_ptr` takes a per-CPU kernel object (`ARG_PTR_TO_PERCPU_BTF_ID`), which a
+/// number never is: dynptr_fail.c `dynptr_invalidate_slice_or_null` passes a slice it NULL
+/// checked no further, and the live 6.18 kernel says "R1 type=scalar expected=percpu_ptr_,
+/// percpu_rcu_ptr_, percpu_trusted_ptr_" (bpfvet said `unsupported-helper`).
+#[test]
+fn a_number_is_no_per_cpu_object() {
+    let res = super::check(
+        "raw_tracepoint",
+        &[],
+        "r1 = 0x0\n call 0x9a\n r0 = 0x0\n exit",
+    );
+    assert_rejected(
+        &res,
+        Code::HelperArgType,
+        "R1 type=scalar expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
+    );
+}
