@@ -100,11 +100,17 @@ impl Vm<'_> {
             unreachable!("filtered above")
         };
         let frame = usize::from(frame);
+        // Where no dynptr can be, the kernel says why, then that the argument is not the
+        // dynptr it wants (6.18's `is_dynptr_reg_valid_uninit`/`_init` fail quietly after).
+        let not_there = match what {
+            DynptrUse::Create { .. } => "Dynptr has to be an uninitialized dynptr".to_string(),
+            DynptrUse::Use { .. } => format!("Expected an initialized dynptr as arg #{argno}"),
+        };
         if !p.has_const_off() {
             return Err(err(
                 pc,
                 format!("the dynptr {r} points to has a variable stack offset"),
-                "dynptr has to be at a constant offset".to_string(),
+                format!("dynptr has to be at a constant offset\n{not_there}"),
             ));
         }
         let off = i64::from(p.off);
@@ -116,14 +122,14 @@ impl Vm<'_> {
             return Err(err(
                 pc,
                 format!("{callee} would create a dynptr at fp{off:+}, which is not two whole stack slots"),
-                format!("cannot pass in dynptr at an offset={off}\nDynptr has to be an uninitialized dynptr"),
+                format!("cannot pass in dynptr at an offset={off}\n{not_there}"),
             ));
         }
         if off % 8 != 0 {
             return Err(err(
                 pc,
                 format!("the dynptr at fp{off:+} is not aligned to 8 bytes"),
-                format!("cannot pass in dynptr at an offset={off}"),
+                format!("cannot pass in dynptr at an offset={off}\n{not_there}"),
             ));
         }
         match what {
