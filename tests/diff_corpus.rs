@@ -29,9 +29,10 @@ const RUNS: u32 = 6;
 /// making callees forget the caller stack they may write (fb45f5d).
 const KNOWN_ESCAPES: &[(&str, u32)] = &[];
 
-/// Helpers the runtime refuses by name because it does not model them yet: dynptrs over
-/// local memory and ring buffer records (the verifier checks them; issue 21 part 3).
-const RUNTIME_GAPS: &[&str] = &["bpf_dynptr_from_mem", "bpf_ringbuf_reserve_dynptr"];
+/// Helpers the runtime refuses by name because it does not model them yet. None: the last
+/// ones, the dynptr helpers over local memory and ring-buffer records, run on both engines
+/// since issue 21 part 3 (`runtime::dynptr`).
+const RUNTIME_GAPS: &[&str] = &[];
 
 #[test]
 fn every_accepted_corpus_program_diffs_clean() {
@@ -183,7 +184,7 @@ fn every_accepted_corpus_program_diffs_clean() {
         .collect();
     assert!(unexcused.is_empty(), "programs not diffed: {unexcused:?}");
     // Runs end early only at a helper the runtime refuses by name and is known not to model
-    // yet (dynptrs, issue 21); any other skipped run fails here.
+    // yet (`RUNTIME_GAPS`); any other skipped run fails here.
     let unexcused_runs: Vec<_> = skipped_runs
         .keys()
         .filter(|why| {

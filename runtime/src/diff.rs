@@ -272,6 +272,8 @@ struct Ready {
     /// The program implements a void kernel function: its r0 is not a result to compare.
     void_result: bool,
     slots: Option<BtfSlots>,
+    /// A netfilter program's context layout, from the kernel's BTF.
+    nf: Option<crate::netfilter::NfLayout>,
     prepared: Prepared,
     code: jit::JitProgram,
 }
@@ -281,6 +283,15 @@ fn ready(vin: &VerifyInput<'_>, opts: &Options, cfg: &DiffConfig) -> Result<Read
     if vin.prog_type.ctx == CtxModel::BtfArgs && vin.kernel_btf.is_none() {
         return Err(DiffError::NeedsKernelBtf);
     }
+    let nf = if ctx_shape(vin.prog_type) == CtxShape::Netfilter {
+        let layout = vin
+            .kernel_btf
+            .and_then(crate::netfilter::NfLayout::from_btf)
+            .ok_or(DiffError::NeedsKernelBtf)?;
+        Some(layout)
+    } else {
+        None
+    };
     let mut rec = StateRecorder::new(vin.insns);
     let verified = verify_program_observed(vin, opts, &mut rec)
         .map_err(|r| DiffError::Rejected(Box::new(r)))?;
@@ -305,7 +316,9 @@ fn ready(vin: &VerifyInput<'_>, opts: &Options, cfg: &DiffConfig) -> Result<Read
                     }
             })
         });
-        if !(nullable || modeled) {
+        // Netfilter's `state` and `skb` hold the addresses of the objects the run installs.
+        let nf_object = field.is_some_and(|o| nf.is_some_and(|l| l.slots().contains(&o)));
+        if !(nullable || modeled || nf_object) {
             return Err(DiffError::UnmodeledCtx {
                 insn,
                 kind: kind.kernel_name(),
@@ -327,6 +340,7 @@ fn ready(vin: &VerifyInput<'_>, opts: &Options, cfg: &DiffConfig) -> Result<Read
         rec,
         void_result: verified.returns_nothing(),
         slots,
+        nf,
         prepared,
         code,
     })
@@ -369,7 +383,7 @@ pub fn diff_program_with_targets(
     let recs: Vec<&StateRecorder> = reached.iter().map(|r| &r.rec).collect();
     let prepared: Vec<&Prepared> = reached.iter().map(|r| &r.prepared).collect();
     let codes: Vec<&jit::JitProgram> = reached.iter().map(|r| &r.code).collect();
-    let (rec, slots) = (&entry.rec, entry.slots.as_ref());
+    let (rec, slots, nf) = (&entry.rec, entry.slots.as_ref(), entry.nf);
     let insns = vin.insns;
     let maps = vin.maps;
     let mut report = DiffReport {
@@ -388,6 +402,11 @@ pub fn diff_program_with_targets(
         let rs = run_seed(cfg.seed, run);
         let mut rng = Rng::new(rs);
         let mut gen = gen_input(&mut rng, vin.prog_type, slots, maps);
+        if let Some(layout) = &nf {
+            let entries = std::mem::take(&mut gen.map_entries);
+            gen = ctx_gen::netfilter(&mut rng, layout);
+            gen.map_entries = entries;
+        }
         gen.map_entries.extend(crate::maps::gen::prog_slots(
             &mut rng,
             maps,
@@ -396,6 +415,8 @@ pub fn diff_program_with_targets(
         let input = gen.to_input();
         let (mut mi, prog) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
+        let rdonly = crate::dynptr::skb_dynptr_rdonly(vin.prog_type.name);
+        mi.env.skb_dynptr_rdonly = rdonly;
         let mut check = StateCheck {
             rec,
             entry: rec,
@@ -415,6 +436,7 @@ pub fn diff_program_with_targets(
         }
         let (mut mj, _) =
             machine_for(maps, insns, &gen, cfg.insn_limit).map_err(DiffError::Load)?;
+        mj.env.skb_dynptr_rdonly = rdonly;
         let rj = entry.code.run_chain(&codes, &mut mj, &input);
         let finding = |kind, detail: String| Finding {
             run,

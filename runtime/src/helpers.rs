@@ -11,6 +11,7 @@
 //! [`FUNC_PTR_TAG`]` | insn index`. Programs never dereference either (the verifier forbids
 //! it), so they need not be host addresses.
 
+use crate::dynptr;
 use crate::machine::{Machine, Redirect, MAX_TAIL_CALLS};
 use crate::maps::{errno, MapId};
 use crate::mem::Access;
@@ -128,6 +129,13 @@ pub mod id {
     pub const RINGBUF_SUBMIT: i32 = 132;
     pub const RINGBUF_DISCARD: i32 = 133;
     pub const RINGBUF_QUERY: i32 = 134;
+    pub const DYNPTR_FROM_MEM: i32 = 197;
+    pub const RINGBUF_RESERVE_DYNPTR: i32 = 198;
+    pub const RINGBUF_SUBMIT_DYNPTR: i32 = 199;
+    pub const RINGBUF_DISCARD_DYNPTR: i32 = 200;
+    pub const DYNPTR_READ: i32 = 201;
+    pub const DYNPTR_WRITE: i32 = 202;
+    pub const DYNPTR_DATA: i32 = 203;
     pub const TRACE_VPRINTK: i32 = 177;
     pub const KTIME_GET_COARSE_NS: i32 = 160;
     pub const FOR_EACH_MAP_ELEM: i32 = 164;
@@ -195,6 +203,21 @@ fn lookup_elem(m: &mut Machine, a: [u64; 5]) -> Result<u64, FaultKind> {
     } else {
         Ok(map.lookup(&mem.read_bytes(a[1], n)?).unwrap_or(0))
     }
+}
+
+/// Submits or discards the ring-buffer record at `addr`, whichever ring it is in; an address
+/// that is no reserved record is a fault of helper `id` (the verifier proves it never is).
+fn ringbuf_commit(m: &mut Machine, id: i32, addr: u64, submit: bool) -> Result<u64, FaultKind> {
+    for i in 0..m.maps_len() {
+        let (map, mem) = m.map_and_mem(MapId(i)).expect("map exists");
+        if map.ringbuf_commit(mem, addr, submit) {
+            return Ok(0);
+        }
+    }
+    Err(helper_fault(
+        id,
+        format!("{addr:#x} is not a reserved record"),
+    ))
 }
 
 /// Calls helper `id` with `r1`..`r5`.
@@ -383,22 +406,24 @@ pub fn call(
             map.ringbuf_reserve(mid, mem, size)
         }
         id::RINGBUF_SUBMIT | id::RINGBUF_DISCARD => {
-            let submit = id == id::RINGBUF_SUBMIT;
-            let mut done = false;
-            for i in 0..m.maps_len() {
-                let (map, mem) = m.map_and_mem(MapId(i)).expect("map exists");
-                if map.ringbuf_commit(mem, a[0], submit) {
-                    done = true;
-                    break;
-                }
-            }
-            if !done {
-                return Err(helper_fault(
-                    id,
-                    format!("{:#x} is not a reserved record", a[0]),
-                ));
-            }
-            0
+            ringbuf_commit(m, id, a[0], id == id::RINGBUF_SUBMIT)?
+        }
+        id::DYNPTR_FROM_MEM => dynptr::from_mem(m, a)?,
+        id::DYNPTR_READ => dynptr::read(m, a)?,
+        id::DYNPTR_WRITE => dynptr::write(m, a)?,
+        id::DYNPTR_DATA => dynptr::data(m, a)?,
+        id::RINGBUF_RESERVE_DYNPTR => {
+            let mid = map_arg(id, a[0])?;
+            dynptr::ringbuf_reserve(m, a, |m, size| {
+                let (map, mem) = m
+                    .map_and_mem(mid)
+                    .ok_or_else(|| helper_fault(id, "no such map".into()))?;
+                Ok(map.ringbuf_reserve(mid, mem, size))
+            })?
+        }
+        id::RINGBUF_SUBMIT_DYNPTR | id::RINGBUF_DISCARD_DYNPTR => {
+            let submit = id == id::RINGBUF_SUBMIT_DYNPTR;
+            dynptr::ringbuf_commit(m, a, |m, record| ringbuf_commit(m, id, record, submit))?
         }
         id::SKB_LOAD_BYTES | id::SKB_STORE_BYTES => {
             let (_, data, end) = m

@@ -1,5 +1,5 @@
-//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the numeric
-//! open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c) and the
+//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the dynptr kfuncs,
+//! the numeric open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c) and the
 //! bits iterator over one 64-bit word (`bpf_iter_bits_*`, kernel/bpf/helpers.c).
 //!
 //! Which kfunc a call goes to is known by name only (offline the instruction's kernel BTF id is
@@ -22,7 +22,11 @@
 //! `p` cannot be read; one word is copied into the state, more than one into a read-only block
 //! of the run (the kernel's allocated copy), whose address the state keeps instead. `next`
 //! returns the address of `bit`, set to the next set bit, or NULL.
+//!
+//! The dynptr kfuncs (`bpf_dynptr_from_skb`/`_xdp`, slices, `_adjust`, ...) live in
+//! [`crate::dynptr`] with the dynptr helpers.
 
+use crate::dynptr;
 use crate::machine::Machine;
 use crate::maps::errno;
 use crate::mem::RegionKind;
@@ -42,15 +46,33 @@ pub enum Kfunc {
     IterBitsNew,
     IterBitsNext,
     IterBitsDestroy,
+    DynptrFromSkb,
+    DynptrFromXdp,
+    DynptrSlice,
+    DynptrSliceRdwr,
+    DynptrAdjust,
+    DynptrIsNull,
+    DynptrIsRdonly,
+    DynptrSize,
+    DynptrClone,
 }
 
-const ALL: [Kfunc; 6] = [
+const ALL: [Kfunc; 15] = [
     Kfunc::IterNumNew,
     Kfunc::IterNumNext,
     Kfunc::IterNumDestroy,
     Kfunc::IterBitsNew,
     Kfunc::IterBitsNext,
     Kfunc::IterBitsDestroy,
+    Kfunc::DynptrFromSkb,
+    Kfunc::DynptrFromXdp,
+    Kfunc::DynptrSlice,
+    Kfunc::DynptrSliceRdwr,
+    Kfunc::DynptrAdjust,
+    Kfunc::DynptrIsNull,
+    Kfunc::DynptrIsRdonly,
+    Kfunc::DynptrSize,
+    Kfunc::DynptrClone,
 ];
 
 /// The kernel's bound on a bits iterator's words (`BITS_ITER_NR_WORDS_MAX`).
@@ -73,6 +95,15 @@ impl Kfunc {
             Kfunc::IterBitsNew => "bpf_iter_bits_new",
             Kfunc::IterBitsNext => "bpf_iter_bits_next",
             Kfunc::IterBitsDestroy => "bpf_iter_bits_destroy",
+            Kfunc::DynptrFromSkb => "bpf_dynptr_from_skb",
+            Kfunc::DynptrFromXdp => "bpf_dynptr_from_xdp",
+            Kfunc::DynptrSlice => "bpf_dynptr_slice",
+            Kfunc::DynptrSliceRdwr => "bpf_dynptr_slice_rdwr",
+            Kfunc::DynptrAdjust => "bpf_dynptr_adjust",
+            Kfunc::DynptrIsNull => "bpf_dynptr_is_null",
+            Kfunc::DynptrIsRdonly => "bpf_dynptr_is_rdonly",
+            Kfunc::DynptrSize => "bpf_dynptr_size",
+            Kfunc::DynptrClone => "bpf_dynptr_clone",
         }
     }
 }
@@ -194,6 +225,15 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
             Ok(if next >= nr_bits { 0 } else { it + 12 })
         }
         Kfunc::IterBitsDestroy => Ok(0),
+        Kfunc::DynptrFromSkb => dynptr::from_packet(m, dynptr::Kind::Skb, a),
+        Kfunc::DynptrFromXdp => dynptr::from_packet(m, dynptr::Kind::Xdp, a),
+        Kfunc::DynptrSlice => dynptr::slice(m, a, false),
+        Kfunc::DynptrSliceRdwr => dynptr::slice(m, a, true),
+        Kfunc::DynptrAdjust => dynptr::adjust(m, a),
+        Kfunc::DynptrIsNull => dynptr::is_null(m, a),
+        Kfunc::DynptrIsRdonly => dynptr::is_rdonly(m, a),
+        Kfunc::DynptrSize => dynptr::size(m, a),
+        Kfunc::DynptrClone => dynptr::clone(m, a),
     }
 }
 

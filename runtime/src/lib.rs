@@ -15,6 +15,7 @@
 
 pub mod conformance;
 pub mod diff;
+pub mod dynptr;
 mod fault;
 pub mod helpers;
 pub mod interp;
@@ -24,6 +25,7 @@ pub mod load;
 mod machine;
 pub mod maps;
 pub mod mem;
+pub mod netfilter;
 mod program;
 
 pub use fault::{Fault, FaultKind};

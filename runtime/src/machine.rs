@@ -62,6 +62,9 @@ pub struct Env {
     /// Where an skb's link-layer and network headers are, for the legacy `LD_ABS`/`LD_IND`
     /// offsets relative to them (`SKF_LL_OFF`, `SKF_NET_OFF`).
     pub skb_headers: SkbHeaders,
+    /// `bpf_dynptr_from_skb` makes read-only dynptrs: the program's type may not write packet
+    /// data (see [`crate::dynptr::skb_dynptr_rdonly`]).
+    pub skb_dynptr_rdonly: bool,
 }
 
 /// An skb's link-layer (`mac`) and network header offsets from the packet's data at the start
@@ -111,6 +114,7 @@ impl Default for Env {
             system: crate::helpers::System::default(),
             unprivileged: false,
             skb_headers: SkbHeaders::default(),
+            skb_dynptr_rdonly: false,
         }
     }
 }

@@ -217,7 +217,7 @@ pub(super) fn kernel_like(rules: &ProgTypeRules, frame: &[u8], seen: &[u8]) -> O
                 objects,
             })
         }
-        CtxShape::Buffer(_) | CtxShape::BtfArgs | CtxShape::Plain(_) => None,
+        CtxShape::Buffer(_) | CtxShape::BtfArgs | CtxShape::Netfilter | CtxShape::Plain(_) => None,
     }
 }
 
@@ -351,6 +351,8 @@ fn kernel_compare(
         let ours = match diff::machine_for(&loaded.maps, &loaded.insns, &ours_gen, cfg.insn_limit) {
             Ok((mut m, prog)) => {
                 m.env.skb_headers = kernel_like_headers(loaded.rules, &packet);
+                m.env.skb_dynptr_rdonly =
+                    bpfvet_runtime::dynptr::skb_dynptr_rdonly(loaded.rules.name);
                 let res = interp::run_chain(&mut m, &chain, &Prepared::new(&prog), &input);
                 let mut out = res.as_ref().ok().and_then(|r| r.packet.clone());
                 if let Some(keys) = m.mem.written_objects().into_iter().next() {

@@ -228,6 +228,7 @@ pub(super) fn load_one(
 fn build_input(
     rules: &ProgTypeRules,
     slots: Option<&BtfSlots>,
+    nf: Option<bpfvet_runtime::netfilter::NfLayout>,
     given: GivenObjects,
     packet: Option<&Path>,
     ctx: Option<&Path>,
@@ -345,6 +346,20 @@ fn build_input(
                 fields: Vec::new(),
                 objects,
             }
+        }
+        CtxShape::Netfilter => {
+            // The test run's hook state (IPv4 at LOCAL_OUT) over the packet as the skb's data.
+            let Some(layout) = nf else {
+                anyhow::bail!(
+                    "{} programs need the kernel's BTF for their context (pass --btf)",
+                    rules.name
+                );
+            };
+            let mut input = layout.test_run_input(&packet.unwrap_or_default());
+            if let (Some(given), Input::Context { ctx: c, .. }) = (ctx, &mut input) {
+                *c = given;
+            }
+            input
         }
         CtxShape::Plain(n) => {
             if packet.is_some() {
@@ -521,7 +536,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A BTF-typed context is laid out by the verifier's typing, and its kernel-object loads
     // must run as probe loads: verify first. The JIT needs the verdict anyway.
     let btf_ctx = loaded.rules.ctx == bpfvet_analyzer::rules::CtxModel::BtfArgs;
-    let verified = if btf_ctx || args.engine == Engine::Jit {
+    let netfilter = diff::ctx_shape(loaded.rules) == CtxShape::Netfilter;
+    let verified = if btf_ctx || netfilter || args.engine == Engine::Jit {
         Some(verify_program(&loaded.verify_input(), &opts))
     } else {
         None
@@ -538,15 +554,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             loaded.name
         );
     }
+    let nf = loaded
+        .kernel_btf
+        .and_then(bpfvet_runtime::netfilter::NfLayout::from_btf);
     let input = build_input(
         loaded.rules,
         slots.as_ref(),
+        nf,
         parse_objects(&args.objects)?,
         args.packet.as_deref(),
         args.ctx.as_deref(),
     )?;
     let mut m = Machine::new();
     m.env.unprivileged = args.unprivileged;
+    m.env.skb_dynptr_rdonly = bpfvet_runtime::dynptr::skb_dynptr_rdonly(loaded.rules.name);
     let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?
         .with_probe_loads(accepted.map_or_else(Vec::new, |v| v.probe_loads().to_vec()))

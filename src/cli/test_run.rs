@@ -12,6 +12,8 @@
 //! - The input is the zeroed 64-byte frame the selftests' loader passes, framed as
 //!   `net/bpf/test_run.c` frames it (mac and network headers included, for `LD_ABS`/`LD_IND`).
 //! - An unprivileged test runs with the unprivileged verifier's tail-call bound.
+//! - A netfilter program gets the kernel's `struct bpf_nf_ctx`: IPv4 at `LOCAL_OUT`, the
+//!   whole frame as the skb's data (`bpfvet_runtime::netfilter`).
 //! - An fentry/fexit program is not run: its test run calls the kernel's test functions with
 //!   the program unattached, and returns 0.
 
@@ -146,6 +148,10 @@ pub(super) fn check_retval(
         // A syscall program's test run passes the context the caller gives, and the test
         // loader gives none: r1 is NULL.
         _ if rules.name == "syscall" => Some(bpfvet_runtime::Input::None),
+        // A netfilter program's test run: IPv4 at LOCAL_OUT over the whole frame.
+        _ if rules.name == "netfilter" => super::load::kernel_btf(setup.btf)?
+            .and_then(bpfvet_runtime::netfilter::NfLayout::from_btf)
+            .map(|l| l.test_run_input(&frame)),
         _ => None,
     };
     let Some(run_input) = run_input else {
@@ -165,6 +171,7 @@ pub(super) fn check_retval(
         m.env.insn_limit = 1 << 28;
         m.env.unprivileged = !setup.privileged;
         m.env.skb_headers = kernel_like_headers(rules, &frame);
+        m.env.skb_dynptr_rdonly = bpfvet_runtime::dynptr::skb_dynptr_rdonly(rules.name);
         let code = load::load_program(&mut m, obj.maps(), prog.insns())
             .map_err(|e| anyhow::anyhow!("{}: {e}", prog.name()))?
             .with_probe_loads(verified.probe_loads().to_vec())

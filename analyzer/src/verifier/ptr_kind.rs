@@ -91,6 +91,31 @@ impl Trust {
         }
     }
 
+    /// Whether the pointer field at byte `off` of kernel struct `ty` stays trusted when
+    /// loaded from a trusted or RCU pointer, in or out of an RCU read section: the kernel's
+    /// `BTF_TYPE_SAFE_TRUSTED` fields (`type_is_trusted`), those that are never NULL. (Its
+    /// `_OR_NULL` and RCU tables are left out: bpfvet trusts those fields less, which can only
+    /// refuse more.)
+    pub fn field_stays_trusted(kernel: &crate::btf::Btf, ty: crate::btf::TypeId, off: i64) -> bool {
+        const TRUSTED_FIELDS: &[(&str, &str)] = &[
+            ("bpf_iter_meta", "seq"),
+            ("linux_binprm", "file"),
+            ("file", "f_inode"),
+        ];
+        let Some(ty) = kernel.resolve(ty) else {
+            return false;
+        };
+        let name = kernel.name_of(ty);
+        let Some(field) = kernel.members(ty).and_then(|ms| {
+            ms.iter()
+                .find(|m| i64::from(m.bit_offset) == off * 8 && m.bitfield_size == 0)
+        }) else {
+            return false;
+        };
+        let field = kernel.member_name(field);
+        TRUSTED_FIELDS.contains(&(name, field))
+    }
+
     /// Whether kfuncs that need trusted arguments refuse it (neither trusted nor RCU).
     pub fn is_untrusted(self) -> bool {
         matches!(self, Trust::Untrusted | Trust::Marked)

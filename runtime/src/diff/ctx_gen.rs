@@ -8,12 +8,15 @@
 //! - Packet-like buffers (`sk_msg` message bytes, a sockopt option value): random bytes between
 //!   the context's buffer pointers, with the fields that describe them (`sk_msg_md.size`,
 //!   `bpf_sockopt.optlen`) set to the buffer's length.
+//! - Netfilter: a generated IPv4 or IPv6 packet at a random hook ([`netfilter`]).
 //! - BTF-typed arguments: random u64s; a pointer argument points to a read-only object of the
 //!   pointee's BTF size ([`object_bytes`]), or is NULL (one in four) where the type allows.
 
 use super::{gen_packet, BtfSlots, CtxShape, GenInput, Rng};
+use crate::machine::Input;
 use crate::machine::XDP_FIELDS;
 use crate::mem::{CtxField, CtxObject, ObjectKind};
+use crate::netfilter::{NfLayout, NFPROTO_IPV4, NFPROTO_IPV6};
 use bpfvet_analyzer::rules::ProgTypeRules;
 
 /// `sizeof(struct bpf_flow_keys)`.
@@ -125,6 +128,11 @@ pub(super) fn gen_ctx(rng: &mut Rng, rules: &ProgTypeRules, btf: Option<&BtfSlot
                 ..GenInput::default()
             }
         }
+        // Laid out by the kernel's BTF: `netfilter` below, once the layout is known.
+        CtxShape::Netfilter => GenInput {
+            ctx: vec![0; 16],
+            ..GenInput::default()
+        },
         CtxShape::Plain(n) => GenInput {
             ctx: rng.bytes(n.min(4096) as usize),
             ..GenInput::default()
@@ -182,4 +190,30 @@ pub fn flow_keys_reported(keys: &[u8], hlen: usize) -> Vec<u8> {
     k[FK_NHOFF..FK_NHOFF + 2].copy_from_slice(&nhoff.to_le_bytes());
     k[FK_THOFF..FK_THOFF + 2].copy_from_slice(&thoff.to_le_bytes());
     k
+}
+
+/// A netfilter run's context: a generated packet from its network header on (the Ethernet
+/// header, which the hooks other than `LOCAL_OUT` parse off, left out), its family from the
+/// packet's Ethernet type, and a random hook (`NF_INET_PRE_ROUTING` .. `POST_ROUTING`).
+pub fn netfilter(rng: &mut Rng, layout: &NfLayout) -> GenInput {
+    let frame = gen_packet(rng);
+    let ipv6 = frame.get(12..14) == Some(&[0x86, 0xdd][..]);
+    let data = frame.get(ETH_HLEN as usize..).unwrap_or_default();
+    let pf = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
+    let hook = rng.below(5) as u8;
+    match layout.input(pf, hook, data) {
+        Input::Context {
+            ctx,
+            packet,
+            fields,
+            objects,
+        } => GenInput {
+            ctx,
+            packet,
+            fields,
+            objects,
+            ..GenInput::default()
+        },
+        _ => GenInput::default(),
+    }
 }

@@ -46,6 +46,9 @@ pub enum CtxShape {
     Buffer(u32),
     /// u64 arguments typed by the kernel's BTF ([`BtfSlots`]).
     BtfArgs,
+    /// Netfilter's `struct bpf_nf_ctx`: a hook state and an skb over a packet, laid out by
+    /// the kernel's BTF ([`crate::netfilter::NfLayout`]).
+    Netfilter,
     /// A plain context of this many bytes, no packet.
     Plain(u32),
 }
@@ -141,7 +144,7 @@ fn modeled_ctx_fields(rules: &ProgTypeRules) -> Vec<(u32, CtxField)> {
                 .collect(),
             _ => Vec::new(),
         },
-        CtxShape::BtfArgs | CtxShape::Plain(_) => Vec::new(),
+        CtxShape::BtfArgs | CtxShape::Netfilter | CtxShape::Plain(_) => Vec::new(),
     }
 }
 
@@ -149,6 +152,9 @@ fn modeled_ctx_fields(rules: &ProgTypeRules) -> Vec<(u32, CtxField)> {
 pub fn ctx_shape(rules: &ProgTypeRules) -> CtxShape {
     if rules.name == "xdp" {
         return CtxShape::Xdp;
+    }
+    if rules.name == "netfilter" {
+        return CtxShape::Netfilter;
     }
     if SKB_TYPES.contains(&rules.name) {
         return CtxShape::Skb;

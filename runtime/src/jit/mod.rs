@@ -52,7 +52,7 @@ pub enum JitError {
     BadJump { insn: InsnIdx, target: i64 },
     #[error("insn {insn}: unsupported instruction: {what}")]
     Unsupported { insn: InsnIdx, what: &'static str },
-    #[error("insn {insn}: kfunc {name} is not run by bpfvet's runtime (it runs bpf_iter_bits_*)")]
+    #[error("insn {insn}: kfunc {name} is not run by bpfvet's runtime (it runs the numeric and bits iterators and the dynptr kfuncs)")]
     UnsupportedKfunc { insn: InsnIdx, name: String },
     #[error("insn {insn}: lddw names map table entry {imm}, which does not exist")]
     BadMapRef { insn: InsnIdx, imm: i32 },
@@ -188,6 +188,10 @@ pub fn compile(
             PtrKind::PacketEnd => CtxField::DataEnd,
             PtrKind::PacketMeta => CtxField::DataMeta,
             PtrKind::FlowKeys => CtxField::FlowKeys,
+            // Netfilter's `state` and `skb` hold the addresses of the kernel objects the run
+            // installs (`crate::netfilter`): a plain load yields them, and the loads through
+            // them are probe loads.
+            PtrKind::BtfId { .. } if prog.prog_type() == "netfilter" => continue,
             _ => {
                 let off = match prog.insns().get(insn.idx()) {
                     Some(bpfvet_analyzer::isa::Insn::Load { off, .. }) => u32::try_from(*off).ok(),

@@ -12,6 +12,7 @@ use crate::verifier::{verify, Verdict, VerifyResult};
 
 mod aligned_long_arg;
 mod arena;
+mod btf_ptr_helper_arg;
 mod ctx_null_compare;
 mod current_task_helpers;
 mod dynptrs;

@@ -637,12 +637,20 @@ impl Vm<'_> {
                 }
             }
             Arg::BtfIdOrNull => {
-                if v.as_ptr().is_none() && v.as_scalar().and_then(Scalar::as_const) != Some(0) {
-                    return Err(type_err("ptr_"));
+                if v.as_scalar().and_then(Scalar::as_const) != Some(0) && !btf_ptr_arg_ok(&v) {
+                    return Err(type_err(BTF_PTR_TYPES));
                 }
             }
             Arg::Dynptr { uninit } => {
                 cx.dynptr = Some(self.helper_dynptr_arg(st, pc, h.name, r, uninit)?);
+            }
+            // Only a per-CPU kernel object (`percpu_btf_ptr_types`) may be passed; bpfvet does
+            // not model those yet, but a number or memory of the program's is never one.
+            Arg::PercpuBtfId if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::BtfId { .. })) =>
+            {
+                return Err(type_err(
+                    "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
+                ));
             }
             Arg::PercpuBtfId | Arg::KptrXchgDest => {
                 return Err(Violation::new(
@@ -947,8 +955,8 @@ impl Vm<'_> {
                 self.check_special_field_arg(pc, n, p, kind)?;
             }
             Arg::BtfId => {
-                if v.as_ptr().is_none() {
-                    return Err(type_err("ptr_"));
+                if !btf_ptr_arg_ok(&v) {
+                    return Err(type_err(BTF_PTR_TYPES));
                 }
             }
         }
@@ -1127,4 +1135,22 @@ fn invalid_scalar_text(ctx: &str, v: &crate::verifier::domain::Scalar, lo: i64, 
         bounds = " unknown scalar value".to_owned();
     }
     format!("{ctx} the register R0 has{bounds} should have been in [{lo}, {hi}]")
+}
+
+/// The register types a helper's BTF-typed pointer argument takes, as the kernel lists them
+/// (`btf_ptr_types`): a kernel object that is flagless, trusted or RCU-protected.
+const BTF_PTR_TYPES: &str = "ptr_, trusted_ptr_, rcu_ptr_";
+
+/// Whether `v` may be passed as a helper's BTF-typed pointer (`ARG_PTR_TO_BTF_ID`): a kernel
+/// object, not NULL-able and not marked untrusted (`PTR_UNTRUSTED`: walked where no RCU read
+/// section protects it). Stack, map and other pointers are not kernel objects.
+fn btf_ptr_arg_ok(v: &RegState) -> bool {
+    matches!(
+        v.as_ptr(),
+        Some(Pointer {
+            kind: PtrKind::BtfId { trust, .. },
+            maybe_null: false,
+            ..
+        }) if *trust != crate::verifier::ptr_kind::Trust::Marked
+    )
 }

@@ -100,19 +100,36 @@ impl Vm<'_> {
             unreachable!("filtered above")
         };
         let frame = usize::from(frame);
+        // Where no dynptr can be, the kernel says why, then that the argument is not the
+        // dynptr it wants (6.18's `is_dynptr_reg_valid_uninit`/`_init` fail quietly after).
+        let not_there = match what {
+            DynptrUse::Create { .. } => "Dynptr has to be an uninitialized dynptr".to_string(),
+            DynptrUse::Use { .. } => format!("Expected an initialized dynptr as arg #{argno}"),
+        };
         if !p.has_const_off() {
             return Err(err(
                 pc,
                 format!("the dynptr {r} points to has a variable stack offset"),
-                "dynptr has to be at a constant offset".to_string(),
+                format!("dynptr has to be at a constant offset\n{not_there}"),
             ));
         }
         let off = i64::from(p.off);
+        // A new dynptr needs two whole stack slots below the frame pointer: the kernel says
+        // where it cannot go, then that the place is no uninitialized dynptr
+        // (`is_dynptr_reg_valid_uninit` on 6.18).
+        if matches!(what, DynptrUse::Create { .. }) && (off % 8 != 0 || off > -(DYNPTR_SIZE as i64))
+        {
+            return Err(err(
+                pc,
+                format!("{callee} would create a dynptr at fp{off:+}, which is not two whole stack slots"),
+                format!("cannot pass in dynptr at an offset={off}\n{not_there}"),
+            ));
+        }
         if off % 8 != 0 {
             return Err(err(
                 pc,
                 format!("the dynptr at fp{off:+} is not aligned to 8 bytes"),
-                format!("cannot pass in dynptr at an offset={off}"),
+                format!("cannot pass in dynptr at an offset={off}\n{not_there}"),
             ));
         }
         match what {
@@ -364,6 +381,21 @@ impl Vm<'_> {
                     ),
                 ));
             }
+        }
+        // A helper's dynptr argument is typed like any helper argument (`dynptr_types`): the
+        // stack or a dynptr passed in, said in the helper's words, not the kfuncs'.
+        let v = read(st, pc, r)?;
+        if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::Stack { .. } | PtrKind::ConstDynptr { .. }))
+        {
+            return Err(Violation::new(
+                Code::HelperArgType,
+                pc,
+                format!(
+                    "{callee} takes a pointer to a struct bpf_dynptr on the stack in {r}, but {r} is {}",
+                    v.type_name()
+                ),
+                format!("R{} type={} expected=fp, dynptr_ptr", r.num(), v.type_name()),
+            ));
         }
         let release = matches!(helper, "ringbuf_submit_dynptr" | "ringbuf_discard_dynptr");
         if release {

@@ -118,13 +118,20 @@ impl Vm<'_> {
                     nullable,
                     uninit,
                 } => {
-                    let len = if size_next {
+                    if size_next {
                         i += 1;
-                        let len = self.size_arg(st, pc, k, i, &proto.params[i].1)?;
+                        let len = self.mem_size_pair(
+                            st,
+                            pc,
+                            k,
+                            i,
+                            &v,
+                            &proto.params[i].1,
+                            (*nullable, *uninit),
+                        )?;
                         seen.const_size = Some(u64::from(len));
-                        len
                     } else {
-                        match size {
+                        let len = match size {
                             Some(s) => *s,
                             None => {
                                 return Err(arg_err(
@@ -134,9 +141,9 @@ impl Vm<'_> {
                                     format!("arg#{i} pointer type void must point to scalar, or struct with scalar"),
                                 ))
                             }
-                        }
-                    };
-                    self.kfunc_mem(st, pc, k, r, i, &v, len, *nullable, *uninit)?;
+                        };
+                        self.kfunc_mem(st, pc, k, r, i, &v, len, *nullable, *uninit)?;
+                    }
                 }
                 Param::Struct {
                     type_id,
@@ -157,8 +164,15 @@ impl Vm<'_> {
                         }
                     } else if size_next {
                         i += 1;
-                        let len = self.size_arg(st, pc, k, i, &proto.params[i].1)?;
-                        self.kfunc_mem(st, pc, k, r, i - 1, &v, len, *nullable, *uninit)?;
+                        self.mem_size_pair(
+                            st,
+                            pc,
+                            k,
+                            i,
+                            &v,
+                            &proto.params[i].1,
+                            (*nullable, *uninit),
+                        )?;
                     } else if matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::BtfId { .. }))
                         || (!matches!(v, RegState::Ptr(_)))
                     {
@@ -258,19 +272,55 @@ impl Vm<'_> {
         Ok(())
     }
 
-    /// The value of size argument `i` (its upper bound), checked as the kernel does.
-    fn size_arg(
+    /// A memory argument `mem` (argument `i - 1`, `(nullable, uninit)`) and its size, argument
+    /// `i` of kind `p`, checked in the kernel's order (`KF_ARG_PTR_TO_MEM_SIZE`): unless the
+    /// memory is an optional NULL, the size's bounds and then the memory they cover, any error
+    /// followed by the line "arg#N arg#M memory, len pair leads to invalid memory access";
+    /// then a `__szk` size must be a constant. Returns the size's upper bound.
+    #[allow(clippy::too_many_arguments)]
+    fn mem_size_pair(
         &self,
-        st: &AbstractState,
+        st: &mut AbstractState,
         pc: InsnIdx,
         k: &KfuncDef,
         i: usize,
+        mem: &RegState,
         p: &Param,
+        (nullable, uninit): (bool, bool),
     ) -> Res<u32> {
+        let optional_null = nullable && mem.as_scalar().and_then(|s| s.as_const()) == Some(0);
+        let mut len = 0;
+        if !optional_null {
+            let checked = self.size_arg(st, pc, k, i).and_then(|n| {
+                len = n;
+                self.kfunc_mem(st, pc, k, ARG_REGS[i - 1], i - 1, mem, n, nullable, uninit)
+            });
+            if let Err(mut e) = checked {
+                let pair = format!(
+                    "arg#{} arg#{i} memory, len pair leads to invalid memory access",
+                    i - 1
+                );
+                if !e.kernel_message.ends_with(&pair) && e.code != Code::InternalError {
+                    e.kernel_message = format!("{}\n{pair}", e.kernel_message);
+                }
+                return Err(e);
+            }
+        }
         let r = ARG_REGS[i];
         let v = read(st, pc, r)?;
         let constant = matches!(p, Param::Size { constant: true });
         self.kfunc_scalar(pc, k, r, i, &v, constant)?;
+        if optional_null {
+            len = self.size_arg(st, pc, k, i)?;
+        }
+        Ok(len)
+    }
+
+    /// The value of size argument `i` (its upper bound), checked as the kernel does.
+    fn size_arg(&self, st: &AbstractState, pc: InsnIdx, k: &KfuncDef, i: usize) -> Res<u32> {
+        let r = ARG_REGS[i];
+        let v = read(st, pc, r)?;
+        self.kfunc_scalar(pc, k, r, i, &v, false)?;
         let s = v
             .as_scalar()
             .copied()

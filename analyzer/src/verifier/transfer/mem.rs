@@ -756,10 +756,26 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => Ok(RegState::ptr(PtrKind::BtfId {
-                type_id: target.0,
-                trust: walked,
-            })),
+            Ok(Some(target)) => {
+                let base_trusted = matches!(
+                    p.kind,
+                    PtrKind::BtfId {
+                        trust: Trust::Trusted | Trust::Rcu,
+                        ..
+                    }
+                );
+                let trust = if base_trusted
+                    && Trust::field_stays_trusted(kernel, crate::btf::TypeId(type_id), off)
+                {
+                    Trust::Trusted
+                } else {
+                    walked
+                };
+                Ok(RegState::ptr(PtrKind::BtfId {
+                    type_id: target.0,
+                    trust,
+                }))
+            }
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
     }
