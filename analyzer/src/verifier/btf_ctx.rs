@@ -113,6 +113,7 @@ fn struct_ops_ctx(kernel: &Btf, ops: &str, member: &str, target: &str) -> Result
         .and_then(|t| t.referenced())
         .ok_or_else(|| format!("{ops}.{member} is not a function pointer"))?;
     let mut args = proto_args(kernel, proto, 0, false)?;
+    mark_stub_nullable(kernel, ops, member, &mut args);
     if ops == "tcp_congestion_ops" {
         let sock = kernel.find_by_name("sock", "struct");
         let tcp_sock = kernel.find_by_name("tcp_sock", "struct");
@@ -135,6 +136,35 @@ fn struct_ops_ctx(kernel: &Btf, ops: &str, member: &str, target: &str) -> Result
         args,
         void_return,
     })
+}
+
+/// Marks the pointer arguments the kernel passes as possibly NULL. Each struct_ops type has a
+/// stub function per member, `<ops>__<member>` (its CFI stubs), and the kernel reads the stub's
+/// parameter names: one ending in `__nullable` is `PTR_MAYBE_NULL` in the program
+/// (`bpf_struct_ops_desc_init`), such as sched_ext's `dispatch(cpu, prev__nullable)`, whose
+/// previous task is NULL when the CPU ran none.
+fn mark_stub_nullable(kernel: &Btf, ops: &str, member: &str, args: &mut [BtfArg]) {
+    let Some(stub) = kernel.find_by_name(&format!("{ops}__{member}"), "func") else {
+        return;
+    };
+    let Some(BtfKind::FuncProto { params, .. }) = kernel
+        .type_by_id(stub)
+        .and_then(|t| t.referenced())
+        .and_then(|p| kernel.resolve_type(p))
+        .map(|t| &t.kind)
+    else {
+        return;
+    };
+    for (arg, p) in args.iter_mut().zip(params) {
+        if let BtfArg::Ptr { nullable, .. } = arg {
+            if kernel
+                .str_at(p.name_off)
+                .is_some_and(|n| n.ends_with("__nullable"))
+            {
+                *nullable = true;
+            }
+        }
+    }
 }
 
 /// Whether the kernel function `func` returns nothing, by its BTF prototype (`None` when the

@@ -39,6 +39,7 @@ mod pkt_invalidation;
 mod precision;
 mod ptr_sub_32;
 mod same_insn_base;
+mod sched_ext;
 mod shift_bounds;
 mod sock_cast_refs;
 mod spin_lock_btf;
