@@ -19,6 +19,7 @@ mod pkt_effects;
 mod precision;
 pub mod profiles;
 pub mod ptr_kind;
+mod safe_fields;
 mod sched_ext;
 pub mod state;
 mod struct_ops_access;
