@@ -15,6 +15,7 @@ pub mod kfuncs;
 pub(crate) mod liveness;
 pub mod loop_proof;
 mod loops;
+mod map_extra;
 mod pkt_effects;
 mod precision;
 pub mod profiles;

@@ -197,6 +197,9 @@ pub fn verify_observed<O: Observer>(
     if let Some(v) = super::sched_ext::sleepable_member_refused(input) {
         return VerifyResult::reject(vec![v]);
     }
+    if let Some(v) = super::map_extra::refused_map(input) {
+        return VerifyResult::reject(vec![v]);
+    }
     if let Some(v) = map_prog_compat(input, &special) {
         return VerifyResult::reject(vec![v]);
     }
