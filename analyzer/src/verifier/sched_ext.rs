@@ -39,6 +39,26 @@ pub fn sleepable_member_refused(input: &Input<'_>) -> Option<Violation> {
     ))
 }
 
+/// libbpf's refusal of a struct_ops program whose ops type the target kernel does not register
+/// (any struct_ops type, sched_ext's on a kernel built without it): the kernel's BTF then has no
+/// `struct bpf_struct_ops_<ops>`, the value type of the struct_ops map, and libbpf cannot create
+/// the map, so the object does not load.
+pub fn ops_type_missing(input: &Input<'_>) -> Option<Violation> {
+    let kernel = input.kernel_btf?;
+    let (ops, _) = input.attach_target?.split_once(':')?;
+    let value = format!("bpf_struct_ops_{ops}");
+    if kernel.find_by_name(&value, "struct").is_some() {
+        return None;
+    }
+    Some(*Violation::new(
+        Code::AttachRefused,
+        InsnIdx(0),
+        format!("the target kernel has no struct_ops type {ops} (its BTF has no struct {value}: not built in, or in a module not loaded)"),
+        format!("struct_ops init_kern: struct {value} is not found in kernel BTF"),
+    )
+    .with_note("libbpf cannot create the struct_ops map, so the object does not load; pass the BTF of a kernel that has it with --btf"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::SLEEPABLE_CALLBACKS;

@@ -32,28 +32,29 @@ fn scx_btf() -> Btf {
         off
     };
     let names: Vec<u32> = [
-        "int",                       // 0
-        "unsigned long long",        // 1
-        "task_struct",               // 2
-        "pid",                       // 3
-        "cpumask",                   // 4
-        "bits",                      // 5
-        "sched_ext_ops",             // 6
-        "enqueue",                   // 7
-        "dispatch",                  // 8
-        "sched_ext_ops__dispatch",   // 9
-        "cpu",                       // 10
-        "prev__nullable",            // 11
-        "scx_bpf_get_idle_cpumask",  // 12
-        "scx_bpf_put_idle_cpumask",  // 13
-        "scx_bpf_dsq_insert",        // 14
-        "p",                         // 15
-        "dsq_id",                    // 16
-        "scx_bpf_create_dsq",        // 17
-        "node",                      // 18
-        "scx_bpf_dsq_move_to_local", // 19
-        "slice",                     // 20
-        "enq_flags",                 // 21
+        "int",                          // 0
+        "unsigned long long",           // 1
+        "task_struct",                  // 2
+        "pid",                          // 3
+        "cpumask",                      // 4
+        "bits",                         // 5
+        "sched_ext_ops",                // 6
+        "enqueue",                      // 7
+        "dispatch",                     // 8
+        "sched_ext_ops__dispatch",      // 9
+        "cpu",                          // 10
+        "prev__nullable",               // 11
+        "scx_bpf_get_idle_cpumask",     // 12
+        "scx_bpf_put_idle_cpumask",     // 13
+        "scx_bpf_dsq_insert",           // 14
+        "p",                            // 15
+        "dsq_id",                       // 16
+        "scx_bpf_create_dsq",           // 17
+        "node",                         // 18
+        "scx_bpf_dsq_move_to_local",    // 19
+        "slice",                        // 20
+        "enq_flags",                    // 21
+        "bpf_struct_ops_sched_ext_ops", // 22
     ]
     .iter()
     .map(|n| s(n))
@@ -93,6 +94,7 @@ fn scx_btf() -> Btf {
         n(17), FUNC, 22,                           // 23
         0, PROTO | 1, 1, n(16), 2,                 // 24: int (u64)
         n(19), FUNC, 24,                           // 25
+        n(22), STRUCT, 0,                          // 26: the struct_ops map's value type
     ];
     Btf::parse(&crate::btf::test_blob(&w, &strings)).expect("valid BTF")
 }
@@ -101,7 +103,16 @@ fn scx_btf() -> Btf {
 /// syscall program when `member` is `None`); its `call kfunc 0` instructions go, in order, to
 /// `kfuncs`.
 fn check(member: Option<&str>, sleepable: bool, kfuncs: &[&str], src: &str) -> VerifyResult {
-    let btf = scx_btf();
+    check_on(&scx_btf(), member, sleepable, kfuncs, src)
+}
+
+fn check_on(
+    btf: &Btf,
+    member: Option<&str>,
+    sleepable: bool,
+    kfuncs: &[&str],
+    src: &str,
+) -> VerifyResult {
     let insns: Vec<Insn> = parse_program(src).expect("parses");
     let relocs: Vec<InsnReloc> = insns
         .iter()
@@ -122,7 +133,7 @@ fn check(member: Option<&str>, sleepable: bool, kfuncs: &[&str], src: &str) -> V
         "syscall"
     })
     .expect("rules");
-    let mut input = Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(&btf));
+    let mut input = Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(btf));
     input.relocs = &relocs;
     input.sleepable = sleepable;
     input.attach_target = target.as_deref();
@@ -233,4 +244,15 @@ fn dispatch_kfuncs_are_for_struct_ops_and_their_callback_is_checked_at_run_time(
     );
     // From enqueue: the 6.18 verifier accepts it (scx_kf_allowed refuses it when it runs).
     assert_accepted(&check(Some("enqueue"), false, &kf, consume));
+}
+
+#[test]
+fn a_kernel_without_sched_ext_refuses_the_callbacks() {
+    // The machine's 6.18 (no CONFIG_SCHED_CLASS_EXT): libbpf finds no struct_ops value type.
+    let btf = Btf::parse(&crate::btf::test_blob(&[], b"\0")).expect("empty BTF");
+    assert_rejected(
+        &check_on(&btf, Some("enqueue"), false, &[], "r0 = 0\nexit"),
+        Code::AttachRefused,
+        "struct_ops init_kern: struct bpf_struct_ops_sched_ext_ops is not found in kernel BTF",
+    );
 }
