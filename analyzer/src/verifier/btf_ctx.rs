@@ -246,11 +246,16 @@ pub fn pointee_struct(kernel: &Btf, ty: TypeId) -> Option<TypeId> {
 /// What a load of `size` bytes at `off` of the kernel struct `type_id` yields: `Ok(Some(id))`
 /// for a full pointer member to another struct, `Ok(None)` for a number, `Err` with the
 /// kernel's complaint when the access leaves the struct.
+///
+/// A read of a number that runs past the end of its member (into the next one) is refused
+/// unless the pointer is marked untrusted (`btf_struct_walk`'s "access beyond the end of
+/// member"); an array member counts as a whole.
 pub fn struct_load(
     kernel: &Btf,
     type_id: TypeId,
     off: i64,
     size: u32,
+    marked_untrusted: bool,
 ) -> Result<Option<TypeId>, String> {
     let name = kernel.name_of(type_id).to_string();
     let total = kernel.size_of(type_id).unwrap_or(0) as i64;
@@ -281,7 +286,19 @@ pub fn struct_load(
             Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
                 return Ok(pointee_struct(kernel, member.ty))
             }
-            _ => return Ok(None),
+            _ => {
+                let len = kernel.size_of(member.ty).unwrap_or(0) as i64;
+                if off + i64::from(size) > start + len && !marked_untrusted {
+                    return Err(format!(
+                        "access beyond the end of member {} (mend:{}) in struct {} with off {} size {size}",
+                        kernel.member_name(member),
+                        start - base + len,
+                        kernel.name_of(id),
+                        off - base
+                    ));
+                }
+                return Ok(None);
+            }
         }
     }
     Ok(None)

@@ -29,6 +29,7 @@ mod loop_iterations;
 mod map_access_flags;
 mod map_ptr_negative;
 mod mem_arg_type;
+mod member_end;
 mod meta_bound;
 mod netfilter_ctx;
 mod no_btf_func_info;

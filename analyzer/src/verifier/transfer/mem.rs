@@ -760,8 +760,20 @@ impl Vm<'_> {
                 ),
             ));
         }
-        match crate::verifier::btf_ctx::struct_load(kernel, crate::btf::TypeId(type_id), off, size)
-        {
+        let marked = matches!(
+            p.kind,
+            PtrKind::BtfId {
+                trust: Trust::Marked,
+                ..
+            }
+        );
+        match crate::verifier::btf_ctx::struct_load(
+            kernel,
+            crate::btf::TypeId(type_id),
+            off,
+            size,
+            marked,
+        ) {
             Err(why) => Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
