@@ -154,6 +154,9 @@ pub struct MapDef {
     pub max_entries: u32,
     pub map_flags: u32,
     pub pinning: Pinning,
+    /// `map_extra` of a BTF definition (`__uint`/`__ulong(map_extra, ...)`): a bloom filter's
+    /// number of hash functions (low 4 bits), an arena's user address; 0 elsewhere.
+    pub map_extra: u64,
     /// BTF type of the key and value, when the map is BTF-defined with `__type(...)`.
     pub key_type: Option<TypeId>,
     pub value_type: Option<TypeId>,
@@ -183,6 +186,7 @@ impl MapDef {
             max_entries,
             map_flags: 0,
             pinning: Pinning::None,
+            map_extra: 0,
             key_type: None,
             value_type: None,
             inner: None,

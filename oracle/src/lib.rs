@@ -19,6 +19,7 @@
 
 mod load;
 mod probe;
+mod struct_ops;
 mod sys;
 mod testrun;
 mod unpriv;

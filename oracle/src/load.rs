@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::struct_ops;
 use crate::sys::{self, Object, ProgInfo};
 use crate::verdict::{
     parse_stats, reason_line, Errno, KernelVerdict, Outcome, RefusalStage, RejectKind,
@@ -345,6 +346,7 @@ fn load_locked(
     keep: bool,
 ) -> Loaded {
     let mut size = opts.initial_log_size.clamp(4096, MAX_LOG_SIZE);
+    let st_ops = struct_ops::struct_ops_programs(elf);
     loop {
         let ((res, log, obj, info), msgs) = sys::capture_libbpf_messages(|| {
             let mut obj = match Object::open(elf, name) {
@@ -352,8 +354,22 @@ fn load_locked(
                 Err(e) => return (Err(e), String::new(), None, None),
             };
             let n = obj.programs().len();
+            let loaded: Vec<String> = obj
+                .programs()
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| *i == idx || also.contains(i))
+                .map(|(_, p)| p.name)
+                .collect();
             let setup = (0..n)
                 .try_for_each(|i| obj.set_autoload(i, i == idx || also.contains(&i)))
+                .and_then(|()| {
+                    obj.keep_struct_ops_maps(|map| {
+                        st_ops
+                            .get(map)
+                            .is_some_and(|progs| loaded.iter().any(|p| progs.contains(p)))
+                    })
+                })
                 .and_then(|()| obj.set_log(idx, opts.log_level.bits(), size))
                 .and_then(|()| match opts.prog_flags.get(&prog.name) {
                     Some(&flags) => obj.add_flags(idx, flags),

@@ -250,6 +250,35 @@ impl Object {
         Errno::check(ret)
     }
 
+    /// Creates (or not) the struct_ops maps at `bpf_object__load`: `keep(name)` says, per
+    /// struct_ops map, whether to create it. A map not created does not drag its programs into
+    /// the load.
+    pub(crate) fn keep_struct_ops_maps(
+        &mut self,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<(), Errno> {
+        let mut map: *mut libbpf_sys::bpf_map = std::ptr::null_mut();
+        loop {
+            // SAFETY: `self.ptr` is a live bpf_object and `map` is null or a map of it.
+            map = unsafe { libbpf_sys::bpf_object__next_map(self.ptr.as_ptr(), map) };
+            if map.is_null() {
+                return Ok(());
+            }
+            // SAFETY: `map` belongs to the live, not yet loaded object; the getters only read.
+            let (ty, name) = unsafe {
+                (
+                    libbpf_sys::bpf_map__type(map),
+                    libbpf_sys::bpf_map__name(map),
+                )
+            };
+            if ty != libbpf_sys::BPF_MAP_TYPE_STRUCT_OPS || keep(&c_str_lossy(name)) {
+                continue;
+            }
+            // SAFETY: as above; the object is not loaded yet, so autocreate may change.
+            Errno::check(unsafe { libbpf_sys::bpf_map__set_autocreate(map, false) })?;
+        }
+    }
+
     /// Gives program `idx` a log buffer of `size` bytes owned by `self`, at `level`.
     pub(crate) fn set_log(&mut self, idx: usize, level: u32, size: usize) -> Result<(), Errno> {
         let mut buf = vec![0u8; size].into_boxed_slice();

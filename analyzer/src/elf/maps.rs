@@ -269,7 +269,8 @@ fn parse_btf_def(
                     }
                 }
             }
-            // numa_node, map_extra and members newer than us do not change what we check.
+            "map_extra" => def.map_extra = long_field(btf, name, m)?,
+            // numa_node and members newer than us do not change what we check.
             _ => {}
         }
     }
@@ -287,6 +288,32 @@ fn parse_btf_def(
         }
     }
     Ok((def, values_off))
+}
+
+/// A 64-bit definition member, as libbpf reads one: `__uint(name, N)` (a pointer to an array of
+/// N elements, so at most 32 bits) or `__ulong(name, N)` (an enum whose one value is N).
+fn long_field(btf: &Btf, map: &str, m: &crate::btf::Member) -> Result<u64, LoadError> {
+    let what = || {
+        bad_map(
+            map,
+            format!(
+                "member `{}` is neither __uint() nor __ulong()",
+                btf.member_name(m)
+            ),
+        )
+    };
+    match btf.resolve_type(m.ty).map(|t| &t.kind) {
+        Some(BtfKind::Ptr { ty }) => match btf.resolve_type(*ty).map(|t| &t.kind) {
+            Some(BtfKind::Array { nelems, .. }) => Ok(u64::from(*nelems)),
+            _ => Err(what()),
+        },
+        Some(BtfKind::Enum { values, .. } | BtfKind::Enum64 { values, .. })
+            if values.len() == 1 =>
+        {
+            Ok(values[0].val as u64)
+        }
+        _ => Err(what()),
+    }
 }
 
 /// Initial slots of a map-in-map or prog array: `R_BPF_64_ABS64` relocations in `.rel.maps`
@@ -438,4 +465,38 @@ pub(crate) fn kconfig_layout(btf: &Btf) -> Option<(Vec<(String, u32)>, u32)> {
         off = off.checked_add(size)?;
     }
     Some((layout, off))
+}
+
+#[cfg(test)]
+mod map_extra_tests {
+    use super::parse_btf_def;
+    use crate::btf::{Btf, TypeId};
+
+    /// `struct { int (*type)[30]; int (*map_extra)[5]; }` and the same with
+    /// `__ulong(map_extra, 1 << 44)` (an enum64 whose one value is the address).
+    #[test]
+    fn map_extra_is_read_from_uint_and_ulong_members() {
+        let strings = b"\0int\0type\0map_extra\0def\0def2\0v\0";
+        const INT: u32 = 1 << 24;
+        const PTR: u32 = 2 << 24;
+        const ARRAY: u32 = 3 << 24;
+        const STRUCT: u32 = 4 << 24;
+        const ENUM64: u32 = 19 << 24;
+        #[rustfmt::skip]
+        let w = [
+            1, INT, 4, 32,                    // 1: int
+            0, ARRAY, 0, 1, 1, 30,            // 2: int[30]
+            0, PTR, 2,                        // 3: int (*)[30]
+            0, ARRAY, 0, 1, 1, 5,             // 4: int[5]
+            0, PTR, 4,                        // 5: int (*)[5]
+            20, STRUCT | 2, 16, 5, 3, 0, 10, 5, 64,   // 6: def
+            0, ENUM64 | 1, 8, 29, 0, 1 << 12, // 7: enum { v = 1 << 44 }
+            24, STRUCT | 2, 16, 5, 3, 0, 10, 7, 64,   // 8: def2
+        ];
+        let btf = Btf::parse(&crate::btf::test_blob(&w, strings)).expect("BTF");
+        let (def, _) = parse_btf_def(&btf, "bloom", TypeId(6), true).expect("def");
+        assert_eq!((def.map_type.0, def.map_extra), (30, 5));
+        let (def, _) = parse_btf_def(&btf, "arena", TypeId(8), true).expect("def");
+        assert_eq!(def.map_extra, 1 << 44);
+    }
 }

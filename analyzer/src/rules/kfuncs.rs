@@ -468,7 +468,14 @@ pub static KFUNCS: &[KfuncDef] = &[
 
 /// The kfunc named `name`, if bpfvet models it.
 pub fn kfunc(name: &str) -> Option<&'static KfuncDef> {
-    KFUNCS.iter().find(|k| k.name == name)
+    all().find(|k| k.name == name)
+}
+
+/// Every modelled kfunc: this table and the sched_ext one (`kfuncs_sched_ext.rs`).
+pub fn all() -> impl Iterator<Item = &'static KfuncDef> {
+    KFUNCS
+        .iter()
+        .chain(super::kfuncs_sched_ext::SCHED_EXT_KFUNCS)
 }
 
 /// A kfunc set a later release registers for more program types.
@@ -506,9 +513,10 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_iterator_triples_are_complete() {
-        for (i, k) in KFUNCS.iter().enumerate() {
+        let every: Vec<_> = all().collect();
+        for (i, k) in every.iter().enumerate() {
             assert!(
-                KFUNCS[..i].iter().all(|o| o.name != k.name),
+                every[..i].iter().all(|o| o.name != k.name),
                 "{} twice",
                 k.name
             );

@@ -28,6 +28,7 @@ mod helpers;
 pub mod isa_levels;
 pub mod kernel_build;
 pub mod kfuncs;
+pub mod kfuncs_sched_ext;
 mod prog_type_table;
 
 pub use helper_table::HELPERS;

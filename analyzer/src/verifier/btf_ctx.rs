@@ -113,6 +113,7 @@ fn struct_ops_ctx(kernel: &Btf, ops: &str, member: &str, target: &str) -> Result
         .and_then(|t| t.referenced())
         .ok_or_else(|| format!("{ops}.{member} is not a function pointer"))?;
     let mut args = proto_args(kernel, proto, 0, false)?;
+    mark_stub_nullable(kernel, ops, member, &mut args);
     if ops == "tcp_congestion_ops" {
         let sock = kernel.find_by_name("sock", "struct");
         let tcp_sock = kernel.find_by_name("tcp_sock", "struct");
@@ -135,6 +136,35 @@ fn struct_ops_ctx(kernel: &Btf, ops: &str, member: &str, target: &str) -> Result
         args,
         void_return,
     })
+}
+
+/// Marks the pointer arguments the kernel passes as possibly NULL. Each struct_ops type has a
+/// stub function per member, `<ops>__<member>` (its CFI stubs), and the kernel reads the stub's
+/// parameter names: one ending in `__nullable` is `PTR_MAYBE_NULL` in the program
+/// (`bpf_struct_ops_desc_init`), such as sched_ext's `dispatch(cpu, prev__nullable)`, whose
+/// previous task is NULL when the CPU ran none.
+fn mark_stub_nullable(kernel: &Btf, ops: &str, member: &str, args: &mut [BtfArg]) {
+    let Some(stub) = kernel.find_by_name(&format!("{ops}__{member}"), "func") else {
+        return;
+    };
+    let Some(BtfKind::FuncProto { params, .. }) = kernel
+        .type_by_id(stub)
+        .and_then(|t| t.referenced())
+        .and_then(|p| kernel.resolve_type(p))
+        .map(|t| &t.kind)
+    else {
+        return;
+    };
+    for (arg, p) in args.iter_mut().zip(params) {
+        if let BtfArg::Ptr { nullable, .. } = arg {
+            if kernel
+                .str_at(p.name_off)
+                .is_some_and(|n| n.ends_with("__nullable"))
+            {
+                *nullable = true;
+            }
+        }
+    }
 }
 
 /// Whether the kernel function `func` returns nothing, by its BTF prototype (`None` when the
@@ -216,11 +246,16 @@ pub fn pointee_struct(kernel: &Btf, ty: TypeId) -> Option<TypeId> {
 /// What a load of `size` bytes at `off` of the kernel struct `type_id` yields: `Ok(Some(id))`
 /// for a full pointer member to another struct, `Ok(None)` for a number, `Err` with the
 /// kernel's complaint when the access leaves the struct.
+///
+/// A read of a number that runs past the end of its member (into the next one) is refused
+/// unless the pointer is marked untrusted (`btf_struct_walk`'s "access beyond the end of
+/// member"); an array member counts as a whole.
 pub fn struct_load(
     kernel: &Btf,
     type_id: TypeId,
     off: i64,
     size: u32,
+    marked_untrusted: bool,
 ) -> Result<Option<TypeId>, String> {
     let name = kernel.name_of(type_id).to_string();
     let total = kernel.size_of(type_id).unwrap_or(0) as i64;
@@ -251,7 +286,19 @@ pub fn struct_load(
             Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
                 return Ok(pointee_struct(kernel, member.ty))
             }
-            _ => return Ok(None),
+            _ => {
+                let len = kernel.size_of(member.ty).unwrap_or(0) as i64;
+                if off + i64::from(size) > start + len && !marked_untrusted {
+                    return Err(format!(
+                        "access beyond the end of member {} (mend:{}) in struct {} with off {} size {size}",
+                        kernel.member_name(member),
+                        start - base + len,
+                        kernel.name_of(id),
+                        off - base
+                    ));
+                }
+                return Ok(None);
+            }
         }
     }
     Ok(None)

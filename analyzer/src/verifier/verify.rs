@@ -194,6 +194,15 @@ pub fn verify_observed<O: Observer>(
     if let Some(v) = super::transfer::attach_target::unmodifiable_target(input, &opts.build) {
         return VerifyResult::reject(vec![v]);
     }
+    if let Some(v) = super::sched_ext::ops_type_missing(input) {
+        return VerifyResult::reject(vec![v]);
+    }
+    if let Some(v) = super::sched_ext::sleepable_member_refused(input) {
+        return VerifyResult::reject(vec![v]);
+    }
+    if let Some(v) = super::map_extra::refused_map(input) {
+        return VerifyResult::reject(vec![v]);
+    }
     if let Some(v) = map_prog_compat(input, &special) {
         return VerifyResult::reject(vec![v]);
     }

@@ -132,7 +132,8 @@ codes! {
     UnsupportedHelper = "unsupported-helper",
     /// A BTF-typed context bpfvet cannot type: no kernel BTF, or no attach target in it.
     UnsupportedCtx = "unsupported-ctx",
-    /// An attach target the kernel refuses for this program type (an LSM hook BPF may not use).
+    /// An attach target the kernel refuses for this program type (an LSM hook BPF may not use, a
+    /// struct_ops type or member it does not offer).
     AttachRefused = "attach-refused",
     /// An instruction that does not decode: unknown opcode, bad register, reserved bits set.
     InvalidInsn = "invalid-insn",

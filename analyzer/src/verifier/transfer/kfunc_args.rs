@@ -479,17 +479,37 @@ impl Vm<'_> {
                 return Err(arg_err(
                     pc,
                     k,
-                    format!("argument {} of {} is NULL, and it takes a trusted {want_name}", i + 1, k.name),
+                    format!(
+                        "argument {} of {} is NULL, and it takes a trusted {want_name}",
+                        i + 1,
+                        k.name
+                    ),
                     format!("Possibly NULL pointer passed to trusted arg{i}"),
                 ))
             }
             _ => {
+                // A struct of numbers only (`struct cpumask`'s bit array) is memory to the
+                // kernel when the register is not a kernel object, so the memory check speaks.
+                let kernel_msg = if self
+                    .input
+                    .kernel_btf
+                    .is_some_and(|b| kfuncs::is_scalar_struct(b, crate::btf::TypeId(want)))
+                {
+                    format!("R{} type={} expected=fp", r.num(), v.type_name())
+                } else {
+                    format!("arg#{i} pointer type STRUCT {want_name} must point to scalar, or struct with scalar")
+                };
                 return Err(arg_err(
                     pc,
                     k,
-                    format!("argument {} of {} must point to a struct {want_name}, but {r} is {}", i + 1, k.name, v.type_name()),
-                    format!("arg#{i} pointer type STRUCT {want_name} must point to scalar, or struct with scalar"),
-                ))
+                    format!(
+                        "argument {} of {} must point to a struct {want_name}, but {r} is {}",
+                        i + 1,
+                        k.name,
+                        v.type_name()
+                    ),
+                    kernel_msg,
+                ));
             }
         };
         let PtrKind::BtfId { type_id, trust } = p.kind else {

@@ -540,7 +540,19 @@ impl Vm<'_> {
                 if access == Access::Read {
                     let in_rcu_cs =
                         st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
-                    let walked = trust.after_walk(in_rcu_cs);
+                    let walked = self
+                        .input
+                        .kernel_btf
+                        .and_then(|k| {
+                            crate::verifier::safe_fields::kept_trust(
+                                k,
+                                crate::btf::TypeId(type_id),
+                                off64,
+                                trust,
+                                in_rcu_cs,
+                            )
+                        })
+                        .unwrap_or_else(|| trust.after_walk(in_rcu_cs));
                     return self.btf_load(pc, reg, p, walked, off64, size);
                 }
                 if access == Access::Write {
@@ -748,8 +760,20 @@ impl Vm<'_> {
                 ),
             ));
         }
-        match crate::verifier::btf_ctx::struct_load(kernel, crate::btf::TypeId(type_id), off, size)
-        {
+        let marked = matches!(
+            p.kind,
+            PtrKind::BtfId {
+                trust: Trust::Marked,
+                ..
+            }
+        );
+        match crate::verifier::btf_ctx::struct_load(
+            kernel,
+            crate::btf::TypeId(type_id),
+            off,
+            size,
+            marked,
+        ) {
             Err(why) => Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
