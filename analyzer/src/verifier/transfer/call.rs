@@ -640,6 +640,9 @@ impl Vm<'_> {
                 if v.as_ptr().is_none() && v.as_scalar().and_then(Scalar::as_const) != Some(0) {
                     return Err(type_err("ptr_"));
                 }
+                if v.as_ptr().is_some_and(is_marked_untrusted) {
+                    return Err(type_err(BTF_ID_ARG_TYPES));
+                }
             }
             Arg::Dynptr { uninit } => {
                 cx.dynptr = Some(self.helper_dynptr_arg(st, pc, h.name, r, uninit)?);
@@ -950,6 +953,11 @@ impl Vm<'_> {
                 if v.as_ptr().is_none() {
                     return Err(type_err("ptr_"));
                 }
+                // `PTR_UNTRUSTED` is not among the BTF pointer types a helper takes
+                // (`btf_ptr_types`): a `bpf_rdonly_cast` result, or what is walked from one.
+                if v.as_ptr().is_some_and(is_marked_untrusted) {
+                    return Err(type_err(BTF_ID_ARG_TYPES));
+                }
             }
         }
         Ok(())
@@ -1127,4 +1135,18 @@ fn invalid_scalar_text(ctx: &str, v: &crate::verifier::domain::Scalar, lo: i64, 
         bounds = " unknown scalar value".to_owned();
     }
     format!("{ctx} the register R0 has{bounds} should have been in [{lo}, {hi}]")
+}
+
+/// The register types a helper's BTF-object argument takes, as the kernel lists them.
+const BTF_ID_ARG_TYPES: &str = "ptr_, trusted_ptr_, rcu_ptr_";
+
+/// A kernel object the kernel marks `PTR_UNTRUSTED` (printed `untrusted_ptr_`).
+fn is_marked_untrusted(p: &Pointer) -> bool {
+    matches!(
+        p.kind,
+        PtrKind::BtfId {
+            trust: crate::verifier::state::Trust::Marked,
+            ..
+        }
+    )
 }

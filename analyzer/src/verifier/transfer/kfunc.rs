@@ -208,9 +208,17 @@ impl Vm<'_> {
                         )
                     })
                 });
+                self.rdonly_cast_target(pc, k, want, is_struct)?;
                 let type_id = if is_struct { want as u32 } else { 0 };
                 clobber_args(st);
-                st.set(Reg::R0, RegState::ptr(PtrKind::btf(type_id)));
+                // The kernel marks the result `PTR_UNTRUSTED`: readable, never an argument.
+                st.set(
+                    Reg::R0,
+                    RegState::ptr(PtrKind::BtfId {
+                        type_id,
+                        trust: Trust::Marked,
+                    }),
+                );
                 Ok(Flow::Next(next))
             }
             Role::Plain => {

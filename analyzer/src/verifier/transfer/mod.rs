@@ -22,10 +22,12 @@ mod kfunc;
 mod kfunc_args;
 pub(crate) mod linked;
 mod mem;
+mod rdonly_cast;
 mod same_base;
 mod special_field_arg;
 mod spectre;
 mod stack;
+mod value_fields;
 
 use super::env::{Input, Options};
 use super::state::{AbstractState, RegState};
