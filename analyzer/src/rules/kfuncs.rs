@@ -136,6 +136,8 @@ pub enum Role {
     IrqSave,
     /// `bpf_local_irq_restore(&flags)`: restores the most recent save.
     IrqRestore,
+    /// `bpf_throw(cookie)`: unwinds the program; the path ends at the call.
+    Throw,
 }
 
 /// An open-coded iterator family.
@@ -359,6 +361,14 @@ pub static KFUNCS: &[KfuncDef] = &[
         v(6, 3),
     ),
     plain("bpf_task_under_cgroup", RCU, Hooks::GENERIC, v(6, 5)),
+    // Exceptions (generic set, Linux 6.7).
+    KfuncDef {
+        name: "bpf_throw",
+        flags: 0,
+        hooks: Hooks::GENERIC,
+        since: v(6, 7),
+        role: Role::Throw,
+    },
     // cpumasks (kernel/bpf/cpumask.c).
     plain(
         "bpf_cpumask_create",

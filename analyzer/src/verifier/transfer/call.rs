@@ -320,7 +320,8 @@ impl Vm<'_> {
             st.set(Reg::R0, ret);
             return Ok(Flow::Next(callee.return_to));
         }
-        if st.cur().subprog != 0 {
+        let exception_cb = self.exception_cb.and_then(|e| self.cfg.subprog_at(e));
+        if st.cur().subprog != 0 && exception_cb != Some(st.cur().subprog as usize) {
             // The exit of a global function verified on its own.
             if r0.as_scalar().is_none() {
                 return Err(Violation::new(
@@ -1123,7 +1124,12 @@ pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee:
 /// The kernel's words for a return value out of its range (`verbose_invalid_scalar`): only
 /// the signed bounds that are not the type's limits are named, and a value with neither is
 /// "unknown", whatever its unsigned bounds.
-fn invalid_scalar_text(ctx: &str, v: &crate::verifier::domain::Scalar, lo: i64, hi: i64) -> String {
+pub(super) fn invalid_scalar_text(
+    ctx: &str,
+    v: &crate::verifier::domain::Scalar,
+    lo: i64,
+    hi: i64,
+) -> String {
     let mut bounds = String::new();
     if v.smin() > i64::MIN {
         bounds += &format!(" smin={}", v.smin());

@@ -129,6 +129,7 @@ impl Vm<'_> {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
             Role::IrqSave => self.irq_call(st, pc, k, true),
             Role::IrqRestore => self.irq_call(st, pc, k, false),
+            Role::Throw => self.throw_call(st, pc),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(
