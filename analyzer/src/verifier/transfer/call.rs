@@ -853,9 +853,12 @@ impl Vm<'_> {
                     ))
                 }
             },
+            // Only what bpf_ringbuf_reserve returned (`MEM_RINGBUF`): a slice of a ring buffer
+            // dynptr holds the dynptr's reference but is plain `mem` (dynptr_fail.c
+            // `ringbuf_invalid_api`).
             Arg::RingbufMem => match v.as_ptr() {
                 Some(p)
-                    if matches!(p.kind, PtrKind::Mem { .. })
+                    if matches!(p.kind, PtrKind::Mem { ringbuf: true, .. })
                         && p.ref_obj_id != 0
                         && !p.maybe_null =>
                 {
