@@ -138,6 +138,10 @@ pub enum Role {
     IrqRestore,
     /// `bpf_throw(cookie)`: unwinds the program; the path ends at the call.
     Throw,
+    /// `bpf_preempt_disable()`: one more level of disabled preemption.
+    PreemptDisable,
+    /// `bpf_preempt_enable()`: one level less.
+    PreemptEnable,
 }
 
 /// An open-coded iterator family.
@@ -294,6 +298,21 @@ pub static KFUNCS: &[KfuncDef] = &[
         hooks: Hooks::ALL,
         since: v(6, 2),
         role: Role::RcuReadUnlock,
+    },
+    // Preemption (common set, Linux 6.10).
+    KfuncDef {
+        name: "bpf_preempt_disable",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 10),
+        role: Role::PreemptDisable,
+    },
+    KfuncDef {
+        name: "bpf_preempt_enable",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 10),
+        role: Role::PreemptEnable,
     },
     // Interrupts (common set, Linux 6.14).
     KfuncDef {

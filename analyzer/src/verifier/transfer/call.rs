@@ -46,6 +46,7 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
+                    self.preempt_global_call(st, pc)?;
                     self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true)
                         && crate::verifier::pkt_effects::opaque_calls_invalidate_packet(
@@ -336,7 +337,11 @@ impl Vm<'_> {
             }
         }
         super::irq::exit_with_irq_saved(st, pc)?;
-        if let Some(rf) = st.refs.first() {
+        if let Some(rf) = st
+            .refs
+            .iter()
+            .find(|r| r.acquired_by != super::preempt::DISABLER)
+        {
             return Err(Box::new(Violation {
                 code: Code::ReferenceLeak,
                 insn: pc,
@@ -369,6 +374,7 @@ impl Vm<'_> {
                 "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region",
             ));
         }
+        self.preempt_left_disabled(st, pc, "BPF_EXIT instruction in main prog")?;
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
             self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
         }
@@ -487,6 +493,17 @@ impl Vm<'_> {
                 format!("bpf_{} may sleep, and this program is not sleepable (use a `.s` section, e.g. SEC(\"lsm.s/...\"))", h.name),
                 "helper call might sleep in a non-sleepable prog",
             ));
+        }
+        if crate::rules::MIGHT_SLEEP.contains(&h.id) {
+            self.preempt_sleeping_call(
+                st,
+                pc,
+                &format!("bpf_{}", h.name),
+                format!(
+                    "sleepable helper bpf_{}#{id} in non-preemptible region",
+                    h.name
+                ),
+            )?;
         }
         if crate::rules::MIGHT_SLEEP.contains(&h.id) && st.rcu_lock {
             return Err(Violation::new(

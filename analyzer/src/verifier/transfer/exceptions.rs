@@ -2,7 +2,7 @@
 //! the cookie when it has none. The kernel ends the path at the call, after the checks of an
 //! exit that it makes for an exception exit (`check_resource_leak` with `exception_exit`, in
 //! any frame): nothing the unwinder would drop may be held, since it releases nothing; no
-//! reference, no interrupts disabled, no RCU read section. With no exception callback the
+//! reference, no interrupts or preemption disabled, no RCU read section. With no exception callback the
 //! cookie becomes the program's return value, so r1 must be in the program type's return
 //! range. A spin lock held at the call is refused before this, as for any kfunc call.
 
@@ -14,7 +14,10 @@ use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
     pub(super) fn throw_call(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
-        if let Some(rf) = st.refs.iter().find(|r| r.acquired_by != super::irq::SAVER) {
+        let held = |r: &&crate::verifier::state::Reference| {
+            r.acquired_by != super::irq::SAVER && r.acquired_by != super::preempt::DISABLER
+        };
+        if let Some(rf) = st.refs.iter().find(held) {
             return Err(Violation::new(
                 Code::ReferenceLeak,
                 pc,
@@ -46,6 +49,7 @@ impl Vm<'_> {
                 "bpf_throw cannot be used inside bpf_rcu_read_lock-ed region",
             ));
         }
+        self.preempt_left_disabled(st, pc, "bpf_throw")?;
         if self.exception_cb.is_none() {
             self.default_cookie(st, pc)?;
         }

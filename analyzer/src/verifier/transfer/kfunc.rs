@@ -118,6 +118,14 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
+        if k.has(kf::SLEEPABLE) {
+            self.preempt_sleeping_call(
+                st,
+                pc,
+                name,
+                format!("kernel func {name} is sleepable within non-preemptible region"),
+            )?;
+        }
         if self.input.kernel_btf.is_some() {
             // The prototype is read (and cached) for every kfunc: libbpf refuses an object
             // whose declaration does not match the kernel's before anything is verified.
@@ -130,6 +138,8 @@ impl Vm<'_> {
             Role::IrqSave => self.irq_call(st, pc, k, true),
             Role::IrqRestore => self.irq_call(st, pc, k, false),
             Role::Throw => self.throw_call(st, pc),
+            Role::PreemptDisable => self.preempt_call(st, pc, true),
+            Role::PreemptEnable => self.preempt_call(st, pc, false),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(

@@ -23,6 +23,7 @@ mod kfunc;
 mod kfunc_args;
 pub(crate) mod linked;
 mod mem;
+mod preempt;
 mod rdonly_cast;
 mod same_base;
 mod special_field_arg;
