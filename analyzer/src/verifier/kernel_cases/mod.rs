@@ -46,6 +46,7 @@ mod spin_lock_identity;
 mod stack_depth_reads;
 mod stack_sub;
 mod strict_alignment;
+mod throw_and_preempt;
 mod unprivileged;
 mod untracked_alu;
 mod walked_trust;
