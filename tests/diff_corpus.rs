@@ -31,7 +31,14 @@ const KNOWN_ESCAPES: &[(&str, u32)] = &[];
 
 /// Helpers the runtime refuses by name because it does not model them yet: dynptrs over
 /// local memory and ring buffer records (the verifier checks them; issue 21 part 3).
-const RUNTIME_GAPS: &[&str] = &["bpf_dynptr_from_mem", "bpf_ringbuf_reserve_dynptr"];
+const RUNTIME_GAPS: &[&str] = &[
+    "bpf_dynptr_from_mem",
+    "bpf_ringbuf_reserve_dynptr",
+    // kfuncs/untrusted_casts.bpf.c and helpers/timer_callback_args.bpf.c (issue 21): the
+    // runtime has no kernel task to compare a name with and no timers.
+    "bpf_strncmp",
+    "bpf_timer_init",
+];
 
 #[test]
 fn every_accepted_corpus_program_diffs_clean() {
