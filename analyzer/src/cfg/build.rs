@@ -29,6 +29,12 @@ fn in_range(insns: &[Insn], t: i64) -> Option<usize> {
 /// When a violation is fatal (see [`StructuralViolation::is_fatal`]) the graph is still built
 /// from the edges that make sense, for display, but must not be interpreted.
 pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
+    build_with(insns, &[])
+}
+
+/// [`build`], with more subprogram entries than the calls name: an exception callback is
+/// reached by no call, only by the BTF tag on the main program that names it.
+pub fn build_with(insns: &[Insn], entries: &[InsnIdx]) -> (Cfg, Vec<StructuralViolation>) {
     let mut violations = Vec::new();
     let n = insns.len();
     if n == 0 {
@@ -37,6 +43,12 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
 
     // Subprogram entries: the program entry and every in-range pseudo call or callback target.
     let mut starts = vec![0usize];
+    starts.extend(
+        entries
+            .iter()
+            .map(|e| e.idx())
+            .filter(|&e| e < insns.len() && insns[e] != Insn::LdImm64Tail),
+    );
     for (at, insn) in insns.iter().enumerate() {
         if let Some(t) = callee_target(at, insn) {
             match in_range(insns, t) {
@@ -184,13 +196,19 @@ pub fn build(insns: &[Insn]) -> (Cfg, Vec<StructuralViolation>) {
         loop_heads: Vec::new(),
         prune_points,
     };
-    explore(&mut cfg, insns, &mut violations);
+    explore(&mut cfg, insns, entries, &mut violations);
     (cfg, violations)
 }
 
-/// The kernel's `check_cfg`: a depth-first walk from the entry, following jumps and calls,
-/// that finds back-edges and instructions no path reaches.
-fn explore(cfg: &mut Cfg, insns: &[Insn], violations: &mut Vec<StructuralViolation>) {
+/// The kernel's `check_cfg`: a depth-first walk from the entry (then from each extra entry,
+/// as the kernel walks from the exception callback), following jumps and calls, that finds
+/// back-edges and instructions no path reaches.
+fn explore(
+    cfg: &mut Cfg,
+    insns: &[Insn],
+    entries: &[InsnIdx],
+    violations: &mut Vec<StructuralViolation>,
+) {
     #[derive(Clone, Copy, PartialEq)]
     enum Color {
         White,
@@ -224,9 +242,26 @@ fn explore(cfg: &mut Cfg, insns: &[Insn], violations: &mut Vec<StructuralViolati
         .collect();
     let mut color = vec![Color::White; n_blocks];
     let mut loop_heads = Vec::new();
+    let mut roots: Vec<u32> = entries
+        .iter()
+        .filter_map(|e| cfg.block_of.get(e.idx()).copied())
+        .filter(|&b| b != NO_BLOCK)
+        .collect();
+    roots.reverse();
     let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
     color[0] = Color::Gray;
-    while let Some(&mut (b, ref mut next)) = stack.last_mut() {
+    loop {
+        let Some(&mut (b, ref mut next)) = stack.last_mut() else {
+            match roots.pop() {
+                Some(r) if color[r as usize] == Color::White => {
+                    color[r as usize] = Color::Gray;
+                    stack.push((r, 0));
+                }
+                Some(_) => {}
+                None => break,
+            }
+            continue;
+        };
         if let Some(&(s, is_jump)) = succs[b as usize].get(*next) {
             *next += 1;
             match color[s as usize] {

@@ -11,7 +11,7 @@
 mod build;
 mod graph;
 
-pub use build::build;
+pub use build::{build, build_with};
 pub use graph::{BasicBlock, BlockId, Cfg, EdgeKind, Subprog};
 
 use crate::isa::InsnIdx;

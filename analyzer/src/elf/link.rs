@@ -135,6 +135,7 @@ pub(crate) fn link(
     maps: &Maps,
     index: &Index,
     (sec, func): (u32, usize),
+    exception_cb: Option<&str>,
     budget: &mut usize,
 ) -> Result<Linked, LoadError> {
     let code_idx = *index.code_by_sec.get(&sec).ok_or(LoadErrorKind::TooLarge)?;
@@ -153,12 +154,12 @@ pub(crate) fn link(
     };
     l.place(code_idx, func)?;
     let mut i = 0;
-    while i < l.chunks.len() {
-        let c = l.chunks[i];
-        for k in 0..c.len {
-            l.process(c, k)?;
-        }
-        i += 1;
+    l.process_from(&mut i)?;
+    // libbpf appends the exception callback the main function's BTF names (if no call placed
+    // it already), then links what the callback reaches.
+    if let Some(at) = exception_cb.and_then(|name| l.text_function(name)) {
+        l.place(at.0, at.1)?;
+        l.process_from(&mut i)?;
     }
     l.point_dangling_past_end()?;
     l.relocs.sort_by_key(|r| r.insn);
@@ -176,6 +177,31 @@ pub(crate) fn link(
 }
 
 impl Linker<'_, '_> {
+    /// Processes every chunk from `*i` on, the ones placed meanwhile included.
+    fn process_from(&mut self, i: &mut usize) -> Result<(), LoadError> {
+        while *i < self.chunks.len() {
+            let c = self.chunks[*i];
+            for k in 0..c.len {
+                self.process(c, k)?;
+            }
+            *i += 1;
+        }
+        Ok(())
+    }
+
+    /// The `.text` function named `name`, as (code-section index, function index).
+    fn text_function(&self, name: &str) -> Option<(usize, usize)> {
+        self.code.iter().enumerate().find_map(|(ci, cs)| {
+            if self.elf.sections[cs.sec as usize].name != ".text" {
+                return None;
+            }
+            cs.funcs
+                .iter()
+                .position(|f| f.name == name)
+                .map(|fi| (ci, fi))
+        })
+    }
+
     /// Appends function `func` of code section `code`; returns where it starts.
     fn place(&mut self, code: usize, func: usize) -> Result<u32, LoadError> {
         if let Some(&at) = self.placed.get(&(code, func)) {

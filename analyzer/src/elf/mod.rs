@@ -107,7 +107,18 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     let mut programs = Vec::new();
     let link_one = |cs: &CodeSection, func_idx: usize, budget: &mut usize| {
         let sec = &elf.sections[cs.sec as usize];
-        let mut prog = link::link(&elf, &code, &maps, &index, (cs.sec, func_idx), budget)?;
+        let exception_cb = btf
+            .as_ref()
+            .and_then(|b| exception_callback_name(b, &cs.funcs[func_idx].name));
+        let mut prog = link::link(
+            &elf,
+            &code,
+            &maps,
+            &index,
+            (cs.sec, func_idx),
+            exception_cb.as_deref(),
+            budget,
+        )?;
         if let (Some(btf), Some(ext)) = (&btf, &btf_ext) {
             link::attach_btf_ext(&mut prog.program, &prog.chunks, &elf, btf, ext);
         }
@@ -469,3 +480,14 @@ pub(crate) struct Linked {
 
 #[cfg(test)]
 mod tests;
+
+/// The function an `exception_callback:NAME` decl tag on the program's BTF function names
+/// (`__exception_cb(NAME)` in bpf_experimental.h), which libbpf appends to the program. With
+/// several tags the first is linked; the verifier refuses the program for the others.
+fn exception_callback_name(btf: &Btf, func: &str) -> Option<String> {
+    let id = btf.find_by_name(func, "func")?;
+    btf.decl_tags_of(id)
+        .into_iter()
+        .filter(|(idx, _)| *idx == -1)
+        .find_map(|(_, t)| t.strip_prefix("exception_callback:").map(str::to_string))
+}

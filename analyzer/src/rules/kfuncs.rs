@@ -136,6 +136,12 @@ pub enum Role {
     IrqSave,
     /// `bpf_local_irq_restore(&flags)`: restores the most recent save.
     IrqRestore,
+    /// `bpf_throw(cookie)`: unwinds the program; the path ends at the call.
+    Throw,
+    /// `bpf_preempt_disable()`: one more level of disabled preemption.
+    PreemptDisable,
+    /// `bpf_preempt_enable()`: one level less.
+    PreemptEnable,
 }
 
 /// An open-coded iterator family.
@@ -293,6 +299,21 @@ pub static KFUNCS: &[KfuncDef] = &[
         since: v(6, 2),
         role: Role::RcuReadUnlock,
     },
+    // Preemption (common set, Linux 6.10).
+    KfuncDef {
+        name: "bpf_preempt_disable",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 10),
+        role: Role::PreemptDisable,
+    },
+    KfuncDef {
+        name: "bpf_preempt_enable",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 10),
+        role: Role::PreemptEnable,
+    },
     // Interrupts (common set, Linux 6.14).
     KfuncDef {
         name: "bpf_local_irq_save",
@@ -359,6 +380,14 @@ pub static KFUNCS: &[KfuncDef] = &[
         v(6, 3),
     ),
     plain("bpf_task_under_cgroup", RCU, Hooks::GENERIC, v(6, 5)),
+    // Exceptions (generic set, Linux 6.7).
+    KfuncDef {
+        name: "bpf_throw",
+        flags: 0,
+        hooks: Hooks::GENERIC,
+        since: v(6, 7),
+        role: Role::Throw,
+    },
     // cpumasks (kernel/bpf/cpumask.c).
     plain(
         "bpf_cpumask_create",

@@ -286,20 +286,63 @@ pub fn struct_load(
             Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
                 return Ok(pointee_struct(kernel, member.ty))
             }
-            _ => {
-                let len = kernel.size_of(member.ty).unwrap_or(0) as i64;
-                if off + i64::from(size) > start + len && !marked_untrusted {
-                    return Err(format!(
-                        "access beyond the end of member {} (mend:{}) in struct {} with off {} size {size}",
-                        kernel.member_name(member),
-                        start - base + len,
-                        kernel.name_of(id),
-                        off - base
-                    ));
+            Some(kind) => {
+                // A pointer marked untrusted reads past its member unchecked (the kernel
+                // checks member ends only for trusted and RCU walks).
+                if !marked_untrusted {
+                    member_end(kernel, id, member, base, off, size, kind)?;
                 }
                 return Ok(None);
             }
+            None => return Ok(None),
         }
     }
     Ok(None)
+}
+
+/// A number read from a struct member must end inside that member (the kernel's
+/// `btf_struct_walk`, which says where the member ends relative to the struct that holds it):
+/// task_kfunc_failure.o's `bpf_strncmp(task->comm, 17, ...)` reads past the 16 bytes of
+/// `comm`. Bitfields, members of unions and arrays of structs are left alone: the kernel
+/// walks those differently, and refusing them here could refuse what it accepts.
+fn member_end(
+    kernel: &Btf,
+    holder: TypeId,
+    member: &crate::btf::Member,
+    base: i64,
+    off: i64,
+    size: u32,
+    kind: &BtfKind,
+) -> Result<(), String> {
+    if member.bitfield_size != 0
+        || matches!(
+            kernel.type_by_id(holder).map(|t| &t.kind),
+            Some(BtfKind::Union { .. })
+        )
+    {
+        return Ok(());
+    }
+    if let BtfKind::Array { elem, .. } = kind {
+        let elem_is_struct = kernel.resolve(*elem).is_some_and(|e| {
+            matches!(
+                kernel.type_by_id(e).map(|t| &t.kind),
+                Some(BtfKind::Struct { .. } | BtfKind::Union { .. })
+            )
+        });
+        if elem_is_struct {
+            return Ok(());
+        }
+    }
+    let start = base + i64::from(member.bit_offset / 8);
+    let end = start + kernel.size_of(member.ty).unwrap_or(0) as i64;
+    if off + i64::from(size) <= end {
+        return Ok(());
+    }
+    Err(format!(
+        "access beyond the end of member {} (mend:{}) in struct {} with off {} size {size}",
+        kernel.str_at(member.name_off).unwrap_or(""),
+        end - base,
+        kernel.name_of(holder),
+        off - base
+    ))
 }

@@ -11,6 +11,7 @@ mod btf_info;
 pub mod domain;
 mod engine;
 pub mod env;
+mod exception_cb;
 mod fastcall;
 pub mod kfuncs;
 pub(crate) mod liveness;

@@ -163,7 +163,11 @@ pub fn verify_observed<O: Observer>(
         )
         .with_note("the kernel refuses the load with E2BIG before the verifier runs")]);
     }
-    let (cfg, structural) = cfg::build(input.insns);
+    let exception_cb = match super::exception_cb::entry(input, opts.kernel) {
+        Ok(e) => e,
+        Err(v) => return VerifyResult::reject(vec![*v]),
+    };
+    let (cfg, structural) = cfg::build_with(input.insns, exception_cb.as_slice());
     let structural: Vec<Violation> = structural
         .into_iter()
         .filter(|v| match v {
@@ -230,6 +234,12 @@ pub fn verify_observed<O: Observer>(
             }
         })
         .collect();
+    if let Some(e) = exception_cb {
+        let sig = cfg.subprog_at(e).and_then(|i| globals.get(i)?.as_ref());
+        if let Err(v) = super::exception_cb::check_signature(input, e, sig) {
+            return VerifyResult::reject(vec![*v]);
+        }
+    }
     let btf_ctx = (input.prog_type.ctx == crate::rules::CtxModel::BtfArgs).then(|| match (input.kernel_btf, input.attach_target) {
         (Some(k), Some(target)) => btf_ctx::btf_ctx(k, input.attach, target),
         (None, _) => Err("the kernel's BTF is needed to type this context (run where /sys/kernel/btf/vmlinux exists, or pass --btf)".to_string()),
@@ -254,6 +264,7 @@ pub fn verify_observed<O: Observer>(
         kfunc_protos: Default::default(),
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
+        exception_cb,
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
@@ -355,6 +366,12 @@ pub fn verify_observed<O: Observer>(
     .map(|(v, _)| v);
     let mut violations = std::mem::take(&mut exploration.violations);
     if violations.is_empty() {
+        // The kernel walks the call graph after verifying (`check_max_stack_depth`).
+        if let Err(v) = super::exception_cb::check_call_graph(input, &cfg, exception_cb) {
+            violations.push(*v);
+        }
+    }
+    if violations.is_empty() {
         violations.extend(whole_program_limits(
             input,
             opts,
@@ -393,6 +410,10 @@ fn explore_all<O: Observer>(
     let mut all: Option<Exploration> = None;
     let mut done = vec![false; starts.len()];
     let mut called = vec![false; vm.cfg.subprogs().len()];
+    // The exception callback is verified as a global function that no call reaches.
+    if let Some(i) = vm.exception_cb.and_then(|e| vm.cfg.subprog_at(e)) {
+        called[i] = true;
+    }
     loop {
         let mut new = 0;
         for (k, (init, entry)) in starts.iter().enumerate() {

@@ -50,6 +50,7 @@ mod stack_depth_reads;
 mod stack_sub;
 mod strict_alignment;
 mod tail_call_frames;
+mod throw_and_preempt;
 mod unprivileged;
 mod untracked_alu;
 mod walked_trust;

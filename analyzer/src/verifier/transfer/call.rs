@@ -46,6 +46,7 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
+                    self.preempt_global_call(st, pc)?;
                     self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true)
                         && crate::verifier::pkt_effects::opaque_calls_invalidate_packet(
@@ -320,7 +321,8 @@ impl Vm<'_> {
             st.set(Reg::R0, ret);
             return Ok(Flow::Next(callee.return_to));
         }
-        if st.cur().subprog != 0 {
+        let exception_cb = self.exception_cb.and_then(|e| self.cfg.subprog_at(e));
+        if st.cur().subprog != 0 && exception_cb != Some(st.cur().subprog as usize) {
             // The exit of a global function verified on its own.
             if r0.as_scalar().is_none() {
                 return Err(Violation::new(
@@ -335,7 +337,11 @@ impl Vm<'_> {
             }
         }
         super::irq::exit_with_irq_saved(st, pc)?;
-        if let Some(rf) = st.refs.first() {
+        if let Some(rf) = st
+            .refs
+            .iter()
+            .find(|r| r.acquired_by != super::preempt::DISABLER)
+        {
             return Err(Box::new(Violation {
                 code: Code::ReferenceLeak,
                 insn: pc,
@@ -368,6 +374,7 @@ impl Vm<'_> {
                 "BPF_EXIT instruction in main prog cannot be used inside bpf_rcu_read_lock-ed region",
             ));
         }
+        self.preempt_left_disabled(st, pc, "BPF_EXIT instruction in main prog")?;
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
             self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
         }
@@ -486,6 +493,17 @@ impl Vm<'_> {
                 format!("bpf_{} may sleep, and this program is not sleepable (use a `.s` section, e.g. SEC(\"lsm.s/...\"))", h.name),
                 "helper call might sleep in a non-sleepable prog",
             ));
+        }
+        if crate::rules::MIGHT_SLEEP.contains(&h.id) {
+            self.preempt_sleeping_call(
+                st,
+                pc,
+                &format!("bpf_{}", h.name),
+                format!(
+                    "sleepable helper bpf_{}#{id} in non-preemptible region",
+                    h.name
+                ),
+            )?;
         }
         if crate::rules::MIGHT_SLEEP.contains(&h.id) && st.rcu_lock {
             return Err(Violation::new(
@@ -857,9 +875,12 @@ impl Vm<'_> {
                     ))
                 }
             },
+            // Only what bpf_ringbuf_reserve returned (`MEM_RINGBUF`): a slice of a ring buffer
+            // dynptr holds the dynptr's reference but is plain `mem` (dynptr_fail.c
+            // `ringbuf_invalid_api`).
             Arg::RingbufMem => match v.as_ptr() {
                 Some(p)
-                    if matches!(p.kind, PtrKind::Mem { .. })
+                    if matches!(p.kind, PtrKind::Mem { ringbuf: true, .. })
                         && p.ref_obj_id != 0
                         && !p.maybe_null =>
                 {
@@ -1123,7 +1144,12 @@ pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee:
 /// The kernel's words for a return value out of its range (`verbose_invalid_scalar`): only
 /// the signed bounds that are not the type's limits are named, and a value with neither is
 /// "unknown", whatever its unsigned bounds.
-fn invalid_scalar_text(ctx: &str, v: &crate::verifier::domain::Scalar, lo: i64, hi: i64) -> String {
+pub(super) fn invalid_scalar_text(
+    ctx: &str,
+    v: &crate::verifier::domain::Scalar,
+    lo: i64,
+    hi: i64,
+) -> String {
     let mut bounds = String::new();
     if v.smin() > i64::MIN {
         bounds += &format!(" smin={}", v.smin());

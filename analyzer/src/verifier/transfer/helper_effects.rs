@@ -203,11 +203,7 @@ impl Vm<'_> {
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
-                } else if self
-                    .special
-                    .get(map as usize)
-                    .is_some_and(|f| f.iter().any(|f| f.kind == "bpf_spin_lock"))
-                {
+                } else if self.value_has_lock(map) {
                     // A value that holds a lock needs an id even when it cannot be NULL: the
                     // id names the lock (HeldLock).
                     p.id = st.fresh_id();
@@ -307,10 +303,37 @@ impl Vm<'_> {
             }
             return self.iterate_callback(st, pc, h.name, subprog, cx, ret);
         }
+        // A timer's callback gets the map, key and value the timer lives in
+        // (`set_timer_callback_state`), and must return 0.
+        let timer_map = match st.reg(Reg::R1).as_ptr() {
+            Some(p) if h.name == "timer_set_callback" => match p.kind {
+                PtrKind::MapValue { map } => Some(map),
+                _ => None,
+            },
+            _ => None,
+        };
         for r in ARG_REGS {
             st.set(r, RegState::Uninit);
         }
         st.set(Reg::R0, ret);
+        if let (Some(subprog), Some(map)) = (callback, timer_map) {
+            // The kernel verifies the callback as a fresh state of its own (`push_async_cb`):
+            // a callback that re-arms itself is not explored again inside itself, since it
+            // would start from the same registers and reach nothing of its caller's.
+            if st.frames.iter().any(|f| f.subprog == subprog) {
+                return Ok(Flow::Next(InsnIdx(pc.0 + 1)));
+            }
+            let mut run = st.clone();
+            let entry = self.cfg.subprogs()[subprog as usize].start;
+            run.set(Reg::R1, RegState::ptr(PtrKind::MapPtr { map }));
+            run.set(Reg::R2, RegState::ptr(PtrKind::MapKey { map }));
+            run.set(Reg::R3, RegState::ptr(PtrKind::MapValue { map }));
+            self.enter_frame(&mut run, pc, subprog, Some((0, 0)))?;
+            return Ok(Flow::Fork {
+                cont: InsnIdx(pc.0 + 1),
+                other: (entry, Box::new(run)),
+            });
+        }
         if let Some(subprog) = callback {
             // The helper may run the callback zero times: that path continues here. The path on
             // which it runs once enters the callback with (index, ctx) in r1 and r2.

@@ -16,7 +16,7 @@ use crate::verifier::violation::{Code, Violation};
 /// The family name that marks an irq flag's slot.
 const IRQ_FLAG: &str = "irq_flag";
 /// What acquires an irq reference (and names it in messages).
-const SAVER: &str = "bpf_local_irq_save";
+pub(super) const SAVER: &str = "bpf_local_irq_save";
 
 impl Vm<'_> {
     /// A call to `bpf_local_irq_save` (`save`) or `bpf_local_irq_restore`.

@@ -118,6 +118,14 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
+        if k.has(kf::SLEEPABLE) {
+            self.preempt_sleeping_call(
+                st,
+                pc,
+                name,
+                format!("kernel func {name} is sleepable within non-preemptible region"),
+            )?;
+        }
         if self.input.kernel_btf.is_some() {
             // The prototype is read (and cached) for every kfunc: libbpf refuses an object
             // whose declaration does not match the kernel's before anything is verified.
@@ -129,6 +137,9 @@ impl Vm<'_> {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
             Role::IrqSave => self.irq_call(st, pc, k, true),
             Role::IrqRestore => self.irq_call(st, pc, k, false),
+            Role::Throw => self.throw_call(st, pc),
+            Role::PreemptDisable => self.preempt_call(st, pc, true),
+            Role::PreemptEnable => self.preempt_call(st, pc, false),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(
@@ -208,9 +219,17 @@ impl Vm<'_> {
                         )
                     })
                 });
+                self.rdonly_cast_target(pc, k, want, is_struct)?;
                 let type_id = if is_struct { want as u32 } else { 0 };
                 clobber_args(st);
-                st.set(Reg::R0, RegState::ptr(PtrKind::btf(type_id)));
+                // The kernel marks the result `PTR_UNTRUSTED`: readable, never an argument.
+                st.set(
+                    Reg::R0,
+                    RegState::ptr(PtrKind::BtfId {
+                        type_id,
+                        trust: Trust::Marked,
+                    }),
+                );
                 Ok(Flow::Next(next))
             }
             Role::Plain => {

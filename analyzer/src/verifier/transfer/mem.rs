@@ -813,12 +813,10 @@ impl Vm<'_> {
         off: i64,
         size: u32,
     ) -> Res<()> {
-        let Some(fields) = self.special.get((map & !super::INNER_MAP) as usize) else {
-            return Ok(());
-        };
+        let fields = self.value_fields(map);
         let lo = off + p.var_off.smin().max(0);
         let hi = off + p.var_off.umax().min(1 << 32) as i64 + i64::from(size);
-        for f in fields {
+        for f in fields.iter() {
             if lo < i64::from(f.off + f.size) && hi > i64::from(f.off) {
                 return Err(Violation::new(
                     Code::SpinLockMisuse,

@@ -13,6 +13,7 @@ pub(super) use arena::program_arena;
 mod call;
 mod ctx_ptr;
 mod dynptr;
+mod exceptions;
 mod format;
 mod helper_effects;
 mod helper_mem;
@@ -22,10 +23,13 @@ mod kfunc;
 mod kfunc_args;
 pub(crate) mod linked;
 mod mem;
+mod preempt;
+mod rdonly_cast;
 mod same_base;
 mod special_field_arg;
 mod spectre;
 mod stack;
+mod value_fields;
 
 use super::env::{Input, Options};
 use super::state::{AbstractState, RegState};
@@ -84,6 +88,8 @@ pub(super) struct Vm<'a> {
     pub kernel_structs: std::cell::RefCell<std::collections::HashMap<String, u32>>,
     /// The arena map the program uses, if any (`arena::program_arena`).
     pub arena: Option<u32>,
+    /// Where the program's exception callback starts, if it names one (`exception_cb`).
+    pub exception_cb: Option<InsnIdx>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).
