@@ -5,6 +5,7 @@
 //! semantics and safety conditions, `state` and `domain` are the abstract values, `subsume`,
 //! `liveness` and `precision` serve pruning, `violation` names what is found.
 
+mod alloc_layout;
 pub mod btf_ctx;
 mod btf_info;
 pub mod domain;

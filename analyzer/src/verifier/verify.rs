@@ -186,7 +186,7 @@ pub fn verify_observed<O: Observer>(
     let special: Vec<Vec<btf_info::SpecialField>> = input
         .maps
         .iter()
-        .map(|m| btf_info::special_fields(input.btf, m.value_type))
+        .map(|m| btf_info::special_fields(input.btf, btf_info::value_type_of(input.btf, m)))
         .collect();
     if let Some(v) = super::transfer::attach_target::disabled_lsm_hook(input) {
         return VerifyResult::reject(vec![v]);
@@ -245,6 +245,7 @@ pub fn verify_observed<O: Observer>(
         kfunc_protos: Default::default(),
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
+        alloc_call_types: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));

@@ -531,6 +531,9 @@ impl Vm<'_> {
                 "function calls are not allowed while holding a lock",
             ));
         }
+        if h.name == "kptr_xchg" {
+            return self.kptr_xchg(st, pc);
+        }
         let mut cx = CallCx::default();
         for (i, arg) in args.iter().enumerate() {
             self.check_arg(st, pc, h, ARG_REGS[i], *arg, &mut cx)?;
@@ -932,6 +935,7 @@ impl Vm<'_> {
                     return Err(type_err("map_value"));
                 }
             }
+            Arg::SpinLock if self.alloc_spin_lock_arg(pc, n, &v)? => {}
             Arg::SpinLock | Arg::Timer => {
                 let Some(p) = v
                     .as_ptr()
@@ -1058,6 +1062,11 @@ pub(super) fn lock_of(arg: &RegState) -> (u32, u32) {
             id,
             ..
         }) => (*map, *id),
+        Some(Pointer {
+            kind: PtrKind::Alloc { .. },
+            id,
+            ..
+        }) => (super::kfunc::alloc::ALLOC_LOCK, *id),
         _ => (u32::MAX, 0),
     }
 }

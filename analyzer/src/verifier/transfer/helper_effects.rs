@@ -93,6 +93,7 @@ impl Vm<'_> {
                         "bpf_spin_unlock of different lock",
                     ));
                 }
+                super::kfunc::alloc::invalidate_non_owning(st);
             }
             "tail_call" if st.rcu_lock && st.refs.is_empty() => {
                 return Err(Violation::new(

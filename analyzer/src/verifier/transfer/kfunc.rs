@@ -118,6 +118,18 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
+        // Numeric iterators are allowed too from 6.12 (earlier profiles refuse them: the
+        // stricter answer where the release is not measured).
+        let iter_num_ok = matches!(k.role, Role::Iter(IterDef { name: "num", .. }))
+            && self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 12);
+        if st.active_lock.is_some() && !iter_num_ok && !graph::allowed_under_lock(alloc_op(k)) {
+            return Err(Violation::new(
+                Code::SpinLockMisuse,
+                pc,
+                format!("{name} is called while a spin lock is held; only list and rbtree operations may be"),
+                "function calls are not allowed while holding a lock",
+            ));
+        }
         if self.input.kernel_btf.is_some() {
             // The prototype is read (and cached) for every kfunc: libbpf refuses an object
             // whose declaration does not match the kernel's before anything is verified.
@@ -129,6 +141,7 @@ impl Vm<'_> {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
             Role::IrqSave => self.irq_call(st, pc, k, true),
             Role::IrqRestore => self.irq_call(st, pc, k, false),
+            Role::Alloc(op) => self.alloc_kfunc(st, pc, k, op),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(
@@ -589,5 +602,15 @@ fn misuse(pc: InsnIdx, def: IterDef, message: String, kernel: String) -> Box<Vio
     ))
 }
 
+/// The allocated-object operation of `k`, if it is one.
+fn alloc_op(k: &KfuncDef) -> Option<crate::rules::kfuncs::AllocOp> {
+    match k.role {
+        Role::Alloc(op) => Some(op),
+        _ => None,
+    }
+}
+
+pub(crate) mod alloc;
+mod graph;
 #[cfg(test)]
 mod tests;
