@@ -356,7 +356,16 @@ impl Vm<'_> {
         });
         r0.id = ref_id;
         r0.ref_obj_id = ref_id;
-        r0.maybe_null = true;
+        // From an owning reference the count is above zero, so the kernel's result is not
+        // NULL-able; from a non-owning one the object may be on its way out.
+        r0.maybe_null = p.ref_obj_id == 0
+            || matches!(
+                p.kind,
+                PtrKind::Alloc {
+                    non_owning: true,
+                    ..
+                }
+            );
         clobber_args(st);
         st.set(Reg::R0, RegState::Ptr(r0));
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
