@@ -81,6 +81,12 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Whether a graph root's `contains:` tag names no struct with a matching node (the
+    /// kernel then has no valid record for the value at all).
+    pub fn has_invalid_root(&self) -> bool {
+        self.roots.iter().any(|r| r.value_type == 0)
+    }
+
     pub fn root_at(&self, off: u32) -> Option<&GraphRoot> {
         self.roots.iter().find(|r| r.off == off)
     }
@@ -209,11 +215,14 @@ fn field(
                 } else {
                     GraphKind::Rbtree
                 };
+                // The tag must name a struct with a node of this root's kind; otherwise the
+                // kernel refuses the whole record (value_type 0 here).
                 let (value_type, node_off) = contains
                     .and_then(|(tname, fname)| {
                         let vt = btf.find_by_name(&tname, "struct")?;
                         let m = btf.member(vt, &fname)?;
-                        Some((vt.0, m.bit_offset / 8))
+                        let node = btf.resolve(m.ty)?;
+                        (btf.name_of(node) == kind.node_name()).then_some((vt.0, m.bit_offset / 8))
                     })
                     .unwrap_or((0, 0));
                 out.roots.push(GraphRoot {

@@ -566,9 +566,13 @@ fn map_prog_compat(
             return None;
         };
         let fields = special.get(usize::try_from(*imm).ok()?)?;
-        let kind = ["bpf_spin_lock", "bpf_timer"]
-            .into_iter()
-            .find(|k| fields.iter().any(|f| f.kind == *k))?;
+        // Graph roots are checked first (the kernel's `check_map_prog_compatibility`).
+        let has = |k: &str| fields.iter().any(|f| f.kind == k);
+        let kind = if has("bpf_list_head") || has("bpf_rb_root") {
+            "bpf_{list_head,rb_root}"
+        } else {
+            ["bpf_spin_lock", "bpf_timer"].into_iter().find(|k| has(k))?
+        };
         let map = input.maps.get(*imm as usize).map_or("", |m| m.name.as_str());
         Some(*Violation::new(
             Code::HelperNotAllowed,

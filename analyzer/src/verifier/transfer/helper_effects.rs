@@ -76,6 +76,14 @@ impl Vm<'_> {
                 let (map, id) = lock_of(st.reg(Reg::R1));
                 st.active_lock = Some(HeldLock { at: pc, map, id });
             }
+            "spin_unlock" if st.frames.iter().any(|f| f.in_rbtree_less) => {
+                return Err(Violation::new(
+                    Code::SpinLockMisuse,
+                    pc,
+                    "an rbtree's less() callback runs under the tree's lock, and may not release it",
+                    "can't spin_{lock,unlock} in rbtree cb",
+                ));
+            }
             "spin_unlock" => {
                 let Some(held) = st.active_lock.take() else {
                     return Err(Violation::new(

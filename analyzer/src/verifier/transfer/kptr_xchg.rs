@@ -149,6 +149,16 @@ impl Vm<'_> {
             }
             (a, b) => a == b,
         };
+        // The kernel names BTF pointers with their struct (`ptr_node_data`).
+        let got = match v.as_ptr().map(|p| p.kind) {
+            Some(PtrKind::Alloc { type_id, .. }) => format!(
+                "ptr_{}",
+                self.input
+                    .btf
+                    .map_or("", |b| b.name_of(crate::btf::TypeId(type_id)))
+            ),
+            _ => v.type_name(),
+        };
         let Some(p) = v.as_ptr().filter(|p| same_type(p)) else {
             return Err(Violation::new(
                 Code::HelperArgType,
@@ -158,7 +168,7 @@ impl Vm<'_> {
                     field.name,
                     v.type_name()
                 ),
-                format!("invalid kptr access, R2 type={} expected=ptr_{}", v.type_name(), field.name),
+                format!("invalid kptr access, R2 type={got} expected=ptr_{}", field.name),
             ));
         };
         if p.maybe_null {

@@ -50,6 +50,14 @@ impl Vm<'_> {
                 format!("map '{}' has to have BTF in order to use {kind}", def.name),
             ));
         }
+        if self.map_layout(map).has_invalid_root() {
+            return Err(Violation::new(
+                code,
+                pc,
+                format!("a graph root in map '{}' names no element struct with a matching node (its contains: tag), so the kernel keeps no record of the value's special fields", def.name),
+                format!("map '{}' has no valid {kind}", def.name),
+            ));
+        }
         let fields = crate::verifier::btf_info::special_fields(btf, value_type);
         let mut of_kind = fields.iter().filter(|f| f.kind == kind);
         let (Some(field), None) = (of_kind.next(), of_kind.next()) else {

@@ -49,7 +49,15 @@ impl Vm<'_> {
             AllocOp::ListPush { .. } | AllocOp::ListPop { .. } => GraphKind::List,
             _ => GraphKind::Rbtree,
         };
-        if st.frames.iter().any(|f| f.in_rbtree_less) && kind == GraphKind::Rbtree {
+        let root = self.root_arg(st, pc, k, kind)?;
+        // Adding and removing are refused inside an rbtree's less() callback (after their
+        // arguments are checked); bpf_rbtree_first is not.
+        if st.frames.iter().any(|f| f.in_rbtree_less)
+            && matches!(op, AllocOp::RbtreeAdd | AllocOp::RbtreeRemove)
+        {
+            if op == AllocOp::RbtreeAdd {
+                self.owned_node_arg(st, pc, k, &root)?;
+            }
             return Err(Violation::new(
                 Code::HelperNotAllowed,
                 pc,
@@ -57,7 +65,6 @@ impl Vm<'_> {
                 format!("{} not allowed in rbtree cb", k.name),
             ));
         }
-        let root = self.root_arg(st, pc, k, kind)?;
         match op {
             AllocOp::ListPush { .. } | AllocOp::RbtreeAdd => {
                 let node = self.owned_node_arg(st, pc, k, &root)?;
@@ -205,6 +212,19 @@ impl Vm<'_> {
     ) -> Res<u32> {
         let v = read(st, pc, Reg::R2)?;
         let nname = root.kind.node_name();
+        if v.as_ptr()
+            .is_some_and(|p| p.maybe_null && matches!(p.kind, PtrKind::Alloc { .. }))
+        {
+            return Err(arg_err(
+                pc,
+                k,
+                format!(
+                    "{} is given a node that may be NULL; check it first",
+                    k.name
+                ),
+                "Possibly NULL pointer passed to trusted arg1".to_string(),
+            ));
+        }
         let Some(p) = v.as_ptr().filter(|p| {
             !p.maybe_null
                 && matches!(
@@ -261,7 +281,8 @@ impl Vm<'_> {
                     k.name,
                     v.type_name()
                 ),
-                "arg#1 expected pointer to allocated object".to_string(),
+                "bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer"
+                    .to_string(),
             ));
         };
         if p.maybe_null {
