@@ -199,11 +199,9 @@ impl Vm<'_> {
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
-                } else if self
-                    .special
-                    .get(map as usize)
-                    .is_some_and(|f| f.iter().any(|f| f.kind == "bpf_spin_lock"))
-                {
+                } else if self.map_layout(map).spin_lock.is_some() {
+                    // (The layout of the map's own value: an inner map's for a map-in-map
+                    // lookup, whose index `special` does not cover.)
                     // A value that holds a lock needs an id even when it cannot be NULL: the
                     // id names the lock (HeldLock).
                     p.id = st.fresh_id();

@@ -147,6 +147,15 @@ impl Vm<'_> {
                 ))
             }
         };
+        if p.var_off.as_const().is_none() && matches!(p.kind, PtrKind::Alloc { .. }) {
+            // An object pointer with a variable offset is refused as an argument at all.
+            return Err(arg_err(
+                pc,
+                k,
+                format!("r1 points into an allocated object at a variable offset; the {rname} must be named at a constant one"),
+                format!("variable ptr_ access var_off={} disallowed", p.var_off.kernel_off_str()),
+            ));
+        }
         let Some(var) = p.var_off.as_const() else {
             return Err(arg_err(
                 pc,
