@@ -12,6 +12,10 @@ use crate::btf::{Btf, BtfKind, TypeId};
 /// How deep nested structs are searched for fields (the kernel's limit is similar).
 const MAX_NESTING: usize = 8;
 
+/// The most special fields the kernel records for one type (`BTF_FIELDS_MAX`): a type with
+/// more has no valid record at all.
+const MAX_FIELDS: usize = 11;
+
 /// The two graph families.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub enum GraphKind {
@@ -145,6 +149,22 @@ pub fn struct_layout(btf: &Btf, id: TypeId) -> Layout {
         ..Layout::default()
     };
     walk(btf, id, 0, 0, &mut out);
+    capped(out)
+}
+
+/// The layout the kernel keeps: none of the fields when there are too many.
+fn capped(out: Layout) -> Layout {
+    let n = usize::from(out.spin_lock.is_some())
+        + usize::from(out.refcount.is_some())
+        + out.roots.len()
+        + out.nodes.len()
+        + out.kptrs.len();
+    if n > MAX_FIELDS {
+        return Layout {
+            size: out.size,
+            ..Layout::default()
+        };
+    }
     out
 }
 
@@ -165,7 +185,7 @@ pub fn datasec_layout(btf: &Btf, name: &str) -> Option<Layout> {
         let tag = contains_tag(btf, v.ty, -1);
         field(btf, *ty, v.offset, tag, 0, &mut out);
     }
-    Some(out)
+    Some(capped(out))
 }
 
 fn walk(btf: &Btf, id: TypeId, base: u32, depth: usize, out: &mut Layout) {

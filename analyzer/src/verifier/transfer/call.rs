@@ -46,6 +46,16 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
+                    if st.active_lock.is_some() {
+                        // A global function is verified without the caller's lock, so it may
+                        // not run while one is held (the kernel's `check_func_call`).
+                        return Err(Violation::new(
+                            Code::SpinLockMisuse,
+                            pc,
+                            format!("the global function {} is called while a bpf_spin_lock is held; only static functions may be", sig.name),
+                            "global function calls are not allowed while holding a lock,\nuse static function instead",
+                        ));
+                    }
                     self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true)
                         && crate::verifier::pkt_effects::opaque_calls_invalidate_packet(
@@ -1077,6 +1087,14 @@ fn releaser(acquirer: &str) -> String {
         "ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()",
         "ringbuf_reserve_dynptr" => "bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr()",
         "kptr_xchg" => "bpf_kptr_xchg() back into a map, or the object's release kfunc",
+        "bpf_percpu_obj_new_impl" => "bpf_percpu_obj_drop()",
+        "bpf_obj_new_impl"
+        | "bpf_refcount_acquire_impl"
+        | "bpf_list_pop_front"
+        | "bpf_list_pop_back"
+        | "bpf_rbtree_remove" => {
+            "bpf_obj_drop(), or a push into a list or rbtree, or bpf_kptr_xchg() into a map"
+        }
         _ => "",
     };
     if !fixed.is_empty() {

@@ -99,7 +99,7 @@ impl Vm<'_> {
                 Code::HelperArgType,
                 pc,
                 format!("{what} has no kptr field for bpf_kptr_xchg"),
-                format!("{what} has no valid kptr"),
+                "R1 has no valid kptr".to_string(),
             ));
         }
         let off = i64::from(p.off) + var as i64;
