@@ -460,6 +460,36 @@ impl Btf {
     }
 
     /// Number of types, not counting `void`; valid ids are `1..=n_types()`.
+    /// Sets the offsets of a datasec's variables as the loader does (libbpf's
+    /// `btf_fixup_datasec`): the compiler may leave them 0 for sections it does not lay out
+    /// itself (`.bss.A`, `.data.A`), and the symbol table has them. `offset_of` gives a
+    /// variable's offset by name; variables it does not know keep theirs.
+    pub(crate) fn fix_datasec_offsets(
+        &mut self,
+        id: TypeId,
+        offset_of: impl Fn(&str) -> Option<u32>,
+    ) {
+        let names: Vec<Option<u32>> = match self.type_by_id(id).map(|t| &t.kind) {
+            Some(BtfKind::Datasec { vars, .. }) => {
+                vars.iter().map(|v| offset_of(self.name_of(v.ty))).collect()
+            }
+            _ => return,
+        };
+        let Some(t) = (id.0 as usize)
+            .checked_sub(1)
+            .and_then(|i| self.types.get_mut(i))
+        else {
+            return;
+        };
+        if let BtfKind::Datasec { vars, .. } = &mut t.kind {
+            for (v, off) in vars.iter_mut().zip(names) {
+                if let Some(off) = off {
+                    v.offset = off;
+                }
+            }
+        }
+    }
+
     pub fn n_types(&self) -> usize {
         self.types.len()
     }

@@ -71,7 +71,10 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     // (said in `notes`) unless the object cannot do without BTF.
     let mut notes = Vec::new();
     let btf = match elf.section_by_name(".BTF").map(|s| Btf::parse(s.data)) {
-        Some(Ok(btf)) => Some(btf),
+        Some(Ok(mut btf)) => {
+            fix_global_datasecs(&elf, &mut btf);
+            Some(btf)
+        }
         Some(Err(err)) if needs_btf(&elf) => return Err(LoadErrorKind::Btf { err }.into()),
         Some(Err(err)) => {
             notes.push(format!(
@@ -490,4 +493,23 @@ fn exception_callback_name(btf: &Btf, func: &str) -> Option<String> {
         .into_iter()
         .filter(|(idx, _)| *idx == -1)
         .find_map(|(_, t)| t.strip_prefix("exception_callback:").map(str::to_string))
+/// Gives the datasecs of global-data sections their variables' offsets from the symbol table,
+/// as libbpf does before loading (clang may leave them 0 in custom sections like `.bss.A`).
+fn fix_global_datasecs(elf: &read::Elf<'_>, btf: &mut Btf) {
+    for sec in &elf.sections {
+        let global = [".data", ".bss", ".rodata"]
+            .iter()
+            .any(|b| sec.name == *b || sec.name.starts_with(&format!("{b}.")));
+        if !global {
+            continue;
+        }
+        let Some(ds) = btf.find_by_name(&sec.name, "datasec") else {
+            continue;
+        };
+        let offsets: std::collections::HashMap<&str, u32> = elf
+            .symbols_in(sec.index)
+            .filter_map(|s| Some((s.name.as_str(), u32::try_from(s.value).ok()?)))
+            .collect();
+        btf.fix_datasec_offsets(ds, |name| offsets.get(name).copied());
+    }
 }

@@ -142,6 +142,23 @@ pub enum Role {
     PreemptDisable,
     /// `bpf_preempt_enable()`: one level less.
     PreemptEnable,
+    /// Allocated objects and the lists and rbtrees they are linked into.
+    Alloc(AllocOp),
+}
+
+/// What an allocated-object kfunc does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum AllocOp {
+    ObjNew,
+    ObjDrop,
+    PercpuObjNew,
+    PercpuObjDrop,
+    RefcountAcquire,
+    ListPush { back: bool },
+    ListPop { back: bool },
+    RbtreeAdd,
+    RbtreeRemove,
+    RbtreeFirst,
 }
 
 /// An open-coded iterator family.
@@ -193,6 +210,16 @@ const fn iter(name: &'static str, flags: u32, def: IterDef, since: KernelVersion
         hooks: Hooks::ALL,
         since,
         role: Role::Iter(def),
+    }
+}
+
+const fn alloc(name: &'static str, flags: u32, op: AllocOp, since: KernelVersion) -> KfuncDef {
+    KfuncDef {
+        name,
+        flags,
+        hooks: Hooks::GENERIC,
+        since,
+        role: Role::Alloc(op),
     }
 }
 
@@ -340,6 +367,66 @@ pub static KFUNCS: &[KfuncDef] = &[
     plain("bpf_dynptr_is_rdonly", 0, Hooks::ALL, v(6, 5)),
     plain("bpf_dynptr_size", 0, Hooks::ALL, v(6, 5)),
     plain("bpf_dynptr_clone", 0, Hooks::ALL, v(6, 5)),
+    // Allocated objects, lists and rbtrees (kernel/bpf/helpers.c's generic set). The
+    // `_impl` names of push and add arrived with refcounted objects in 6.4 (6.2 and 6.3 had
+    // `bpf_list_push_front`/`back` and `bpf_rbtree_add`, which the table does not model).
+    alloc(
+        "bpf_obj_new_impl",
+        ACQUIRE | RET_NULL,
+        AllocOp::ObjNew,
+        v(6, 2),
+    ),
+    alloc("bpf_obj_drop_impl", RELEASE, AllocOp::ObjDrop, v(6, 2)),
+    alloc(
+        "bpf_percpu_obj_new_impl",
+        ACQUIRE | RET_NULL,
+        AllocOp::PercpuObjNew,
+        v(6, 7),
+    ),
+    alloc(
+        "bpf_percpu_obj_drop_impl",
+        RELEASE,
+        AllocOp::PercpuObjDrop,
+        v(6, 7),
+    ),
+    alloc(
+        "bpf_refcount_acquire_impl",
+        ACQUIRE | RET_NULL | RCU,
+        AllocOp::RefcountAcquire,
+        v(6, 4),
+    ),
+    alloc(
+        "bpf_list_push_front_impl",
+        0,
+        AllocOp::ListPush { back: false },
+        v(6, 4),
+    ),
+    alloc(
+        "bpf_list_push_back_impl",
+        0,
+        AllocOp::ListPush { back: true },
+        v(6, 4),
+    ),
+    alloc(
+        "bpf_list_pop_front",
+        ACQUIRE | RET_NULL,
+        AllocOp::ListPop { back: false },
+        v(6, 2),
+    ),
+    alloc(
+        "bpf_list_pop_back",
+        ACQUIRE | RET_NULL,
+        AllocOp::ListPop { back: true },
+        v(6, 2),
+    ),
+    alloc("bpf_rbtree_add_impl", 0, AllocOp::RbtreeAdd, v(6, 4)),
+    alloc(
+        "bpf_rbtree_remove",
+        ACQUIRE | RET_NULL,
+        AllocOp::RbtreeRemove,
+        v(6, 3),
+    ),
+    alloc("bpf_rbtree_first", RET_NULL, AllocOp::RbtreeFirst, v(6, 3)),
     // Referenced tasks and cgroups (generic set).
     plain(
         "bpf_task_acquire",

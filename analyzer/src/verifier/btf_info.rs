@@ -243,6 +243,20 @@ pub struct SpecialField {
     pub kind: &'static str,
 }
 
+/// The BTF type of a map's value: its declared value type, or for a global-data map
+/// (`.data`, `.bss`, `.bss.A`...) the section's datasec.
+pub fn value_type_of(btf: Option<&Btf>, map: &crate::verifier::env::MapDef) -> Option<TypeId> {
+    if map.value_type.is_some() {
+        return map.value_type;
+    }
+    match &map.kind {
+        crate::program::MapKind::GlobalData { section, .. } => {
+            btf.and_then(|b| b.find_by_name(section, "datasec"))
+        }
+        _ => None,
+    }
+}
+
 /// The special fields of a map value type, found by walking its (nested) struct members.
 pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<SpecialField> {
     let (Some(btf), Some(ty)) = (btf, value_type) else {
@@ -256,7 +270,15 @@ pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<Spec
             continue;
         };
         let name = btf.name(t);
-        for kind in ["bpf_spin_lock", "bpf_timer"] {
+        for kind in [
+            "bpf_spin_lock",
+            "bpf_timer",
+            "bpf_list_head",
+            "bpf_list_node",
+            "bpf_rb_root",
+            "bpf_rb_node",
+            "bpf_refcount",
+        ] {
             if name == kind {
                 let size = btf.size_of(id).unwrap_or(4) as u32;
                 res.push(SpecialField {
@@ -272,6 +294,23 @@ pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<Spec
         if let BtfKind::Struct { members, .. } = &t.kind {
             for m in members {
                 work.push((m.ty, base + m.bit_offset / 8, depth + 1));
+            }
+        }
+        // A global-data section's value is its datasec: each variable at its offset.
+        if let BtfKind::Datasec { vars, .. } = &t.kind {
+            for v in vars {
+                if let Some(BtfKind::Var { ty, .. }) = btf.type_by_id(v.ty).map(|t| &t.kind) {
+                    work.push((*ty, base + v.offset, depth + 1));
+                }
+            }
+        }
+        // Arrays of special fields (a global `struct bpf_list_head heads[2]`).
+        if let BtfKind::Array { elem, nelems, .. } = &t.kind {
+            let esize = btf.size_of(*elem).unwrap_or(0) as u32;
+            if esize > 0 && *nelems <= 64 {
+                for i in 0..*nelems {
+                    work.push((*elem, base + i * esize, depth + 1));
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 //! frame's slots, shared copy-on-write between states), `subsume`, `liveness` and `precision`
 //! serve pruning, `violation` names what is found.
 
+mod alloc_layout;
 pub mod btf_ctx;
 mod btf_info;
 pub mod domain;

@@ -54,6 +54,16 @@ pub enum PtrKind {
     /// is safe. It is always at offset 0 with no variable part, so that any two compare equal,
     /// as the kernel's `regsafe` counts them.
     Arena,
+    /// An object the program allocated (`PTR_TO_BTF_ID | MEM_ALLOC`), by type id in the
+    /// *program's* BTF: from `bpf_obj_new` (`percpu`: `bpf_percpu_obj_new`, `MEM_PERCPU`), a
+    /// list or rbtree pop or remove, a `bpf_kptr_xchg` of a local kptr. With a reference it
+    /// owns the object; `non_owning` after the object was pushed into a graph (the kernel's
+    /// `NON_OWN_REF`: usable until the lock is released, never released itself).
+    Alloc {
+        type_id: u32,
+        percpu: bool,
+        non_owning: bool,
+    },
 }
 
 /// How far the kernel trusts a `PTR_TO_BTF_ID` (its `PTR_TRUSTED` and `MEM_RCU` flags): kfuncs
@@ -153,6 +163,7 @@ impl PtrKind {
             PtrKind::Func { .. } => "func",
             PtrKind::ConstDynptr { .. } => "dynptr_ptr",
             PtrKind::Arena => "arena",
+            PtrKind::Alloc { .. } => "ptr_",
         }
     }
 

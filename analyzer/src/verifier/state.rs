@@ -160,6 +160,15 @@ impl RegState {
                 let null = if *maybe_null { "or_null_" } else { "" };
                 format!("{prefix}ptr_{null}")
             }
+            RegState::Ptr(Pointer {
+                kind: PtrKind::Alloc { percpu, .. },
+                maybe_null,
+                ..
+            }) => {
+                let prefix = if *percpu { "percpu_" } else { "" };
+                let null = if *maybe_null { "or_null_" } else { "" };
+                format!("{prefix}ptr_{null}")
+            }
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();
                 // Read-only memory carries the kernel's `MEM_RDONLY` prefix.
@@ -295,6 +304,8 @@ pub struct Frame {
     /// How many runs of the callback this frame's pending `bpf_loop`-like call has had
     /// explored on this path (the kernel's `callback_depth`; `loops.rs`).
     pub callback_depth: u32,
+    /// The frame runs an rbtree's `less()` callback (graph operations are refused in it).
+    pub in_rbtree_less: bool,
 }
 
 impl Frame {
@@ -307,6 +318,7 @@ impl Frame {
             callback_ret: None,
             caller_stack_at_entry: None,
             callback_depth: 0,
+            in_rbtree_less: false,
         }
     }
 

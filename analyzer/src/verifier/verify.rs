@@ -190,7 +190,7 @@ pub fn verify_observed<O: Observer>(
     let special: Vec<Vec<btf_info::SpecialField>> = input
         .maps
         .iter()
-        .map(|m| btf_info::special_fields(input.btf, m.value_type))
+        .map(|m| btf_info::special_fields(input.btf, btf_info::value_type_of(input.btf, m)))
         .collect();
     if let Some(v) = super::transfer::attach_target::disabled_lsm_hook(input) {
         return VerifyResult::reject(vec![v]);
@@ -265,6 +265,7 @@ pub fn verify_observed<O: Observer>(
         kfunc_compat: Default::default(),
         kernel_structs: Default::default(),
         exception_cb,
+        alloc_call_types: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
@@ -595,9 +596,13 @@ fn map_prog_compat(
             return None;
         };
         let fields = special.get(usize::try_from(*imm).ok()?)?;
-        let kind = ["bpf_spin_lock", "bpf_timer"]
-            .into_iter()
-            .find(|k| fields.iter().any(|f| f.kind == *k))?;
+        // Graph roots are checked first (the kernel's `check_map_prog_compatibility`).
+        let has = |k: &str| fields.iter().any(|f| f.kind == k);
+        let kind = if has("bpf_list_head") || has("bpf_rb_root") {
+            "bpf_{list_head,rb_root}"
+        } else {
+            ["bpf_spin_lock", "bpf_timer"].into_iter().find(|k| has(k))?
+        };
         let map = input.maps.get(*imm as usize).map_or("", |m| m.name.as_str());
         Some(*Violation::new(
             Code::HelperNotAllowed,

@@ -11,6 +11,7 @@ use crate::verifier::violation::Code;
 use crate::verifier::{verify, Verdict, VerifyResult};
 
 mod aligned_long_arg;
+mod alloc_objects;
 mod arena;
 mod btf_ptr_helper_arg;
 mod ctx_null_compare;

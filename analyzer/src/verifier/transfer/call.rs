@@ -46,6 +46,16 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
+                    if st.active_lock.is_some() {
+                        // A global function is verified without the caller's lock, so it may
+                        // not run while one is held (the kernel's `check_func_call`).
+                        return Err(Violation::new(
+                            Code::SpinLockMisuse,
+                            pc,
+                            format!("the global function {} is called while a bpf_spin_lock is held; only static functions may be", sig.name),
+                            "global function calls are not allowed while holding a lock,\nuse static function instead",
+                        ));
+                    }
                     self.preempt_global_call(st, pc)?;
                     self.global_call(st, pc, subprog, sig)?;
                     if self.changes_pkt_data.get(subprog).copied().unwrap_or(true)
@@ -549,6 +559,9 @@ impl Vm<'_> {
                 "function calls are not allowed while holding a lock",
             ));
         }
+        if h.name == "kptr_xchg" {
+            return self.kptr_xchg(st, pc);
+        }
         let mut cx = CallCx::default();
         for (i, arg) in args.iter().enumerate() {
             self.check_arg(st, pc, h, ARG_REGS[i], *arg, &mut cx)?;
@@ -961,6 +974,7 @@ impl Vm<'_> {
                     return Err(type_err("map_value"));
                 }
             }
+            Arg::SpinLock if self.alloc_spin_lock_arg(pc, n, &v)? => {}
             Arg::SpinLock | Arg::Timer => {
                 let Some(p) = v
                     .as_ptr()
@@ -1087,6 +1101,11 @@ pub(super) fn lock_of(arg: &RegState) -> (u32, u32) {
             id,
             ..
         }) => (*map, *id),
+        Some(Pointer {
+            kind: PtrKind::Alloc { .. },
+            id,
+            ..
+        }) => (super::kfunc::alloc::ALLOC_LOCK, *id),
         _ => (u32::MAX, 0),
     }
 }
@@ -1097,6 +1116,14 @@ fn releaser(acquirer: &str) -> String {
         "ringbuf_reserve" => "bpf_ringbuf_submit() or bpf_ringbuf_discard()",
         "ringbuf_reserve_dynptr" => "bpf_ringbuf_submit_dynptr() or bpf_ringbuf_discard_dynptr()",
         "kptr_xchg" => "bpf_kptr_xchg() back into a map, or the object's release kfunc",
+        "bpf_percpu_obj_new_impl" => "bpf_percpu_obj_drop()",
+        "bpf_obj_new_impl"
+        | "bpf_refcount_acquire_impl"
+        | "bpf_list_pop_front"
+        | "bpf_list_pop_back"
+        | "bpf_rbtree_remove" => {
+            "bpf_obj_drop(), or a push into a list or rbtree, or bpf_kptr_xchg() into a map"
+        }
         _ => "",
     };
     if !fixed.is_empty() {

@@ -76,6 +76,14 @@ impl Vm<'_> {
                 let (map, id) = lock_of(st.reg(Reg::R1));
                 st.active_lock = Some(HeldLock { at: pc, map, id });
             }
+            "spin_unlock" if st.frames.iter().any(|f| f.in_rbtree_less) => {
+                return Err(Violation::new(
+                    Code::SpinLockMisuse,
+                    pc,
+                    "an rbtree's less() callback runs under the tree's lock, and may not release it",
+                    "can't spin_{lock,unlock} in rbtree cb",
+                ));
+            }
             "spin_unlock" => {
                 let Some(held) = st.active_lock.take() else {
                     return Err(Violation::new(
@@ -93,6 +101,7 @@ impl Vm<'_> {
                         "bpf_spin_unlock of different lock",
                     ));
                 }
+                super::kfunc::alloc::invalidate_non_owning(st);
             }
             "tail_call" if st.rcu_lock && st.refs.is_empty() => {
                 return Err(Violation::new(
@@ -203,7 +212,9 @@ impl Vm<'_> {
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
-                } else if self.value_has_lock(map) {
+                } else if self.value_has_lock(map) || self.map_layout(map).spin_lock.is_some() {
+                    // (`map_layout` also sees locks in global-data sections; both read the
+                    // map's own value type, an inner map's for a map-in-map lookup.)
                     // A value that holds a lock needs an id even when it cannot be NULL: the
                     // id names the lock (HeldLock).
                     p.id = st.fresh_id();

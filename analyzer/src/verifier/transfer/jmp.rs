@@ -393,6 +393,7 @@ fn known_not_null(k: PtrKind) -> bool {
             | PtrKind::MapPtr { .. }
             | PtrKind::BtfId { .. }
             | PtrKind::Mem { .. }
+            | PtrKind::Alloc { .. }
     )
 }
 

@@ -118,6 +118,18 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
+        // Numeric iterators are allowed too from 6.12 (earlier profiles refuse them: the
+        // stricter answer where the release is not measured).
+        let iter_num_ok = matches!(k.role, Role::Iter(IterDef { name: "num", .. }))
+            && self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 12);
+        if st.active_lock.is_some() && !iter_num_ok && !graph::allowed_under_lock(alloc_op(k)) {
+            return Err(Violation::new(
+                Code::SpinLockMisuse,
+                pc,
+                format!("{name} is called while a spin lock is held; only list and rbtree operations may be"),
+                "function calls are not allowed while holding a lock",
+            ));
+        }
         if k.has(kf::SLEEPABLE) {
             self.preempt_sleeping_call(
                 st,
@@ -140,6 +152,7 @@ impl Vm<'_> {
             Role::Throw => self.throw_call(st, pc),
             Role::PreemptDisable => self.preempt_call(st, pc, true),
             Role::PreemptEnable => self.preempt_call(st, pc, false),
+            Role::Alloc(op) => self.alloc_kfunc(st, pc, k, op),
             Role::RcuReadLock => {
                 if st.rcu_lock {
                     return Err(Violation::new(
@@ -608,5 +621,15 @@ fn misuse(pc: InsnIdx, def: IterDef, message: String, kernel: String) -> Box<Vio
     ))
 }
 
+/// The allocated-object operation of `k`, if it is one.
+fn alloc_op(k: &KfuncDef) -> Option<crate::rules::kfuncs::AllocOp> {
+    match k.role {
+        Role::Alloc(op) => Some(op),
+        _ => None,
+    }
+}
+
+pub(crate) mod alloc;
+mod graph;
 #[cfg(test)]
 mod tests;

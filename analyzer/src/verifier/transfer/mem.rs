@@ -632,6 +632,7 @@ impl Vm<'_> {
             }
             // Any offset: the kernel turns the access into a probe of the arena's window.
             PtrKind::Arena => Ok(RegState::scalar(loaded(size))),
+            PtrKind::Alloc { .. } => self.alloc_access(pc, reg, p, access, val, off64, size),
             PtrKind::PacketEnd | PtrKind::Func { .. } | PtrKind::ConstDynptr { .. } => {
                 Err(Violation::new(
                     Code::InvalidMemAccess,

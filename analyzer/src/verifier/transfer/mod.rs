@@ -5,10 +5,12 @@
 //! returned to the engine, which decides the order and prunes.
 
 mod alignment;
+mod alloc_access;
 mod alu;
 mod arena;
 mod atomic;
 pub(super) mod attach_target;
+mod kptr_xchg;
 pub(super) use arena::program_arena;
 mod call;
 mod ctx_ptr;
@@ -86,6 +88,9 @@ pub(super) struct Vm<'a> {
         std::cell::RefCell<std::collections::HashMap<String, Option<crate::btf::TypeId>>>,
     /// Ids of kernel structs looked up by name (0: none).
     pub kernel_structs: std::cell::RefCell<std::collections::HashMap<String, u32>>,
+    /// Per `bpf_obj_drop` call instruction: the allocated type it was first reached with
+    /// (`kfunc/alloc.rs`: one call may free only one type).
+    pub alloc_call_types: std::cell::RefCell<std::collections::HashMap<u32, u32>>,
     /// The arena map the program uses, if any (`arena::program_arena`).
     pub arena: Option<u32>,
     /// Where the program's exception callback starts, if it names one (`exception_cb`).

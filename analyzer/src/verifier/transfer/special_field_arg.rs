@@ -36,7 +36,8 @@ impl Vm<'_> {
             ));
         };
         let btf = self.input.btf;
-        if btf.is_none() || def.value_type.is_none() {
+        let value_type = crate::verifier::btf_info::value_type_of(btf, def);
+        if btf.is_none() || value_type.is_none() {
             let why = if self.input.btf_refused.is_some() {
                 "the kernel refuses this object's BTF, so the loader creates its maps without it"
             } else {
@@ -49,7 +50,15 @@ impl Vm<'_> {
                 format!("map '{}' has to have BTF in order to use {kind}", def.name),
             ));
         }
-        let fields = crate::verifier::btf_info::special_fields(btf, def.value_type);
+        if self.map_layout(map).has_invalid_root() {
+            return Err(Violation::new(
+                code,
+                pc,
+                format!("a graph root in map '{}' names no element struct with a matching node (its contains: tag), so the kernel keeps no record of the value's special fields", def.name),
+                format!("map '{}' has no valid {kind}", def.name),
+            ));
+        }
+        let fields = crate::verifier::btf_info::special_fields(btf, value_type);
         let mut of_kind = fields.iter().filter(|f| f.kind == kind);
         let (Some(field), None) = (of_kind.next(), of_kind.next()) else {
             return Err(Violation::new(
