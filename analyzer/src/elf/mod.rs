@@ -493,6 +493,8 @@ fn exception_callback_name(btf: &Btf, func: &str) -> Option<String> {
         .into_iter()
         .filter(|(idx, _)| *idx == -1)
         .find_map(|(_, t)| t.strip_prefix("exception_callback:").map(str::to_string))
+}
+
 /// Gives the datasecs of global-data sections their variables' offsets from the symbol table,
 /// as libbpf does before loading (clang may leave them 0 in custom sections like `.bss.A`).
 fn fix_global_datasecs(elf: &read::Elf<'_>, btf: &mut Btf) {
