@@ -16,6 +16,7 @@ use super::alloc::ALLOC_LOCK;
 use crate::isa::{InsnIdx, Reg};
 use crate::rules::kfuncs::AllocOp;
 use crate::verifier::alloc_layout::{GraphKind, GraphRoot};
+use crate::verifier::env::KernelVersion;
 use crate::verifier::kfuncs::KfuncDef;
 use crate::verifier::state::{AbstractState, Pointer, PtrKind, Reference, RegState};
 use crate::verifier::violation::{Code, Violation};
@@ -316,12 +317,21 @@ impl Vm<'_> {
             PtrKind::Alloc { type_id, .. } => self.local_layout(type_id).refcount.is_some(),
             _ => false,
         };
-        if !non_owning && !refcounted {
+        // A refcounted node the program owns may be removed from 6.16 ("allow refcounted
+        // bpf_rb_node in bpf_rbtree_remove"); Debian's 6.12.118 refuses it, the live 6.18.44
+        // accepts it (corpus `alloc_rbtree_kptr` `rbtree_remove_owned`).
+        let refcounted_ok = refcounted && self.opts.kernel >= KernelVersion::new(6, 16);
+        if !non_owning && !refcounted_ok {
+            let kernel = if self.opts.kernel >= KernelVersion::new(6, 16) {
+                "bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer"
+            } else {
+                "rbtree_remove node input must be non-owning ref"
+            };
             return Err(arg_err(
                 pc,
                 k,
                 format!("{} takes a node the tree owns (from bpf_rbtree_first, or added under this lock), not one the program owns", k.name),
-                "bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer".to_string(),
+                kernel.to_string(),
             ));
         }
         self.node_field(pc, k, p, root, root.kind.node_name())
