@@ -583,6 +583,11 @@ fn map_prog_compat(
     input: &Input<'_>,
     special: &[Vec<btf_info::SpecialField>],
 ) -> Option<Violation> {
+    if input.sleepable {
+        if let Some(v) = sleepable_map_refused(input) {
+            return Some(v);
+        }
+    }
     if !TRACING_PROG_TYPES.contains(&input.prog_type.kernel_id) {
         return None;
     }
@@ -612,6 +617,42 @@ fn map_prog_compat(
                 input.prog_type.name
             ),
             format!("tracing progs cannot use {kind} yet"),
+        ))
+    })
+}
+
+/// The map types a sleepable program may name, as the live 6.18.44 answers for each (a
+/// `syscall` program naming one map of each type): hash, array and their per-CPU and LRU forms,
+/// maps of maps, queue, stack, ring buffers, local storage, arena. The release each joined the
+/// list is not modelled: older profiles take 6.18's list.
+const SLEEPABLE_MAP_TYPES: &[u32] = &[
+    1, 2, 5, 6, 9, 10, 12, 13, 22, 23, 24, 27, 28, 29, 31, 32, 33,
+];
+
+/// The first map a sleepable program names that sleepable programs may not use (the kernel's
+/// `check_map_prog_compatibility`, before any instruction is explored).
+fn sleepable_map_refused(input: &Input<'_>) -> Option<Violation> {
+    input.insns.iter().enumerate().find_map(|(at, insn)| {
+        let Insn::LdImm64 {
+            src: PseudoSrc::MapIdx | PseudoSrc::MapIdxValue,
+            imm,
+            ..
+        } = insn
+        else {
+            return None;
+        };
+        let map = input.maps.get(usize::try_from(*imm).ok()?)?;
+        if SLEEPABLE_MAP_TYPES.contains(&map.map_type.0) {
+            return None;
+        }
+        Some(*Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(at as u32),
+            format!(
+                "map {} is a {} map, which sleepable programs may not use",
+                map.name, map.map_type
+            ),
+            "Sleepable programs can only use array, hash, ringbuf and local storage maps",
         ))
     })
 }

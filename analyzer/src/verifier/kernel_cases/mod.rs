@@ -44,6 +44,7 @@ mod ptr_sub_32;
 mod same_insn_base;
 mod sched_ext;
 mod shift_bounds;
+mod sleepable_maps;
 mod sock_cast_refs;
 mod spin_lock_btf;
 mod spin_lock_identity;
