@@ -1,6 +1,7 @@
 //! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
 //! frame, callbacks, and the checks the kernel makes at `exit`.
 
+use super::arg_kinds::{btf_ptr_arg_ok, expect_number, BTF_PTR_TYPES};
 use super::ctx_ptr::ctx_arg_off;
 use super::helper_effects::CallCx;
 use super::helper_mem::mem_arg_type;
@@ -1152,22 +1153,6 @@ fn releaser(acquirer: &str) -> String {
     "bpf_sk_release()".to_string()
 }
 
-/// Checks that argument `i` (0-based) of `callee`, held in `r`, is a number, not a pointer.
-pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee: &str) -> Res<()> {
-    if v.as_scalar().is_some() {
-        return Ok(());
-    }
-    Err(Violation::new(
-        Code::HelperArgType,
-        pc,
-        format!(
-            "argument {} of {callee} is a number, but {r} holds a pointer",
-            i + 1
-        ),
-        format!("R{} is not a scalar", r.num()),
-    ))
-}
-
 /// The kernel's words for a return value out of its range (`verbose_invalid_scalar`): only
 /// the signed bounds that are not the type's limits are named, and a value with neither is
 /// "unknown", whatever its unsigned bounds.
@@ -1188,22 +1173,4 @@ pub(super) fn invalid_scalar_text(
         bounds = " unknown scalar value".to_owned();
     }
     format!("{ctx} the register R0 has{bounds} should have been in [{lo}, {hi}]")
-}
-
-/// The register types a helper's BTF-typed pointer argument takes, as the kernel lists them
-/// (`btf_ptr_types`): a kernel object that is flagless, trusted or RCU-protected.
-const BTF_PTR_TYPES: &str = "ptr_, trusted_ptr_, rcu_ptr_";
-
-/// Whether `v` may be passed as a helper's BTF-typed pointer (`ARG_PTR_TO_BTF_ID`): a kernel
-/// object, not NULL-able and not marked untrusted (`PTR_UNTRUSTED`: walked where no RCU read
-/// section protects it). Stack, map and other pointers are not kernel objects.
-fn btf_ptr_arg_ok(v: &RegState) -> bool {
-    matches!(
-        v.as_ptr(),
-        Some(Pointer {
-            kind: PtrKind::BtfId { trust, .. },
-            maybe_null: false,
-            ..
-        }) if *trust != crate::verifier::ptr_kind::Trust::Marked
-    )
 }

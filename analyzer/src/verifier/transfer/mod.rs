@@ -8,6 +8,7 @@ mod alignment;
 mod alloc_access;
 mod alu;
 mod arena;
+mod arg_kinds;
 mod atomic;
 pub(super) mod attach_target;
 mod kptr_xchg;

@@ -1,0 +1,41 @@
+//! What kind of value a call argument must be, where the helper and kfunc checks share it: a
+//! number, or a kernel object a helper may be given.
+
+use super::Res;
+use crate::isa::{InsnIdx, Reg};
+use crate::verifier::state::{Pointer, PtrKind, RegState};
+use crate::verifier::violation::{Code, Violation};
+
+/// Checks that argument `i` (0-based) of `callee`, held in `r`, is a number, not a pointer.
+pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee: &str) -> Res<()> {
+    if v.as_scalar().is_some() {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Code::HelperArgType,
+        pc,
+        format!(
+            "argument {} of {callee} is a number, but {r} holds a pointer",
+            i + 1
+        ),
+        format!("R{} is not a scalar", r.num()),
+    ))
+}
+
+/// The register types a helper's BTF-typed pointer argument takes, as the kernel lists them
+/// (`btf_ptr_types`): a kernel object that is flagless, trusted or RCU-protected.
+pub(super) const BTF_PTR_TYPES: &str = "ptr_, trusted_ptr_, rcu_ptr_";
+
+/// Whether `v` may be passed as a helper's BTF-typed pointer (`ARG_PTR_TO_BTF_ID`): a kernel
+/// object, not NULL-able and not marked untrusted (`PTR_UNTRUSTED`: walked where no RCU read
+/// section protects it). Stack, map and other pointers are not kernel objects.
+pub(super) fn btf_ptr_arg_ok(v: &RegState) -> bool {
+    matches!(
+        v.as_ptr(),
+        Some(Pointer {
+            kind: PtrKind::BtfId { trust, .. },
+            maybe_null: false,
+            ..
+        }) if *trust != crate::verifier::ptr_kind::Trust::Marked
+    )
+}
