@@ -171,37 +171,21 @@ struct KernelAnswer {
     detail: String,
 }
 
-/// `OBJECT PROGRAM (TYPE): VERDICT...` lines of a column, by (object, program).
+/// The column's lines by (object, program), with verdicts other than accepted and rejected
+/// counted as not loaded.
 fn parse_column(text: &str) -> BTreeMap<(String, String), KernelAnswer> {
-    let mut out = BTreeMap::new();
-    for l in text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let Some((head, rest)) = l.split_once("): ") else {
-            continue;
-        };
-        let mut it = head.splitn(3, ' ');
-        let (Some(obj), Some(prog)) = (it.next(), it.next()) else {
-            continue;
-        };
-        let rest = rest.split(" [insns ").next().unwrap_or(rest);
-        let verdict = if rest.starts_with("accepted") {
-            "accepted"
-        } else if rest.starts_with("rejected") {
-            "rejected"
-        } else {
-            "not loaded"
-        };
-        let detail = rest
-            .split_once(": ")
-            .map_or(String::new(), |(_, d)| d.to_owned());
-        out.insert(
-            (obj.to_owned(), prog.to_owned()),
-            KernelAnswer { verdict, detail },
-        );
-    }
-    out
+    columns::kernel_lines(text)
+        .into_iter()
+        .map(|(key, line)| {
+            let verdict = match line.word.as_str() {
+                "accepted" => "accepted",
+                "rejected" => "rejected",
+                _ => "not loaded",
+            };
+            let detail = line.detail;
+            (key, KernelAnswer { verdict, detail })
+        })
+        .collect()
 }
 
 /// (object name as check prints it, program) -> verdict and first finding's kernel message.
@@ -236,14 +220,7 @@ fn run_ours(dir: &Path, objects: &[Source], config: Option<&Path>) -> Vec<Ours> 
         let name = o["path"].as_str().unwrap_or("").to_owned();
         let file = name.split('!').next().unwrap_or("").to_owned();
         for p in o["programs"].as_array().into_iter().flatten() {
-            // The kernel's last line, as the kernel column shows it (some texts take two).
-            let why = p["findings"][0]["kernel_message"]
-                .as_str()
-                .filter(|m| !m.is_empty())
-                .map(|m| m.lines().last().unwrap_or(m))
-                .or(p["findings"][0]["message"].as_str())
-                .unwrap_or("")
-                .to_owned();
+            let why = kernel_support::finding_text(&p["findings"][0]);
             verdicts.entry(file.clone()).or_default().insert(
                 (name.clone(), p["name"].as_str().unwrap_or("").to_owned()),
                 (p["verdict"].as_str().unwrap_or("").to_owned(), why),
@@ -283,20 +260,6 @@ fn run_ours(dir: &Path, objects: &[Source], config: Option<&Path>) -> Vec<Ours> 
     })
 }
 
-/// `corpus/realworld/differences.txt`: `OBJECT PROGRAM: reason` for each known disagreement.
-fn reasons() -> BTreeMap<(String, String), String> {
-    let text = std::fs::read_to_string(root().join("corpus/realworld/differences.txt"))
-        .expect("corpus/realworld/differences.txt");
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (key, why) = l.split_once(": ")?;
-            let (obj, prog) = key.split_once(' ')?;
-            Some(((obj.to_owned(), prog.to_owned()), why.to_owned()))
-        })
-        .collect()
-}
-
 fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
@@ -310,20 +273,15 @@ fn realworld_agrees_with_the_kernel() {
     let Some((dir, objects)) = corpus("realworld_agrees_with_the_kernel") else {
         return;
     };
-    let recorded = columns::recorded(TABLE);
-    let release = columns::running_release();
-    let Some((build, column)) = recorded
-        .get_key_value(&release)
-        .or_else(|| recorded.iter().next_back())
-    else {
-        panic!("no recorded kernel column snapshots/kernel/*/{TABLE}.txt: run realworld_kernel_column on a machine with bpf()");
-    };
-    let kernel = parse_column(column);
+    let (build, column) = columns::column_for_running(TABLE, "realworld_kernel_column");
+    let kernel = parse_column(&column);
     // The build's configuration where it is recorded (tests/kernel_build_column.rs): helpers
     // it leaves out are refused as it refuses them.
-    let config = columns::columns_dir().join(build).join("kernel-config.txt");
+    let config = columns::columns_dir()
+        .join(&build)
+        .join("kernel-config.txt");
     let ours = run_ours(&dir, &objects, config.exists().then_some(config.as_path()));
-    let reasons = reasons();
+    let reasons = columns::named_programs("corpus/realworld/differences.txt");
     let mut used = std::collections::BTreeSet::new();
 
     let mut rows = String::new();
@@ -478,13 +436,7 @@ fn realworld_agrees_with_the_kernel() {
     table.push_str("#\n# object | program | kernel | bpfvet | reason for any difference\n");
     table.push_str(&rows);
 
-    let path = root().join("snapshots/realworld/table.txt");
-    let bless = std::env::var("BPFVET_BLESS").as_deref() == Ok("1");
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if bless {
-        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
-        std::fs::write(&path, &table).expect("write table");
-    }
+    let kept = columns::keep_table("snapshots/realworld/table.txt", table);
     let stale: Vec<String> = reasons
         .keys()
         .filter(|k| !used.contains(*k))
@@ -511,12 +463,5 @@ fn realworld_agrees_with_the_kernel() {
         total[2],
         pct(total[3], total[2])
     );
-    if !bless {
-        assert!(
-            want == table,
-            "{} changed (review, then bless with BPFVET_BLESS=1):\n{}",
-            path.display(),
-            columns::line_diff(&want, &table)
-        );
-    }
+    kept.assert_unchanged();
 }

@@ -95,27 +95,6 @@ fn families_kernel_column() {
     columns::check(TABLE, &column);
 }
 
-/// The kernel's verdict word and reason by (object, program), from a column.
-fn parse_column(text: &str) -> BTreeMap<(String, String), (String, String)> {
-    let mut out = BTreeMap::new();
-    for l in text.lines().filter(|l| !l.starts_with('#')) {
-        let Some((head, rest)) = l.split_once("): ") else {
-            continue;
-        };
-        let mut it = head.splitn(3, ' ');
-        let (Some(obj), Some(prog)) = (it.next(), it.next()) else {
-            continue;
-        };
-        let rest = rest.rsplit_once(" [insns ").map_or(rest, |(r, _)| r);
-        let word = rest.split([' ', ':']).next().unwrap_or("").to_owned();
-        let reason = rest
-            .split_once(": ")
-            .map_or(String::new(), |(_, r)| r.to_owned());
-        out.insert((obj.to_owned(), prog.to_owned()), (word, reason));
-    }
-    out
-}
-
 /// bpfvet's verdict, first finding's code and kernel text, by (object, program).
 fn run_check(dir: &std::path::Path, paths: &[String]) -> BTreeMap<(String, String), [String; 3]> {
     let out = kernel_support::bpfvet_stdout(dir, &["check", "--format", "json"], paths);
@@ -126,19 +105,13 @@ fn run_check(dir: &std::path::Path, paths: &[String]) -> BTreeMap<(String, Strin
         let obj = o["path"].as_str().unwrap_or("").to_owned();
         for p in o["programs"].as_array().into_iter().flatten() {
             let f = &p["findings"][0];
-            // The kernel's last line where bpfvet has the kernel's text, else its own words.
-            let text = f["kernel_message"]
-                .as_str()
-                .filter(|m| !m.is_empty())
-                .map(|m| m.lines().last().unwrap_or(m))
-                .or(f["message"].as_str())
-                .unwrap_or("");
+            let text = kernel_support::finding_text(f);
             verdicts.insert(
                 (obj.clone(), p["name"].as_str().unwrap_or("").to_owned()),
                 [
                     p["verdict"].as_str().unwrap_or("").to_owned(),
                     f["code"].as_str().unwrap_or("").to_owned(),
-                    text.to_owned(),
+                    text,
                 ],
             );
         }
@@ -154,20 +127,6 @@ fn shape(text: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
-}
-
-/// `corpus/realworld/families-unsound.txt`: `OBJECT PROGRAM: reason` per known unsound accept.
-fn known_unsound() -> BTreeMap<(String, String), String> {
-    std::fs::read_to_string(root().join("corpus/realworld/families-unsound.txt"))
-        .expect("corpus/realworld/families-unsound.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let (key, why) = l.split_once(": ")?;
-            let (obj, prog) = key.split_once(' ')?;
-            Some(((obj.to_owned(), prog.to_owned()), why.to_owned()))
-        })
-        .collect()
 }
 
 /// Per family: programs the kernel verified, kernel accepts, of those bpfvet accepts, kernel
@@ -187,21 +146,11 @@ fn families_agree_with_the_kernel() {
     let Some((dir, objects)) = objects("families_agree_with_the_kernel") else {
         return;
     };
-    let recorded = columns::recorded(TABLE);
-    let release = columns::running_release();
-    let Some((build, column)) = recorded
-        .get_key_value(&release)
-        .or_else(|| recorded.iter().next_back())
-    else {
-        panic!(
-            "no recorded kernel column snapshots/kernel/*/{TABLE}.txt: run \
-             families_kernel_column on a machine with bpf()"
-        );
-    };
-    let kernel = parse_column(column);
+    let (build, column) = columns::column_for_running(TABLE, "families_kernel_column");
+    let kernel = columns::kernel_lines(&column);
     let paths: Vec<String> = objects.iter().map(|(p, _)| p.clone()).collect();
     let ours = run_check(&dir, &paths);
-    let known = known_unsound();
+    let known = columns::named_programs("corpus/realworld/families-unsound.txt");
     let mut seen_unsound = BTreeSet::new();
     let mut unexplained = Vec::new();
     let mut tallies: BTreeMap<&str, Tally> = BTreeMap::new();
@@ -211,7 +160,14 @@ fn families_agree_with_the_kernel() {
         let progs = kernel
             .range((path.clone(), String::new())..)
             .take_while(|((o, _), _)| o == path);
-        for ((obj, prog), (word, reason)) in progs {
+        for (
+            (obj, prog),
+            columns::KernelLine {
+                word,
+                detail: reason,
+            },
+        ) in progs
+        {
             let key = (obj.clone(), prog.clone());
             let [verdict, code, text] = ours.get(&key).cloned().unwrap_or_default();
             let ours_text = match verdict.as_str() {
@@ -276,12 +232,7 @@ fn families_agree_with_the_kernel() {
     table.push_str("#\n# object | program | kernel | bpfvet | agreement\n");
     table.push_str(&rows);
 
-    let path = root().join("snapshots/agreement/families.txt");
-    let bless = std::env::var("BPFVET_BLESS").as_deref() == Ok("1");
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    if bless {
-        std::fs::write(&path, &table).expect("write the table");
-    }
+    let kept = columns::keep_table("snapshots/agreement/families.txt", table);
     let stale: Vec<String> = known
         .keys()
         .filter(|k| !seen_unsound.contains(*k))
@@ -298,12 +249,5 @@ fn families_agree_with_the_kernel() {
         "corpus/realworld/families-unsound.txt names programs bpfvet no longer accepts \
          (remove them): {stale:?}"
     );
-    if !bless {
-        assert!(
-            want == table,
-            "{} changed (review, then bless with BPFVET_BLESS=1):\n{}",
-            path.display(),
-            columns::line_diff(&want, &table)
-        );
-    }
+    kept.assert_unchanged();
 }

@@ -209,3 +209,109 @@ pub fn unprivileged_table(
     }
     (head, table, unsound_list)
 }
+
+/// The recorded column of `table` for the running kernel's release, else the newest recorded
+/// one: (build, column text). Panics, naming `recorder` (the test that records the column),
+/// when there is none.
+pub fn column_for_running(table: &str, recorder: &str) -> (String, String) {
+    let recorded = recorded(table);
+    let release = running_release();
+    let Some((build, column)) = recorded
+        .get_key_value(&release)
+        .or_else(|| recorded.iter().next_back())
+    else {
+        panic!(
+            "no recorded kernel column snapshots/kernel/*/{table}.txt: run {recorder} on a \
+             machine with bpf()"
+        );
+    };
+    (build.clone(), column.clone())
+}
+
+/// One program's line of a `bpfvet kernel --format summary` column.
+#[derive(Clone)]
+pub struct KernelLine {
+    /// `accepted`, `rejected`, `refused`, ...
+    pub word: String,
+    /// What follows the verdict's first `: ` (the reason), without the `[insns ...]` trailer.
+    pub detail: String,
+}
+
+/// The `OBJECT PROGRAM (TYPE): VERDICT...` lines of a column, by (object, program).
+pub fn kernel_lines(column: &str) -> BTreeMap<(String, String), KernelLine> {
+    let mut out = BTreeMap::new();
+    for l in column.lines().filter(|l| !l.starts_with('#')) {
+        let Some((head, rest)) = l.split_once("): ") else {
+            continue;
+        };
+        let mut it = head.splitn(3, ' ');
+        let (Some(obj), Some(prog)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let rest = rest.split(" [insns ").next().unwrap_or(rest);
+        let word = rest.split([' ', ':']).next().unwrap_or("").to_owned();
+        let detail = rest
+            .split_once(": ")
+            .map_or(String::new(), |(_, d)| d.to_owned());
+        out.insert(
+            (obj.to_owned(), prog.to_owned()),
+            KernelLine { word, detail },
+        );
+    }
+    out
+}
+
+/// A list file of the project (`OBJECT PROGRAM: reason` per line, `#` comments), by
+/// (object, program).
+pub fn named_programs(file: &str) -> BTreeMap<(String, String), String> {
+    std::fs::read_to_string(root().join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (key, why) = l.split_once(": ")?;
+            let (obj, prog) = key.split_once(' ')?;
+            Some(((obj.to_owned(), prog.to_owned()), why.to_owned()))
+        })
+        .collect()
+}
+
+/// A table the project keeps under `snapshots/`: written at once under `BPFVET_BLESS=1`,
+/// otherwise compared by [`KeptTable::assert_unchanged`] (called after the test's own checks,
+/// so that a failing check is reported before a table difference).
+pub struct KeptTable {
+    path: PathBuf,
+    want: String,
+    got: String,
+    bless: bool,
+}
+
+pub fn keep_table(file: &str, got: String) -> KeptTable {
+    let path = root().join(file);
+    let bless = std::env::var("BPFVET_BLESS").as_deref() == Ok("1");
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    if bless {
+        std::fs::create_dir_all(path.parent().expect("a snapshot has a directory"))
+            .expect("create the snapshot's directory");
+        std::fs::write(&path, &got).expect("write the table");
+    }
+    KeptTable {
+        path,
+        want,
+        got,
+        bless,
+    }
+}
+
+impl KeptTable {
+    pub fn assert_unchanged(self) {
+        if !self.bless {
+            assert!(
+                self.want == self.got,
+                "{} changed (review, then bless with BPFVET_BLESS=1):\n{}",
+                self.path.display(),
+                line_diff(&self.want, &self.got)
+            );
+        }
+    }
+}

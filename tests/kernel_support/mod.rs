@@ -131,6 +131,18 @@ pub fn check_verdicts(
     out
 }
 
+/// What a `bpfvet check --format json` finding says, as the kernel columns show reasons: the
+/// last line of its kernel text where bpfvet has the kernel's text, else its own words.
+pub fn finding_text(finding: &serde_json::Value) -> String {
+    finding["kernel_message"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+        .map(|m| m.lines().last().unwrap_or(m))
+        .or(finding["message"].as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// Runs the bpfvet binary in `dir` over `objects` and returns its standard output. Exit 0
 /// (all accepted) and 1 (some rejected) are both answers; anything else fails the test.
 pub fn bpfvet_stdout(dir: &std::path::Path, args: &[&str], objects: &[String]) -> String {
