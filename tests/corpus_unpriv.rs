@@ -83,16 +83,7 @@ fn corpus_unpriv_agrees_with_the_recorded_kernels() {
     ));
     let (head, table, unsound) = columns::unprivileged_table(&ours, &recorded);
     let text = format!("{head}\n{table}");
-    let path = root().join("snapshots/agreement/corpus-unpriv.txt");
-    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &text).expect("write snapshot");
-    }
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        old == text,
-        "the corpus unprivileged table changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, &text)
-    );
+    columns::keep_table("snapshots/agreement/corpus-unpriv.txt", text).assert_unchanged();
     assert!(
         unsound.is_empty(),
         "bpfvet --unprivileged accepts corpus programs the kernel rejects unprivileged:\n{}",

@@ -291,14 +291,5 @@ fn explain_kernel_syntax_matches_real_logs() {
         );
         let _ = writeln!(text, "{head}{table}");
     }
-    let path = root().join("snapshots/agreement/explain_kernel.txt");
-    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &text).expect("write snapshot");
-    }
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        old == text,
-        "the agreement table changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, &text)
-    );
+    columns::keep_table("snapshots/agreement/explain_kernel.txt", text).assert_unchanged();
 }

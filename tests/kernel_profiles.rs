@@ -285,11 +285,7 @@ fn profiles_agree_with_the_recorded_kernels() {
 
     columns::loud(&head);
     let text = format!("{head}\n{body}");
-    let path = root.join("snapshots/agreement/profiles.txt");
-    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, &text).expect("write snapshot");
-    }
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let kept = columns::keep_table("snapshots/agreement/profiles.txt", text);
     assert!(
         unsound.is_empty(),
         "a profile accepts corpus or real-world programs its kernel rejects:\n{}",
@@ -306,11 +302,7 @@ fn profiles_agree_with_the_recorded_kernels() {
         too_old.join("\n"),
         too_old_selftests.join("\n")
     );
-    assert!(
-        old == text,
-        "the kernel profiles table changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, &text)
-    );
+    kept.assert_unchanged();
 }
 
 /// `--min-kernel` (with `--test-flags`) over the selftests objects some recorded build

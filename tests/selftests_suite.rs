@@ -371,16 +371,7 @@ fn selftests_agree_with_the_recorded_kernels() {
 
 /// Fails when `snapshots/agreement/NAME` differs from `text` (`BPFVET_BLESS=1` rewrites it).
 fn compare_table(name: &str, text: &str) {
-    let path = root().join("snapshots/agreement").join(name);
-    if std::env::var("BPFVET_BLESS").as_deref() == Ok("1") {
-        std::fs::write(&path, text).expect("write snapshot");
-    }
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        old == text,
-        "the kernel selftests table {name} changed; review and bless with BPFVET_BLESS=1:\n{}",
-        columns::line_diff(&old, text)
-    );
+    columns::keep_table(&format!("snapshots/agreement/{name}"), text.to_owned()).assert_unchanged();
 }
 
 /// The final log line of each program of a `bpfvet kernel --format summary` column
