@@ -212,10 +212,9 @@ impl Vm<'_> {
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
-                } else if self.value_has_lock(map) || self.map_layout(map).spin_lock.is_some() {
-                    // (`map_layout` also sees locks in global-data sections; both read the
-                    // map's own value type, an inner map's for a map-in-map lookup.)
-                    // A value that holds a lock needs an id even when it cannot be NULL: the
+                } else if self.map_layout(map).spin_lock.is_some() {
+                    // (`map_layout` reads the map's own value type, an inner map's for a
+                    // map-in-map lookup, and a global-data section's datasec.) A value that holds a lock needs an id even when it cannot be NULL: the
                     // id names the lock (HeldLock).
                     p.id = st.fresh_id();
                 }

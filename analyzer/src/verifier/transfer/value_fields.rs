@@ -24,11 +24,4 @@ impl Vm<'_> {
             self.map(map).value_type,
         ))
     }
-
-    /// Whether the values of `map` hold a `bpf_spin_lock`.
-    pub(super) fn value_has_lock(&self, map: u32) -> bool {
-        self.value_fields(map)
-            .iter()
-            .any(|f| f.kind == "bpf_spin_lock")
-    }
 }
