@@ -85,6 +85,10 @@ impl Hooks {
     );
     /// The cpumask kfuncs (kernel/bpf/cpumask.c): tracing, struct_ops and syscall programs.
     pub const CPUMASK: Hooks = Hooks(Hooks::TRACING.0 | t(STRUCT_OPS) | t(SYSCALL));
+    /// The test-run kfunc set (net/bpf/test_run.c): tc, the tracing hook and syscall
+    /// programs (the live 6.18: accepted from tc, tracepoint, perf_event and syscall programs,
+    /// "not allowed" from xdp, kprobe, raw_tp, socket and cgroup_skb).
+    pub const PROG_TEST: Hooks = Hooks(Hooks::TRACING.0 | t(SCHED_CLS) | t(SYSCALL));
     /// struct_ops programs only (the TCP congestion-control kfuncs, net/ipv4/bpf_tcp_ca.c).
     pub const STRUCT_OPS: Hooks = Hooks(t(STRUCT_OPS));
     /// LSM programs only (the file-system kfuncs of fs/bpf_fs_kfuncs.c, whose filter refuses
@@ -566,6 +570,22 @@ pub static KFUNCS: &[KfuncDef] = &[
     ),
     plain("bpf_put_file", RELEASE, Hooks::LSM, v(6, 12)),
     plain("bpf_path_d_path", TRUSTED_ARGS, Hooks::LSM, v(6, 12)),
+    // The release half of the test-run kfuncs that stays in vmlinux (net/bpf/test_run.c,
+    // `test_sk_check_kfunc_ids`): `bpf_kfunc_call_test_release` is the destructor of a
+    // `struct prog_test_ref_kfunc` kptr, so a program may release one it took out of a map
+    // (local_kptr_stash.c `stash_test_ref_kfunc`). The acquiring half lives in bpf_testmod.
+    plain(
+        "bpf_kfunc_call_test_release",
+        RELEASE,
+        Hooks::PROG_TEST,
+        v(6, 1),
+    ),
+    plain(
+        "bpf_kfunc_call_memb_release",
+        RELEASE,
+        Hooks::PROG_TEST,
+        v(6, 1),
+    ),
     // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
     plain(
         "bpf_xdp_ct_lookup",
