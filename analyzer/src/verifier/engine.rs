@@ -31,6 +31,7 @@ use super::liveness::RegSet;
 use super::loop_proof::{Activations, Record};
 use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
+use super::stack::DerivedSlots;
 use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::{covers, shapes_rule_out, Shape};
 use super::transfer::{Flow, Vm};
@@ -305,6 +306,8 @@ pub(super) struct Engine<'a, O: Observer> {
     proof: Option<Record>,
     /// See `Exploration::called_globals`.
     called_globals: Vec<bool>,
+    /// The spilled slots `without_singular_ids` unlinked, shared by the checkpoints made of them.
+    unlinked_slots: DerivedSlots,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -333,6 +336,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
             called_globals: vec![false; vm.cfg.subprogs().len()],
+            unlinked_slots: DerivedSlots::default(),
         }
     }
 
@@ -443,7 +447,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                     };
                     // What pruning compares; a checkpoint made here keeps it (moved, not
                     // copied, when it had to be made apart from the path's state).
-                    let unlinked = super::transfer::linked::without_singular_ids(&state);
+                    let unlinked = super::transfer::linked::without_singular_ids(
+                        &state,
+                        &mut self.unlinked_slots,
+                    );
                     match self.visit(pc, (&state, unlinked), cp, head, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.

@@ -140,6 +140,13 @@ impl RegState {
         !matches!(self, RegState::Uninit)
     }
 
+    /// [`RegState::type_name`], formatted only when displayed: the memory access and pointer
+    /// arithmetic checks name the type in their messages, and building the string on every
+    /// access, error or not, was an allocation per processed instruction.
+    pub fn type_name_shown(&self) -> TypeName<'_> {
+        TypeName(self)
+    }
+
     /// The kernel's name for this register's type.
     pub fn type_name(&self) -> String {
         match self {
@@ -185,6 +192,16 @@ impl RegState {
                 }
             }
         }
+    }
+}
+
+/// A register's type name, written when displayed (`RegState::type_name_shown`).
+#[derive(Clone, Copy, Debug)]
+pub struct TypeName<'a>(&'a RegState);
+
+impl fmt::Display for TypeName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.type_name())
     }
 }
 

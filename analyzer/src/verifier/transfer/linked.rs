@@ -11,6 +11,7 @@
 use crate::isa::{AluOp, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
+use crate::verifier::stack::DerivedSlots;
 use crate::verifier::state::{AbstractState, Delta, RegState};
 
 /// 6.11 ("bpf: Track delta between \"linked\" registers"): `rX += K` on a linked register, 64
@@ -142,7 +143,10 @@ fn synced_exact(known: &Scalar, known_delta: Delta, delta: Delta) -> Scalar {
 /// still meets its earlier turns (the kernel compares ids up to renaming, `check_scalar_ids`,
 /// where bpfvet's infinite-loop check compares states as they are); the walk itself goes on
 /// with `st`, whose ids the kernel's log shows.
-pub(crate) fn without_singular_ids(st: &AbstractState) -> Option<AbstractState> {
+pub(crate) fn without_singular_ids(
+    st: &AbstractState,
+    slots: &mut DerivedSlots,
+) -> Option<AbstractState> {
     // Called at every prune point, so it reads the state once without copying anything and
     // writes, in a copy, only the registers and spilled slots that hold a singular id: the
     // copy shares the rest (`Stack`), and most prune points have no singular id at all.
@@ -177,9 +181,13 @@ pub(crate) fn without_singular_ids(st: &AbstractState) -> Option<AbstractState> 
         }
         for i in 0..frame.stack.len() {
             if frame.stack[i].spilled.as_ref().is_some_and(singular) {
-                if let Some(r) = frame.stack.get_mut(i).and_then(|s| s.spilled.as_mut()) {
-                    unlink(r);
-                }
+                // A path carries a spill whose id lost its other holder across many prune
+                // points: their checkpoints share one unlinked copy of the slot.
+                frame.stack.derive_slot(i, slots, |s| {
+                    if let Some(r) = s.spilled.as_mut() {
+                        unlink(r);
+                    }
+                });
             }
         }
     }
