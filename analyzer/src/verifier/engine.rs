@@ -31,6 +31,7 @@ use super::liveness::RegSet;
 use super::loop_proof::{Activations, Record};
 use super::loops;
 use super::precision::{self, History, Marks, Precision, NO_NODE};
+use super::stack::DerivedSlots;
 use super::state::{AbstractState, PtrKind, RegState};
 use super::subsume::{covers, shapes_rule_out, Shape};
 use super::transfer::{Flow, Vm};
@@ -51,25 +52,13 @@ pub struct Stats {
 type CpId = u32;
 
 /// In field order (`repr(C)`): the scan of an instruction's checkpoints (`visit`) reads, for
-/// each, its counts, fingerprint and whether it still holds a state, then its shape; they come
-/// first so that a checkpoint the scan passes over costs one cache line, not one per field
-/// (the scan's first read of each checkpoint was the top entry of the profile).
+/// each whose [`Entry`] does not rule it out, whether it is complete and its state first.
 #[repr(C)]
 struct Checkpoint {
     /// Paths alive below this checkpoint; zero means complete.
     live: u32,
-    /// Times it pruned a path, and times it was compared without pruning.
-    hits: u32,
-    misses: u32,
     /// The instruction it was taken at.
     pc: InsnIdx,
-    /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
-    /// against checkpoints still being explored compares states only when these agree. Taken
-    /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
-    /// states was the top entry of the profile.
-    fingerprint: Option<u64>,
-    /// The state's [`Shape`]: most comparisons fail on it, without reading the state.
-    shape: Shape,
     /// `None` once evicted: the id stays for the parent links, the state is freed.
     state: Option<AbstractState>,
     parent: Option<CpId>,
@@ -81,6 +70,27 @@ struct Checkpoint {
     first_turn: CpId,
     /// Which of its scalars were found to matter (`precision.rs`).
     prec: Precision,
+}
+
+/// What the scan of an instruction's checkpoints reads of each before its record, kept in the
+/// instruction's list (`Engine::explored`): a contiguous array, where the records lie apart,
+/// each first read a cache miss (the top entry of the profile). A checkpoint whose shape rules
+/// it out, or whose fingerprint says it is not the same state, is passed over without its
+/// record being touched (the loop check against up to 1,024 open checkpoints of `loop1`).
+struct Entry {
+    id: CpId,
+    /// Whether every path from it was explored (its record's `live` is 0; set by `end_path`).
+    complete: bool,
+    /// Times it pruned a path, and times it was compared without pruning (eviction).
+    hits: u32,
+    misses: u32,
+    /// The state's [`Shape`]: most comparisons fail on it, without reading the state.
+    shape: Shape,
+    /// [`fingerprint`] of the state: equal states have equal fingerprints, so the loop check
+    /// against checkpoints still being explored compares states only when these agree. Taken
+    /// when a loop check first needs it: most checkpoints never meet one, and hashing whole
+    /// states was the top entry of the profile.
+    fingerprint: Option<u64>,
 }
 
 /// The checkpoints as a precision walk sees them.
@@ -283,7 +293,8 @@ pub(super) struct Engine<'a, O: Observer> {
     vm: &'a Vm<'a>,
     live: &'a [RegSet],
     cps: Vec<Checkpoint>,
-    explored: Vec<Vec<CpId>>,
+    /// Per instruction, the checkpoints held there.
+    explored: Vec<Vec<Entry>>,
     stats: Stats,
     violations: Vec<Violation>,
     stack_depth: Vec<u32>,
@@ -295,6 +306,8 @@ pub(super) struct Engine<'a, O: Observer> {
     proof: Option<Record>,
     /// See `Exploration::called_globals`.
     called_globals: Vec<bool>,
+    /// The spilled slots `without_singular_ids` unlinked, shared by the checkpoints made of them.
+    unlinked_slots: DerivedSlots,
 }
 
 /// Every register and slot of every frame: what a state pruned by an all-precise or a still
@@ -313,7 +326,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             vm,
             live,
             cps: Vec::new(),
-            explored: vec![Vec::new(); vm.input.insns.len()],
+            explored: std::iter::repeat_with(Vec::new)
+                .take(vm.input.insns.len())
+                .collect(),
             stats: Stats::default(),
             violations: Vec::new(),
             stack_depth: vec![0; vm.cfg.subprogs().len()],
@@ -321,6 +336,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             precise_pruning: vm.opts.precision && vm.opts.privileged,
             proof: None,
             called_globals: vec![false; vm.cfg.subprogs().len()],
+            unlinked_slots: DerivedSlots::default(),
         }
     }
 
@@ -431,7 +447,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                     };
                     // What pruning compares; a checkpoint made here keeps it (moved, not
                     // copied, when it had to be made apart from the path's state).
-                    let unlinked = super::transfer::linked::without_singular_ids(&state);
+                    let unlinked = super::transfer::linked::without_singular_ids(
+                        &state,
+                        &mut self.unlinked_slots,
+                    );
                     match self.visit(pc, (&state, unlinked), cp, head, activation) {
                         Visit::Prune(by) => {
                             // What made the old path safe must hold of this one's history.
@@ -488,11 +507,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                             if let Some(prev) = prev {
                                 if let Some(old) = &self.cps[prev as usize].state {
                                     loops::widen(old, None, &mut state);
-                                    let c = &mut self.cps[id as usize];
-                                    c.shape = Shape::of(&state);
-                                    c.state = Some(state.clone());
-                                    // Taken of the state before widening.
-                                    c.fingerprint = None;
+                                    self.cps[id as usize].state = Some(state.clone());
+                                    // The checkpoint was the last one made at `pc`; its
+                                    // fingerprint was taken of the state before widening.
+                                    if let Some(e) = self.explored[pc.idx()].last_mut() {
+                                        e.shape = Shape::of(&state);
+                                        e.fingerprint = None;
+                                    }
                                 }
                             }
                             cp = Some(id);
@@ -742,12 +763,52 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             self.first_turn_at(pc, cp)
         };
+        let exact_loop_check = loops::exact_loop_check(self.vm.opts.kernel);
+        // Whether an open checkpoint here meets only the exact loop check (the last branch
+        // of the scan).
+        let open_loop_check = !iter_next
+            && !calls_back
+            && exact_loop_check
+            && !iter_active
+            && !may_goto
+            && activation == 0;
+        // Taken out for the scan and put back after it (`scan`).
+        let mut list = std::mem::take(&mut self.explored[pc.idx()]);
         let mut i = 0;
-        while i < self.explored[pc.idx()].len() {
-            let id = self.explored[pc.idx()][i];
+        let found = 'scan: loop {
+            let Some(e) = list.get_mut(i) else {
+                break 'scan None;
+            };
+            let id = e.id;
+            // What the entry decides alone, as the full test below would (the record, whose
+            // read is a cache miss, is then not touched): the loop check against an open
+            // checkpoint whose fingerprint differs; a complete checkpoint compared without
+            // precision marks whose shape rules it out.
+            if !e.complete && open_loop_check {
+                if let Some(old_fp) = e.fingerprint {
+                    let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
+                    if old_fp != fp {
+                        i += 1;
+                        continue;
+                    }
+                }
+            } else if e.complete && !self.precise_pruning {
+                let cur_shape = *cur_shape.get_or_insert_with(|| Shape::of(state));
+                if shapes_rule_out(&e.shape, &cur_shape, live, None) {
+                    e.misses += 1;
+                    if e.misses > MISS_FACTOR * e.hits + MISS_ALLOWANCE {
+                        self.cps[id as usize].state = None;
+                        self.held -= 1;
+                        list.swap_remove(i);
+                        continue;
+                    }
+                    i += 1;
+                    continue;
+                }
+            }
             let c = &mut self.cps[id as usize];
             let Some(old) = &c.state else {
-                self.explored[pc.idx()].swap_remove(i);
+                list.swap_remove(i);
                 continue;
             };
             if c.live == 0 || iter_active {
@@ -755,24 +816,24 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let precise =
                     (self.precise_pruning && c.live == 0 && !c.prec.all).then_some(&c.prec);
                 let cur_shape = *cur_shape.get_or_insert_with(|| Shape::of(state));
-                if !shapes_rule_out(&c.shape, &cur_shape, live, precise)
+                if !shapes_rule_out(&e.shape, &cur_shape, live, precise)
                     && covers(old, state, live, prune_rules, precise)
                 {
-                    c.hits += 1;
-                    return Visit::Prune(id);
+                    e.hits += 1;
+                    break 'scan Some(Visit::Prune(id));
                 }
-                c.misses += 1;
-                if c.live == 0 && c.misses > MISS_FACTOR * c.hits + MISS_ALLOWANCE {
+                e.misses += 1;
+                if c.live == 0 && e.misses > MISS_FACTOR * e.hits + MISS_ALLOWANCE {
                     c.state = None;
                     self.held -= 1;
-                    self.explored[pc.idx()].swap_remove(i);
+                    list.swap_remove(i);
                     continue;
                 }
             } else if loops::may_goto_iteration_covered(may_goto, old, state, |o, n| {
                 covers(o, n, live, prune_rules, None)
             }) {
-                c.hits += 1;
-                return Visit::Prune(id);
+                e.hits += 1;
+                break 'scan Some(Visit::Prune(id));
             } else if activation != 0
                 && c.activation == activation
                 && own_turns.contains(&id)
@@ -783,8 +844,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 if let Some(r) = self.proof.as_mut() {
                     r.closed(pc);
                 }
-                return Visit::Prune(id);
-            } else if !iter_next && !calls_back && !loops::exact_loop_check(self.vm.opts.kernel) {
+                break 'scan Some(Visit::Prune(id));
+            } else if !iter_next && !calls_back && !exact_loop_check {
                 // The older kernels' check (see `exact_loop_check`): the current function's
                 // registers equal those of the loop's first turn at this instruction, and the
                 // rest of the state is covered by it, comparing exactly only what is precise.
@@ -796,12 +857,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let old = self.cps[id as usize].state.as_ref();
                     let prec = &self.cps[id as usize].prec;
                     if old.is_some_and(|o| covers(o, state, live, prune_rules, Some(prec))) {
-                        return Visit::InfiniteLoop;
+                        break 'scan Some(Visit::InfiniteLoop);
                     }
                 }
             } else if !iter_next && !calls_back {
                 let fp = *cur_fp.get_or_insert_with(|| fingerprint(state));
-                let old_fp = *c.fingerprint.get_or_insert_with(|| fingerprint(old));
+                let old_fp = *e.fingerprint.get_or_insert_with(|| fingerprint(old));
                 let looping = old_fp == fp
                     && old.may_goto_depth == state.may_goto_depth
                     && old.frames == state.frames
@@ -809,10 +870,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && old.active_lock == state.active_lock
                     && old.rcu_lock == state.rcu_lock;
                 if looping && self.is_ancestor(id, cp) {
-                    return Visit::InfiniteLoop;
+                    break 'scan Some(Visit::InfiniteLoop);
                 }
             }
             i += 1;
+        };
+        self.explored[pc.idx()] = list;
+        if let Some(verdict) = found {
+            return verdict;
         }
         if self.explored[pc.idx()].len() >= MAX_CHECKPOINTS_PER_INSN {
             return Visit::Continue;
@@ -830,15 +895,18 @@ impl<'a, O: Observer> Engine<'a, O> {
             pc,
             parent: cp,
             live: 1,
-            hits: 0,
-            misses: 0,
-            fingerprint,
             prec: Precision::default(),
-            shape,
             activation,
             first_turn,
         });
-        self.explored[pc.idx()].push(id);
+        self.explored[pc.idx()].push(Entry {
+            id,
+            complete: false,
+            hits: 0,
+            misses: 0,
+            shape,
+            fingerprint,
+        });
         self.held += 1;
         self.stats.states += 1;
         self.stats.peak_states = self.stats.peak_states.max(self.held);
@@ -1082,7 +1150,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             if entry.live > 0 {
                 break;
             }
-            cp = entry.parent;
+            let (pc, parent) = (entry.pc, entry.parent);
+            // Once per checkpoint: a complete one gets no more paths.
+            if let Some(e) = self.explored[pc.idx()].iter_mut().find(|e| e.id == c) {
+                e.complete = true;
+            }
+            cp = parent;
         }
     }
 }

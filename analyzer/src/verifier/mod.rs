@@ -23,6 +23,7 @@ mod pkt_effects;
 mod precision;
 pub mod profiles;
 pub mod ptr_kind;
+pub mod regs;
 mod safe_fields;
 mod sched_ext;
 pub mod stack;

@@ -118,6 +118,58 @@ impl Stack {
     }
 }
 
+/// Copies of shared slots changed by a pure function (a spilled scalar's singular id removed,
+/// `without_singular_ids`), kept by the slot they were made from, so that every checkpoint
+/// along a path that carries the slot unchanged shares one copy instead of making its own.
+/// The original is kept alive beside its copy, so its address is never reused for another
+/// slot while it is a key. Bounded: emptied when full.
+#[derive(Default)]
+pub struct DerivedSlots {
+    map: std::collections::HashMap<
+        usize,
+        (Rc<StackSlot>, Rc<StackSlot>),
+        std::hash::BuildHasherDefault<super::engine::MixHasher>,
+    >,
+}
+
+impl DerivedSlots {
+    const MAX: usize = 1 << 14;
+}
+
+impl fmt::Debug for DerivedSlots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DerivedSlots({} slots)", self.map.len())
+    }
+}
+
+impl Stack {
+    /// Makes slot `i` `derive` of itself, sharing the copy an earlier call made of the same
+    /// slot through `cache`. `derive` must depend on the slot's contents only.
+    pub fn derive_slot(
+        &mut self,
+        i: usize,
+        cache: &mut DerivedSlots,
+        derive: impl FnOnce(&mut StackSlot),
+    ) {
+        let from = &self.0[i];
+        let key = Rc::as_ptr(from) as usize;
+        let copy = match cache.map.get(&key) {
+            Some((_, copy)) => copy.clone(),
+            None => {
+                let mut slot = (**from).clone();
+                derive(&mut slot);
+                let copy = Rc::new(slot);
+                if cache.map.len() >= DerivedSlots::MAX {
+                    cache.map.clear();
+                }
+                cache.map.insert(key, (from.clone(), copy.clone()));
+                copy
+            }
+        };
+        Rc::make_mut(&mut self.0)[i] = copy;
+    }
+}
+
 impl std::ops::Index<usize> for Stack {
     type Output = StackSlot;
 
@@ -231,6 +283,26 @@ mod tests {
         assert_eq!(b[1].spilled, Some(RegState::unknown()));
         assert_eq!(a[1], spill(1));
         assert!(Rc::ptr_eq(&a.0[0], &b.0[0]) && Rc::ptr_eq(&a.0[2], &b.0[2]));
+    }
+
+    #[test]
+    fn derived_slots_are_shared() {
+        let a = stack_of(3);
+        let mut cache = DerivedSlots::default();
+        let unknown = |s: &mut StackSlot| s.spilled = Some(RegState::unknown());
+        let mut b = a.clone();
+        b.derive_slot(1, &mut cache, unknown);
+        let mut c = a.clone();
+        c.derive_slot(1, &mut cache, |_| panic!("derived again"));
+        assert_eq!(b[1].spilled, Some(RegState::unknown()));
+        assert!(Rc::ptr_eq(&b.0[1], &c.0[1]));
+        assert!(Rc::ptr_eq(&a.0[0], &c.0[0]));
+        assert_eq!(a[1], spill(1));
+        // Another slot with equal contents is another key.
+        let mut d = stack_of(3);
+        d.derive_slot(1, &mut cache, unknown);
+        assert!(!Rc::ptr_eq(&b.0[1], &d.0[1]));
+        assert_eq!(b, d);
     }
 
     #[test]

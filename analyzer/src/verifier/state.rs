@@ -7,6 +7,7 @@
 
 use super::domain::Scalar;
 pub use super::ptr_kind::{PtrKind, Trust};
+pub use super::regs::Regs;
 pub use super::stack::Stack;
 use crate::isa::{InsnIdx, Reg};
 use std::fmt;
@@ -139,6 +140,13 @@ impl RegState {
         !matches!(self, RegState::Uninit)
     }
 
+    /// [`RegState::type_name`], formatted only when displayed: the memory access and pointer
+    /// arithmetic checks name the type in their messages, and building the string on every
+    /// access, error or not, was an allocation per processed instruction.
+    pub fn type_name_shown(&self) -> TypeName<'_> {
+        TypeName(self)
+    }
+
     /// The kernel's name for this register's type.
     pub fn type_name(&self) -> String {
         match self {
@@ -184,6 +192,16 @@ impl RegState {
                 }
             }
         }
+    }
+}
+
+/// A register's type name, written when displayed (`RegState::type_name_shown`).
+#[derive(Clone, Copy, Debug)]
+pub struct TypeName<'a>(&'a RegState);
+
+impl fmt::Display for TypeName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.type_name())
     }
 }
 
@@ -286,10 +304,11 @@ pub struct IterSlot {
     pub rcu_gone: bool,
 }
 
-/// One function's frame: registers and stack.
+/// One function's frame: registers and stack, each shared copy-on-write between the states
+/// copied from one another (`Regs`, `Stack`), so that copying a frame allocates nothing.
 #[derive(Clone, PartialEq, Debug, Hash)]
 pub struct Frame {
-    pub regs: [RegState; Reg::COUNT],
+    pub regs: Regs,
     /// `stack[i]` covers bytes `fp - 8*(i+1) .. fp - 8*i`.
     pub stack: Stack,
     /// Index of the subprogram this frame runs.
@@ -429,11 +448,9 @@ impl AbstractState {
     /// (NULL-check marking, packet range marking, invalidation after packet-changing helpers).
     pub fn for_each_reg_mut(&mut self, mut f: impl FnMut(&mut RegState)) {
         for frame in &mut self.frames {
-            for r in &mut frame.regs {
-                f(r);
-            }
-            // The stack is shared with other states (`Stack`): only the slots whose spilled
-            // register `f` changes are copied.
+            // Registers and stack are shared with other states (`Regs`, `Stack`): only
+            // what `f` changes is copied.
+            frame.regs.update_each(&mut f);
             frame.stack.update_spilled(|_, s| f(s));
         }
     }

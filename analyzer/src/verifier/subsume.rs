@@ -38,19 +38,19 @@ pub fn id_rules(kernel: KernelVersion) -> IdRules {
 /// A partial bijection between the ids of the old state and those of the current one, and the
 /// 6.1 kernel's looser id function beside it (`IdRules::Linux61`).
 struct IdMap {
-    pairs: Vec<(u32, u32)>,
+    pairs: Pairs,
     fresh: u32,
     rules: IdRules,
-    functional: Vec<(u32, u32)>,
+    functional: Pairs,
 }
 
 impl IdMap {
     fn new(rules: IdRules) -> Self {
         IdMap {
-            pairs: Vec::new(),
+            pairs: Pairs::default(),
             fresh: 0,
             rules,
-            functional: Vec::new(),
+            functional: Pairs::default(),
         }
     }
 
@@ -92,13 +92,39 @@ impl IdMap {
         } else {
             cur
         };
-        for &(o, c) in &self.pairs {
+        for &(o, c) in self.pairs.iter() {
             if o == old || c == cur {
                 return o == old && c == cur;
             }
         }
         self.pairs.push((old, cur));
         true
+    }
+}
+
+/// Id pairs, the first few held inline: [`covers`] runs for every checkpoint compared, and
+/// its id map's first pair was an allocation each time.
+#[derive(Default)]
+struct Pairs {
+    inline: [(u32, u32); Pairs::INLINE],
+    len: usize,
+    more: Vec<(u32, u32)>,
+}
+
+impl Pairs {
+    const INLINE: usize = 16;
+
+    fn push(&mut self, pair: (u32, u32)) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = pair;
+            self.len += 1;
+        } else {
+            self.more.push(pair);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u32, u32)> {
+        self.inline[..self.len].iter().chain(&self.more)
     }
 }
 

@@ -228,7 +228,8 @@ impl Vm<'_> {
             }
             return Err(ptr32(pc, dst));
         }
-        let kind_name = RegState::Ptr(p.clone()).type_name();
+        let as_reg = RegState::Ptr(p.clone());
+        let kind_name = as_reg.type_name_shown();
         if p.maybe_null {
             return Err(Violation::new(
                 Code::NullablePointerArith,

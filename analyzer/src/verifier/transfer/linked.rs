@@ -11,6 +11,7 @@
 use crate::isa::{AluOp, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
+use crate::verifier::stack::DerivedSlots;
 use crate::verifier::state::{AbstractState, Delta, RegState};
 
 /// 6.11 ("bpf: Track delta between \"linked\" registers"): `rX += K` on a linked register, 64
@@ -142,8 +143,14 @@ fn synced_exact(known: &Scalar, known_delta: Delta, delta: Delta) -> Scalar {
 /// still meets its earlier turns (the kernel compares ids up to renaming, `check_scalar_ids`,
 /// where bpfvet's infinite-loop check compares states as they are); the walk itself goes on
 /// with `st`, whose ids the kernel's log shows.
-pub(crate) fn without_singular_ids(st: &AbstractState) -> Option<AbstractState> {
-    let mut seen: Vec<(u32, u32)> = Vec::new();
+pub(crate) fn without_singular_ids(
+    st: &AbstractState,
+    slots: &mut DerivedSlots,
+) -> Option<AbstractState> {
+    // Called at every prune point, so it reads the state once without copying anything and
+    // writes, in a copy, only the registers and spilled slots that hold a singular id: the
+    // copy shares the rest (`Stack`), and most prune points have no singular id at all.
+    let mut tally = IdTally::default();
     let spills = st
         .frames
         .iter()
@@ -151,26 +158,81 @@ pub(crate) fn without_singular_ids(st: &AbstractState) -> Option<AbstractState> 
     for r in st.frames.iter().flat_map(|f| f.regs.iter()).chain(spills) {
         if let RegState::Scalar { id, .. } = r {
             if *id != 0 {
-                match seen.iter_mut().find(|(i, _)| i == id) {
-                    Some((_, n)) => *n += 1,
-                    None => seen.push((*id, 1)),
-                }
+                tally.count(*id);
             }
         }
     }
-    if seen.iter().all(|&(_, n)| n > 1) {
+    if !tally.any_singular() {
         return None;
     }
-    let mut probe = st.clone();
-    probe.for_each_reg_mut(|r| {
+    let singular = |r: &RegState| matches!(r, RegState::Scalar { id, .. } if *id != 0 && tally.is_singular(*id));
+    let unlink = |r: &mut RegState| {
         if let RegState::Scalar { id, delta, .. } = r {
-            if *id != 0 && seen.iter().any(|&(i, n)| i == *id && n == 1) {
-                *id = 0;
-                *delta = Delta::Same;
+            *id = 0;
+            *delta = Delta::Same;
+        }
+    };
+    let mut probe = st.clone();
+    for frame in &mut probe.frames {
+        if frame.regs.iter().any(singular) {
+            for r in frame.regs.iter_mut().filter(|r| singular(r)) {
+                unlink(r);
             }
         }
-    });
+        for i in 0..frame.stack.len() {
+            if frame.stack[i].spilled.as_ref().is_some_and(singular) {
+                // A path carries a spill whose id lost its other holder across many prune
+                // points: their checkpoints share one unlinked copy of the slot.
+                frame.stack.derive_slot(i, slots, |s| {
+                    if let Some(r) = s.spilled.as_mut() {
+                        unlink(r);
+                    }
+                });
+            }
+        }
+    }
     Some(probe)
+}
+
+/// How many registers hold each scalar id, without allocating for the usual few ids (this
+/// runs at every prune point).
+#[derive(Default)]
+struct IdTally {
+    inline: [(u32, u32); IdTally::INLINE],
+    len: usize,
+    more: Vec<(u32, u32)>,
+}
+
+impl IdTally {
+    const INLINE: usize = 16;
+
+    fn count(&mut self, id: u32) {
+        let (inline, more) = (&mut self.inline[..self.len], &mut self.more);
+        match inline
+            .iter_mut()
+            .chain(more.iter_mut())
+            .find(|(i, _)| *i == id)
+        {
+            Some((_, n)) => *n += 1,
+            None if self.len < Self::INLINE => {
+                self.inline[self.len] = (id, 1);
+                self.len += 1;
+            }
+            None => self.more.push((id, 1)),
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &(u32, u32)> {
+        self.inline[..self.len].iter().chain(&self.more)
+    }
+
+    fn any_singular(&self) -> bool {
+        self.entries().any(|&(_, n)| n == 1)
+    }
+
+    fn is_singular(&self, id: u32) -> bool {
+        self.entries().any(|&(i, n)| i == id && n == 1)
+    }
 }
 
 #[cfg(test)]

@@ -375,7 +375,7 @@ impl Vm<'_> {
                 ))
             }
         };
-        let name = base.type_name();
+        let name = base.type_name_shown();
         if p.maybe_null {
             return Err(Violation::new(
                 Code::NullDeref,
