@@ -522,6 +522,7 @@ fn single_finding(
         violations: vec![v],
         stats: Default::default(),
         stack_depth: Vec::new(),
+        logged_stack_depth: Vec::new(),
         own: None,
     };
     let ty = prog.prog_type().map_or("unknown", |t| t.name());

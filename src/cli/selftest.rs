@@ -455,7 +455,7 @@ fn test_mode(
         let _ = writeln!(log, "{}", v.kernel_message);
     }
     // The statistics trailer the kernel ends every log with.
-    let depths: Vec<String> = res.stack_depth.iter().map(u32::to_string).collect();
+    let depths: Vec<String> = res.logged_stack_depth.iter().map(u32::to_string).collect();
     let _ = writeln!(
         log,
         "stack depth {}\nprocessed {} insns (limit {}) max_states_per_insn 0 total_states {} peak_states {} mark_read 0",

@@ -24,6 +24,7 @@ mod precision;
 pub mod profiles;
 pub mod ptr_kind;
 pub mod regs;
+mod rewrite_stack;
 mod safe_fields;
 mod sched_ext;
 pub mod stack;

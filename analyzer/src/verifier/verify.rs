@@ -29,9 +29,12 @@ pub struct VerifyResult {
     pub stats: Stats,
     /// Deepest stack use of each subprogram, in bytes.
     pub stack_depth: Vec<u32>,
+    /// The depths the kernel's log prints for an accepted program: `stack_depth` with what its
+    /// rewrites add (`rewrite_stack`); `stack_depth` itself for a rejected one.
+    pub logged_stack_depth: Vec<u32>,
     /// bpfvet's own verdict where the kernel's budget runs out but widening proves the
     /// program safe (`loop_proof.rs`); the verdict above stays the kernel's.
-    pub own: Option<loop_proof::OwnVerdict>,
+    pub own: Option<Box<loop_proof::OwnVerdict>>,
 }
 
 impl VerifyResult {
@@ -41,6 +44,7 @@ impl VerifyResult {
             violations,
             stats: Stats::default(),
             stack_depth: Vec::new(),
+            logged_stack_depth: Vec::new(),
             own: None,
         }
     }
@@ -266,6 +270,7 @@ pub fn verify_observed<O: Observer>(
         kernel_structs: Default::default(),
         exception_cb,
         alloc_call_types: Default::default(),
+        rewrites: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
@@ -364,7 +369,7 @@ pub fn verify_observed<O: Observer>(
         )
     })
     .filter(|(_, stack_depth)| whole_program_limits(input, opts, &cfg, stack_depth).is_none())
-    .map(|(v, _)| v);
+    .map(|(v, _)| Box::new(v));
     let mut violations = std::mem::take(&mut exploration.violations);
     if violations.is_empty() {
         // The kernel walks the call graph after verifying (`check_max_stack_depth`).
@@ -380,6 +385,13 @@ pub fn verify_observed<O: Observer>(
             &exploration.stack_depth,
         ));
     }
+    let logged_stack_depth = if violations.is_empty() {
+        vm.rewrites
+            .borrow()
+            .logged_depths(input.insns, &cfg, &exploration.stack_depth, opts.kernel)
+    } else {
+        exploration.stack_depth.clone()
+    };
     VerifyResult {
         verdict: if violations.is_empty() {
             Verdict::Accept
@@ -389,6 +401,7 @@ pub fn verify_observed<O: Observer>(
         violations,
         stats: exploration.stats,
         stack_depth: exploration.stack_depth,
+        logged_stack_depth,
         own,
     }
 }

@@ -307,6 +307,10 @@ impl Vm<'_> {
         }
         let callback = cx.callback;
         let callback_ctx = cx.callback_ctx.clone();
+        if let (Some(subprog), "loop") = (callback, h.name) {
+            let flags_zero = st.reg(Reg::R4).as_scalar().and_then(Scalar::as_const) == Some(0);
+            self.rewrites.borrow_mut().bpf_loop(pc, subprog, flags_zero);
+        }
         if let Some(subprog) = callback.filter(|_| loops::iterates_callback(h.name)) {
             if !loops::callbacks_run_repeatedly(self.opts.kernel) {
                 return self.run_callback_once(st, pc, h.name, subprog, cx, ret);

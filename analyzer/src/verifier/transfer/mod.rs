@@ -96,6 +96,9 @@ pub(super) struct Vm<'a> {
     pub arena: Option<u32>,
     /// Where the program's exception callback starts, if it names one (`exception_cb`).
     pub exception_cb: Option<InsnIdx>,
+    /// The `bpf_loop` calls and `may_goto`s reached, for the depth the kernel logs after its
+    /// rewrites (`rewrite_stack`).
+    pub rewrites: std::cell::RefCell<crate::verifier::rewrite_stack::RewriteSeen>,
 }
 
 /// Marks a map index as "the inner map of map `idx`" (a map-in-map lookup's result).
@@ -181,6 +184,7 @@ impl Vm<'_> {
                 off,
             } => self.cond_jmp(st, pc, width, cond, dst, src, off),
             Insn::MayGoto { off } => {
+                self.rewrites.borrow_mut().may_goto(pc);
                 // The kernel may take the jump at any time; both successors are possible. As in
                 // the kernel, this path leaves the loop (the jump) and the loop body is queued
                 // one iteration deeper (the engine widens it, see `loops.rs`).
