@@ -158,11 +158,26 @@ pub enum AllocOp {
     PercpuObjNew,
     PercpuObjDrop,
     RefcountAcquire,
-    ListPush { back: bool },
-    ListPop { back: bool },
+    ListPush {
+        back: bool,
+    },
+    ListPop {
+        back: bool,
+    },
     RbtreeAdd,
     RbtreeRemove,
     RbtreeFirst,
+    /// `bpf_list_front`/`bpf_list_back` (6.16): a non-owning look at an end of the list.
+    ListPeek {
+        back: bool,
+    },
+    /// `bpf_rbtree_root` (6.16): a non-owning look at the tree's root node.
+    RbtreeRoot,
+    /// `bpf_rbtree_left`/`bpf_rbtree_right` (6.16): a non-owning look at a child of a node
+    /// the tree holds.
+    RbtreeChild {
+        right: bool,
+    },
 }
 
 /// An open-coded iterator family.
@@ -372,8 +387,9 @@ pub static KFUNCS: &[KfuncDef] = &[
     plain("bpf_dynptr_size", 0, Hooks::ALL, v(6, 5)),
     plain("bpf_dynptr_clone", 0, Hooks::ALL, v(6, 5)),
     // Allocated objects, lists and rbtrees (kernel/bpf/helpers.c's generic set). The
-    // `_impl` names of push and add arrived with refcounted objects in 6.4 (6.2 and 6.3 had
-    // `bpf_list_push_front`/`back` and `bpf_rbtree_add`, which the table does not model).
+    // `_impl` names of push and add arrived with refcounted objects in 6.4; 6.2 and 6.3 had
+    // `bpf_list_push_front`/`back` and 6.3 `bpf_rbtree_add`, without the hidden `meta` and
+    // `off` arguments (the same checks on the arguments they have; [`REMOVED`] ends them).
     alloc(
         "bpf_obj_new_impl",
         ACQUIRE | RET_NULL,
@@ -431,6 +447,45 @@ pub static KFUNCS: &[KfuncDef] = &[
         v(6, 3),
     ),
     alloc("bpf_rbtree_first", RET_NULL, AllocOp::RbtreeFirst, v(6, 3)),
+    alloc(
+        "bpf_list_push_front",
+        0,
+        AllocOp::ListPush { back: false },
+        v(6, 2),
+    ),
+    alloc(
+        "bpf_list_push_back",
+        0,
+        AllocOp::ListPush { back: true },
+        v(6, 2),
+    ),
+    alloc("bpf_rbtree_add", 0, AllocOp::RbtreeAdd, v(6, 3)),
+    // Non-owning looks into lists and trees under their lock (6.16).
+    alloc(
+        "bpf_list_front",
+        RET_NULL,
+        AllocOp::ListPeek { back: false },
+        v(6, 16),
+    ),
+    alloc(
+        "bpf_list_back",
+        RET_NULL,
+        AllocOp::ListPeek { back: true },
+        v(6, 16),
+    ),
+    alloc("bpf_rbtree_root", RET_NULL, AllocOp::RbtreeRoot, v(6, 16)),
+    alloc(
+        "bpf_rbtree_left",
+        RET_NULL,
+        AllocOp::RbtreeChild { right: false },
+        v(6, 16),
+    ),
+    alloc(
+        "bpf_rbtree_right",
+        RET_NULL,
+        AllocOp::RbtreeChild { right: true },
+        v(6, 16),
+    ),
     // Referenced tasks and cgroups (generic set).
     plain(
         "bpf_task_acquire",
@@ -586,21 +641,89 @@ pub static KFUNCS: &[KfuncDef] = &[
         Hooks::PROG_TEST,
         v(6, 1),
     ),
-    // Connection tracking (net/netfilter/nf_conntrack_bpf.c).
+    // Connection tracking (net/netfilter/nf_conntrack_bpf.c). The kernel lists the lookups and
+    // allocations as KF_ACQUIRE | KF_RET_NULL, but the live 6.18.44 refuses a NULL tuple
+    // ("Possibly NULL pointer passed to trusted arg1"), as it does for trusted arguments; the
+    // release where that began is not measured, so every profile holds them to it (the
+    // stricter answer: a NULL tuple only ever earns -EINVAL at run time).
     plain(
         "bpf_xdp_ct_lookup",
-        ACQUIRE | RET_NULL,
+        ACQUIRE | RET_NULL | TRUSTED_ARGS,
         Hooks::CONNTRACK,
         v(5, 18),
     ),
     plain(
         "bpf_skb_ct_lookup",
-        ACQUIRE | RET_NULL,
+        ACQUIRE | RET_NULL | TRUSTED_ARGS,
         Hooks::CONNTRACK,
         v(5, 18),
     ),
     plain("bpf_ct_release", RELEASE, Hooks::CONNTRACK, v(5, 18)),
+    // New entries (6.0): allocated as `struct nf_conn___init`, which only the `set_*` kfuncs
+    // and `bpf_ct_insert_entry` take; insertion releases it and returns a referenced
+    // `struct nf_conn`, which the lookups' `change_*` kfuncs take.
+    plain(
+        "bpf_xdp_ct_alloc",
+        ACQUIRE | RET_NULL | TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    plain(
+        "bpf_skb_ct_alloc",
+        ACQUIRE | RET_NULL | TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    plain(
+        "bpf_ct_insert_entry",
+        ACQUIRE | RET_NULL | RELEASE,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    plain(
+        "bpf_ct_set_timeout",
+        TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    plain(
+        "bpf_ct_change_timeout",
+        TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    plain("bpf_ct_set_status", TRUSTED_ARGS, Hooks::CONNTRACK, v(6, 0)),
+    plain(
+        "bpf_ct_change_status",
+        TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 0),
+    ),
+    // Source or destination NAT of a new entry (net/netfilter/nf_nat_bpf.c, 6.1; registered
+    // for the same two program types).
+    plain(
+        "bpf_ct_set_nat_info",
+        TRUSTED_ARGS,
+        Hooks::CONNTRACK,
+        v(6, 1),
+    ),
 ];
+
+/// Kfuncs a later release renamed away, with the first release that no longer has them
+/// (libbpf then refuses the object: no such function in the kernel's BTF).
+pub static REMOVED: &[(&str, KernelVersion)] = &[
+    ("bpf_list_push_front", v(6, 4)),
+    ("bpf_list_push_back", v(6, 4)),
+    ("bpf_rbtree_add", v(6, 4)),
+];
+
+/// The first release without kfunc `name`, when a later release renamed it (see [`REMOVED`]).
+pub fn removed_in(name: &str) -> Option<KernelVersion> {
+    REMOVED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, gone)| *gone)
+}
 
 /// The kfunc named `name`, if bpfvet models it.
 pub fn kfunc(name: &str) -> Option<&'static KfuncDef> {
@@ -677,6 +800,24 @@ mod tests {
         assert!(!Hooks::CONNTRACK.allows(TRACING));
         assert!(from_pid.has(kf::ACQUIRE) && from_pid.has(kf::RET_NULL));
         assert!(!from_pid.has(kf::RELEASE));
+    }
+
+    #[test]
+    fn the_older_graph_names_end_where_the_impl_names_begin() {
+        for old in [
+            "bpf_list_push_front",
+            "bpf_list_push_back",
+            "bpf_rbtree_add",
+        ] {
+            let renamed = kfunc(&format!("{old}_impl")).unwrap();
+            assert_eq!(removed_in(old), Some(renamed.since), "{old}");
+            assert!(kfunc(old).unwrap().since < renamed.since);
+        }
+        assert_eq!(removed_in("bpf_list_front"), None);
+        assert_eq!(kfunc("bpf_rbtree_left").unwrap().since, v(6, 16));
+        // A new conntrack entry is released by its insertion, which returns a new reference.
+        let insert = kfunc("bpf_ct_insert_entry").unwrap();
+        assert!(insert.has(kf::RELEASE) && insert.has(kf::ACQUIRE));
     }
 
     #[test]

@@ -11,11 +11,12 @@
 //! `scx_bpf_consume` → `scx_bpf_dsq_move_to_local`); the old names left the kernel a few
 //! releases later. Both are listed with the release that added them; whether the target kernel
 //! still has a name is its BTF's answer (an extern kfunc missing there is libbpf's refusal).
-//! The kfuncs taking a `struct bpf_iter_scx_dsq` (moving tasks between queues while iterating
-//! one) are not modelled: bpfvet has no model of that iterator yet.
+//! The DSQ iterator (`bpf_iter_scx_dsq_*`, 6.12, in the "any" set) is an open-coded iterator
+//! like the others; the kfuncs that take one as `it__iter` to move the task it is at
+//! (`scx_bpf_dsq_move*`) are not modelled yet, and are reported as unsupported by name.
 
 use super::kfuncs::kf::*;
-use super::kfuncs::{Hooks, KfuncDef, Role};
+use super::kfuncs::{Hooks, IterDef, KfuncDef, Role};
 use crate::verifier::env::KernelVersion;
 
 const STRUCT_OPS: u64 = 1 << 27;
@@ -26,6 +27,22 @@ const OPS_ONLY: Hooks = Hooks(STRUCT_OPS);
 const UNLOCKED: Hooks = Hooks(STRUCT_OPS | SYSCALL);
 /// `scx_kfunc_set_any` and the idle-CPU set.
 const ANY: Hooks = Hooks(Hooks::TRACING.0 | STRUCT_OPS | SYSCALL);
+
+/// `struct bpf_iter_scx_dsq` (six words; the kernel's BTF gives the size when it is there).
+const SCX_DSQ: IterDef = IterDef {
+    name: "scx_dsq",
+    size: 48,
+};
+
+const fn iter(name: &'static str, flags: u32) -> KfuncDef {
+    KfuncDef {
+        name,
+        flags,
+        hooks: ANY,
+        since: KernelVersion::new(6, 12),
+        role: Role::Iter(SCX_DSQ),
+    }
+}
 
 const fn k(name: &'static str, flags: u32, hooks: Hooks, major: u16, minor: u16) -> KfuncDef {
     KfuncDef {
@@ -73,6 +90,13 @@ pub static SCHED_EXT_KFUNCS: &[KfuncDef] = &[
     k("scx_bpf_task_cpu", RCU, ANY, 6, 12),
     k("scx_bpf_task_cgroup", RCU | ACQUIRE, ANY, 6, 12),
     k("scx_bpf_now", 0, ANY, 6, 14),
+    // The run queue of a CPU (untrusted here: bpfvet does not claim the kernel's trust for
+    // it); the release is not measured, 6.14 is the later of the candidates.
+    k("scx_bpf_cpu_rq", 0, ANY, 6, 14),
+    // Walking a dispatch queue's tasks: an RCU-protected open-coded iterator.
+    iter("bpf_iter_scx_dsq_new", ITER_NEW | RCU_PROTECTED),
+    iter("bpf_iter_scx_dsq_next", ITER_NEXT | RET_NULL),
+    iter("bpf_iter_scx_dsq_destroy", ITER_DESTROY),
     // Idle CPU tracking.
     k("scx_bpf_get_idle_cpumask", ACQUIRE, ANY, 6, 12),
     k("scx_bpf_get_idle_smtmask", ACQUIRE, ANY, 6, 12),
@@ -80,6 +104,8 @@ pub static SCHED_EXT_KFUNCS: &[KfuncDef] = &[
     k("scx_bpf_test_and_clear_cpu_idle", 0, ANY, 6, 12),
     k("scx_bpf_pick_idle_cpu", RCU, ANY, 6, 12),
     k("scx_bpf_pick_any_cpu", RCU, ANY, 6, 12),
+    // An idle CPU among a given mask (6.16, the idle set).
+    k("scx_bpf_select_cpu_and", RCU, ANY, 6, 16),
 ];
 
 #[cfg(test)]

@@ -204,7 +204,9 @@ fn param(kernel: &Btf, ty: TypeId, pname: &str, next_is_size: bool) -> Param {
                     nullable,
                     uninit,
                 },
-                Some(BtfKind::Struct { size, .. }) => {
+                // A union is a struct to the kernel here (`btf_type_is_struct`): memory when
+                // its members are numbers (`bpf_ct_set_nat_info`'s `union nf_inet_addr`).
+                Some(BtfKind::Struct { size, .. }) | Some(BtfKind::Union { size, .. }) => {
                     let sname = kernel.name_of(target.unwrap_or(TypeId::VOID)).to_string();
                     if sname == "bpf_dynptr" {
                         return Param::Dynptr { uninit };
@@ -236,7 +238,6 @@ fn param(kernel: &Btf, ty: TypeId, pname: &str, next_is_size: bool) -> Param {
                 Some(other) => Param::Unsupported(format!(
                     "a pointer to a {}",
                     match other {
-                        BtfKind::Union { .. } => "union",
                         BtfKind::Ptr { .. } => "pointer",
                         BtfKind::Array { .. } => "array",
                         _ => "type bpfvet does not model as an argument",
@@ -267,6 +268,15 @@ fn ret_kind(kernel: &Btf, ty: TypeId) -> Ret {
         }
         other => Ret::Unsupported(format!("a value of kind {other:?}")),
     }
+}
+
+/// Whether kernel types `have` and `want` are two flavours of one struct (`nf_conn___init` and
+/// `nf_conn`: the same name before a `___` suffix). The kernel's `btf_type_ids_nocast_alias`
+/// makes such a pair match only strictly, so a new conntrack entry, which starts with the
+/// `struct nf_conn` it will become, is not taken for one until it is inserted.
+pub fn nocast_alias(kernel: &Btf, have: u32, want: u32) -> bool {
+    let name = |id: u32| crate::elf::essential_name(kernel.name_of(TypeId(id)));
+    have != want && !name(have).is_empty() && name(have) == name(want)
 }
 
 /// Whether an object of BTF type `have` may be passed where `want` is expected: the same type,

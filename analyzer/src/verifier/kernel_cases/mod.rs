@@ -18,6 +18,7 @@ mod ctx_null_compare;
 mod current_task_helpers;
 mod dynptrs;
 mod empty_stack_buffer;
+mod graph_peek;
 mod helper_stack_clobber;
 mod hidden_exits;
 mod inner_map_null;

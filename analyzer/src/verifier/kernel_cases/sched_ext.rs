@@ -21,8 +21,8 @@ use crate::verifier::violation::Code;
 use crate::verifier::{verify, VerifyResult};
 
 /// A kernel BTF with `struct task_struct { int pid; }`, `struct cpumask { u64 bits[1]; }`,
-/// `struct sched_ext_ops { enqueue; dispatch; }`, dispatch's stub with `prev__nullable`, and
-/// five `scx_bpf_*` prototypes.
+/// `struct sched_ext_ops { enqueue; dispatch; }`, dispatch's stub with `prev__nullable`, five
+/// `scx_bpf_*` prototypes and the DSQ iterator (`struct bpf_iter_scx_dsq`, its three kfuncs).
 fn scx_btf() -> Btf {
     let mut strings = vec![0u8];
     let mut s = |t: &str| {
@@ -55,6 +55,13 @@ fn scx_btf() -> Btf {
         "slice",                        // 20
         "enq_flags",                    // 21
         "bpf_struct_ops_sched_ext_ops", // 22
+        "bpf_iter_scx_dsq",             // 23
+        "__opaque",                     // 24
+        "it",                           // 25
+        "flags",                        // 26
+        "bpf_iter_scx_dsq_new",         // 27
+        "bpf_iter_scx_dsq_next",        // 28
+        "bpf_iter_scx_dsq_destroy",     // 29
     ]
     .iter()
     .map(|n| s(n))
@@ -95,6 +102,15 @@ fn scx_btf() -> Btf {
         0, PROTO | 1, 1, n(16), 2,                 // 24: int (u64)
         n(19), FUNC, 24,                           // 25
         n(22), STRUCT, 0,                          // 26: the struct_ops map's value type
+        0, ARRAY, 0, 2, 1, 6,                      // 27: u64[6]
+        n(23), STRUCT | 1, 48, n(24), 27, 0,       // 28: struct bpf_iter_scx_dsq
+        0, PTR, 28,                                // 29: struct bpf_iter_scx_dsq *
+        0, PROTO | 3, 1, n(25), 29, n(16), 2, n(26), 2, // 30: int (it, u64, u64)
+        n(27), FUNC, 30,                           // 31
+        0, PROTO | 1, 4, n(25), 29,                // 32: struct task_struct *(it)
+        n(28), FUNC, 32,                           // 33
+        0, PROTO | 1, 0, n(25), 29,                // 34: void (it)
+        n(29), FUNC, 34,                           // 35
     ];
     Btf::parse(&crate::btf::test_blob(&w, &strings)).expect("valid BTF")
 }
@@ -141,6 +157,52 @@ fn check_on(
 }
 
 const GET: &str = "scx_bpf_get_idle_cpumask";
+const ITER_NEW: &str = "bpf_iter_scx_dsq_new";
+const ITER_NEXT: &str = "bpf_iter_scx_dsq_next";
+const ITER_DESTROY: &str = "bpf_iter_scx_dsq_destroy";
+
+/// corpus/c/sched_ext/dsq_iter.bpf.c: the generic 6.18.15 accepts `di_dispatch`, which walks
+/// the queue and destroys its iterator, and refuses `di_iter_leak`, which does not ("BPF_EXIT
+/// instruction in main prog would lead to reference leak").
+#[test]
+fn a_dispatch_queue_iterator_must_be_destroyed() {
+    let walk = "r6 = r10
+                r6 += -48
+                r1 = r6
+                r2 = 0
+                r3 = 0
+                call kfunc 0
+                r1 = r6
+                call kfunc 0
+                r1 = r6
+                call kfunc 0
+                r0 = 0
+                exit";
+    let all = [ITER_NEW, ITER_NEXT, ITER_DESTROY];
+    assert_accepted(&check(Some("dispatch"), false, &all, walk));
+    let leak = "r6 = r10
+                r6 += -48
+                r1 = r6
+                r2 = 0
+                r3 = 0
+                call kfunc 0
+                r1 = r6
+                call kfunc 0
+                r0 = 0
+                exit";
+    let res = check(Some("dispatch"), false, &all[..2], leak);
+    assert_eq!(
+        res.violations.first().map(|v| v.code),
+        Some(Code::ReferenceLeak)
+    );
+    assert!(
+        res.violations[0]
+            .kernel_message
+            .contains("BPF_EXIT instruction in main prog would lead to reference leak"),
+        "{:?}",
+        res.violations
+    );
+}
 const PUT: &str = "scx_bpf_put_idle_cpumask";
 
 #[test]

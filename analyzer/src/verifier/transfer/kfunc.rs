@@ -60,6 +60,20 @@ impl Vm<'_> {
                 "",
             ));
         };
+        if let Some(gone) =
+            crate::rules::kfuncs::removed_in(name).filter(|g| self.opts.kernel >= *g)
+        {
+            return Err(Violation::new(
+                Code::HelperNotAllowed,
+                pc,
+                format!(
+                    "{name} is an older kfunc name that Linux {gone} dropped (profile: {}); newer kernels call it {name}_impl",
+                    self.opts.kernel
+                ),
+                format!("extern (func ksym) '{name}': not found in kernel or module BTFs"),
+            )
+            .with_note("libbpf refuses the load when the kernel's BTF has no such function"));
+        }
         if k.since > self.opts.kernel {
             return Err(Violation::new(
                 Code::HelperNotAllowed,

@@ -86,6 +86,7 @@ impl Vm<'_> {
             let (pname, kind) = &proto.params[i];
             let v = read(st, pc, r)?;
             let size_next = matches!(proto.params.get(i + 1), Some((_, Param::Size { .. })));
+            self.trusted_not_null(pc, k, i, kind, &v)?;
             match kind {
                 Param::Ignored => {}
                 Param::Scalar { constant } | Param::Size { constant } => {
@@ -234,6 +235,43 @@ impl Vm<'_> {
             ));
         }
         Ok(seen)
+    }
+
+    /// The kernel's first check of a pointer argument of a `KF_TRUSTED_ARGS`, `KF_RCU` or
+    /// release kfunc, before its kind is looked at: NULL, or a pointer that may be NULL, is
+    /// refused unless the argument is `__nullable`/`__opt`.
+    fn trusted_not_null(
+        &self,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        i: usize,
+        kind: &Param,
+        v: &RegState,
+    ) -> Res<()> {
+        if !(k.has(kf::TRUSTED_ARGS) || k.has(kf::RCU) || k.has(kf::RELEASE)) {
+            return Ok(());
+        }
+        let nullable = match kind {
+            Param::Mem { nullable, .. } | Param::Struct { nullable, .. } => *nullable,
+            _ => return Ok(()),
+        };
+        let may_be_null = match v {
+            RegState::Ptr(p) => p.maybe_null,
+            _ => v.as_scalar().and_then(|s| s.as_const()) == Some(0),
+        };
+        if !may_be_null || nullable {
+            return Ok(());
+        }
+        Err(arg_err(
+            pc,
+            k,
+            format!(
+                "argument {} of {} may be NULL, and it takes a trusted pointer; check it first",
+                i + 1,
+                k.name
+            ),
+            format!("Possibly NULL pointer passed to trusted arg{i}"),
+        ))
     }
 
     fn kfunc_scalar(
@@ -525,11 +563,12 @@ impl Vm<'_> {
                 && if embedded {
                     kfuncs::embedded_matches(b, type_id, p.off as u32, want)
                 } else {
-                    kfuncs::struct_matches(b, type_id, want, release)
-                        || kfuncs::is_projection_of(
-                            want_name,
-                            b.name_of(crate::btf::TypeId(type_id)),
-                        )
+                    kfuncs::struct_matches(
+                        b,
+                        type_id,
+                        want,
+                        release || kfuncs::nocast_alias(b, type_id, want),
+                    ) || kfuncs::is_projection_of(want_name, b.name_of(crate::btf::TypeId(type_id)))
                 }
         });
         if !matches || (p.off != 0 && !embedded) || !p.has_const_off() {

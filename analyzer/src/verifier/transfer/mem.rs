@@ -557,15 +557,25 @@ impl Vm<'_> {
                 }
                 if access == Access::Write {
                     // TCP congestion-control struct_ops programs may write a few tcp_sock
-                    // fields; every other write through a kernel object is refused.
+                    // fields, XDP and tc programs (`sched_cls`, `sched_act`) the mark of a
+                    // conntrack entry; every other write through a kernel object is refused.
                     let tcp_ca = self.input.prog_type.kernel_id == 27
                         && self
                             .input
                             .attach_target
                             .is_some_and(|t| t.starts_with("tcp_congestion_ops:"));
+                    // An untrusted cast (`bpf_rdonly_cast`) is kept read-only here: the safe
+                    // side, as that case is not measured.
+                    let conntrack = matches!(self.input.prog_type.kernel_id, 3 | 4 | 6)
+                        && trust != Trust::Marked;
                     let verdict = match self.input.kernel_btf {
                         Some(k) if tcp_ca && p.has_const_off() => {
                             crate::verifier::struct_ops_access::tcp_ca_write(
+                                k, type_id, off64, size,
+                            )
+                        }
+                        Some(k) if conntrack && p.has_const_off() => {
+                            crate::verifier::nf_conn_access::conntrack_write(
                                 k, type_id, off64, size,
                             )
                         }

@@ -1,13 +1,14 @@
 //! Lists and rbtrees of allocated objects (`bpf_list_push_{front,back}_impl`,
 //! `bpf_list_pop_{front,back}`, `bpf_rbtree_add_impl`, `bpf_rbtree_remove`,
-//! `bpf_rbtree_first`).
+//! `bpf_rbtree_first`; the 6.2/6.3 names without `_impl`; the 6.16 looks `bpf_list_front`,
+//! `_back`, `bpf_rbtree_root`, `_left`, `_right`).
 //!
 //! A root (`bpf_list_head`, `bpf_rb_root`) lives in a map value, a global-data section or an
 //! allocated object, next to the `bpf_spin_lock` that guards it: every operation needs that
 //! very lock held (same map or object, same pointer id). Pushing or adding an owned object
 //! hands its reference to the root: the pointer becomes a *non-owning* reference, valid until
 //! the lock is released. Popping or removing gives an owning reference back (NULL-able);
-//! `bpf_rbtree_first` a non-owning one. Returned node pointers point at the node field inside
+//! `bpf_rbtree_first` and the 6.16 looks a non-owning one. Returned node pointers point at the node field inside
 //! the element struct, as the kernel's do.
 
 use super::super::kfunc_args::{arg_err, clobber_args};
@@ -32,6 +33,9 @@ pub(crate) fn allowed_under_lock(op: Option<AllocOp>) -> bool {
                 | AllocOp::RbtreeAdd
                 | AllocOp::RbtreeRemove
                 | AllocOp::RbtreeFirst
+                | AllocOp::ListPeek { .. }
+                | AllocOp::RbtreeRoot
+                | AllocOp::RbtreeChild { .. }
                 | AllocOp::RefcountAcquire
         )
     )
@@ -47,14 +51,19 @@ impl Vm<'_> {
     ) -> Res<Flow> {
         let next = InsnIdx(pc.0 + 1);
         let kind = match op {
-            AllocOp::ListPush { .. } | AllocOp::ListPop { .. } => GraphKind::List,
+            AllocOp::ListPush { .. } | AllocOp::ListPop { .. } | AllocOp::ListPeek { .. } => {
+                GraphKind::List
+            }
             _ => GraphKind::Rbtree,
         };
         let root = self.root_arg(st, pc, k, kind)?;
-        // Adding and removing are refused inside an rbtree's less() callback (after their
-        // arguments are checked); bpf_rbtree_first is not.
+        // Adding, removing and walking to a child are refused inside an rbtree's less()
+        // callback (after their arguments are checked); bpf_rbtree_first and _root are not.
         if st.frames.iter().any(|f| f.in_rbtree_less)
-            && matches!(op, AllocOp::RbtreeAdd | AllocOp::RbtreeRemove)
+            && matches!(
+                op,
+                AllocOp::RbtreeAdd | AllocOp::RbtreeRemove | AllocOp::RbtreeChild { .. }
+            )
         {
             if op == AllocOp::RbtreeAdd {
                 self.owned_node_arg(st, pc, k, &root)?;
@@ -81,20 +90,28 @@ impl Vm<'_> {
                 );
                 Ok(Flow::Next(next))
             }
-            AllocOp::ListPop { .. } | AllocOp::RbtreeRemove | AllocOp::RbtreeFirst => {
-                if op == AllocOp::RbtreeRemove {
+            AllocOp::ListPop { .. }
+            | AllocOp::RbtreeRemove
+            | AllocOp::RbtreeFirst
+            | AllocOp::ListPeek { .. }
+            | AllocOp::RbtreeRoot
+            | AllocOp::RbtreeChild { .. } => {
+                if matches!(op, AllocOp::RbtreeRemove | AllocOp::RbtreeChild { .. }) {
                     self.removed_node_arg(st, pc, k, &root)?;
                 }
+                // Looks into the graph give non-owning references, valid until the unlock;
+                // pops and removals an owning one.
+                let non_owning = !matches!(op, AllocOp::ListPop { .. } | AllocOp::RbtreeRemove);
                 clobber_args(st);
                 let mut p = Pointer::new(PtrKind::Alloc {
                     type_id: root.value_type,
                     percpu: false,
-                    non_owning: op == AllocOp::RbtreeFirst,
+                    non_owning,
                 });
                 p.off = root.node_off as i32;
                 p.maybe_null = true;
                 p.id = st.fresh_id();
-                if op != AllocOp::RbtreeFirst {
+                if !non_owning {
                     st.refs.push(Reference {
                         id: p.id,
                         acquired_at: pc,
@@ -269,8 +286,8 @@ impl Vm<'_> {
         Ok(p.ref_obj_id)
     }
 
-    /// `bpf_rbtree_remove`'s node (r2): a non-owning reference (or an owning reference to a
-    /// refcounted object) at the node field.
+    /// The node (r2) of `bpf_rbtree_remove`, `_left` and `_right`: a non-owning reference (or,
+    /// from 6.16, an owning one) at the node field.
     fn removed_node_arg(
         &self,
         st: &AbstractState,
@@ -291,8 +308,10 @@ impl Vm<'_> {
                     k.name,
                     v.type_name()
                 ),
-                "bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer"
-                    .to_string(),
+                format!(
+                    "{} can only take non-owning or refcounted bpf_rb_node pointer",
+                    k.name
+                ),
             ));
         };
         if p.maybe_null {
@@ -313,25 +332,26 @@ impl Vm<'_> {
                 ..
             }
         );
-        let refcounted = match p.kind {
-            PtrKind::Alloc { type_id, .. } => self.local_layout(type_id).refcount.is_some(),
-            _ => false,
-        };
-        // A refcounted node the program owns may be removed from 6.16 ("allow refcounted
-        // bpf_rb_node in bpf_rbtree_remove"); Debian's 6.12.118 refuses it, the live 6.18.44
-        // accepts it (corpus `alloc_rbtree_kptr` `rbtree_remove_owned`).
-        let refcounted_ok = refcounted && self.opts.kernel >= KernelVersion::new(6, 16);
-        if !non_owning && !refcounted_ok {
+        // A node the program owns may be given from 6.16 ("allow refcounted bpf_rb_node in
+        // bpf_rbtree_remove", which tests `ref_obj_id` only: the live 6.18.44 accepts an owned
+        // node of a struct without a bpf_refcount too, corpus `graph_peek`
+        // `rbtree_remove_of_owned`; the call then finds no node at run time). Debian's
+        // 6.12.118 refuses any owned node.
+        let owned_ok = p.ref_obj_id != 0 && self.opts.kernel >= KernelVersion::new(6, 16);
+        if !non_owning && !owned_ok {
             let kernel = if self.opts.kernel >= KernelVersion::new(6, 16) {
-                "bpf_rbtree_remove can only take non-owning or refcounted bpf_rb_node pointer"
+                format!(
+                    "{} can only take non-owning or refcounted bpf_rb_node pointer",
+                    k.name
+                )
             } else {
-                "rbtree_remove node input must be non-owning ref"
+                "rbtree_remove node input must be non-owning ref".to_string()
             };
             return Err(arg_err(
                 pc,
                 k,
                 format!("{} takes a node the tree owns (from bpf_rbtree_first, or added under this lock), not one the program owns", k.name),
-                kernel.to_string(),
+                kernel,
             ));
         }
         self.node_field(pc, k, p, root, root.kind.node_name())
