@@ -186,7 +186,8 @@ fn lookups_by_name_agree_before_and_after_the_index() {
             .map(|(id, _)| id)
     };
     // The first lookups walk, the later ones use the index: all agree with a walk.
-    for _ in 0..3 {
+    let rounds = super::NAME_INDEX_AFTER as usize / names.len() + 2;
+    for _ in 0..rounds {
         for (name, kind) in &names {
             assert_eq!(
                 btf.find_by_name(name, kind),
@@ -195,6 +196,7 @@ fn lookups_by_name_agree_before_and_after_the_index() {
             );
         }
     }
+    assert!(btf.by_name.ids.get().is_some(), "the index was never built");
     assert_eq!(btf.find_by_name("pair", "struct"), Some(TypeId(4)));
     assert_eq!(btf.clone().find_by_name("f", "func"), Some(TypeId(13)));
 }
