@@ -169,6 +169,39 @@ fn parses_every_kind() {
 }
 
 #[test]
+fn lookups_by_name_agree_before_and_after_the_index() {
+    let (blob, _) = every_kind();
+    let btf = Btf::parse(&blob).unwrap();
+    let names: Vec<(String, &str)> = btf
+        .types()
+        .map(|(_, t)| (btf.name(t).to_string(), t.kind_name()))
+        .chain([
+            ("missing".to_string(), "struct"),
+            ("pair".to_string(), "func"),
+        ])
+        .collect();
+    let walk = |name: &str, kind: &str| {
+        btf.types()
+            .find(|(_, t)| t.kind_name() == kind && btf.name(t) == name)
+            .map(|(id, _)| id)
+    };
+    // The first lookups walk, the later ones use the index: all agree with a walk.
+    let rounds = super::NAME_INDEX_AFTER as usize / names.len() + 2;
+    for _ in 0..rounds {
+        for (name, kind) in &names {
+            assert_eq!(
+                btf.find_by_name(name, kind),
+                walk(name, kind),
+                "{kind} {name}"
+            );
+        }
+    }
+    assert!(btf.by_name.ids.get().is_some(), "the index was never built");
+    assert_eq!(btf.find_by_name("pair", "struct"), Some(TypeId(4)));
+    assert_eq!(btf.clone().find_by_name("f", "func"), Some(TypeId(13)));
+}
+
+#[test]
 fn resolves_sizes_through_modifiers() {
     let (blob, _) = every_kind();
     let btf = Btf::parse(&blob).unwrap();

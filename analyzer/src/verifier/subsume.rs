@@ -167,6 +167,8 @@ impl Shape {
 /// states' shapes tell: another frame count, or a register it compares in the current frame
 /// that old holds and cur does not hold with the same kind (different numbers mean different
 /// kinds, offsets or NULL-ability; equal numbers prove nothing, the full test decides).
+// Inlined into the engine's scan, where it runs once per checkpoint compared.
+#[inline]
 pub fn shapes_rule_out(
     old: &Shape,
     cur: &Shape,
