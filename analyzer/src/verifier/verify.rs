@@ -266,6 +266,7 @@ pub fn verify_observed<O: Observer>(
         kernel_structs: Default::default(),
         exception_cb,
         alloc_call_types: Default::default(),
+        map_kptrs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));

@@ -23,6 +23,7 @@ mod hidden_exits;
 mod inner_map_null;
 mod iter_counter;
 mod jset_refinement;
+mod kptr_fields;
 mod lazy_globals;
 mod ldsx_ctx;
 mod linked_delta;

@@ -578,17 +578,19 @@ impl Vm<'_> {
 /// untrusted, and RCU-protected iterators unusable.
 fn end_rcu_section(st: &mut AbstractState) {
     st.rcu_lock = false;
-    st.for_each_reg_mut(|reg| {
-        if let RegState::Ptr(Pointer {
+    st.for_each_reg_mut(|reg| match reg {
+        // The kernel marks them `PTR_UNTRUSTED` (`untrusted_ptr_`).
+        RegState::Ptr(Pointer {
             kind: PtrKind::BtfId { trust, .. },
             ..
-        }) = reg
-        {
-            // The kernel marks them `PTR_UNTRUSTED` (`untrusted_ptr_`).
-            if *trust == Trust::Rcu {
-                *trust = Trust::Marked;
-            }
-        }
+        }) if *trust == Trust::Rcu => *trust = Trust::Marked,
+        // An allocated object loaded from a kptr field: the kernel keeps it as an untrusted
+        // allocated object, which bpfvet does not model; a number can only be refused more.
+        RegState::Ptr(Pointer {
+            kind: PtrKind::Alloc { rcu: true, .. },
+            ..
+        }) => *reg = RegState::unknown(),
+        _ => {}
     });
     for frame in &mut st.frames {
         frame.stack.update_each(|slot| {
