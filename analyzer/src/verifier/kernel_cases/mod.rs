@@ -14,6 +14,7 @@ mod aligned_long_arg;
 mod alloc_objects;
 mod arena;
 mod btf_ptr_helper_arg;
+mod btf_struct_reads;
 mod ctx_null_compare;
 mod current_task_helpers;
 mod dynptrs;
