@@ -138,6 +138,15 @@ impl Layout {
                 return Some(kind.node_name());
             }
         }
+        // Kptr fields of an allocated object are reached only by bpf_kptr_xchg.
+        for k in &self.kptrs {
+            if hit(k.off, 8) {
+                return Some(match k.tag {
+                    KptrTag::Percpu => "percpu_kptr",
+                    KptrTag::Ref | KptrTag::Untrusted => "kptr",
+                });
+            }
+        }
         None
     }
 }

@@ -247,15 +247,17 @@ pub fn pointee_struct(kernel: &Btf, ty: TypeId) -> Option<TypeId> {
 /// for a full pointer member to another struct, `Ok(None)` for a number, `Err` with the
 /// kernel's complaint when the access leaves the struct.
 ///
-/// A read of a number that runs past the end of its member (into the next one) is refused
-/// unless the pointer is marked untrusted (`btf_struct_walk`'s "access beyond the end of
-/// member"); an array member counts as a whole.
+/// A read of a number that runs past the end of its member (into the next one) is refused,
+/// however far the pointer is trusted (`btf_struct_walk`'s "access beyond the end of
+/// member"); an array member counts as a whole. A read of part of a pointer member, or of the
+/// padding between members, is refused (`btf_struct_walk`'s "cannot access ptr member" and
+/// "doesn't have field at offset").
 pub fn struct_load(
     kernel: &Btf,
     type_id: TypeId,
     off: i64,
     size: u32,
-    marked_untrusted: bool,
+    _marked_untrusted: bool,
 ) -> Result<Option<TypeId>, String> {
     let name = kernel.name_of(type_id).to_string();
     let total = kernel.size_of(type_id).unwrap_or(0) as i64;
@@ -272,6 +274,19 @@ pub fn struct_load(
             let len = kernel.size_of(m.ty).unwrap_or(0) as i64;
             start <= off && off < start + len
         }) else {
+            // The padding between members (or after the last one) is no field: the live
+            // 6.18 refuses a read there, through trusted and untrusted pointers alike.
+            let is_struct = matches!(
+                kernel.type_by_id(id).map(|t| &t.kind),
+                Some(BtfKind::Struct { .. })
+            );
+            if is_struct {
+                return Err(format!(
+                    "struct {} doesn't have field at offset {}",
+                    kernel.name_of(id),
+                    off - base
+                ));
+            }
             return Ok(None);
         };
         let start = base + i64::from(member.bit_offset / 8);
@@ -286,12 +301,21 @@ pub fn struct_load(
             Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
                 return Ok(pointee_struct(kernel, member.ty))
             }
+            // Part of a pointer is no number the program may read (measured on 6.18 for
+            // `void *` and struct pointers, trusted or untrusted).
+            Some(BtfKind::Ptr { .. }) => {
+                return Err(format!(
+                    "cannot access ptr member {} with moff {} in struct {} with off {} size {size}",
+                    kernel.str_at(member.name_off).unwrap_or(""),
+                    start - base,
+                    kernel.name_of(id),
+                    off - base
+                ))
+            }
             Some(kind) => {
-                // A pointer marked untrusted reads past its member unchecked (the kernel
-                // checks member ends only for trusted and RCU walks).
-                if !marked_untrusted {
-                    member_end(kernel, id, member, base, off, size, kind)?;
-                }
+                // Untrusted pointers too: the live 6.18 refused "access beyond the end of
+                // member wakee_flip_decay_ts" through an `untrusted_ptr_task_struct`.
+                member_end(kernel, id, member, base, off, size, kind)?;
                 return Ok(None);
             }
             None => return Ok(None),

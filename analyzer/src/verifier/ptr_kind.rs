@@ -58,11 +58,14 @@ pub enum PtrKind {
     /// *program's* BTF: from `bpf_obj_new` (`percpu`: `bpf_percpu_obj_new`, `MEM_PERCPU`), a
     /// list or rbtree pop or remove, a `bpf_kptr_xchg` of a local kptr. With a reference it
     /// owns the object; `non_owning` after the object was pushed into a graph (the kernel's
-    /// `NON_OWN_REF`: usable until the lock is released, never released itself).
+    /// `NON_OWN_REF`: usable until the lock is released, never released itself). `rcu`: loaded
+    /// from a kptr field inside an RCU read section (the kernel's `MEM_RCU`), valid until the
+    /// section ends; such a pointer is also `non_owning` (it holds no reference).
     Alloc {
         type_id: u32,
         percpu: bool,
         non_owning: bool,
+        rcu: bool,
     },
 }
 

@@ -271,6 +271,7 @@ pub fn verify_observed<O: Observer>(
         exception_cb,
         alloc_call_types: Default::default(),
         rewrites: Default::default(),
+        map_kptrs: Default::default(),
     };
     let mut main = Frame::new(0, InsnIdx(0));
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));

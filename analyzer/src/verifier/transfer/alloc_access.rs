@@ -75,7 +75,7 @@ impl Vm<'_> {
             return Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
-                format!("the access at offset {off} touches the struct {field} of the object; only its kfuncs may"),
+                format!("the access at offset {off} touches the {field} field of the object; only its kfuncs (bpf_kptr_xchg for a kptr) may"),
                 format!("direct access to {field} is disallowed"),
             ));
         }

@@ -6,7 +6,7 @@ use super::{Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::rules::HelperSig;
 use crate::verifier::env::KernelVersion;
-use crate::verifier::state::{AbstractState, PtrKind, RegState};
+use crate::verifier::state::{AbstractState, PtrKind, RegState, Trust};
 use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
@@ -95,6 +95,37 @@ impl Vm<'_> {
                     "R{n} type={} expected={}",
                     v.type_name(),
                     mem_arg_types(self.opts.kernel)
+                ),
+            )),
+            // Of the kernel objects only trusted ones are memory to a helper (`mem_types`), and
+            // only for arguments it reads (`check_reg_type`; both measured on 6.18).
+            PtrKind::BtfId { trust, .. } if trust != Trust::Trusted && p.ref_obj_id == 0 => {
+                Err(Violation::new(
+                    Code::HelperArgType,
+                    pc,
+                    format!(
+                        "bpf_{} takes memory in {r}, and a kernel object is memory to it only when trusted; {r} is {}",
+                        h.name,
+                        v.type_name()
+                    ),
+                    format!(
+                        "R{n} type={} expected={}",
+                        v.type_name(),
+                        mem_arg_types(self.opts.kernel)
+                    ),
+                ))
+            }
+            PtrKind::BtfId { .. } if uninit => Err(Violation::new(
+                Code::WriteToReadOnly,
+                pc,
+                format!(
+                    "bpf_{} writes into the memory in {r}, a kernel object, which programs may only read",
+                    h.name
+                ),
+                format!(
+                    "bpf_{}() may write into memory pointed by R{n} type={}",
+                    h.name,
+                    v.type_name()
                 ),
             )),
             _ => {

@@ -209,13 +209,16 @@ impl Vm<'_> {
                         format!("arg#0 expected pointer to ctx, but got {}", v.type_name()),
                     ));
                 }
-                // The kernel's own context struct (`struct sk_buff` for `__sk_buff`, ...), which
-                // bpfvet does not type yet: an object whose fields it does not know.
+                // The kernel's own context struct (`struct sk_buff` for `__sk_buff`, `struct
+                // xdp_buff` for `xdp_md`, bpf_types.h), typed from its BTF where bpfvet knows
+                // the program type's; otherwise an object whose fields it does not know.
+                let type_id = kern_ctx_struct(self.input.prog_type.kernel_id)
+                    .map_or(0, |name| self.kernel_struct_id(name));
                 clobber_args(st);
                 st.set(
                     Reg::R0,
                     RegState::ptr(PtrKind::BtfId {
-                        type_id: 0,
+                        type_id,
                         trust: Trust::Trusted,
                     }),
                 );
@@ -588,21 +591,35 @@ impl Vm<'_> {
     }
 }
 
+/// The kernel struct behind a program type's context (`bpf_types.h`), for the packet program
+/// types: `struct sk_buff` behind `__sk_buff`, `struct xdp_buff` behind `xdp_md`.
+fn kern_ctx_struct(prog_type: u32) -> Option<&'static str> {
+    match prog_type {
+        // socket filter, tc classifier and action, cgroup skb, lwt in/out/xmit, sk_skb,
+        // lwt seg6local
+        1 | 3 | 4 | 8 | 10 | 11 | 12 | 14 | 19 => Some("sk_buff"),
+        6 => Some("xdp_buff"),
+        _ => None,
+    }
+}
+
 /// The end of an RCU read section (the kernel's `rcu_unlock` handling): RCU pointers become
 /// untrusted, and RCU-protected iterators unusable.
 fn end_rcu_section(st: &mut AbstractState) {
     st.rcu_lock = false;
-    st.for_each_reg_mut(|reg| {
-        if let RegState::Ptr(Pointer {
+    st.for_each_reg_mut(|reg| match reg {
+        // The kernel marks them `PTR_UNTRUSTED` (`untrusted_ptr_`).
+        RegState::Ptr(Pointer {
             kind: PtrKind::BtfId { trust, .. },
             ..
-        }) = reg
-        {
-            // The kernel marks them `PTR_UNTRUSTED` (`untrusted_ptr_`).
-            if *trust == Trust::Rcu {
-                *trust = Trust::Marked;
-            }
-        }
+        }) if *trust == Trust::Rcu => *trust = Trust::Marked,
+        // An allocated object loaded from a kptr field: the kernel keeps it as an untrusted
+        // allocated object, which bpfvet does not model; a number can only be refused more.
+        RegState::Ptr(Pointer {
+            kind: PtrKind::Alloc { rcu: true, .. },
+            ..
+        }) => *reg = RegState::unknown(),
+        _ => {}
     });
     for frame in &mut st.frames {
         frame.stack.update_each(|slot| {

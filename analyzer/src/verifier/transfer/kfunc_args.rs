@@ -513,7 +513,8 @@ impl Vm<'_> {
         let p = match v {
             RegState::Ptr(p) => p,
             _ if nullable && is_null => return Ok(None),
-            _ if is_null && (k.has(kf::TRUSTED_ARGS) || k.has(kf::RCU) || k.has(kf::RELEASE)) => {
+            // The kernel refuses NULL for every pointer argument not marked `__nullable`.
+            _ if is_null => {
                 return Err(arg_err(
                     pc,
                     k,
@@ -553,6 +554,23 @@ impl Vm<'_> {
         let PtrKind::BtfId { type_id, trust } = p.kind else {
             unreachable!("kfunc_args passes only BTF pointers here")
         };
+        // The kernel's order (`check_kfunc_args`): NULL first, then the trust the flags ask
+        // for, then the type.
+        if p.maybe_null && !nullable {
+            return Err(arg_err(
+                pc,
+                k,
+                format!(
+                    "argument {} of {} may be NULL; check it first",
+                    i + 1,
+                    k.name
+                ),
+                format!("Possibly NULL pointer passed to trusted arg{i}"),
+            ));
+        }
+        if k.has(kf::TRUSTED_ARGS) || k.has(kf::RCU) || k.has(kf::RELEASE) {
+            self.kfunc_object_trust(pc, k, r, p, trust, want_name)?;
+        }
         let kernel = self.input.kernel_btf;
         let release = k.has(kf::RELEASE) && p.ref_obj_id != 0;
         // A struct embedded in a kernel object keeps the object's trust (the kernel's
@@ -584,20 +602,23 @@ impl Vm<'_> {
                 format!("kernel function {} args#{i} expected pointer to STRUCT {want_name} but R{} has a pointer to {have}", k.name, r.num()),
             ));
         }
-        if p.maybe_null && !nullable {
-            return Err(arg_err(
-                pc,
-                k,
-                format!(
-                    "argument {} of {} may be NULL; check it first",
-                    i + 1,
-                    k.name
-                ),
-                format!("Possibly NULL pointer passed to trusted arg{i}"),
-            ));
-        }
         // The kernel checks trust only for KF_TRUSTED_ARGS, KF_RCU and release kfuncs; the
         // others are held to the same rule here, the safe side.
+        self.kfunc_object_trust(pc, k, r, p, trust, want_name)?;
+        Ok(release.then_some(p.ref_obj_id))
+    }
+
+    /// A kernel object argument must be referenced or trusted, or RCU-protected where the
+    /// kfunc is `KF_RCU`.
+    fn kfunc_object_trust(
+        &self,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        r: Reg,
+        p: &Pointer,
+        trust: Trust,
+        want_name: &str,
+    ) -> Res<()> {
         let referenced = p.ref_obj_id != 0;
         if !referenced && trust != Trust::Trusted {
             if !k.has(kf::RCU) {
@@ -620,7 +641,7 @@ impl Vm<'_> {
                 ));
             }
         }
-        Ok(release.then_some(p.ref_obj_id))
+        Ok(())
     }
 
     /// A global function's `arg:trusted`/`arg:untrusted` argument, checked at the call (the

@@ -41,6 +41,7 @@ impl Vm<'_> {
                 type_id: field.local_id,
                 percpu: field.tag == KptrTag::Percpu,
                 non_owning: false,
+                rcu: false,
             }
         } else {
             PtrKind::BtfId {
@@ -136,6 +137,7 @@ impl Vm<'_> {
                 type_id: field.local_id,
                 percpu: field.tag == KptrTag::Percpu,
                 non_owning: false,
+                rcu: false,
             }
         } else {
             PtrKind::BtfId {
@@ -176,7 +178,13 @@ impl Vm<'_> {
                 Code::HelperArgType,
                 pc,
                 "r2 may be NULL: check it before bpf_kptr_xchg (or pass the constant NULL)",
-                format!("R2 type={} expected=ptr_", v.type_name()),
+                // A kernel object is matched first and then refused as NULL-able (the
+                // kernel's `check_reg_type`; measured on 6.18 with an RCU kptr).
+                if matches!(p.kind, PtrKind::BtfId { .. }) {
+                    "Possibly NULL pointer passed to helper arg2".to_string()
+                } else {
+                    format!("R2 type={} expected=ptr_", v.type_name())
+                },
             ));
         }
         if p.off != 0 || p.var_off.as_const() != Some(0) {

@@ -455,7 +455,10 @@ impl Vm<'_> {
                     ));
                 }
                 self.region_access(pc, reg, p, off64, size, m.value_size, "map value")?;
-                self.special_field_access(pc, p, map, off64, size)?;
+                let kptr = self.map_value_fields(st, pc, p, map, off64, size, val)?;
+                if let (Some(loaded), Access::Read) = (kptr, access) {
+                    return Ok(loaded);
+                }
                 if access == Access::Read {
                     if let (Some(init), true, true) =
                         (map_frozen_value(m), p.has_const_off(), size <= 8)
@@ -813,31 +816,6 @@ impl Vm<'_> {
             }
             Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
         }
-    }
-
-    /// Loads and stores may not touch a map value's lock or timer.
-    fn special_field_access(
-        &self,
-        pc: InsnIdx,
-        p: &Pointer,
-        map: u32,
-        off: i64,
-        size: u32,
-    ) -> Res<()> {
-        let fields = self.value_fields(map);
-        let lo = off + p.var_off.smin().max(0);
-        let hi = off + p.var_off.umax().min(1 << 32) as i64 + i64::from(size);
-        for f in fields.iter() {
-            if lo < i64::from(f.off + f.size) && hi > i64::from(f.off) {
-                return Err(Violation::new(
-                    Code::SpinLockMisuse,
-                    pc,
-                    format!("the access touches the {} at offset {} of the map value; only its helpers may", f.kind, f.off),
-                    format!("{} cannot be accessed directly by load/store", f.kind),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Bounds of an access to a fixed-size region through a pointer with a variable offset

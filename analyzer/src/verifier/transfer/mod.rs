@@ -11,6 +11,7 @@ mod arena;
 mod arg_kinds;
 mod atomic;
 pub(super) mod attach_target;
+mod kptr_access;
 mod kptr_xchg;
 pub(super) use arena::program_arena;
 mod call;
@@ -92,6 +93,10 @@ pub(super) struct Vm<'a> {
     /// Per `bpf_obj_drop` call instruction: the allocated type it was first reached with
     /// (`kfunc/alloc.rs`: one call may free only one type).
     pub alloc_call_types: std::cell::RefCell<std::collections::HashMap<u32, u32>>,
+    /// Per map index: the kptr fields of its values (`kptr_access`), filled on first use.
+    pub map_kptrs: std::cell::RefCell<
+        std::collections::HashMap<u32, std::rc::Rc<[crate::verifier::alloc_layout::Kptr]>>,
+    >,
     /// The arena map the program uses, if any (`arena::program_arena`).
     pub arena: Option<u32>,
     /// Where the program's exception callback starts, if it names one (`exception_cb`).

@@ -184,6 +184,7 @@ impl Vm<'_> {
             type_id: want,
             percpu,
             non_owning: false,
+            rcu: false,
         });
         p.id = ref_id;
         p.ref_obj_id = ref_id;
@@ -274,7 +275,8 @@ impl Vm<'_> {
                     Code::HelperArgType,
                     pc,
                     format!("this {} call frees objects of two different types on different paths; the kernel keeps one type per call instruction", k.name),
-                    "same call cannot be used with different types",
+                    // The live 6.18 explains on two more lines.
+                    "same call cannot be used with different types\nuse one call for each type: inline the static function that holds the call,\nor mark the callee with __attribute__((nomerge))",
                 )
                 .with_note("inline the static function that holds the call, or mark it __attribute__((nomerge))"));
             }
@@ -323,6 +325,25 @@ impl Vm<'_> {
             unreachable!("filtered above")
         };
         let layout = self.local_layout(type_id);
+        if !layout.has_special() {
+            // The kernel keeps no record of special fields for such a type and reports its
+            // missing record as its own bug (measured on 6.18; earlier releases word it
+            // "verifier internal error").
+            let prefix = if self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 16) {
+                "verifier bug"
+            } else {
+                "verifier internal error"
+            };
+            return Err(arg_err(
+                pc,
+                k,
+                format!(
+                    "{} needs an object whose struct has a bpf_refcount field, and this one has no special field at all",
+                    k.name
+                ),
+                format!("{prefix}: Couldn't find btf_record"),
+            ));
+        }
         if layout.refcount.is_none() {
             return Err(arg_err(
                 pc,
@@ -353,6 +374,7 @@ impl Vm<'_> {
             type_id,
             percpu: false,
             non_owning: false,
+            rcu: false,
         });
         r0.id = ref_id;
         r0.ref_obj_id = ref_id;

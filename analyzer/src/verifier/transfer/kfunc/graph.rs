@@ -107,6 +107,7 @@ impl Vm<'_> {
                     type_id: root.value_type,
                     percpu: false,
                     non_owning,
+                    rcu: false,
                 });
                 p.off = root.node_off as i32;
                 p.maybe_null = true;
@@ -453,6 +454,7 @@ impl Vm<'_> {
                 type_id: root.value_type,
                 percpu: false,
                 non_owning: true,
+                rcu: false,
             });
             node.off = root.node_off as i32;
             st.set(r, RegState::Ptr(node));
