@@ -47,7 +47,7 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
-                    if st.active_lock.is_some() {
+                    if st.holds_lock() {
                         // A global function is verified without the caller's lock, so it may
                         // not run while one is held (the kernel's `check_func_call`).
                         return Err(Violation::new(
@@ -347,6 +347,8 @@ impl Vm<'_> {
                 ));
             }
         }
+        // A held lock is reported before the interrupts a locking save disabled.
+        super::res_lock::exit_with_res_lock(st, pc)?;
         super::irq::exit_with_irq_saved(st, pc)?;
         if let Some(rf) = st
             .refs
@@ -552,7 +554,7 @@ impl Vm<'_> {
                 "",
             ));
         };
-        if st.active_lock.is_some() && h.name != "spin_unlock" {
+        if st.holds_lock() && h.name != "spin_unlock" {
             return Err(Violation::new(
                 Code::SpinLockMisuse,
                 pc,
