@@ -47,6 +47,12 @@ pub fn kernel_refusal(btf: &Btf) -> Option<String> {
                     ));
                 }
             }
+            BtfKind::Struct { members, .. } if two_locks(btf, members) => {
+                return Some(format!(
+                    "{} holds two locks (bpf_spin_lock or bpf_res_spin_lock members); the kernel allows one per struct",
+                    what("STRUCT")
+                ));
+            }
             BtfKind::Func { .. } if !valid_identifier(name) => {
                 return Some(format!(
                     "{} has no valid C identifier as its name",
@@ -57,6 +63,25 @@ pub fn kernel_refusal(btf: &Btf) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a struct has two lock members. The kernel parses the special fields of every struct
+/// of the object with a member of a special type (a lock, a graph root or node, a refcount:
+/// `btf_parse_struct_metas`) when it loads the BTF, and a second lock fails that (live
+/// 6.18.44: an object with `struct { struct bpf_spin_lock a; int x; struct bpf_res_spin_lock
+/// b; }`, or with two `bpf_spin_lock` members, is loaded without BTF). Only direct members
+/// are counted here (the kernel also looks into nested structs and arrays).
+fn two_locks(btf: &Btf, members: &[super::Member]) -> bool {
+    members
+        .iter()
+        .filter(|m| {
+            btf.type_by_id(m.ty).is_some_and(|t| {
+                matches!(t.kind, BtfKind::Struct { .. })
+                    && matches!(btf.name(t), "bpf_spin_lock" | "bpf_res_spin_lock")
+            })
+        })
+        .count()
+        > 1
 }
 
 /// A C identifier, as the kernel wants function names: a letter or `_`, then letters, digits
@@ -96,6 +121,34 @@ mod tests {
         let b = btf(&[(1, INT, 1, &[(3 << 24) | 8])], "signed char\0");
         let why = kernel_refusal(&b).expect("refused");
         assert!(why.contains("unsupported encoding"), "{why}");
+    }
+
+    const STRUCT: u32 = 4 << 24;
+
+    /// `struct pair { struct <a> x; struct <b> y; }` with `bpf_spin_lock` and
+    /// `bpf_res_spin_lock` (each `{ int val; }`) declared.
+    fn pair_of(a: u32, b: u32) -> Btf {
+        // Strings: 1 "int", 5 "bpf_spin_lock", 19 "bpf_res_spin_lock", 37 "val", 41 "pair",
+        // 46 "x", 48 "y".
+        btf(
+            &[
+                (1, INT, 4, &[(1 << 24) | 32]),
+                (5, STRUCT | 1, 4, &[37, 1, 0]),
+                (19, STRUCT | 1, 4, &[37, 1, 0]),
+                (41, STRUCT | 2, 8, &[46, a, 0, 48, b, 32]),
+            ],
+            "int\0bpf_spin_lock\0bpf_res_spin_lock\0val\0pair\0x\0y\0",
+        )
+    }
+
+    #[test]
+    fn a_struct_with_two_locks_is_refused() {
+        for (a, b) in [(2, 3), (2, 2), (3, 3)] {
+            let why = kernel_refusal(&pair_of(a, b)).expect("refused");
+            assert!(why.contains("two locks"), "{why}");
+        }
+        // One lock and a number pass.
+        assert_eq!(kernel_refusal(&pair_of(2, 1)), None);
     }
 
     #[test]

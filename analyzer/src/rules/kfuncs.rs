@@ -140,6 +140,12 @@ pub enum Role {
     IrqSave,
     /// `bpf_local_irq_restore(&flags)`: restores the most recent save.
     IrqRestore,
+    /// `bpf_res_spin_lock(lock)` / `bpf_res_spin_lock_irqsave(lock, &flags)` (`irq`): takes a
+    /// resilient lock, which is held only on the path where the call returns 0.
+    ResLock { irq: bool },
+    /// `bpf_res_spin_unlock(lock)` / `bpf_res_spin_unlock_irqrestore(lock, &flags)` (`irq`):
+    /// releases the most recently taken resilient lock.
+    ResUnlock { irq: bool },
     /// `bpf_throw(cookie)`: unwinds the program; the path ends at the call.
     Throw,
     /// `bpf_preempt_disable()`: one more level of disabled preemption.
@@ -374,6 +380,36 @@ pub static KFUNCS: &[KfuncDef] = &[
         hooks: Hooks::ALL,
         since: v(6, 14),
         role: Role::IrqRestore,
+    },
+    // Resilient spin locks (kernel/bpf/rqspinlock.c, registered for every program type,
+    // Linux 6.15).
+    KfuncDef {
+        name: "bpf_res_spin_lock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 15),
+        role: Role::ResLock { irq: false },
+    },
+    KfuncDef {
+        name: "bpf_res_spin_unlock",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 15),
+        role: Role::ResUnlock { irq: false },
+    },
+    KfuncDef {
+        name: "bpf_res_spin_lock_irqsave",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 15),
+        role: Role::ResLock { irq: true },
+    },
+    KfuncDef {
+        name: "bpf_res_spin_unlock_irqrestore",
+        flags: 0,
+        hooks: Hooks::ALL,
+        since: v(6, 15),
+        role: Role::ResUnlock { irq: true },
     },
     // Dynptrs (kernel/bpf/helpers.c's common set; the packet constructors are registered
     // for the packet program types in net/core/filter.c).

@@ -239,7 +239,8 @@ fn param_kind(btf: &Btf, ty: TypeId, tags: &[&str]) -> ParamKind {
 pub struct SpecialField {
     pub off: u32,
     pub size: u32,
-    /// `bpf_spin_lock` or `bpf_timer`.
+    /// `bpf_spin_lock`, `bpf_res_spin_lock`, `bpf_timer`, `bpf_wq`, a graph root or node, or
+    /// `bpf_refcount`.
     pub kind: &'static str,
 }
 
@@ -272,7 +273,9 @@ pub fn special_fields(btf: Option<&Btf>, value_type: Option<TypeId>) -> Vec<Spec
         let name = btf.name(t);
         for kind in [
             "bpf_spin_lock",
+            "bpf_res_spin_lock",
             "bpf_timer",
+            "bpf_wq",
             "bpf_list_head",
             "bpf_list_node",
             "bpf_rb_root",

@@ -64,6 +64,18 @@ impl Scalar {
         lat::Scalar::from_srange(lo as u64, hi as u64).map_or_else(Self::top, Scalar)
     }
 
+    /// Any 64-bit value whose low 32 bits, read signed, are in `[lo, hi]` (the upper half
+    /// unknown): what the kernel makes of an `int` result it bounds with
+    /// `__mark_reg_s32_range`. `top` if the range is empty.
+    pub fn low_s32_range(lo: i32, hi: i32) -> Self {
+        let t = lat::Scalar::top();
+        lat::SRange::new(lo as u32, hi as u32)
+            .and_then(|s32| {
+                lat::Scalar::from_parts(t.var_off(), t.urange(), t.srange(), t.urange32(), s32)
+            })
+            .map_or_else(Self::top, Scalar)
+    }
+
     pub fn as_const(&self) -> Option<u64> {
         self.0.is_const()
     }

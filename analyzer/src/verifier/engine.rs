@@ -127,6 +127,7 @@ fn fingerprint(s: &AbstractState) -> u64 {
     }
     s.refs.hash(&mut h);
     s.active_lock.hash(&mut h);
+    s.res_locks.hash(&mut h);
     s.rcu_lock.hash(&mut h);
     h.finish()
 }
@@ -868,6 +869,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && old.frames == state.frames
                     && old.refs == state.refs
                     && old.active_lock == state.active_lock
+                    && old.res_locks == state.res_locks
                     && old.rcu_lock == state.rcu_lock;
                 if looping && self.is_ancestor(id, cp) {
                     break 'scan Some(Visit::InfiniteLoop);

@@ -6,7 +6,9 @@
 //!
 //! The kernel's rules, with its words (checked on the live 6.18 kernel with exceptions_fail.c):
 //! - one tag at most: `multiple exception callback tags for main subprog`;
-//! - a global function taking one number: `exception cb only supports single integer argument`;
+//! - a global function (libbpf refuses a static one: `exception callback NAME must be a global
+//!   non-hidden function`) taking one number: `exception cb only supports single integer
+//!   argument`;
 //! - no call goes to it: `insn N cannot call exception cb directly` (a walk of the call graph
 //!   after verification, dead code included);
 //! - no `bpf_throw` in a callback (the exception callback, a `bpf_loop` or timer callback) or
@@ -38,7 +40,7 @@ pub fn entry(input: &Input<'_>, kernel: KernelVersion) -> Result<Option<InsnIdx>
     };
     if names.len() > 1 {
         return Err(Violation::new(
-            Code::UnsupportedHelper,
+            Code::HelperNotAllowed,
             InsnIdx(0),
             format!(
                 "the program names {} exception callbacks ({}); it may have one",
@@ -74,12 +76,20 @@ pub fn check_signature(
     sig: Option<&GlobalSig>,
 ) -> Result<(), Box<Violation>> {
     let Some(sig) = sig else {
+        // libbpf refuses the object before the kernel sees it (live 6.18.44 with the system's
+        // libbpf: "exception callback NAME must be a global non-hidden function").
+        let name = input
+            .func_info
+            .iter()
+            .find(|f| f.insn == entry)
+            .map_or("?", |f| f.name.as_str());
         return Err(Violation::new(
-            Code::UnsupportedHelper,
+            Code::HelperNotAllowed,
             entry,
-            "the exception callback is a static function; bpfvet checks exception callbacks that are global functions, as the kernel's selftests write them",
-            "",
-        ));
+            format!("the exception callback {name} is a static function; it must be a global one"),
+            format!("exception callback {name} must be a global non-hidden function"),
+        )
+        .with_note("libbpf refuses to load the object"));
     };
     let returns = crate::verifier::btf_info::returns_scalar(input.btf, input.func_info, entry);
     if returns == Some(false) {

@@ -215,7 +215,6 @@ fn param(kernel: &Btf, ty: TypeId, pname: &str, next_is_size: bool) -> Param {
                         || sname.starts_with("bpf_rb_")
                         || sname == "bpf_refcount"
                         || sname == "bpf_wq"
-                        || sname == "bpf_res_spin_lock"
                     {
                         return Param::Unsupported(format!("a pointer to struct {sname}"));
                     }

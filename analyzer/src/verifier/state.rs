@@ -397,6 +397,15 @@ pub struct HeldLock {
     pub id: u32,
 }
 
+/// A held resilient lock (`bpf_res_spin_lock`, Linux 6.15): which lock, and whether it was
+/// taken with `bpf_res_spin_lock_irqsave` (then only `bpf_res_spin_unlock_irqrestore` releases
+/// it, restoring the interrupt flags saved with it).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct HeldResLock {
+    pub lock: HeldLock,
+    pub irq: bool,
+}
+
 /// The whole abstract machine: the call stack of frames and the program-wide state.
 /// `repr(C)`: `frames` first, where whether a checkpoint still holds a state is read (see
 /// `engine::Checkpoint`).
@@ -407,6 +416,8 @@ pub struct AbstractState {
     pub refs: Vec<Reference>,
     /// Held `bpf_spin_lock`, if any.
     pub active_lock: Option<HeldLock>,
+    /// Held resilient locks, the most recently taken last (they unlock in reverse order).
+    pub res_locks: Vec<HeldResLock>,
     /// Inside a `bpf_rcu_read_lock()` section (the kernel's `active_rcu_lock`).
     pub rcu_lock: bool,
     /// Source of fresh ids for pointers and references.
@@ -432,6 +443,12 @@ impl AbstractState {
 
     pub fn set(&mut self, r: Reg, v: RegState) {
         self.cur_mut().set(r, v);
+    }
+
+    /// Whether any lock is held, a `bpf_spin_lock` or a resilient one (the kernel's
+    /// `active_locks`): calls are restricted and exits refused while one is.
+    pub fn holds_lock(&self) -> bool {
+        self.active_lock.is_some() || !self.res_locks.is_empty()
     }
 
     pub fn fresh_id(&mut self) -> u32 {

@@ -205,6 +205,7 @@ pub fn covers(
     if old.frames.len() != cur.frames.len()
         || old.refs.len() != cur.refs.len()
         || old.active_lock.is_some() != cur.active_lock.is_some()
+        || old.res_locks.len() != cur.res_locks.len()
         || old.rcu_lock != cur.rcu_lock
     {
         return false;
@@ -212,6 +213,16 @@ pub fn covers(
     let mut ids = IdMap::new(id_rules);
     if let (Some(a), Some(b)) = (old.active_lock, cur.active_lock) {
         if a.map != b.map || (a.id == 0) != (b.id == 0) || !ids.check(a.id, b.id) {
+            return false;
+        }
+    }
+    for (a, b) in old.res_locks.iter().zip(&cur.res_locks) {
+        let (a, b) = ((a.lock, a.irq), (b.lock, b.irq));
+        if a.0.map != b.0.map
+            || a.1 != b.1
+            || (a.0.id == 0) != (b.0.id == 0)
+            || !ids.check(a.0.id, b.0.id)
+        {
             return false;
         }
     }
@@ -456,6 +467,7 @@ mod tests {
             frames: vec![frame],
             refs: Vec::new(),
             active_lock: None,
+            res_locks: Vec::new(),
             rcu_lock: false,
             next_id: 0,
             may_goto_depth: 0,

@@ -280,6 +280,7 @@ pub fn verify_observed<O: Observer>(
         frames: vec![main],
         refs: Vec::new(),
         active_lock: None,
+        res_locks: Vec::new(),
         rcu_lock: false,
         next_id: 0,
         may_goto_depth: 0,
@@ -346,6 +347,7 @@ pub fn verify_observed<O: Observer>(
             frames: vec![frame],
             refs: Vec::new(),
             active_lock: None,
+            res_locks: Vec::new(),
             rcu_lock: false,
             next_id,
             may_goto_depth: 0,
@@ -602,7 +604,8 @@ fn map_prog_compat(
             return Some(v);
         }
     }
-    if !TRACING_PROG_TYPES.contains(&input.prog_type.kernel_id) {
+    let socket_filter = input.prog_type.kernel_id == 1;
+    if !socket_filter && !TRACING_PROG_TYPES.contains(&input.prog_type.kernel_id) {
         return None;
     }
     input.insns.iter().enumerate().find_map(|(at, insn)| {
@@ -617,20 +620,36 @@ fn map_prog_compat(
         let fields = special.get(usize::try_from(*imm).ok()?)?;
         // Graph roots are checked first (the kernel's `check_map_prog_compatibility`).
         let has = |k: &str| fields.iter().any(|f| f.kind == k);
-        let kind = if has("bpf_list_head") || has("bpf_rb_root") {
+        // A resilient lock counts as a spin lock; socket filters may use neither (live
+        // 6.18.44: "socket filter progs cannot use bpf_spin_lock yet"), but timers and work
+        // queues.
+        let lock = has("bpf_spin_lock") || has("bpf_res_spin_lock");
+        let kind = if socket_filter {
+            lock.then_some("bpf_spin_lock")?
+        } else if has("bpf_list_head") || has("bpf_rb_root") {
             "bpf_{list_head,rb_root}"
+        } else if lock {
+            "bpf_spin_lock"
         } else {
-            ["bpf_spin_lock", "bpf_timer"].into_iter().find(|k| has(k))?
+            ["bpf_timer", "bpf_wq"].into_iter().find(|k| has(k))?
         };
-        let map = input.maps.get(*imm as usize).map_or("", |m| m.name.as_str());
+        let map = input
+            .maps
+            .get(*imm as usize)
+            .map_or("", |m| m.name.as_str());
+        let (who, why) = if socket_filter {
+            ("socket filter", "the kernel does not allow it for them yet")
+        } else {
+            ("tracing", "they can run in any context")
+        };
         Some(*Violation::new(
             Code::HelperNotAllowed,
             InsnIdx(at as u32),
             format!(
-                "map {map} holds a {kind}, which {} programs may not use (they can run in any context)",
+                "map {map} holds a {kind}, which {} programs may not use ({why})",
                 input.prog_type.name
             ),
-            format!("tracing progs cannot use {kind} yet"),
+            format!("{who} progs cannot use {kind} yet"),
         ))
     })
 }
@@ -656,16 +675,28 @@ fn sleepable_map_refused(input: &Input<'_>) -> Option<Violation> {
             return None;
         };
         let map = input.maps.get(usize::try_from(*imm).ok()?)?;
-        if SLEEPABLE_MAP_TYPES.contains(&map.map_type.0) {
-            return None;
-        }
-        Some(*Violation::new(
-            Code::HelperNotAllowed,
-            InsnIdx(at as u32),
+        // A map of maps passes for itself, but its inner map's type counts too: the program
+        // reaches that map's values through the outer one (live 6.18.44: an array of LPM
+        // tries or of bloom filters is refused, kernel_cases/sleepable_inner_maps.rs).
+        let message = if !SLEEPABLE_MAP_TYPES.contains(&map.map_type.0) {
             format!(
                 "map {} is a {} map, which sleepable programs may not use",
                 map.name, map.map_type
-            ),
+            )
+        } else {
+            let inner = map
+                .inner
+                .as_deref()
+                .filter(|inner| !SLEEPABLE_MAP_TYPES.contains(&inner.map_type.0))?;
+            format!(
+                "the inner map {} of map {} is a {} map, which sleepable programs may not use",
+                inner.name, map.name, inner.map_type
+            )
+        };
+        Some(*Violation::new(
+            Code::HelperNotAllowed,
+            InsnIdx(at as u32),
+            message,
             "Sleepable programs can only use array, hash, ringbuf and local storage maps",
         ))
     })

@@ -20,6 +20,9 @@ pub(super) const ARG_REGS: [Reg; 5] = [Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::
 /// Largest memory size a helper may be given (`BPF_MAX_VAR_SIZ`).
 const MAX_VAR_SIZ: u64 = 1 << 29;
 
+/// `bpf_timer_set_callback`'s helper id: its callback is the async one.
+const TIMER_SET_CALLBACK: i32 = 170;
+
 impl Vm<'_> {
     pub(super) fn call(
         &self,
@@ -47,7 +50,7 @@ impl Vm<'_> {
                     ));
                 }
                 if let Some(sig) = &self.globals[subprog] {
-                    if st.active_lock.is_some() {
+                    if st.holds_lock() {
                         // A global function is verified without the caller's lock, so it may
                         // not run while one is held (the kernel's `check_func_call`).
                         return Err(Violation::new(
@@ -316,7 +319,25 @@ impl Vm<'_> {
             }
             let ret = match callee.callback_ret {
                 Some((lo, hi)) => {
-                    self.check_ret_range(pc, &r0, lo, hi, "At callback return")?;
+                    // A timer's callback runs later, on its own (live 6.18.44: "At async
+                    // callback return the register R0 has smin=1 smax=1 ...").
+                    let set_at = callee.return_to.0.checked_sub(1).map(|i| i as usize);
+                    let is_async = set_at
+                        .and_then(|i| self.input.insns.get(i))
+                        .is_some_and(|i| {
+                            matches!(
+                                i,
+                                crate::isa::Insn::Call(crate::isa::CallTarget::Helper(
+                                    TIMER_SET_CALLBACK
+                                ))
+                            )
+                        });
+                    let what = if is_async {
+                        "At async callback return"
+                    } else {
+                        "At callback return"
+                    };
+                    self.check_ret_range(pc, &r0, lo, hi, what)?;
                     if callee.caller_stack_at_entry.is_none() {
                         // A run of an iterating callback (`loops.rs`): back to the call, with
                         // the caller's registers as they were there, to queue the next run.
@@ -347,6 +368,8 @@ impl Vm<'_> {
                 ));
             }
         }
+        // A held lock is reported before the interrupts a locking save disabled.
+        super::res_lock::exit_with_res_lock(st, pc)?;
         super::irq::exit_with_irq_saved(st, pc)?;
         if let Some(rf) = st
             .refs
@@ -552,7 +575,7 @@ impl Vm<'_> {
                 "",
             ));
         };
-        if st.active_lock.is_some() && h.name != "spin_unlock" {
+        if st.holds_lock() && h.name != "spin_unlock" {
             return Err(Violation::new(
                 Code::SpinLockMisuse,
                 pc,

@@ -15,7 +15,7 @@ use crate::verifier::violation::{Code, Violation};
 impl Vm<'_> {
     pub(super) fn throw_call(&self, st: &mut AbstractState, pc: InsnIdx) -> Res<Flow> {
         let held = |r: &&crate::verifier::state::Reference| {
-            r.acquired_by != super::irq::SAVER && r.acquired_by != super::preempt::DISABLER
+            !super::irq::is_irq_saver(r.acquired_by) && r.acquired_by != super::preempt::DISABLER
         };
         if let Some(rf) = st.refs.iter().find(held) {
             return Err(Violation::new(
@@ -32,7 +32,11 @@ impl Vm<'_> {
             )
             .with_related(rf.acquired_at, format!("acquired here by {}", rf.acquired_by)));
         }
-        if let Some(rf) = st.refs.iter().find(|r| r.acquired_by == super::irq::SAVER) {
+        if let Some(rf) = st
+            .refs
+            .iter()
+            .find(|r| super::irq::is_irq_saver(r.acquired_by))
+        {
             return Err(Violation::new(
                 Code::ReferenceLeak,
                 pc,

@@ -101,6 +101,17 @@ impl Vm<'_> {
                         "bpf_spin_unlock of different lock",
                     ));
                 }
+                // A resilient lock still held was taken after this one (none may be taken
+                // under a resilient lock), and locks unlock in reverse order.
+                if let Some(later) = st.res_locks.last() {
+                    return Err(Violation::new(
+                        Code::SpinLockMisuse,
+                        pc,
+                        "bpf_spin_unlock releases its lock while a resilient lock taken later is still held; locks unlock in reverse order",
+                        "bpf_spin_unlock cannot be out of order",
+                    )
+                    .with_related(later.lock.at, "the later lock, still held"));
+                }
                 super::kfunc::alloc::invalidate_non_owning(st);
             }
             "tail_call" if st.rcu_lock && st.refs.is_empty() => {

@@ -27,7 +27,27 @@ impl Vm<'_> {
         k: &KfuncDef,
         save: bool,
     ) -> Res<Flow> {
-        let v = read(st, pc, Reg::R1)?;
+        if save {
+            self.save_irq_flag(st, pc, k, Reg::R1, SAVER)?;
+        } else {
+            self.restore_irq_flag(st, pc, k, Reg::R1, SAVER)?;
+        }
+        clobber_args(st);
+        st.set(Reg::R0, RegState::Uninit);
+        Ok(Flow::Next(InsnIdx(pc.0 + 1)))
+    }
+
+    /// The stack slot (frame, index, offset) of the irq flag word `reg` points at.
+    fn irq_flag_slot(
+        &self,
+        st: &AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        reg: Reg,
+        save: bool,
+    ) -> Res<(usize, usize, i64)> {
+        let v = read(st, pc, reg)?;
+        let arg = reg.num() - 1;
         let (frame, off) = match v.as_ptr() {
             Some(p) if matches!(p.kind, PtrKind::Stack { .. }) && p.has_const_off() => {
                 let PtrKind::Stack { frame } = p.kind else {
@@ -39,15 +59,16 @@ impl Vm<'_> {
                 return Err(misuse(
                     pc,
                     format!(
-                        "{} takes the address of an unsigned long on the stack, but r1 is {}",
+                        "{} takes the address of an unsigned long on the stack, but r{} is {}",
                         k.name,
+                        reg.num(),
                         v.type_name()
                     ),
-                    "arg#0 doesn't point to an irq flag on stack".to_string(),
+                    format!("arg#{arg} doesn't point to an irq flag on stack"),
                 ))
             }
         };
-        self.stack_bounds(pc, Reg::R1, off, 8, save)?;
+        self.stack_bounds(pc, reg, off, 8, save)?;
         if off % 8 != 0 {
             return Err(misuse(
                 pc,
@@ -55,72 +76,130 @@ impl Vm<'_> {
                 String::new(),
             ));
         }
-        let slot = ((-off - 1) / 8) as usize;
-        let held = st.frames[frame].slot(slot).and_then(|s| s.iter);
-        let next = InsnIdx(pc.0 + 1);
-        if save {
-            if held.is_some()
-                || st.frames[frame]
-                    .slot(slot)
-                    .is_some_and(|s| s.holds_object())
-            {
-                return Err(misuse(
-                    pc,
-                    format!("bpf_local_irq_save is given fp{off:+}, which already holds a saved irq state (or another object)"),
-                    "expected uninitialized irq flag as arg#0".to_string(),
-                ));
-            }
-            let ref_id = st.fresh_id();
-            st.refs.push(Reference {
-                id: ref_id,
-                acquired_at: pc,
-                acquired_by: SAVER,
-            });
-            let s = st.frames[frame].slot_mut(slot);
-            opaque(s);
-            s.iter = Some(IterSlot {
-                ref_id,
-                active: true,
-                depth: 0,
-                family: IRQ_FLAG,
-                rcu_gone: false,
-            });
-        } else {
-            let Some(flag) = held.filter(|h| h.family == IRQ_FLAG) else {
-                return Err(misuse(
-                    pc,
-                    format!("bpf_local_irq_restore is given fp{off:+}, which holds no state saved by bpf_local_irq_save on this path (or it was overwritten)"),
-                    "expected an initialized irq flag as arg#0".to_string(),
-                ));
-            };
-            if let Some(last) = st.refs.iter().rev().find(|r| r.acquired_by == SAVER) {
-                if last.id != flag.ref_id {
-                    return Err(Violation::new(
-                        Code::HelperArgType,
-                        pc,
-                        "irq states must be restored in the reverse order of their saves; a later save is still in effect",
-                        format!(
-                            "cannot restore irq state out of order, expected id={} acquired at insn_idx={}",
-                            last.id, last.acquired_at
-                        ),
-                    )
-                    .with_related(last.acquired_at, "the most recent save still in effect"));
-                }
-            }
-            release_ref(st, flag.ref_id);
-            let s = st.frames[frame].slot_mut(slot);
-            s.iter = None;
-            s.bytes = [StackByte::Invalid; 8];
-        }
-        clobber_args(st);
-        st.set(Reg::R0, RegState::Uninit);
-        Ok(Flow::Next(next))
+        Ok((frame, ((-off - 1) / 8) as usize, off))
     }
+
+    /// Saves the interrupt state into the flag word `reg` points at, holding a reference
+    /// acquired by `saver` (`bpf_local_irq_save` or `bpf_res_spin_lock_irqsave`).
+    pub(super) fn save_irq_flag(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        reg: Reg,
+        saver: &'static str,
+    ) -> Res<()> {
+        let (frame, slot, off) = self.irq_flag_slot(st, pc, k, reg, true)?;
+        let held = st.frames[frame].slot(slot).and_then(|s| s.iter);
+        if held.is_some()
+            || st.frames[frame]
+                .slot(slot)
+                .is_some_and(|s| s.holds_object())
+        {
+            return Err(misuse(
+                pc,
+                format!("{} is given fp{off:+}, which already holds a saved irq state (or another object)", k.name),
+                format!("expected uninitialized irq flag as arg#{}", reg.num() - 1),
+            ));
+        }
+        let ref_id = st.fresh_id();
+        st.refs.push(Reference {
+            id: ref_id,
+            acquired_at: pc,
+            acquired_by: saver,
+        });
+        let s = st.frames[frame].slot_mut(slot);
+        opaque(s);
+        s.iter = Some(IterSlot {
+            ref_id,
+            active: true,
+            depth: 0,
+            family: IRQ_FLAG,
+            rcu_gone: false,
+        });
+        Ok(())
+    }
+
+    /// Restores the interrupt state from the flag word `reg` points at, which a save of the
+    /// same kind (`saver`) must have filled, the most recent save first.
+    pub(super) fn restore_irq_flag(
+        &self,
+        st: &mut AbstractState,
+        pc: InsnIdx,
+        k: &KfuncDef,
+        reg: Reg,
+        saver: &'static str,
+    ) -> Res<()> {
+        let (frame, slot, off) = self.irq_flag_slot(st, pc, k, reg, false)?;
+        let held = st.frames[frame].slot(slot).and_then(|s| s.iter);
+        let Some(flag) = held.filter(|h| h.family == IRQ_FLAG) else {
+            return Err(misuse(
+                pc,
+                format!("{} is given fp{off:+}, which holds no state saved by {saver} on this path (or it was overwritten)", k.name),
+                format!("expected an initialized irq flag as arg#{}", reg.num() - 1),
+            ));
+        };
+        // The kind of save is checked first (live 6.18.44: a word saved by
+        // bpf_local_irq_save given to bpf_res_spin_unlock_irqrestore is refused so even when a
+        // later save is in effect too).
+        let by = st
+            .refs
+            .iter()
+            .find(|r| r.id == flag.ref_id)
+            .map(|r| r.acquired_by);
+        if let Some(by) = by.filter(|by| *by != saver) {
+            return Err(misuse(
+                pc,
+                format!(
+                    "{} restores a state saved by {by}; only {saver} saves what it restores",
+                    k.name
+                ),
+                format!(
+                    "irq flag acquired by {} kfuncs cannot be restored with {} kfuncs",
+                    kfunc_class(by),
+                    kfunc_class(saver)
+                ),
+            ));
+        }
+        if let Some(last) = st.refs.iter().rev().find(|r| is_irq_saver(r.acquired_by)) {
+            if last.id != flag.ref_id {
+                return Err(Violation::new(
+                    Code::HelperArgType,
+                    pc,
+                    "irq states must be restored in the reverse order of their saves; a later save is still in effect",
+                    format!(
+                        "cannot restore irq state out of order, expected id={} acquired at insn_idx={}",
+                        last.id, last.acquired_at
+                    ),
+                )
+                .with_related(last.acquired_at, "the most recent save still in effect"));
+            }
+        }
+        release_ref(st, flag.ref_id);
+        let s = st.frames[frame].slot_mut(slot);
+        s.iter = None;
+        s.bytes = [StackByte::Invalid; 8];
+        Ok(())
+    }
+}
+
+/// The kernel's name for the family of an irq-flag kfunc (`irq_kfunc_class`).
+fn kfunc_class(saver: &str) -> &'static str {
+    if saver == SAVER {
+        "native"
+    } else {
+        "lock"
+    }
+}
+
+/// Whether a reference's acquirer is a save of the interrupt state.
+pub(super) fn is_irq_saver(acquired_by: &str) -> bool {
+    acquired_by == SAVER || acquired_by == super::res_lock::IRQ_SAVER
 }
 
 /// The exit of the main program with interrupts still disabled by a save.
 pub(super) fn exit_with_irq_saved(st: &AbstractState, pc: InsnIdx) -> Res<()> {
-    match st.refs.iter().find(|r| r.acquired_by == SAVER) {
+    match st.refs.iter().find(|r| is_irq_saver(r.acquired_by)) {
         Some(r) => Err(Violation::new(
             Code::ReferenceLeak,
             pc,

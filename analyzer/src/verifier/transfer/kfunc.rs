@@ -115,7 +115,7 @@ impl Vm<'_> {
         }
         // Non-sleepable programs run inside an RCU read section, and so does code holding a
         // spin lock (the kernel's `in_rcu_cs`).
-        let in_rcu_cs = st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+        let in_rcu_cs = st.rcu_lock || st.holds_lock() || !self.input.sleepable;
         if k.has(kf::RCU_PROTECTED) && !in_rcu_cs {
             return Err(Violation::new(
                 Code::HelperNotAllowed,
@@ -136,7 +136,13 @@ impl Vm<'_> {
         // stricter answer where the release is not measured).
         let iter_num_ok = matches!(k.role, Role::Iter(IterDef { name: "num", .. }))
             && self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 12);
-        if st.active_lock.is_some() && !iter_num_ok && !graph::allowed_under_lock(alloc_op(k)) {
+        // Resilient locks nest: their kfuncs may be called with locks held.
+        let res_lock_op = matches!(k.role, Role::ResLock { .. } | Role::ResUnlock { .. });
+        if st.holds_lock()
+            && !iter_num_ok
+            && !res_lock_op
+            && !graph::allowed_under_lock(alloc_op(k))
+        {
             return Err(Violation::new(
                 Code::SpinLockMisuse,
                 pc,
@@ -163,6 +169,8 @@ impl Vm<'_> {
             Role::Iter(def) => self.iter_call(st, pc, k, def),
             Role::IrqSave => self.irq_call(st, pc, k, true),
             Role::IrqRestore => self.irq_call(st, pc, k, false),
+            Role::ResLock { irq } => self.res_lock_call(st, pc, k, true, irq),
+            Role::ResUnlock { irq } => self.res_lock_call(st, pc, k, false, irq),
             Role::Throw => self.throw_call(st, pc),
             Role::PreemptDisable => self.preempt_call(st, pc, true),
             Role::PreemptEnable => self.preempt_call(st, pc, false),

@@ -299,7 +299,7 @@ impl Vm<'_> {
         }
         read(st, pc, Reg::R6)?;
         // The hidden exit may not happen with a lock held or references unreleased.
-        if st.active_lock.is_some() {
+        if st.holds_lock() {
             return Err(Violation::new(
                 Code::SpinLockMisuse,
                 pc,
@@ -541,8 +541,7 @@ impl Vm<'_> {
             }
             PtrKind::BtfId { type_id, trust } => {
                 if access == Access::Read {
-                    let in_rcu_cs =
-                        st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+                    let in_rcu_cs = st.rcu_lock || st.holds_lock() || !self.input.sleepable;
                     let walked = self
                         .input
                         .kernel_btf

@@ -29,6 +29,7 @@ pub(crate) mod linked;
 mod mem;
 mod preempt;
 mod rdonly_cast;
+mod res_lock;
 mod same_base;
 mod special_field_arg;
 mod spectre;
