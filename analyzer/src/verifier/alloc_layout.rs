@@ -68,6 +68,10 @@ pub enum KptrTag {
 pub struct Kptr {
     pub off: u32,
     pub tag: KptrTag,
+    /// Tagged plain `kptr`: referenced from Linux 6.3; before, that tag named an unreferenced
+    /// kptr and `kptr_ref` a referenced one (6.1 refuses `bpf_kptr_xchg` on a `__kptr` with
+    /// "off=0 kptr isn't referenced kptr", measured).
+    pub plain: bool,
     /// The pointee's struct name and its id in the program's BTF.
     pub name: String,
     pub local_id: u32,
@@ -82,6 +86,17 @@ pub struct Layout {
     pub roots: Vec<GraphRoot>,
     pub nodes: Vec<(u32, GraphKind)>,
     pub kptrs: Vec<Kptr>,
+}
+
+impl Kptr {
+    /// The tag as `kernel` reads it (see `plain`).
+    pub fn tag_on(&self, kernel: crate::verifier::env::KernelVersion) -> KptrTag {
+        if self.plain && kernel < crate::verifier::env::KernelVersion::new(6, 3) {
+            KptrTag::Untrusted
+        } else {
+            self.tag
+        }
+    }
 }
 
 impl Layout {
@@ -293,10 +308,12 @@ fn kptr_of(btf: &Btf, ty: TypeId, off: u32) -> Option<Kptr> {
         return None;
     };
     let mut tag = None;
+    let mut plain = false;
     for _ in 0..8 {
         let t = btf.type_by_id(p)?;
         match &t.kind {
             BtfKind::TypeTag { ty } => {
+                plain = plain || btf.name(t) == "kptr";
                 tag = match btf.name(t) {
                     "kptr" | "kptr_ref" => Some(KptrTag::Ref),
                     "kptr_untrusted" => Some(KptrTag::Untrusted),
@@ -314,6 +331,7 @@ fn kptr_of(btf: &Btf, ty: TypeId, off: u32) -> Option<Kptr> {
     Some(Kptr {
         off,
         tag,
+        plain,
         name,
         local_id: p.0,
     })

@@ -163,7 +163,7 @@ impl Vm<'_> {
                 "kptr in map can only be accessed using BPF_MEM instruction mode".into(),
             );
         }
-        if reach != Reach::Ldx && k.tag != KptrTag::Untrusted {
+        if reach != Reach::Ldx && k.tag_on(self.opts.kernel) != KptrTag::Untrusted {
             return Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
@@ -202,7 +202,8 @@ impl Vm<'_> {
         let recent = self.opts.kernel >= KernelVersion::new(6, 12);
         let in_rcu_cs = st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
         let rcu_safe = k.tag == KptrTag::Percpu
-            || (k.tag == KptrTag::Ref && (local || RCU_PROTECTED.contains(&k.name.as_str())));
+            || (k.tag_on(self.opts.kernel) == KptrTag::Ref
+                && (local || RCU_PROTECTED.contains(&k.name.as_str())));
         let rcu = recent && rcu_safe && in_rcu_cs;
         let kind = match (local, rcu) {
             (true, true) => PtrKind::Alloc {

@@ -112,11 +112,15 @@ impl Vm<'_> {
                 format!("off={off} doesn't point to kptr"),
             ));
         };
-        if field.tag == KptrTag::Untrusted {
+        if field.tag_on(self.opts.kernel) == KptrTag::Untrusted {
             return Err(Violation::new(
                 Code::HelperArgType,
                 pc,
-                format!("the kptr at offset {off} is __kptr_untrusted, which bpf_kptr_xchg does not swap"),
+                if field.plain {
+                    format!("the kptr at offset {off} is tagged `kptr`, which before Linux 6.3 marks an unreferenced kptr (a referenced one is `kptr_ref` there), and bpf_kptr_xchg swaps only referenced ones")
+                } else {
+                    format!("the kptr at offset {off} is __kptr_untrusted, which bpf_kptr_xchg does not swap")
+                },
                 format!("off={off} kptr isn't referenced kptr"),
             ));
         }
