@@ -28,19 +28,7 @@ fn skb_btf() -> crate::btf::Btf {
 
 /// Loads `ctx->skb` into r2, then does `access` through it.
 fn through_skb(access: &str) -> VerifyResult {
-    let btf = skb_btf();
-    let src = format!(
-        "r2 = *(u64 *)(r1 + 0x8)
-         {access}
-         r0 = 0x1
-         exit"
-    );
-    let insns = parse_program(&src).expect("parses");
-    let rules = ProgTypeRules::by_name("netfilter").expect("program type");
-    verify(
-        &Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(&btf)),
-        &Options::default(),
-    )
+    super::netfilter_skb_access(&skb_btf(), access)
 }
 
 #[test]

@@ -8,11 +8,8 @@
 //! reached through a netfilter program's trusted `skb`.
 
 use super::{assert_accepted, assert_rejected};
-use crate::isa::text::parse_program;
-use crate::rules::ProgTypeRules;
-use crate::verifier::env::{Input, Options};
 use crate::verifier::violation::Code;
-use crate::verifier::{verify, VerifyResult};
+use crate::verifier::VerifyResult;
 
 fn skb_btf() -> crate::btf::Btf {
     let strings = b"\0int\0char\0sk_buff\0len\0cb\0";
@@ -29,19 +26,7 @@ fn skb_btf() -> crate::btf::Btf {
 
 /// Loads `ctx->skb` into r2, then does `access` through it.
 fn through_skb(access: &str) -> VerifyResult {
-    let btf = skb_btf();
-    let src = format!(
-        "r2 = *(u64 *)(r1 + 0x8)
-         {access}
-         r0 = 0x1
-         exit"
-    );
-    let insns = parse_program(&src).expect("parses");
-    let rules = ProgTypeRules::by_name("netfilter").expect("program type");
-    verify(
-        &Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(&btf)),
-        &Options::default(),
-    )
+    super::netfilter_skb_access(&skb_btf(), access)
 }
 
 #[test]

@@ -146,3 +146,20 @@ fn assert_rejected(res: &VerifyResult, code: Code, message: &str) {
 fn assert_accepted(res: &VerifyResult) {
     assert_eq!(res.verdict, Verdict::Accept, "{:?}", res.violations);
 }
+
+/// A netfilter program that loads `ctx->skb` into r2 (with `btf` as the kernel's BTF, its
+/// context typed by it), then does `access` through it, and returns 1.
+fn netfilter_skb_access(btf: &crate::btf::Btf, access: &str) -> VerifyResult {
+    let src = format!(
+        "r2 = *(u64 *)(r1 + 0x8)
+         {access}
+         r0 = 0x1
+         exit"
+    );
+    let insns = parse_program(&src).expect("parses");
+    let rules = ProgTypeRules::by_name("netfilter").expect("program type");
+    verify(
+        &Input::bare(&insns, &[], rules, true).with_kernel_btf(Some(btf)),
+        &Options::default(),
+    )
+}
