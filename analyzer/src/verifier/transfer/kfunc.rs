@@ -86,12 +86,38 @@ impl Vm<'_> {
             )
             .with_note("libbpf refuses the load when the kernel's BTF has no such function"));
         }
+        if self.input.kernel_btf.is_some() {
+            // The prototype is read (and cached) for every kfunc: libbpf refuses an object
+            // whose declaration does not match the kernel's before anything is verified.
+            let proto = self.kfunc_proto(pc, name)?;
+            self.check_declared_proto(pc, name, &proto)?;
+        }
         if !self.input.gpl {
             return Err(Violation::new(
                 Code::GplOnlyHelper,
                 pc,
                 format!("{name} is a kernel function, and only programs with a GPL-compatible license may call kernel functions"),
                 "cannot call kernel function from non-GPL compatible program",
+            ));
+        }
+        // A held lock is checked before the kfunc is looked up for this program type
+        // (`do_check` refuses the call before `check_kfunc_call`). Numeric iterators are
+        // allowed too from 6.12 (earlier profiles refuse them: the
+        // stricter answer where the release is not measured).
+        let iter_num_ok = matches!(k.role, Role::Iter(IterDef { name: "num", .. }))
+            && self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 12);
+        // Resilient locks nest: their kfuncs may be called with locks held.
+        let res_lock_op = matches!(k.role, Role::ResLock { .. } | Role::ResUnlock { .. });
+        if st.holds_lock()
+            && !iter_num_ok
+            && !res_lock_op
+            && !graph::allowed_under_lock(alloc_op(k))
+        {
+            return Err(Violation::new(
+                Code::SpinLockMisuse,
+                pc,
+                format!("{name} is called while a spin lock is held; only list and rbtree operations may be"),
+                "function calls are not allowed while holding a lock",
             ));
         }
         if !crate::rules::kfuncs::allowed_at(k, self.input.prog_type.kernel_id, self.opts.kernel) {
@@ -132,24 +158,6 @@ impl Vm<'_> {
                 format!("kernel func {name} is sleepable within rcu_read_lock region"),
             ));
         }
-        // Numeric iterators are allowed too from 6.12 (earlier profiles refuse them: the
-        // stricter answer where the release is not measured).
-        let iter_num_ok = matches!(k.role, Role::Iter(IterDef { name: "num", .. }))
-            && self.opts.kernel >= crate::verifier::env::KernelVersion::new(6, 12);
-        // Resilient locks nest: their kfuncs may be called with locks held.
-        let res_lock_op = matches!(k.role, Role::ResLock { .. } | Role::ResUnlock { .. });
-        if st.holds_lock()
-            && !iter_num_ok
-            && !res_lock_op
-            && !graph::allowed_under_lock(alloc_op(k))
-        {
-            return Err(Violation::new(
-                Code::SpinLockMisuse,
-                pc,
-                format!("{name} is called while a spin lock is held; only list and rbtree operations may be"),
-                "function calls are not allowed while holding a lock",
-            ));
-        }
         if k.has(kf::SLEEPABLE) {
             self.preempt_sleeping_call(
                 st,
@@ -157,12 +165,6 @@ impl Vm<'_> {
                 name,
                 format!("kernel func {name} is sleepable within non-preemptible region"),
             )?;
-        }
-        if self.input.kernel_btf.is_some() {
-            // The prototype is read (and cached) for every kfunc: libbpf refuses an object
-            // whose declaration does not match the kernel's before anything is verified.
-            let proto = self.kfunc_proto(pc, name)?;
-            self.check_declared_proto(pc, name, &proto)?;
         }
         let next = InsnIdx(pc.0 + 1);
         match k.role {
