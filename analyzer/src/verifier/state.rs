@@ -456,6 +456,17 @@ impl AbstractState {
         self.next_id
     }
 
+    /// A new reference the program must release, acquired at `pc` by `by`: its fresh id.
+    pub fn acquire(&mut self, pc: InsnIdx, by: &'static str) -> u32 {
+        let id = self.fresh_id();
+        self.refs.push(Reference {
+            id,
+            acquired_at: pc,
+            acquired_by: by,
+        });
+        id
+    }
+
     /// The depth of the call stack: 0 in the main program.
     pub fn frame_no(&self) -> usize {
         self.frames.len() - 1

@@ -10,7 +10,7 @@ use super::kfunc_args::{clobber_args, opaque, release_ref};
 use super::{read, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::kfuncs::KfuncDef;
-use crate::verifier::state::{AbstractState, IterSlot, PtrKind, Reference, RegState, StackByte};
+use crate::verifier::state::{AbstractState, IterSlot, PtrKind, RegState, StackByte};
 use crate::verifier::violation::{Code, Violation};
 
 /// The family name that marks an irq flag's slot.
@@ -102,12 +102,7 @@ impl Vm<'_> {
                 format!("expected uninitialized irq flag as arg#{}", reg.num() - 1),
             ));
         }
-        let ref_id = st.fresh_id();
-        st.refs.push(Reference {
-            id: ref_id,
-            acquired_at: pc,
-            acquired_by: saver,
-        });
+        let ref_id = st.acquire(pc, saver);
         let s = st.frames[frame].slot_mut(slot);
         opaque(s);
         s.iter = Some(IterSlot {

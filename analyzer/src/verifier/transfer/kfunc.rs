@@ -17,7 +17,7 @@ use super::{read, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::kfuncs::{self, kf, IterDef, KfuncDef, Proto, Ret, Role};
 use crate::verifier::state::{
-    AbstractState, IterSlot, Pointer, PtrKind, Reference, RegState, StackByte, Trust,
+    AbstractState, IterSlot, Pointer, PtrKind, RegState, StackByte, Trust,
 };
 use crate::verifier::violation::{Code, Violation};
 
@@ -373,12 +373,7 @@ impl Vm<'_> {
                 ));
             }
             self.kfunc_args(st, pc, k, &proto, 1)?;
-            let ref_id = st.fresh_id();
-            st.refs.push(Reference {
-                id: ref_id,
-                acquired_at: pc,
-                acquired_by: k.name,
-            });
+            let ref_id = st.acquire(pc, k.name);
             for &s in &it.slots {
                 let slot = st.frames[it.frame].slot_mut(s);
                 opaque(slot);

@@ -8,7 +8,7 @@ use super::kfunc_args::clobber_args;
 use super::{read, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::alloc_layout::{Kptr, KptrTag};
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, Reference, RegState, Trust};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState, Trust};
 use crate::verifier::violation::{Code, Violation};
 
 impl Vm<'_> {
@@ -30,12 +30,7 @@ impl Vm<'_> {
                 }
             });
         }
-        let ref_id = st.fresh_id();
-        st.refs.push(Reference {
-            id: ref_id,
-            acquired_at: pc,
-            acquired_by: "kptr_xchg",
-        });
+        let ref_id = st.acquire(pc, "kptr_xchg");
         let kind = if local {
             PtrKind::Alloc {
                 type_id: field.local_id,

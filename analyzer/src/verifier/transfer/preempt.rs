@@ -12,7 +12,7 @@ use super::kfunc_args::clobber_args;
 use super::{Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::env::KernelVersion;
-use crate::verifier::state::{AbstractState, Reference, RegState};
+use crate::verifier::state::{AbstractState, RegState};
 use crate::verifier::violation::{Code, Violation};
 
 /// What the kept disables are acquired by.
@@ -38,12 +38,7 @@ impl Vm<'_> {
         disable: bool,
     ) -> Res<Flow> {
         if disable {
-            let id = st.fresh_id();
-            st.refs.push(Reference {
-                id,
-                acquired_at: pc,
-                acquired_by: DISABLER,
-            });
+            st.acquire(pc, DISABLER);
         } else {
             let Some(at) = st.refs.iter().rposition(|r| r.acquired_by == DISABLER) else {
                 return Err(Violation::new(

@@ -11,7 +11,7 @@ use crate::isa::{InsnIdx, Reg};
 use crate::rules::kfuncs::AllocOp;
 use crate::verifier::alloc_layout::{self, Layout};
 use crate::verifier::kfuncs::KfuncDef;
-use crate::verifier::state::{AbstractState, Pointer, PtrKind, Reference, RegState};
+use crate::verifier::state::{AbstractState, Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
 /// The `map` a held lock names when it is the lock of an allocated object (the kernel names
@@ -174,12 +174,7 @@ impl Vm<'_> {
                 ));
             }
         }
-        let ref_id = st.fresh_id();
-        st.refs.push(Reference {
-            id: ref_id,
-            acquired_at: pc,
-            acquired_by: k.name,
-        });
+        let ref_id = st.acquire(pc, k.name);
         let mut p = Pointer::new(PtrKind::Alloc {
             type_id: want,
             percpu,
@@ -364,12 +359,7 @@ impl Vm<'_> {
                     .to_string(),
             ));
         }
-        let ref_id = st.fresh_id();
-        st.refs.push(Reference {
-            id: ref_id,
-            acquired_at: pc,
-            acquired_by: k.name,
-        });
+        let ref_id = st.acquire(pc, k.name);
         let mut r0 = Pointer::new(PtrKind::Alloc {
             type_id,
             percpu: false,
