@@ -138,7 +138,7 @@ impl Options {
 }
 
 /// Everything the verifier needs about one program.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Input<'a> {
     pub insns: &'a [Insn],
     pub maps: &'a [MapDef],

@@ -129,6 +129,25 @@ fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
     )
 }
 
+/// Why an unprivileged loader's object has no BTF in the kernel.
+const UNPRIVILEGED_BTF: &str = "loading BTF needs CAP_BPF, which an unprivileged loader lacks";
+
+/// `input` as an unprivileged loader hands it to the kernel: `BPF_BTF_LOAD` needs `CAP_BPF`,
+/// so libbpf goes on without the object's BTF, creating its maps without value types (no spin
+/// locks, timers or kptrs in them) and loading its programs without function info. The live
+/// 6.18.44 accepts an unprivileged socket filter reading a map whose BTF declares a
+/// `bpf_res_spin_lock`, which the same loader with capabilities is refused
+/// (`corpus/c/kfuncs/res_spin_lock_fail`'s `res_lock_socket_filter`).
+fn unprivileged_view<'a>(input: &Input<'a>) -> Input<'a> {
+    Input {
+        btf: None,
+        func_info: &[],
+        btf_func_info: false,
+        btf_refused: Some(UNPRIVILEGED_BTF),
+        ..input.clone()
+    }
+}
+
 /// Verifies one linked program under `opts`.
 pub fn verify(input: &Input<'_>, opts: &Options) -> VerifyResult {
     verify_observed(input, opts, &mut NoObserver)
@@ -140,6 +159,13 @@ pub fn verify_observed<O: Observer>(
     opts: &Options,
     obs: &mut O,
 ) -> VerifyResult {
+    let without_btf;
+    let input = if opts.privileged || input.btf.is_none() {
+        input
+    } else {
+        without_btf = unprivileged_view(input);
+        &without_btf
+    };
     let n = input.insns.len();
     if !opts.privileged
         && !crate::rules::UNPRIVILEGED_PROG_TYPES.contains(&input.prog_type.kernel_id)

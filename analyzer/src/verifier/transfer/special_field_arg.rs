@@ -38,7 +38,9 @@ impl Vm<'_> {
         let btf = self.input.btf;
         let value_type = crate::verifier::btf_info::value_type_of(btf, def);
         if btf.is_none() || value_type.is_none() {
-            let why = if self.input.btf_refused.is_some() {
+            let why = if !self.opts.privileged {
+                "an unprivileged loader may not load BTF (that needs CAP_BPF), so it creates its maps without it"
+            } else if self.input.btf_refused.is_some() {
                 "the kernel refuses this object's BTF, so the loader creates its maps without it"
             } else {
                 "its definition carries no BTF types"
