@@ -491,7 +491,7 @@ pub struct Object {
     pub(crate) notes: Vec<String>,
     /// Why the kernel refuses the object's BTF, if it does (`btf::kernel_meta`): libbpf then
     /// loads the object without BTF, and so does the verifier's input.
-    pub(crate) btf_refused: Option<String>,
+    pub(crate) btf_refused: Option<crate::btf::kernel_meta::Refusal>,
 }
 
 impl Object {
@@ -546,7 +546,13 @@ impl Object {
 
     /// Why the kernel refuses this object's BTF as a whole, if it does.
     pub fn btf_refused(&self) -> Option<&str> {
-        self.btf_refused.as_deref()
+        self.btf_refused.as_ref().map(|r| r.why.as_str())
+    }
+
+    /// The first release that refuses this object's BTF (`None`: every release, or none
+    /// refuses it).
+    pub fn btf_refused_since(&self) -> Option<(u16, u16)> {
+        self.btf_refused.as_ref().and_then(|r| r.since)
     }
 
     pub fn has_btf(&self) -> bool {

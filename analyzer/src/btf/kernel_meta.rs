@@ -9,8 +9,23 @@
 
 use super::{Btf, BtfKind};
 
-/// Why the kernel refuses `btf` as a whole, if it does (the first failing type).
-pub fn kernel_refusal(btf: &Btf) -> Option<String> {
+/// Why the kernel refuses an object's BTF as a whole, and from which release.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub why: String,
+    /// The first release that refuses it (major, minor); `None` for every release.
+    pub since: Option<(u16, u16)>,
+}
+
+/// The release whose BTF loader parses the special fields of every struct
+/// (`btf_parse_struct_metas`, with `bpf_obj_new`), refusing two locks in one: the recorded
+/// 6.1.0-57 column accepts `corpus/c/maps/two_locks_btf`, 6.12 and 6.18 load it without BTF.
+const STRUCT_METAS_SINCE: (u16, u16) = (6, 2);
+
+/// Why the kernel refuses `btf` as a whole, if it does (the first failing type), and from
+/// which release.
+pub fn kernel_refusal(btf: &Btf) -> Option<Refusal> {
+    let every = |why: String| Some(Refusal { why, since: None });
     for (id, t) in btf.types() {
         let name = btf.name(t);
         let what = |kind: &str| {
@@ -32,29 +47,32 @@ pub fn kernel_refusal(btf: &Btf) -> Option<String> {
                     .filter(|f| **f)
                     .count();
                 if flags > 1 {
-                    return Some(format!(
+                    return every(format!(
                         "{} has an unsupported encoding (more than one of signed, char and bool)",
                         what("INT")
                     ));
                 }
                 if ![1, 2, 4, 8, 16].contains(size) {
-                    return Some(format!("{} has an invalid size {size}", what("INT")));
+                    return every(format!("{} has an invalid size {size}", what("INT")));
                 }
                 if u32::from(*bit_offset) + u32::from(*bits) > size * 8 {
-                    return Some(format!(
+                    return every(format!(
                         "{} has {bits} bits at bit {bit_offset}, more than its {size} bytes hold",
                         what("INT")
                     ));
                 }
             }
             BtfKind::Struct { members, .. } if two_locks(btf, members) => {
-                return Some(format!(
-                    "{} holds two locks (bpf_spin_lock or bpf_res_spin_lock members); the kernel allows one per struct",
-                    what("STRUCT")
-                ));
+                return Some(Refusal {
+                    why: format!(
+                        "{} holds two locks (bpf_spin_lock or bpf_res_spin_lock members); the kernel allows one per struct",
+                        what("STRUCT")
+                    ),
+                    since: Some(STRUCT_METAS_SINCE),
+                });
             }
             BtfKind::Func { .. } if !valid_identifier(name) => {
-                return Some(format!(
+                return every(format!(
                     "{} has no valid C identifier as its name",
                     what("FUNC")
                 ));
@@ -119,7 +137,7 @@ mod tests {
     fn a_char_both_signed_and_char_is_refused() {
         // 1: "signed char" (name at 1), size 1, encoding SIGNED|CHAR, 8 bits.
         let b = btf(&[(1, INT, 1, &[(3 << 24) | 8])], "signed char\0");
-        let why = kernel_refusal(&b).expect("refused");
+        let why = kernel_refusal(&b).expect("refused").why;
         assert!(why.contains("unsupported encoding"), "{why}");
     }
 
@@ -144,8 +162,9 @@ mod tests {
     #[test]
     fn a_struct_with_two_locks_is_refused() {
         for (a, b) in [(2, 3), (2, 2), (3, 3)] {
-            let why = kernel_refusal(&pair_of(a, b)).expect("refused");
-            assert!(why.contains("two locks"), "{why}");
+            let refusal = kernel_refusal(&pair_of(a, b)).expect("refused");
+            assert!(refusal.why.contains("two locks"), "{}", refusal.why);
+            assert_eq!(refusal.since, Some((6, 2)));
         }
         // One lock and a number pass.
         assert_eq!(kernel_refusal(&pair_of(2, 1)), None);

@@ -190,11 +190,20 @@ fn load_with(bytes: &[u8], lenient: bool) -> Result<Object, LoadError> {
     let btf_refused = btf
         .as_ref()
         .and_then(crate::btf::kernel_meta::kernel_refusal);
-    if let Some(why) = &btf_refused {
+    if let Some(refusal) = &btf_refused {
+        let (who, which) =
+            refusal
+                .since
+                .map_or(("the kernel refuses".to_string(), ""), |(major, minor)| {
+                    (
+                        format!("Linux {major}.{minor} and later refuse"),
+                        " on those releases",
+                    )
+                });
         notes.push(format!(
-            "the kernel refuses this object's BTF ({why}); libbpf then loads it without BTF, \
-             so its maps have no BTF types and its programs no function info, and bpfvet checks \
-             it that way"
+            "{who} this object's BTF ({}); libbpf then loads it without BTF, so its maps have no \
+             BTF types and its programs no function info, and bpfvet checks it that way{which}",
+            refusal.why
         ));
     }
     Ok(Object {

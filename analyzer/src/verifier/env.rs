@@ -157,9 +157,12 @@ pub struct Input<'a> {
     /// Whether the loader passes BTF function info with the program. Without it the kernel
     /// refuses callbacks and tail calls or `ld_abs` in subprograms (GCC 12 writes none).
     pub btf_func_info: bool,
-    /// Why the kernel refuses the object's BTF, when it does: then `btf` is `None` and there is
-    /// no function info, as libbpf loads such an object.
+    /// Why the kernel refuses the object's BTF, when it does: then the verifier checks it with
+    /// no `btf` and no function info, as libbpf loads such an object (`verify` applies this for
+    /// the profile's release, see `btf_refused_since`).
     pub btf_refused: Option<&'a str>,
+    /// The first release that refuses the object's BTF; `None` for every release.
+    pub btf_refused_since: Option<KernelVersion>,
     /// The kernel's BTF, which types the contexts of tp_btf, fentry, lsm and iterator programs.
     pub kernel_btf: Option<&'a crate::btf::Btf>,
     /// What the program attaches to (`sched_wakeup` in `tp_btf/sched_wakeup`).
@@ -184,14 +187,13 @@ impl<'a> Input<'a> {
             gpl: prog.is_gpl_compatible(),
             sleepable: prog.sleepable(),
             attach: prog.attach_type(),
-            btf: obj.btf().filter(|_| obj.btf_refused().is_none()),
-            func_info: if obj.btf_refused().is_some() {
-                &[]
-            } else {
-                prog.func_info()
-            },
-            btf_func_info: obj.btf_refused().is_none() && !prog.func_info().is_empty(),
+            btf: obj.btf(),
+            func_info: prog.func_info(),
+            btf_func_info: !prog.func_info().is_empty(),
             btf_refused: obj.btf_refused(),
+            btf_refused_since: obj
+                .btf_refused_since()
+                .map(|(major, minor)| KernelVersion::new(major, minor)),
             kernel_btf: None,
             attach_target: prog.struct_ops_member().or_else(|| {
                 prog.section()
@@ -224,6 +226,7 @@ impl<'a> Input<'a> {
             // Hand-written programs are taken as loaded with BTF, as clang -g builds them.
             btf_func_info: true,
             btf_refused: None,
+            btf_refused_since: None,
             kernel_btf: None,
             attach_target: None,
             relocs: &[],

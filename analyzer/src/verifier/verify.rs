@@ -132,20 +132,41 @@ fn unprivileged_map(input: &Input<'_>, opts: &Options) -> Option<Violation> {
 /// Why an unprivileged loader's object has no BTF in the kernel.
 const UNPRIVILEGED_BTF: &str = "loading BTF needs CAP_BPF, which an unprivileged loader lacks";
 
-/// `input` as an unprivileged loader hands it to the kernel: `BPF_BTF_LOAD` needs `CAP_BPF`,
-/// so libbpf goes on without the object's BTF, creating its maps without value types (no spin
-/// locks, timers or kptrs in them) and loading its programs without function info. The live
-/// 6.18.44 accepts an unprivileged socket filter reading a map whose BTF declares a
-/// `bpf_res_spin_lock`, which the same loader with capabilities is refused
-/// (`corpus/c/kfuncs/res_spin_lock_fail`'s `res_lock_socket_filter`).
-fn unprivileged_view<'a>(input: &Input<'a>) -> Input<'a> {
-    Input {
+/// `input` as the loader hands it to the profile's kernel, when that differs from the object:
+/// without BTF when the kernel refuses the object's BTF (from the release the refusal began),
+/// or when the loader is unprivileged (`BPF_BTF_LOAD` needs `CAP_BPF`). libbpf then goes on
+/// without the object's BTF, creating its maps without value types (no spin locks, timers or
+/// kptrs in them) and loading its programs without function info. The live 6.18.44 accepts an
+/// unprivileged socket filter reading a map whose BTF declares a `bpf_res_spin_lock`, which
+/// the same loader with capabilities is refused (`corpus/c/kfuncs/res_spin_lock_fail`'s
+/// `res_lock_socket_filter`).
+fn loaded_view_of<'a>(input: &Input<'a>, opts: &Options) -> Option<Input<'a>> {
+    input.btf?;
+    let refused = input.btf_refused.filter(|_| {
+        input
+            .btf_refused_since
+            .map_or(true, |since| opts.kernel >= since)
+    });
+    let why = match (opts.privileged, refused) {
+        (false, _) => UNPRIVILEGED_BTF,
+        (true, Some(why)) => why,
+        (true, None) if input.btf_refused.is_some() => {
+            // A refusal that began after the profile's release: this kernel takes the BTF.
+            return Some(Input {
+                btf_refused: None,
+                btf_refused_since: None,
+                ..input.clone()
+            });
+        }
+        (true, None) => return None,
+    };
+    Some(Input {
         btf: None,
         func_info: &[],
         btf_func_info: false,
-        btf_refused: Some(UNPRIVILEGED_BTF),
+        btf_refused: Some(why),
         ..input.clone()
-    }
+    })
 }
 
 /// Verifies one linked program under `opts`.
@@ -159,12 +180,13 @@ pub fn verify_observed<O: Observer>(
     opts: &Options,
     obs: &mut O,
 ) -> VerifyResult {
-    let without_btf;
-    let input = if opts.privileged || input.btf.is_none() {
-        input
-    } else {
-        without_btf = unprivileged_view(input);
-        &without_btf
+    let loaded_view;
+    let input = match loaded_view_of(input, opts) {
+        Some(view) => {
+            loaded_view = view;
+            &loaded_view
+        }
+        None => input,
     };
     let n = input.insns.len();
     if !opts.privileged
