@@ -59,6 +59,7 @@ pub const HELP: &[(Code, &str)] = &[
     (Code::UnsupportedHelper, "bpfvet cannot check this call yet; verify the program with the kernel (`bpfvet kernel`)"),
     (Code::UnsupportedCtx, "check the attach target's name against the kernel you deploy to, and pass that kernel's BTF with `--btf FILE` (default /sys/kernel/btf/vmlinux)"),
     (Code::AttachRefused, "attach elsewhere, or target a kernel that offers this attachment: the kernel refuses it whatever the program does"),
+    (Code::MapRefused, "change the map's definition: the kernel refuses the map itself, so no program of the object loads"),
     (Code::InvalidInsn, "the object contains an instruction the kernel cannot decode: rebuild it with a supported clang and check hand-written assembly"),
     (Code::SleepableHelper, "call this helper only from a sleepable program: use a `.s` section such as SEC(\"lsm.s/...\") or SEC(\"fentry.s/...\")"),
     (Code::UnsupportedInsn, "bpfvet does not support this instruction yet; verify the program with the kernel (`bpfvet kernel`)"),

@@ -111,6 +111,7 @@ const NO_VALUE: &[Code] = &[
     Code::UnsupportedHelper,
     Code::UnsupportedCtx,
     Code::AttachRefused,
+    Code::MapRefused,
     Code::InvalidLdImm64,
     Code::InternalError,
     // These carry their own related instruction (where the reference or lock was taken).

@@ -84,7 +84,10 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
         def.key_size = 4;
         def.value_size = value_size;
         def.max_entries = 1;
-        def.map_flags = BPF_F_MMAPABLE | if read_only { BPF_F_RDONLY_PROG } else { 0 };
+        def.map_flags = if read_only { BPF_F_RDONLY_PROG } else { 0 };
+        if btf.is_some_and(|b| exposes_a_global(elf, b, sec.index, &sec.name)) {
+            def.map_flags |= BPF_F_MMAPABLE;
+        }
         let idx = maps.push(def)?;
         maps.by_section.insert(sec.index, idx);
     }
@@ -94,6 +97,33 @@ pub(crate) fn collect(elf: &Elf<'_>, btf: Option<&Btf>) -> Result<Maps, LoadErro
         maps.typed_ksyms = typed_ksyms(btf);
     }
     Ok(maps)
+}
+
+/// Whether libbpf makes a global-data section's array mmapable: its datasec holds a variable a
+/// skeleton exposes, one whose BTF linkage is not static once libbpf has made `__hidden`
+/// symbols static (libbpf's `map_is_mmapable`; without BTF it never is).
+fn exposes_a_global(elf: &Elf<'_>, btf: &Btf, section: u32, name: &str) -> bool {
+    use crate::btf::{BtfKind, Linkage};
+    let Some(ds) = btf.find_by_name(name, "datasec") else {
+        return false;
+    };
+    let Some(BtfKind::Datasec { vars, .. }) = btf.type_by_id(ds).map(|t| &t.kind) else {
+        return false;
+    };
+    vars.iter().any(|v| {
+        let Some(t) = btf.type_by_id(v.ty) else {
+            return false;
+        };
+        let BtfKind::Var { linkage, .. } = &t.kind else {
+            return false;
+        };
+        let var = btf.name(t);
+        let hidden = elf
+            .symbols
+            .iter()
+            .any(|s| s.shndx == section && s.name == var && s.hidden);
+        *linkage != Linkage::Static && !hidden
+    })
 }
 
 /// `__arena` globals: clang puts variables of address space 1 in `.addr_space.1`, and libbpf

@@ -48,6 +48,9 @@ pub(crate) struct Symbol {
     pub(crate) st_type: u8,
     /// `STB_GLOBAL` or `STB_WEAK`: visible outside the object.
     pub(crate) global: bool,
+    /// `STV_HIDDEN` or `STV_INTERNAL` (`__hidden`): libbpf treats such a global variable as
+    /// static (no skeleton exposes it).
+    pub(crate) hidden: bool,
 }
 
 /// A relocation. Clang's objects use `SHT_REL`, whose addend lives in the instruction; an
@@ -196,6 +199,8 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
             size: sym.st_size(e),
             st_type: sym.st_type(),
             global: matches!(sym.st_bind(), STB_GLOBAL | STB_WEAK),
+            // The visibility is the low two bits of `st_other`: 1 internal, 2 hidden.
+            hidden: matches!(sym.st_other() & 3, 1 | 2),
         });
     }
 

@@ -51,7 +51,7 @@ pub fn refused_map(input: &Input<'_>) -> Option<Violation> {
         let (errno, why) = refused(m.map_type.0, m.max_entries, m.map_extra)?;
         Some(
             *Violation::new(
-                Code::HelperMapType,
+                Code::MapRefused,
                 InsnIdx(0),
                 format!("map {}: {why}", m.name),
                 format!("map '{}': failed to create: -{errno}", m.name),

@@ -19,6 +19,7 @@ pub(crate) mod liveness;
 pub mod loop_proof;
 mod loops;
 mod map_extra;
+mod mmapable_data;
 mod nf_conn_access;
 mod pkt_effects;
 mod precision;

@@ -256,7 +256,9 @@ pub fn verify_observed<O: Observer>(
     if let Some(v) = super::sched_ext::sleepable_member_refused(input) {
         return VerifyResult::reject(vec![v]);
     }
-    if let Some(v) = super::map_extra::refused_map(input) {
+    if let Some(v) = super::map_extra::refused_map(input)
+        .or_else(|| super::mmapable_data::refused_global_data(input))
+    {
         return VerifyResult::reject(vec![v]);
     }
     if let Some(v) = map_prog_compat(input, &special) {

@@ -135,6 +135,8 @@ codes! {
     /// An attach target the kernel refuses for this program type (an LSM hook BPF may not use, a
     /// struct_ops type or member it does not offer).
     AttachRefused = "attach-refused",
+    /// A map the kernel refuses to create, or to map into user space for the loader.
+    MapRefused = "map-refused",
     /// An instruction that does not decode: unknown opcode, bad register, reserved bits set.
     InvalidInsn = "invalid-insn",
     /// A helper that may sleep, called from a program that may not.
