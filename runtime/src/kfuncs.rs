@@ -1,4 +1,5 @@
-//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the dynptr kfuncs,
+//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the dynptr and
+//! cpumask kfuncs,
 //! the numeric open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c) and the
 //! bits iterator over one 64-bit word (`bpf_iter_bits_*`, kernel/bpf/helpers.c).
 //!
@@ -24,8 +25,11 @@
 //! returns the address of `bit`, set to the next set bit, or NULL.
 //!
 //! The dynptr kfuncs (`bpf_dynptr_from_skb`/`_xdp`, slices, `_adjust`, ...) live in
-//! [`crate::dynptr`] with the dynptr helpers.
+//! [`crate::dynptr`] with the dynptr helpers; the cpumask kfuncs (`bpf_cpumask_create`,
+//! `_release`, `_acquire` and the mask operations), whose masks are run-time objects with a
+//! reference count, in [`crate::cpumask`].
 
+use crate::cpumask;
 use crate::dynptr;
 use crate::machine::Machine;
 use crate::maps::errno;
@@ -55,6 +59,8 @@ pub enum Kfunc {
     DynptrIsRdonly,
     DynptrSize,
     DynptrClone,
+    /// A cpumask kfunc ([`crate::cpumask`]).
+    Cpumask(cpumask::Op),
 }
 
 const ALL: [Kfunc; 15] = [
@@ -84,7 +90,12 @@ const BASE: i32 = i32::MIN;
 impl Kfunc {
     /// The kfunc an extern symbol names, if the runtime implements it.
     pub fn by_name(name: &str) -> Option<Kfunc> {
-        ALL.into_iter().find(|k| k.name() == name)
+        ALL.into_iter().find(|k| k.name() == name).or_else(|| {
+            cpumask::OPS
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(op, _)| Kfunc::Cpumask(*op))
+        })
     }
 
     pub fn name(self) -> &'static str {
@@ -104,19 +115,31 @@ impl Kfunc {
             Kfunc::DynptrIsRdonly => "bpf_dynptr_is_rdonly",
             Kfunc::DynptrSize => "bpf_dynptr_size",
             Kfunc::DynptrClone => "bpf_dynptr_clone",
+            Kfunc::Cpumask(op) => op.name(),
         }
     }
 }
 
-/// The reserved helper id under which both engines call `k`.
+/// The reserved helper id under which both engines call `k`: [`ALL`]'s kfuncs, then the
+/// cpumask kfuncs in [`cpumask::OPS`]'s order.
 pub fn helper_id(k: Kfunc) -> i32 {
-    BASE + ALL.iter().position(|&x| x == k).unwrap_or(0) as i32
+    let i = match k {
+        Kfunc::Cpumask(op) => {
+            ALL.len() + cpumask::OPS.iter().position(|(o, _)| *o == op).unwrap_or(0)
+        }
+        _ => ALL.iter().position(|&x| x == k).unwrap_or(0),
+    };
+    BASE + i as i32
 }
 
 /// The kfunc a reserved helper id stands for.
 pub fn from_helper_id(id: i32) -> Option<Kfunc> {
     let i = usize::try_from(i64::from(id) - i64::from(BASE)).ok()?;
-    ALL.get(i).copied()
+    ALL.get(i).copied().or_else(|| {
+        cpumask::OPS
+            .get(i.checked_sub(ALL.len())?)
+            .map(|(op, _)| Kfunc::Cpumask(*op))
+    })
 }
 
 /// The extern names of a linked program's kfunc calls, by instruction, from its relocations.
@@ -130,8 +153,9 @@ pub fn names(relocs: &[InsnReloc]) -> Vec<(InsnIdx, String)> {
         .collect()
 }
 
-/// Runs `k` with `r1`..`r5`.
-pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
+/// Runs `k` with `r1`..`r5`; `at` is the calling instruction (objects remember the call
+/// that made them, to name it if they leak).
+pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5], at: u32) -> Result<u64, FaultKind> {
     let it = a[0];
     match k {
         Kfunc::IterNumNew => {
@@ -234,6 +258,7 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
         Kfunc::DynptrIsRdonly => dynptr::is_rdonly(m, a),
         Kfunc::DynptrSize => dynptr::size(m, a),
         Kfunc::DynptrClone => dynptr::clone(m, a),
+        Kfunc::Cpumask(op) => cpumask::call(m, op, a, at),
     }
 }
 
@@ -248,14 +273,20 @@ mod tests {
 
     #[test]
     fn reserved_ids_round_trip_and_stay_clear_of_helpers() {
-        for k in ALL {
+        let cpumasks = cpumask::OPS.iter().map(|(op, _)| Kfunc::Cpumask(*op));
+        for k in ALL.into_iter().chain(cpumasks) {
             assert_eq!(from_helper_id(helper_id(k)), Some(k));
             assert!(helper_id(k) < 0);
             assert_eq!(Kfunc::by_name(k.name()), Some(k));
         }
         assert_eq!(from_helper_id(1), None);
         assert_eq!(from_helper_id(-1), None);
-        assert_eq!(from_helper_id(BASE + ALL.len() as i32), None);
+        let end = BASE + (ALL.len() + cpumask::OPS.len()) as i32;
+        assert_eq!(from_helper_id(end), None);
+        assert_eq!(
+            from_helper_id(end - 1),
+            Some(Kfunc::Cpumask(cpumask::Op::Populate))
+        );
         assert_eq!(Kfunc::by_name("bpf_iter_task_new"), None);
     }
 }

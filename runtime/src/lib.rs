@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 
 pub mod conformance;
+pub mod cpumask;
 pub mod diff;
 pub mod dynptr;
 mod fault;
