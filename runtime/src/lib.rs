@@ -31,7 +31,7 @@ mod program;
 
 pub use fault::{Fault, FaultKind};
 pub use machine::{
-    CustomHelper, Env, Input, Machine, Redirect, RunResult, SkbHeaders, FRAME_SIZE, MAX_FRAMES,
-    MAX_TAIL_CALLS, MAY_GOTO_BUDGET, SKB_FIELDS, XDP_FIELDS,
+    CustomHelper, Env, Input, Machine, Redirect, RunResult, SkbHeaders, DEFAULT_NR_CPUS,
+    FRAME_SIZE, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_BUDGET, SKB_FIELDS, XDP_FIELDS,
 };
 pub use program::Program;
