@@ -27,13 +27,18 @@
 //! The dynptr kfuncs (`bpf_dynptr_from_skb`/`_xdp`, slices, `_adjust`, ...) live in
 //! [`crate::dynptr`] with the dynptr helpers; the cpumask kfuncs (`bpf_cpumask_create`,
 //! `_release`, `_acquire` and the mask operations), whose masks are run-time objects with a
-//! reference count, in [`crate::cpumask`].
+//! reference count, in [`crate::cpumask`]; the kfuncs that open and close critical sections
+//! (RCU, preemption, IRQ flags, resilient spin locks) in [`crate::sections`].
+//! `bpf_rdonly_cast` is the identity, as in the kernel (the verifier only retypes the
+//! pointer). `bpf_cast_to_kern_ctx` is refused: the runtime's context is the UAPI struct,
+//! not the kernel's, so reads through the cast would read the wrong bytes.
 
 use crate::cpumask;
 use crate::dynptr;
 use crate::machine::Machine;
 use crate::maps::errno;
 use crate::mem::RegionKind;
+use crate::sections;
 use crate::FaultKind;
 use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_analyzer::program::{InsnReloc, RelocTarget};
@@ -59,11 +64,16 @@ pub enum Kfunc {
     DynptrIsRdonly,
     DynptrSize,
     DynptrClone,
+    /// `bpf_rdonly_cast(obj, btf_id)`: the same pointer, which the verifier lets the program
+    /// read (through fault-safe loads) as the named type.
+    RdonlyCast,
     /// A cpumask kfunc ([`crate::cpumask`]).
     Cpumask(cpumask::Op),
+    /// A critical-section kfunc ([`crate::sections`]).
+    Section(sections::Op),
 }
 
-const ALL: [Kfunc; 15] = [
+const ALL: [Kfunc; 16] = [
     Kfunc::IterNumNew,
     Kfunc::IterNumNext,
     Kfunc::IterNumDestroy,
@@ -79,6 +89,7 @@ const ALL: [Kfunc; 15] = [
     Kfunc::DynptrIsRdonly,
     Kfunc::DynptrSize,
     Kfunc::DynptrClone,
+    Kfunc::RdonlyCast,
 ];
 
 /// The kernel's bound on a bits iterator's words (`BITS_ITER_NR_WORDS_MAX`).
@@ -90,12 +101,20 @@ const BASE: i32 = i32::MIN;
 impl Kfunc {
     /// The kfunc an extern symbol names, if the runtime implements it.
     pub fn by_name(name: &str) -> Option<Kfunc> {
-        ALL.into_iter().find(|k| k.name() == name).or_else(|| {
-            cpumask::OPS
-                .iter()
-                .find(|(_, n)| *n == name)
-                .map(|(op, _)| Kfunc::Cpumask(*op))
-        })
+        ALL.into_iter()
+            .find(|k| k.name() == name)
+            .or_else(|| {
+                cpumask::OPS
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .map(|(op, _)| Kfunc::Cpumask(*op))
+            })
+            .or_else(|| {
+                sections::OPS
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .map(|(op, _)| Kfunc::Section(*op))
+            })
     }
 
     pub fn name(self) -> &'static str {
@@ -115,17 +134,27 @@ impl Kfunc {
             Kfunc::DynptrIsRdonly => "bpf_dynptr_is_rdonly",
             Kfunc::DynptrSize => "bpf_dynptr_size",
             Kfunc::DynptrClone => "bpf_dynptr_clone",
+            Kfunc::RdonlyCast => "bpf_rdonly_cast",
             Kfunc::Cpumask(op) => op.name(),
+            Kfunc::Section(op) => op.name(),
         }
     }
 }
 
 /// The reserved helper id under which both engines call `k`: [`ALL`]'s kfuncs, then the
-/// cpumask kfuncs in [`cpumask::OPS`]'s order.
+/// cpumask kfuncs in [`cpumask::OPS`]'s order, then the section kfuncs in [`sections::OPS`]'s.
 pub fn helper_id(k: Kfunc) -> i32 {
     let i = match k {
         Kfunc::Cpumask(op) => {
             ALL.len() + cpumask::OPS.iter().position(|(o, _)| *o == op).unwrap_or(0)
+        }
+        Kfunc::Section(op) => {
+            ALL.len()
+                + cpumask::OPS.len()
+                + sections::OPS
+                    .iter()
+                    .position(|(o, _)| *o == op)
+                    .unwrap_or(0)
         }
         _ => ALL.iter().position(|&x| x == k).unwrap_or(0),
     };
@@ -135,11 +164,16 @@ pub fn helper_id(k: Kfunc) -> i32 {
 /// The kfunc a reserved helper id stands for.
 pub fn from_helper_id(id: i32) -> Option<Kfunc> {
     let i = usize::try_from(i64::from(id) - i64::from(BASE)).ok()?;
-    ALL.get(i).copied().or_else(|| {
-        cpumask::OPS
-            .get(i.checked_sub(ALL.len())?)
-            .map(|(op, _)| Kfunc::Cpumask(*op))
-    })
+    if let Some(&k) = ALL.get(i) {
+        return Some(k);
+    }
+    let i = i - ALL.len();
+    if let Some((op, _)) = cpumask::OPS.get(i) {
+        return Some(Kfunc::Cpumask(*op));
+    }
+    sections::OPS
+        .get(i - cpumask::OPS.len())
+        .map(|(op, _)| Kfunc::Section(*op))
 }
 
 /// The extern names of a linked program's kfunc calls, by instruction, from its relocations.
@@ -258,7 +292,9 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5], at: u32) -> Result<u64, Faul
         Kfunc::DynptrIsRdonly => dynptr::is_rdonly(m, a),
         Kfunc::DynptrSize => dynptr::size(m, a),
         Kfunc::DynptrClone => dynptr::clone(m, a),
+        Kfunc::RdonlyCast => Ok(a[0]),
         Kfunc::Cpumask(op) => cpumask::call(m, op, a, at),
+        Kfunc::Section(op) => sections::call(m, op, a),
     }
 }
 
@@ -274,19 +310,22 @@ mod tests {
     #[test]
     fn reserved_ids_round_trip_and_stay_clear_of_helpers() {
         let cpumasks = cpumask::OPS.iter().map(|(op, _)| Kfunc::Cpumask(*op));
-        for k in ALL.into_iter().chain(cpumasks) {
+        let sections = sections::OPS.iter().map(|(op, _)| Kfunc::Section(*op));
+        for k in ALL.into_iter().chain(cpumasks).chain(sections) {
             assert_eq!(from_helper_id(helper_id(k)), Some(k));
             assert!(helper_id(k) < 0);
             assert_eq!(Kfunc::by_name(k.name()), Some(k));
         }
         assert_eq!(from_helper_id(1), None);
         assert_eq!(from_helper_id(-1), None);
-        let end = BASE + (ALL.len() + cpumask::OPS.len()) as i32;
+        let end = BASE + (ALL.len() + cpumask::OPS.len() + sections::OPS.len()) as i32;
         assert_eq!(from_helper_id(end), None);
         assert_eq!(
             from_helper_id(end - 1),
-            Some(Kfunc::Cpumask(cpumask::Op::Populate))
+            Some(Kfunc::Section(sections::Op::ResSpinUnlockIrqrestore))
         );
+        // bpf_cast_to_kern_ctx stays refused (the runtime's context is the UAPI struct).
+        assert_eq!(Kfunc::by_name("bpf_cast_to_kern_ctx"), None);
         assert_eq!(Kfunc::by_name("bpf_iter_task_new"), None);
     }
 }

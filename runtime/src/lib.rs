@@ -28,6 +28,7 @@ pub mod maps;
 pub mod mem;
 pub mod netfilter;
 mod program;
+pub mod sections;
 
 pub use fault::{Fault, FaultKind};
 pub use machine::{

@@ -223,6 +223,8 @@ pub struct Machine {
     maps: Vec<Map>,
     /// The run's cpumask objects (the `bpf_cpumask_*` kfuncs).
     pub(crate) cpumasks: crate::cpumask::Cpumasks,
+    /// The resilient spin locks the run holds (`bpf_res_spin_lock`).
+    pub(crate) held_locks: crate::sections::HeldLocks,
     pub env: Env,
     stack: BlockId,
     /// Helpers registered by the embedder; they take precedence over the built-in ones.
@@ -259,6 +261,7 @@ impl Machine {
             mem,
             maps: Vec::new(),
             cpumasks: Default::default(),
+            held_locks: Default::default(),
             env: Env::default(),
             stack,
             custom_helpers: BTreeMap::new(),
@@ -403,6 +406,7 @@ impl Machine {
         n_insns: u64,
         tail_call: Option<u32>,
     ) -> Result<RunResult, crate::Fault> {
+        self.held_locks.end_run();
         if let Some((at, kind)) = self.cpumasks.end_run() {
             self.mem.end_run();
             return Err(crate::Fault {
@@ -434,6 +438,7 @@ impl Machine {
     /// Frees a run's regions after a fault.
     pub(crate) fn abort_run(&mut self) {
         self.cpumasks.end_run();
+        self.held_locks.end_run();
         self.mem.end_run();
     }
 }
