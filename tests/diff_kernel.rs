@@ -3,7 +3,8 @@
 //! socket filters, cgroup skb and LWT programs see it from the network header (and the kernel
 //! hands the frame back with its Ethernet header zeroed); XDP returns its metadata in front of
 //! the packet; two tail-call chains, their program arrays filled with the object's other programs
-//! in the kernel as in ours. Every compared run must agree on `r0` and the output bytes.
+//! in the kernel as in ours; resilient spin locks (the runtime's section kfuncs). Every compared
+//! run must agree on `r0` and the output bytes.
 
 #[path = "kernel_support/mod.rs"]
 mod kernel_support;
@@ -21,6 +22,13 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("corpus/c/cgroup/cgroup_skb_acct.bpf.o", "cg_ingress_acct"),
     ("corpus/c/net/lwt_xmit_mark.bpf.o", "lwt_in_ttl"),
     ("corpus/c/xdp/xdp_metadata.bpf.o", "xdp_meta_from_frame"),
+    // Resilient spin locks (runtime::sections): taken again by the CPU that holds it, the
+    // lock call returns -EDEADLK in the kernel and in the runtime (r0 = 35).
+    ("corpus/c/kfuncs/res_spin_lock_aa.bpf.o", "res_lock_twice"),
+    (
+        "corpus/c/kfuncs/res_spin_lock.bpf.o",
+        "res_lock_irqsave_pair",
+    ),
     // Tail calls: the program array is filled with the object's other programs in both.
     ("corpus/c/tailcall/tailcall_chain.bpf.o", "tc_dispatch"),
     (

@@ -251,7 +251,7 @@ pub fn machine_for(
 }
 
 /// Why a faulted run is a skip rather than a finding (an unsupported helper or instruction,
-/// the instruction budget).
+/// a kernel-owned object, the instruction budget).
 pub fn skip_reason(f: &Fault) -> Option<String> {
     match &f.kind {
         FaultKind::UnsupportedHelper { id, name } => Some(match name {
@@ -260,6 +260,10 @@ pub fn skip_reason(f: &Fault) -> Option<String> {
         }),
         FaultKind::UnsupportedInsn { what } => Some(format!("unsupported instruction: {what}")),
         FaultKind::UnsupportedKfunc { name } => Some(format!("unsupported kfunc {name}")),
+        // A kernel-owned object (a task's cpumask) that an offline run does not have.
+        FaultKind::ForeignObject { kfunc, object } => {
+            Some(format!("{kfunc} on a kernel-owned {object}"))
+        }
         FaultKind::InsnLimit { .. } => Some("instruction budget exhausted".to_string()),
         _ => None,
     }

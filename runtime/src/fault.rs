@@ -49,6 +49,22 @@ pub enum FaultKind {
     UnsupportedInsn { what: &'static str },
     /// A call to a kernel function the runtime does not implement, by its extern name.
     UnsupportedKfunc { name: String },
+    /// A kfunc was given an object the run released (its last reference dropped). `number`
+    /// counts the run's objects of that kind in creation order, from 0.
+    ReleasedObject {
+        kfunc: &'static str,
+        object: &'static str,
+        number: u32,
+    },
+    /// A kfunc was given a pointer that is no object the runtime made: a kernel-owned object
+    /// (a task's `cpus_ptr`, ...) that an offline run does not have. Refused by name.
+    ForeignObject {
+        kfunc: &'static str,
+        object: &'static str,
+    },
+    /// An object the run acquired was still referenced when the run ended (the fault's
+    /// instruction is the call that made it).
+    LeakedObject { object: &'static str, number: u32 },
     /// A `lddw` names a map index or a map fd not in the program's map table.
     BadMapRef { imm: i32 },
     /// A `callx` target that is neither a subprogram nor a helper id.
@@ -105,6 +121,19 @@ impl fmt::Display for Fault {
             FaultKind::UnsupportedKfunc { name } => {
                 write!(f, "unsupported kfunc {name}")
             }
+            FaultKind::ReleasedObject {
+                kfunc,
+                object,
+                number,
+            } => write!(f, "{kfunc} on {object} #{number}, already released"),
+            FaultKind::ForeignObject { kfunc, object } => write!(
+                f,
+                "{kfunc} on a {object} the runtime did not make (kernel-owned objects do not run offline)"
+            ),
+            FaultKind::LeakedObject { object, number } => write!(
+                f,
+                "{object} #{number}, made here, still referenced at the end of the run"
+            ),
             FaultKind::BadMapRef { imm } => write!(f, "lddw names no map ({imm})"),
             FaultKind::BadCallTarget { target } => write!(f, "callx to invalid target {target:#x}"),
             FaultKind::CallDepth { limit } => write!(f, "call depth exceeds {limit} frames"),

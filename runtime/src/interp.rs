@@ -124,7 +124,7 @@ pub fn run_chain_traced<T: Tracer>(
     match it.exec(m, 0, regs) {
         Ok(r0) => {
             let n = it.n_insns;
-            let mut r = m.end_run(setup, r0, n, it.tail);
+            let mut r = m.end_run(setup, r0, n, it.tail)?;
             r.tail_calls = it.entered;
             Ok(r)
         }
@@ -521,7 +521,7 @@ impl<'p, T: Tracer> Interp<'p, T> {
     ) -> Result<AfterHelper, Fault> {
         let args = [r[1], r[2], r[3], r[4], r[5]];
         if let Some(k) = kfuncs::from_helper_id(id) {
-            return kfuncs::call(m, k, args)
+            return kfuncs::call(m, k, args, at as u32)
                 .map(AfterHelper::Next)
                 .map_err(|e| fault(at, e));
         }

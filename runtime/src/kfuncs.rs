@@ -1,4 +1,5 @@
-//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the dynptr kfuncs,
+//! Kernel functions (kfuncs) the runtime implements, shared by both engines: the dynptr and
+//! cpumask kfuncs,
 //! the numeric open-coded iterator (`bpf_iter_num_new`, `_next`, `_destroy`, kernel/bpf/bpf_iter.c) and the
 //! bits iterator over one 64-bit word (`bpf_iter_bits_*`, kernel/bpf/helpers.c).
 //!
@@ -24,12 +25,20 @@
 //! returns the address of `bit`, set to the next set bit, or NULL.
 //!
 //! The dynptr kfuncs (`bpf_dynptr_from_skb`/`_xdp`, slices, `_adjust`, ...) live in
-//! [`crate::dynptr`] with the dynptr helpers.
+//! [`crate::dynptr`] with the dynptr helpers; the cpumask kfuncs (`bpf_cpumask_create`,
+//! `_release`, `_acquire` and the mask operations), whose masks are run-time objects with a
+//! reference count, in [`crate::cpumask`]; the kfuncs that open and close critical sections
+//! (RCU, preemption, IRQ flags, resilient spin locks) in [`crate::sections`].
+//! `bpf_rdonly_cast` is the identity, as in the kernel (the verifier only retypes the
+//! pointer). `bpf_cast_to_kern_ctx` is refused: the runtime's context is the UAPI struct,
+//! not the kernel's, so reads through the cast would read the wrong bytes.
 
+use crate::cpumask;
 use crate::dynptr;
 use crate::machine::Machine;
 use crate::maps::errno;
 use crate::mem::RegionKind;
+use crate::sections;
 use crate::FaultKind;
 use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_analyzer::program::{InsnReloc, RelocTarget};
@@ -55,9 +64,16 @@ pub enum Kfunc {
     DynptrIsRdonly,
     DynptrSize,
     DynptrClone,
+    /// `bpf_rdonly_cast(obj, btf_id)`: the same pointer, which the verifier lets the program
+    /// read (through fault-safe loads) as the named type.
+    RdonlyCast,
+    /// A cpumask kfunc ([`crate::cpumask`]).
+    Cpumask(cpumask::Op),
+    /// A critical-section kfunc ([`crate::sections`]).
+    Section(sections::Op),
 }
 
-const ALL: [Kfunc; 15] = [
+const ALL: [Kfunc; 16] = [
     Kfunc::IterNumNew,
     Kfunc::IterNumNext,
     Kfunc::IterNumDestroy,
@@ -73,6 +89,7 @@ const ALL: [Kfunc; 15] = [
     Kfunc::DynptrIsRdonly,
     Kfunc::DynptrSize,
     Kfunc::DynptrClone,
+    Kfunc::RdonlyCast,
 ];
 
 /// The kernel's bound on a bits iterator's words (`BITS_ITER_NR_WORDS_MAX`).
@@ -84,7 +101,20 @@ const BASE: i32 = i32::MIN;
 impl Kfunc {
     /// The kfunc an extern symbol names, if the runtime implements it.
     pub fn by_name(name: &str) -> Option<Kfunc> {
-        ALL.into_iter().find(|k| k.name() == name)
+        ALL.into_iter()
+            .find(|k| k.name() == name)
+            .or_else(|| {
+                cpumask::OPS
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .map(|(op, _)| Kfunc::Cpumask(*op))
+            })
+            .or_else(|| {
+                sections::OPS
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .map(|(op, _)| Kfunc::Section(*op))
+            })
     }
 
     pub fn name(self) -> &'static str {
@@ -104,19 +134,46 @@ impl Kfunc {
             Kfunc::DynptrIsRdonly => "bpf_dynptr_is_rdonly",
             Kfunc::DynptrSize => "bpf_dynptr_size",
             Kfunc::DynptrClone => "bpf_dynptr_clone",
+            Kfunc::RdonlyCast => "bpf_rdonly_cast",
+            Kfunc::Cpumask(op) => op.name(),
+            Kfunc::Section(op) => op.name(),
         }
     }
 }
 
-/// The reserved helper id under which both engines call `k`.
+/// The reserved helper id under which both engines call `k`: [`ALL`]'s kfuncs, then the
+/// cpumask kfuncs in [`cpumask::OPS`]'s order, then the section kfuncs in [`sections::OPS`]'s.
 pub fn helper_id(k: Kfunc) -> i32 {
-    BASE + ALL.iter().position(|&x| x == k).unwrap_or(0) as i32
+    let i = match k {
+        Kfunc::Cpumask(op) => {
+            ALL.len() + cpumask::OPS.iter().position(|(o, _)| *o == op).unwrap_or(0)
+        }
+        Kfunc::Section(op) => {
+            ALL.len()
+                + cpumask::OPS.len()
+                + sections::OPS
+                    .iter()
+                    .position(|(o, _)| *o == op)
+                    .unwrap_or(0)
+        }
+        _ => ALL.iter().position(|&x| x == k).unwrap_or(0),
+    };
+    BASE + i as i32
 }
 
 /// The kfunc a reserved helper id stands for.
 pub fn from_helper_id(id: i32) -> Option<Kfunc> {
     let i = usize::try_from(i64::from(id) - i64::from(BASE)).ok()?;
-    ALL.get(i).copied()
+    if let Some(&k) = ALL.get(i) {
+        return Some(k);
+    }
+    let i = i - ALL.len();
+    if let Some((op, _)) = cpumask::OPS.get(i) {
+        return Some(Kfunc::Cpumask(*op));
+    }
+    sections::OPS
+        .get(i - cpumask::OPS.len())
+        .map(|(op, _)| Kfunc::Section(*op))
 }
 
 /// The extern names of a linked program's kfunc calls, by instruction, from its relocations.
@@ -130,8 +187,9 @@ pub fn names(relocs: &[InsnReloc]) -> Vec<(InsnIdx, String)> {
         .collect()
 }
 
-/// Runs `k` with `r1`..`r5`.
-pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
+/// Runs `k` with `r1`..`r5`; `at` is the calling instruction (objects remember the call
+/// that made them, to name it if they leak).
+pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5], at: u32) -> Result<u64, FaultKind> {
     let it = a[0];
     match k {
         Kfunc::IterNumNew => {
@@ -234,6 +292,9 @@ pub fn call(m: &mut Machine, k: Kfunc, a: [u64; 5]) -> Result<u64, FaultKind> {
         Kfunc::DynptrIsRdonly => dynptr::is_rdonly(m, a),
         Kfunc::DynptrSize => dynptr::size(m, a),
         Kfunc::DynptrClone => dynptr::clone(m, a),
+        Kfunc::RdonlyCast => Ok(a[0]),
+        Kfunc::Cpumask(op) => cpumask::call(m, op, a, at),
+        Kfunc::Section(op) => sections::call(m, op, a),
     }
 }
 
@@ -248,14 +309,23 @@ mod tests {
 
     #[test]
     fn reserved_ids_round_trip_and_stay_clear_of_helpers() {
-        for k in ALL {
+        let cpumasks = cpumask::OPS.iter().map(|(op, _)| Kfunc::Cpumask(*op));
+        let sections = sections::OPS.iter().map(|(op, _)| Kfunc::Section(*op));
+        for k in ALL.into_iter().chain(cpumasks).chain(sections) {
             assert_eq!(from_helper_id(helper_id(k)), Some(k));
             assert!(helper_id(k) < 0);
             assert_eq!(Kfunc::by_name(k.name()), Some(k));
         }
         assert_eq!(from_helper_id(1), None);
         assert_eq!(from_helper_id(-1), None);
-        assert_eq!(from_helper_id(BASE + ALL.len() as i32), None);
+        let end = BASE + (ALL.len() + cpumask::OPS.len() + sections::OPS.len()) as i32;
+        assert_eq!(from_helper_id(end), None);
+        assert_eq!(
+            from_helper_id(end - 1),
+            Some(Kfunc::Section(sections::Op::ResSpinUnlockIrqrestore))
+        );
+        // bpf_cast_to_kern_ctx stays refused (the runtime's context is the UAPI struct).
+        assert_eq!(Kfunc::by_name("bpf_cast_to_kern_ctx"), None);
         assert_eq!(Kfunc::by_name("bpf_iter_task_new"), None);
     }
 }

@@ -14,6 +14,7 @@
 #![deny(unsafe_code)]
 
 pub mod conformance;
+pub mod cpumask;
 pub mod diff;
 pub mod dynptr;
 mod fault;
@@ -27,10 +28,11 @@ pub mod maps;
 pub mod mem;
 pub mod netfilter;
 mod program;
+pub mod sections;
 
 pub use fault::{Fault, FaultKind};
 pub use machine::{
-    CustomHelper, Env, Input, Machine, Redirect, RunResult, SkbHeaders, FRAME_SIZE, MAX_FRAMES,
-    MAX_TAIL_CALLS, MAY_GOTO_BUDGET, SKB_FIELDS, XDP_FIELDS,
+    CustomHelper, Env, Input, Machine, Redirect, RunResult, SkbHeaders, DEFAULT_NR_CPUS,
+    FRAME_SIZE, MAX_FRAMES, MAX_TAIL_CALLS, MAY_GOTO_BUDGET, SKB_FIELDS, XDP_FIELDS,
 };
 pub use program::Program;

@@ -22,6 +22,9 @@ pub const STACK_FRAMES: usize = MAX_FRAMES + MAX_TAIL_CALLS as usize * (MAX_FRAM
 /// target), so a callee's loops do not spend its caller's count.
 pub const MAY_GOTO_BUDGET: u64 = 1 << 23;
 
+/// [`Env::nr_cpus`] unless set: a fixed count, so that runs agree from machine to machine.
+pub const DEFAULT_NR_CPUS: u32 = 4;
+
 /// Configuration and captured output of the helpers. Every source of non-determinism is
 /// here, with a fixed default, so two runs of the same input agree.
 #[derive(Clone, Debug)]
@@ -39,6 +42,10 @@ pub struct Env {
     pub comm: [u8; 16],
     /// `get_smp_processor_id`.
     pub cpu: u32,
+    /// `nr_cpu_ids`: the bits of a cpumask ([`crate::cpumask`], at most
+    /// [`crate::cpumask::MAX_CPUS`]). To compare with a kernel, set it to that kernel's count
+    /// of possible CPUs.
+    pub nr_cpus: u32,
     /// Kernel or user memory that `probe_read_*` can read, by (fake) address.
     pub probe_memory: BTreeMap<u64, Vec<u8>>,
     /// Lines written by `trace_printk`, formatted.
@@ -106,6 +113,7 @@ impl Default for Env {
             uid_gid: (1000 << 32) | 1000,
             comm,
             cpu: 0,
+            nr_cpus: DEFAULT_NR_CPUS,
             probe_memory: BTreeMap::new(),
             trace: Vec::new(),
             redirects: Vec::new(),
@@ -213,6 +221,10 @@ pub struct RunResult {
 pub struct Machine {
     pub mem: Memory,
     maps: Vec<Map>,
+    /// The run's cpumask objects (the `bpf_cpumask_*` kfuncs).
+    pub(crate) cpumasks: crate::cpumask::Cpumasks,
+    /// The resilient spin locks the run holds (`bpf_res_spin_lock`).
+    pub(crate) held_locks: crate::sections::HeldLocks,
     pub env: Env,
     stack: BlockId,
     /// Helpers registered by the embedder; they take precedence over the built-in ones.
@@ -248,6 +260,8 @@ impl Machine {
         Machine {
             mem,
             maps: Vec::new(),
+            cpumasks: Default::default(),
+            held_locks: Default::default(),
             env: Env::default(),
             stack,
             custom_helpers: BTreeMap::new(),
@@ -383,14 +397,23 @@ impl Machine {
     }
 
     /// Collects the result (the packet and buffer only when [`Machine::capture_output`] is
-    /// set) and frees the run's transient blocks.
+    /// set) and frees the run's transient blocks. An object the run acquired and never
+    /// released is a fault at the call that made it (the verifier refuses such programs).
     pub(crate) fn end_run(
         &mut self,
         setup: RunSetup,
         r0: u64,
         n_insns: u64,
         tail_call: Option<u32>,
-    ) -> RunResult {
+    ) -> Result<RunResult, crate::Fault> {
+        self.held_locks.end_run();
+        if let Some((at, kind)) = self.cpumasks.end_run() {
+            self.mem.end_run();
+            return Err(crate::Fault {
+                insn: bpfvet_analyzer::isa::InsnIdx(at),
+                kind,
+            });
+        }
         let (packet, buffer) = if self.capture_output {
             (
                 self.mem.packet_bytes(),
@@ -402,18 +425,20 @@ impl Machine {
             (None, None)
         };
         self.mem.end_run();
-        RunResult {
+        Ok(RunResult {
             r0,
             n_insns,
             packet,
             buffer,
             tail_call,
             tail_calls: Vec::new(),
-        }
+        })
     }
 
     /// Frees a run's regions after a fault.
     pub(crate) fn abort_run(&mut self) {
+        self.cpumasks.end_run();
+        self.held_locks.end_run();
         self.mem.end_run();
     }
 }

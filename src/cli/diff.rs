@@ -350,6 +350,9 @@ fn kernel_compare(
         let followed;
         let ours = match diff::machine_for(&loaded.maps, &loaded.insns, &ours_gen, cfg.insn_limit) {
             Ok((mut m, prog)) => {
+                // The kfuncs the runtime implements run (as in the differential runs).
+                let prog =
+                    prog.with_kfuncs(bpfvet_runtime::kfuncs::names(loaded.verify_input().relocs));
                 m.env.skb_headers = kernel_like_headers(loaded.rules, &packet);
                 m.env.skb_dynptr_rdonly =
                     bpfvet_runtime::dynptr::skb_dynptr_rdonly(loaded.rules.name);

@@ -93,6 +93,11 @@ pub struct Args {
     /// bound the verifier inserts for one (an index above u32::MAX makes no tail call).
     #[arg(long)]
     unprivileged: bool,
+    /// The number of possible CPUs (`nr_cpu_ids`): the bits of a cpumask (at most 256). Give
+    /// the kernel's count to compare with its test run (`nproc --all`).
+    #[arg(long, value_name = "N", default_value_t = bpfvet_runtime::DEFAULT_NR_CPUS,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(bpfvet_runtime::cpumask::MAX_CPUS)))]
+    nr_cpus: u32,
     /// Kernel BTF that types tp_btf, fentry, lsm and iterator contexts and resolves CO-RE
     /// relocations (default: the running kernel's /sys/kernel/btf/vmlinux, when present).
     #[arg(long, value_name = "FILE")]
@@ -567,6 +572,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     let mut m = Machine::new();
     m.env.unprivileged = args.unprivileged;
+    m.env.nr_cpus = args.nr_cpus;
     m.env.skb_dynptr_rdonly = bpfvet_runtime::dynptr::skb_dynptr_rdonly(loaded.rules.name);
     let prog = load::load_program(&mut m, &loaded.maps, &loaded.insns)
         .map_err(|e| anyhow::anyhow!("{}: {e}", loaded.name))?

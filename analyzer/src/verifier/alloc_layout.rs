@@ -82,6 +82,8 @@ pub struct Kptr {
 pub struct Layout {
     pub size: u32,
     pub spin_lock: Option<u32>,
+    /// A `bpf_res_spin_lock` (Linux 6.15).
+    pub res_spin_lock: Option<u32>,
     pub refcount: Option<u32>,
     pub roots: Vec<GraphRoot>,
     pub nodes: Vec<(u32, GraphKind)>,
@@ -116,6 +118,12 @@ impl Layout {
 
     pub fn kptr_at(&self, off: u32) -> Option<&Kptr> {
         self.kptrs.iter().find(|k| k.off == off)
+    }
+
+    /// Whether the type holds a lock, plain or resilient: a map value pointer to it needs an
+    /// id, which names the lock.
+    pub fn has_lock(&self) -> bool {
+        self.spin_lock.is_some() || self.res_spin_lock.is_some()
     }
 
     /// Whether any field makes the type more than plain data (what `bpf_percpu_obj_new`
@@ -179,6 +187,7 @@ pub fn struct_layout(btf: &Btf, id: TypeId) -> Layout {
 /// The layout the kernel keeps: none of the fields when there are too many.
 fn capped(out: Layout) -> Layout {
     let n = usize::from(out.spin_lock.is_some())
+        + usize::from(out.res_spin_lock.is_some())
         + usize::from(out.refcount.is_some())
         + out.roots.len()
         + out.nodes.len()
@@ -250,6 +259,7 @@ fn field(
         }
         BtfKind::Struct { .. } => match btf.name(t) {
             "bpf_spin_lock" => out.spin_lock = out.spin_lock.or(Some(off)),
+            "bpf_res_spin_lock" => out.res_spin_lock = out.res_spin_lock.or(Some(off)),
             "bpf_refcount" => out.refcount = out.refcount.or(Some(off)),
             "bpf_list_node" => out.nodes.push((off, GraphKind::List)),
             "bpf_rb_node" => out.nodes.push((off, GraphKind::Rbtree)),

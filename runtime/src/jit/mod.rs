@@ -52,7 +52,7 @@ pub enum JitError {
     BadJump { insn: InsnIdx, target: i64 },
     #[error("insn {insn}: unsupported instruction: {what}")]
     Unsupported { insn: InsnIdx, what: &'static str },
-    #[error("insn {insn}: kfunc {name} is not run by bpfvet's runtime (it runs the numeric and bits iterators and the dynptr kfuncs)")]
+    #[error("insn {insn}: kfunc {name} is not run by bpfvet's runtime (it runs the numeric and bits iterators, the dynptr and the cpumask kfuncs)")]
     UnsupportedKfunc { insn: InsnIdx, name: String },
     #[error("insn {insn}: lddw names map table entry {imm}, which does not exist")]
     BadMapRef { insn: InsnIdx, imm: i32 },
@@ -292,7 +292,7 @@ impl JitProgram {
         }
         match rt::outcome(&mut env, r0) {
             Ok(r0) => {
-                let mut r = m.end_run(setup, r0, 0, env.tail);
+                let mut r = m.end_run(setup, r0, 0, env.tail)?;
                 r.tail_calls = std::mem::take(&mut env.entered);
                 Ok(r)
             }

@@ -45,7 +45,7 @@ pub(crate) fn refresh_packet(env: &mut JitEnv, m: &Machine) {
 pub(crate) fn helper(env: &mut JitEnv, m: &mut Machine, args: [u64; 5]) -> u64 {
     let (id, pc) = (env.helper_id as i32, env.pc);
     if let Some(k) = crate::kfuncs::from_helper_id(id) {
-        return match crate::kfuncs::call(m, k, args) {
+        return match crate::kfuncs::call(m, k, args, pc) {
             Ok(v) => v,
             Err(kind) => {
                 raise(env, pc, kind);

@@ -223,10 +223,12 @@ impl Vm<'_> {
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
-                } else if self.map_layout(map).spin_lock.is_some() {
+                } else if self.map_layout(map).has_lock() {
                     // (`map_layout` reads the map's own value type, an inner map's for a
                     // map-in-map lookup, and a global-data section's datasec.) A value that holds a lock needs an id even when it cannot be NULL: the
-                    // id names the lock (HeldLock).
+                    // id names the lock (HeldLock). A resilient lock too: two lookups of one
+                    // element are two locks to the verifier (the kernel then finds the AA
+                    // deadlock at run time, corpus/c/kfuncs/res_spin_lock_aa.bpf.c).
                     p.id = st.fresh_id();
                 }
                 RegState::Ptr(p)
