@@ -491,7 +491,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                         trail = self.trail_push(trail, pc, may_goto);
                         worklist.push(Pending {
                             pc: other.0,
-                            state: *other.1,
+                            state: other.1,
                             cp,
                             trail: taken,
                             from: Some(pc),
