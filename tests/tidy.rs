@@ -42,6 +42,7 @@ fn crates_depend_only_on_what_the_architecture_allows() {
                 "serde",
                 "serde-sarif",
                 "serde_json",
+                "smallvec",
             ],
         ),
         (

@@ -4,9 +4,30 @@
 
 use super::state::RegState;
 use crate::isa::Reg;
+use std::cell::RefCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
+
+type RegFile = [RegState; Reg::COUNT];
+
+/// Most spare register files kept per thread (about 1 KB each).
+const MAX_SPARE: usize = 1024;
+
+thread_local! {
+    /// Register files of dropped states, kept for the next copy on write: the states of ended
+    /// paths and of pruned probes free theirs as fast as new checkpoints need them, and each
+    /// was a `malloc`/`free` pair of a size past glibc's per-thread cache (docs/benchmarks.md).
+    static SPARE: RefCell<Vec<Rc<RegFile>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A spare register file, unshared, if the thread holds one.
+fn take_spare() -> Option<Rc<RegFile>> {
+    SPARE
+        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+        .ok()
+        .flatten()
+}
 
 /// The registers r0..r10 of one frame, shared between the states copied from one another
 /// until one of them writes. A checkpoint, a queued branch or a probe copies the pointer; the
@@ -15,9 +36,23 @@ use std::rc::Rc;
 /// array (indexing, `iter`, patterns), writes through `DerefMut`, which makes the registers
 /// this frame's own first.
 #[derive(Clone, Default)]
-pub struct Regs(Rc<[RegState; Reg::COUNT]>);
+pub struct Regs(Rc<RegFile>);
 
 impl Regs {
+    /// Makes the registers this frame's own, copying them into a spare register file when
+    /// they are shared.
+    fn own(&mut self) -> &mut RegFile {
+        if Rc::get_mut(&mut self.0).is_none() {
+            if let Some(mut spare) = take_spare() {
+                if let Some(file) = Rc::get_mut(&mut spare) {
+                    file.clone_from(&self.0);
+                    self.0 = spare;
+                }
+            }
+        }
+        Rc::make_mut(&mut self.0)
+    }
+
     /// Whether `self` and `other` are the same shared registers (then they are equal without
     /// comparing them).
     pub fn shares_with(&self, other: &Regs) -> bool {
@@ -36,7 +71,7 @@ impl Regs {
             let mut r = self.0[n].clone();
             f(&mut r);
             if r != self.0[n] {
-                Rc::make_mut(&mut self.0)[n] = r;
+                self.own()[n] = r;
             }
         }
     }
@@ -52,7 +87,25 @@ impl Deref for Regs {
 
 impl DerefMut for Regs {
     fn deref_mut(&mut self) -> &mut [RegState; Reg::COUNT] {
-        Rc::make_mut(&mut self.0)
+        self.own()
+    }
+}
+
+impl Drop for Regs {
+    /// The last holder of a register file leaves it to the thread's spares.
+    fn drop(&mut self) {
+        if Rc::strong_count(&self.0) == 1 && Rc::weak_count(&self.0) == 0 {
+            let file = self.0.clone();
+            // Dropped during the thread's teardown or while a spare is being taken (neither
+            // happens in the engine): the file is freed as usual.
+            let _ = SPARE.try_with(|s| {
+                if let Ok(mut s) = s.try_borrow_mut() {
+                    if s.len() < MAX_SPARE {
+                        s.push(file);
+                    }
+                }
+            });
+        }
     }
 }
 
@@ -100,7 +153,7 @@ impl<'a> IntoIterator for &'a mut Regs {
     type IntoIter = std::slice::IterMut<'a, RegState>;
 
     fn into_iter(self) -> Self::IntoIter {
-        Rc::make_mut(&mut self.0).iter_mut()
+        self.own().iter_mut()
     }
 }
 
@@ -143,6 +196,28 @@ mod tests {
         let c = Regs::from(std::array::from_fn(|n| RegState::scalar_const(n as u64)));
         assert_eq!(h.hash_one(&a), h.hash_one(&c));
         assert_eq!(format!("{a:?}"), format!("{:?}", *c));
+    }
+
+    #[test]
+    fn a_dropped_file_is_reused_by_the_next_copy() {
+        let a = Regs::from(std::array::from_fn(|n| RegState::scalar_const(n as u64)));
+        let mut b = a.clone();
+        let dropped = Regs::from(std::array::from_fn(|_| RegState::unknown()));
+        let spare = Rc::as_ptr(&dropped.0);
+        drop(dropped);
+        b[1] = RegState::Uninit;
+        // The copy went into the dropped file, and holds `a`'s registers but the one written.
+        assert_eq!(Rc::as_ptr(&b.0), spare);
+        assert_eq!(b[1], RegState::Uninit);
+        assert_eq!(b[2], RegState::scalar_const(2));
+        assert_eq!(a[1], RegState::scalar_const(1));
+        // A shared file is not a spare: dropping one holder leaves the other intact.
+        let c = a.clone();
+        drop(c);
+        let mut d = a.clone();
+        d[3] = RegState::Uninit;
+        assert_ne!(Rc::as_ptr(&d.0), Rc::as_ptr(&a.0));
+        assert_eq!(a[3], RegState::scalar_const(3));
     }
 
     #[test]

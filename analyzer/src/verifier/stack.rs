@@ -13,8 +13,17 @@ use std::rc::Rc;
 /// Reads go through [`Stack::get`], indexing and iteration as with a `Vec<StackSlot>`;
 /// writes through indexing, [`Stack::get_mut`], [`Stack::slot_mut`]-style growth
 /// ([`Stack::resize`]) and [`Stack::update_each`], which copies only the slots it changes.
-#[derive(Clone, Default)]
-pub struct Stack(Rc<Vec<Rc<StackSlot>>>);
+/// The list is one allocation (a slice behind the count, not a `Vec` behind it): making it
+/// this state's own, once per checkpoint on a path that writes its stack, costs one `malloc`.
+/// Its length changes only when the stack grows, rarely, and that makes a new list.
+#[derive(Clone)]
+pub struct Stack(Rc<[Rc<StackSlot>]>);
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack(Rc::new([]))
+    }
+}
 
 /// The iterator over a stack's slots.
 pub type StackIter<'a> =
@@ -26,6 +35,14 @@ pub type StackIterMut<'a> = std::iter::Map<
 >;
 
 impl Stack {
+    /// The list of slots, made this state's own first (copying the pointers when shared).
+    fn slots_mut(&mut self) -> &mut [Rc<StackSlot>] {
+        if Rc::get_mut(&mut self.0).is_none() {
+            self.0 = self.0.iter().cloned().collect();
+        }
+        Rc::get_mut(&mut self.0).expect("a list just copied has one holder")
+    }
+
     /// Whether `self` and `other` are the same shared slots (then they are equal without
     /// comparing them).
     pub fn shares_with(&self, other: &Stack) -> bool {
@@ -45,7 +62,7 @@ impl Stack {
     }
 
     pub fn get_mut(&mut self, i: usize) -> Option<&mut StackSlot> {
-        Rc::make_mut(&mut self.0).get_mut(i).map(Rc::make_mut)
+        self.slots_mut().get_mut(i).map(Rc::make_mut)
     }
 
     pub fn first(&self) -> Option<&StackSlot> {
@@ -63,24 +80,28 @@ impl Stack {
     /// Every slot, mutably: each is copied if shared, so prefer [`Stack::update_each`] or
     /// indexing when only some change.
     pub fn iter_mut(&mut self) -> StackIterMut<'_> {
-        Rc::make_mut(&mut self.0).iter_mut().map(Rc::make_mut)
+        self.slots_mut().iter_mut().map(Rc::make_mut)
     }
 
     /// Grows (with copies of `slot`) or shrinks the stack to `n` slots.
     pub fn resize(&mut self, n: usize, slot: StackSlot) {
         if n != self.len() {
-            Rc::make_mut(&mut self.0).resize(n, Rc::new(slot));
+            let fill = Rc::new(slot);
+            let kept = self.0.iter().take(n).cloned();
+            let added = std::iter::repeat(fill).take(n.saturating_sub(self.len()));
+            self.0 = kept.chain(added).collect();
         }
     }
 
     pub fn truncate(&mut self, n: usize) {
         if n < self.len() {
-            Rc::make_mut(&mut self.0).truncate(n);
+            self.0 = self.0[..n].iter().cloned().collect();
         }
     }
 
     pub fn push(&mut self, slot: StackSlot) {
-        Rc::make_mut(&mut self.0).push(Rc::new(slot));
+        let added = std::iter::once(Rc::new(slot));
+        self.0 = self.0.iter().cloned().chain(added).collect();
     }
 
     /// The slots as a plain vector.
@@ -96,7 +117,7 @@ impl Stack {
             let mut slot = (*self.0[i]).clone();
             f(&mut slot);
             if slot != *self.0[i] {
-                Rc::make_mut(&mut self.0)[i] = Rc::new(slot);
+                self.slots_mut()[i] = Rc::new(slot);
             }
         }
     }
@@ -123,6 +144,8 @@ impl Stack {
 /// along a path that carries the slot unchanged shares one copy instead of making its own.
 /// The original is kept alive beside its copy, so its address is never reused for another
 /// slot while it is a key. Bounded: emptied when full.
+/// Whole lists are kept the same way, by the list and the slots changed: between two prune
+/// points a path mostly leaves its stack alone, and each prune point copied the list again.
 #[derive(Default)]
 pub struct DerivedSlots {
     map: std::collections::HashMap<
@@ -130,10 +153,19 @@ pub struct DerivedSlots {
         (Rc<StackSlot>, Rc<StackSlot>),
         std::hash::BuildHasherDefault<super::engine::MixHasher>,
     >,
+    lists: std::collections::HashMap<
+        (usize, u64),
+        (SlotList, SlotList),
+        std::hash::BuildHasherDefault<super::engine::MixHasher>,
+    >,
 }
+
+type SlotList = Rc<[Rc<StackSlot>]>;
 
 impl DerivedSlots {
     const MAX: usize = 1 << 14;
+    /// Lists are up to 64 pointers each: at most 2 MB held.
+    const MAX_LISTS: usize = 1 << 12;
 }
 
 impl fmt::Debug for DerivedSlots {
@@ -166,7 +198,34 @@ impl Stack {
                 copy
             }
         };
-        Rc::make_mut(&mut self.0)[i] = copy;
+        self.slots_mut()[i] = copy;
+    }
+}
+
+impl Stack {
+    /// Makes every slot `i` whose bit is set in `mask` `derive` of itself, as
+    /// [`Stack::derive_slot`] does, sharing the list an earlier call made of the same list
+    /// and mask through `cache`. `derive` must depend on the slot's contents only.
+    pub fn derive_slots(
+        &mut self,
+        mask: u64,
+        cache: &mut DerivedSlots,
+        derive: impl Fn(&mut StackSlot),
+    ) {
+        let key = (Rc::as_ptr(&self.0).cast::<()>() as usize, mask);
+        if let Some((_, list)) = cache.lists.get(&key) {
+            self.0 = list.clone();
+            return;
+        }
+        // Kept alive beside its copy, so that its address names no other list while a key.
+        let from = self.0.clone();
+        for i in (0..self.len()).filter(|i| mask & (1u64 << i) != 0) {
+            self.derive_slot(i, cache, &derive);
+        }
+        if cache.lists.len() >= DerivedSlots::MAX_LISTS {
+            cache.lists.clear();
+        }
+        cache.lists.insert(key, (from, self.0.clone()));
     }
 }
 
@@ -180,7 +239,7 @@ impl std::ops::Index<usize> for Stack {
 
 impl std::ops::IndexMut<usize> for Stack {
     fn index_mut(&mut self, i: usize) -> &mut StackSlot {
-        Rc::make_mut(&mut Rc::make_mut(&mut self.0)[i])
+        Rc::make_mut(&mut self.slots_mut()[i])
     }
 }
 
@@ -213,7 +272,7 @@ impl fmt::Debug for Stack {
 
 impl From<Vec<StackSlot>> for Stack {
     fn from(slots: Vec<StackSlot>) -> Stack {
-        Stack(Rc::new(slots.into_iter().map(Rc::new).collect()))
+        Stack(slots.into_iter().map(Rc::new).collect())
     }
 }
 
@@ -303,6 +362,35 @@ mod tests {
         d.derive_slot(1, &mut cache, unknown);
         assert!(!Rc::ptr_eq(&b.0[1], &d.0[1]));
         assert_eq!(b, d);
+    }
+
+    #[test]
+    fn derived_lists_are_shared() {
+        let a = stack_of(4);
+        let mut cache = DerivedSlots::default();
+        let unknown = |s: &mut StackSlot| s.spilled = Some(RegState::unknown());
+        let mut b = a.clone();
+        b.derive_slots(0b1010, &mut cache, unknown);
+        let mut c = a.clone();
+        c.derive_slots(0b1010, &mut cache, |_| panic!("derived again"));
+        assert!(b.shares_with(&c));
+        assert_eq!(b[1].spilled, Some(RegState::unknown()));
+        assert_eq!(b[3].spilled, Some(RegState::unknown()));
+        assert_eq!(b[2], spill(2));
+        assert_eq!(a[1], spill(1));
+        // Another mask is another list.
+        let mut d = a.clone();
+        d.derive_slots(0b0010, &mut cache, unknown);
+        assert!(!d.shares_with(&b));
+        assert_eq!(d[3], spill(3));
+        assert!(Rc::ptr_eq(&d.0[1], &b.0[1]));
+        // The source list stays alive beside its copy: a write to it copies it first.
+        let mut e = a.clone();
+        drop(a);
+        e[0].bytes = [StackByte::Misc; 8];
+        let mut f = stack_of(4);
+        f.derive_slots(0b1010, &mut cache, unknown);
+        assert!(!f.shares_with(&b));
     }
 
     #[test]

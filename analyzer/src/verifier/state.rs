@@ -406,13 +406,19 @@ pub struct HeldResLock {
     pub irq: bool,
 }
 
+/// A state's call stack, the innermost frame last. Most states have one frame, kept inline, so
+/// that copying a state (a checkpoint, a branch, the singular-id probe) allocates nothing for
+/// the list: it was one allocation per copy, the most frequent of the exploration
+/// (docs/benchmarks.md, issue 20).
+pub type Frames = smallvec::SmallVec<[Frame; 1]>;
+
 /// The whole abstract machine: the call stack of frames and the program-wide state.
 /// `repr(C)`: `frames` first, where whether a checkpoint still holds a state is read (see
 /// `engine::Checkpoint`).
 #[derive(Clone, PartialEq, Debug)]
 #[repr(C)]
 pub struct AbstractState {
-    pub frames: Vec<Frame>,
+    pub frames: Frames,
     pub refs: Vec<Reference>,
     /// Held `bpf_spin_lock`, if any.
     pub active_lock: Option<HeldLock>,

@@ -464,7 +464,7 @@ mod tests {
             frame.regs[*n] = r.clone();
         }
         AbstractState {
-            frames: vec![frame],
+            frames: smallvec::smallvec![frame],
             refs: Vec::new(),
             active_lock: None,
             res_locks: Vec::new(),

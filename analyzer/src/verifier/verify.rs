@@ -327,7 +327,7 @@ pub fn verify_observed<O: Observer>(
     main.set(Reg::R1, RegState::ptr(PtrKind::Ctx));
     main.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
     let init = AbstractState {
-        frames: vec![main],
+        frames: smallvec::smallvec![main],
         refs: Vec::new(),
         active_lock: None,
         res_locks: Vec::new(),
@@ -394,7 +394,7 @@ pub fn verify_observed<O: Observer>(
         }
         frame.set(Reg::FP, RegState::ptr(PtrKind::Stack { frame: 0 }));
         let init = AbstractState {
-            frames: vec![frame],
+            frames: smallvec::smallvec![frame],
             refs: Vec::new(),
             active_lock: None,
             res_locks: Vec::new(),

@@ -358,7 +358,7 @@ impl Vm<'_> {
             self.enter_frame(&mut run, pc, subprog, Some((0, 0)))?;
             return Ok(Flow::Fork {
                 cont: InsnIdx(pc.0 + 1),
-                other: (entry, Box::new(run)),
+                other: (entry, run),
             });
         }
         if let Some(subprog) = callback {
@@ -381,7 +381,7 @@ impl Vm<'_> {
             self.enter_frame(&mut once, pc, subprog, Some((0, 1)))?;
             return Ok(Flow::Fork {
                 cont: InsnIdx(pc.0 + 1),
-                other: (entry, Box::new(once)),
+                other: (entry, once),
             });
         }
         if h.id == 12
@@ -401,7 +401,7 @@ impl Vm<'_> {
             };
             return Ok(Flow::Fork {
                 cont: back,
-                other: (InsnIdx(pc.0 + 1), Box::new(fails)),
+                other: (InsnIdx(pc.0 + 1), fails),
             });
         }
         Ok(Flow::Next(InsnIdx(pc.0 + 1)))
@@ -470,7 +470,7 @@ impl Vm<'_> {
         }
         Ok(Flow::Fork {
             cont: InsnIdx(pc.0 + 1),
-            other: (entry, Box::new(run)),
+            other: (entry, run),
         })
     }
 }

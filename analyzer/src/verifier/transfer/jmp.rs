@@ -78,7 +78,7 @@ impl Vm<'_> {
         match (taken_ok, fall_ok) {
             (true, true) => Ok(Flow::Fork {
                 cont: fall,
-                other: (target, Box::new(taken)),
+                other: (target, taken),
             }),
             (true, false) => {
                 *st = taken;
@@ -150,7 +150,7 @@ fn both_edges(
     }
     Flow::Fork {
         cont: fall_pc,
-        other: (target, Box::new(taken)),
+        other: (target, taken),
     }
 }
 

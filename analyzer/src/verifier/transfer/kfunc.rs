@@ -436,7 +436,7 @@ impl Vm<'_> {
             }
             return Ok(Flow::Fork {
                 cont: next,
-                other: (next, Box::new(other)),
+                other: (next, other),
             });
         }
         // destroy

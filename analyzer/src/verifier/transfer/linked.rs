@@ -12,7 +12,7 @@ use crate::isa::{AluOp, Width};
 use crate::verifier::domain::Scalar;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::stack::DerivedSlots;
-use crate::verifier::state::{AbstractState, Delta, RegState};
+use crate::verifier::state::{AbstractState, Delta, RegState, StackSlot};
 
 /// 6.11 ("bpf: Track delta between \"linked\" registers"): `rX += K` on a linked register, 64
 /// bits, `0 <= K <= S32_MAX`, privileged loads only.
@@ -179,16 +179,27 @@ pub(crate) fn without_singular_ids(
                 unlink(r);
             }
         }
+        let unlinked_slot = |s: &mut StackSlot| {
+            if let Some(r) = s.spilled.as_mut() {
+                unlink(r);
+            }
+        };
+        // The 64 slots of a 512-byte frame make the mask; a deeper one (never in the kernel's
+        // limits) has its further slots changed one by one.
+        let mut mask = 0u64;
         for i in 0..frame.stack.len() {
             if frame.stack[i].spilled.as_ref().is_some_and(singular) {
-                // A path carries a spill whose id lost its other holder across many prune
-                // points: their checkpoints share one unlinked copy of the slot.
-                frame.stack.derive_slot(i, slots, |s| {
-                    if let Some(r) = s.spilled.as_mut() {
-                        unlink(r);
-                    }
-                });
+                match 1u64.checked_shl(i as u32) {
+                    Some(bit) if i < 64 => mask |= bit,
+                    _ => frame.stack.derive_slot(i, slots, unlinked_slot),
+                }
             }
+        }
+        if mask != 0 {
+            // A path carries a spill whose id lost its other holder across many prune points:
+            // their checkpoints share one unlinked copy of the slot, and of the slot list
+            // while the path leaves its stack alone.
+            frame.stack.derive_slots(mask, slots, unlinked_slot);
         }
     }
     Some(probe)

@@ -343,7 +343,7 @@ impl Vm<'_> {
         match self.exit(st, pc)? {
             Flow::Next(back) => Ok(Flow::Fork {
                 cont: back,
-                other: (next, Box::new(loaded)),
+                other: (next, loaded),
             }),
             _ => Err(super::internal(pc, "a subprogram exit did not return")),
         }

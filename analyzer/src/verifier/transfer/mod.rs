@@ -50,9 +50,11 @@ pub(super) enum Flow {
     /// Continue at this instruction with the updated state.
     Next(InsnIdx),
     /// Two successors: continue with the updated state at `cont`, and explore `other` later.
+    /// The other state is held inline, not boxed: a box was an allocation per branch, and the
+    /// engine moves the state into its worklist at once.
     Fork {
         cont: InsnIdx,
-        other: (InsnIdx, Box<AbstractState>),
+        other: (InsnIdx, AbstractState),
     },
     /// The path ended safely (exit from the main program).
     Done,
@@ -194,7 +196,7 @@ impl Vm<'_> {
                 // The kernel may take the jump at any time; both successors are possible. As in
                 // the kernel, this path leaves the loop (the jump) and the loop body is queued
                 // one iteration deeper (the engine widens it, see `loops.rs`).
-                let mut body = Box::new(st.clone());
+                let mut body = st.clone();
                 body.may_goto_depth += 1;
                 Ok(Flow::Fork {
                     cont: jump_target(pc, i64::from(off))?,

@@ -119,7 +119,7 @@ impl Vm<'_> {
         Ok(match failed {
             Some(failed) => Flow::Fork {
                 cont: next,
-                other: (next, Box::new(failed)),
+                other: (next, failed),
             },
             None => Flow::Next(next),
         })

@@ -441,6 +441,18 @@ impl Vm<'_> {
         let f = &mut st.frames[frame];
         for b in off..off + i64::from(size) {
             let i = (-b - 1) as usize;
+            // A byte already written as `Misc`, in a slot holding no spill or iterator, stays
+            // as it is: writing it anyway would copy a slot the state shares with its
+            // checkpoints (a helper filling the same buffer turn after turn of a loop).
+            let already = f.slot(i / 8).is_some_and(|s| {
+                s.spilled.is_none()
+                    && s.iter.is_none()
+                    && s.bytes[7 - i % 8] == StackByte::Misc
+                    && !s.bytes.contains(&StackByte::Spill)
+            });
+            if already {
+                continue;
+            }
             let slot = f.slot_mut(i / 8);
             slot.spilled = None;
             slot.iter = None;
