@@ -35,7 +35,7 @@ impl Vm<'_> {
                 Code::InvalidMemAccess,
                 pc,
                 format!("{reg} points to a per-CPU object, which is reached only through bpf_this_cpu_ptr() or bpf_per_cpu_ptr()"),
-                format!("R{n} invalid mem access 'percpu_ptr_'"),
+                format!("R{n} invalid mem access '{}'", RegState::Ptr(p.clone()).type_name()),
             ));
         }
         if !p.has_const_off() {

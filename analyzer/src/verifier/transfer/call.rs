@@ -699,15 +699,8 @@ impl Vm<'_> {
             Arg::Dynptr { uninit } => {
                 cx.dynptr = Some(self.helper_dynptr_arg(st, pc, h.name, r, uninit)?);
             }
-            // Only a per-CPU kernel object (`percpu_btf_ptr_types`) may be passed; bpfvet does
-            // not model those yet, but a number or memory of the program's is never one.
-            Arg::PercpuBtfId if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::BtfId { .. })) =>
-            {
-                return Err(type_err(
-                    "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
-                ));
-            }
-            Arg::PercpuBtfId | Arg::KptrXchgDest => {
+            Arg::PercpuBtfId => cx.percpu_obj = Some(self.percpu_btf_arg(pc, h, r, &v)?),
+            Arg::KptrXchgDest => {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,
                     pc,

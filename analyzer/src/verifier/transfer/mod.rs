@@ -27,6 +27,7 @@ mod kfunc;
 mod kfunc_args;
 pub(crate) mod linked;
 mod mem;
+mod percpu;
 mod preempt;
 mod rdonly_cast;
 mod res_lock;
