@@ -150,6 +150,11 @@ impl Vm<'_> {
         };
         // The kernel names BTF pointers with their struct (`ptr_node_data`).
         let got = match v.as_ptr().map(|p| p.kind) {
+            // An object of the other kind (per-CPU or not) is refused on its flags, before
+            // the kernel looks its struct's name up.
+            Some(PtrKind::Alloc { percpu, .. }) if percpu != (field.tag == KptrTag::Percpu) => {
+                format!("{}ptr_", if percpu { "percpu_" } else { "" })
+            }
             Some(PtrKind::Alloc {
                 type_id, percpu, ..
             }) => format!(
