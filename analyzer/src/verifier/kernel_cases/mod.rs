@@ -49,6 +49,7 @@ mod sched_ext;
 mod shift_bounds;
 mod sleepable_inner_maps;
 mod sleepable_maps;
+mod sleepable_targets;
 mod sock_cast_refs;
 mod special_fields_by_prog_type;
 mod spin_lock_btf;
