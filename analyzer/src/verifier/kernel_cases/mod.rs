@@ -31,6 +31,7 @@ mod ldsx_ctx;
 mod linked_delta;
 mod local_storage_flags;
 mod loop_iterations;
+mod lsm_int_return;
 mod map_access_flags;
 mod map_ptr_negative;
 mod mem_arg_type;

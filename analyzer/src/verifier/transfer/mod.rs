@@ -31,6 +31,7 @@ mod percpu;
 mod preempt;
 mod rdonly_cast;
 mod res_lock;
+mod ret_range;
 mod same_base;
 mod special_field_arg;
 mod spectre;
