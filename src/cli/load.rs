@@ -214,7 +214,21 @@ pub fn needs_kernel_types(obj: &Object, prog: &Program) -> bool {
         || obj.btf().is_some_and(|b| {
             b.decl_tags()
                 .any(|(_, _, tag)| matches!(tag, "arg:trusted" | "arg:untrusted"))
+                || has_kptr_tags(b)
         })
+}
+
+/// Whether the object declares kptr fields (`__kptr`, `__kptr_untrusted`, `__percpu_kptr`):
+/// what a load of one gives depends on whether the kernel has a struct of the field's type
+/// name, even in a program that calls no kernel function.
+fn has_kptr_tags(btf: &bpfvet_analyzer::btf::Btf) -> bool {
+    btf.types().any(|(_, t)| {
+        matches!(t.kind, bpfvet_analyzer::btf::BtfKind::TypeTag { .. })
+            && matches!(
+                btf.name(t),
+                "kptr" | "kptr_ref" | "kptr_untrusted" | "percpu_kptr"
+            )
+    })
 }
 
 /// Where the running kernel publishes its BTF.

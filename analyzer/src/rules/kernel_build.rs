@@ -147,6 +147,22 @@ impl KernelBuild {
         })
     }
 
+    /// Why this build refuses a sleepable `fentry.s` / `fexit.s` / `fmod_ret.s` program
+    /// attached to `target`, if it does (the kernel's `bpf_check_attach_target`): such a
+    /// program may attach to the functions on the error-injection list, which a build without
+    /// `CONFIG_FUNCTION_ERROR_INJECTION` does not have, or to those a kernel subsystem lists
+    /// as sleepable modify-return targets (`register_btf_fmodret_id_set` with
+    /// `KF_SLEEPABLE`: only `bpf_fentry_test1`, the test-run target, in 6.12 and 6.18). With
+    /// the list bpfvet cannot tell which functions are on it and refuses none.
+    pub fn refuses_sleepable_target(&self, target: &str) -> Option<String> {
+        const SLEEPABLE_FMODRET_TARGETS: &[&str] = &["bpf_fentry_test1"];
+        (!self.error_injection && !SLEEPABLE_FMODRET_TARGETS.contains(&target)).then(|| {
+            format!(
+                "a sleepable tracing program may attach to {target} only through the error-injection list, which kernels built without CONFIG_FUNCTION_ERROR_INJECTION do not have"
+            )
+        })
+    }
+
     /// Why this build offers no `bpf_<helper>` although the release would, if it does not.
     pub fn withdraws(&self, helper: &str) -> Option<String> {
         if let Some((_, level)) = LOCKDOWN_WITHDRAWS
@@ -214,6 +230,21 @@ mod tests {
         assert!(build.refuses_modify_return("security_file_open").is_none());
         assert!(KernelBuild::default()
             .refuses_modify_return("__x64_sys_nanosleep")
+            .is_none());
+    }
+
+    #[test]
+    fn without_error_injection_sleepable_tracing_keeps_only_the_test_run_target() {
+        let build = KernelBuild::from_config("CONFIG_BPF_KPROBE_OVERRIDE=y\n").expect("a config");
+        assert!(build
+            .refuses_sleepable_target("__x64_sys_getpgid")
+            .is_some());
+        assert!(build
+            .refuses_sleepable_target("security_file_open")
+            .is_some());
+        assert!(build.refuses_sleepable_target("bpf_fentry_test1").is_none());
+        assert!(KernelBuild::default()
+            .refuses_sleepable_target("__x64_sys_getpgid")
             .is_none());
     }
 

@@ -168,14 +168,16 @@ impl RegState {
                 let null = if *maybe_null { "or_null_" } else { "" };
                 format!("{prefix}ptr_{null}")
             }
+            // `MEM_PERCPU` and `MEM_RCU` print as prefixes, in that order.
             RegState::Ptr(Pointer {
-                kind: PtrKind::Alloc { percpu, .. },
+                kind: PtrKind::Alloc { percpu, rcu, .. },
                 maybe_null,
                 ..
             }) => {
-                let prefix = if *percpu { "percpu_" } else { "" };
+                let percpu = if *percpu { "percpu_" } else { "" };
+                let rcu = if *rcu { "rcu_" } else { "" };
                 let null = if *maybe_null { "or_null_" } else { "" };
-                format!("{prefix}ptr_{null}")
+                format!("{percpu}{rcu}ptr_{null}")
             }
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();

@@ -247,6 +247,9 @@ pub fn verify_observed<O: Observer>(
     if let Some(v) = super::transfer::attach_target::disabled_lsm_hook(input) {
         return VerifyResult::reject(vec![v]);
     }
+    if let Some(v) = super::transfer::attach_target::unsleepable_target(input, &opts.build) {
+        return VerifyResult::reject(vec![v]);
+    }
     if let Some(v) = super::transfer::attach_target::unmodifiable_target(input, &opts.build) {
         return VerifyResult::reject(vec![v]);
     }

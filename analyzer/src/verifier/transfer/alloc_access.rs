@@ -31,11 +31,15 @@ impl Vm<'_> {
         };
         let n = reg.num();
         if percpu {
+            let tname = self
+                .input
+                .btf
+                .map_or("", |b| b.name_of(crate::btf::TypeId(type_id)));
             return Err(Violation::new(
                 Code::InvalidMemAccess,
                 pc,
                 format!("{reg} points to a per-CPU object, which is reached only through bpf_this_cpu_ptr() or bpf_per_cpu_ptr()"),
-                format!("R{n} invalid mem access 'percpu_ptr_'"),
+                format!("R{n} is ptr_{tname} access percpu memory: off={off}"),
             ));
         }
         if !p.has_const_off() {

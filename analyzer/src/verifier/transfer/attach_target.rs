@@ -66,6 +66,31 @@ pub fn disabled_lsm_hook(input: &crate::verifier::env::Input<'_>) -> Option<Viol
     ))
 }
 
+/// The kernel's refusal of a sleepable `fentry`/`fexit`/`fmod_ret` program whose target this
+/// build does not let sleep (`bpf_check_attach_target`, before it looks at `fmod_ret`'s
+/// modifiability), if it is one.
+pub fn unsleepable_target(
+    input: &crate::verifier::env::Input<'_>,
+    build: &crate::rules::kernel_build::KernelBuild,
+) -> Option<Violation> {
+    if !input.sleepable
+        || !matches!(
+            input.attach,
+            Some(AttachType::TraceFentry | AttachType::TraceFexit | AttachType::ModifyReturn)
+        )
+    {
+        return None;
+    }
+    let target = input.attach_target?;
+    let why = build.refuses_sleepable_target(target)?;
+    Some(*Violation::new(
+        Code::AttachRefused,
+        InsnIdx(0),
+        why,
+        format!("{target} is not sleepable"),
+    ))
+}
+
 /// The kernel's refusal of an `fmod_ret` program whose target this build cannot modify
 /// (`check_attach_modify_return`), if it is one.
 pub fn unmodifiable_target(

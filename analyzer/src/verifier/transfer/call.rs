@@ -337,7 +337,7 @@ impl Vm<'_> {
                     } else {
                         "At callback return"
                     };
-                    self.check_ret_range(pc, &r0, lo, hi, what)?;
+                    self.check_ret_range(pc, &r0, (lo, hi, false), what)?;
                     if callee.caller_stack_at_entry.is_none() {
                         // A run of an iterating callback (`loops.rs`): back to the call, with
                         // the caller's registers as they were there, to queue the next run.
@@ -410,10 +410,11 @@ impl Vm<'_> {
         }
         self.preempt_left_disabled(st, pc, "BPF_EXIT instruction in main prog")?;
         if let Some((lo, hi)) = self.input.prog_type.ret_range(self.input.attach) {
-            self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
+            self.check_ret_range(pc, &r0, (lo, hi, false), "At program exit")?;
         }
+        // An LSM hook returns an int: the kernel judges the low 32 bits (`return_32bit`).
         if let Some((lo, hi)) = self.lsm_ret_range() {
-            self.check_ret_range(pc, &r0, lo, hi, "At program exit")?;
+            self.check_ret_range(pc, &r0, (lo, hi, true), "At program exit")?;
         }
         if let RegState::Ptr(_) = r0 {
             if !self.opts.privileged {
@@ -426,33 +427,6 @@ impl Vm<'_> {
             }
         }
         Ok(Flow::Done)
-    }
-
-    fn check_ret_range(&self, pc: InsnIdx, r0: &RegState, lo: i64, hi: i64, ctx: &str) -> Res<()> {
-        let Some(v) = r0.as_scalar() else {
-            return Err(Violation::new(
-                Code::ReturnOutOfRange,
-                pc,
-                "r0 must be a number here",
-                format!(
-                    "{ctx} the register R0 is not a known value ({})",
-                    r0.type_name()
-                ),
-            ));
-        };
-        if v.smin() >= lo && v.smax() <= hi {
-            return Ok(());
-        }
-        Err(Violation::new(
-            Code::ReturnOutOfRange,
-            pc,
-            format!(
-                "r0 may be outside [{lo}, {hi}], the range {} programs must return",
-                self.input.prog_type.name
-            ),
-            invalid_scalar_text(ctx, v, lo, hi),
-        )
-        .with_note(format!("r0 is {v}")))
     }
 
     /// The kernel's words for a helper it offers this program no prototype for.
@@ -699,15 +673,8 @@ impl Vm<'_> {
             Arg::Dynptr { uninit } => {
                 cx.dynptr = Some(self.helper_dynptr_arg(st, pc, h.name, r, uninit)?);
             }
-            // Only a per-CPU kernel object (`percpu_btf_ptr_types`) may be passed; bpfvet does
-            // not model those yet, but a number or memory of the program's is never one.
-            Arg::PercpuBtfId if !matches!(v.as_ptr(), Some(p) if matches!(p.kind, PtrKind::BtfId { .. })) =>
-            {
-                return Err(type_err(
-                    "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_",
-                ));
-            }
-            Arg::PercpuBtfId | Arg::KptrXchgDest => {
+            Arg::PercpuBtfId => cx.percpu_obj = Some(self.percpu_btf_arg(pc, h, r, &v)?),
+            Arg::KptrXchgDest => {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,
                     pc,
@@ -1174,26 +1141,4 @@ fn releaser(acquirer: &str) -> String {
     }
     // Sockets from bpf_sk_lookup_*, bpf_skc_lookup_tcp and sockmap lookups.
     "bpf_sk_release()".to_string()
-}
-
-/// The kernel's words for a return value out of its range (`verbose_invalid_scalar`): only
-/// the signed bounds that are not the type's limits are named, and a value with neither is
-/// "unknown", whatever its unsigned bounds.
-pub(super) fn invalid_scalar_text(
-    ctx: &str,
-    v: &crate::verifier::domain::Scalar,
-    lo: i64,
-    hi: i64,
-) -> String {
-    let mut bounds = String::new();
-    if v.smin() > i64::MIN {
-        bounds += &format!(" smin={}", v.smin());
-    }
-    if v.smax() < i64::MAX {
-        bounds += &format!(" smax={}", v.smax());
-    }
-    if bounds.is_empty() {
-        bounds = " unknown scalar value".to_owned();
-    }
-    format!("{ctx} the register R0 has{bounds} should have been in [{lo}, {hi}]")
 }

@@ -6,7 +6,7 @@
 //! cookie becomes the program's return value, so r1 must be in the program type's return
 //! range. A spin lock held at the call is refused before this, as for any kfunc call.
 
-use super::call::invalid_scalar_text;
+use super::ret_range::invalid_scalar_text;
 use super::{read, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Reg};
 use crate::verifier::state::AbstractState;
@@ -62,11 +62,15 @@ impl Vm<'_> {
 
     /// Without an exception callback the cookie in r1 is what the program returns.
     fn default_cookie(&self, st: &AbstractState, pc: InsnIdx) -> Res<()> {
+        // An LSM hook's int result is judged on its low 32 bits (the kernel's `return_32bit`).
         let ranges = [
-            self.input.prog_type.ret_range(self.input.attach),
-            self.lsm_ret_range(),
+            self.input
+                .prog_type
+                .ret_range(self.input.attach)
+                .map(|(lo, hi)| (lo, hi, false)),
+            self.lsm_ret_range().map(|(lo, hi)| (lo, hi, true)),
         ];
-        for (lo, hi) in ranges.into_iter().flatten() {
+        for (lo, hi, bits32) in ranges.into_iter().flatten() {
             let r1 = read(st, pc, Reg::R1)?;
             let Some(v) = r1.as_scalar() else {
                 return Err(Violation::new(
@@ -79,7 +83,12 @@ impl Vm<'_> {
                     ),
                 ));
             };
-            if v.smin() < lo || v.smax() > hi {
+            let (min, max) = if bits32 {
+                (i64::from(v.s32_min()), i64::from(v.s32_max()))
+            } else {
+                (v.smin(), v.smax())
+            };
+            if min < lo || max > hi {
                 return Err(Violation::new(
                     Code::ReturnOutOfRange,
                     pc,

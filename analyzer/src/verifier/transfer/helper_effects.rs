@@ -26,6 +26,8 @@ pub(super) struct CallCx {
     pub(super) const_array_key: bool,
     /// The dynptr a dynptr argument named.
     pub(super) dynptr: Option<super::dynptr::DynptrSeen>,
+    /// The struct of the per-CPU object a per-CPU argument points to (`percpu`).
+    pub(super) percpu_obj: Option<u32>,
 }
 
 impl Vm<'_> {
@@ -262,6 +264,11 @@ impl Vm<'_> {
                 let size = cx.alloc_size.unwrap_or(0).min(u64::from(u32::MAX)) as u32;
                 self.dynptr_data_result(st, seen, size, false)
             }
+            // This CPU's (or the given CPU's) copy of a per-CPU object, never NULL as the
+            // kernel types it.
+            Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull if cx.percpu_obj.is_some() => cx
+                .percpu_obj
+                .map_or(RegState::Uninit, super::percpu::percpu_copy),
             Ret::MemOrBtfId | Ret::MemOrBtfIdOrNull => {
                 return Err(Violation::new(
                     Code::UnsupportedHelper,

@@ -250,7 +250,7 @@ fn prohibited_compare(
         (RegState::Scalar { v, .. }, Width::W32) => v.as_const32() == Some(0),
         _ => false,
     };
-    let decided = eq_ne && zero && !p.maybe_null && known_not_null(p.kind);
+    let decided = eq_ne && zero && !p.maybe_null && known_not_null(p);
     let null_check = eq_ne && p.maybe_null && width == Width::W64 && matches!(src, Operand::Imm(0));
     let pkt_range = width == Width::W64
         && matches!(cond, Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le)
@@ -341,7 +341,7 @@ fn refine_edge(
                 // A pointer the kernel knows cannot be NULL is never equal to zero. It does not
                 // count the context, stack, packet or flow-key pointers among those
                 // (`reg_not_null`): comparing them with zero leaves both edges open.
-                return !is_null || !known_not_null(p.kind);
+                return !is_null || !known_not_null(p);
             }
             true
         }
@@ -381,20 +381,26 @@ fn not_null_if_equal(
     }
 }
 
-/// The pointer kinds whose comparison with zero the kernel decides (`reg_not_null`).
-fn known_not_null(k: PtrKind) -> bool {
-    matches!(
-        k,
+/// The pointers whose comparison with zero the kernel decides (`reg_not_null`): among BTF
+/// pointers only the trusted ones (`is_trusted_reg`: holding a reference, or flagged trusted,
+/// allocated or non-owning and nothing else); an RCU pointer, a walked one or one marked
+/// untrusted leaves both edges open.
+fn known_not_null(p: &crate::verifier::state::Pointer) -> bool {
+    use crate::verifier::state::Trust;
+    match p.kind {
         PtrKind::Socket
-            | PtrKind::TcpSock
-            | PtrKind::SockCommon
-            | PtrKind::MapValue { .. }
-            | PtrKind::MapKey { .. }
-            | PtrKind::MapPtr { .. }
-            | PtrKind::BtfId { .. }
-            | PtrKind::Mem { .. }
-            | PtrKind::Alloc { .. }
-    )
+        | PtrKind::TcpSock
+        | PtrKind::SockCommon
+        | PtrKind::MapValue { .. }
+        | PtrKind::MapKey { .. }
+        | PtrKind::MapPtr { .. }
+        | PtrKind::Mem { .. } => true,
+        PtrKind::BtfId { trust, .. } => p.ref_obj_id != 0 || trust == Trust::Trusted,
+        // `MEM_RCU` (an object loaded from a kptr field, a per-CPU object or its copy) is
+        // not among the trusted flags.
+        PtrKind::Alloc { rcu, .. } => p.ref_obj_id != 0 || !rcu,
+        _ => false,
+    }
 }
 
 fn src_reg(src: Operand) -> Option<Reg> {

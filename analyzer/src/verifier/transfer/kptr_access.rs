@@ -200,7 +200,7 @@ impl Vm<'_> {
         // Before 6.12 (6.1 measured) every load is untrusted; the releases between are not
         // measured, and untrusted is the answer that allows least.
         let recent = self.opts.kernel >= KernelVersion::new(6, 12);
-        let in_rcu_cs = st.rcu_lock || st.active_lock.is_some() || !self.input.sleepable;
+        let in_rcu_cs = self.in_rcu_cs(st);
         let rcu_safe = k.tag == KptrTag::Percpu
             || (k.tag_on(self.opts.kernel) == KptrTag::Ref
                 && (local || RCU_PROTECTED.contains(&k.name.as_str())));
@@ -224,6 +224,13 @@ impl Vm<'_> {
         p.maybe_null = true;
         p.id = st.fresh_id();
         RegState::Ptr(p)
+    }
+
+    /// Whether the program is inside an RCU read section here (the kernel's `in_rcu_cs`):
+    /// always when it is not sleepable, else between `bpf_rcu_read_lock()` and its unlock or
+    /// while a lock is held.
+    pub(super) fn in_rcu_cs(&self, st: &AbstractState) -> bool {
+        st.rcu_lock || st.holds_lock() || !self.input.sleepable
     }
 
     /// A register stored into `__kptr_untrusted` field `k` (the kernel's

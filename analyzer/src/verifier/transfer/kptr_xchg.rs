@@ -22,13 +22,11 @@ impl Vm<'_> {
             Some(self.kptr_xchg_value(st, pc, &field, local, &v)?)
         };
         if let Some(id) = released {
-            // The reference now belongs to the field: every copy of the pointer is gone.
+            // The reference now belongs to the field: every copy of the pointer is gone (but
+            // for a per-CPU object inside an RCU read section).
             st.refs.retain(|r| r.id != id);
-            st.for_each_reg_mut(|reg| {
-                if matches!(reg, RegState::Ptr(p) if p.ref_obj_id == id) {
-                    *reg = RegState::unknown();
-                }
-            });
+            let in_rcu_cs = self.in_rcu_cs(st);
+            super::percpu::percpu_after_xchg(st, id, in_rcu_cs);
         }
         let ref_id = st.acquire(pc, "kptr_xchg");
         let kind = if local {
@@ -152,8 +150,16 @@ impl Vm<'_> {
         };
         // The kernel names BTF pointers with their struct (`ptr_node_data`).
         let got = match v.as_ptr().map(|p| p.kind) {
-            Some(PtrKind::Alloc { type_id, .. }) => format!(
-                "ptr_{}",
+            // An object of the other kind (per-CPU or not) is refused on its flags, before
+            // the kernel looks its struct's name up.
+            Some(PtrKind::Alloc { percpu, .. }) if percpu != (field.tag == KptrTag::Percpu) => {
+                format!("{}ptr_", if percpu { "percpu_" } else { "" })
+            }
+            Some(PtrKind::Alloc {
+                type_id, percpu, ..
+            }) => format!(
+                "{}ptr_{}",
+                if percpu { "percpu_" } else { "" },
                 self.input
                     .btf
                     .map_or("", |b| b.name_of(crate::btf::TypeId(type_id)))

@@ -169,6 +169,18 @@ impl Vm<'_> {
                         "{} allocates only structs of plain data, and this one has special fields",
                         k.name
                     ),
+                    "bpf_percpu_obj_new type ID argument must not contain special fields"
+                        .to_string(),
+                ));
+            }
+            if !self.percpu_struct_of_scalars(want) {
+                return Err(arg_err(
+                    pc,
+                    k,
+                    format!(
+                        "{} allocates only structs of integers and enums (arrays and structs of them included), and this one has another member (a pointer, say)",
+                        k.name
+                    ),
                     "bpf_percpu_obj_new type ID argument must be of a struct of scalars"
                         .to_string(),
                 ));
@@ -203,20 +215,33 @@ impl Vm<'_> {
             }
             _ => {
                 let want = if percpu { "percpu_ptr_" } else { "ptr_" };
+                // The kernel names the drop that would take an owned object of the other
+                // kind; any other pointer is not an allocated object to it.
+                let owned_other = v.as_ptr().and_then(|p| match p.kind {
+                    PtrKind::Alloc {
+                        percpu: other,
+                        non_owning: false,
+                        rcu: false,
+                        ..
+                    } if other != percpu => Some(other),
+                    _ => None,
+                });
                 return Err(arg_err(
                     pc,
                     k,
                     format!(
-                        "{} frees an object the program allocated, but r1 is {}",
+                        "{} frees an object the program allocated{}, but r1 is {}",
                         k.name,
+                        if percpu { " per CPU" } else { "" },
                         v.type_name()
                     ),
-                    if percpu {
-                        "arg#0 expected for bpf_percpu_obj_drop_impl".to_string()
-                    } else if v.as_ptr().is_some() {
-                        "arg#0 expected pointer to allocated object".to_string()
-                    } else {
-                        format!("R1 type={} expected={want}", v.type_name())
+                    match owned_other {
+                        Some(true) => "arg#0 expected for bpf_percpu_obj_drop_impl()".to_string(),
+                        Some(false) => "arg#0 expected for bpf_obj_drop_impl()".to_string(),
+                        None if v.as_ptr().is_some() => {
+                            "arg#0 expected pointer to allocated object".to_string()
+                        }
+                        None => format!("R1 type={} expected={want}", v.type_name()),
                     },
                 ));
             }
