@@ -933,6 +933,28 @@ impl Vm<'_> {
                 }
                 _ => return Err(type_err("ringbuf_mem")),
             },
+            // A kernel object marked untrusted (read through a union, or walked outside an RCU
+            // read section) is no socket any helper takes. Tracing programs' socket storage
+            // helpers take a plain BTF pointer (`bpf_sk_storage_get_tracing_proto`) and say
+            // so: the live 6.18 refused tp_btf/tcp_probe's `skb->next->sk` with "R2
+            // type=untrusted_ptr_ expected=ptr_, trusted_ptr_, rcu_ptr_".
+            Arg::BtfSock
+                if matches!(
+                    v.as_ptr().map(|p| p.kind),
+                    Some(PtrKind::BtfId {
+                        trust: Trust::Marked,
+                        ..
+                    })
+                ) =>
+            {
+                let tracing_storage = self.input.prog_type.kernel_id == 26
+                    && matches!(h.name, "sk_storage_get" | "sk_storage_delete");
+                return Err(type_err(if tracing_storage {
+                    BTF_PTR_TYPES
+                } else {
+                    "sock_common"
+                }));
+            }
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
                 Some(p)
                     if (matches!(
