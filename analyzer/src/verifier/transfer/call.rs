@@ -1,7 +1,7 @@
 //! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
 //! frame, callbacks, and the checks the kernel makes at `exit`.
 
-use super::arg_kinds::{btf_ptr_arg_ok, expect_number, BTF_PTR_TYPES};
+use super::arg_kinds::{btf_ptr_arg_ok, expect_number, sock_expected, BTF_PTR_TYPES};
 use super::ctx_ptr::ctx_arg_off;
 use super::helper_effects::CallCx;
 use super::helper_mem::mem_arg_type;
@@ -933,28 +933,6 @@ impl Vm<'_> {
                 }
                 _ => return Err(type_err("ringbuf_mem")),
             },
-            // A kernel object marked untrusted (read through a union, or walked outside an RCU
-            // read section) is no socket any helper takes. Tracing programs' socket storage
-            // helpers take a plain BTF pointer (`bpf_sk_storage_get_tracing_proto`) and say
-            // so: the live 6.18 refused tp_btf/tcp_probe's `skb->next->sk` with "R2
-            // type=untrusted_ptr_ expected=ptr_, trusted_ptr_, rcu_ptr_".
-            Arg::BtfSock
-                if matches!(
-                    v.as_ptr().map(|p| p.kind),
-                    Some(PtrKind::BtfId {
-                        trust: Trust::Marked,
-                        ..
-                    })
-                ) =>
-            {
-                let tracing_storage = self.input.prog_type.kernel_id == 26
-                    && matches!(h.name, "sk_storage_get" | "sk_storage_delete");
-                return Err(type_err(if tracing_storage {
-                    BTF_PTR_TYPES
-                } else {
-                    "sock_common"
-                }));
-            }
             Arg::Socket | Arg::SockCommon | Arg::BtfSock => match v.as_ptr() {
                 Some(p)
                     if (matches!(
@@ -980,11 +958,8 @@ impl Vm<'_> {
                     }
                 }
                 _ => {
-                    return Err(type_err(if arg == Arg::Socket {
-                        "sock"
-                    } else {
-                        "sock_common"
-                    }))
+                    let prog = self.input.prog_type.kernel_id;
+                    return Err(type_err(sock_expected(arg, &v, prog, h.name)));
                 }
             },
             Arg::Func => match v.as_ptr() {
@@ -1119,7 +1094,8 @@ impl Vm<'_> {
         let Some(want) = b.find_by_name("sock_common", "struct") else {
             return false;
         };
-        trust != Trust::Rcu
+        // A marked untrusted object (read through a union, say) is no socket to any helper.
+        !matches!(trust, Trust::Rcu | Trust::Marked)
             && p.off == 0
             && p.has_const_off()
             && type_id != 0
