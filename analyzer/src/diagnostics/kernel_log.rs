@@ -391,6 +391,10 @@ pub fn reg_text(r: &RegState, names: Names<'_>) -> String {
     if let PtrKind::Mem { size, .. } = p.kind {
         parts.push(format!("sz={}", unum(u64::from(size))));
     }
+    // The kernel's untrusted memory has `mem_size` 0 (`rdonly_untrusted_mem(sz=0)`).
+    if p.kind == PtrKind::UntrustedMem {
+        parts.push("sz=0".to_string());
+    }
     if !p.has_const_off() {
         ranges(&p.var_off, &mut parts);
         let (value, mask) = p.var_off.tnum();

@@ -243,22 +243,39 @@ pub fn pointee_struct(kernel: &Btf, ty: TypeId) -> Option<TypeId> {
     .then_some(id)
 }
 
-/// What a load of `size` bytes at `off` of the kernel struct `type_id` yields: `Ok(Some(id))`
-/// for a full pointer member to another struct, `Ok(None)` for a number, `Err` with the
-/// kernel's complaint when the access leaves the struct.
+/// What a load from a struct typed by BTF yields (the kernel's `btf_struct_walk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walked {
+    /// A number.
+    Scalar,
+    /// A whole pointer member to another struct or union. `via_union`: the walk went through a
+    /// union of more than one member, so the kernel marks the result untrusted.
+    Ptr { target: TypeId, via_union: bool },
+    /// A whole pointer member to something that is no struct or union (`void *`, `char *`, a
+    /// function pointer, a pointer to a declared but undefined struct): read-only untrusted
+    /// memory from Linux 6.17 on (`WALK_PTR_UNTRUSTED`), a number before.
+    NonStructPtr,
+}
+
+/// What a load of `size` bytes at `off` of the struct `type_id` of `btf` yields, or `Err` with
+/// the kernel's complaint when the access leaves the struct.
 ///
 /// A read of a number that runs past the end of its member (into the next one) is refused,
 /// however far the pointer is trusted (`btf_struct_walk`'s "access beyond the end of
-/// member"); an array member counts as a whole. A read of part of a pointer member, or of the
-/// padding between members, is refused (`btf_struct_walk`'s "cannot access ptr member" and
-/// "doesn't have field at offset").
+/// member"), unless the walk went through a union; an array member counts as a whole. A read
+/// of part of a pointer member, or of the padding between members, is refused
+/// (`btf_struct_walk`'s "cannot access ptr member" and "doesn't have field at offset").
+///
+/// `unions_untrust`: the release marks what is read through a union untrusted (Linux 6.4,
+/// "bpf: Refactor RCU enforcement in the verifier", which also stopped checking member ends
+/// there). Unions of one member (`__bpf_md_ptr`) never count.
 pub fn struct_load(
     kernel: &Btf,
     type_id: TypeId,
     off: i64,
     size: u32,
-    _marked_untrusted: bool,
-) -> Result<Option<TypeId>, String> {
+    unions_untrust: bool,
+) -> Result<Walked, String> {
     let name = kernel.name_of(type_id).to_string();
     let total = kernel.size_of(type_id).unwrap_or(0) as i64;
     if off < 0 || off + i64::from(size) > total {
@@ -268,7 +285,11 @@ pub fn struct_load(
     }
     // Walk down through nested aggregates to the innermost member that holds the access.
     let (mut id, mut base) = (type_id, 0i64);
+    let mut via_union = false;
     for _ in 0..8 {
+        if unions_untrust && is_multi_member_union(kernel, id) {
+            via_union = true;
+        }
         let Some(member) = kernel.members(id).unwrap_or(&[]).iter().find(|m| {
             let start = base + i64::from(m.bit_offset / 8);
             let len = kernel.size_of(m.ty).unwrap_or(0) as i64;
@@ -287,11 +308,11 @@ pub fn struct_load(
                     off - base
                 ));
             }
-            return Ok(None);
+            return Ok(Walked::Scalar);
         };
         let start = base + i64::from(member.bit_offset / 8);
         let Some(mid) = kernel.resolve(member.ty) else {
-            return Ok(None);
+            return Ok(Walked::Scalar);
         };
         match kernel.type_by_id(mid).map(|t| &t.kind) {
             Some(BtfKind::Struct { .. } | BtfKind::Union { .. }) => {
@@ -299,7 +320,10 @@ pub fn struct_load(
                 base = start;
             }
             Some(BtfKind::Ptr { .. }) if start == off && size == 8 => {
-                return Ok(pointee_struct(kernel, member.ty))
+                return Ok(match pointee_struct(kernel, member.ty) {
+                    Some(target) => Walked::Ptr { target, via_union },
+                    None => Walked::NonStructPtr,
+                })
             }
             // Part of a pointer is no number the program may read (measured on 6.18 for
             // `void *` and struct pointers, trusted or untrusted).
@@ -314,14 +338,27 @@ pub fn struct_load(
             }
             Some(kind) => {
                 // Untrusted pointers too: the live 6.18 refused "access beyond the end of
-                // member wakee_flip_decay_ts" through an `untrusted_ptr_task_struct`.
-                member_end(kernel, id, member, base, off, size, kind)?;
-                return Ok(None);
+                // member wakee_flip_decay_ts" through an `untrusted_ptr_task_struct`. Only a
+                // walk through a union is let past the member's end.
+                if !via_union {
+                    member_end(kernel, id, member, base, off, size, kind)?;
+                }
+                return Ok(Walked::Scalar);
             }
-            None => return Ok(None),
+            None => return Ok(Walked::Scalar),
         }
     }
-    Ok(None)
+    Ok(Walked::Scalar)
+}
+
+/// Whether `id` is a union of more than one member: walking it untrusts what is read.
+fn is_multi_member_union(kernel: &Btf, id: TypeId) -> bool {
+    kernel.resolve(id).is_some_and(|id| {
+        matches!(
+            kernel.type_by_id(id).map(|t| &t.kind),
+            Some(BtfKind::Union { members, .. }) if members.len() != 1
+        )
+    })
 }
 
 /// A number read from a struct member must end inside that member (the kernel's

@@ -26,6 +26,14 @@ pub enum PtrKind {
         rdonly: bool,
         ringbuf: bool,
     },
+    /// Read-only untrusted memory of no known size (`PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED`,
+    /// printed `rdonly_untrusted_mem`), Linux 6.17 and later: a pointer member of a kernel (or
+    /// allocated) object that points to no struct (`void *`, `char *`, a function), or
+    /// `bpf_rdonly_cast(p, 0)`. The kernel compiles every load through it as a probe load, so
+    /// any offset is read (a fault reads 0) and no offset is tracked (it stays at 0 here, so
+    /// that any two compare equal); stores are refused, no helper or kfunc takes it, and it
+    /// may be NULL (`reg_not_null` says nothing of it).
+    UntrustedMem,
     /// A socket (`PTR_TO_SOCKET`).
     Socket,
     /// The common part of a socket (`PTR_TO_SOCK_COMMON`).
@@ -156,7 +164,7 @@ impl PtrKind {
             PtrKind::PacketMeta => "pkt_meta",
             PtrKind::PacketEnd => "pkt_end",
             PtrKind::Mem { ringbuf: true, .. } => "ringbuf_mem",
-            PtrKind::Mem { .. } => "mem",
+            PtrKind::Mem { .. } | PtrKind::UntrustedMem => "mem",
             PtrKind::Socket => "sock",
             PtrKind::SockCommon => "sock_common",
             PtrKind::TcpSock => "tcp_sock",

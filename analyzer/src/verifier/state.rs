@@ -182,10 +182,10 @@ impl RegState {
             RegState::Ptr(p) => {
                 let base = p.kind.kernel_name();
                 // Read-only memory carries the kernel's `MEM_RDONLY` prefix.
-                let prefix = if matches!(p.kind, PtrKind::Mem { rdonly: true, .. }) {
-                    "rdonly_"
-                } else {
-                    ""
+                let prefix = match p.kind {
+                    PtrKind::Mem { rdonly: true, .. } => "rdonly_",
+                    PtrKind::UntrustedMem => "rdonly_untrusted_",
+                    _ => "",
                 };
                 if p.maybe_null {
                     format!("{prefix}{base}_or_null")
@@ -524,6 +524,10 @@ impl fmt::Display for RegState {
                 }
                 if let PtrKind::Mem { size, .. } = p.kind {
                     write!(f, "{sep}sz={size}")?;
+                    sep = ",";
+                }
+                if p.kind == PtrKind::UntrustedMem {
+                    write!(f, "{sep}sz=0")?;
                     sep = ",";
                 }
                 if !p.has_const_off() {

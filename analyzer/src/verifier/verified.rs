@@ -236,7 +236,7 @@ impl<O: Observer> Observer for CtxLoadWatch<'_, '_, O> {
             let from_ctx = matches!(before.reg(*src), RegState::Ptr(p) if p.kind == PtrKind::Ctx);
             // Kernel objects the runtime does not hold: a BTF-typed pointer's pointee, and the
             // `struct bpf_map` behind a map pointer (programs may read its fields).
-            if matches!(before.reg(*src), RegState::Ptr(p) if matches!(p.kind, PtrKind::BtfId { .. } | PtrKind::MapPtr { .. }))
+            if matches!(before.reg(*src), RegState::Ptr(p) if matches!(p.kind, PtrKind::BtfId { .. } | PtrKind::MapPtr { .. } | PtrKind::UntrustedMem))
             {
                 self.probe[pc.idx()] = true;
             }

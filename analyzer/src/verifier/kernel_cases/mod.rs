@@ -15,6 +15,7 @@ mod alloc_objects;
 mod arena;
 mod btf_ptr_helper_arg;
 mod btf_struct_reads;
+mod btf_walk_types;
 mod ctx_null_compare;
 mod current_task_helpers;
 mod dynptrs;

@@ -92,6 +92,27 @@ impl Vm<'_> {
                 format!("R{n} leaks addr into mem"),
             ));
         }
+        // "For local types, the destination register cannot become a pointer again"
+        // (`btf_struct_access`): a struct pointer member reads as a number. A pointer member to
+        // no struct is read-only untrusted memory from Linux 6.17 on, as in kernel objects
+        // (linked_list_fail.o `ptr_walk_scalar`, whose member points to a declared-only struct:
+        // "R1 type=rdonly_untrusted_mem expected=percpu_ptr_"). Only that answer of the walk
+        // is taken: the layout checks above stay the ones that judge the access.
+        if access == Access::Read && self.opts.kernel >= super::rdonly_cast::UNTRUSTED_MEM_SINCE {
+            let walked = btf.and_then(|b| {
+                crate::verifier::btf_ctx::struct_load(
+                    b,
+                    crate::btf::TypeId(type_id),
+                    off,
+                    size,
+                    false,
+                )
+                .ok()
+            });
+            if walked == Some(crate::verifier::btf_ctx::Walked::NonStructPtr) {
+                return Ok(RegState::ptr(PtrKind::UntrustedMem));
+            }
+        }
         Ok(RegState::scalar(if size <= 8 {
             Scalar::unknown_bytes(size)
         } else {

@@ -239,6 +239,13 @@ impl Vm<'_> {
             )
             .with_note("check the pointer against NULL before moving it"));
         }
+        // The kernel tracks no offset in untrusted memory (every load through it is a probe
+        // load): any operation with a scalar leaves the pointer as it was, and `scalar +=
+        // ptr` makes the scalar that pointer (the live 6.18 accepted a load through `r0 = 0;
+        // r0 += p`, and through `p &= 0xff0`).
+        if p.kind == PtrKind::UntrustedMem {
+            return Ok(as_reg);
+        }
         let known = s.as_const();
         let zero_add = known == Some(0) && op == AluOp::Add;
         // Flow keys may only move by a constant.

@@ -3,6 +3,7 @@
 
 use super::Res;
 use crate::isa::{InsnIdx, Reg};
+use crate::rules::Arg;
 use crate::verifier::state::{Pointer, PtrKind, RegState};
 use crate::verifier::violation::{Code, Violation};
 
@@ -25,6 +26,32 @@ pub(super) fn expect_number(v: &RegState, pc: InsnIdx, r: Reg, i: usize, callee:
 /// The register types a helper's BTF-typed pointer argument takes, as the kernel lists them
 /// (`btf_ptr_types`): a kernel object that is flagless, trusted or RCU-protected.
 pub(super) const BTF_PTR_TYPES: &str = "ptr_, trusted_ptr_, rcu_ptr_";
+
+/// The types the kernel lists when it refuses `v` as socket argument `arg` of `helper` in a
+/// program of type `prog`. Tracing programs' socket storage helpers take a plain BTF pointer
+/// (`bpf_sk_storage_get_tracing_proto`): the live 6.18 refused tp_btf/tcp_probe's
+/// `skb->next->sk`, read through a union, with "R2 type=untrusted_ptr_ expected=ptr_,
+/// trusted_ptr_, rcu_ptr_".
+pub(super) fn sock_expected(arg: Arg, v: &RegState, prog: u32, helper: &str) -> &'static str {
+    let marked = matches!(
+        v.as_ptr().map(|p| p.kind),
+        Some(PtrKind::BtfId {
+            trust: crate::verifier::ptr_kind::Trust::Marked,
+            ..
+        })
+    );
+    if arg == Arg::Socket {
+        "sock"
+    } else if arg == Arg::BtfSock
+        && marked
+        && prog == 26
+        && matches!(helper, "sk_storage_get" | "sk_storage_delete")
+    {
+        BTF_PTR_TYPES
+    } else {
+        "sock_common"
+    }
+}
 
 /// Whether `v` may be passed as a helper's BTF-typed pointer (`ARG_PTR_TO_BTF_ID`): a kernel
 /// object, not NULL-able and not marked untrusted (`PTR_UNTRUSTED`: walked where no RCU read

@@ -1,7 +1,7 @@
 //! Calls and exits: helper calls checked against the helper table, bpf-to-bpf calls with a new
 //! frame, callbacks, and the checks the kernel makes at `exit`.
 
-use super::arg_kinds::{btf_ptr_arg_ok, expect_number, BTF_PTR_TYPES};
+use super::arg_kinds::{btf_ptr_arg_ok, expect_number, sock_expected, BTF_PTR_TYPES};
 use super::ctx_ptr::ctx_arg_off;
 use super::helper_effects::CallCx;
 use super::helper_mem::mem_arg_type;
@@ -925,11 +925,8 @@ impl Vm<'_> {
                     }
                 }
                 _ => {
-                    return Err(type_err(if arg == Arg::Socket {
-                        "sock"
-                    } else {
-                        "sock_common"
-                    }))
+                    let prog = self.input.prog_type.kernel_id;
+                    return Err(type_err(sock_expected(arg, &v, prog, h.name)));
                 }
             },
             Arg::Func => match v.as_ptr() {
@@ -1064,7 +1061,8 @@ impl Vm<'_> {
         let Some(want) = b.find_by_name("sock_common", "struct") else {
             return false;
         };
-        trust != Trust::Rcu
+        // A marked untrusted object (read through a union, say) is no socket to any helper.
+        !matches!(trust, Trust::Rcu | Trust::Marked)
             && p.off == 0
             && p.has_const_off()
             && type_id != 0

@@ -83,6 +83,10 @@ impl Vm<'_> {
             | PtrKind::PacketEnd
             | PtrKind::MapPtr { .. }
             | PtrKind::FlowKeys
+            // Untrusted memory is reached only through probe loads: no memory argument takes
+            // it (the live 6.18 refused bpf_strncmp on a task's `void *stack` with "R1
+            // type=rdonly_untrusted_mem expected=fp, pkt, ...").
+            | PtrKind::UntrustedMem
             | PtrKind::Func { .. } => Err(Violation::new(
                 Code::HelperArgType,
                 pc,

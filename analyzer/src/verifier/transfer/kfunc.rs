@@ -262,14 +262,18 @@ impl Vm<'_> {
                 self.rdonly_cast_target(pc, k, want, is_struct)?;
                 let type_id = if is_struct { want as u32 } else { 0 };
                 clobber_args(st);
-                // The kernel marks the result `PTR_UNTRUSTED`: readable, never an argument.
-                st.set(
-                    Reg::R0,
-                    RegState::ptr(PtrKind::BtfId {
+                // The kernel marks the result `PTR_UNTRUSTED`: readable, never an argument. A
+                // cast to `void` (id 0, which `rdonly_cast_target` let through only where the
+                // release takes it) is read-only untrusted memory.
+                let r0 = if want == 0 && self.input.kernel_btf.is_some() {
+                    PtrKind::UntrustedMem
+                } else {
+                    PtrKind::BtfId {
                         type_id,
                         trust: Trust::Marked,
-                    }),
-                );
+                    }
+                };
+                st.set(Reg::R0, RegState::ptr(r0));
                 Ok(Flow::Next(next))
             }
             Role::Plain => {

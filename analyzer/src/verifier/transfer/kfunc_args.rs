@@ -476,6 +476,18 @@ impl Vm<'_> {
                     v.type_name()
                 ),
             )),
+            // Memory of size 0 to the kernel's bounds check (`mem_rdonly_untrusted.c`
+            // `kfunc_param_not_ok`: "invalid access to memory, mem_size=0 off=0 size=4").
+            PtrKind::UntrustedMem if len > 0 => Err(arg_err(
+                pc,
+                k,
+                format!(
+                    "argument {} of {} must point to {len} bytes of memory, but {r} is read-only untrusted memory, reached only through probe loads",
+                    i + 1,
+                    k.name
+                ),
+                format!("invalid access to memory, mem_size=0 off=0 size={len}"),
+            )),
             _ => {
                 self.arena_not_mem(pc, r, v)?;
                 if len == 0 {

@@ -2,6 +2,7 @@
 //! kernel's `check_mem_access` and its per-kind helpers).
 
 use super::ctx_ptr::modified_ctx;
+use super::rdonly_cast::UNTRUSTED_MEM_SINCE;
 use super::{read, writable, Flow, Res, Vm};
 use crate::isa::{InsnIdx, Operand, PseudoSrc, Reg, Size};
 use crate::prog_type::AttachType;
@@ -500,6 +501,19 @@ impl Vm<'_> {
                 self.region_access(pc, reg, p, off64, size, mem_size, "memory")?;
                 Ok(RegState::scalar(loaded(size)))
             }
+            // Every load is a probe load: no bounds, any offset (the kernel's
+            // `check_mem_access` skips the region check for untrusted memory).
+            PtrKind::UntrustedMem => {
+                if access == Access::Write {
+                    return Err(Violation::new(
+                        Code::WriteToReadOnly,
+                        pc,
+                        format!("{reg} points to read-only untrusted memory (a pointer member read from a kernel object, or a cast to void), which programs may only read"),
+                        format!("R{n} cannot write into {name}"),
+                    ));
+                }
+                Ok(RegState::scalar(loaded(size)))
+            }
             PtrKind::Packet | PtrKind::PacketMeta => {
                 if access == Access::Write && !self.input.prog_type.pkt_write {
                     return Err(Violation::new(
@@ -773,19 +787,14 @@ impl Vm<'_> {
                 ),
             ));
         }
-        let marked = matches!(
-            p.kind,
-            PtrKind::BtfId {
-                trust: Trust::Marked,
-                ..
-            }
-        );
+        use crate::verifier::btf_ctx::Walked;
+        let unions_untrust = self.opts.kernel >= UNIONS_UNTRUST_SINCE;
         match crate::verifier::btf_ctx::struct_load(
             kernel,
             crate::btf::TypeId(type_id),
             off,
             size,
-            marked,
+            unions_untrust,
         ) {
             Err(why) => Err(Violation::new(
                 Code::InvalidMemAccess,
@@ -793,7 +802,7 @@ impl Vm<'_> {
                 format!("{reg}: {why}"),
                 why,
             )),
-            Ok(Some(target)) => {
+            Ok(Walked::Ptr { target, via_union }) => {
                 let base_trusted = matches!(
                     p.kind,
                     PtrKind::BtfId {
@@ -801,7 +810,11 @@ impl Vm<'_> {
                         ..
                     }
                 );
-                let trust = if base_trusted
+                // Read through a union, the pointer is marked untrusted whatever its base
+                // (the live 6.18 typed tp_btf/tcp_probe's `skb->next` `untrusted_ptr_`).
+                let trust = if via_union {
+                    Trust::Marked
+                } else if base_trusted
                     && Trust::field_stays_trusted(kernel, crate::btf::TypeId(type_id), off)
                 {
                     Trust::Trusted
@@ -813,7 +826,12 @@ impl Vm<'_> {
                     trust,
                 }))
             }
-            Ok(None) => Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8)))),
+            Ok(Walked::NonStructPtr) if self.opts.kernel >= UNTRUSTED_MEM_SINCE => {
+                Ok(RegState::ptr(PtrKind::UntrustedMem))
+            }
+            Ok(Walked::NonStructPtr | Walked::Scalar) => {
+                Ok(RegState::scalar(Scalar::unknown_bytes(size.min(8))))
+            }
         }
     }
 
@@ -1077,6 +1095,10 @@ fn oob(
 }
 
 /// The kernel structure behind a map pointer of this type, as the kernel's messages name it.
+/// The release from which a pointer read through a union of more than one member is marked
+/// untrusted (`btf_struct_walk`, from "bpf: Refactor RCU enforcement in the verifier").
+const UNIONS_UNTRUST_SINCE: KernelVersion = KernelVersion::new(6, 4);
+
 fn map_struct_name(map_type: u32) -> &'static str {
     use crate::rules::map_type as t;
     match map_type {

@@ -1,6 +1,7 @@
 //! What `bpf_rdonly_cast(obj, btf_id__k)` may cast to: the kernel looks the constant up in its
-//! own BTF and refuses any id that is neither a struct nor (from Linux 6.16, which made such a
-//! cast read-only untrusted memory) `void`; a `u64`, a typedef or a pointer is refused
+//! own BTF and refuses any id that is neither a struct nor (from Linux 6.17, which made such a
+//! cast read-only untrusted memory: "bpf: allow void* cast using bpf_rdonly_cast()", merged for
+//! 6.17 with the `BPF_FEAT_RDONLY_CAST_TO_VOID` feature enum) `void`; a `u64`, a typedef or a pointer is refused
 //! (type_cast.o's `kctx_u64`: `bpf_core_cast(ctx, u64)`).
 
 use super::kfunc_args::arg_err;
@@ -10,8 +11,9 @@ use crate::isa::InsnIdx;
 use crate::verifier::env::KernelVersion;
 use crate::verifier::kfuncs::KfuncDef;
 
-/// The release whose `bpf_rdonly_cast` also takes `void` (type id 0).
-const VOID_CAST_SINCE: KernelVersion = KernelVersion::new(6, 16);
+/// The release whose `bpf_rdonly_cast` also takes `void` (type id 0), and whose pointer members
+/// to non-structs read as the same read-only untrusted memory.
+pub(crate) const UNTRUSTED_MEM_SINCE: KernelVersion = KernelVersion::new(6, 17);
 
 impl Vm<'_> {
     /// Refuses a cast whose target id (`want`, already known constant) names no struct in the
@@ -38,7 +40,7 @@ impl Vm<'_> {
         if is_struct || is_union {
             return Ok(());
         }
-        let void_ok = self.opts.kernel >= VOID_CAST_SINCE;
+        let void_ok = self.opts.kernel >= UNTRUSTED_MEM_SINCE;
         // Type id 0 is `void` in every BTF.
         if want == 0 && void_ok {
             return Ok(());

@@ -36,7 +36,11 @@ impl AccessBase {
             PtrKind::SockCommon => AccessBase::SockCommon,
             PtrKind::TcpSock => AccessBase::TcpSock,
             PtrKind::XdpSock => AccessBase::XdpSock,
-            PtrKind::BtfId { .. } => AccessBase::BtfId,
+            // Loads through untrusted memory are probe loads like those through kernel
+            // objects: the kernel lets one instruction take both (`save_aux_ptr_type`), and
+            // refuses untrusted memory on one path and a map value or stack on another (the
+            // live 6.18 said "same insn cannot be used with different pointers").
+            PtrKind::BtfId { .. } | PtrKind::UntrustedMem => AccessBase::BtfId,
             PtrKind::Arena => AccessBase::Arena,
             _ => AccessBase::Plain,
         }
@@ -90,7 +94,7 @@ fn name(b: AccessBase) -> &'static str {
         AccessBase::SockCommon => "sock_common",
         AccessBase::TcpSock => "tcp_sock",
         AccessBase::XdpSock => "xdp_sock",
-        AccessBase::BtfId => "kernel object (BTF)",
+        AccessBase::BtfId => "kernel object (BTF) or untrusted memory",
         AccessBase::Arena => "arena",
         AccessBase::Plain => "memory (stack, map value or packet)",
     }
