@@ -19,7 +19,7 @@
 use crate::btf::{Btf, BtfKind, TypeId};
 use crate::isa::{Insn, InsnIdx, PseudoSrc};
 use crate::program::{MapKind, BPF_F_MMAPABLE};
-use crate::verifier::env::Input;
+use crate::verifier::env::{Input, KernelVersion};
 use crate::verifier::violation::{Code, Violation};
 
 /// The kernel's bound on nested structs (`MAX_RESOLVE_DEPTH`).
@@ -43,8 +43,16 @@ const REPEATED: [&str; 3] = ["bpf_list_node", "bpf_rb_node", "bpf_refcount"];
 /// Why no valid record can be built (the kernel keeps the error and maps the array).
 struct NoRecord;
 
+/// The release that first records special fields in global data (`btf_parse_fields` over a
+/// datasec, with global locks for graph roots): the recorded 6.1.0-57 maps an exposed `.bss`
+/// holding a lock or a timer (`corpus/c/refused/global_lock_exposed`), 6.12 and 6.18 refuse it.
+const DATASEC_RECORD_SINCE: KernelVersion = KernelVersion::new(6, 2);
+
 /// The first global-data map the kernel refuses to map for libbpf, as the object's load error.
-pub fn refused_global_data(input: &Input<'_>) -> Option<Violation> {
+pub fn refused_global_data(input: &Input<'_>, kernel: KernelVersion) -> Option<Violation> {
+    if kernel < DATASEC_RECORD_SINCE {
+        return None;
+    }
     let btf = input.btf?;
     input.maps.iter().enumerate().find_map(|(idx, m)| {
         let MapKind::GlobalData {

@@ -260,7 +260,7 @@ pub fn verify_observed<O: Observer>(
         return VerifyResult::reject(vec![v]);
     }
     if let Some(v) = super::map_extra::refused_map(input)
-        .or_else(|| super::mmapable_data::refused_global_data(input))
+        .or_else(|| super::mmapable_data::refused_global_data(input, opts.kernel))
     {
         return VerifyResult::reject(vec![v]);
     }

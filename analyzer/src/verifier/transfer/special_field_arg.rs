@@ -7,6 +7,8 @@
 use super::{Res, Vm};
 
 use crate::isa::InsnIdx;
+use crate::program::MapKind;
+use crate::verifier::env::KernelVersion;
 use crate::verifier::ptr_kind::PtrKind;
 use crate::verifier::state::Pointer;
 use crate::verifier::violation::{Code, Violation};
@@ -60,9 +62,21 @@ impl Vm<'_> {
                 format!("map '{}' has no valid {kind}", def.name),
             ));
         }
-        let fields = crate::verifier::btf_info::special_fields(btf, value_type);
+        // Before 6.2 the kernel kept no special fields for global data (a datasec value):
+        // the recorded 6.1.0-57 refuses a lock in `.bss.A` with "doesn't have".
+        let old_kernel = self.opts.kernel < KernelVersion::new(6, 2);
+        let fields = if old_kernel && matches!(def.kind, MapKind::GlobalData { .. }) {
+            Vec::new()
+        } else {
+            crate::verifier::btf_info::special_fields(btf, value_type)
+        };
         let mut of_kind = fields.iter().filter(|f| f.kind == kind);
         let (Some(field), None) = (of_kind.next(), of_kind.next()) else {
+            let kernel = match (old_kernel, fields.iter().any(|f| f.kind == kind)) {
+                (false, _) => format!("map '{}' has no valid {kind}", def.name),
+                (true, true) => format!("map '{}' has more than one 'struct {kind}'", def.name),
+                (true, false) => format!("map '{}' doesn't have 'struct {kind}'", def.name),
+            };
             return Err(Violation::new(
                 code,
                 pc,
@@ -70,7 +84,7 @@ impl Vm<'_> {
                     "r{n} must point at the struct {kind} of a map value, but the value type of map '{}' holds no single one",
                     def.name
                 ),
-                format!("map '{}' has no valid {kind}", def.name),
+                kernel,
             ));
         };
         let at = i64::from(p.off).wrapping_add(var as i64);
