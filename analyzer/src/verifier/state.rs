@@ -38,6 +38,11 @@ pub struct Pointer {
     pub dynptr_id: u32,
     /// For packet pointers: bytes proven accessible from the packet start plus `off`.
     pub range: i32,
+    /// For an inner map of a map of maps whose values hold a timer or work queue, and for
+    /// values looked up in it: which lookup of the outer map it came from (the kernel's
+    /// `map_uid`, the lookup's NULL-check id), so that `bpf_timer_init` can refuse a timer of
+    /// one inner map with another inner map (0: a map named directly).
+    pub map_uid: u32,
     /// `PTR_MAYBE_NULL`: must be checked against NULL before use.
     pub maybe_null: bool,
 }
@@ -52,6 +57,7 @@ impl Pointer {
             ref_obj_id: 0,
             dynptr_id: 0,
             range: 0,
+            map_uid: 0,
             maybe_null: false,
         }
     }

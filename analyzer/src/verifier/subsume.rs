@@ -353,6 +353,8 @@ fn reg_covers(old: &RegState, cur: &RegState, precise: bool, ids: &mut IdMap) ->
                 && ids.check_ptr_id(po.kind, po.maybe_null, po.id, pc.id)
                 && ids.check(po.ref_obj_id, pc.ref_obj_id)
                 && ids.check(po.dynptr_id, pc.dynptr_id)
+                // The kernel compares `map_uid` byte for byte.
+                && po.map_uid == pc.map_uid
         }
         _ => false,
     }

@@ -695,11 +695,23 @@ impl Vm<'_> {
                 let Some(Pointer {
                     kind: PtrKind::MapPtr { map },
                     maybe_null: false,
+                    map_uid,
                     ..
                 }) = v.as_ptr()
                 else {
                     return Err(type_err("map_ptr"));
                 };
+                if let Some((timer_map, timer_uid)) = cx.timer_map {
+                    if timer_map != *map || timer_uid != *map_uid {
+                        return Err(Violation::new(
+                            Code::HelperArgType,
+                            pc,
+                            format!("the timer in r1 lies in another map than {r} names (two lookups of a map of maps are two inner maps)"),
+                            format!("timer pointer in R1 map_uid={timer_uid} doesn't match map pointer in R2 map_uid={map_uid}"),
+                        ));
+                    }
+                }
+                cx.map_uid = *map_uid;
                 let m = self.map(*map);
                 let helper_ok = types.is_empty() || types.contains(&m.map_type.0);
                 if h.id == 12 && !helper_ok {
@@ -976,6 +988,11 @@ impl Vm<'_> {
                     "bpf_timer"
                 };
                 self.check_special_field_arg(pc, n, p, kind)?;
+                if arg == Arg::Timer {
+                    if let PtrKind::MapValue { map } = p.kind {
+                        cx.timer_map = Some((map, p.map_uid));
+                    }
+                }
             }
             Arg::BtfId => {
                 if !btf_ptr_arg_ok(&v) {

@@ -28,6 +28,11 @@ pub(super) struct CallCx {
     pub(super) dynptr: Option<super::dynptr::DynptrSeen>,
     /// The struct of the per-CPU object a per-CPU argument points to (`percpu`).
     pub(super) percpu_obj: Option<u32>,
+    /// The map argument's `map_uid` (see `Pointer::map_uid`).
+    pub(super) map_uid: u32,
+    /// The map and `map_uid` of the value holding a timer argument, for `bpf_timer_init`'s
+    /// check of its map argument.
+    pub(super) timer_map: Option<(u32, u32)>,
 }
 
 impl Vm<'_> {
@@ -177,11 +182,15 @@ impl Vm<'_> {
             Ret::MapValueOrNull if cx.map.is_some_and(|m| self.map(m).inner.is_some()) => {
                 // A lookup in a map of maps yields the inner map, or NULL.
                 let outer = cx.map.unwrap_or(0);
-                let mut p = Pointer::new(PtrKind::MapPtr {
-                    map: outer | super::INNER_MAP,
-                });
+                let inner = outer | super::INNER_MAP;
+                let mut p = Pointer::new(PtrKind::MapPtr { map: inner });
                 p.maybe_null = true;
                 p.id = st.fresh_id();
+                // The kernel names the inner map by this lookup when its values hold a timer or
+                // work queue (`mark_ptr_or_null_reg`: the id the NULL check keeps).
+                if self.map_holds_timer(inner) {
+                    p.map_uid = p.id;
+                }
                 RegState::Ptr(p)
             }
             Ret::MapValueOrNull
@@ -222,6 +231,7 @@ impl Vm<'_> {
                     super::internal(pc, "map value return without a map argument")
                 })?;
                 let mut p = Pointer::new(PtrKind::MapValue { map });
+                p.map_uid = cx.map_uid;
                 if h.ret == Ret::MapValueOrNull && !cx.const_array_key {
                     p.maybe_null = true;
                     p.id = st.fresh_id();
@@ -536,5 +546,20 @@ fn copy_size_arg(name: &str) -> Option<Reg> {
         "get_stack" | "get_task_stack" => Some(Reg::R3),
         "probe_read_str" | "probe_read_kernel_str" | "probe_read_user_str" => Some(Reg::R2),
         _ => None,
+    }
+}
+
+impl Vm<'_> {
+    /// Whether `map`'s values hold a `bpf_timer` or `bpf_wq` (the fields whose helpers check
+    /// the map they are given against the value's own).
+    fn map_holds_timer(&self, map: u32) -> bool {
+        let def = self.map(map);
+        let btf = self.input.btf;
+        crate::verifier::btf_info::special_fields(
+            btf,
+            crate::verifier::btf_info::value_type_of(btf, def),
+        )
+        .iter()
+        .any(|f| matches!(f.kind, "bpf_timer" | "bpf_wq"))
     }
 }
