@@ -6,9 +6,12 @@
 //! The unchecked JIT refuses syscall programs (their context size is known only at run time),
 //! so these run on the interpreter and the checked JIT.
 
-use bpfvet_analyzer::isa::{CallTarget, Insn, InsnIdx};
-use bpfvet_runtime::conformance::asm::assemble;
+#[path = "support/kfunc_calls.rs"]
+mod kfunc_calls;
+
+use bpfvet_analyzer::isa::InsnIdx;
 use bpfvet_runtime::{interp, jit, kfuncs, load, FaultKind, Input, Machine, Program};
+use kfunc_calls::with_kfuncs;
 
 const OBJECT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -62,30 +65,6 @@ fn every_mask_operation_answers_as_the_kernel_does() {
             );
         }
     }
-}
-
-/// Assembles `src` and turns each `call 1` into a call of the next kfunc of `names`.
-fn with_kfuncs(src: &str, names: &[&str]) -> Program {
-    let mut insns = assemble(src).expect("assembles");
-    let calls: Vec<u32> = insns
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| matches!(i, Insn::Call(CallTarget::Helper(1))))
-        .map(|(at, _)| at as u32)
-        .collect();
-    assert_eq!(calls.len(), names.len(), "one name per call");
-    for &at in &calls {
-        insns[at as usize] = Insn::Call(CallTarget::Kfunc {
-            btf_id: 0,
-            module: 0,
-        });
-    }
-    let names = calls
-        .iter()
-        .zip(names)
-        .map(|(&at, n)| (InsnIdx(at), n.to_string()))
-        .collect();
-    Program::new(insns).with_kfuncs(names)
 }
 
 /// The fault both checking engines report for `prog` (they must agree), host addresses

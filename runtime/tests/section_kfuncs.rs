@@ -4,33 +4,11 @@
 //! corpus/c/kfuncs/res_spin_lock_aa.bpf.c returns 35 from its test run, and tests/diff_kernel.rs
 //! compares it with the kernel); the IRQ kfuncs need a writable flags slot.
 
-use bpfvet_analyzer::isa::{CallTarget, Insn, InsnIdx};
-use bpfvet_runtime::conformance::asm::assemble;
-use bpfvet_runtime::{interp, jit, FaultKind, Input, Machine, Program};
+#[path = "support/kfunc_calls.rs"]
+mod kfunc_calls;
 
-/// Assembles `src` and turns each `call 1` into a call of the next kfunc of `names`.
-fn with_kfuncs(src: &str, names: &[&str]) -> Program {
-    let mut insns = assemble(src).expect("assembles");
-    let calls: Vec<u32> = insns
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| matches!(i, Insn::Call(CallTarget::Helper(1))))
-        .map(|(at, _)| at as u32)
-        .collect();
-    assert_eq!(calls.len(), names.len(), "one name per call");
-    for &at in &calls {
-        insns[at as usize] = Insn::Call(CallTarget::Kfunc {
-            btf_id: 0,
-            module: 0,
-        });
-    }
-    let names = calls
-        .iter()
-        .zip(names)
-        .map(|(&at, n)| (InsnIdx(at), n.to_string()))
-        .collect();
-    Program::new(insns).with_kfuncs(names)
-}
+use bpfvet_runtime::{interp, jit, FaultKind, Input, Machine, Program};
+use kfunc_calls::with_kfuncs;
 
 /// Both checking engines' result for `prog` (they must agree; host addresses erased).
 fn both(prog: &Program) -> Result<u64, (u32, FaultKind)> {
